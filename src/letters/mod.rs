@@ -1,0 +1,209 @@
+//! What the letters say, apart from the wire formats that carry them.
+//!
+//! The wording lives in template files (MiniJinja, plain text), one per group and reader,
+//! shipped in the binary from `templates/` and overridable file by file from a folder named
+//! in the config. A rendered template's first line is the subject; the rest is the body,
+//! where a blank line starts a new paragraph and a single newline is a line break.
+//! [`LetterText`] is that result: the XDIS91 writer, the PDF and (later) FHIR
+//! CareCommunication all render it their own way.
+
+mod context;
+
+use crate::model::{FlsResult, Group};
+use chrono::NaiveDate;
+use minijinja::{syntax::SyntaxConfig, Environment, UndefinedBehavior};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub use context::{danish_date, KNOWN_FIELDS};
+
+/// The shipped templates: name and text.
+const SHIPPED: &[(&str, &str)] = &[
+    ("patient-1.txt", include_str!("../../templates/patient-1.txt")),
+    ("patient-2a.txt", include_str!("../../templates/patient-2a.txt")),
+    ("patient-2b.txt", include_str!("../../templates/patient-2b.txt")),
+    ("patient-3.txt", include_str!("../../templates/patient-3.txt")),
+    ("signature.txt", include_str!("../../templates/signature.txt")),
+    ("gp-1.txt", include_str!("../../templates/gp-1.txt")),
+    ("gp-2a.txt", include_str!("../../templates/gp-2a.txt")),
+    ("gp-2b.txt", include_str!("../../templates/gp-2b.txt")),
+    ("gp-3.txt", include_str!("../../templates/gp-3.txt")),
+    ("gp-common.txt", include_str!("../../templates/gp-common.txt")),
+    ("gp-signature.txt", include_str!("../../templates/gp-signature.txt")),
+    ("notification.txt", include_str!("../../templates/notification.txt")),
+];
+
+/// Who reads a letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Patient,
+    Gp,
+}
+
+/// A rendered letter: a subject and paragraphs of lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LetterText {
+    pub subject: String,
+    pub paragraphs: Vec<Vec<String>>,
+}
+
+impl LetterText {
+    fn from_rendered(text: &str) -> LetterText {
+        let mut lines = text.lines().map(str::trim_end).skip_while(|l| l.trim().is_empty());
+        let subject = lines.next().unwrap_or_default().trim().to_string();
+        let mut paragraphs: Vec<Vec<String>> = vec![];
+        let mut current: Vec<String> = vec![];
+        for line in lines {
+            if line.trim().is_empty() {
+                if !current.is_empty() {
+                    paragraphs.push(std::mem::take(&mut current));
+                }
+            } else {
+                current.push(line.to_string());
+            }
+        }
+        if !current.is_empty() {
+            paragraphs.push(current);
+        }
+        LetterText { subject, paragraphs }
+    }
+
+    /// The body as plain text (paragraphs separated by a blank line).
+    pub fn body_text(&self) -> String {
+        self.paragraphs.iter().map(|p| p.join("\n")).collect::<Vec<_>>().join("\n\n")
+    }
+}
+
+/// A template set that failed to load: which file and why.
+#[derive(Debug, thiserror::Error)]
+#[error("letter template {name} ({origin}): {reason}")]
+pub struct TemplateError {
+    pub name: String,
+    pub origin: String,
+    pub reason: String,
+}
+
+/// The loaded, checked templates. Load once per process and share: rendering is cheap.
+pub struct Letters {
+    env: Environment<'static>,
+}
+
+impl Letters {
+    /// The shipped wording.
+    pub fn shipped() -> Letters {
+        Self::load(None).expect("shipped templates are checked by the tests")
+    }
+
+    /// The shipped wording with any same-named file in `override_dir` taking its place.
+    /// Every template is compiled and checked for unknown fields now, not at first use.
+    pub fn load(override_dir: Option<&Path>) -> Result<Letters, TemplateError> {
+        let mut env = Environment::new();
+        env.set_syntax(
+            SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().expect("static syntax"),
+        );
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let mut origins = vec![];
+        for (name, shipped) in SHIPPED {
+            let (source, origin) = match override_dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| TemplateError {
+                        name: name.to_string(),
+                        origin: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                    (text, path.display().to_string())
+                }
+                None => (shipped.to_string(), "shipped".to_string()),
+            };
+            env.add_template_owned(name.to_string(), source).map_err(|e| TemplateError {
+                name: name.to_string(),
+                origin: origin.clone(),
+                reason: e.to_string(),
+            })?;
+            origins.push((*name, origin));
+        }
+        let known: BTreeSet<&str> = KNOWN_FIELDS.iter().copied().collect();
+        for (name, origin) in origins {
+            let tmpl = env.get_template(name).expect("just added");
+            let mut unknown: Vec<String> =
+                tmpl.undeclared_variables(true).into_iter().filter(|v| !known.contains(v.as_str())).collect();
+            unknown.sort();
+            if let Some(first) = unknown.first() {
+                return Err(TemplateError {
+                    name: name.to_string(),
+                    origin,
+                    reason: format!("unknown field `{first}`; the known fields are: {}", KNOWN_FIELDS.join(", ")),
+                });
+            }
+        }
+        if let Some(dir) = override_dir {
+            check_no_strays(dir)?;
+        }
+        Ok(Letters { env })
+    }
+
+    /// The letter for `reader`, dated `letter_date` (Danish local date).
+    pub fn render(&self, reader: Reader, result: &FlsResult, letter_date: NaiveDate) -> Result<LetterText, TemplateError> {
+        let name = template_name(reader, result.group);
+        let text = self.render_named(&name, result, letter_date)?;
+        let letter = LetterText::from_rendered(&text);
+        if letter.subject.is_empty() || letter.paragraphs.is_empty() {
+            return Err(TemplateError {
+                name,
+                origin: "rendered".into(),
+                reason: "must render a subject line and a body".into(),
+            });
+        }
+        Ok(letter)
+    }
+
+    /// The short notification text Digital Post shows (one line).
+    pub fn notification(&self, result: &FlsResult, letter_date: NaiveDate) -> Result<String, TemplateError> {
+        let text = self.render_named("notification.txt", result, letter_date)?;
+        Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    fn render_named(&self, name: &str, result: &FlsResult, letter_date: NaiveDate) -> Result<String, TemplateError> {
+        let tmpl = self.env.get_template(name).expect("all names are loaded");
+        tmpl.render(context::build(result, letter_date)).map_err(|e| TemplateError {
+            name: name.to_string(),
+            origin: "rendering".into(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn template_name(reader: Reader, group: Group) -> String {
+    let who = match reader {
+        Reader::Patient => "patient",
+        Reader::Gp => "gp",
+    };
+    format!("{who}-{}.txt", group.code())
+}
+
+/// A file in the override folder that matches no template is almost certainly a typo
+/// (`patient-2A.txt`), which would otherwise silently keep the shipped wording.
+fn check_no_strays(dir: &Path) -> Result<(), TemplateError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| TemplateError {
+        name: "(folder)".into(),
+        origin: dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        if file.ends_with(".txt") && !SHIPPED.iter().any(|(n, _)| *n == file) {
+            return Err(TemplateError {
+                name: file,
+                origin: PathBuf::from(dir).display().to_string(),
+                reason: format!(
+                    "is not a template flspost knows; expected one of {}",
+                    SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,82 @@
+use super::*;
+use crate::testdata;
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 3, 20).unwrap()
+}
+
+#[test]
+fn every_group_says_what_the_patient_must_know() {
+    let letters = Letters::shipped();
+    let expect: [(&str, &[&str]); 4] = [
+        (testdata::GROUP_1, &["normal", "rask"]),
+        (testdata::GROUP_2A, &["osteopeni", "5 år", "2030", "egen læge"]),
+        (testdata::GROUP_2B, &["osteoporose", "årskontrol", "egen læge"]),
+        (testdata::GROUP_3, &["svær osteoporose", "ambulatorium"]),
+    ];
+    for (input, words) in expect {
+        let r = testdata::checked(input);
+        let text = letters.render(Reader::Patient, &r, date()).unwrap();
+        let body = text.body_text();
+        for w in words {
+            assert!(body.contains(w), "group {}: {w:?} missing in\n{body}", r.group);
+        }
+        assert!(body.contains(&r.patient.full_name()));
+        assert!(body.contains(&danish_date(r.scan.date)));
+        assert!(body.contains("Karen Østergaard"));
+        assert_eq!(text.subject, "Resultat af din knogleskanning");
+    }
+}
+
+#[test]
+fn gp_text_states_group_measurements_and_expectation() {
+    let letters = Letters::shipped();
+    let r = testdata::checked(testdata::GROUP_2A);
+    let t = letters.render(Reader::Gp, &r, date()).unwrap();
+    let body = t.body_text();
+    assert!(t.subject.contains("gruppe 2a"), "{}", t.subject);
+    assert!(body.contains("T-score, columna lumbalis: -1,8"), "{body}");
+    assert!(body.contains("T-score, hofte: -1,6"), "{body}");
+    assert!(body.contains("11. marts 2025"));
+    assert!(body.contains("om 5 år"));
+    assert!(body.contains("Telefon +45 78 45 00 00"));
+    assert!(body.contains("Karen Østergaard, Overlæge, ph.d."));
+
+    let r3 = testdata::checked(testdata::GROUP_3);
+    assert!(letters.render(Reader::Gp, &r3, date()).unwrap().body_text().contains("Hospitalet overtager behandlingen"));
+    let r1 = testdata::checked(testdata::GROUP_1);
+    assert!(letters.render(Reader::Gp, &r1, date()).unwrap().body_text().contains("ingen opfølgning"));
+}
+
+#[test]
+fn hip_score_line_is_left_out_when_not_measured() {
+    let r = testdata::checked(testdata::GROUP_2B);
+    let body = Letters::shipped().render(Reader::Gp, &r, date()).unwrap().body_text();
+    assert!(body.contains("columna lumbalis: -2,7"));
+    assert!(!body.contains("hofte"), "{body}");
+}
+
+#[test]
+fn override_folder_replaces_wording_and_unknown_fields_fail_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("patient-1.txt"), "Emne\n\nHej {{ patient.full_name }}, alt er normalt.\n").unwrap();
+    let letters = Letters::load(Some(dir.path())).unwrap();
+    let r = testdata::checked(testdata::GROUP_1);
+    let t = letters.render(Reader::Patient, &r, date()).unwrap();
+    assert_eq!(t.subject, "Emne");
+    assert_eq!(t.paragraphs, vec![vec!["Hej Nancy Ann Test Berggren, alt er normalt.".to_string()]]);
+
+    std::fs::write(dir.path().join("gp-3.txt"), "Emne\n\n{{ patient.cpr }}\n").unwrap();
+    let e = Letters::load(Some(dir.path())).err().unwrap().to_string();
+    assert!(e.contains("gp-3.txt") && e.contains("unknown field `patient.cpr`"), "{e}");
+
+    std::fs::remove_file(dir.path().join("gp-3.txt")).unwrap();
+    std::fs::write(dir.path().join("patient-2A.txt"), "x").unwrap();
+    let e = Letters::load(Some(dir.path())).err().unwrap().to_string();
+    assert!(e.contains("patient-2A.txt") && e.contains("not a template"), "{e}");
+
+    std::fs::remove_file(dir.path().join("patient-2A.txt")).unwrap();
+    std::fs::write(dir.path().join("gp-1.txt"), "{% if %}").unwrap();
+    let e = Letters::load(Some(dir.path())).err().unwrap().to_string();
+    assert!(e.contains("gp-1.txt"), "{e}");
+}

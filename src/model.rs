@@ -1,0 +1,145 @@
+//! The checked model of one classified DXA result: what `input` produces once every rule
+//! holds. Everything downstream (letters, messages) reads this, never the raw JSON.
+
+use crate::identifiers::{Cpr, Cvr, Gln, OrgIdentifier};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+use std::fmt;
+
+/// The FLS classification after the DXA scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Normal bone density.
+    Normal,
+    /// Osteopenia: GP consultation before a rescan in N years (2..=10).
+    Osteopenia { rescan_after_years: u8 },
+    /// Uncomplicated osteoporosis: annual check-up and treatment at the GP.
+    Osteoporosis,
+    /// Severe osteoporosis: treated at the hospital.
+    SevereOsteoporosis,
+}
+
+impl Group {
+    /// The code used in the input contract and in file names: `1`, `2a`, `2b`, `3`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Group::Normal => "1",
+            Group::Osteopenia { .. } => "2a",
+            Group::Osteoporosis => "2b",
+            Group::SevereOsteoporosis => "3",
+        }
+    }
+}
+
+impl fmt::Display for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The hospitals of Region Midtjylland that may send FLS letters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Site {
+    #[serde(rename = "AUH")]
+    Auh,
+    #[serde(rename = "HEM")]
+    Hem,
+    #[serde(rename = "GODSTRUP")]
+    Godstrup,
+    #[serde(rename = "HORSENS")]
+    Horsens,
+    #[serde(rename = "RANDERS")]
+    Randers,
+}
+
+impl Site {
+    pub const ALL: [Site; 5] = [Site::Auh, Site::Hem, Site::Godstrup, Site::Horsens, Site::Randers];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Site::Auh => "AUH",
+            Site::Hem => "HEM",
+            Site::Godstrup => "GODSTRUP",
+            Site::Horsens => "HORSENS",
+            Site::Randers => "RANDERS",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Site> {
+        Site::ALL.into_iter().find(|site| site.code() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scan {
+    pub date: NaiveDate,
+    pub t_score_spine: Option<f64>,
+    pub t_score_hip: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Patient {
+    pub cpr: Cpr,
+    pub given_name: Option<String>,
+    pub surname: String,
+    pub address: Option<Address>,
+}
+
+impl Patient {
+    /// "Given Surname", as a letter addresses the patient.
+    pub fn full_name(&self) -> String {
+        match &self.given_name {
+            Some(g) => format!("{g} {}", self.surname),
+            None => self.surname.clone(),
+        }
+    }
+}
+
+/// The patient's own GP practice, the receiver of the MedCom copy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gp {
+    pub ean: Gln,
+    pub identifier: OrgIdentifier,
+    pub name: Option<String>,
+    pub address: Option<Address>,
+}
+
+/// The hospital department that sends both letters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sender {
+    pub ean: Gln,
+    pub identifier: OrgIdentifier,
+    pub organisation: String,
+    pub department: Option<String>,
+    pub phone: Option<String>,
+    pub cvr: Cvr,
+    pub address: Option<Address>,
+}
+
+/// The clinician who approved the result and signs the letters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Author {
+    pub name: String,
+    pub title: Option<String>,
+}
+
+/// One classified result, every field checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlsResult {
+    pub result_id: String,
+    pub site: Site,
+    pub group: Group,
+    pub scan: Scan,
+    pub classified_at: DateTime<FixedOffset>,
+    pub patient: Patient,
+    pub gp: Gp,
+    pub sender: Sender,
+    pub author: Author,
+}
