@@ -10,11 +10,29 @@
 //! Data flows one way: input -> checked model -> letter text -> messages -> validated bytes
 //! -> journal -> transport.
 
+pub mod charset;
 pub mod identifiers;
+pub mod ids;
 pub mod input;
 pub mod letters;
+pub mod medcom;
 pub mod model;
 pub mod policy;
+pub mod schema;
 
 #[cfg(test)]
 mod testdata;
+
+/// Something flspost changed on the way that a person should know about (a transliterated
+/// character). Names the field, never the value.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}

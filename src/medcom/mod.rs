@@ -1,0 +1,3 @@
+//! MedCom OIOXML: the XDIS91 correspondence letter to the GP, and MedCom receipts.
+
+pub mod xdis91;

@@ -1,0 +1,233 @@
+//! Validation of message bytes against XML schemas with libxml2 (a complete XSD 1.0 engine).
+//!
+//! The bundled schemas in `schemas/` are compiled into the binary; [`Validator`] compiles
+//! each once and keeps it. libxml2 validation contexts are not thread-safe, so each thread
+//! keeps its own [`Validator`] (see [`with_validator`]).
+
+use libxml::parser::{Parser, ParserOptions, XmlParseFailure};
+use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
+use quick_xml::events::Event;
+use std::cell::RefCell;
+use std::fmt;
+
+/// The message types flspost knows, told apart by root element and namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum MessageKind {
+    /// MedCom XDIS91 correspondence letter (`Emessage`, 2006/07/01).
+    Xdis91,
+    /// MeMo Digital Post message (`Message`, https://DigitalPost.dk/MeMo-1).
+    Memo,
+    /// MedCom receipt XCTL01/02/03 (`Emessage`, 2005/08/07).
+    Receipt,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 3] = [MessageKind::Xdis91, MessageKind::Memo, MessageKind::Receipt];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Xdis91 => "XDIS91",
+            MessageKind::Memo => "MeMo",
+            MessageKind::Receipt => "MedCom receipt",
+        }
+    }
+
+    /// The bundled schema's file name and text.
+    pub fn bundled_schema(self) -> (&'static str, &'static str) {
+        match self {
+            MessageKind::Xdis91 => ("flspost-xdis91.xsd", include_str!("../schemas/flspost-xdis91.xsd")),
+            MessageKind::Memo => ("flspost-memo-1.2.xsd", include_str!("../schemas/flspost-memo-1.2.xsd")),
+            MessageKind::Receipt => ("flspost-receipt.xsd", include_str!("../schemas/flspost-receipt.xsd")),
+        }
+    }
+}
+
+pub const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
+pub const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
+pub const MEMO: &str = "https://DigitalPost.dk/MeMo-1";
+
+/// What the root element says about a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Root {
+    pub local_name: String,
+    pub namespace: Option<String>,
+    /// `memoVersion`, when the root has one.
+    pub memo_version: Option<String>,
+}
+
+/// Reads just the root element (streaming; stops there).
+pub fn root_of(bytes: &[u8]) -> Option<Root> {
+    let mut reader = quick_xml::NsReader::from_reader(bytes);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_resolved_event_into(&mut buf) {
+            Ok((ns, Event::Start(e) | Event::Empty(e))) => {
+                let namespace = match ns {
+                    quick_xml::name::ResolveResult::Bound(n) => Some(n.into_inner().to_string()),
+                    _ => None,
+                };
+                let memo_version = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == "memoVersion")
+                    .map(|a| a.value.to_string());
+                return Some(Root {
+                    local_name: e.local_name().as_ref().to_string(),
+                    namespace,
+                    memo_version,
+                });
+            }
+            Ok((_, Event::Eof)) | Err(_) => return None,
+            Ok(_) => buf.clear(),
+        }
+    }
+}
+
+/// Recognises the message type; `None` when the root is none flspost knows.
+pub fn detect(root: &Root) -> Option<MessageKind> {
+    match (root.local_name.as_str(), root.namespace.as_deref()) {
+        ("Emessage", Some(MEDCOM_2006)) => Some(MessageKind::Xdis91),
+        ("Emessage", Some(MEDCOM_RECEIPTS)) => Some(MessageKind::Receipt),
+        ("Message", Some(MEMO)) => Some(MessageKind::Memo),
+        _ => None,
+    }
+}
+
+/// One problem, with its position in the document when libxml2 knows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.line.unwrap_or(0), self.column.unwrap_or(0), self.message)
+    }
+}
+
+fn problem(e: &libxml::error::StructuredError) -> Problem {
+    Problem {
+        line: e.line.and_then(|l| u32::try_from(l).ok()).filter(|l| *l > 0),
+        column: e.col.and_then(|c| u32::try_from(c).ok()).filter(|c| *c > 0),
+        message: e.message.as_deref().unwrap_or("unknown libxml2 error").trim().to_string(),
+    }
+}
+
+/// A compiled schema, ready to validate documents.
+pub struct Schema {
+    ctx: SchemaValidationContext,
+}
+
+impl Schema {
+    /// Compiles a schema held in memory (must be self-contained: no includes).
+    pub fn from_text(xsd: &str) -> Result<Schema, Vec<Problem>> {
+        let mut parser = SchemaParserContext::from_buffer(xsd);
+        SchemaValidationContext::from_parser(&mut parser)
+            .map(|ctx| Schema { ctx })
+            .map_err(|errs| errs.iter().map(problem).collect())
+    }
+
+    /// Compiles a schema from a file, resolving its includes and imports relative to it.
+    pub fn from_file(path: &std::path::Path) -> Result<Schema, Vec<Problem>> {
+        let path = path.to_str().filter(|p| !p.contains('\0')).ok_or_else(|| {
+            vec![Problem { line: None, column: None, message: "schema path is not valid UTF-8".into() }]
+        })?;
+        let mut parser = SchemaParserContext::from_file(path);
+        SchemaValidationContext::from_parser(&mut parser)
+            .map(|ctx| Schema { ctx })
+            .map_err(|errs| errs.iter().map(problem).collect())
+    }
+
+    /// Parses `bytes` (any encoding its XML declaration names) and validates them.
+    /// Parse errors and schema errors alike come back as problems with line and column.
+    pub fn validate(&mut self, bytes: &[u8]) -> Result<(), Vec<Problem>> {
+        let options = ParserOptions { no_net: true, no_error: true, no_warning: true, ..ParserOptions::default() };
+        let (doc, diagnostics) = match Parser::default().parse_string_with_diagnostics(bytes, options) {
+            Ok(r) => r,
+            Err(XmlParseFailure::ParseFailed(errs)) if !errs.is_empty() => {
+                return Err(errs.iter().map(problem).collect())
+            }
+            Err(e) => return Err(vec![Problem { line: None, column: None, message: format!("not well-formed XML: {e}") }]),
+        };
+        let fatal: Vec<Problem> = diagnostics
+            .iter()
+            .filter(|d| matches!(d.level, libxml::error::XmlErrorLevel::Error | libxml::error::XmlErrorLevel::Fatal))
+            .map(problem)
+            .collect();
+        if !fatal.is_empty() {
+            return Err(fatal);
+        }
+        self.ctx.validate_document(&doc).map_err(|errs| errs.iter().map(problem).collect())
+    }
+}
+
+/// The bundled schemas, compiled once.
+pub struct Validator {
+    schemas: Vec<(MessageKind, Schema)>,
+}
+
+impl Validator {
+    pub fn bundled() -> Validator {
+        let schemas = MessageKind::ALL
+            .into_iter()
+            .map(|k| {
+                let (name, text) = k.bundled_schema();
+                let s = Schema::from_text(text)
+                    .unwrap_or_else(|e| panic!("bundled schema {name} does not compile: {e:?}"));
+                (k, s)
+            })
+            .collect();
+        Validator { schemas }
+    }
+
+    pub fn validate(&mut self, kind: MessageKind, bytes: &[u8]) -> Result<(), Vec<Problem>> {
+        let schema = &mut self.schemas.iter_mut().find(|(k, _)| *k == kind).expect("all kinds compiled").1;
+        schema.validate(bytes)
+    }
+}
+
+thread_local! {
+    static VALIDATOR: RefCell<Option<Validator>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's validator, compiling the bundled schemas on first use.
+pub fn with_validator<T>(f: impl FnOnce(&mut Validator) -> T) -> T {
+    VALIDATOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        f(slot.get_or_insert_with(Validator::bundled))
+    })
+}
+
+/// Validates with the bundled schema for `kind`.
+pub fn validate(kind: MessageKind, bytes: &[u8]) -> Result<(), Vec<Problem>> {
+    with_validator(|v| v.validate(kind, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_schemas_compile() {
+        let _ = Validator::bundled();
+    }
+
+    #[test]
+    fn roots_are_recognised() {
+        let r = root_of(b"<?xml version='1.0'?><!-- c --><Emessage xmlns='http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/'/>").unwrap();
+        assert_eq!(detect(&r), Some(MessageKind::Receipt));
+        let r = root_of(br#"<memo:Message xmlns:memo="https://DigitalPost.dk/MeMo-1" memoVersion="1.2"></memo:Message>"#).unwrap();
+        assert_eq!(detect(&r), Some(MessageKind::Memo));
+        assert_eq!(r.memo_version.as_deref(), Some("1.2"));
+        assert_eq!(detect(&root_of(b"<Emessage/>").unwrap()), None);
+        assert_eq!(root_of(b"not xml"), None);
+    }
+
+    #[test]
+    fn malformed_xml_reports_line_and_column() {
+        let errs = validate(MessageKind::Xdis91, b"<?xml version='1.0'?>\n<Emessage>\n<a></b>").unwrap_err();
+        assert!(errs[0].line == Some(3), "{errs:?}");
+    }
+}
