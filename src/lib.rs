@@ -11,6 +11,7 @@
 //! -> journal -> transport.
 
 pub mod charset;
+pub mod digitalpost;
 pub mod identifiers;
 pub mod ids;
 pub mod input;
