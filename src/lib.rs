@@ -10,16 +10,25 @@
 //! Data flows one way: input -> checked model -> letter text -> messages -> validated bytes
 //! -> journal -> transport.
 
+pub mod batch;
 pub mod charset;
+pub mod clock;
+pub mod compose;
+pub mod config;
 pub mod digitalpost;
+pub mod error;
+pub mod fsutil;
+pub mod generate;
 pub mod identifiers;
 pub mod ids;
 pub mod input;
+pub mod journal;
 pub mod letters;
 pub mod medcom;
 pub mod model;
 pub mod policy;
 pub mod schema;
+pub mod transport;
 
 #[cfg(test)]
 mod testdata;
@@ -36,4 +45,16 @@ impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in d {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }

@@ -1,0 +1,90 @@
+//! Input documents, streamed: a JSON file is one document; a JSON Lines file (`.jsonl`,
+//! `.ndjson`, or any input with `--jsonl`) is one document per line, read a chunk at a time
+//! so memory stays flat however long the file is.
+
+use crate::error::{Error, Result};
+use crate::generate::Source;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// How many documents are checked and built together. Large enough to keep every core
+/// busy, small enough that memory does not grow with the input.
+pub const CHUNK: usize = 512;
+
+/// Reads documents from several inputs in order.
+pub struct Inputs {
+    paths: Vec<PathBuf>,
+    force_lines: bool,
+    current: Option<Current>,
+}
+
+struct Current {
+    origin: String,
+    reader: Box<dyn BufRead>,
+    line: u64,
+    /// A whole-file document (not JSON Lines).
+    whole: bool,
+}
+
+pub fn is_jsonl(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson"))
+}
+
+impl Inputs {
+    pub fn new(paths: Vec<PathBuf>, force_lines: bool) -> Inputs {
+        Inputs { paths: paths.into_iter().rev().collect(), force_lines, current: None }
+    }
+
+    fn open_next(&mut self) -> Result<bool> {
+        let Some(path) = self.paths.pop() else { return Ok(false) };
+        let origin = path.display().to_string();
+        let reader: Box<dyn BufRead> = if path == Path::new("-") {
+            Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 16, File::open(&path).map_err(|e| Error::io(&path, e))?))
+        };
+        let whole = !(self.force_lines || is_jsonl(&path));
+        self.current = Some(Current { origin, reader, line: 0, whole });
+        Ok(true)
+    }
+
+    /// The next chunk of up to `max` documents; empty when all inputs are read.
+    pub fn next_chunk(&mut self, max: usize) -> Result<Vec<Source>> {
+        let mut out = vec![];
+        while out.len() < max {
+            if self.current.is_none() && !self.open_next()? {
+                break;
+            }
+            let cur = self.current.as_mut().expect("opened above");
+            if cur.whole {
+                let mut bytes = vec![];
+                cur.reader.read_to_end(&mut bytes).map_err(|e| Error::io(&cur.origin, e))?;
+                let (text, utf8_error) = match String::from_utf8(bytes) {
+                    Ok(t) => (t, false),
+                    Err(_) => (String::new(), true),
+                };
+                out.push(Source { origin: cur.origin.clone(), line: None, text, utf8_error });
+                self.current = None;
+                continue;
+            }
+            let mut bytes = vec![];
+            let n = cur.reader.read_until(b'\n', &mut bytes).map_err(|e| Error::io(&cur.origin, e))?;
+            if n == 0 {
+                self.current = None;
+                continue;
+            }
+            cur.line += 1;
+            let origin = format!("{}:{}", cur.origin, cur.line);
+            let (text, utf8_error) = match String::from_utf8(bytes) {
+                Ok(t) => (t, false),
+                Err(_) => (String::new(), true),
+            };
+            if !utf8_error && text.trim().is_empty() {
+                continue; // blank lines (a trailing newline) are not documents
+            }
+            out.push(Source { origin, line: Some(cur.line), text, utf8_error });
+        }
+        Ok(out)
+    }
+}

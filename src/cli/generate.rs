@@ -1,0 +1,125 @@
+//! `flspost generate` and `flspost regenerate`.
+
+use super::{print_json, Common};
+use flspost::batch::{Inputs, CHUNK};
+use flspost::compose::Composer;
+use flspost::error::{Error, Result};
+use flspost::generate::{Engine, Outcome};
+use flspost::letters::Letters;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Folder for the output: one sub-folder per result, named by its result_id.
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+    /// Read every input as JSON Lines (one result per line), also standard input.
+    /// Files named *.jsonl or *.ndjson are read that way anyway.
+    #[arg(long)]
+    jsonl: bool,
+    #[command(flatten)]
+    common: Common,
+    /// Input files (one JSON result each, or JSON Lines); `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+}
+
+pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::config::Config)> {
+    let config = common.config()?;
+    let letters = Letters::load(config.templates.as_deref())?;
+    let engine = Engine { composer: Composer::new(letters), policy: config.policy()?, out_dir };
+    Ok((engine, config))
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    let (engine, config) = engine(&args.common, Some(args.out_dir.clone()))?;
+    let mut journal = args.common.open_journal(&config)?;
+    flspost::fsutil::sweep_temporaries(&args.out_dir);
+
+    let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::batch::is_jsonl(p));
+    // A progress bar only for a person watching a batch.
+    let progress = (batch && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| {
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} results ({per_sec}) {msg}").expect("static template"));
+        pb
+    });
+    let mut inputs = Inputs::new(args.inputs, args.jsonl);
+    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut exit = 0;
+    loop {
+        let chunk = inputs.next_chunk(CHUNK)?;
+        if chunk.is_empty() {
+            break;
+        }
+        for s in engine.run_chunk(&mut journal, chunk)? {
+            let label = match s.outcome {
+                Outcome::Generated => "generated",
+                Outcome::Corrected => "corrected",
+                Outcome::Exists => "already generated",
+                Outcome::Regenerated => "regenerated",
+                Outcome::Error => "failed",
+            };
+            *counts.entry(label).or_default() += 1;
+            exit = exit.max(s.exit_code());
+            let show = || {
+                print_json(&s);
+                if let Some(line) = s.error_line() {
+                    eprintln!("flspost: {line}");
+                }
+                for w in &s.warnings {
+                    eprintln!("flspost: warning: {}: {w}", s.source);
+                }
+            };
+            match &progress {
+                Some(pb) => pb.suspend(show),
+                None => show(),
+            }
+            if let Some(pb) = &progress {
+                pb.inc(1);
+            }
+        }
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    if batch {
+        let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        eprintln!("flspost: {}", if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") });
+    }
+    Ok(exit)
+}
+
+#[derive(clap::Args)]
+pub struct RegenerateArgs {
+    /// The message: its journal id (from `journal list`), letter identifier or MeMo UUID.
+    id: String,
+    /// A corrected input for the same result_id; without it the stored input is used.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Also copy the rebuilt message into DIR/<result_id>/.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
+    let (engine, config) = engine(&args.common, args.out_dir.clone())?;
+    let mut journal = args.common.open_journal(&config)?;
+    let corrected = match &args.input {
+        None => None,
+        Some(p) => {
+            let bytes = flspost::fsutil::read_input(p).map_err(|e| Error::io(p, e))?;
+            Some((p.display().to_string(), String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{}: not UTF-8 text", p.display())))?))
+        }
+    };
+    let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
+    print_json(&summary);
+    if let Some(line) = summary.error_line() {
+        eprintln!("flspost: {line}");
+    }
+    Ok(summary.exit_code())
+}

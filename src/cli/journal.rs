@@ -1,0 +1,150 @@
+//! `flspost journal list` and `flspost journal show`: what support staff look at. CPR
+//! numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
+
+use super::{print_json, Common};
+use flspost::error::{Error, Result};
+use flspost::journal::{MessageRow, Status};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Messages, newest first.
+    List {
+        /// Only messages in this status (generated, retry, sent, failed, acknowledged, rejected, superseded).
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Only messages changed on or after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// One message: its state, links, send attempts and receipts.
+    Show {
+        /// Journal id, letter identifier, envelope identifier or MeMo UUID.
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// Also print the patient's full CPR number (it is sensitive: only when needed).
+        #[arg(long)]
+        reveal_cpr: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+pub fn run(cmd: Command) -> Result<i32> {
+    match cmd {
+        Command::List { status, since, json, common } => {
+            let status = status
+                .map(|s| {
+                    Status::from_code(&s).ok_or_else(|| {
+                        Error::Usage(format!(
+                            "unknown status `{s}` (expected {})",
+                            Status::ALL.map(Status::code).join(", ")
+                        ))
+                    })
+                })
+                .transpose()?;
+            let since = since.map(|s| parse_since(&s)).transpose()?;
+            let config = common.config()?;
+            let journal = common.open_journal(&config)?;
+            let rows = journal.list(status, since.as_deref())?;
+            if json {
+                rows.iter().for_each(print_json);
+            } else {
+                print_table(&rows);
+            }
+            Ok(0)
+        }
+        Command::Show { id, json, reveal_cpr, common } => {
+            let config = common.config()?;
+            let journal = common.open_journal(&config)?;
+            let m = journal
+                .find_message(&id)?
+                .ok_or_else(|| Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display())))?;
+            let attempts = journal.attempts(m.id)?;
+            let receipts = journal.receipts_for(m.id)?;
+            let input = journal.input(m.input_id)?;
+            let regenerated_as = journal.regenerated_as(m.id)?;
+            let mut cpr = serde_json::Value::String(m.cpr_masked.clone());
+            if reveal_cpr {
+                let raw: serde_json::Value = serde_json::from_str(&input.input_json).unwrap_or_default();
+                cpr = raw["patient"]["cpr"].clone();
+            }
+            let doc = serde_json::json!({
+                "message": m,
+                "cpr": cpr,
+                "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
+                "regenerated_as": regenerated_as,
+                "attempts": attempts,
+                "receipts": receipts,
+            });
+            if json {
+                print_json(&doc);
+            } else {
+                println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
+                println!("  status       {}{}", m.status.code(), m.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default());
+                println!("  letter       {} ({}, revision {}, attempt {})", m.letter_id, m.status_code, m.letter_revision, m.attempt);
+                if let Some(e) = &m.envelope_id {
+                    println!("  envelope     {e}");
+                }
+                println!("  patient CPR  {}", cpr.as_str().unwrap_or(&m.cpr_masked));
+                println!("  input        revision {} received {} (site {}, group {})", input.revision, input.received_at, input.site, input.group);
+                println!("  bytes        sha256 {}", m.sha256);
+                println!("  created      {}   updated {}", m.created_at, m.updated_at);
+                if let Some(f) = m.regenerated_from {
+                    println!("  regenerates  message {f}");
+                }
+                if let Some(r) = m.replaces {
+                    println!("  replaces     message {r}");
+                }
+                if let Some(n) = regenerated_as {
+                    println!("  regenerated  as message {n}");
+                }
+                for a in &attempts {
+                    println!(
+                        "  attempt {:<4} {} via {}: {}{}",
+                        a.id,
+                        a.started_at,
+                        a.transport,
+                        a.outcome.as_deref().unwrap_or("in progress"),
+                        a.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                    );
+                }
+                for r in &receipts {
+                    println!("  receipt      {} {} {}", r["type"].as_str().unwrap_or(""), r["outcome"].as_str().unwrap_or(""), r["refuse_text"].as_str().unwrap_or(""));
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn parse_since(s: &str) -> Result<String> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(format!("{d}T00:00:00.000Z"));
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .map_err(|_| Error::Usage(format!("--since `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
+}
+
+fn print_table(rows: &[MessageRow]) {
+    println!("{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON", "ID", "RESULT", "KIND", "LETTER", "STATUS", "CPR", "UPDATED");
+    for m in rows {
+        println!(
+            "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  {}",
+            m.id,
+            m.result_id,
+            m.kind.code(),
+            m.letter_id,
+            m.status.code(),
+            m.cpr_masked,
+            m.updated_at,
+            m.reason.as_deref().unwrap_or("")
+        );
+    }
+}

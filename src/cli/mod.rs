@@ -1,0 +1,102 @@
+//! Command-line interface. Each subcommand lives in its own file; all of them print
+//! machine-readable results on stdout and one-line errors on stderr, and never a CPR
+//! number in full (unless `journal show --reveal-cpr` asks for it).
+
+mod generate;
+mod journal;
+mod receipt;
+mod send;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use flspost::config::Config;
+use flspost::error::{Error, Result};
+use flspost::journal::Journal;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "flspost", version, about = "FLS (DXA) result letters: MedCom XDIS91 to the GP, MeMo Digital Post to the patient")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command that touches the journal shares.
+#[derive(clap::Args, Clone)]
+pub struct Common {
+    /// Configuration file (TOML); also FLSPOST_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The journal database; also FLSPOST_JOURNAL, else the config's `journal`, else
+    /// ~/.local/state/flspost/journal.sqlite.
+    #[arg(long, global = true, value_name = "PATH")]
+    journal: Option<PathBuf>,
+}
+
+impl Common {
+    fn config(&self) -> Result<Config> {
+        Config::load(self.config.as_deref())
+    }
+
+    fn open_journal(&self, config: &Config) -> Result<Journal> {
+        let path = self
+            .journal
+            .clone()
+            .or_else(|| std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from))
+            .or_else(|| config.journal.clone())
+            .unwrap_or_else(flspost::journal::default_path);
+        Journal::open(&path)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build and validate the GP's XDIS91 and the patient's MeMo (with PDF) for each result.
+    Generate(generate::Args),
+    /// Validate message files (XDIS91, MeMo, MedCom receipts) against the bundled schemas.
+    Validate(validate::Args),
+    /// Hand every generated, unsent message to the transport configured for its kind.
+    Send(send::Args),
+    /// Rebuild a failed (or unanswered) message for resending, from its stored input or a corrected one.
+    Regenerate(generate::RegenerateArgs),
+    /// Read MedCom receipts (XCTL01/02/03) and mark the letters they answer.
+    Receipt(receipt::Args),
+    /// List and inspect what the journal holds.
+    #[command(subcommand)]
+    Journal(journal::Command),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Generate(a) => generate::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Send(a) => send::run(a),
+        Command::Regenerate(a) => generate::regenerate(a),
+        Command::Receipt(a) => receipt::run(a),
+        Command::Journal(c) => journal::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => report(&e),
+    }
+}
+
+/// Prints an error as one line and returns its exit code.
+pub fn report(e: &Error) -> i32 {
+    eprintln!("flspost: {}", e.to_string().replace('\n', " "));
+    e.exit_code()
+}
+
+/// Prints one JSON line on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string(value).expect("summaries serialise"));
+}

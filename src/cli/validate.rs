@@ -1,0 +1,70 @@
+//! `flspost validate FILE...`: each file's type is recognised by its root element and
+//! namespace and checked against the bundled schema; each problem is printed as
+//! `FILE:LINE:COL: message`.
+
+use flspost::error::Result;
+use flspost::schema::{self, MessageKind};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Message files: XDIS91, MeMo or MedCom receipts.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+/// The verdict on one file: `Ok(kind)` when valid, else the lines to print.
+pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<MessageKind, Vec<String>> {
+    let name = path.display();
+    let Some(root) = schema::root_of(bytes) else {
+        return Err(vec![format!("{name}:1:1: not an XML document (no root element)")]);
+    };
+    let Some(kind) = schema::detect(&root) else {
+        return Err(vec![format!(
+            "{name}:1:1: not a message flspost knows: root element `{}` in namespace `{}` (expected XDIS91 Emessage, MeMo Message or a MedCom receipt)",
+            root.local_name,
+            root.namespace.as_deref().unwrap_or("(none)")
+        )]);
+    };
+    let mut lines = vec![];
+    if kind == MessageKind::Memo && root.memo_version.as_deref() != Some("1.2") {
+        lines.push(format!(
+            "{name}:1:1: MeMo version {} message; flspost's schema is MeMo 1.2 (1.1 messages carry memoSchVersion, which 1.2 dropped)",
+            root.memo_version.as_deref().unwrap_or("(none)")
+        ));
+    }
+    match schema::validate(kind, bytes) {
+        Ok(()) if lines.is_empty() => Ok(kind),
+        Ok(()) => Err(lines),
+        Err(problems) => {
+            lines.extend(problems.iter().map(|p| {
+                format!("{name}:{}:{}: {}", p.line.unwrap_or(0), p.column.unwrap_or(0), p.message)
+            }));
+            Err(lines)
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    let mut code = 0;
+    for path in &args.files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", path.display());
+                code = 2;
+                continue;
+            }
+        };
+        match check(path, &bytes) {
+            Ok(kind) => println!("{}: valid {} ({})", path.display(), kind.name(), kind.bundled_schema().0),
+            Err(lines) => {
+                for l in lines {
+                    println!("{l}");
+                }
+                code = code.max(1);
+            }
+        }
+    }
+    Ok(code)
+}

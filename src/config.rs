@@ -1,0 +1,183 @@
+//! The TOML configuration file (`--config FILE` or `FLSPOST_CONFIG`). Every table is
+//! optional; without a file flspost uses the region's rollout policy, the shipped letter
+//! wording and the default journal, and has no transports.
+//!
+//! ```toml
+//! journal = "/var/lib/flspost/journal.sqlite"
+//! templates = "/etc/flspost/templates"     # overrides, file by file
+//!
+//! [policy]                                 # site = first date, or false
+//! RANDERS = "2026-03-01"
+//!
+//! [send]
+//! max_attempts = 5                         # transient failures before `failed`
+//!
+//! [transport.gp]                           # XDIS91 to the GP, via VANS
+//! type = "smtp"
+//! url = "smtp://vans.example.dk:25?tls=required"
+//! from = "fls@hospital.example.dk"
+//! to = "edi@vans.example.dk"
+//! username = "fls"                          # optional
+//! password_env = "FLSPOST_SMTP_PASSWORD"    # optional: read from this variable
+//! timeout_seconds = 30
+//!
+//! [transport.patient]                      # MeMo to the Digital Post client
+//! type = "outbox"
+//! dir = "/var/spool/flspost/digitalpost"
+//! ```
+
+use crate::error::{Error, Result};
+use crate::model::Site;
+use crate::policy::RolloutPolicy;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub journal: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
+    #[serde(default)]
+    pub policy: BTreeMap<String, PolicyEntry>,
+    #[serde(default)]
+    pub send: SendConfig,
+    #[serde(default)]
+    pub transport: Transports,
+    /// Where the file was read from (relative paths in it are relative to its folder).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PolicyEntry {
+    Start(NaiveDate),
+    Enabled(bool),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendConfig {
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+impl Default for SendConfig {
+    fn default() -> Self {
+        SendConfig { max_attempts: default_max_attempts() }
+    }
+}
+
+fn default_max_attempts() -> u32 {
+    5
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transports {
+    /// For XDIS91 letters to the GP.
+    pub gp: Option<TransportConfig>,
+    /// For MeMo letters to the patient.
+    pub patient: Option<TransportConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TransportConfig {
+    Outbox {
+        dir: PathBuf,
+    },
+    Smtp {
+        url: String,
+        from: String,
+        to: String,
+        username: Option<String>,
+        password_env: Option<String>,
+        #[serde(default = "default_timeout")]
+        timeout_seconds: u64,
+    },
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl Config {
+    /// Reads `path`, or `FLSPOST_CONFIG`, or returns the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let path = path.map(Path::to_path_buf).or_else(|| std::env::var_os("FLSPOST_CONFIG").map(PathBuf::from));
+        let Some(path) = path else { return Ok(Config::default()) };
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let mut cfg: Config =
+            toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), reason: e.to_string().trim().replace('\n', " ") })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        cfg.journal.as_mut().map(resolve);
+        cfg.templates.as_mut().map(resolve);
+        for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
+            if let TransportConfig::Outbox { dir } = t {
+                resolve(dir);
+            }
+        }
+        if cfg.send.max_attempts == 0 {
+            return Err(Error::Config { path, reason: "send.max_attempts must be at least 1".into() });
+        }
+        cfg.policy()?;
+        cfg.source = Some(path);
+        Ok(cfg)
+    }
+
+    /// The default rollout policy with this file's `[policy]` entries applied.
+    pub fn policy(&self) -> Result<RolloutPolicy> {
+        let mut p = RolloutPolicy::default();
+        for (site, entry) in &self.policy {
+            let s = Site::from_code(site).ok_or_else(|| Error::Config {
+                path: self.source.clone().unwrap_or_default(),
+                reason: format!("[policy] names unknown site `{site}` (expected AUH, HEM, GODSTRUP, HORSENS or RANDERS)"),
+            })?;
+            match entry {
+                PolicyEntry::Start(d) => p.set_start(s, Some(*d)),
+                PolicyEntry::Enabled(false) => p.set_start(s, None),
+                PolicyEntry::Enabled(true) => {
+                    return Err(Error::Config {
+                        path: self.source.clone().unwrap_or_default(),
+                        reason: format!("[policy] {site} = true: give the start date instead"),
+                    })
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_overrides_and_unknown_keys() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.toml");
+        std::fs::write(&p, "[policy]\nRANDERS = \"2026-03-01\"\nAUH = false\n").unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        let pol = c.policy().unwrap();
+        assert_eq!(pol.start(Site::Randers), NaiveDate::from_ymd_opt(2026, 3, 1));
+        assert_eq!(pol.start(Site::Auh), None);
+
+        std::fs::write(&p, "[policy]\nODENSE = \"2026-03-01\"\n").unwrap();
+        assert!(Config::load(Some(&p)).unwrap_err().to_string().contains("unknown site `ODENSE`"));
+        std::fs::write(&p, "jornal = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&p)).unwrap_err().to_string().contains("jornal"));
+        std::fs::write(&p, "[transport.gp]\ntype = \"outbox\"\ndir = \"out\"\n").unwrap();
+        match Config::load(Some(&p)).unwrap().transport.gp.unwrap() {
+            TransportConfig::Outbox { dir } => assert_eq!(dir, d.path().join("out")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

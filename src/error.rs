@@ -1,0 +1,45 @@
+//! The crate's error, and the exit code each kind maps to.
+
+use crate::input::InputError;
+use crate::letters::TemplateError;
+use crate::schema::{MessageKind, Problem};
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input breaks the contract: exit 2.
+    #[error("{0}")]
+    Input(#[from] InputError),
+    /// Configuration or templates are unusable: exit 2.
+    #[error("{0}")]
+    Template(#[from] TemplateError),
+    #[error("config {path}: {reason}")]
+    Config { path: PathBuf, reason: String },
+    /// A command used the wrong way (unknown id, conflicting request): exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// flspost built a message its own schema rejects: a bug, exit 3. Nothing is written.
+    #[error("internal error: the generated {} message fails flspost's bundled schema ({}); nothing was written", kind.name(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid { kind: MessageKind, problems: Vec<Problem> },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("journal: {0}")]
+    Journal(#[from] rusqlite::Error),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io { path: path.into(), source }
+    }
+
+    /// 2 for the caller's mistakes, 3 for flspost's own, 1 for the environment's.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) | Error::Template(_) | Error::Config { .. } | Error::Usage(_) => 2,
+            Error::Invalid { .. } => 3,
+            Error::Io { .. } | Error::Journal(_) => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

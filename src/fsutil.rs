@@ -1,0 +1,149 @@
+//! Files that are either complete or absent, readable by the owner only.
+//!
+//! Every file flspost writes goes to a temporary name in the same folder, is flushed to
+//! disk, and is then renamed into place: a reader (or a crash) never sees half a file.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `.NAME.tmp-PID-N`: unique per process and per call, and tells `sweep_temporaries`
+/// whose it is.
+fn temp_name(name: &std::ffi::OsStr) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(".{}.tmp-{}-{}", name.to_string_lossy(), std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Owner-only for everything flspost creates (journal, messages, outbox files), also
+/// files other libraries create for us (SQLite's -wal and -shm).
+pub fn restrict_umask() {
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Creates `dir` and missing parents with mode 0700.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600, flushed to disk before the rename
+/// (for files handed to another system).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, bytes, true)
+}
+
+/// As [`write_atomic`]; with `durable` false the data is not forced to disk first. Still
+/// all-or-nothing for a killed process, which is what matters for files the journal can
+/// recreate.
+pub fn write_atomic_with(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
+    let tmp = dir.join(temp_name(name));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_data()?;
+        }
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes several files into `dir` so they appear together: into a fresh hidden sibling
+/// folder first, which is then renamed to `dir`. When `dir` already exists (a correction),
+/// each file is replaced atomically in turn.
+///
+/// Not forced to disk: these are copies of what the journal holds.
+pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+    if dir.exists() {
+        for (name, bytes) in files {
+            write_atomic_with(&dir.join(name), bytes, false)?;
+        }
+        return Ok(());
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    create_private_dir(parent)?;
+    let name = dir.file_name().ok_or_else(|| io::Error::other("no folder name"))?;
+    let tmp = parent.join(temp_name(name));
+    let result = (|| {
+        DirBuilder::new().mode(0o700).create(&tmp)?;
+        for (name, bytes) in files {
+            let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(tmp.join(name))?;
+            f.write_all(bytes)?;
+        }
+        fs::rename(&tmp, dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// Removes temporary files and folders that a killed flspost left in `dir`, so they cannot
+/// be mistaken for output. Those of a process still running are left alone.
+pub fn sweep_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".tmp-"))
+            .and_then(|(_, rest)| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let p: PathBuf = e.path();
+            let _ = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+        }
+    }
+}
+
+/// Reads a whole input file, or standard input for `-`.
+pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = vec![];
+        io::Read::read_to_end(&mut io::stdin(), &mut buf)?;
+        Ok(buf)
+    } else {
+        let mut buf = vec![];
+        io::Read::read_to_end(&mut File::open(path)?, &mut buf)?;
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn atomic_files_are_owner_only_and_leave_no_temporaries() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.xml");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+
+        let sub = d.path().join("out").join("R1");
+        write_dir_atomic(&sub, &[("x", b"1"), ("y", b"2")]).unwrap();
+        assert_eq!(fs::metadata(&sub).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(fs::read(sub.join("y")).unwrap(), b"2");
+        write_dir_atomic(&sub, &[("x", b"3")]).unwrap();
+        assert_eq!(fs::read(sub.join("x")).unwrap(), b"3");
+        assert_eq!(fs::read_dir(d.path().join("out")).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,660 @@
+//! `generate` and `regenerate`: from input documents to validated messages recorded in the
+//! journal (and copied to an output folder), with MedCom's identity rules:
+//!
+//! - the same result with the same content is not generated twice (it "exists");
+//! - changed content is a correction: a new letter (new identifier) for each message whose
+//!   content changed, linked to the letter it replaces, `rettetbrev` when the earlier GP
+//!   letter had left the hospital; a message whose content did not change is kept;
+//! - a regeneration of an unchanged letter keeps its identifier and gets a new envelope.
+//!
+//! Work on a batch runs in three stages: check and build in parallel, then record in the
+//! journal in input order, in one transaction per chunk (one savepoint per result).
+
+use crate::compose::{Built, Composer, Kind, Plan, PDF_FILE_NAME};
+use crate::error::{Error, Result};
+use crate::input::{self, InputError, ResultInput};
+use crate::journal::{self, InputRow, Journal, MessageRow, NewInput, NewMessage, Status};
+use crate::medcom::xdis91::LetterStatus;
+use crate::model::FlsResult;
+use crate::policy::RolloutPolicy;
+use crate::{fsutil, sha256_hex, Warning};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One input document and where it came from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// `path` or `path:line` (or `-` for standard input), for messages.
+    pub origin: String,
+    pub line: Option<u64>,
+    pub text: String,
+    /// The bytes were not UTF-8 (`text` is then empty).
+    pub utf8_error: bool,
+}
+
+/// A checked input, with the hashes that decide what is new.
+pub struct Prepared {
+    pub text: String,
+    pub input: ResultInput,
+    pub result: FlsResult,
+    /// Of the canonical input (field order and spacing do not matter).
+    pub input_sha256: String,
+    /// Per kind: of the input fields that message says (the patient letter does not
+    /// mention the GP, so a corrected GP address leaves it alone).
+    pub content_sha256: [(Kind, String); 2],
+}
+
+impl Prepared {
+    pub fn content(&self, kind: Kind) -> &str {
+        &self.content_sha256.iter().find(|(k, _)| *k == kind).expect("both kinds").1
+    }
+}
+
+/// What happened to one input, as printed (one JSON line each).
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_id: Option<String>,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<MessageSummary>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorSummary>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// First messages for this result.
+    Generated,
+    /// Changed content for a known result: new letters replace the earlier ones.
+    Corrected,
+    /// Same result, same content: nothing new was made.
+    Exists,
+    /// A message rebuilt for resending.
+    Regenerated,
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageSummary {
+    pub id: i64,
+    pub kind: Kind,
+    /// `new`, or `kept` when a correction did not change this message.
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdf: Option<PathBuf>,
+    pub letter_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope_id: Option<String>,
+    pub status_code: String,
+    pub attempt: u32,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regenerated_from: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub reason: String,
+    pub exit_code: i32,
+}
+
+impl Summary {
+    pub fn failed(source: &Source, result_id: Option<String>, e: &Error) -> Summary {
+        let (field, reason) = match e {
+            Error::Input(InputError { field, reason }) => (Some(field.clone()), reason.clone()),
+            other => (None, other.to_string()),
+        };
+        Summary {
+            source: source.origin.clone(),
+            line: source.line,
+            result_id,
+            outcome: Outcome::Error,
+            dir: None,
+            messages: vec![],
+            warnings: vec![],
+            error: Some(ErrorSummary { field, reason, exit_code: e.exit_code() }),
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.error.as_ref().map_or(0, |e| e.exit_code)
+    }
+
+    /// The one line a person reads on standard error for a failure.
+    pub fn error_line(&self) -> Option<String> {
+        let e = self.error.as_ref()?;
+        let place = match self.line {
+            Some(_) => format!("{}: ", self.source),
+            None if self.source == "-" => String::new(),
+            None => format!("{}: ", self.source),
+        };
+        Some(match &e.field {
+            Some(f) => format!("{place}{f}: {}", e.reason),
+            None => format!("{place}{}", e.reason),
+        })
+    }
+}
+
+/// The parts every command shares: wording, policy, and where output goes.
+pub struct Engine {
+    pub composer: Composer,
+    pub policy: RolloutPolicy,
+    /// Copies of each result's current messages go to `out_dir/<result_id>/`.
+    pub out_dir: Option<PathBuf>,
+}
+
+/// What the journal says to do with a prepared input.
+enum Decision {
+    Exists { messages: Vec<MessageRow> },
+    Build { revision: u32, plans: Vec<(Plan, Option<i64>)>, kept: Vec<MessageRow> },
+}
+
+/// Parses and checks one document and hashes it.
+pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
+    let input = input::parse(text)?;
+    let result = input::check(&input, policy, now)?;
+    let canonical = serde_json::to_vec(&input).expect("serialising a parsed input cannot fail");
+    let mut without_gp = input.clone();
+    without_gp.gp = input::GpInput {
+        ean: String::new(),
+        identifier: String::new(),
+        identifier_code: String::new(),
+        name: None,
+        address: None,
+    };
+    let patient_view = serde_json::to_vec(&without_gp).expect("serialisable");
+    let input_sha256 = sha256_hex(&canonical);
+    Ok(Prepared {
+        text: text.to_string(),
+        input,
+        result,
+        content_sha256: [(Kind::GpXdis91, input_sha256.clone()), (Kind::PatientMemo, sha256_hex(&patient_view))],
+        input_sha256,
+    })
+}
+
+fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
+    let id = &p.result.result_id;
+    let latest = journal.latest_input(id)?;
+    let messages = journal.messages_of(id)?;
+    if latest.as_ref().is_some_and(|i| i.input_sha256 == p.input_sha256) {
+        return Ok(Decision::Exists { messages });
+    }
+    let revision = latest.map_or(0, |i| i.revision + 1);
+    let mut plans = vec![];
+    let mut kept = vec![];
+    for kind in Kind::ALL {
+        let of_kind: Vec<&MessageRow> = messages.iter().filter(|m| m.kind == kind).collect();
+        match of_kind.last() {
+            Some(last) if last.content_sha256 == p.content(kind) => kept.push((*last).clone()),
+            last => {
+                let letter_revision = of_kind.iter().map(|m| m.letter_revision + 1).max().unwrap_or(0);
+                // MedCom: `rettetbrev` corrects a letter the receiver may have; a letter that
+                // never left is simply replaced by a new one.
+                let delivered = of_kind.iter().any(|m| m.status.delivered());
+                let status = if delivered { LetterStatus::Corrected } else { LetterStatus::New };
+                plans.push((Plan { kind, letter_revision, attempt: 1, status }, last.map(|m| m.id)));
+            }
+        }
+    }
+    Ok(Decision::Build { revision, plans, kept })
+}
+
+/// The current message of each kind (the newest), for output files.
+fn current(messages: &[MessageRow]) -> Vec<&MessageRow> {
+    Kind::ALL.iter().filter_map(|k| messages.iter().filter(|m| m.kind == *k).max_by_key(|m| m.id)).collect()
+}
+
+/// The PDF inside a MeMo message (for rewriting output files from the journal).
+fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(memo).ok()?;
+    let start = text.find("<memo:content>")? + "<memo:content>".len();
+    let end = start + text[start..].find("</memo:content>")?;
+    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
+}
+
+/// Work decided for one input, carried between the stages.
+struct Task {
+    source: Source,
+    prepared: Prepared,
+    decision: Decision,
+}
+
+enum Staged {
+    Done(Summary),
+    Exists { task: Task },
+    Built { task: Task, built: Vec<(Built, Option<i64>)>, revision: u32, kept: Vec<MessageRow> },
+}
+
+impl Engine {
+    fn result_dir(&self, result_id: &str) -> Option<PathBuf> {
+        self.out_dir.as_ref().map(|d| d.join(result_id))
+    }
+
+    /// Runs a chunk of documents: check and build in parallel, record in order.
+    /// Returns one summary per document, in input order.
+    pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
+        let now = crate::clock::now();
+        let prepared: Vec<(Source, Result<Prepared, InputError>)> = sources
+            .into_par_iter()
+            .map(|s| {
+                let p = if s.utf8_error {
+                    Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
+                } else {
+                    prepare(&s.text, &self.policy, now)
+                };
+                (s, p)
+            })
+            .collect();
+        let mut summaries = Vec::with_capacity(prepared.len());
+        let mut rest = prepared.into_iter().peekable();
+        while rest.peek().is_some() {
+            // Decide in order. A result seen twice in one round waits for the next, so its
+            // second version is decided against the first one's record.
+            let mut seen = std::collections::HashSet::new();
+            let mut tasks: Vec<std::result::Result<Task, Summary>> = vec![];
+            while let Some((source, p)) = rest.next_if(|(_, p)| match p {
+                Ok(p) => !seen.contains(&p.result.result_id),
+                Err(_) => true,
+            }) {
+                tasks.push(match p {
+                    Err(e) => {
+                        let rid = input::parse(&source.text).ok().map(|i| i.result_id);
+                        Err(Summary::failed(&source, rid, &Error::Input(e)))
+                    }
+                    Ok(prepared) => {
+                        seen.insert(prepared.result.result_id.clone());
+                        match decide(journal, &prepared) {
+                            Ok(decision) => Ok(Task { source, prepared, decision }),
+                            Err(e) => Err(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
+                        }
+                    }
+                });
+            }
+            summaries.extend(self.build_and_record(journal, tasks, now)?);
+        }
+        Ok(summaries)
+    }
+
+    fn build_and_record(
+        &self,
+        journal: &mut Journal,
+        tasks: Vec<std::result::Result<Task, Summary>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Summary>> {
+        // Build, validate and write output files in parallel.
+        let staged: Vec<Staged> = tasks
+            .into_par_iter()
+            .map(|t| match t {
+                Err(s) => Staged::Done(s),
+                Ok(task) => self.build_task(task, now),
+            })
+            .collect();
+        // Record in the journal, in input order, one transaction for the round.
+        journal.write(|tx| {
+            Ok(staged
+                .into_iter()
+                .map(|s| match s {
+                    Staged::Done(summary) => summary,
+                    Staged::Exists { task } => self.summary_exists(tx, &task),
+                    Staged::Built { task, built, revision, kept } => match record(tx, &task, &built, revision) {
+                        Ok(ids) => self.summary_built(&task, &built, &ids, &kept),
+                        Err(e) => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
+                    },
+                })
+                .collect())
+        })
+    }
+
+    fn build_task(&self, task: Task, now: DateTime<Utc>) -> Staged {
+        let rid = task.prepared.result.result_id.clone();
+        match &task.decision {
+            Decision::Exists { .. } => Staged::Exists { task },
+            Decision::Build { revision, plans, kept } => {
+                let mut built = vec![];
+                for (plan, replaces) in plans {
+                    match self.composer.build(&task.prepared.result, plan, now) {
+                        Ok(b) => built.push((b, *replaces)),
+                        Err(e) => return Staged::Done(Summary::failed(&task.source, Some(rid), &e)),
+                    }
+                }
+                if let Err(e) = self.write_files(&rid, built.iter().map(|(b, _)| b)) {
+                    return Staged::Done(Summary::failed(&task.source, Some(rid), &e));
+                }
+                let (revision, kept) = (*revision, kept.clone());
+                Staged::Built { task, built, revision, kept }
+            }
+        }
+    }
+
+    /// Copies built messages (and the PDF) into `out_dir/<result_id>/`.
+    fn write_files<'b>(&self, result_id: &str, built: impl Iterator<Item = &'b Built>) -> Result<()> {
+        let Some(dir) = self.result_dir(result_id) else { return Ok(()) };
+        let mut files: Vec<(&str, &[u8])> = vec![];
+        for b in built {
+            files.push((b.kind.file_name(), &b.bytes));
+            if let Some(pdf) = &b.pdf {
+                files.push((PDF_FILE_NAME, pdf));
+            }
+        }
+        if files.is_empty() {
+            return Ok(());
+        }
+        fsutil::write_dir_atomic(&dir, &files).map_err(|e| Error::io(&dir, e))
+    }
+
+    fn message_summary(&self, m: &MessageRow, state: &'static str) -> MessageSummary {
+        let dir = self.result_dir(&m.result_id);
+        MessageSummary {
+            id: m.id,
+            kind: m.kind,
+            state,
+            path: dir.as_ref().map(|d| d.join(m.kind.file_name())),
+            pdf: dir.as_ref().filter(|_| m.kind == Kind::PatientMemo).map(|d| d.join(PDF_FILE_NAME)),
+            letter_id: m.letter_id.clone(),
+            envelope_id: m.envelope_id.clone(),
+            status_code: m.status_code.clone(),
+            attempt: m.attempt,
+            status: m.status,
+            replaces: m.replaces,
+            regenerated_from: m.regenerated_from,
+        }
+    }
+
+    fn summary_exists(&self, conn: &rusqlite::Connection, task: &Task) -> Summary {
+        let rid = &task.prepared.result.result_id;
+        let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
+        let current = current(messages);
+        // The output folder mirrors the journal: put back what is missing or altered.
+        let mut warnings = vec![];
+        if let Some(dir) = self.result_dir(rid) {
+            if let Err(e) = heal_files(conn, &dir, &current) {
+                warnings.push(Warning { field: "out-dir".into(), message: format!("could not restore files: {e}") });
+            }
+        }
+        Summary {
+            source: task.source.origin.clone(),
+            line: task.source.line,
+            result_id: Some(rid.clone()),
+            outcome: Outcome::Exists,
+            dir: self.result_dir(rid),
+            messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
+            warnings,
+            error: None,
+        }
+    }
+
+    fn summary_built(&self, task: &Task, built: &[(Built, Option<i64>)], ids: &[i64], kept: &[MessageRow]) -> Summary {
+        let rid = &task.prepared.result.result_id;
+        let dir = self.result_dir(rid);
+        let mut messages: Vec<MessageSummary> = built
+            .iter()
+            .zip(ids)
+            .map(|((b, replaces), id)| MessageSummary {
+                id: *id,
+                kind: b.kind,
+                state: "new",
+                path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
+                pdf: dir.as_ref().filter(|_| b.pdf.is_some()).map(|d| d.join(PDF_FILE_NAME)),
+                letter_id: b.letter_id.clone(),
+                envelope_id: b.envelope_id.clone(),
+                status_code: b.status.code().to_string(),
+                attempt: b.attempt,
+                status: Status::Generated,
+                replaces: *replaces,
+                regenerated_from: None,
+            })
+            .collect();
+        messages.extend(kept.iter().map(|m| self.message_summary(m, "kept")));
+        messages.sort_by_key(|m| m.kind);
+        let corrected = built.iter().any(|(_, r)| r.is_some()) || !kept.is_empty();
+        Summary {
+            source: task.source.origin.clone(),
+            line: task.source.line,
+            result_id: Some(rid.clone()),
+            outcome: if corrected { Outcome::Corrected } else { Outcome::Generated },
+            dir,
+            messages,
+            warnings: built.iter().flat_map(|(b, _)| b.warnings.iter().cloned()).collect(),
+            error: None,
+        }
+    }
+}
+
+/// Stores one result's new input version and messages inside a savepoint, so a failure
+/// (say, another process recorded the same revision first) undoes only this result.
+fn record(tx: &rusqlite::Transaction<'_>, task: &Task, built: &[(Built, Option<i64>)], revision: u32) -> Result<Vec<i64>> {
+    tx.execute_batch("SAVEPOINT result")?;
+    let r = (|| {
+        let p = &task.prepared;
+        let input_id = journal::insert_input(
+            tx,
+            &NewInput {
+                result_id: &p.result.result_id,
+                revision,
+                input_json: &p.text,
+                input_sha256: &p.input_sha256,
+                site: p.result.site.code(),
+                group: p.result.group.code(),
+                cpr_masked: &p.result.patient.cpr.masked(),
+            },
+        )
+        .map_err(|e| concurrent(e, &p.result.result_id))?;
+        let mut ids = vec![];
+        for (b, replaces) in built {
+            let id = journal::insert_message(
+                tx,
+                &NewMessage {
+                    input_id,
+                    result_id: &p.result.result_id,
+                    kind: b.kind,
+                    content_sha256: p.content(b.kind),
+                    letter_revision: b.letter_revision,
+                    letter_id: &b.letter_id,
+                    envelope_id: b.envelope_id.as_deref(),
+                    attempt: b.attempt,
+                    status_code: b.status.code(),
+                    bytes: &b.bytes,
+                    regenerated_from: None,
+                    replaces: *replaces,
+                },
+            )
+            .map_err(|e| concurrent(e, &p.result.result_id))?;
+            journal::supersede_waiting(tx, &p.result.result_id, b.kind, id)?;
+            ids.push(id);
+        }
+        Ok(ids)
+    })();
+    match r {
+        Ok(ids) => {
+            tx.execute_batch("RELEASE result")?;
+            Ok(ids)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO result; RELEASE result")?;
+            Err(e)
+        }
+    }
+}
+
+fn concurrent(e: Error, result_id: &str) -> Error {
+    match e {
+        Error::Journal(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Error::Usage(format!("result {result_id} was recorded by another flspost process at the same time; run again"))
+        }
+        other => other,
+    }
+}
+
+impl Engine {
+    /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
+    ///
+    /// From the stored input, the letter keeps its identifier and gets a new envelope
+    /// (MedCom's rule for an unchanged resend). With a `corrected` input whose content
+    /// differs, the change is recorded as a correction (new letters, linked to the old);
+    /// the message of the same kind is linked to `key` as its regeneration.
+    pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
+        let m = journal
+            .find_message(key)?
+            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+        if let Some(n) = journal.regenerated_as(m.id)? {
+            return Err(Error::Usage(format!(
+                "message {} was already regenerated as message {n}; regenerate that one if it failed too",
+                m.id
+            )));
+        }
+        match m.status {
+            Status::Generated | Status::Retry => {
+                return Err(Error::Usage(format!(
+                    "message {} is still queued ({}); `flspost send` sends it",
+                    m.id,
+                    m.status.code()
+                )))
+            }
+            Status::Superseded => {
+                return Err(Error::Usage(format!("message {} was replaced by a later letter; see `flspost journal show {}`", m.id, m.id)))
+            }
+            Status::Acknowledged if corrected.is_none() => {
+                return Err(Error::Usage(format!(
+                    "message {} was acknowledged by the receiver; to change it, regenerate with --input (a correction)",
+                    m.id
+                )))
+            }
+            _ => {}
+        }
+        let newest = journal.messages_of(&m.result_id)?.into_iter().filter(|x| x.kind == m.kind).max_by_key(|x| x.id);
+        if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
+            return Err(Error::Usage(format!(
+                "message {} is an earlier letter; message {} replaced it, regenerate that one",
+                m.id, newest.id
+            )));
+        }
+        let now = crate::clock::now();
+        if let Some((origin, text)) = corrected {
+            let source = Source { origin, line: None, text, utf8_error: false };
+            let p = prepare(&source.text, &self.policy, now)?;
+            if p.result.result_id != m.result_id {
+                return Err(Error::Usage(format!(
+                    "the corrected input is for result {}, but message {} belongs to result {}",
+                    p.result.result_id, m.id, m.result_id
+                )));
+            }
+            let latest = journal.latest_input(&m.result_id)?;
+            if latest.is_none_or(|l| l.input_sha256 != p.input_sha256) {
+                let mut s = self.run_chunk(journal, vec![source])?.pop().expect("one summary per input");
+                if s.outcome == Outcome::Error {
+                    return Ok(s);
+                }
+                if let Some(new) = s.messages.iter_mut().find(|x| x.kind == m.kind && x.state == "new") {
+                    journal.set_regenerated_from(new.id, m.id)?;
+                    new.regenerated_from = Some(m.id);
+                    return Ok(s);
+                }
+                // The correction left this message's content as it was: resend it below.
+            }
+        }
+
+        let input = journal.input(m.input_id)?;
+        let p = prepare(&input.input_json, &self.policy, now)?;
+        let status = if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+        let plan = Plan {
+            kind: m.kind,
+            letter_revision: m.letter_revision,
+            attempt: journal.max_attempt(m.kind, &m.letter_id)? + 1,
+            status,
+        };
+        let built = self.composer.build(&p.result, &plan, now)?;
+        if built.letter_id != m.letter_id {
+            return Err(Error::Usage(format!(
+                "internal error: message {} rebuilt with letter identifier {} instead of {}",
+                m.id, built.letter_id, m.letter_id
+            )));
+        }
+        self.write_files(&m.result_id, std::iter::once(&built))?;
+        let id = journal.write(|tx| {
+            let id = journal::insert_message(
+                tx,
+                &NewMessage {
+                    input_id: m.input_id,
+                    result_id: &m.result_id,
+                    kind: m.kind,
+                    content_sha256: &m.content_sha256,
+                    letter_revision: m.letter_revision,
+                    letter_id: &built.letter_id,
+                    envelope_id: built.envelope_id.as_deref(),
+                    attempt: built.attempt,
+                    status_code: built.status.code(),
+                    bytes: &built.bytes,
+                    regenerated_from: Some(m.id),
+                    replaces: m.replaces,
+                },
+            )
+            .map_err(|e| concurrent(e, &m.result_id))?;
+            Ok(id)
+        })?;
+        let row = journal.message(id)?.expect("just inserted");
+        Ok(Summary {
+            source: format!("journal message {}", m.id),
+            line: None,
+            result_id: Some(m.result_id.clone()),
+            outcome: Outcome::Regenerated,
+            dir: self.result_dir(&m.result_id),
+            messages: vec![self.message_summary(&row, "new")],
+            warnings: built.warnings,
+            error: None,
+        })
+    }
+}
+
+/// Rewrites output files that are missing or differ from the journal's bytes.
+fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&MessageRow]) -> Result<()> {
+    for m in current {
+        let path = dir.join(m.kind.file_name());
+        let same = std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == m.sha256);
+        let bytes: Vec<u8> = if same && m.kind != Kind::PatientMemo {
+            continue;
+        } else {
+            conn.query_row("SELECT bytes FROM messages WHERE id = ?1", [m.id], |r| r.get(0))?
+        };
+        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![];
+        if !same {
+            files.push((path, bytes.clone()));
+        }
+        if m.kind == Kind::PatientMemo {
+            if let Some(pdf) = pdf_of_memo(&bytes) {
+                let pdf_path = dir.join(PDF_FILE_NAME);
+                if std::fs::read(&pdf_path).ok().as_deref() != Some(&pdf[..]) {
+                    files.push((pdf_path, pdf));
+                }
+            }
+        }
+        for (path, bytes) in files {
+            fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+            fsutil::write_atomic_with(&path, &bytes, false).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Input rows are kept for regeneration.
+pub fn stored_input(journal: &Journal, m: &MessageRow) -> Result<InputRow> {
+    journal.input(m.input_id)
+}

@@ -1,0 +1,504 @@
+//! The journal: an embedded SQLite database of every input, every message built from it
+//! (with its exact bytes), every send attempt and every receipt.
+//!
+//! It is the source of truth for support staff and for `send`: a message is sent from
+//! the bytes stored here, never rebuilt on the way. Rows are never deleted, and every
+//! change of state happens inside one transaction, so a killed process leaves the journal
+//! as it was before or after a step, never between.
+
+mod receipts;
+pub use receipts::ReceiptOutcome;
+
+use crate::compose::Kind;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+const SCHEMA: &str = include_str!("schema.sql");
+const SCHEMA_VERSION: i64 = 1;
+
+/// Where a message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Built and validated, waiting for `send`.
+    Generated,
+    /// A send failed for a reason that may pass (VANS down, 4xx); the next `send` retries.
+    Retry,
+    /// Handed to the transport.
+    Sent,
+    /// Given up: a permanent failure, or too many transient ones. Needs `regenerate`.
+    Failed,
+    /// The receiver's positive receipt (XCTL03) arrived.
+    Acknowledged,
+    /// A negative receipt (XCTL01/XCTL02) arrived, with MedCom's refuse code and text.
+    Rejected,
+    /// Replaced before it was sent (by a correction).
+    Superseded,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Generated,
+        Status::Retry,
+        Status::Sent,
+        Status::Failed,
+        Status::Acknowledged,
+        Status::Rejected,
+        Status::Superseded,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Generated => "generated",
+            Status::Retry => "retry",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+            Status::Acknowledged => "acknowledged",
+            Status::Rejected => "rejected",
+            Status::Superseded => "superseded",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.code() == s)
+    }
+
+    /// Has the letter left the hospital (so a change must be sent as a correction)?
+    pub fn delivered(self) -> bool {
+        matches!(self, Status::Sent | Status::Acknowledged)
+    }
+}
+
+/// A stored input version.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputRow {
+    pub id: i64,
+    pub result_id: String,
+    pub revision: u32,
+    #[serde(skip)]
+    pub input_json: String,
+    pub input_sha256: String,
+    pub site: String,
+    pub group: String,
+    pub cpr_masked: String,
+    pub received_at: String,
+}
+
+/// A stored message (without its bytes; see [`Journal::message_bytes`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub input_id: i64,
+    pub result_id: String,
+    pub kind: Kind,
+    #[serde(skip)]
+    pub content_sha256: String,
+    pub letter_revision: u32,
+    pub letter_id: String,
+    pub envelope_id: Option<String>,
+    pub attempt: u32,
+    pub status_code: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub refuse_code: Option<String>,
+    pub send_failures: u32,
+    pub sha256: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub regenerated_from: Option<i64>,
+    pub replaces: Option<i64>,
+    pub cpr_masked: String,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
+    m.letter_id, m.envelope_id, m.attempt, m.status_code, m.status, m.reason, m.refuse_code, m.send_failures, \
+    m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    let kind: String = r.get(3)?;
+    let status: String = r.get(10)?;
+    Ok(MessageRow {
+        id: r.get(0)?,
+        input_id: r.get(1)?,
+        result_id: r.get(2)?,
+        kind: Kind::from_code(&kind).ok_or_else(|| bad_value(3, &kind))?,
+        content_sha256: r.get(4)?,
+        letter_revision: r.get(5)?,
+        letter_id: r.get(6)?,
+        envelope_id: r.get(7)?,
+        attempt: r.get(8)?,
+        status_code: r.get(9)?,
+        status: Status::from_code(&status).ok_or_else(|| bad_value(10, &status))?,
+        reason: r.get(11)?,
+        refuse_code: r.get(12)?,
+        send_failures: r.get(13)?,
+        sha256: r.get(14)?,
+        created_at: r.get(15)?,
+        updated_at: r.get(16)?,
+        regenerated_from: r.get(17)?,
+        replaces: r.get(18)?,
+        cpr_masked: r.get(19)?,
+    })
+}
+
+fn bad_value(col: usize, v: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, format!("unknown value `{v}`").into())
+}
+
+fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
+    Ok(InputRow {
+        id: r.get(0)?,
+        result_id: r.get(1)?,
+        revision: r.get(2)?,
+        input_json: r.get(3)?,
+        input_sha256: r.get(4)?,
+        site: r.get(5)?,
+        group: r.get(6)?,
+        cpr_masked: r.get(7)?,
+        received_at: r.get(8)?,
+    })
+}
+
+const INPUT_COLUMNS: &str = "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at";
+
+/// A send attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub envelope_id: Option<String>,
+    pub transport: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A new input version to store.
+pub struct NewInput<'a> {
+    pub result_id: &'a str,
+    pub revision: u32,
+    pub input_json: &'a str,
+    pub input_sha256: &'a str,
+    pub site: &'a str,
+    pub group: &'a str,
+    pub cpr_masked: &'a str,
+}
+
+/// A new message to store.
+pub struct NewMessage<'a> {
+    pub input_id: i64,
+    pub result_id: &'a str,
+    pub kind: Kind,
+    pub content_sha256: &'a str,
+    pub letter_revision: u32,
+    pub letter_id: &'a str,
+    pub envelope_id: Option<&'a str>,
+    pub attempt: u32,
+    pub status_code: &'a str,
+    pub bytes: &'a [u8],
+    pub regenerated_from: Option<i64>,
+    pub replaces: Option<i64>,
+}
+
+/// The result of a send attempt, as the journal records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Transient(String),
+    Permanent(String),
+}
+
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// `FLSPOST_JOURNAL`, else `$XDG_STATE_HOME/flspost/journal.sqlite`, else
+/// `~/.local/state/flspost/journal.sqlite`.
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("flspost").join("journal.sqlite")
+}
+
+pub fn now_text() -> String {
+    crate::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Journal {
+    /// Opens (creating if needed, mode 0600 in a 0700 folder) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Journal> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+            }
+        }
+        let conn = Connection::open(path)?;
+        // WAL: readers (support staff) never block the gateway; NORMAL sync is durable
+        // across process kills (the case that matters here), and much faster than FULL.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        match version {
+            0 => {
+                let tx = conn.unchecked_transaction()?;
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                tx.commit()?;
+            }
+            SCHEMA_VERSION => {}
+            v => {
+                return Err(Error::Usage(format!(
+                    "journal {} has schema version {v}; this flspost knows {SCHEMA_VERSION}",
+                    path.display()
+                )))
+            }
+        }
+        Ok(Journal { conn, path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` inside one write transaction (taken at once, so concurrent flspost
+    /// processes queue instead of interleaving), committing only when it succeeds.
+    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    pub fn latest_input(&self, result_id: &str) -> Result<Option<InputRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE result_id = ?1 ORDER BY revision DESC LIMIT 1"),
+                [result_id],
+                input_row,
+            )
+            .optional()?)
+    }
+
+    pub fn input(&self, id: i64) -> Result<InputRow> {
+        Ok(self.conn.query_row(&format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE id = ?1"), [id], input_row)?)
+    }
+
+    /// Messages of a result, oldest first.
+    pub fn messages_of(&self, result_id: &str) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.result_id = ?1 ORDER BY m.id"
+        ))?;
+        let rows = st.query_map([result_id], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn message(&self, id: i64) -> Result<Option<MessageRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.id = ?1"),
+                [id],
+                message_row,
+            )
+            .optional()?)
+    }
+
+    /// Finds a message by journal id, letter identifier or MeMo UUID (latest attempt).
+    pub fn find_message(&self, key: &str) -> Result<Option<MessageRow>> {
+        if let Ok(id) = key.parse::<i64>() {
+            return self.message(id);
+        }
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
+                     WHERE m.letter_id = ?1 OR m.envelope_id = ?1 ORDER BY m.id DESC LIMIT 1"
+                ),
+                [key],
+                message_row,
+            )
+            .optional()?)
+    }
+
+    pub fn message_bytes(&self, id: i64) -> Result<Vec<u8>> {
+        Ok(self.conn.query_row("SELECT bytes FROM messages WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    /// The message that regenerated `id`, if any.
+    pub fn regenerated_as(&self, id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The highest send attempt of a letter so far.
+    pub fn max_attempt(&self, kind: Kind, letter_id: &str) -> Result<u32> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(attempt), 0) FROM messages WHERE kind = ?1 AND letter_id = ?2",
+            params![kind.code(), letter_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Links a message built by a correction to the failed message it answers.
+    pub fn set_regenerated_from(&mut self, id: i64, from: i64) -> Result<()> {
+        self.conn.execute("UPDATE messages SET regenerated_from = ?2 WHERE id = ?1", params![id, from])?;
+        Ok(())
+    }
+
+    /// Messages waiting for `send`, oldest first.
+    pub fn pending(&self) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
+             WHERE m.status IN ('generated', 'retry') ORDER BY m.id"
+        ))?;
+        let rows = st.query_map([], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Records that a send is starting. An attempt a killed process left open is closed
+    /// as `interrupted` first: the bytes are the same, so sending them again is a resend
+    /// of the same envelope, which MedCom receivers recognise.
+    pub fn start_attempt(&mut self, m: &MessageRow, transport: &str) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE attempts SET outcome = 'interrupted', finished_at = ?2, \
+                 reason = 'flspost stopped before the outcome was known' WHERE message_id = ?1 AND outcome IS NULL",
+                params![m.id, now_text()],
+            )?;
+            tx.execute(
+                "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![m.id, m.envelope_id, transport, now_text()],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    /// Records the outcome of an attempt and moves the message on. Transient failures
+    /// become `retry` until `max_attempts` failures, then `failed`.
+    pub fn finish_attempt(&mut self, attempt_id: i64, m: &MessageRow, outcome: &Outcome, max_attempts: u32) -> Result<Status> {
+        self.write(|tx| {
+            let now = now_text();
+            let (code, reason) = match outcome {
+                Outcome::Sent => ("sent", None),
+                Outcome::Transient(r) => ("transient", Some(r.as_str())),
+                Outcome::Permanent(r) => ("permanent", Some(r.as_str())),
+            };
+            tx.execute(
+                "UPDATE attempts SET outcome = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1",
+                params![attempt_id, code, reason, now],
+            )?;
+            let failures = m.send_failures + u32::from(!matches!(outcome, Outcome::Sent));
+            let (status, reason) = match outcome {
+                Outcome::Sent => (Status::Sent, None),
+                Outcome::Transient(r) if failures < max_attempts => (Status::Retry, Some(r.clone())),
+                Outcome::Transient(r) => (Status::Failed, Some(format!("gave up after {failures} attempts; last: {r}"))),
+                Outcome::Permanent(r) => (Status::Failed, Some(r.clone())),
+            };
+            // Only move a message that is still waiting (a receipt may have overtaken us).
+            tx.execute(
+                "UPDATE messages SET status = ?2, reason = ?3, send_failures = ?4, updated_at = ?5 \
+                 WHERE id = ?1 AND status IN ('generated', 'retry')",
+                params![m.id, status.code(), reason, failures, now],
+            )?;
+            Ok(status)
+        })
+    }
+
+    pub fn attempts(&self, message_id: i64) -> Result<Vec<AttemptRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, envelope_id, transport, started_at, finished_at, outcome, reason FROM attempts \
+             WHERE message_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([message_id], |r| {
+                Ok(AttemptRow {
+                    id: r.get(0)?,
+                    envelope_id: r.get(1)?,
+                    transport: r.get(2)?,
+                    started_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                    outcome: r.get(5)?,
+                    reason: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Messages for `journal list`, newest first.
+    pub fn list(&self, status: Option<Status>, since: Option<&str>) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
+             WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.updated_at >= ?2) ORDER BY m.id DESC"
+        ))?;
+        let rows = st.query_map(params![status.map(Status::code), since], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// Inserts an input version; returns its id.
+pub fn insert_input(tx: &rusqlite::Transaction<'_>, i: &NewInput<'_>) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO inputs (result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![i.result_id, i.revision, i.input_json, i.input_sha256, i.site, i.group, i.cpr_masked, now_text()],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Inserts a message in status `generated`; returns its id.
+pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Result<i64> {
+    let now = now_text();
+    tx.execute(
+        "INSERT INTO messages (input_id, result_id, kind, content_sha256, letter_revision, letter_id, envelope_id, \
+         attempt, status_code, status, bytes, sha256, created_at, updated_at, regenerated_from, replaces) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?12, ?12, ?13, ?14)",
+        params![
+            m.input_id,
+            m.result_id,
+            m.kind.code(),
+            m.content_sha256,
+            m.letter_revision,
+            m.letter_id,
+            m.envelope_id,
+            m.attempt,
+            m.status_code,
+            m.bytes,
+            crate::sha256_hex(m.bytes),
+            now,
+            m.regenerated_from,
+            m.replaces,
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Marks waiting messages of `result_id`/`kind` as superseded by `by`.
+pub fn supersede_waiting(tx: &rusqlite::Transaction<'_>, result_id: &str, kind: Kind, by: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE messages SET status = 'superseded', reason = ?4, updated_at = ?5 \
+         WHERE result_id = ?1 AND kind = ?2 AND id <> ?3 AND status IN ('generated', 'retry', 'failed')",
+        params![result_id, kind.code(), by, format!("replaced by message {by} before it was delivered"), now_text()],
+    )?;
+    Ok(())
+}

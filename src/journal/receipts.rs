@@ -1,0 +1,175 @@
+//! Applying MedCom receipts to the letters they answer.
+//!
+//! A receipt is matched by the original envelope identifier and letter identifier. MedCom's
+//! rule is that a receiver answers a duplicate exactly as it answered the original and never
+//! turns a positive into a negative (or back): so a receipt seen before changes nothing, and
+//! one that contradicts an earlier receipt is recorded and reported, not applied.
+
+use super::{now_text, Journal, Status};
+use crate::error::Result;
+use crate::medcom::receipt::{Receipt, ReceiptType};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+/// What a receipt did, per letter it names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum ReceiptOutcome {
+    Acknowledged { message_id: i64 },
+    Rejected { message_id: i64, refuse_code: Option<String>, refuse_text: Option<String> },
+    /// This receipt was read before; nothing changed.
+    Duplicate { message_id: Option<i64> },
+    /// The receipt agrees with the letter's state already (e.g. a second positive).
+    Unchanged { message_id: i64, status: Status },
+    /// The receipt contradicts an earlier one; recorded, status kept.
+    Conflict { message_id: i64, status: Status },
+    /// No letter with this envelope (and letter) identifier was sent from this journal.
+    UnknownEnvelope,
+}
+
+impl ReceiptOutcome {
+    fn code(&self) -> &'static str {
+        match self {
+            ReceiptOutcome::Acknowledged { .. } => "acknowledged",
+            ReceiptOutcome::Rejected { .. } => "rejected",
+            ReceiptOutcome::Duplicate { .. } => "duplicate",
+            ReceiptOutcome::Unchanged { .. } => "unchanged",
+            ReceiptOutcome::Conflict { .. } => "conflict",
+            ReceiptOutcome::UnknownEnvelope => "unknown-envelope",
+        }
+    }
+
+    /// Whether an operator has to look at it.
+    pub fn needs_attention(&self) -> bool {
+        matches!(self, ReceiptOutcome::Conflict { .. } | ReceiptOutcome::UnknownEnvelope | ReceiptOutcome::Rejected { .. })
+    }
+}
+
+impl Journal {
+    /// Applies one parsed receipt; returns (original letter identifier, outcome) per letter.
+    pub fn apply_receipt(&mut self, r: &Receipt, bytes: &[u8]) -> Result<Vec<(String, ReceiptOutcome)>> {
+        // A receipt that names no letter answers the whole envelope.
+        let targets: Vec<(String, Option<String>, Option<String>)> = if r.letters.is_empty() {
+            vec![(String::new(), r.refuse_code.clone(), r.refuse_text.clone())]
+        } else {
+            r.letters
+                .iter()
+                .map(|l| {
+                    (
+                        l.letter_id.clone(),
+                        l.refuse_code.clone().or_else(|| r.refuse_code.clone()),
+                        l.refuse_text.clone().or_else(|| r.refuse_text.clone()),
+                    )
+                })
+                .collect()
+        };
+        self.write(|tx| {
+            let mut out = vec![];
+            for (letter, code, text) in targets {
+                let seen: Option<Option<i64>> = tx
+                    .query_row(
+                        "SELECT message_id FROM receipts WHERE envelope_id = ?1 AND letter_id = ?2 \
+                         AND original_envelope_id = ?3 AND original_letter_id = ?4",
+                        params![r.envelope_id, r.letter_id, r.original_envelope_id, letter],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(message_id) = seen {
+                    out.push((letter, ReceiptOutcome::Duplicate { message_id }));
+                    continue;
+                }
+                let found: Option<(i64, String)> = tx
+                    .query_row(
+                        "SELECT id, status FROM messages WHERE kind = 'gp-xdis91' AND envelope_id = ?1 \
+                         AND (?2 = '' OR letter_id = ?2)",
+                        params![r.original_envelope_id, letter],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()?;
+                let outcome = match found {
+                    None => ReceiptOutcome::UnknownEnvelope,
+                    Some((id, status)) => {
+                        let status = Status::from_code(&status).unwrap_or(Status::Generated);
+                        let positive = r.receipt_type == ReceiptType::Positive;
+                        match (positive, status) {
+                            (true, Status::Acknowledged) | (false, Status::Rejected) => {
+                                ReceiptOutcome::Unchanged { message_id: id, status }
+                            }
+                            (true, Status::Rejected) | (false, Status::Acknowledged) => {
+                                ReceiptOutcome::Conflict { message_id: id, status }
+                            }
+                            (true, _) => {
+                                tx.execute(
+                                    "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
+                                    params![id, now_text()],
+                                )?;
+                                ReceiptOutcome::Acknowledged { message_id: id }
+                            }
+                            (false, _) => {
+                                let reason = format!(
+                                    "{} {}: {}",
+                                    r.receipt_type.code(),
+                                    code.as_deref().unwrap_or("ikke_specificeret"),
+                                    text.as_deref().unwrap_or("(no refuse text)")
+                                );
+                                tx.execute(
+                                    "UPDATE messages SET status = 'rejected', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
+                                    params![id, reason, code, now_text()],
+                                )?;
+                                ReceiptOutcome::Rejected { message_id: id, refuse_code: code.clone(), refuse_text: text.clone() }
+                            }
+                        }
+                    }
+                };
+                let message_id = match &outcome {
+                    ReceiptOutcome::Acknowledged { message_id }
+                    | ReceiptOutcome::Rejected { message_id, .. }
+                    | ReceiptOutcome::Unchanged { message_id, .. }
+                    | ReceiptOutcome::Conflict { message_id, .. } => Some(*message_id),
+                    _ => None,
+                };
+                tx.execute(
+                    "INSERT INTO receipts (receipt_type, envelope_id, letter_id, original_envelope_id, original_letter_id, \
+                     message_id, refuse_code, refuse_text, outcome, bytes, received_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        r.receipt_type.code(),
+                        r.envelope_id,
+                        r.letter_id,
+                        r.original_envelope_id,
+                        letter,
+                        message_id,
+                        code,
+                        text,
+                        outcome.code(),
+                        bytes,
+                        now_text()
+                    ],
+                )?;
+                out.push((letter, outcome));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Receipts recorded for a message.
+    pub fn receipts_for(&self, message_id: i64) -> Result<Vec<serde_json::Value>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT receipt_type, envelope_id, refuse_code, refuse_text, outcome, received_at FROM receipts \
+             WHERE message_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([message_id], |r| {
+                Ok(serde_json::json!({
+                    "type": r.get::<_, String>(0)?,
+                    "envelope_id": r.get::<_, String>(1)?,
+                    "refuse_code": r.get::<_, Option<String>>(2)?,
+                    "refuse_text": r.get::<_, Option<String>>(3)?,
+                    "outcome": r.get::<_, String>(4)?,
+                    "received_at": r.get::<_, String>(5)?,
+                }))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}

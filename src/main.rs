@@ -1,0 +1,8 @@
+//! The `flspost` command: a thin layer of argument parsing and printing over the library.
+
+mod cli;
+
+fn main() {
+    flspost::fsutil::restrict_umask();
+    std::process::exit(cli::run());
+}

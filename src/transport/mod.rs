@@ -1,0 +1,59 @@
+//! Transports: how a stored message leaves flspost. Each kind of transport lives in its
+//! own module behind [`Transport`]; the message model knows nothing of how it travels.
+
+pub mod outbox;
+pub mod smtp;
+
+use crate::compose::Kind;
+use crate::config::TransportConfig;
+use crate::error::Result;
+
+/// A message on its way out: the exact bytes from the journal and their identifiers.
+pub struct Outgoing<'a> {
+    pub kind: Kind,
+    pub bytes: &'a [u8],
+    pub letter_id: &'a str,
+    pub envelope_id: Option<&'a str>,
+    pub attempt: u32,
+}
+
+impl Outgoing<'_> {
+    /// A file name no other message can have: XDIS91 by its envelope identifier (new on
+    /// every send), MeMo by its UUID and attempt.
+    pub fn file_name(&self) -> String {
+        match (self.kind, self.envelope_id) {
+            (Kind::GpXdis91, Some(env)) => format!("xdis91-{env}.xml"),
+            _ => format!("memo-{}-{}.xml", self.letter_id, self.attempt),
+        }
+    }
+}
+
+/// Why a send failed, and whether trying again later can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The peer is down, busy or slow (refused connection, timeout, 4xx): retry later.
+    Transient(String),
+    /// The peer refused the message (5xx) or the setup is wrong: retrying will not help.
+    Permanent(String),
+}
+
+pub trait Transport {
+    /// Short description for the journal (`smtp smtp://host:25`, `outbox /path`).
+    fn describe(&self) -> String;
+    fn send(&mut self, message: &Outgoing<'_>) -> std::result::Result<(), SendError>;
+}
+
+/// Builds the transport a config section describes.
+pub fn from_config(cfg: &TransportConfig) -> Result<Box<dyn Transport>> {
+    Ok(match cfg {
+        TransportConfig::Outbox { dir } => Box::new(outbox::Outbox::new(dir.clone())),
+        TransportConfig::Smtp { url, from, to, username, password_env, timeout_seconds } => Box::new(smtp::Smtp::new(
+            url,
+            from,
+            to,
+            username.as_deref(),
+            password_env.as_deref(),
+            std::time::Duration::from_secs(*timeout_seconds),
+        )?),
+    })
+}

@@ -1,0 +1,37 @@
+//! The outbox: a folder a gateway (the VANS client, the Digital Post client) picks files
+//! up from. Files appear whole (temporary name, flush, rename) under names no two
+//! messages share; sending the same message again finds its file there and is a no-op.
+
+use super::{Outgoing, SendError, Transport};
+use crate::fsutil;
+use std::path::PathBuf;
+
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+impl Outbox {
+    pub fn new(dir: PathBuf) -> Outbox {
+        Outbox { dir }
+    }
+}
+
+impl Transport for Outbox {
+    fn describe(&self) -> String {
+        format!("outbox {}", self.dir.display())
+    }
+
+    fn send(&mut self, m: &Outgoing<'_>) -> Result<(), SendError> {
+        let path = self.dir.join(m.file_name());
+        match std::fs::read(&path) {
+            Ok(existing) if existing == m.bytes => return Ok(()), // sent before a crash
+            Ok(_) => {
+                return Err(SendError::Permanent(format!("{} already holds a different message", path.display())))
+            }
+            Err(_) => {}
+        }
+        fsutil::create_private_dir(&self.dir)
+            .and_then(|_| fsutil::write_atomic(&path, m.bytes))
+            .map_err(|e| SendError::Transient(format!("cannot write {}: {e}", path.display())))
+    }
+}

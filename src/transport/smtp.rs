@@ -1,0 +1,85 @@
+//! SMTP to the VANS provider's gateway, with `lettre`. The message travels as a MIME
+//! attachment, base64-encoded so its bytes (ISO-8859-1 for XDIS91) arrive unchanged.
+//!
+//! A 5xx reply is permanent; a 4xx reply, a refused connection, a TLS or network error and
+//! a timeout are transient (the next `send` retries, up to the configured number of attempts).
+
+use super::{Outgoing, SendError, Transport};
+use crate::compose::Kind;
+use crate::error::{Error, Result};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, SmtpTransport, Transport as _};
+use std::time::Duration;
+
+pub struct Smtp {
+    transport: SmtpTransport,
+    url: String,
+    from: Mailbox,
+    to: Mailbox,
+}
+
+impl Smtp {
+    pub fn new(
+        url: &str,
+        from: &str,
+        to: &str,
+        username: Option<&str>,
+        password_env: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Smtp> {
+        let bad = |reason: String| Error::Usage(format!("smtp transport: {reason}"));
+        let mut builder = SmtpTransport::from_url(url).map_err(|e| bad(format!("url `{url}`: {e}")))?.timeout(Some(timeout));
+        if let Some(user) = username {
+            let password = match password_env {
+                Some(var) => std::env::var(var).map_err(|_| bad(format!("password variable {var} is not set")))?,
+                None => String::new(),
+            };
+            builder = builder.credentials(Credentials::new(user.to_string(), password));
+        }
+        Ok(Smtp {
+            transport: builder.build(),
+            url: url.to_string(),
+            from: from.parse().map_err(|e| bad(format!("from `{from}`: {e}")))?,
+            to: to.parse().map_err(|e| bad(format!("to `{to}`: {e}")))?,
+        })
+    }
+
+    fn email(&self, m: &Outgoing<'_>) -> std::result::Result<Message, SendError> {
+        let (content_type, label) = match m.kind {
+            Kind::GpXdis91 => ("application/xml; charset=ISO-8859-1", "XDIS91"),
+            Kind::PatientMemo => ("application/xml; charset=UTF-8", "MeMo"),
+        };
+        let ct = ContentType::parse(content_type).expect("static content type");
+        let attachment = Attachment::new(m.file_name())
+            .body(Body::new_with_encoding(m.bytes.to_vec(), ContentTransferEncoding::Base64).expect("base64 takes any bytes"), ct);
+        let note = SinglePart::plain(format!("{label} letter {} (attached).\r\n", m.letter_id));
+        // The same envelope always gets the same Message-ID, so a resend after an
+        // interrupted attempt is recognisably the same mail.
+        let message_id = format!("<{}.{}.{}@flspost>", m.envelope_id.unwrap_or("memo"), m.letter_id, m.attempt);
+        Message::builder()
+            .from(self.from.clone())
+            .to(self.to.clone())
+            .subject(format!("{label} {}", m.envelope_id.unwrap_or(m.letter_id)))
+            .message_id(Some(message_id))
+            .multipart(MultiPart::mixed().singlepart(note).singlepart(attachment))
+            .map_err(|e| SendError::Permanent(format!("cannot build the mail: {e}")))
+    }
+}
+
+impl Transport for Smtp {
+    fn describe(&self) -> String {
+        // Never the credentials: the URL in the config carries none (they have their own keys).
+        format!("smtp {}", self.url)
+    }
+
+    fn send(&mut self, m: &Outgoing<'_>) -> std::result::Result<(), SendError> {
+        let email = self.email(m)?;
+        match self.transport.send(&email) {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
+            Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
+        }
+    }
+}
