@@ -1,0 +1,173 @@
+//! Helpers shared by the integration tests: running the real `flspost` binary against a
+//! private journal and output folder, and finding the reference material in `../shared`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const FAKE_NOW: &str = "2025-03-20T09:30:00Z";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    root().join("samples/input").join(name)
+}
+
+pub const SAMPLES: [&str; 4] = ["group-1.json", "group-2a.json", "group-2b.json", "group-3.json"];
+
+/// The public reference material (`../shared/reference`), when this checkout has it.
+/// Tests that need it print a notice and skip when it is absent (a user's own clone).
+pub fn reference() -> Option<PathBuf> {
+    let p = root().join("../shared/reference");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("NOTICE: ../shared/reference is absent; skipping the checks against MedCom's and MeMo's official material");
+        None
+    }
+}
+
+/// A private world for one test: its own journal, output folder and scratch space.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub fake_now: Option<String>,
+}
+
+impl World {
+    pub fn new() -> World {
+        World { dir: tempfile::tempdir().unwrap(), fake_now: Some(FAKE_NOW.to_string()) }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn journal(&self) -> PathBuf {
+        self.path("state/journal.sqlite")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_flspost"));
+        c.env("FLSPOST_JOURNAL", self.journal());
+        c.env_remove("FLSPOST_CONFIG");
+        match &self.fake_now {
+            Some(n) => c.env("FLSPOST_FAKE_NOW", n),
+            None => c.env_remove("FLSPOST_FAKE_NOW"),
+        };
+        c.stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.cmd().args(args).output().unwrap();
+        Run::from(out)
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        use std::io::Write;
+        let mut child = self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
+    pub fn generate(&self, input: &Path) -> Run {
+        self.run(&["generate", "--out-dir", self.out().to_str().unwrap(), input.to_str().unwrap()])
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        self
+    }
+
+    /// The stdout JSON lines.
+    pub fn json(&self) -> Vec<serde_json::Value> {
+        self.stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    pub fn one(&self) -> serde_json::Value {
+        let v = self.json();
+        assert_eq!(v.len(), 1, "expected one JSON line:\n{}", self.stdout);
+        v.into_iter().next().unwrap()
+    }
+}
+
+/// A sample input as JSON, to change for a test.
+pub fn sample_json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(sample(name)).unwrap()).unwrap()
+}
+
+/// Every file under `dir`, relative path and bytes, sorted.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![];
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push((p.strip_prefix(base).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out.sort();
+    out
+}
+
+/// A program the tests need from Debian's packages, installed on first use when missing.
+pub fn ensure_tool(program: &str, package: &str) -> PathBuf {
+    let which = |p: &str| {
+        Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().ok().filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    };
+    if let Some(p) = which(program) {
+        return p;
+    }
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(format!("(apt-get update -qq && apt-get install -y -qq {package}) >/dev/null 2>&1"))
+        .status();
+    which(program).unwrap_or_else(|| panic!("{program} is needed by this test: install Debian's {package}"))
+}
+
+/// The PDF inside a MeMo file.
+pub fn pdf_of_memo(memo: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let text = std::str::from_utf8(memo).unwrap();
+    let start = text.find("<memo:content>").unwrap() + "<memo:content>".len();
+    let end = text.find("</memo:content>").unwrap();
+    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).unwrap()
+}
