@@ -111,8 +111,26 @@ fn problem(e: &libxml::error::StructuredError) -> Problem {
     Problem {
         line: e.line.and_then(|l| u32::try_from(l).ok()).filter(|l| *l > 0),
         column: e.col.and_then(|c| u32::try_from(c).ok()).filter(|c| *c > 0),
-        message: e.message.as_deref().unwrap_or("unknown libxml2 error").trim().to_string(),
+        message: without_namespaces(e.message.as_deref().unwrap_or("unknown libxml2 error").trim()),
     }
+}
+
+/// libxml2 writes element names as `{namespace}Name`; the namespace is the document's own
+/// and only makes the line unreadable.
+fn without_namespaces(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(start) = rest.find("{http") {
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push_str(&rest[..start]);
+                rest = &rest[start + end + 1..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A compiled schema, ready to validate documents.
