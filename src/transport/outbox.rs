@@ -11,7 +11,9 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// Also clears temporary files a killed `send` left, so the gateway never sees them.
     pub fn new(dir: PathBuf) -> Outbox {
+        fsutil::sweep_temporaries(&dir);
         Outbox { dir }
     }
 }

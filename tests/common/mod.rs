@@ -171,3 +171,88 @@ pub fn pdf_of_memo(memo: &[u8]) -> Vec<u8> {
     let end = text.find("</memo:content>").unwrap();
     base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).unwrap()
 }
+
+/// A Python with aiosmtpd: the system one if it has it, else a venv under target/.
+pub fn smtp_python() -> PathBuf {
+    static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PY.get_or_init(|| {
+        let has = |py: &Path| Command::new(py).args(["-c", "import aiosmtpd"]).output().is_ok_and(|o| o.status.success());
+        if let Some(py) = std::env::var_os("FLSPOST_TEST_PYTHON").map(PathBuf::from) {
+            return py;
+        }
+        let system = PathBuf::from("python3");
+        if has(&system) {
+            return system;
+        }
+        let venv = root().join("target/test-venv");
+        let py = venv.join("bin/python");
+        if !has(&py) {
+            let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+                && Command::new(&py).args(["-m", "pip", "install", "-q", "aiosmtpd"]).status().is_ok_and(|s| s.success());
+            assert!(ok && has(&py), "the SMTP tests need Python's aiosmtpd (pip install aiosmtpd)");
+        }
+        py
+    })
+    .clone()
+}
+
+/// A real SMTP server (aiosmtpd) on 127.0.0.1, stopped when dropped.
+pub struct SmtpServer {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: std::process::Child,
+}
+
+impl SmtpServer {
+    pub fn start(dir: &Path) -> SmtpServer {
+        let port = free_port();
+        let mut child = Command::new(smtp_python())
+            .arg(root().join("tests/support/smtp_server.py"))
+            .arg(port.to_string())
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "SMTP server did not start");
+        SmtpServer { port, dir: dir.to_path_buf(), child }
+    }
+
+    pub fn set_mode(&self, mode: &str) {
+        std::fs::write(self.dir.join("mode"), mode).unwrap();
+    }
+
+    /// Attachments received, in arrival order: (file name, bytes).
+    pub fn attachments(&self) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(u32, String, Vec<u8>)> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                let rest = name.strip_prefix("mail-")?;
+                let (n, file) = rest.split_once('-')?;
+                Some((n.parse().ok()?, file.to_string(), std::fs::read(e.path()).ok()?))
+            })
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, f, b)| (f, b)).collect()
+    }
+
+    pub fn mails(&self) -> usize {
+        std::fs::read_dir(&self.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".eml")).count()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port on 127.0.0.1 nothing listens on (right now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

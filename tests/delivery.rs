@@ -1,0 +1,172 @@
+//! `flspost send` to an outbox and to a real SMTP server (aiosmtpd on 127.0.0.1): the bytes
+//! that arrive, and what happens when the server is down, busy (4xx) or refuses (5xx).
+
+mod common;
+use common::*;
+
+fn smtp_config(w: &World, port: u16, max_attempts: u32) -> std::path::PathBuf {
+    w.write(
+        "smtp.toml",
+        &format!(
+            "[send]\nmax_attempts = {max_attempts}\n\n[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\n\
+             from = \"fls@auh.example.dk\"\nto = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n\
+             [transport.patient]\ntype = \"outbox\"\ndir = \"{}\"\n",
+            w.path("digitalpost").display()
+        ),
+    )
+}
+
+fn send(w: &World, cfg: &std::path::Path) -> Run {
+    w.run(&["send", "--config", cfg.to_str().unwrap()])
+}
+
+fn statuses(w: &World) -> Vec<(i64, String, String, Option<String>)> {
+    let mut v: Vec<_> = w
+        .run(&["journal", "list", "--json"])
+        .ok()
+        .json()
+        .into_iter()
+        .map(|m| (m["id"].as_i64().unwrap(), m["kind"].as_str().unwrap().to_string(), m["status"].as_str().unwrap().to_string(), m["reason"].as_str().map(String::from)))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn outbox_files_appear_once_with_the_journal_bytes() {
+    let w = World::new();
+    for s in SAMPLES {
+        w.generate(&sample(s)).ok();
+    }
+    let cfg = w.write(
+        "c.toml",
+        &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n"),
+    );
+    let r = send(&w, &cfg).ok();
+    assert_eq!(r.json().len(), 8);
+    assert!(r.stderr.contains("8 sent"), "{}", r.stderr);
+    let vans = tree(&w.path("vans"));
+    let dp = tree(&w.path("dp"));
+    assert_eq!((vans.len(), dp.len()), (4, 4));
+    for (name, bytes) in &vans {
+        let env = name.strip_prefix("xdis91-").unwrap().strip_suffix(".xml").unwrap();
+        let m = w.run(&["journal", "show", "--json", env]).ok().one();
+        assert_eq!(m["message"]["sha256"], flspost::sha256_hex(bytes));
+        assert_eq!(m["message"]["status"], "sent");
+        assert_eq!(m["attempts"].as_array().unwrap().len(), 1);
+    }
+    for (name, _) in &dp {
+        assert!(name.starts_with("memo-") && name.ends_with("-1.xml"), "{name}");
+    }
+    let again = send(&w, &cfg).ok();
+    assert!(again.stderr.contains("nothing to send"), "{}", again.stderr);
+    assert_eq!(tree(&w.path("vans")).len(), 4);
+}
+
+#[test]
+fn smtp_delivers_the_xdis91_bytes_unchanged_as_an_attachment() {
+    let w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let mut xdis = vec![];
+    for s in SAMPLES {
+        xdis.push(std::fs::read(w.generate(&sample(s)).ok().one()["messages"][0]["path"].as_str().unwrap()).unwrap());
+    }
+    let cfg = smtp_config(&w, server.port, 3);
+    send(&w, &cfg).ok();
+    let got = server.attachments();
+    assert_eq!(got.len(), 4);
+    for ((name, bytes), sent) in got.iter().zip(&xdis) {
+        assert!(name.starts_with("xdis91-"), "{name}");
+        assert_eq!(bytes, sent, "attachment bytes differ from the generated message");
+        assert!(bytes.contains(&0xE6) || bytes.contains(&0xF8) || bytes.contains(&0xE5), "Latin-1 bytes kept");
+    }
+    let eml = std::fs::read_to_string(server.dir.join("mail-1.eml")).unwrap();
+    assert!(eml.to_ascii_lowercase().contains("content-type: application/xml; charset=iso-8859-1"), "{eml}");
+    assert!(eml.contains("Content-Transfer-Encoding: base64"), "{eml}");
+    assert!(eml.contains("From: fls@auh.example.dk") && eml.contains("To: vans@vans.example.dk"), "{eml}");
+    assert!(statuses(&w).iter().all(|(_, _, s, _)| s == "sent"));
+}
+
+#[test]
+fn server_down_is_transient_then_bounded_and_nothing_is_lost() {
+    let w = World::new();
+    w.generate(&sample("group-1.json")).ok();
+    w.generate(&sample("group-3.json")).ok();
+    let port = free_port(); // nothing listens here
+    let cfg = smtp_config(&w, port, 2);
+    let r = send(&w, &cfg);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // The first GP letter failed; the second waits for the next run (the peer is down).
+    let st = statuses(&w);
+    let gp: Vec<_> = st.iter().filter(|m| m.1 == "gp-xdis91").collect();
+    assert_eq!(gp[0].2, "retry");
+    assert!(gp[0].3.as_deref().unwrap().contains("SMTP"), "{:?}", gp[0]);
+    assert_eq!(gp[1].2, "generated");
+    assert!(r.stderr.contains("waiting (peer failing)"), "{}", r.stderr);
+    // Patient letters went to their outbox regardless.
+    assert!(st.iter().filter(|m| m.1 == "patient-memo").all(|m| m.2 == "sent"));
+
+    send(&w, &cfg);
+    send(&w, &cfg);
+    let st = statuses(&w);
+    let gp: Vec<_> = st.iter().filter(|m| m.1 == "gp-xdis91").collect();
+    assert_eq!(gp[0].2, "failed");
+    assert!(gp[0].3.as_deref().unwrap().starts_with("gave up after 2 attempts"), "{:?}", gp[0]);
+    // Every message is sent or listed as failed with its reason, or still queued.
+    for m in &st {
+        assert!(m.2 == "sent" || (m.2 == "failed" && m.3.is_some()) || m.2 == "retry" || m.2 == "generated", "{m:?}");
+    }
+    let failed = w.run(&["journal", "list", "--status", "failed"]).ok();
+    assert!(failed.stdout.contains("gave up after 2 attempts"), "{}", failed.stdout);
+    assert!(failed.stdout.contains("251248-xxxx") || failed.stdout.contains("291182-xxxx"), "{}", failed.stdout);
+    assert!(!failed.stdout.contains("2512489996"));
+
+    // Once the server is up, the waiting letter goes; the failed one needs `regenerate`.
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = smtp_config(&w, server.port, 2);
+    send(&w, &cfg).ok();
+    assert_eq!(server.mails(), 1);
+    let failed_id = gp[0].0.to_string();
+    let regen = w.run(&["regenerate", &failed_id]).ok().one();
+    assert_eq!(regen["outcome"], "regenerated");
+    send(&w, &cfg).ok();
+    assert_eq!(server.mails(), 2);
+    let st = statuses(&w);
+    assert_eq!(st.iter().filter(|m| m.2 == "sent").count(), 4, "{st:?}");
+}
+
+#[test]
+fn a_4xx_reply_is_retried_and_delivered_once() {
+    let w = World::new();
+    w.generate(&sample("group-2a.json")).ok();
+    let server = SmtpServer::start(&w.path("smtp"));
+    server.set_mode("tempfail");
+    let cfg = smtp_config(&w, server.port, 5);
+    let r = send(&w, &cfg);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("451"), "{}", r.stderr);
+    assert_eq!(statuses(&w)[0].2, "retry");
+    server.set_mode("accept");
+    send(&w, &cfg).ok();
+    send(&w, &cfg).ok();
+    assert_eq!(server.mails(), 1, "delivered exactly once");
+    let show = w.run(&["journal", "show", "1"]).ok().stdout;
+    assert!(show.contains("transient") && show.contains(": sent"), "{show}");
+}
+
+#[test]
+fn a_5xx_reply_fails_the_message_at_once_with_the_servers_reason() {
+    let w = World::new();
+    w.generate(&sample("group-2b.json")).ok();
+    let server = SmtpServer::start(&w.path("smtp"));
+    server.set_mode("permfail");
+    let cfg = smtp_config(&w, server.port, 5);
+    assert_eq!(send(&w, &cfg).code, 1);
+    let st = statuses(&w);
+    assert_eq!(st[0].2, "failed");
+    assert!(st[0].3.as_deref().unwrap().contains("554"), "{:?}", st[0]);
+    // A failed message is not retried by `send`.
+    server.set_mode("accept");
+    send(&w, &cfg).ok();
+    assert_eq!(server.mails(), 0);
+}
