@@ -1,0 +1,191 @@
+//! MedCom receipts and regeneration: what support staff do after a letter went out.
+
+mod common;
+use common::*;
+
+/// A MedCom receipt as a receiver's system writes it (ISO-8859-1).
+fn receipt(kind: &str, own: &str, orig_env: &str, orig_letter: &str, refuse: Option<(&str, &str)>) -> Vec<u8> {
+    let (root, version) = match kind {
+        "XCTL01" => ("NegativeVansReceipt", "XC0130Q"),
+        "XCTL02" => ("NegativeReceipt", "XC0230Q"),
+        _ => ("PositiveReceipt", "XC0330Q"),
+    };
+    let refuse = refuse
+        .map(|(c, t)| format!("<RefuseCode>{c}</RefuseCode><RefuseText>{t}</RefuseText>"))
+        .unwrap_or_default();
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
+  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>K{own}</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
+  <{root}>
+    <Letter><Identifier>B{own}</Identifier><VersionCode>{version}</VersionCode><StatisticalCode>{kind}</StatisticalCode></Letter>
+    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
+    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
+    <OriginalEmessage>
+      <OriginalEnvelopeIdentifier>{orig_env}</OriginalEnvelopeIdentifier>
+      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
+      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
+      <OriginalLetter><OriginalLetterIdentifier>{orig_letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode>{refuse}</OriginalLetter>
+    </OriginalEmessage>
+  </{root}>
+</Emessage>
+"#
+    );
+    xml.chars().map(|c| u8::try_from(c as u32).unwrap()).collect()
+}
+
+/// Generates and sends (outbox) one sample; returns the GP message summary.
+fn sent_letter(w: &World, s: &str) -> serde_json::Value {
+    let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
+    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n");
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    gp
+}
+
+fn show(w: &World, id: &str) -> serde_json::Value {
+    w.run(&["journal", "show", "--json", id]).ok().one()
+}
+
+#[test]
+fn positive_receipt_acknowledges_and_a_duplicate_changes_nothing() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-1.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R1", env, letter, None)).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]).ok().one();
+    assert_eq!(r["result"]["outcome"], "acknowledged");
+    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    let again = w.run(&["receipt", f.to_str().unwrap()]).ok().one();
+    assert_eq!(again["result"]["outcome"], "duplicate");
+    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    assert_eq!(show(&w, env)["receipts"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-2b.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let f = w.path("neg.xml");
+    std::fs::write(&f, receipt("XCTL02", "R2", env, letter, Some(("problem_med_modtagerID", "Ukendt ydernummer hos modtager: ærgerligt")))).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
+    assert_eq!(r.one()["result"]["outcome"], "rejected");
+    assert!(r.stderr.contains("XCTL02"), "{}", r.stderr);
+    let m = show(&w, env);
+    assert_eq!(m["message"]["status"], "rejected");
+    assert_eq!(m["message"]["refuse_code"], "problem_med_modtagerID");
+    assert!(m["message"]["reason"].as_str().unwrap().contains("ærgerligt"), "{m}");
+    let listed = w.run(&["journal", "list", "--status", "rejected"]).ok().stdout;
+    assert!(listed.contains("problem_med_modtagerID"), "{listed}");
+
+    // Unchanged resend: same letter, new envelope and time, linked to the original.
+    let id = m["message"]["id"].to_string();
+    let regen = w.run(&["regenerate", &id]).ok().one();
+    let new = &regen["messages"][0];
+    assert_eq!(new["letter_id"], letter);
+    assert_ne!(new["envelope_id"], env);
+    assert_eq!(new["attempt"], 2);
+    assert_eq!(new["regenerated_from"].to_string(), id);
+    assert_eq!(show(&w, &id)["regenerated_as"], new["id"]);
+    // A second regeneration of the same message is refused: no duplicates.
+    let twice = w.run(&["regenerate", &id]);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("already regenerated as message"), "{}", twice.stderr);
+    // A queued message is not regenerated either.
+    let queued = w.run(&["regenerate", &new["id"].to_string()]);
+    assert!(queued.stderr.contains("still queued"), "{}", queued.stderr);
+}
+
+#[test]
+fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_failed_one() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-3.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let f = w.path("vansneg.xml");
+    std::fs::write(&f, receipt("XCTL01", "R3", env, letter, Some(("ukendt_lokationsnummer", "Lokationsnummer findes ikke")))).unwrap();
+    w.run(&["receipt", f.to_str().unwrap()]).ok();
+    let mut v = sample_json("group-3.json");
+    v["gp"]["ean"] = serde_json::json!("5790000121441");
+    let fixed = w.write("fixed.json", &v.to_string());
+    let id = gp["id"].to_string();
+    let s = w.run(&["regenerate", &id, "--input", fixed.to_str().unwrap()]).ok().one();
+    assert_eq!(s["outcome"], "corrected");
+    let new_gp = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "gp-xdis91").unwrap().clone();
+    assert_ne!(new_gp["letter_id"], letter);
+    // VANS never delivered the first letter (XCTL01), so the GP has nothing to correct:
+    // the new letter is `nytbrev`. (After a delivered letter it is `rettetbrev`; see the
+    // generate tests.)
+    assert_eq!(new_gp["status_code"], "nytbrev");
+    assert_eq!(new_gp["replaces"].to_string(), id);
+    assert_eq!(new_gp["regenerated_from"].to_string(), id);
+    // The patient's letter does not mention the GP: it is kept, not sent twice.
+    let memo = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "patient-memo").unwrap();
+    assert_eq!(memo["state"], "kept");
+    // A corrected input for another result is refused.
+    let other = w.run(&["regenerate", &id, "--input", sample("group-1.json").to_str().unwrap()]);
+    assert_eq!(other.code, 2);
+    assert!(other.stderr.contains("is for result FLS-AUH-2025-0001"), "{}", other.stderr);
+}
+
+#[test]
+fn unknown_envelopes_and_contradictions_are_reported_not_dropped() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-1.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let unknown = w.path("unknown.xml");
+    std::fs::write(&unknown, receipt("XCTL03", "R4", "NOSUCHENVELOPE", "NOSUCHLETTER", None)).unwrap();
+    let r = w.run(&["receipt", unknown.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.one()["result"]["outcome"], "unknown-envelope");
+    assert!(r.stderr.contains("NOSUCHENVELOPE"), "{}", r.stderr);
+
+    let pos = w.path("pos.xml");
+    std::fs::write(&pos, receipt("XCTL03", "R5", env, letter, None)).unwrap();
+    w.run(&["receipt", pos.to_str().unwrap()]).ok();
+    let neg = w.path("neg.xml");
+    std::fs::write(&neg, receipt("XCTL02", "R6", env, letter, Some(("syntaksfejl", "x")))).unwrap();
+    let r = w.run(&["receipt", neg.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.one()["result"]["outcome"], "conflict");
+    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+
+    let bad = w.write("bad.xml", "<Emessage xmlns=\"http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/\"><Envelope/></Emessage>");
+    let r = w.run(&["receipt", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("bad.xml:1:"), "{}", r.stderr);
+}
+
+#[test]
+fn medcoms_own_receipt_samples_are_read() {
+    let Some(reference) = reference() else { return };
+    let w = World::new();
+    let pos = reference.join("medcom-oioxml/medcom-carecommunication-examples/Flow2-XCTL03_Ex_from_FHIR_XDIS91.xml");
+    let neg = reference.join("medcom-oioxml/os2korrespondance/fixtures/negative_receipt.xml");
+    let r = w.run(&["receipt", pos.to_str().unwrap(), neg.to_str().unwrap()]);
+    // Both are valid receipts for letters this journal never sent.
+    let lines = r.json();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
+    assert_eq!(lines[0]["original_envelope_id"], "KuvNrerwerwe99");
+    assert_eq!(lines[0]["original_letter_id"], "Brevt23400929");
+    assert_eq!(lines[1]["receipt"], "XCTL02");
+    assert_eq!(lines[1]["original_envelope_id"], "AVfpQqbopagpQB");
+    assert!(lines.iter().all(|l| l["result"]["outcome"] == "unknown-envelope"));
+}
+
+#[test]
+fn journal_show_masks_the_cpr_unless_asked() {
+    let w = World::new();
+    w.generate(&sample("group-1.json")).ok();
+    let plain = w.run(&["journal", "show", "1"]).ok().stdout;
+    assert!(plain.contains("251248-xxxx") && !plain.contains("2512489996"), "{plain}");
+    let list = w.run(&["journal", "list"]).ok().stdout;
+    assert!(list.contains("251248-xxxx") && !list.contains("2512489996"), "{list}");
+    let revealed = w.run(&["journal", "show", "1", "--reveal-cpr"]).ok().stdout;
+    assert!(revealed.contains("2512489996"), "{revealed}");
+    let since = w.run(&["journal", "list", "--since", "2999-01-01", "--json"]).ok();
+    assert!(since.json().is_empty());
+    let bad = w.run(&["journal", "list", "--status", "lost"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("unknown status `lost`"), "{}", bad.stderr);
+}
