@@ -109,6 +109,10 @@ fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_fail
     v["gp"]["ean"] = serde_json::json!("5790000121441");
     let fixed = w.write("fixed.json", &v.to_string());
     let id = gp["id"].to_string();
+    // A corrected input for another result is refused.
+    let other = w.run(&["regenerate", &id, "--input", sample("group-1.json").to_str().unwrap()]);
+    assert_eq!(other.code, 2);
+    assert!(other.stderr.contains("is for result FLS-AUH-2025-0001"), "{}", other.stderr);
     let s = w.run(&["regenerate", &id, "--input", fixed.to_str().unwrap()]).ok().one();
     assert_eq!(s["outcome"], "corrected");
     let new_gp = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "gp-xdis91").unwrap().clone();
@@ -122,10 +126,6 @@ fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_fail
     // The patient's letter does not mention the GP: it is kept, not sent twice.
     let memo = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "patient-memo").unwrap();
     assert_eq!(memo["state"], "kept");
-    // A corrected input for another result is refused.
-    let other = w.run(&["regenerate", &id, "--input", sample("group-1.json").to_str().unwrap()]);
-    assert_eq!(other.code, 2);
-    assert!(other.stderr.contains("is for result FLS-AUH-2025-0001"), "{}", other.stderr);
 }
 
 #[test]
