@@ -57,9 +57,12 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], durable: bool) -> io::Result
     result
 }
 
-/// Writes several files into `dir` so they appear together: into a fresh hidden sibling
-/// folder first, which is then renamed to `dir`. When `dir` already exists (a correction),
-/// each file is replaced atomically in turn.
+/// Hidden folder beside the results where a result's files are staged before they appear.
+pub const STAGING: &str = ".flspost-tmp";
+
+/// Writes several files into `dir` so they appear together: into a fresh folder under
+/// the parent's [`STAGING`] folder first, which is then renamed to `dir`. When `dir`
+/// already exists (a correction), each file is replaced atomically in turn.
 ///
 /// Not forced to disk: these are copies of what the journal holds.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
@@ -70,9 +73,10 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
         return Ok(());
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    create_private_dir(parent)?;
+    let staging = parent.join(STAGING);
+    create_private_dir(&staging)?;
     let name = dir.file_name().ok_or_else(|| io::Error::other("no folder name"))?;
-    let tmp = parent.join(temp_name(name));
+    let tmp = staging.join(temp_name(name));
     let result = (|| {
         DirBuilder::new().mode(0o700).create(&tmp)?;
         for (name, bytes) in files {
@@ -87,10 +91,14 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     result
 }
 
-/// Removes temporary files and folders that a killed flspost left in `dir`, so they cannot
-/// be mistaken for output. Those of a process still running are left alone.
+/// Removes temporary files and folders that a killed flspost left in `dir` (and in its
+/// [`STAGING`] folder), so they cannot be mistaken for output. Those of a process still
+/// running are left alone. Only the staging folder is listed when it exists, so this stays
+/// cheap beside a folder of many results.
 pub fn sweep_temporaries(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let staging = dir.join(STAGING);
+    let target = if staging.is_dir() { staging } else { dir.to_path_buf() };
+    let Ok(entries) = fs::read_dir(&target) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
         let Some(pid) = name
@@ -144,6 +152,8 @@ mod tests {
         assert_eq!(fs::read(sub.join("y")).unwrap(), b"2");
         write_dir_atomic(&sub, &[("x", b"3")]).unwrap();
         assert_eq!(fs::read(sub.join("x")).unwrap(), b"3");
-        assert_eq!(fs::read_dir(d.path().join("out")).unwrap().count(), 1);
+        let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}"); // R1 and the (empty) staging folder
+        assert_eq!(fs::read_dir(d.path().join("out").join(STAGING)).unwrap().count(), 0);
     }
 }

@@ -253,17 +253,21 @@ impl Engine {
     /// Returns one summary per document, in input order.
     pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
         let now = crate::clock::now();
-        let prepared: Vec<(Source, Result<Prepared, InputError>)> = sources
-            .into_par_iter()
-            .map(|s| {
-                let p = if s.utf8_error {
-                    Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
-                } else {
-                    prepare(&s.text, &self.policy, now)
-                };
-                (s, p)
-            })
-            .collect();
+        let prepare_one = |s: Source| {
+            let p = if s.utf8_error {
+                Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
+            } else {
+                prepare(&s.text, &self.policy, now)
+            };
+            (s, p)
+        };
+        // One document (the gateway's usual call) stays on this thread: no pool to start,
+        // no second set of compiled schemas.
+        let prepared: Vec<(Source, Result<Prepared, InputError>)> = if sources.len() > 1 {
+            sources.into_par_iter().map(prepare_one).collect()
+        } else {
+            sources.into_iter().map(prepare_one).collect()
+        };
         let mut summaries = Vec::with_capacity(prepared.len());
         let mut rest = prepared.into_iter().peekable();
         while rest.peek().is_some() {
@@ -301,13 +305,12 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Vec<Summary>> {
         // Build, validate and write output files in parallel.
-        let staged: Vec<Staged> = tasks
-            .into_par_iter()
-            .map(|t| match t {
-                Err(s) => Staged::Done(s),
-                Ok(task) => self.build_task(task, now),
-            })
-            .collect();
+        let stage = |t: std::result::Result<Task, Summary>| match t {
+            Err(s) => Staged::Done(s),
+            Ok(task) => self.build_task(task, now),
+        };
+        let staged: Vec<Staged> =
+            if tasks.len() > 1 { tasks.into_par_iter().map(stage).collect() } else { tasks.into_iter().map(stage).collect() };
         // Record in the journal, in input order, one transaction for the round.
         journal.write(|tx| {
             Ok(staged

@@ -18,26 +18,28 @@ pub struct Face {
     pub bbox: [f32; 4],
     pub stem_v: f32,
     pub bold: bool,
-    /// The TrueType program, zlib-compressed, and its uncompressed length.
-    pub font_file: Vec<u8>,
+    /// The TrueType program, zlib-compressed (by build.rs), and its uncompressed length.
+    pub font_file: &'static [u8],
     pub font_file_len: usize,
 }
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-WinAnsi.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold-WinAnsi.ttf");
+const REGULAR_Z: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/DejaVuSans-WinAnsi.ttf.zlib"));
+const BOLD_Z: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/DejaVuSans-Bold-WinAnsi.ttf.zlib"));
 
 pub fn regular() -> &'static Face {
     static F: OnceLock<Face> = OnceLock::new();
-    F.get_or_init(|| Face::load(REGULAR_TTF, b"FLSPST+DejaVuSans", false))
+    F.get_or_init(|| Face::load(REGULAR_TTF, REGULAR_Z, b"FLSPST+DejaVuSans", false))
 }
 
 pub fn bold() -> &'static Face {
     static F: OnceLock<Face> = OnceLock::new();
-    F.get_or_init(|| Face::load(BOLD_TTF, b"FLSPSB+DejaVuSans-Bold", true))
+    F.get_or_init(|| Face::load(BOLD_TTF, BOLD_Z, b"FLSPSB+DejaVuSans-Bold", true))
 }
 
 impl Face {
-    fn load(data: &'static [u8], base_font: &'static [u8], bold: bool) -> Face {
+    fn load(data: &'static [u8], compressed: &'static [u8], base_font: &'static [u8], bold: bool) -> Face {
         let face = ttf_parser::Face::parse(data, 0).expect("bundled font parses");
         let scale = 1000.0 / face.units_per_em() as f32;
         let widths = (32u8..=255)
@@ -59,7 +61,7 @@ impl Face {
             bbox: [bb.x_min as f32 * scale, bb.y_min as f32 * scale, bb.x_max as f32 * scale, bb.y_max as f32 * scale],
             stem_v: if bold { 120.0 } else { 80.0 },
             bold,
-            font_file: miniz_oxide::deflate::compress_to_vec_zlib(data, 6),
+            font_file: compressed,
             font_file_len: data.len(),
         }
     }

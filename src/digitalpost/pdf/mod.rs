@@ -232,7 +232,7 @@ fn write_pdf(letter: &Letter, runs: &[Run], pages: usize) -> Vec<u8> {
             .cap_height(face.cap_height)
             .stem_v(face.stem_v)
             .font_file2(*file_id);
-        pdf.stream(*file_id, &face.font_file)
+        pdf.stream(*file_id, face.font_file)
             .filter(Filter::FlateDecode)
             .pair(Name(b"Length1"), face.font_file_len as i32);
     }
