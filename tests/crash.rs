@@ -79,6 +79,9 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
         kill_after(&w, &args, Duration::from_millis(ms));
         if w.journal().exists() {
             let c = db(&w);
+            if count(&c, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'inputs'") == 0 {
+                continue; // killed while creating the journal: it is set up on the next run
+            }
             // Per result: one input and one message of each kind, or nothing yet.
             assert_eq!(count(&c, "SELECT COUNT(*) FROM (SELECT result_id FROM inputs GROUP BY result_id HAVING COUNT(*) > 1)"), 0);
             assert_eq!(count(&c, "SELECT COUNT(*) FROM messages") , 2 * count(&c, "SELECT COUNT(*) FROM inputs"));

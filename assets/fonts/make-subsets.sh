@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Rebuilds the letter fonts: DejaVu Sans (regular, bold) cut down to the characters that
-# PDF's WinAnsiEncoding can address (ASCII, Latin-1 and the 0x80-0x9F extras such as
-# curly quotes, dashes and the euro sign). Smaller font = smaller letters and faster PDFs.
-# Needs fonttools (pip install fonttools) and fonts-dejavu-core. Not run by the build.
+# Rebuilds the letter fonts: DejaVu Sans (regular, bold) cut down to the Latin scripts of
+# the names a Danish hospital meets (Basic Latin, Latin-1, Latin Extended-A and -B, Latin
+# Extended Additional), general punctuation and the euro sign. flspost subsets them again
+# per letter, to the glyphs that letter uses. Needs fonttools (pip install fonttools) and
+# Debian's fonts-dejavu-core. Not run by the build. The name table keeps the copyright
+# and names (IDs 0-6); the full license is LICENSE-DejaVu.txt beside this script.
 set -euo pipefail
 cd "$(dirname "$0")"
 src=/usr/share/fonts/truetype/dejavu
-unicodes="U+0020-007E,U+00A0-00FF,U+20AC,U+201A,U+0192,U+201E,U+2026,U+2020,U+2021,U+02C6,U+2030,U+0160,U+2039,U+0152,U+017D,U+2018,U+2019,U+201C,U+201D,U+2022,U+2013,U+2014,U+02DC,U+2122,U+0161,U+203A,U+0153,U+017E,U+0178"
+unicodes="U+0020-007E,U+00A0-024F,U+1E00-1EFF,U+2000-206F,U+20AC"
 for face in DejaVuSans DejaVuSans-Bold; do
   pyftsubset "$src/$face.ttf" --unicodes="$unicodes" --layout-features='' --no-hinting \
-    --desubroutinize --name-IDs='*' --output-file="$face-WinAnsi.ttf"
+    --desubroutinize --name-IDs='0,1,2,3,4,5,6' --output-file="$face-Latin.ttf"
 done
 cp /usr/share/doc/fonts-dejavu-core/copyright LICENSE-DejaVu.txt

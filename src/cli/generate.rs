@@ -13,9 +13,10 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Folder for the output: one sub-folder per result, named by its result_id.
+    /// Folder for copies of the messages (and the PDF): one sub-folder per result, named
+    /// by its result_id. Without it the messages go to the journal only, for `send`.
     #[arg(long, value_name = "DIR")]
-    out_dir: PathBuf,
+    out_dir: Option<PathBuf>,
     /// Read every input as JSON Lines (one result per line), also standard input.
     /// Files named *.jsonl or *.ndjson are read that way anyway.
     #[arg(long)]
@@ -35,9 +36,11 @@ pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flsp
 }
 
 pub fn run(args: Args) -> Result<i32> {
-    let (engine, config) = engine(&args.common, Some(args.out_dir.clone()))?;
+    let (engine, config) = engine(&args.common, args.out_dir.clone())?;
     let mut journal = args.common.open_journal(&config)?;
-    flspost::fsutil::sweep_temporaries(&args.out_dir);
+    if let Some(dir) = &args.out_dir {
+        flspost::fsutil::sweep_temporaries(dir);
+    }
 
     let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::batch::is_jsonl(p));
     // A progress bar only for a person watching a batch.

@@ -4,7 +4,7 @@
 //! Validate the bytes against the bundled receipt schema first; this reader then only
 //! picks out the identifiers and refuse reasons.
 
-use crate::charset::Charset;
+use crate::charset;
 use quick_xml::events::Event;
 use serde::Serialize;
 
@@ -57,7 +57,7 @@ fn decode(bytes: &[u8]) -> String {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
     let latin1 = head.starts_with("<?xml") && head.split("?>").next().is_some_and(|d| d.contains("8859-1") || d.contains("latin1"));
     if latin1 {
-        Charset::Latin1.decode(bytes)
+        charset::latin1_decode(bytes)
     } else {
         String::from_utf8_lossy(bytes).into_owned()
     }

@@ -1,10 +1,10 @@
 //! The XDIS91 writer: one `Emessage` with one `ClinicalEmail` to the patient's GP,
 //! streamed with quick-xml and encoded as ISO-8859-1.
 //!
-//! Every text value passes through [`Charset::fit`](crate::charset::Charset::fit) with its field name first, so a
+//! Every text value passes through [`charset::fit`] with its field name first, so a
 //! character Latin-1 cannot hold is reported against the field it came from.
 
-use crate::charset::Charset::Latin1;
+use crate::charset::{self, Latin1};
 use crate::input::InputError;
 use crate::letters::LetterText;
 use crate::model::{Address, FlsResult, Group};
@@ -74,7 +74,7 @@ impl Out {
     }
     /// `<name>value</name>`, value made Latin-1 safe under `field`'s name.
     fn leaf(&mut self, name: &str, field: &str, value: &str) -> Result<(), InputError> {
-        let v = Latin1.fit(field, value, &mut self.warnings)?;
+        let v = charset::fit(&Latin1, field, value, &mut self.warnings)?;
         self.start(name);
         self.event(Event::Text(BytesText::new(&v)));
         self.end(name);
@@ -156,7 +156,7 @@ pub fn write(m: &Xdis91<'_>) -> Result<Encoded, InputError> {
     o.leaf("EpisodeOfCareStatusCode", "", episode)?;
     o.end("Patient");
 
-    let subject = Latin1.fit("letter subject (GP template)", &m.text.subject, &mut o.warnings)?;
+    let subject = charset::fit(&Latin1, "letter subject (GP template)", &m.text.subject, &mut o.warnings)?;
     if subject.chars().count() > SUBJECT_MAX {
         return Err(InputError::new(
             "letter subject (GP template)",
@@ -182,7 +182,7 @@ pub fn write(m: &Xdis91<'_>) -> Result<Encoded, InputError> {
     let mut xml = o.w.into_inner();
     xml.push(b'\n');
     let text = String::from_utf8(xml).expect("quick-xml writes UTF-8 from &str");
-    Ok(Encoded { bytes: Latin1.encode(&text), warnings: o.warnings })
+    Ok(Encoded { bytes: charset::latin1_encode(&text), warnings: o.warnings })
 }
 
 /// The letter body as escaped Text01 content: lines joined by `<Break/>`, a blank line
@@ -195,7 +195,7 @@ fn text_blocks(text: &LetterText, warnings: &mut Vec<Warning>) -> Result<Vec<Str
         let mut escaped = String::new();
         let mut chars = 0;
         for (i, line) in para.iter().enumerate() {
-            let line = Latin1.fit(FIELD, line, warnings)?;
+            let line = charset::fit(&Latin1, FIELD, line, warnings)?;
             if i > 0 {
                 escaped.push_str("<Break/>");
             }

@@ -3,15 +3,17 @@
 //! The layout is a Danish window-envelope letter: sender's letterhead top right, a return
 //! line and the recipient's address where the window of a C5/C65 envelope shows it (the
 //! same PDF can go to physical print), place and date, a bold subject, the body, and page
-//! numbers. Text is set in embedded DejaVu Sans with WinAnsiEncoding, so `pdftotext`
-//! extracts it exactly.
+//! numbers. Text is set in DejaVu Sans, embedded as CID fonts subset to the glyphs the
+//! letter uses, with ToUnicode maps so `pdftotext` extracts it exactly.
 
 mod fonts;
 
-use crate::charset::Charset::WinAnsi;
+use crate::charset::{self, Repertoire};
 use crate::input::InputError;
 use crate::Warning;
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use fonts::Face;
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 const MM: f32 = 72.0 / 25.4;
@@ -60,14 +62,32 @@ enum Weight {
     Bold,
 }
 
-/// One positioned run of encoded text.
+/// One positioned run of text.
 struct Run {
     page: usize,
     x: f32,
     y: f32,
     size: f32,
     weight: Weight,
-    bytes: Vec<u8>,
+    text: String,
+}
+
+impl Weight {
+    fn face(self) -> &'static Face {
+        match self {
+            Weight::Regular => fonts::regular(),
+            Weight::Bold => fonts::bold(),
+        }
+    }
+}
+
+impl Repertoire for Face {
+    fn name(&self) -> &str {
+        "the letter font"
+    }
+    fn contains(&self, c: char) -> bool {
+        self.has(c)
+    }
 }
 
 struct Layout {
@@ -78,45 +98,44 @@ struct Layout {
 }
 
 impl Layout {
-    fn encode(&mut self, line: &Line) -> Result<Vec<u8>, InputError> {
-        let fitted = WinAnsi.fit(&line.field, &line.text, &mut self.warnings)?;
-        Ok(WinAnsi.encode(&fitted))
+    /// The line's text with every character the font lacks transliterated (or an error).
+    fn fit(&mut self, line: &Line, weight: Weight) -> Result<String, InputError> {
+        Ok(charset::fit(weight.face(), &line.field, &line.text, &mut self.warnings)?.into_owned())
     }
 
-    fn put(&mut self, x: f32, y: f32, size: f32, weight: Weight, bytes: Vec<u8>) {
-        self.runs.push(Run { page: self.page, x, y, size, weight, bytes });
+    fn put(&mut self, x: f32, y: f32, size: f32, weight: Weight, text: String) {
+        self.runs.push(Run { page: self.page, x, y, size, weight, text });
     }
 
     /// Sets `line` at the cursor, wrapped to the body width, moving down (and to a new
     /// page when the bottom margin is reached).
     fn flow(&mut self, line: &Line, size: f32, weight: Weight) -> Result<(), InputError> {
-        let bytes = self.encode(line)?;
-        let face = if weight == Weight::Bold { fonts::bold() } else { fonts::regular() };
-        for piece in wrap(&bytes, |s| face.width(s, size), RIGHT - LEFT) {
+        let text = self.fit(line, weight)?;
+        let face = weight.face();
+        for piece in wrap(&text, |s| face.width(s, size), RIGHT - LEFT) {
             if self.y < BOTTOM {
                 self.page += 1;
                 self.y = PAGE_H - 25.0 * MM;
             }
-            self.put(LEFT, self.y, size, weight, piece.to_vec());
+            self.put(LEFT, self.y, size, weight, piece.to_string());
             self.y -= LEADING * size / BODY_SIZE;
         }
         Ok(())
     }
 }
 
-/// Splits encoded text at spaces so each piece fits `max` (a single over-long word is cut).
-fn wrap<'a>(text: &'a [u8], width: impl Fn(&[u8]) -> f32, max: f32) -> Vec<&'a [u8]> {
+/// Splits text at spaces so each piece fits `max` (a single over-long word is cut).
+fn wrap<'a>(text: &'a str, width: impl Fn(&str) -> f32, max: f32) -> Vec<&'a str> {
     let mut out = vec![];
-    let mut start = 0;
-    while start < text.len() {
-        let rest = &text[start..];
+    let mut rest = text;
+    while !rest.is_empty() {
         if width(rest) <= max {
             out.push(rest);
             break;
         }
         let mut end = 0;
-        for (i, &b) in rest.iter().enumerate() {
-            if b == b' ' {
+        for (i, c) in rest.char_indices() {
+            if c == ' ' {
                 if width(&rest[..i]) > max {
                     break;
                 }
@@ -125,12 +144,17 @@ fn wrap<'a>(text: &'a [u8], width: impl Fn(&[u8]) -> f32, max: f32) -> Vec<&'a [
         }
         if end == 0 {
             // No space fits: cut the word where it overflows.
-            end = (1..=rest.len()).take_while(|&n| width(&rest[..n]) <= max).last().unwrap_or(1);
-            out.push(&rest[..end]);
-            start += end;
+            let cut = rest
+                .char_indices()
+                .map(|(i, c)| i + c.len_utf8())
+                .take_while(|&n| width(&rest[..n]) <= max)
+                .last()
+                .unwrap_or_else(|| rest.chars().next().map_or(rest.len(), char::len_utf8));
+            out.push(&rest[..cut]);
+            rest = &rest[cut..];
         } else {
             out.push(&rest[..end]);
-            start += end + 1;
+            rest = &rest[end + 1..];
         }
     }
     out
@@ -143,28 +167,28 @@ pub fn render(letter: &Letter) -> Result<Rendered, InputError> {
     let mut y = PAGE_H - 20.0 * MM;
     for (i, line) in letter.letterhead.iter().enumerate() {
         let (size, weight) = if i == 0 { (10.5, Weight::Bold) } else { (9.0, Weight::Regular) };
-        let bytes = l.encode(line)?;
-        l.put(125.0 * MM, y, size, weight, bytes);
+        let text = l.fit(line, weight)?;
+        l.put(125.0 * MM, y, size, weight, text);
         y -= 12.0;
     }
 
     // Address window: 20 mm from the left, 45 mm from the top of the sheet.
     let mut y = PAGE_H - 52.0 * MM;
     if let Some(ret) = &letter.return_address {
-        let bytes = l.encode(ret)?;
-        l.put(LEFT, y, 7.0, Weight::Regular, bytes);
+        let text = l.fit(ret, Weight::Regular)?;
+        l.put(LEFT, y, 7.0, Weight::Regular, text);
         y -= 14.0;
     }
     for line in &letter.recipient {
-        let bytes = l.encode(line)?;
-        l.put(LEFT, y, BODY_SIZE, Weight::Regular, bytes);
+        let text = l.fit(line, Weight::Regular)?;
+        l.put(LEFT, y, BODY_SIZE, Weight::Regular, text);
         y -= LEADING;
     }
 
     // Place and date, right-aligned below the window.
-    let bytes = l.encode(&letter.place_and_date)?;
-    let w = fonts::regular().width(&bytes, BODY_SIZE);
-    l.put(RIGHT - w, PAGE_H - 100.0 * MM, BODY_SIZE, Weight::Regular, bytes);
+    let text = l.fit(&letter.place_and_date, Weight::Regular)?;
+    let w = fonts::regular().width(&text, BODY_SIZE);
+    l.put(RIGHT - w, PAGE_H - 100.0 * MM, BODY_SIZE, Weight::Regular, text);
 
     l.y = PAGE_H - 115.0 * MM;
     l.flow(&letter.subject, 14.0, Weight::Bold)?;
@@ -179,6 +203,44 @@ pub fn render(letter: &Letter) -> Result<Rendered, InputError> {
     Ok(Rendered { bytes: write_pdf(letter, &l.runs, pages), warnings: l.warnings })
 }
 
+/// The glyphs one font contributes to a PDF: original glyph id -> new (subset) id.
+struct Embedding {
+    face: &'static Face,
+    resource: Name<'static>,
+    remapper: subsetter::GlyphRemapper,
+    /// New glyph id -> (character, width), for the widths array and the ToUnicode map.
+    used: Vec<(u16, char, f32)>,
+}
+
+impl Embedding {
+    fn new(face: &'static Face, resource: Name<'static>) -> Embedding {
+        Embedding { face, resource, remapper: subsetter::GlyphRemapper::new(), used: vec![] }
+    }
+
+    /// The text as big-endian 2-byte glyph ids of the subset (Identity-H).
+    fn encode(&mut self, text: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() * 2);
+        for c in text.chars() {
+            let Some((gid, width)) = self.face.glyph(c) else { continue };
+            let new = self.remapper.remap(gid);
+            if !self.used.iter().any(|u| u.0 == new) {
+                self.used.push((new, c, width));
+            }
+            out.extend_from_slice(&new.to_be_bytes());
+        }
+        out
+    }
+
+    /// A subset tag (six capitals) that names this glyph set, as PDF asks for subsets.
+    fn tag(&self) -> String {
+        let mut h: u32 = 2166136261;
+        for (g, _, _) in &self.used {
+            h = (h ^ *g as u32).wrapping_mul(16777619);
+        }
+        (0..6).map(|i| (b'A' + ((h >> (i * 5)) % 26) as u8) as char).collect()
+    }
+}
+
 fn write_pdf(letter: &Letter, runs: &[Run], pages: usize) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let mut next = 1;
@@ -187,8 +249,8 @@ fn write_pdf(letter: &Letter, runs: &[Run], pages: usize) -> Vec<u8> {
         Ref::new(next - 1)
     };
     let (catalog, tree, info) = (alloc(), alloc(), alloc());
-    let fonts = [(Name(b"F1"), fonts::regular(), alloc(), alloc(), alloc()), (Name(b"F2"), fonts::bold(), alloc(), alloc(), alloc())];
     let page_ids: Vec<(Ref, Ref)> = (0..pages).map(|_| (alloc(), alloc())).collect();
+    let mut fonts = [Embedding::new(fonts::regular(), Name(b"F1")), Embedding::new(fonts::bold(), Name(b"F2"))];
 
     pdf.catalog(catalog).pages(tree).lang(TextStr("da"));
     pdf.pages(tree).kids(page_ids.iter().map(|(p, _)| *p)).count(pages as i32);
@@ -207,67 +269,90 @@ fn write_pdf(letter: &Letter, runs: &[Run], pages: usize) -> Vec<u8> {
                 .utc_offset_minute(0),
         );
 
-    for (_, face, font_id, descriptor_id, file_id) in &fonts {
-        let mut font = pdf.indirect(*font_id).dict();
-        font.pair(Name(b"Type"), Name(b"Font"));
-        font.pair(Name(b"Subtype"), Name(b"TrueType"));
-        font.pair(Name(b"BaseFont"), Name(face.base_font));
-        font.pair(Name(b"FirstChar"), 32);
-        font.pair(Name(b"LastChar"), 255);
-        font.insert(Name(b"Widths")).array().items(face.widths.iter().copied());
-        font.pair(Name(b"FontDescriptor"), *descriptor_id);
-        font.pair(Name(b"Encoding"), Name(b"WinAnsiEncoding"));
-        font.finish();
-        let mut flags = pdf_writer::types::FontFlags::NON_SYMBOLIC;
-        if face.bold {
-            flags |= pdf_writer::types::FontFlags::FORCE_BOLD;
-        }
-        pdf.font_descriptor(*descriptor_id)
-            .name(Name(face.base_font))
-            .flags(flags)
-            .bbox(Rect::new(face.bbox[0], face.bbox[1], face.bbox[2], face.bbox[3]))
-            .italic_angle(0.0)
-            .ascent(face.ascent)
-            .descent(face.descent)
-            .cap_height(face.cap_height)
-            .stem_v(face.stem_v)
-            .font_file2(*file_id);
-        pdf.stream(*file_id, face.font_file)
-            .filter(Filter::FlateDecode)
-            .pair(Name(b"Length1"), face.font_file_len as i32);
-    }
-
+    let font_refs: Vec<Ref> = fonts.iter().map(|_| alloc()).collect();
     for (n, (page_id, content_id)) in page_ids.iter().enumerate() {
         let mut content = Content::new();
         content.begin_text();
         for run in runs.iter().filter(|r| r.page == n) {
-            let name = if run.weight == Weight::Bold { Name(b"F2") } else { Name(b"F1") };
-            content.set_font(name, run.size);
+            let f = &mut fonts[usize::from(run.weight == Weight::Bold)];
+            content.set_font(f.resource, run.size);
             content.set_text_matrix([1.0, 0.0, 0.0, 1.0, run.x, run.y]);
-            content.show(Str(&run.bytes));
+            let glyphs = f.encode(&run.text);
+            content.show(Str(&glyphs));
         }
         let footer = format!("Side {} af {}", n + 1, pages);
-        let w = fonts::regular().width(footer.as_bytes(), 8.0);
-        content.set_font(Name(b"F1"), 8.0);
+        let w = fonts::regular().width(&footer, 8.0);
+        content.set_font(fonts[0].resource, 8.0);
         content.set_text_matrix([1.0, 0.0, 0.0, 1.0, RIGHT - w, 12.0 * MM]);
-        content.show(Str(footer.as_bytes()));
+        let glyphs = fonts[0].encode(&footer);
+        content.show(Str(&glyphs));
         content.end_text();
-        // A thin rule under the letterhead.
-        content.set_line_width(0.5);
         if n == 0 {
+            // A thin rule under the letterhead.
+            content.set_line_width(0.5);
             content.move_to(125.0 * MM, PAGE_H - 45.0 * MM).line_to(RIGHT, PAGE_H - 45.0 * MM).stroke();
         }
         let raw = content.finish();
-        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6);
+        // Text operators compress ~7:1, so this one is worth deflating.
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&raw, 1);
         pdf.stream(*content_id, &compressed).filter(Filter::FlateDecode);
 
         let mut page = pdf.page(*page_id);
         page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).parent(tree).contents(*content_id);
         let mut resources = page.resources();
         let mut font_dict = resources.fonts();
-        for (name, _, font_id, _, _) in &fonts {
-            font_dict.pair(*name, *font_id);
+        for (f, id) in fonts.iter().zip(&font_refs) {
+            font_dict.pair(f.resource, *id);
         }
+    }
+
+    for (f, type0_id) in fonts.iter_mut().zip(font_refs) {
+        let (cid_id, descriptor_id, file_id, cmap_id) = (alloc(), alloc(), alloc(), alloc());
+        let base = format!("{}+{}", f.tag(), f.face.name);
+        let system_info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
+        pdf.type0_font(type0_id)
+            .base_font(Name(base.as_bytes()))
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid_id)
+            .to_unicode(cmap_id);
+        let mut cid = pdf.cid_font(cid_id);
+        cid.subtype(CidFontType::Type2)
+            .base_font(Name(base.as_bytes()))
+            .system_info(system_info)
+            .font_descriptor(descriptor_id)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        f.used.sort_by_key(|u| u.0);
+        let mut widths = cid.widths();
+        for (gid, _, w) in &f.used {
+            widths.consecutive(*gid, [*w]);
+        }
+        widths.finish();
+        cid.finish();
+
+        let mut flags = FontFlags::NON_SYMBOLIC;
+        if f.face.bold {
+            flags |= FontFlags::FORCE_BOLD;
+        }
+        let bb = f.face.bbox;
+        pdf.font_descriptor(descriptor_id)
+            .name(Name(base.as_bytes()))
+            .flags(flags)
+            .bbox(Rect::new(bb[0], bb[1], bb[2], bb[3]))
+            .italic_angle(0.0)
+            .ascent(f.face.ascent)
+            .descent(f.face.descent)
+            .cap_height(f.face.cap_height)
+            .stem_v(f.face.stem_v)
+            .font_file2(file_id);
+        // A letter's subset is ~4 KB and deflate would save ~1 KB of it at ~40 µs: not worth it.
+        let subset = subsetter::subset(f.face.data, 0, &f.remapper).expect("the bundled font subsets");
+        pdf.stream(file_id, &subset).pair(Name(b"Length1"), subset.len() as i32);
+
+        let mut cmap = UnicodeCmap::new(Name(b"Custom"), system_info);
+        for (gid, c, _) in &f.used {
+            cmap.pair(*gid, *c);
+        }
+        pdf.cmap(cmap_id, &cmap.finish());
     }
     pdf.finish()
 }
@@ -278,9 +363,10 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_spaces_and_cuts_overlong_words() {
-        let w = |s: &[u8]| s.len() as f32;
-        assert_eq!(wrap(b"aaa bbb ccc", w, 7.0), vec![&b"aaa bbb"[..], b"ccc"]);
-        assert_eq!(wrap(b"abcdefghij", w, 4.0), vec![&b"abcd"[..], b"efgh", b"ij"]);
-        assert_eq!(wrap(b"", w, 4.0), Vec::<&[u8]>::new());
+        let w = |s: &str| s.chars().count() as f32;
+        assert_eq!(wrap("aaa bbb ccc", w, 7.0), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("abcdefghij", w, 4.0), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("æøåæøå", w, 4.0), vec!["æøåæ", "øå"]);
+        assert!(wrap("", w, 4.0).is_empty());
     }
 }
