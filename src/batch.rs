@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// How many documents are checked and built together. Large enough to keep every core
 /// busy, small enough that memory does not grow with the input.
-pub const CHUNK: usize = 512;
+pub const CHUNK: usize = 256;
 
 /// Reads documents from several inputs in order.
 pub struct Inputs {

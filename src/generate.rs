@@ -231,6 +231,25 @@ fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
 }
 
+/// The next round of a chunk: documents up to (not including) a second one for a result
+/// already in the round, so a round never holds one result twice.
+fn next_round(
+    rest: &mut std::iter::Peekable<std::vec::IntoIter<(Source, Result<Prepared, InputError>)>>,
+) -> Vec<(Source, Result<Prepared, InputError>)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut round = vec![];
+    while let Some(item) = rest.next_if(|(_, p)| match p {
+        Ok(p) => !seen.contains(&p.result.result_id),
+        Err(_) => true,
+    }) {
+        if let Ok(p) = &item.1 {
+            seen.insert(p.result.result_id.clone());
+        }
+        round.push(item);
+    }
+    round
+}
+
 /// Work decided for one input, carried between the stages.
 struct Task {
     source: Source,
@@ -253,6 +272,82 @@ impl Engine {
     /// Returns one summary per document, in input order.
     pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
         let now = crate::clock::now();
+        let mut rest = self.prepare_all(sources, now).into_iter().peekable();
+        let mut summaries = vec![];
+        while rest.peek().is_some() {
+            let round = next_round(&mut rest);
+            let staged = self.decide_and_build(journal, round, now);
+            summaries.extend(self.record_round(journal, staged)?);
+        }
+        Ok(summaries)
+    }
+
+    /// Runs every chunk `next` yields, as a pipeline: while one round of results is being
+    /// recorded in the journal (one thread, in input order), the next is checked and built
+    /// (all cores). `reader` is a second connection to the same journal for the decisions;
+    /// a round waits for any earlier round that holds one of its results, so each decision
+    /// sees the record it depends on. `emit` gets every summary, in input order.
+    pub fn run_stream(
+        &self,
+        writer: &mut Journal,
+        reader: &Journal,
+        mut next: impl FnMut() -> Result<Vec<Source>>,
+        mut emit: impl FnMut(Summary) + Send,
+    ) -> Result<()> {
+        use std::collections::{HashSet, VecDeque};
+        use std::sync::mpsc;
+        let now = crate::clock::now();
+        std::thread::scope(|scope| {
+            // One round queued while another is recorded: memory stays bounded.
+            let (to_writer, rounds) = mpsc::sync_channel::<(u64, Vec<Staged>)>(1);
+            let (ack, acks) = mpsc::channel::<u64>();
+            let recorder = scope.spawn(move || -> Result<()> {
+                for (n, staged) in rounds {
+                    for s in self.record_round(writer, staged)? {
+                        emit(s);
+                    }
+                    let _ = ack.send(n);
+                }
+                Ok(())
+            });
+            let feed = (|| -> Result<()> {
+                let mut in_flight: VecDeque<(u64, HashSet<String>)> = VecDeque::new();
+                let mut round_no = 0;
+                loop {
+                    let chunk = next()?;
+                    if chunk.is_empty() {
+                        return Ok(());
+                    }
+                    let mut rest = self.prepare_all(chunk, now).into_iter().peekable();
+                    while rest.peek().is_some() {
+                        let round = next_round(&mut rest);
+                        let ids: HashSet<String> =
+                            round.iter().filter_map(|(_, p)| p.as_ref().ok()).map(|p| p.result.result_id.clone()).collect();
+                        while let Ok(n) = acks.try_recv() {
+                            in_flight.retain(|(r, _)| *r != n);
+                        }
+                        while in_flight.iter().any(|(_, busy)| !busy.is_disjoint(&ids)) {
+                            match acks.recv() {
+                                Ok(n) => in_flight.retain(|(r, _)| *r != n),
+                                Err(_) => return Ok(()), // the recorder stopped: its error is reported below
+                            }
+                        }
+                        let staged = self.decide_and_build(reader, round, now);
+                        round_no += 1;
+                        in_flight.push_back((round_no, ids));
+                        if to_writer.send((round_no, staged)).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            })();
+            drop(to_writer);
+            let recorded = recorder.join().expect("the recorder thread does not panic");
+            feed.and(recorded)
+        })
+    }
+
+    fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, InputError>)> {
         let prepare_one = |s: Source| {
             let p = if s.utf8_error {
                 Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
@@ -263,55 +358,46 @@ impl Engine {
         };
         // One document (the gateway's usual call) stays on this thread: no pool to start,
         // no second set of compiled schemas.
-        let prepared: Vec<(Source, Result<Prepared, InputError>)> = if sources.len() > 1 {
+        if sources.len() > 1 {
             sources.into_par_iter().map(prepare_one).collect()
         } else {
             sources.into_iter().map(prepare_one).collect()
-        };
-        let mut summaries = Vec::with_capacity(prepared.len());
-        let mut rest = prepared.into_iter().peekable();
-        while rest.peek().is_some() {
-            // Decide in order. A result seen twice in one round waits for the next, so its
-            // second version is decided against the first one's record.
-            let mut seen = std::collections::HashSet::new();
-            let mut tasks: Vec<std::result::Result<Task, Summary>> = vec![];
-            while let Some((source, p)) = rest.next_if(|(_, p)| match p {
-                Ok(p) => !seen.contains(&p.result.result_id),
-                Err(_) => true,
-            }) {
-                tasks.push(match p {
-                    Err(e) => {
-                        let rid = input::parse(&source.text).ok().map(|i| i.result_id);
-                        Err(Summary::failed(&source, rid, &Error::Input(e)))
-                    }
-                    Ok(prepared) => {
-                        seen.insert(prepared.result.result_id.clone());
-                        match decide(journal, &prepared) {
-                            Ok(decision) => Ok(Task { source, prepared, decision }),
-                            Err(e) => Err(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
-                        }
-                    }
-                });
-            }
-            summaries.extend(self.build_and_record(journal, tasks, now)?);
         }
-        Ok(summaries)
     }
 
-    fn build_and_record(
+    /// Decides (journal reads, in order) and builds (in parallel) one round.
+    fn decide_and_build(
         &self,
-        journal: &mut Journal,
-        tasks: Vec<std::result::Result<Task, Summary>>,
+        journal: &Journal,
+        round: Vec<(Source, Result<Prepared, InputError>)>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Summary>> {
-        // Build, validate and write output files in parallel.
+    ) -> Vec<Staged> {
+        let tasks: Vec<std::result::Result<Task, Summary>> = round
+            .into_iter()
+            .map(|(source, p)| match p {
+                Err(e) => {
+                    let rid = input::parse(&source.text).ok().map(|i| i.result_id);
+                    Err(Summary::failed(&source, rid, &Error::Input(e)))
+                }
+                Ok(prepared) => match decide(journal, &prepared) {
+                    Ok(decision) => Ok(Task { source, prepared, decision }),
+                    Err(e) => Err(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
+                },
+            })
+            .collect();
         let stage = |t: std::result::Result<Task, Summary>| match t {
             Err(s) => Staged::Done(s),
             Ok(task) => self.build_task(task, now),
         };
-        let staged: Vec<Staged> =
-            if tasks.len() > 1 { tasks.into_par_iter().map(stage).collect() } else { tasks.into_iter().map(stage).collect() };
-        // Record in the journal, in input order, one transaction for the round.
+        if tasks.len() > 1 {
+            tasks.into_par_iter().map(stage).collect()
+        } else {
+            tasks.into_iter().map(stage).collect()
+        }
+    }
+
+    /// Records one round in the journal, in input order, in one transaction.
+    fn record_round(&self, journal: &mut Journal, staged: Vec<Staged>) -> Result<Vec<Summary>> {
         journal.write(|tx| {
             Ok(staged
                 .into_iter()
@@ -341,6 +427,10 @@ impl Engine {
                 }
                 if let Err(e) = self.write_files(&rid, built.iter().map(|(b, _)| b)) {
                     return Staged::Done(Summary::failed(&task.source, Some(rid), &e));
+                }
+                // The PDF is inside the MeMo; its separate copy was only for the output folder.
+                for (b, _) in &mut built {
+                    b.pdf = None;
                 }
                 let (revision, kept) = (*revision, kept.clone());
                 Staged::Built { task, built, revision, kept }
@@ -416,7 +506,7 @@ impl Engine {
                 kind: b.kind,
                 state: "new",
                 path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
-                pdf: dir.as_ref().filter(|_| b.pdf.is_some()).map(|d| d.join(PDF_FILE_NAME)),
+                pdf: dir.as_ref().filter(|_| b.kind == Kind::PatientMemo).map(|d| d.join(PDF_FILE_NAME)),
                 letter_id: b.letter_id.clone(),
                 envelope_id: b.envelope_id.clone(),
                 status_code: b.status.code().to_string(),

@@ -52,37 +52,41 @@ pub fn run(args: Args) -> Result<i32> {
     let mut inputs = Inputs::new(args.inputs, args.jsonl);
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut exit = 0;
-    loop {
-        let chunk = inputs.next_chunk(CHUNK)?;
-        if chunk.is_empty() {
-            break;
-        }
-        for s in engine.run_chunk(&mut journal, chunk)? {
-            let label = match s.outcome {
-                Outcome::Generated => "generated",
-                Outcome::Corrected => "corrected",
-                Outcome::Exists => "already generated",
-                Outcome::Regenerated => "regenerated",
-                Outcome::Error => "failed",
-            };
-            *counts.entry(label).or_default() += 1;
-            exit = exit.max(s.exit_code());
-            let show = || {
-                print_json(&s);
-                if let Some(line) = s.error_line() {
-                    eprintln!("flspost: {line}");
-                }
-                for w in &s.warnings {
-                    eprintln!("flspost: warning: {}: {w}", s.source);
-                }
-            };
-            match &progress {
-                Some(pb) => pb.suspend(show),
-                None => show(),
+    let emit = |s: flspost::generate::Summary| {
+        let label = match s.outcome {
+            Outcome::Generated => "generated",
+            Outcome::Corrected => "corrected",
+            Outcome::Exists => "already generated",
+            Outcome::Regenerated => "regenerated",
+            Outcome::Error => "failed",
+        };
+        *counts.entry(label).or_default() += 1;
+        exit = exit.max(s.exit_code());
+        let show = || {
+            print_json(&s);
+            if let Some(line) = s.error_line() {
+                eprintln!("flspost: {line}");
             }
-            if let Some(pb) = &progress {
+            for w in &s.warnings {
+                eprintln!("flspost: warning: {}: {w}", s.source);
+            }
+        };
+        match &progress {
+            Some(pb) => {
+                pb.suspend(show);
                 pb.inc(1);
             }
+            None => show(),
+        }
+    };
+    if batch {
+        // A second connection decides while the first records (see `Engine::run_stream`).
+        let reader = flspost::journal::Journal::open(journal.path())?;
+        engine.run_stream(&mut journal, &reader, || inputs.next_chunk(CHUNK), emit)?;
+    } else {
+        let mut emit = emit;
+        for s in engine.run_chunk(&mut journal, inputs.next_chunk(1)?)? {
+            emit(s);
         }
     }
     if let Some(pb) = progress {

@@ -112,7 +112,7 @@ impl Layout {
     fn flow(&mut self, line: &Line, size: f32, weight: Weight) -> Result<(), InputError> {
         let text = self.fit(line, weight)?;
         let face = weight.face();
-        for piece in wrap(&text, |s| face.width(s, size), RIGHT - LEFT) {
+        for piece in wrap(&text, |c| face.glyph(c).map_or(0.0, |g| g.1) * size / 1000.0, RIGHT - LEFT) {
             if self.y < BOTTOM {
                 self.page += 1;
                 self.y = PAGE_H - 25.0 * MM;
@@ -125,37 +125,37 @@ impl Layout {
 }
 
 /// Splits text at spaces so each piece fits `max` (a single over-long word is cut).
-fn wrap<'a>(text: &'a str, width: impl Fn(&str) -> f32, max: f32) -> Vec<&'a str> {
+/// One pass over the characters: `advance` gives each one's width.
+fn wrap(text: &str, advance: impl Fn(char) -> f32, max: f32) -> Vec<&str> {
     let mut out = vec![];
-    let mut rest = text;
-    while !rest.is_empty() {
-        if width(rest) <= max {
-            out.push(rest);
-            break;
-        }
-        let mut end = 0;
-        for (i, c) in rest.char_indices() {
-            if c == ' ' {
-                if width(&rest[..i]) > max {
-                    break;
+    let (mut start, mut width) = (0, 0.0); // the current line: text[start..i] and its width
+    let mut space: Option<(usize, f32)> = None; // its last space and the width before it
+    for (i, c) in text.char_indices() {
+        let w = advance(c);
+        if c == ' ' {
+            space = Some((i, width));
+        } else if width + w > max && i > start {
+            match space.take() {
+                Some((s, before)) => {
+                    out.push(&text[start..s]);
+                    width -= before + advance(' ');
+                    start = s + 1;
                 }
-                end = i;
+                None => {
+                    out.push(&text[start..i]);
+                    (start, width) = (i, 0.0);
+                }
+            }
+            if width + w > max && i > start {
+                // The word after the break is itself too long.
+                out.push(&text[start..i]);
+                (start, width) = (i, 0.0);
             }
         }
-        if end == 0 {
-            // No space fits: cut the word where it overflows.
-            let cut = rest
-                .char_indices()
-                .map(|(i, c)| i + c.len_utf8())
-                .take_while(|&n| width(&rest[..n]) <= max)
-                .last()
-                .unwrap_or_else(|| rest.chars().next().map_or(rest.len(), char::len_utf8));
-            out.push(&rest[..cut]);
-            rest = &rest[cut..];
-        } else {
-            out.push(&rest[..end]);
-            rest = &rest[end + 1..];
-        }
+        width += w;
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
     }
     out
 }
@@ -363,10 +363,25 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_spaces_and_cuts_overlong_words() {
-        let w = |s: &str| s.chars().count() as f32;
+        let w = |_: char| 1.0;
         assert_eq!(wrap("aaa bbb ccc", w, 7.0), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("aaa bbb ccc ddd", w, 8.0), vec!["aaa bbb", "ccc ddd"]);
         assert_eq!(wrap("abcdefghij", w, 4.0), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("æøåæøå", w, 4.0), vec!["æøåæ", "øå"]);
+        assert_eq!(wrap("ab", w, 4.0), vec!["ab"]);
         assert!(wrap("", w, 4.0).is_empty());
+        // Every character is kept (but the spaces where lines break).
+        let text = "Du skal have en ny knogleskanning om 5 år, det vil sige i 2030. Inden da skal du bestille tid.";
+        let letters = |s: &str| s.replace(' ', "");
+        for max in [5.0, 9.0, 14.0, 30.0] {
+            let lines = wrap(text, w, max);
+            assert!(lines.iter().all(|l| l.chars().count() as f32 <= max), "{lines:?}");
+            assert!(lines.iter().all(|l| !l.starts_with(' ')), "{lines:?}");
+            assert_eq!(letters(&lines.concat()), letters(text), "max {max}");
+            if max >= 14.0 {
+                // No word is longer than the line: only spaces break it.
+                assert_eq!(lines.join(" "), text, "max {max}");
+            }
+        }
     }
 }
