@@ -149,6 +149,9 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// A program the tests need from Debian's packages, installed on first use when missing.
 pub fn ensure_tool(program: &str, package: &str) -> PathBuf {
+    // Tests run in parallel: one apt-get at a time.
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = APT.lock().unwrap_or_else(|e| e.into_inner());
     let which = |p: &str| {
         Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().ok().filter(|o| o.status.success())
             .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Times flspost against the floor (xmllint validating the same two files with the official
+# schemas) on this machine, in one run, and measures batch throughput and peak memory.
+#
+#   bench/compare.sh            per-invocation comparison + 10,000-line batch
+#   bench/compare.sh --memory   also a 100,000-line batch under /usr/bin/time (peak RSS)
+#
+# Needs ../shared/reference (the official schemas) for the xmllint side; installs hyperfine
+# and xmllint from Debian's packages when missing. Prints ratios and results per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+ref="$root/../shared/reference"
+need() { command -v "$1" > /dev/null || { apt-get update -qq && apt-get install -y -qq "$2" > /dev/null; }; }
+need hyperfine hyperfine
+need xmllint libxml2-utils
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time > /dev/null; }
+
+cargo build --release --quiet
+bin="$root/target/release/flspost"
+work="$root/target/bench-compare"
+rm -rf "$work" && mkdir -p "$work"
+cd "$work"
+unset FLSPOST_FAKE_NOW FLSPOST_CONFIG
+
+# Inputs: one result per run with a fresh result_id (an existing one would only be looked up).
+cat > next-input.sh <<EOS
+#!/bin/sh
+sed "s/FLS-AUH-2025-0002/R-\$(date +%s%N)/" "$root/samples/input/group-2a.json" > "$work/in.json"
+EOS
+chmod +x next-input.sh
+python3 - "$root" <<'EOS'
+import json, sys
+root = sys.argv[1]
+base = [json.load(open(f"{root}/samples/input/group-{g}.json")) for g in ["1", "2a", "2b", "3"]]
+for n, name in [(10_000, "batch-10k.jsonl"), (100_000, "batch-100k.jsonl")]:
+    with open(name, "w") as f:
+        for i in range(n):
+            v = dict(base[i % 4]); v["result_id"] = f"B-{i:06d}"
+            f.write(json.dumps(v, ensure_ascii=False) + "\n")
+EOS
+
+# A journal that already holds 1,000 results, as in steady operation.
+"$bin" generate --journal "$work/journal.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
+./next-input.sh
+"$bin" generate --journal "$work/probe.sqlite" --out-dir "$work/probe" in.json > /dev/null
+xdis=$(ls "$work"/probe/*/gp-xdis91.xml)
+memo=$(ls "$work"/probe/*/patient-memo.xml)
+
+echo "== one invocation per message (hyperfine) =="
+if [ -d "$ref" ]; then
+  hyperfine -N --warmup 5 --runs 60 --export-json single.json \
+    --prepare "$work/next-input.sh" \
+    -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" \
+    -n xmllint-xdis91 "xmllint --noout --schema $ref/medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd $xdis" \
+    -n xmllint-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $memo"
+else
+  echo "NOTICE: ../shared/reference is absent: timing flspost alone"
+  hyperfine -N --warmup 5 --runs 60 --export-json single.json --prepare "$work/next-input.sh" \
+    -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json"
+fi
+
+echo "== batch of 10,000 results =="
+batch() { # label, args...
+  local label=$1; shift
+  rm -rf "$work/bj.sqlite"* "$work/bout"
+  /usr/bin/time -f "%e %M" -o time.txt "$bin" generate --journal "$work/bj.sqlite" "$@" > /dev/null 2> batch.err
+  read -r secs kb < time.txt
+  python3 -c "import sys; n=$n; s=$secs; c=$(nproc); print(f'{sys.argv[1]:<36} {s:6.2f} s  {n/s:6.0f} results/s  {n/s/c:5.0f} /s/core  peak {$kb/1024:4.0f} MB')" "$label"
+  grep -v "generated" batch.err || true
+}
+n=10000; batch "journal only (--out-dir not given)" batch-10k.jsonl
+n=10000; batch "journal + output folder" --out-dir "$work/bout" batch-10k.jsonl
+if [ "${1:-}" = "--memory" ]; then
+  n=100000; batch "100,000 lines, journal only" batch-100k.jsonl
+fi
+
+python3 - <<'EOS'
+import json
+r = {x["command"]: x for x in json.load(open("single.json"))["results"]}
+f = r["flspost"]["mean"] * 1000
+print(f"\nflspost, one message (both built and validated, journaled, written): {f:.1f} ms")
+if "xmllint-xdis91" in r:
+    x = (r["xmllint-xdis91"]["mean"] + r["xmllint-memo"]["mean"]) * 1000
+    print(f"xmllint validating the same two files (official schemas):          {x:.1f} ms")
+    print(f"ratio flspost / xmllint: {f / x:.2f}")
+EOS
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GB"
