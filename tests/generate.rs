@@ -151,6 +151,7 @@ fn bad_input_is_one_line_naming_the_field_exit_2_and_nothing_written() {
         assert_eq!(s["outcome"], "error");
         assert_eq!(s["error"]["field"], field, "{what}");
         assert!(!w.out().exists(), "{what}: output written");
+        assert!(!w.journal().exists(), "{what}: a journal was created for a refused input");
     }
 }
 

@@ -37,19 +37,35 @@ pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flsp
 
 pub fn run(args: Args) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
+    let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::batch::is_jsonl(p));
+    let mut inputs = Inputs::new(args.inputs, args.jsonl);
+    // One document: check it before touching the journal, so a bad input leaves nothing.
+    let single = if batch { None } else { Some(inputs.next_chunk(1)?) };
+    if let Some(source) = single.as_ref().and_then(|c| c.first()) {
+        let checked = if source.utf8_error {
+            Err(flspost::input::InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
+        } else {
+            flspost::generate::prepare(&source.text, &engine.policy, flspost::clock::now()).map(|_| ())
+        };
+        if let Err(e) = checked {
+            let rid = flspost::input::parse(&source.text).ok().map(|i| i.result_id);
+            let s = flspost::generate::Summary::failed(source, rid, &Error::Input(e));
+            print_json(&s);
+            eprintln!("flspost: {}", s.error_line().unwrap_or_default());
+            return Ok(s.exit_code());
+        }
+    }
     let mut journal = args.common.open_journal(&config)?;
     if let Some(dir) = &args.out_dir {
         flspost::fsutil::sweep_temporaries(dir);
     }
 
-    let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::batch::is_jsonl(p));
     // A progress bar only for a person watching a batch.
     let progress = (batch && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| {
         let pb = ProgressBar::new_spinner();
         pb.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} results ({per_sec}) {msg}").expect("static template"));
         pb
     });
-    let mut inputs = Inputs::new(args.inputs, args.jsonl);
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut exit = 0;
     let emit = |s: flspost::generate::Summary| {
@@ -85,7 +101,7 @@ pub fn run(args: Args) -> Result<i32> {
         engine.run_stream(&mut journal, &reader, || inputs.next_chunk(CHUNK), emit)?;
     } else {
         let mut emit = emit;
-        for s in engine.run_chunk(&mut journal, inputs.next_chunk(1)?)? {
+        for s in engine.run_chunk(&mut journal, single.unwrap_or_default())? {
             emit(s);
         }
     }
