@@ -8,21 +8,25 @@
 //! - a regeneration of an unchanged letter keeps its identifier and gets a new envelope.
 //!
 //! Work on a batch runs in three stages: check and build in parallel, then record in the
-//! journal in input order, in one transaction per chunk (one savepoint per result).
+//! journal in input order, in one transaction per round (one savepoint per result).
+//! `output` keeps the output folder a mirror of the journal; `regenerate` rebuilds a
+//! message for resending.
+
+mod output;
+mod regenerate;
 
 use crate::compose::{Built, Composer, Kind, Plan, PDF_FILE_NAME};
 use crate::error::{Error, Result};
 use crate::input::{self, InputError, ResultInput};
-use crate::journal::{self, InputRow, Journal, MessageRow, NewInput, NewMessage, Status};
+use crate::journal::{self, Journal, MessageRow, NewInput, NewMessage, Status};
 use crate::medcom::xdis91::LetterStatus;
 use crate::model::FlsResult;
 use crate::policy::RolloutPolicy;
-use crate::{fsutil, sha256_hex, Warning};
-use base64::Engine as _;
+use crate::{sha256_hex, Warning};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One input document and where it came from.
 #[derive(Clone, Debug)]
@@ -221,14 +225,6 @@ fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
 /// The current message of each kind (the newest), for output files.
 fn current(messages: &[MessageRow]) -> Vec<&MessageRow> {
     Kind::ALL.iter().filter_map(|k| messages.iter().filter(|m| m.kind == *k).max_by_key(|m| m.id)).collect()
-}
-
-/// The PDF inside a MeMo message (for rewriting output files from the journal).
-fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(memo).ok()?;
-    let start = text.find("<memo:content>")? + "<memo:content>".len();
-    let end = start + text[start..].find("</memo:content>")?;
-    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
 }
 
 /// The next round of a chunk: documents up to (not including) a second one for a result
@@ -438,22 +434,6 @@ impl Engine {
         }
     }
 
-    /// Copies built messages (and the PDF) into `out_dir/<result_id>/`.
-    fn write_files<'b>(&self, result_id: &str, built: impl Iterator<Item = &'b Built>) -> Result<()> {
-        let Some(dir) = self.result_dir(result_id) else { return Ok(()) };
-        let mut files: Vec<(&str, &[u8])> = vec![];
-        for b in built {
-            files.push((b.kind.file_name(), &b.bytes));
-            if let Some(pdf) = &b.pdf {
-                files.push((PDF_FILE_NAME, pdf));
-            }
-        }
-        if files.is_empty() {
-            return Ok(());
-        }
-        fsutil::write_dir_atomic(&dir, &files).map_err(|e| Error::io(&dir, e))
-    }
-
     fn message_summary(&self, m: &MessageRow, state: &'static str) -> MessageSummary {
         let dir = self.result_dir(&m.result_id);
         MessageSummary {
@@ -479,7 +459,7 @@ impl Engine {
         // The output folder mirrors the journal: put back what is missing or altered.
         let mut warnings = vec![];
         if let Some(dir) = self.result_dir(rid) {
-            if let Err(e) = heal_files(conn, &dir, &current) {
+            if let Err(e) = output::heal_files(conn, &dir, &current) {
                 warnings.push(Warning { field: "out-dir".into(), message: format!("could not restore files: {e}") });
             }
         }
@@ -595,159 +575,4 @@ fn concurrent(e: Error, result_id: &str) -> Error {
         }
         other => other,
     }
-}
-
-impl Engine {
-    /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
-    ///
-    /// From the stored input, the letter keeps its identifier and gets a new envelope
-    /// (MedCom's rule for an unchanged resend). With a `corrected` input whose content
-    /// differs, the change is recorded as a correction (new letters, linked to the old);
-    /// the message of the same kind is linked to `key` as its regeneration.
-    pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
-        let m = journal
-            .find_message(key)?
-            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
-        if let Some(n) = journal.regenerated_as(m.id)? {
-            return Err(Error::Usage(format!(
-                "message {} was already regenerated as message {n}; regenerate that one if it failed too",
-                m.id
-            )));
-        }
-        match m.status {
-            Status::Generated | Status::Retry => {
-                return Err(Error::Usage(format!(
-                    "message {} is still queued ({}); `flspost send` sends it",
-                    m.id,
-                    m.status.code()
-                )))
-            }
-            Status::Superseded => {
-                return Err(Error::Usage(format!("message {} was replaced by a later letter; see `flspost journal show {}`", m.id, m.id)))
-            }
-            Status::Acknowledged if corrected.is_none() => {
-                return Err(Error::Usage(format!(
-                    "message {} was acknowledged by the receiver; to change it, regenerate with --input (a correction)",
-                    m.id
-                )))
-            }
-            _ => {}
-        }
-        let newest = journal.messages_of(&m.result_id)?.into_iter().filter(|x| x.kind == m.kind).max_by_key(|x| x.id);
-        if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
-            return Err(Error::Usage(format!(
-                "message {} is an earlier letter; message {} replaced it, regenerate that one",
-                m.id, newest.id
-            )));
-        }
-        let now = crate::clock::now();
-        if let Some((origin, text)) = corrected {
-            let source = Source { origin, line: None, text, utf8_error: false };
-            let p = prepare(&source.text, &self.policy, now)?;
-            if p.result.result_id != m.result_id {
-                return Err(Error::Usage(format!(
-                    "the corrected input is for result {}, but message {} belongs to result {}",
-                    p.result.result_id, m.id, m.result_id
-                )));
-            }
-            let latest = journal.latest_input(&m.result_id)?;
-            if latest.is_none_or(|l| l.input_sha256 != p.input_sha256) {
-                let mut s = self.run_chunk(journal, vec![source])?.pop().expect("one summary per input");
-                if s.outcome == Outcome::Error {
-                    return Ok(s);
-                }
-                if let Some(new) = s.messages.iter_mut().find(|x| x.kind == m.kind && x.state == "new") {
-                    journal.set_regenerated_from(new.id, m.id)?;
-                    new.regenerated_from = Some(m.id);
-                    return Ok(s);
-                }
-                // The correction left this message's content as it was: resend it below.
-            }
-        }
-
-        let input = journal.input(m.input_id)?;
-        let p = prepare(&input.input_json, &self.policy, now)?;
-        let status = if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
-        let plan = Plan {
-            kind: m.kind,
-            letter_revision: m.letter_revision,
-            attempt: journal.max_attempt(m.kind, &m.letter_id)? + 1,
-            status,
-        };
-        let built = self.composer.build(&p.result, &plan, now)?;
-        if built.letter_id != m.letter_id {
-            return Err(Error::Usage(format!(
-                "internal error: message {} rebuilt with letter identifier {} instead of {}",
-                m.id, built.letter_id, m.letter_id
-            )));
-        }
-        self.write_files(&m.result_id, std::iter::once(&built))?;
-        let id = journal.write(|tx| {
-            let id = journal::insert_message(
-                tx,
-                &NewMessage {
-                    input_id: m.input_id,
-                    result_id: &m.result_id,
-                    kind: m.kind,
-                    content_sha256: &m.content_sha256,
-                    letter_revision: m.letter_revision,
-                    letter_id: &built.letter_id,
-                    envelope_id: built.envelope_id.as_deref(),
-                    attempt: built.attempt,
-                    status_code: built.status.code(),
-                    bytes: &built.bytes,
-                    regenerated_from: Some(m.id),
-                    replaces: m.replaces,
-                },
-            )
-            .map_err(|e| concurrent(e, &m.result_id))?;
-            Ok(id)
-        })?;
-        let row = journal.message(id)?.expect("just inserted");
-        Ok(Summary {
-            source: format!("journal message {}", m.id),
-            line: None,
-            result_id: Some(m.result_id.clone()),
-            outcome: Outcome::Regenerated,
-            dir: self.result_dir(&m.result_id),
-            messages: vec![self.message_summary(&row, "new")],
-            warnings: built.warnings,
-            error: None,
-        })
-    }
-}
-
-/// Rewrites output files that are missing or differ from the journal's bytes.
-fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&MessageRow]) -> Result<()> {
-    for m in current {
-        let path = dir.join(m.kind.file_name());
-        let same = std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == m.sha256);
-        let bytes: Vec<u8> = if same && m.kind != Kind::PatientMemo {
-            continue;
-        } else {
-            conn.query_row("SELECT bytes FROM messages WHERE id = ?1", [m.id], |r| r.get(0))?
-        };
-        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![];
-        if !same {
-            files.push((path, bytes.clone()));
-        }
-        if m.kind == Kind::PatientMemo {
-            if let Some(pdf) = pdf_of_memo(&bytes) {
-                let pdf_path = dir.join(PDF_FILE_NAME);
-                if std::fs::read(&pdf_path).ok().as_deref() != Some(&pdf[..]) {
-                    files.push((pdf_path, pdf));
-                }
-            }
-        }
-        for (path, bytes) in files {
-            fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
-            fsutil::write_atomic_with(&path, &bytes, false).map_err(|e| Error::io(&path, e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Input rows are kept for regeneration.
-pub fn stored_input(journal: &Journal, m: &MessageRow) -> Result<InputRow> {
-    journal.input(m.input_id)
 }

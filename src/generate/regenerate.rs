@@ -1,0 +1,128 @@
+//! `regenerate`: a failed or unanswered message rebuilt for resending.
+
+use super::{concurrent, prepare, Engine, Outcome, Source, Summary};
+use crate::compose::Plan;
+use crate::error::{Error, Result};
+use crate::journal::{self, Journal, NewMessage, Status};
+use crate::medcom::xdis91::LetterStatus;
+
+impl Engine {
+    /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
+    ///
+    /// From the stored input, the letter keeps its identifier and gets a new envelope
+    /// (MedCom's rule for an unchanged resend). With a `corrected` input whose content
+    /// differs, the change is recorded as a correction (new letters, linked to the old);
+    /// the message of the same kind is linked to `key` as its regeneration.
+    pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
+        let m = journal
+            .find_message(key)?
+            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+        if let Some(n) = journal.regenerated_as(m.id)? {
+            return Err(Error::Usage(format!(
+                "message {} was already regenerated as message {n}; regenerate that one if it failed too",
+                m.id
+            )));
+        }
+        match m.status {
+            Status::Generated | Status::Retry => {
+                return Err(Error::Usage(format!(
+                    "message {} is still queued ({}); `flspost send` sends it",
+                    m.id,
+                    m.status.code()
+                )))
+            }
+            Status::Superseded => {
+                return Err(Error::Usage(format!("message {} was replaced by a later letter; see `flspost journal show {}`", m.id, m.id)))
+            }
+            Status::Acknowledged if corrected.is_none() => {
+                return Err(Error::Usage(format!(
+                    "message {} was acknowledged by the receiver; to change it, regenerate with --input (a correction)",
+                    m.id
+                )))
+            }
+            _ => {}
+        }
+        let newest = journal.messages_of(&m.result_id)?.into_iter().filter(|x| x.kind == m.kind).max_by_key(|x| x.id);
+        if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
+            return Err(Error::Usage(format!(
+                "message {} is an earlier letter; message {} replaced it, regenerate that one",
+                m.id, newest.id
+            )));
+        }
+        let now = crate::clock::now();
+        if let Some((origin, text)) = corrected {
+            let source = Source { origin, line: None, text, utf8_error: false };
+            let p = prepare(&source.text, &self.policy, now)?;
+            if p.result.result_id != m.result_id {
+                return Err(Error::Usage(format!(
+                    "the corrected input is for result {}, but message {} belongs to result {}",
+                    p.result.result_id, m.id, m.result_id
+                )));
+            }
+            let latest = journal.latest_input(&m.result_id)?;
+            if latest.is_none_or(|l| l.input_sha256 != p.input_sha256) {
+                let mut s = self.run_chunk(journal, vec![source])?.pop().expect("one summary per input");
+                if s.outcome == Outcome::Error {
+                    return Ok(s);
+                }
+                if let Some(new) = s.messages.iter_mut().find(|x| x.kind == m.kind && x.state == "new") {
+                    journal.set_regenerated_from(new.id, m.id)?;
+                    new.regenerated_from = Some(m.id);
+                    return Ok(s);
+                }
+                // The correction left this message's content as it was: resend it below.
+            }
+        }
+
+        let input = journal.input(m.input_id)?;
+        let p = prepare(&input.input_json, &self.policy, now)?;
+        let status = if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+        let plan = Plan {
+            kind: m.kind,
+            letter_revision: m.letter_revision,
+            attempt: journal.max_attempt(m.kind, &m.letter_id)? + 1,
+            status,
+        };
+        let built = self.composer.build(&p.result, &plan, now)?;
+        if built.letter_id != m.letter_id {
+            return Err(Error::Usage(format!(
+                "internal error: message {} rebuilt with letter identifier {} instead of {}",
+                m.id, built.letter_id, m.letter_id
+            )));
+        }
+        self.write_files(&m.result_id, std::iter::once(&built))?;
+        let id = journal.write(|tx| {
+            let id = journal::insert_message(
+                tx,
+                &NewMessage {
+                    input_id: m.input_id,
+                    result_id: &m.result_id,
+                    kind: m.kind,
+                    content_sha256: &m.content_sha256,
+                    letter_revision: m.letter_revision,
+                    letter_id: &built.letter_id,
+                    envelope_id: built.envelope_id.as_deref(),
+                    attempt: built.attempt,
+                    status_code: built.status.code(),
+                    bytes: &built.bytes,
+                    regenerated_from: Some(m.id),
+                    replaces: m.replaces,
+                },
+            )
+            .map_err(|e| concurrent(e, &m.result_id))?;
+            Ok(id)
+        })?;
+        let row = journal.message(id)?.expect("just inserted");
+        Ok(Summary {
+            source: format!("journal message {}", m.id),
+            line: None,
+            result_id: Some(m.result_id.clone()),
+            outcome: Outcome::Regenerated,
+            dir: self.result_dir(&m.result_id),
+            messages: vec![self.message_summary(&row, "new")],
+            warnings: built.warnings,
+            error: None,
+        })
+    }
+}
+
