@@ -222,14 +222,15 @@ fn changed_content_is_a_correction_that_only_replaces_the_changed_letters() {
     assert_eq!(gp2["state"], "new");
     assert_ne!(gp2["letter_id"], gp1["letter_id"]);
     assert_eq!(gp2["replaces"], gp1["id"]);
-    // The first letter never left, so this is a new letter, and the old one is superseded.
-    assert_eq!(gp2["status_code"], "nytbrev");
+    // A correction, even of a letter the journal holds as unsent (a gateway may have taken
+    // it from the output folder); the unsent one is superseded, not sent as well.
+    assert_eq!(gp2["status_code"], "rettetbrev");
     assert_eq!(memo2["state"], "kept");
     assert_eq!(memo2["letter_id"], memo1["letter_id"]);
     let old = w.run(&["journal", "show", "--json", &gp1["id"].to_string()]).ok().one();
     assert_eq!(old["message"]["status"], "superseded");
 
-    // Once a GP letter has been sent, a change goes out as `rettetbrev`.
+    // After a GP letter was sent, the next change is again a `rettetbrev`, replacing it.
     let cfg = w.write("c.toml", &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"{}\"\n", w.path("vans").display()));
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let mut v2 = v.clone();

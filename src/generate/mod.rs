@@ -2,9 +2,9 @@
 //! journal (and copied to an output folder), with MedCom's identity rules:
 //!
 //! - the same result with the same content is not generated twice (it "exists");
-//! - changed content is a correction: a new letter (new identifier) for each message whose
-//!   content changed, linked to the letter it replaces, `rettetbrev` when the earlier GP
-//!   letter had left the hospital; a message whose content did not change is kept;
+//! - changed content is a correction: a new letter (new identifier, `rettetbrev`) for each
+//!   message whose content changed, linked to the letter it replaces; a message whose
+//!   content did not change is kept;
 //! - a regeneration of an unchanged letter keeps its identifier and gets a new envelope.
 //!
 //! Work on a batch runs in three stages: check and build in parallel, then record in the
@@ -211,10 +211,10 @@ fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
             Some(last) if last.content_sha256 == p.content(kind) => kept.push((*last).clone()),
             last => {
                 let letter_revision = of_kind.iter().map(|m| m.letter_revision + 1).max().unwrap_or(0);
-                // MedCom: `rettetbrev` corrects a letter the receiver may have; a letter that
-                // never left is simply replaced by a new one.
-                let delivered = of_kind.iter().any(|m| m.status.delivered());
-                let status = if delivered { LetterStatus::Corrected } else { LetterStatus::New };
+                // Any earlier letter may have reached the GP, even one the journal still
+                // holds as unsent (a gateway can take it from the output folder), so a
+                // changed letter is always sent as a correction.
+                let status = if last.is_some() { LetterStatus::Corrected } else { LetterStatus::New };
                 plans.push((Plan { kind, letter_revision, attempt: 1, status }, last.map(|m| m.id)));
             }
         }

@@ -67,11 +67,6 @@ impl Status {
     pub fn from_code(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|st| st.code() == s)
     }
-
-    /// Has the letter left the hospital (so a change must be sent as a correction)?
-    pub fn delivered(self) -> bool {
-        matches!(self, Status::Sent | Status::Acknowledged)
-    }
 }
 
 /// A stored input version.
