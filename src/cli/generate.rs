@@ -38,6 +38,7 @@ pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flsp
 pub fn run(args: Args) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
     let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::batch::is_jsonl(p));
+    let paths = args.inputs.clone();
     let mut inputs = Inputs::new(args.inputs, args.jsonl);
     // One document: check it before touching the journal, so a bad input leaves nothing.
     let single = if batch { None } else { Some(inputs.next_chunk(1)?) };
@@ -60,11 +61,23 @@ pub fn run(args: Args) -> Result<i32> {
         flspost::fsutil::sweep_temporaries(dir);
     }
 
-    // A progress bar only for a person watching a batch.
+    // A progress bar only for a person watching a batch (never for the gateway's pipes).
     let progress = (batch && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| {
-        let pb = ProgressBar::new_spinner();
-        pb.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} results ({per_sec}) {msg}").expect("static template"));
-        pb
+        match count_documents(&paths, args.jsonl) {
+            Some(total) => {
+                let pb = ProgressBar::new(total);
+                pb.set_style(
+                    ProgressStyle::with_template("{bar:40} {pos}/{len} results  {per_sec}  ETA {eta}")
+                        .expect("static template"),
+                );
+                pb
+            }
+            None => {
+                let pb = ProgressBar::new_spinner();
+                pb.set_style(ProgressStyle::with_template("{spinner} {pos} results  {per_sec}").expect("static template"));
+                pb
+            }
+        }
     });
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut exit = 0;
@@ -113,6 +126,31 @@ pub fn run(args: Args) -> Result<i32> {
         eprintln!("flspost: {}", if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") });
     }
     Ok(exit)
+}
+
+/// How many documents the inputs hold, for the progress bar's ETA: one pass counting lines
+/// (fast next to generating). `None` for standard input, which cannot be read twice.
+fn count_documents(paths: &[PathBuf], force_lines: bool) -> Option<u64> {
+    use std::io::BufRead;
+    let mut total = 0;
+    for p in paths {
+        if p == std::path::Path::new("-") {
+            return None;
+        }
+        if !(force_lines || flspost::batch::is_jsonl(p)) {
+            total += 1;
+            continue;
+        }
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(p).ok()?);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).ok()? > 0 {
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                total += 1;
+            }
+            line.clear();
+        }
+    }
+    Some(total)
 }
 
 #[derive(clap::Args)]
