@@ -40,7 +40,7 @@ fn outbox_files_appear_once_with_the_journal_bytes() {
     }
     let cfg = w.write(
         "c.toml",
-        &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n"),
+        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
     );
     let r = send(&w, &cfg).ok();
     assert_eq!(r.json().len(), 8);

@@ -98,8 +98,10 @@ fn characters_outside_latin1_are_transliterated_with_a_warning_or_refused() {
     assert!(!w.out().join("emoji-1").exists());
 }
 
-/// (what to change, the field the error must name, words the reason must contain)
-fn bad_inputs() -> Vec<(&'static str, Box<dyn Fn(&mut serde_json::Value)>, &'static str, &'static str)> {
+/// (what to change, the change, the field the error must name, words the reason must contain)
+type BadInput = (&'static str, Box<dyn Fn(&mut serde_json::Value)>, &'static str, &'static str);
+
+fn bad_inputs() -> Vec<BadInput> {
     vec![
         ("unknown field", Box::new(|v| v["colour"] = json!("blue")), "colour", "unknown field `colour`"),
         ("unknown nested field", Box::new(|v| v["patient"]["middle"] = json!("x")), "patient.middle", "unknown field `middle`"),

@@ -255,6 +255,8 @@ struct Task {
 
 enum Staged {
     Done(Summary),
+    /// Decided, not yet built.
+    Decided(Task),
     Exists { task: Task },
     Built { task: Task, built: Vec<(Built, Option<i64>)>, revision: u32, kept: Vec<MessageRow> },
 }
@@ -368,22 +370,22 @@ impl Engine {
         round: Vec<(Source, Result<Prepared, InputError>)>,
         now: DateTime<Utc>,
     ) -> Vec<Staged> {
-        let tasks: Vec<std::result::Result<Task, Summary>> = round
+        let tasks: Vec<Staged> = round
             .into_iter()
             .map(|(source, p)| match p {
                 Err(e) => {
                     let rid = input::parse(&source.text).ok().map(|i| i.result_id);
-                    Err(Summary::failed(&source, rid, &Error::Input(e)))
+                    Staged::Done(Summary::failed(&source, rid, &Error::Input(e)))
                 }
                 Ok(prepared) => match decide(journal, &prepared) {
-                    Ok(decision) => Ok(Task { source, prepared, decision }),
-                    Err(e) => Err(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
+                    Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
+                    Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
                 },
             })
             .collect();
-        let stage = |t: std::result::Result<Task, Summary>| match t {
-            Err(s) => Staged::Done(s),
-            Ok(task) => self.build_task(task, now),
+        let stage = |t: Staged| match t {
+            Staged::Decided(task) => self.build_task(task, now),
+            done => done,
         };
         if tasks.len() > 1 {
             tasks.into_par_iter().map(stage).collect()
@@ -399,6 +401,7 @@ impl Engine {
                 .into_iter()
                 .map(|s| match s {
                     Staged::Done(summary) => summary,
+                    Staged::Decided(_) => unreachable!("every decided task is built before it is recorded"),
                     Staged::Exists { task } => self.summary_exists(tx, &task),
                     Staged::Built { task, built, revision, kept } => match record(tx, &task, &built, revision) {
                         Ok(ids) => self.summary_built(&task, &built, &ids, &kept),
