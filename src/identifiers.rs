@@ -171,6 +171,31 @@ impl OrgIdentifier {
     }
 }
 
+/// Replaces every run of exactly ten digits (what a CPR number looks like) with `x`s:
+/// for text from outside (parser messages, refuse texts, server replies) on its way to a log.
+pub fn redact_cpr_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() == 10 {
+            out.push_str("xxxxxxxxxx");
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +255,14 @@ mod tests {
         assert!(OrgIdentifier::parse("sorkode", "1234", &gp).is_err());
         assert_eq!(OrgIdentifier::parse("sygehusafdelingsnummer", "6620229", &gp).unwrap_err().0, "identifier_code");
         assert!(OrgIdentifier::parse("lokationsnummer", "5790000128687", &gp).is_err());
+    }
+
+    #[test]
+    fn cpr_like_numbers_are_redacted_but_other_numbers_kept() {
+        assert_eq!(
+            redact_cpr_like("line 12 column 5790000128686 x 0101011234: 20 patients"),
+            "line 12 column 5790000128686 x xxxxxxxxxx: 20 patients"
+        );
     }
 
     use chrono::Datelike;

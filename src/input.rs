@@ -123,8 +123,9 @@ pub fn parse(text: &str) -> Result<ResultInput, InputError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." || path.is_empty() { "input".to_string() } else { path };
-        // serde_json's message ends in "at line L column C", which helps find the spot.
-        InputError::new(field, e.into_inner().to_string())
+        // serde_json's message ends in "at line L column C", which helps find the spot. It
+        // may quote the value; a CPR number must not reach a log that way.
+        InputError::new(field, crate::identifiers::redact_cpr_like(&e.into_inner().to_string()))
     })?;
     de.end().map_err(|e| InputError::new("input", format!("{e}: expected one JSON object")))?;
     Ok(value)
@@ -303,4 +304,18 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, InputError> {
         return Err(InputError::new(field, format!("is {n} characters long; the limit is {max}")));
     }
     Ok(v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_never_quote_a_cpr_number() {
+        let text = crate::testdata::GROUP_1.replace("\"2512489996\"", "2512489996");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "patient.cpr");
+        assert!(!e.reason.contains("2512489996"), "{e}");
+        assert!(e.reason.contains("xxxxxxxxxx"), "{e}");
+    }
 }

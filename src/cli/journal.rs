@@ -3,6 +3,7 @@
 
 use super::{print_json, Common};
 use flspost::error::{Error, Result};
+use flspost::identifiers::redact_cpr_like;
 use flspost::journal::{MessageRow, Status};
 
 #[derive(clap::Subcommand)]
@@ -86,7 +87,8 @@ pub fn run(cmd: Command) -> Result<i32> {
                 print_json(&doc);
             } else {
                 println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
-                println!("  status       {}{}", m.status.code(), m.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default());
+                let reason = m.reason.as_deref().map(redact_cpr_like);
+                println!("  status       {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
                 println!("  letter       {} ({}, revision {}, attempt {})", m.letter_id, m.status_code, m.letter_revision, m.attempt);
                 if let Some(e) = &m.envelope_id {
                     println!("  envelope     {e}");
@@ -115,7 +117,12 @@ pub fn run(cmd: Command) -> Result<i32> {
                     );
                 }
                 for r in &receipts {
-                    println!("  receipt      {} {} {}", r["type"].as_str().unwrap_or(""), r["outcome"].as_str().unwrap_or(""), r["refuse_text"].as_str().unwrap_or(""));
+                    println!(
+                        "  receipt      {} {} {}",
+                        r["type"].as_str().unwrap_or(""),
+                        r["outcome"].as_str().unwrap_or(""),
+                        redact_cpr_like(r["refuse_text"].as_str().unwrap_or(""))
+                    );
                 }
             }
             Ok(0)
@@ -144,7 +151,7 @@ fn print_table(rows: &[MessageRow]) {
             m.status.code(),
             m.cpr_masked,
             m.updated_at,
-            m.reason.as_deref().unwrap_or("")
+            redact_cpr_like(m.reason.as_deref().unwrap_or(""))
         );
     }
 }

@@ -1,6 +1,6 @@
 //! `flspost receipt FILE...`: validates MedCom receipts and marks the letters they answer.
 
-use super::{print_json, Common};
+use super::Common;
 use flspost::error::Result;
 use flspost::medcom::receipt;
 use flspost::schema::{self, MessageKind};
@@ -57,19 +57,21 @@ pub fn run(args: Args) -> Result<i32> {
                     r.receipt_type.code(),
                     r.original_envelope_id,
                     if letter.is_empty() { String::new() } else { format!(" letter {letter}") },
-                    serde_json::to_string(&outcome).unwrap_or_default()
+                    flspost::identifiers::redact_cpr_like(&serde_json::to_string(&outcome).unwrap_or_default())
                 );
             }
             if matches!(outcome, flspost::journal::ReceiptOutcome::UnknownEnvelope | flspost::journal::ReceiptOutcome::Conflict { .. }) {
                 code = code.max(1);
             }
-            print_json(&serde_json::json!({
+            // The refuse text comes from the receiver's system: it could quote a CPR number.
+            let line = serde_json::json!({
                 "file": path,
                 "receipt": r.receipt_type,
                 "original_envelope_id": r.original_envelope_id,
                 "original_letter_id": letter,
                 "result": outcome,
-            }));
+            });
+            println!("{}", flspost::identifiers::redact_cpr_like(&line.to_string()));
         }
     }
     Ok(code)

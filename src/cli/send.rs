@@ -62,6 +62,7 @@ pub fn run(args: Args) -> Result<i32> {
             Outcome::Transient(r) | Outcome::Permanent(r) => Some(r.clone()),
         };
         if let Some(r) = &reason {
+            let r = flspost::identifiers::redact_cpr_like(r);
             eprintln!("flspost: message {} ({} {}): {}: {r}", m.id, m.kind.code(), m.letter_id, status.code());
         }
         print_json(&serde_json::json!({
@@ -71,7 +72,7 @@ pub fn run(args: Args) -> Result<i32> {
             "letter_id": m.letter_id,
             "envelope_id": m.envelope_id,
             "status": status,
-            "reason": reason,
+            "reason": reason.as_deref().map(flspost::identifiers::redact_cpr_like),
         }));
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
