@@ -73,6 +73,8 @@ pub struct Plan {
 pub struct Built {
     pub kind: Kind,
     pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes`, hex (computed here, on the building thread).
+    pub sha256: String,
     /// XDIS91 letter identifier, or the MeMo message UUID.
     pub letter_id: String,
     /// XDIS91 envelope identifier (MeMo has none).
@@ -114,6 +116,7 @@ impl Composer {
                 })?;
                 Built {
                     kind: plan.kind,
+                    sha256: crate::sha256_hex(&encoded.bytes),
                     bytes: encoded.bytes,
                     letter_id,
                     envelope_id: Some(envelope_id),
@@ -145,6 +148,7 @@ impl Composer {
                 })?;
                 Built {
                     kind: plan.kind,
+                    sha256: crate::sha256_hex(&bytes),
                     bytes,
                     letter_id: uuid.hyphenated().to_string(),
                     envelope_id: None,

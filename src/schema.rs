@@ -115,6 +115,34 @@ fn problem(e: &libxml::error::StructuredError) -> Problem {
     }
 }
 
+/// libxml2 gives schema errors a line but no column. The element is named in the message
+/// (`Element 'Priority': ...`), so the column is where its start tag begins on that line.
+fn locate_columns(bytes: &[u8], problems: &mut [Problem]) {
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    for p in problems.iter_mut().filter(|p| p.column.is_none()) {
+        let (Some(line), Some(name)) = (p.line, element_named(&p.message)) else { continue };
+        let Some(text) = lines.get(line as usize - 1) else { continue };
+        let found = (0..text.len()).find(|&i| {
+            text[i] == b'<' && {
+                let rest = &text[i + 1..];
+                let tag_end = rest.iter().position(|b| b" \t/>".contains(b)).unwrap_or(rest.len());
+                let tag = &rest[..tag_end];
+                tag == name.as_bytes() || tag.ends_with(format!(":{name}").as_bytes())
+            }
+        });
+        if let Some(i) = found {
+            // Columns count characters; non-ASCII bytes before the tag are rare here.
+            let chars = String::from_utf8_lossy(&text[..i]).chars().count();
+            p.column = Some(chars as u32 + 1);
+        }
+    }
+}
+
+fn element_named(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("Element '")?;
+    rest.split('\'').next()
+}
+
 /// libxml2 writes element names as `{namespace}Name`; the namespace is the document's own
 /// and only makes the line unreadable.
 fn without_namespaces(msg: &str) -> String {
@@ -177,7 +205,11 @@ impl Schema {
         if !fatal.is_empty() {
             return Err(fatal);
         }
-        self.ctx.validate_document(&doc).map_err(|errs| errs.iter().map(problem).collect())
+        self.ctx.validate_document(&doc).map_err(|errs| {
+            let mut problems: Vec<Problem> = errs.iter().map(problem).collect();
+            locate_columns(bytes, &mut problems);
+            problems
+        })
     }
 }
 
@@ -243,6 +275,14 @@ mod tests {
         assert_eq!(r.memo_version.as_deref(), Some("1.2"));
         assert_eq!(detect(&root_of(b"<Emessage/>").unwrap()), None);
         assert_eq!(root_of(b"not xml"), None);
+    }
+
+    #[test]
+    fn schema_errors_get_the_column_of_the_element() {
+        let doc = b"<?xml version='1.0'?>\n<memo:Message xmlns:memo='https://DigitalPost.dk/MeMo-1' memoVersion='1.2'>\n  <memo:Bogus/>\n</memo:Message>";
+        let errs = validate(MessageKind::Memo, doc).unwrap_err();
+        assert_eq!((errs[0].line, errs[0].column), (Some(3), Some(3)), "{errs:?}");
+        assert!(errs[0].message.starts_with("Element 'Bogus'"), "{errs:?}");
     }
 
     #[test]

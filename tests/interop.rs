@@ -98,7 +98,7 @@ fn validate_explains_why_medcoms_flow1_sample_is_outside_flsposts_profile() {
     assert_eq!(r.code, 1);
     let out = r.stdout;
     for expected in [
-        ":28:0: Element 'MedicalSpecialityCode': This element is not expected. Expected is one of ( StreetName, DistrictName,",
+        ":28:1: Element 'MedicalSpecialityCode': This element is not expected. Expected is one of ( StreetName, DistrictName,",
         "'kommunenummer' is not an element of the set",
         "Priority': This element is not expected",
         "Reference': This element is not expected",

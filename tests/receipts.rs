@@ -182,6 +182,10 @@ fn journal_show_masks_the_cpr_unless_asked() {
     assert!(revealed.contains("2512489996"), "{revealed}");
     let since = w.run(&["journal", "list", "--since", "2999-01-01", "--json"]).ok();
     assert!(since.json().is_empty());
+    w.generate(&sample("group-3.json")).ok();
+    let one = w.run(&["journal", "list", "--result", "FLS-AUH-2025-0004", "--json"]).ok().json();
+    assert_eq!(one.len(), 2);
+    assert!(one.iter().all(|m| m["result_id"] == "FLS-AUH-2025-0004"));
     let bad = w.run(&["journal", "list", "--status", "lost"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown status `lost`"), "{}", bad.stderr);

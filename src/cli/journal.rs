@@ -16,6 +16,9 @@ pub enum Command {
         /// Only messages changed on or after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
+        /// Only the messages of this result.
+        #[arg(long, value_name = "RESULT_ID")]
+        result: Option<String>,
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
@@ -38,7 +41,7 @@ pub enum Command {
 
 pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
-        Command::List { status, since, json, common } => {
+        Command::List { status, since, result, json, common } => {
             let status = status
                 .map(|s| {
                     Status::from_code(&s).ok_or_else(|| {
@@ -52,7 +55,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             let since = since.map(|s| parse_since(&s)).transpose()?;
             let config = common.config()?;
             let journal = common.open_journal(&config)?;
-            let rows = journal.list(status, since.as_deref())?;
+            let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
                 rows.iter().for_each(print_json);
             } else {

@@ -549,12 +549,15 @@ fn record(tx: &rusqlite::Transaction<'_>, task: &Task, built: &[(Built, Option<i
                     attempt: b.attempt,
                     status_code: b.status.code(),
                     bytes: &b.bytes,
+                    sha256: &b.sha256,
                     regenerated_from: None,
                     replaces: *replaces,
                 },
             )
             .map_err(|e| concurrent(e, &p.result.result_id))?;
-            journal::supersede_waiting(tx, &p.result.result_id, b.kind, id)?;
+            if replaces.is_some() {
+                journal::supersede_waiting(tx, &p.result.result_id, b.kind, id)?;
+            }
             ids.push(id);
         }
         Ok(ids)

@@ -105,6 +105,7 @@ impl Engine {
                     attempt: built.attempt,
                     status_code: built.status.code(),
                     bytes: &built.bytes,
+                    sha256: &built.sha256,
                     regenerated_from: Some(m.id),
                     replaces: m.replaces,
                 },

@@ -196,6 +196,8 @@ pub struct NewMessage<'a> {
     pub attempt: u32,
     pub status_code: &'a str,
     pub bytes: &'a [u8],
+    /// SHA-256 of `bytes` (hex), computed where the message was built.
+    pub sha256: &'a str,
     pub regenerated_from: Option<i64>,
     pub replaces: Option<i64>,
 }
@@ -467,34 +469,38 @@ impl Journal {
     }
 
     /// Messages for `journal list`, newest first.
-    pub fn list(&self, status: Option<Status>, since: Option<&str>) -> Result<Vec<MessageRow>> {
+    pub fn list(&self, status: Option<Status>, since: Option<&str>, result_id: Option<&str>) -> Result<Vec<MessageRow>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
-             WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.updated_at >= ?2) ORDER BY m.id DESC"
+             WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.updated_at >= ?2) \
+             AND (?3 IS NULL OR m.result_id = ?3) ORDER BY m.id DESC"
         ))?;
-        let rows = st.query_map(params![status.map(Status::code), since], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st
+            .query_map(params![status.map(Status::code), since, result_id], message_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }
 
 /// Inserts an input version; returns its id.
 pub fn insert_input(tx: &rusqlite::Transaction<'_>, i: &NewInput<'_>) -> Result<i64> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO inputs (result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![i.result_id, i.revision, i.input_json, i.input_sha256, i.site, i.group, i.cpr_masked, now_text()],
-    )?;
+    )?
+    .execute(params![i.result_id, i.revision, i.input_json, i.input_sha256, i.site, i.group, i.cpr_masked, now_text()])?;
     Ok(tx.last_insert_rowid())
 }
 
 /// Inserts a message in status `generated`; returns its id.
 pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Result<i64> {
     let now = now_text();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO messages (input_id, result_id, kind, content_sha256, letter_revision, letter_id, envelope_id, \
          attempt, status_code, status, bytes, sha256, created_at, updated_at, regenerated_from, replaces) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?12, ?12, ?13, ?14)",
-        params![
+    )?
+    .execute(params![
             m.input_id,
             m.result_id,
             m.kind.code(),
@@ -505,21 +511,20 @@ pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Res
             m.attempt,
             m.status_code,
             m.bytes,
-            crate::sha256_hex(m.bytes),
+            m.sha256,
             now,
             m.regenerated_from,
             m.replaces,
-        ],
-    )?;
+        ])?;
     Ok(tx.last_insert_rowid())
 }
 
 /// Marks waiting messages of `result_id`/`kind` as superseded by `by`.
 pub fn supersede_waiting(tx: &rusqlite::Transaction<'_>, result_id: &str, kind: Kind, by: i64) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE messages SET status = 'superseded', reason = ?4, updated_at = ?5 \
          WHERE result_id = ?1 AND kind = ?2 AND id <> ?3 AND status IN ('generated', 'retry', 'failed')",
-        params![result_id, kind.code(), by, format!("replaced by message {by} before it was delivered"), now_text()],
-    )?;
+    )?
+    .execute(params![result_id, kind.code(), by, format!("replaced by message {by} before it was delivered"), now_text()])?;
     Ok(())
 }
