@@ -142,3 +142,24 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     let again = w.run(&args).ok();
     assert!(again.stderr.contains("nothing to send"));
 }
+
+#[test]
+fn two_sends_at_once_hand_over_each_message_once() {
+    let w = World::new();
+    let input = batch(&w);
+    w.run(&["generate", input.to_str().unwrap()]).ok();
+    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n");
+    let spawn = || {
+        w.cmd()
+            .args(["send", "--config", cfg.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let c = db(&w);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM messages WHERE status = 'sent'"), 2 * N as i64);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM attempts"), 2 * N as i64, "a message was handed over twice");
+}

@@ -17,6 +17,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config)?;
+    let _one_sender = journal.lock_for_sending()?;
     let mut transports: BTreeMap<Kind, Box<dyn Transport>> = BTreeMap::new();
     for (kind, cfg) in [(Kind::GpXdis91, &config.transport.gp), (Kind::PatientMemo, &config.transport.patient)] {
         if let Some(cfg) = cfg {

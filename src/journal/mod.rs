@@ -215,6 +215,11 @@ pub struct Journal {
     path: PathBuf,
 }
 
+/// Held while a `send` runs; released when dropped or when the process ends.
+pub struct SendLock {
+    _file: std::fs::File,
+}
+
 /// `FLSPOST_JOURNAL`, else `$XDG_STATE_HOME/flspost/journal.sqlite`, else
 /// `~/.local/state/flspost/journal.sqlite`.
 pub fn default_path() -> PathBuf {
@@ -283,6 +288,30 @@ impl Journal {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Serialises `send`: holds an exclusive lock (beside the journal) until dropped, so two
+    /// `send` processes never hand over the same message. The lock goes with the process,
+    /// also when it is killed. A second `send` waits for the first to finish.
+    pub fn lock_for_sending(&self) -> Result<SendLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let path = self.path.with_file_name(format!(
+            "{}.send-lock",
+            self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        // SAFETY: flock on a descriptor we own; blocks until the other holder is done.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(Error::io(&path, std::io::Error::last_os_error()));
+        }
+        Ok(SendLock { _file: file })
     }
 
     /// Runs `f` inside one write transaction (taken at once, so concurrent flspost
