@@ -15,7 +15,7 @@ use std::fmt;
 pub enum MessageKind {
     /// MedCom XDIS91 correspondence letter (`Emessage`, 2006/07/01).
     Xdis91,
-    /// MeMo Digital Post message (`Message`, https://DigitalPost.dk/MeMo-1).
+    /// MeMo Digital Post message (`Message`, `https://DigitalPost.dk/MeMo-1`).
     Memo,
     /// MedCom receipt XCTL01/02/03 (`Emessage`, 2005/08/07).
     Receipt,

@@ -247,16 +247,9 @@ impl Journal {
             }
         }
         let conn = Connection::open(path)?;
-        // WAL: readers (support staff) never block the gateway; NORMAL sync is durable
-        // across process kills (the case that matters here), and much faster than FULL.
-        // Messages are 3-30 KB blobs: 16 KB pages hold most in one page instead of an
-        // overflow chain of 4 KB pages (only takes effect when the file is created).
-        conn.pragma_update(None, "page_size", 16384)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // 16 MB of page cache: a batch round's transaction mostly fits, memory stays flat.
-        conn.pragma_update(None, "cache_size", -16384)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+        // Per connection: 16 MB of page cache (a batch round's transaction mostly fits,
+        // memory stays flat); NORMAL sync, which with WAL survives any process kill.
+        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
         // at every close would cost each of them ~2 ms; instead the log is checkpointed
@@ -267,14 +260,21 @@ impl Journal {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        match version {
-            0 => {
-                let tx = conn.unchecked_transaction()?;
+        let version = |c: &Connection| -> rusqlite::Result<i64> { c.pragma_query_value(None, "user_version", |r| r.get(0)) };
+        if version(&conn)? == 0 {
+            // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
+            // messages in one page instead of an overflow chain; WAL lets readers (support
+            // staff) work while the gateway writes.
+            conn.execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
+            // Under the write lock, so two processes creating it at once do it once.
+            let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+            if version(&tx)? == 0 {
                 tx.execute_batch(SCHEMA)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-                tx.commit()?;
             }
+            tx.commit()?;
+        }
+        match version(&conn)? {
             SCHEMA_VERSION => {}
             v => {
                 return Err(Error::Usage(format!(
