@@ -247,9 +247,6 @@ impl Journal {
             }
         }
         let conn = Connection::open(path)?;
-        // Per connection: 16 MB of page cache (a batch round's transaction mostly fits,
-        // memory stays flat); NORMAL sync, which with WAL survives any process kill.
-        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
         // at every close would cost each of them ~2 ms; instead the log is checkpointed
@@ -274,6 +271,10 @@ impl Journal {
             }
             tx.commit()?;
         }
+        // Per connection, and after the page size is known (SQLite sizes the cache in pages):
+        // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
+        // flat; NORMAL sync, which with WAL survives any process kill.
+        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         match version(&conn)? {
             SCHEMA_VERSION => {}
             v => {
