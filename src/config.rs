@@ -19,6 +19,7 @@
 //! to = "edi@vans.example.dk"
 //! username = "fls"                          # optional
 //! password_env = "FLSPOST_SMTP_PASSWORD"    # optional: read from this variable
+//! ca_file = "vans-ca.pem"                   # optional: a CA beyond the system's trust store
 //! timeout_seconds = 30
 //!
 //! [transport.patient]                      # MeMo to the Digital Post client
@@ -95,6 +96,9 @@ pub enum TransportConfig {
         to: String,
         username: Option<String>,
         password_env: Option<String>,
+        /// PEM file with the CA that signed the gateway's certificate, when it is not in
+        /// the system's trust store (which is used too).
+        ca_file: Option<PathBuf>,
         #[serde(default = "default_timeout")]
         timeout_seconds: u64,
     },
@@ -121,8 +125,10 @@ impl Config {
         cfg.journal.as_mut().map(resolve);
         cfg.templates.as_mut().map(resolve);
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
-            if let TransportConfig::Outbox { dir } = t {
-                resolve(dir);
+            match t {
+                TransportConfig::Outbox { dir } => resolve(dir),
+                TransportConfig::Smtp { ca_file: Some(f), .. } => resolve(f),
+                TransportConfig::Smtp { .. } => {}
             }
         }
         if cfg.send.max_attempts == 0 {

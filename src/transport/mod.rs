@@ -47,13 +47,16 @@ pub trait Transport {
 pub fn from_config(cfg: &TransportConfig) -> Result<Box<dyn Transport>> {
     Ok(match cfg {
         TransportConfig::Outbox { dir } => Box::new(outbox::Outbox::new(dir.clone())),
-        TransportConfig::Smtp { url, from, to, username, password_env, timeout_seconds } => Box::new(smtp::Smtp::new(
-            url,
-            from,
-            to,
-            username.as_deref(),
-            password_env.as_deref(),
-            std::time::Duration::from_secs(*timeout_seconds),
-        )?),
+        TransportConfig::Smtp { url, from, to, username, password_env, ca_file, timeout_seconds } => {
+            Box::new(smtp::Smtp::new(&smtp::Settings {
+                url,
+                from,
+                to,
+                username: username.as_deref(),
+                password_env: password_env.as_deref(),
+                ca_file: ca_file.as_deref(),
+                timeout: std::time::Duration::from_secs(*timeout_seconds),
+            })?)
+        }
     })
 }

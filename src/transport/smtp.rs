@@ -3,6 +3,9 @@
 //!
 //! A 5xx reply is permanent; a 4xx reply, a refused connection, a TLS or network error and
 //! a timeout are transient (the next `send` retries, up to the configured number of attempts).
+//!
+//! TLS (`smtps://`, or `smtp://…?tls=required` for STARTTLS) trusts the system's certificate
+//! store, where a hospital installs its own CA, plus an optional `ca_file`.
 
 use super::{Outgoing, SendError, Transport};
 use crate::compose::Kind;
@@ -10,6 +13,7 @@ use crate::error::{Error, Result};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport as _};
 use std::time::Duration;
 
@@ -20,17 +24,40 @@ pub struct Smtp {
     to: Mailbox,
 }
 
+/// What `[transport.*]` with `type = "smtp"` says.
+pub struct Settings<'a> {
+    pub url: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub username: Option<&'a str>,
+    pub password_env: Option<&'a str>,
+    pub ca_file: Option<&'a std::path::Path>,
+    pub timeout: Duration,
+}
+
 impl Smtp {
-    pub fn new(
-        url: &str,
-        from: &str,
-        to: &str,
-        username: Option<&str>,
-        password_env: Option<&str>,
-        timeout: Duration,
-    ) -> Result<Smtp> {
+    pub fn new(s: &Settings<'_>) -> Result<Smtp> {
+        let Settings { url, from, to, username, password_env, ca_file, timeout } = *s;
         let bad = |reason: String| Error::Usage(format!("smtp transport: {reason}"));
         let mut builder = SmtpTransport::from_url(url).map_err(|e| bad(format!("url `{url}`: {e}")))?.timeout(Some(timeout));
+        if let Some(ca) = ca_file {
+            let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| bad(format!("ca_file {}: {e}", ca.display())))?;
+            let parsed = url::Url::parse(url).map_err(|e| bad(format!("url `{url}`: {e}")))?;
+            let host = parsed.host_str().ok_or_else(|| bad(format!("url `{url}` names no host")))?.to_string();
+            let params = TlsParameters::builder(host)
+                .add_root_certificate(cert)
+                .build_rustls()
+                .map_err(|e| bad(format!("TLS setup: {e}")))?;
+            let tls_mode = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+            let tls = match (parsed.scheme(), tls_mode.as_deref()) {
+                ("smtps", _) => Tls::Wrapper(params),
+                (_, Some("required")) => Tls::Required(params),
+                (_, Some("opportunistic")) => Tls::Opportunistic(params),
+                _ => return Err(bad(format!("ca_file is set, but url `{url}` asks for no TLS (use smtps:// or ?tls=required)"))),
+            };
+            builder = builder.tls(tls);
+        }
         if let Some(user) = username {
             let password = match password_env {
                 Some(var) => std::env::var(var).map_err(|_| bad(format!("password variable {var} is not set")))?,

@@ -208,14 +208,18 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(dir: &Path) -> SmtpServer {
+        Self::start_with(dir, None)
+    }
+
+    /// With `Some((cert, key))`, a server that offers STARTTLS and requires it.
+    pub fn start_with(dir: &Path, tls: Option<(&Path, &Path)>) -> SmtpServer {
         let port = free_port();
-        let mut child = Command::new(smtp_python())
-            .arg(root().join("tests/support/smtp_server.py"))
-            .arg(port.to_string())
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut cmd = Command::new(smtp_python());
+        cmd.arg(root().join("tests/support/smtp_server.py")).arg(port.to_string()).arg(dir);
+        if let Some((cert, key)) = tls {
+            cmd.arg(cert).arg(key);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         use std::io::BufRead;
         std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();

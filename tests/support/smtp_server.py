@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for flspost's delivery tests.
 
-usage: smtp_server.py PORT OUTDIR
+usage: smtp_server.py PORT OUTDIR [CERT KEY]
 
 The reply to DATA is chosen by the file OUTDIR/mode, read for every mail so a test can
 change it while the server runs: `accept` (250, the default), `tempfail` (451) or
 `permfail` (554). Each accepted mail is stored as OUTDIR/mail-N.eml, and each attachment,
-decoded by Python's own email package, as OUTDIR/mail-N-FILENAME.
+decoded by Python's own email package, as OUTDIR/mail-N-FILENAME. With CERT and KEY the
+server offers STARTTLS and refuses mail without it.
 """
-import asyncio
 import email
+import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 
@@ -53,9 +55,16 @@ class Handler:
 
 
 def main():
+    # A client refusing our test certificate is expected; keep its traceback out of the test output.
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     port, outdir = int(sys.argv[1]), sys.argv[2]
     os.makedirs(outdir, exist_ok=True)
-    controller = Controller(Handler(outdir), hostname="127.0.0.1", port=port)
+    tls = {}
+    if len(sys.argv) == 5:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        tls = {"tls_context": context, "require_starttls": True}
+    controller = Controller(Handler(outdir), hostname="127.0.0.1", port=port, **tls)
     controller.start()
     print("ready", flush=True)
     stop = threading.Event()
