@@ -4,16 +4,8 @@ mod common;
 use common::*;
 use serde_json::json;
 
-/// `n` valid results (fictitious ids), as JSON Lines.
 fn lines(n: usize) -> Vec<String> {
-    let bases: Vec<serde_json::Value> = SAMPLES.iter().map(|s| sample_json(s)).collect();
-    (0..n)
-        .map(|i| {
-            let mut v = bases[i % 4].clone();
-            v["result_id"] = json!(format!("B-{i:05}"));
-            v.to_string()
-        })
-        .collect()
+    sample_lines("B", n)
 }
 
 #[test]

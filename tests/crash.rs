@@ -3,21 +3,12 @@
 
 mod common;
 use common::*;
-use serde_json::json;
 use std::time::Duration;
 
 const N: usize = 300;
 
 fn batch(w: &World) -> std::path::PathBuf {
-    let bases: Vec<serde_json::Value> = SAMPLES.iter().map(|s| sample_json(s)).collect();
-    let text: String = (0..N)
-        .map(|i| {
-            let mut v = bases[i % 4].clone();
-            v["result_id"] = json!(format!("K-{i:05}"));
-            v.to_string() + "\n"
-        })
-        .collect();
-    w.write("batch.jsonl", &text)
+    w.write("batch.jsonl", &(sample_lines("K", N).join("\n") + "\n"))
 }
 
 /// Starts the command and kills it with SIGKILL after `delay`.

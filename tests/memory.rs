@@ -5,7 +5,6 @@
 
 mod common;
 use common::*;
-use serde_json::json;
 
 fn peak_rss_of_children_kb() -> i64 {
     // SAFETY: getrusage fills the struct we pass.
@@ -17,15 +16,7 @@ fn peak_rss_of_children_kb() -> i64 {
 }
 
 fn batch(w: &World, name: &str, n: usize) {
-    let bases: Vec<serde_json::Value> = SAMPLES.iter().map(|s| sample_json(s)).collect();
-    let text: String = (0..n)
-        .map(|i| {
-            let mut v = bases[i % 4].clone();
-            v["result_id"] = json!(format!("{name}-{i:05}"));
-            v.to_string() + "\n"
-        })
-        .collect();
-    let input = w.write(&format!("{name}.jsonl"), &text);
+    let input = w.write(&format!("{name}.jsonl"), &sample_lines(name, n).join("\n"));
     w.run(&["generate", input.to_str().unwrap()]).ok();
 }
 

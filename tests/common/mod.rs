@@ -127,6 +127,19 @@ pub fn sample_json(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(sample(name)).unwrap()).unwrap()
 }
 
+/// `n` valid results cycling through the four samples, with result ids `PREFIX-00000`...,
+/// one JSON document per element (join with newlines for JSON Lines).
+pub fn sample_lines(prefix: &str, n: usize) -> Vec<String> {
+    let bases: Vec<serde_json::Value> = SAMPLES.iter().map(|s| sample_json(s)).collect();
+    (0..n)
+        .map(|i| {
+            let mut v = bases[i % 4].clone();
+            v["result_id"] = serde_json::json!(format!("{prefix}-{i:05}"));
+            v.to_string()
+        })
+        .collect()
+}
+
 /// Every file under `dir`, relative path and bytes, sorted.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = vec![];
