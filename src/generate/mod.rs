@@ -7,8 +7,9 @@
 //!   content did not change is kept;
 //! - a regeneration of an unchanged letter keeps its identifier and gets a new envelope.
 //!
-//! Work on a batch runs in three stages: check and build in parallel, then record in the
-//! journal in input order, in one transaction per round (one savepoint per result).
+//! A batch runs as a pipeline of rounds: each is checked, decided and built (on all cores),
+//! then recorded in the journal in input order, in one transaction (one savepoint per
+//! result), while the next round is being built.
 //! `output` keeps the output folder a mirror of the journal; `regenerate` rebuilds a
 //! message for resending.
 
@@ -17,7 +18,7 @@ mod regenerate;
 
 use crate::compose::{Built, Composer, Kind, Plan, PDF_FILE_NAME};
 use crate::error::{Error, Result};
-use crate::input::{self, InputError, ResultInput};
+use crate::input::{self, InputError};
 use crate::journal::{self, Journal, MessageRow, NewInput, NewMessage, Status};
 use crate::medcom::xdis91::LetterStatus;
 use crate::model::FlsResult;
@@ -41,8 +42,8 @@ pub struct Source {
 
 /// A checked input, with the hashes that decide what is new.
 pub struct Prepared {
+    /// The document as received (what the journal keeps).
     pub text: String,
-    pub input: ResultInput,
     pub result: FlsResult,
     /// Of the canonical input (field order and spacing do not matter).
     pub input_sha256: String,
@@ -94,7 +95,8 @@ pub enum Outcome {
 pub struct MessageSummary {
     pub id: i64,
     pub kind: Kind,
-    /// `new`, or `kept` when a correction did not change this message.
+    /// `new`; `kept` when a correction did not change this message; `existing` when the
+    /// result was generated before with the same content.
     pub state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
@@ -145,11 +147,7 @@ impl Summary {
     /// The one line a person reads on standard error for a failure.
     pub fn error_line(&self) -> Option<String> {
         let e = self.error.as_ref()?;
-        let place = match self.line {
-            Some(_) => format!("{}: ", self.source),
-            None if self.source == "-" => String::new(),
-            None => format!("{}: ", self.source),
-        };
+        let place = if self.source == "-" { String::new() } else { format!("{}: ", self.source) };
         Some(match &e.field {
             Some(f) => format!("{place}{f}: {}", e.reason),
             None => format!("{place}{}", e.reason),
@@ -173,22 +171,21 @@ enum Decision {
 
 /// Parses and checks one document and hashes it.
 pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-    let input = input::parse(text)?;
+    let mut input = input::parse(text)?;
     let result = input::check(&input, policy, now)?;
     let canonical = serde_json::to_vec(&input).expect("serialising a parsed input cannot fail");
-    let mut without_gp = input.clone();
-    without_gp.gp = input::GpInput {
+    // What the patient's letter says: everything but the GP.
+    input.gp = input::GpInput {
         ean: String::new(),
         identifier: String::new(),
         identifier_code: String::new(),
         name: None,
         address: None,
     };
-    let patient_view = serde_json::to_vec(&without_gp).expect("serialisable");
+    let patient_view = serde_json::to_vec(&input).expect("serialisable");
     let input_sha256 = sha256_hex(&canonical);
     Ok(Prepared {
         text: text.to_string(),
-        input,
         result,
         content_sha256: [(Kind::GpXdis91, input_sha256.clone()), (Kind::PatientMemo, sha256_hex(&patient_view))],
         input_sha256,
