@@ -43,14 +43,8 @@ pub fn run(args: Args) -> Result<i32> {
     // One document: check it before touching the journal, so a bad input leaves nothing.
     let single = if batch { None } else { Some(inputs.next_chunk(1)?) };
     if let Some(source) = single.as_ref().and_then(|c| c.first()) {
-        let checked = if source.utf8_error {
-            Err(flspost::input::InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
-        } else {
-            flspost::generate::prepare(&source.text, &engine.policy, flspost::clock::now()).map(|_| ())
-        };
-        if let Err(e) = checked {
-            let rid = flspost::input::parse(&source.text).ok().map(|i| i.result_id);
-            let s = flspost::generate::Summary::failed(source, rid, &Error::Input(e));
+        if let Err(e) = flspost::generate::prepare_source(source, &engine.policy, flspost::clock::now()) {
+            let s = flspost::generate::Summary::refused(source, e);
             print_json(&s);
             eprintln!("flspost: {}", s.error_line().unwrap_or_default());
             return Ok(s.exit_code());

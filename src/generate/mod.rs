@@ -140,6 +140,12 @@ impl Summary {
         }
     }
 
+    /// A document that failed its checks (named by its result_id when that much parses).
+    pub fn refused(source: &Source, e: InputError) -> Summary {
+        let rid = input::parse(&source.text).ok().map(|i| i.result_id);
+        Summary::failed(source, rid, &Error::Input(e))
+    }
+
     pub fn exit_code(&self) -> i32 {
         self.error.as_ref().map_or(0, |e| e.exit_code)
     }
@@ -167,6 +173,14 @@ pub struct Engine {
 enum Decision {
     Exists { messages: Vec<MessageRow> },
     Build { revision: u32, plans: Vec<(Plan, Option<i64>)>, kept: Vec<MessageRow> },
+}
+
+/// Checks one document as read: UTF-8, then [`prepare`].
+pub fn prepare_source(source: &Source, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
+    if source.utf8_error {
+        return Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"));
+    }
+    prepare(&source.text, policy, now)
 }
 
 /// Parses and checks one document and hashes it.
@@ -344,11 +358,7 @@ impl Engine {
 
     fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, InputError>)> {
         let prepare_one = |s: Source| {
-            let p = if s.utf8_error {
-                Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"))
-            } else {
-                prepare(&s.text, &self.policy, now)
-            };
+            let p = prepare_source(&s, &self.policy, now);
             (s, p)
         };
         // One document (the gateway's usual call) stays on this thread: no pool to start,
@@ -370,10 +380,7 @@ impl Engine {
         let tasks: Vec<Staged> = round
             .into_iter()
             .map(|(source, p)| match p {
-                Err(e) => {
-                    let rid = input::parse(&source.text).ok().map(|i| i.result_id);
-                    Staged::Done(Summary::failed(&source, rid, &Error::Input(e)))
-                }
+                Err(e) => Staged::Done(Summary::refused(&source, e)),
                 Ok(prepared) => match decide(journal, &prepared) {
                     Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
                     Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
