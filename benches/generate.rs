@@ -24,20 +24,28 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("per result");
     g.bench_function("parse and check input", |b| b.iter(|| prepare(black_box(INPUT), &policy, now).unwrap()));
-    g.bench_function("build XDIS91 (validated)", |b| b.iter(|| composer.build(&result, &plan(Kind::GpXdis91), now).unwrap()));
-    g.bench_function("build MeMo with PDF (validated)", |b| b.iter(|| composer.build(&result, &plan(Kind::PatientMemo), now).unwrap()));
+    g.bench_function("build XDIS91 (validated)", |b| {
+        b.iter(|| composer.build(&result, &plan(Kind::GpXdis91), now).unwrap())
+    });
+    g.bench_function("build MeMo with PDF (validated)", |b| {
+        b.iter(|| composer.build(&result, &plan(Kind::PatientMemo), now).unwrap())
+    });
     g.bench_function("PDF letter alone", |b| {
         let letters = Letters::shipped();
         let text = letters.render(flspost::letters::Reader::Patient, &result, now.date_naive()).unwrap();
         b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now).unwrap())
     });
-    g.bench_function("validate XDIS91", |b| b.iter(|| schema::validate(MessageKind::Xdis91, black_box(&xdis)).unwrap()));
+    g.bench_function("validate XDIS91", |b| {
+        b.iter(|| schema::validate(MessageKind::Xdis91, black_box(&xdis)).unwrap())
+    });
     g.bench_function("validate MeMo", |b| b.iter(|| schema::validate(MessageKind::Memo, black_box(&memo)).unwrap()));
     g.finish();
 
     let mut g = c.benchmark_group("once per process");
     for kind in MessageKind::ALL {
-        g.bench_function(format!("compile {} schema", kind.name()), |b| b.iter(|| Schema::from_text(kind.bundled_schema().1).unwrap()));
+        g.bench_function(format!("compile {} schema", kind.name()), |b| {
+            b.iter(|| Schema::from_text(kind.bundled_schema().1).unwrap())
+        });
     }
     g.bench_function("load letter templates", |b| b.iter(Letters::shipped));
     g.finish();

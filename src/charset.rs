@@ -34,7 +34,12 @@ impl Repertoire for Latin1 {
 /// Returns `s` with every character inside `rep`, or the error for the first one that
 /// cannot be. Each transliteration adds a warning naming the field and the character
 /// (never the whole value: it may be a name).
-pub fn fit<'a>(rep: &dyn Repertoire, field: &str, s: &'a str, warnings: &mut Vec<Warning>) -> Result<Cow<'a, str>, InputError> {
+pub fn fit<'a>(
+    rep: &dyn Repertoire,
+    field: &str,
+    s: &'a str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Cow<'a, str>, InputError> {
     if s.chars().all(|c| rep.contains(c)) {
         return Ok(Cow::Borrowed(s));
     }
@@ -52,7 +57,11 @@ pub fn fit<'a>(rep: &dyn Repertoire, field: &str, s: &'a str, warnings: &mut Vec
             Some(t) => {
                 warnings.push(Warning {
                     field: field.to_string(),
-                    message: format!("'{c}' (U+{:04X}) written as '{t}': {} has no such character", c as u32, rep.name()),
+                    message: format!(
+                        "'{c}' (U+{:04X}) written as '{t}': {} has no such character",
+                        c as u32,
+                        rep.name()
+                    ),
                 });
                 out.push_str(t);
             }

@@ -114,8 +114,8 @@ impl Config {
         let path = path.map(Path::to_path_buf).or_else(|| std::env::var_os("FLSPOST_CONFIG").map(PathBuf::from));
         let Some(path) = path else { return Ok(Config::default()) };
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let mut cfg: Config =
-            toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), reason: e.to_string().trim().replace('\n', " ") })?;
+        let mut cfg: Config = toml::from_str(&text)
+            .map_err(|e| Error::Config { path: path.clone(), reason: e.to_string().trim().replace('\n', " ") })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -145,7 +145,9 @@ impl Config {
         for (site, entry) in &self.policy {
             let s = Site::from_code(site).ok_or_else(|| Error::Config {
                 path: self.source.clone().unwrap_or_default(),
-                reason: format!("[policy] names unknown site `{site}` (expected AUH, HEM, GODSTRUP, HORSENS or RANDERS)"),
+                reason: format!(
+                    "[policy] names unknown site `{site}` (expected AUH, HEM, GODSTRUP, HORSENS or RANDERS)"
+                ),
             })?;
             match entry {
                 PolicyEntry::Start(d) => p.set_start(s, Some(*d)),

@@ -28,8 +28,20 @@ impl Cpr {
         let (day, month, yy, seventh) = (d(0) * 10 + d(1), d(2) * 10 + d(3), d(4) * 10 + d(5), d(6));
         let century = match seventh {
             0..=3 => 1900,
-            4 | 9 => if yy <= 36 { 2000 } else { 1900 },
-            _ => if yy <= 57 { 2000 } else { 1800 },
+            4 | 9 => {
+                if yy <= 36 {
+                    2000
+                } else {
+                    1900
+                }
+            }
+            _ => {
+                if yy <= 57 {
+                    2000
+                } else {
+                    1800
+                }
+            }
         };
         NaiveDate::from_ymd_opt((century + yy) as i32, month, day)
             .ok_or_else(|| "the first six digits are not a real date (DDMMYY)".to_string())
@@ -85,12 +97,7 @@ impl Gln {
 
 /// GS1 check digit: weights 3,1,3,... from the rightmost data digit.
 pub fn gs1_check_digit(data: &[u32]) -> u32 {
-    let sum: u32 = data
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
-        .sum();
+    let sum: u32 = data.iter().rev().enumerate().map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d }).sum();
     (10 - sum % 10) % 10
 }
 
@@ -130,9 +137,8 @@ impl OrgIdentifier {
         if !allowed.contains(&code) {
             return Err(("identifier_code", format!("`{code}` is not one of {}", allowed.join(", "))));
         }
-        let digits = |min: usize, max: usize| {
-            (min..=max).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit())
-        };
+        let digits =
+            |min: usize, max: usize| (min..=max).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit());
         let id = match code {
             "ydernummer" if digits(6, 6) => OrgIdentifier::Ydernummer(value.into()),
             "ydernummer" => return Err(("identifier", "a ydernummer is exactly 6 digits (keep leading zeros)".into())),

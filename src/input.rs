@@ -158,23 +158,37 @@ const CLOCK_SKEW_MINUTES: i64 = 5;
 pub fn check(input: &ResultInput, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<FlsResult, InputError> {
     let result_id = check_result_id(&input.result_id)?;
     let site = Site::from_code(&input.site).ok_or_else(|| {
-        InputError::new("site", format!("unknown site `{}` (expected AUH, HEM, GODSTRUP, HORSENS or RANDERS)", input.site))
+        InputError::new(
+            "site",
+            format!("unknown site `{}` (expected AUH, HEM, GODSTRUP, HORSENS or RANDERS)", input.site),
+        )
     })?;
     let group = match (input.group.as_str(), input.rescan_after_years) {
         ("2a", Some(n)) if (2..=10).contains(&n) => Group::Osteopenia { rescan_after_years: n as u8 },
         ("2a", Some(n)) => return Err(InputError::new("rescan_after_years", format!("{n} is outside 2..10"))),
         ("2a", None) => return Err(InputError::new("rescan_after_years", "required for group 2a (2..10 years)")),
         ("1" | "2b" | "3", Some(_)) => {
-            return Err(InputError::new("rescan_after_years", format!("only allowed for group 2a, not group {}", input.group)))
+            return Err(InputError::new(
+                "rescan_after_years",
+                format!("only allowed for group 2a, not group {}", input.group),
+            ))
         }
         ("1", None) => Group::Normal,
         ("2b", None) => Group::Osteoporosis,
         ("3", None) => Group::SevereOsteoporosis,
-        (other, _) => return Err(InputError::new("group", format!("unknown group `{other}` (expected \"1\", \"2a\", \"2b\" or \"3\")"))),
+        (other, _) => {
+            return Err(InputError::new(
+                "group",
+                format!("unknown group `{other}` (expected \"1\", \"2a\", \"2b\" or \"3\")"),
+            ))
+        }
     };
 
     let classified_at = DateTime::parse_from_rfc3339(&input.classified_at).map_err(|e| {
-        InputError::new("classified_at", format!("not an RFC 3339 timestamp with offset ({e}), e.g. 2025-03-14T10:22:00+01:00"))
+        InputError::new(
+            "classified_at",
+            format!("not an RFC 3339 timestamp with offset ({e}), e.g. 2025-03-14T10:22:00+01:00"),
+        )
     })?;
     if classified_at.with_timezone(&Utc) > now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES) {
         return Err(InputError::new("classified_at", "is in the future"));
@@ -259,7 +273,8 @@ fn check_t_score(field: &str, v: Option<f64>) -> Result<Option<f64>, InputError>
 }
 
 fn org_identifier(role: &str, code: &str, value: &str, allowed: &[&str]) -> Result<OrgIdentifier, InputError> {
-    OrgIdentifier::parse(code, value, allowed).map_err(|(field, reason)| InputError::new(format!("{role}.{field}"), reason))
+    OrgIdentifier::parse(code, value, allowed)
+        .map_err(|(field, reason)| InputError::new(format!("{role}.{field}"), reason))
 }
 
 fn check_phone(ph: &str) -> Result<String, InputError> {

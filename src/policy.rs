@@ -44,7 +44,9 @@ impl RolloutPolicy {
     /// Whether a result classified on `local_date` at `site` may be sent; the error says why not.
     pub fn check(&self, site: Site, local_date: NaiveDate) -> Result<(), String> {
         match self.start(site) {
-            None => Err(format!("{} has no Fracture Liaison Service arrangement; no letters are sent for it", site.code())),
+            None => {
+                Err(format!("{} has no Fracture Liaison Service arrangement; no letters are sent for it", site.code()))
+            }
             Some(start) if local_date < start => Err(format!(
                 "{} sends FLS letters for results classified from {start}; this one was classified {local_date}",
                 site.code()

@@ -71,11 +71,7 @@ pub fn root_of(bytes: &[u8]) -> Option<Root> {
                     .flatten()
                     .find(|a| a.key.local_name().as_ref() == "memoVersion")
                     .map(|a| a.value.to_string());
-                return Some(Root {
-                    local_name: e.local_name().as_ref().to_string(),
-                    namespace,
-                    memo_version,
-                });
+                return Some(Root { local_name: e.local_name().as_ref().to_string(), namespace, memo_version });
             }
             Ok((_, Event::Eof)) | Err(_) => return None,
             Ok(_) => buf.clear(),
@@ -195,7 +191,9 @@ impl Schema {
             Err(XmlParseFailure::ParseFailed(errs)) if !errs.is_empty() => {
                 return Err(errs.iter().map(problem).collect())
             }
-            Err(e) => return Err(vec![Problem { line: None, column: None, message: format!("not well-formed XML: {e}") }]),
+            Err(e) => {
+                return Err(vec![Problem { line: None, column: None, message: format!("not well-formed XML: {e}") }])
+            }
         };
         let fatal: Vec<Problem> = diagnostics
             .iter()
@@ -229,7 +227,8 @@ impl Validator {
             Some(i) => i,
             None => {
                 let (name, text) = kind.bundled_schema();
-                let s = Schema::from_text(text).unwrap_or_else(|e| panic!("bundled schema {name} does not compile: {e:?}"));
+                let s =
+                    Schema::from_text(text).unwrap_or_else(|e| panic!("bundled schema {name} does not compile: {e:?}"));
                 self.schemas.push((kind, s));
                 self.schemas.len() - 1
             }
@@ -270,7 +269,9 @@ mod tests {
     fn roots_are_recognised() {
         let r = root_of(b"<?xml version='1.0'?><!-- c --><Emessage xmlns='http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/'/>").unwrap();
         assert_eq!(detect(&r), Some(MessageKind::Receipt));
-        let r = root_of(br#"<memo:Message xmlns:memo="https://DigitalPost.dk/MeMo-1" memoVersion="1.2"></memo:Message>"#).unwrap();
+        let r =
+            root_of(br#"<memo:Message xmlns:memo="https://DigitalPost.dk/MeMo-1" memoVersion="1.2"></memo:Message>"#)
+                .unwrap();
         assert_eq!(detect(&r), Some(MessageKind::Memo));
         assert_eq!(r.memo_version.as_deref(), Some("1.2"));
         assert_eq!(detect(&root_of(b"<Emessage/>").unwrap()), None);

@@ -12,7 +12,10 @@ fn lines(n: usize) -> Vec<String> {
 fn a_bad_line_fails_alone_and_is_named_by_its_line_number() {
     let w = World::new();
     let mut l = lines(6);
-    l[2] = l[2].replace("\"2512489996\"", "\"3102489996\"").replace("\"0211223989\"", "\"3102489996\"").replace("\"0108589995\"", "\"3102489996\"");
+    l[2] = l[2]
+        .replace("\"2512489996\"", "\"3102489996\"")
+        .replace("\"0211223989\"", "\"3102489996\"")
+        .replace("\"0108589995\"", "\"3102489996\"");
     l.insert(4, "not json".into());
     let p = w.write("in.jsonl", &(l.join("\n") + "\n"));
     let r = w.run(&["generate", "--out-dir", w.out().to_str().unwrap(), p.to_str().unwrap()]);
@@ -28,7 +31,8 @@ fn a_bad_line_fails_alone_and_is_named_by_its_line_number() {
     assert!(r.stderr.contains(&format!("{}:3: patient.cpr:", p.display())), "{}", r.stderr);
     assert!(r.stderr.contains(&format!("{}:5: ", p.display())), "{}", r.stderr);
     assert!(r.stderr.contains("5 generated, 2 failed") || r.stderr.contains("2 failed, 5 generated"), "{}", r.stderr);
-    let results = std::fs::read_dir(w.out()).unwrap().flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.'));
+    let results =
+        std::fs::read_dir(w.out()).unwrap().flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.'));
     assert_eq!(results.count(), 5);
 }
 
@@ -39,7 +43,12 @@ fn output_is_the_same_whatever_the_thread_count() {
     for threads in ["1", "2"] {
         let w = World::new();
         let p = w.write("in.jsonl", &(l.join("\n") + "\n"));
-        let out = w.cmd().env("RAYON_NUM_THREADS", threads).args(["generate", "--out-dir", w.out().to_str().unwrap(), p.to_str().unwrap()]).output().unwrap();
+        let out = w
+            .cmd()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["generate", "--out-dir", w.out().to_str().unwrap(), p.to_str().unwrap()])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let stdout = String::from_utf8(out.stdout).unwrap().replace(w.dir.path().to_str().unwrap(), "WORLD");
         results.push((stdout, tree(&w.out())));

@@ -13,7 +13,8 @@ fn batch(w: &World) -> std::path::PathBuf {
 
 /// Starts the command and kills it with SIGKILL after `delay`.
 fn kill_after(w: &World, args: &[&str], delay: Duration) {
-    let mut child = w.cmd().args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        w.cmd().args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     std::thread::sleep(delay);
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
@@ -45,11 +46,9 @@ fn check_out_dir(w: &World, c: &rusqlite::Connection) {
             if f.ends_with(".xml") {
                 let kind = if f.starts_with("gp") { "gp-xdis91" } else { "patient-memo" };
                 let sha: Option<String> = c
-                    .query_row(
-                        "SELECT sha256 FROM messages WHERE result_id = ?1 AND kind = ?2",
-                        [&name, kind],
-                        |r| r.get(0),
-                    )
+                    .query_row("SELECT sha256 FROM messages WHERE result_id = ?1 AND kind = ?2", [&name, kind], |r| {
+                        r.get(0)
+                    })
                     .ok();
                 // Files may be ahead of the journal (killed before the commit), never behind it.
                 if let Some(sha) = sha {
@@ -74,8 +73,11 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
                 continue; // killed while creating the journal: it is set up on the next run
             }
             // Per result: one input and one message of each kind, or nothing yet.
-            assert_eq!(count(&c, "SELECT COUNT(*) FROM (SELECT result_id FROM inputs GROUP BY result_id HAVING COUNT(*) > 1)"), 0);
-            assert_eq!(count(&c, "SELECT COUNT(*) FROM messages") , 2 * count(&c, "SELECT COUNT(*) FROM inputs"));
+            assert_eq!(
+                count(&c, "SELECT COUNT(*) FROM (SELECT result_id FROM inputs GROUP BY result_id HAVING COUNT(*) > 1)"),
+                0
+            );
+            assert_eq!(count(&c, "SELECT COUNT(*) FROM messages"), 2 * count(&c, "SELECT COUNT(*) FROM inputs"));
             check_out_dir(&w, &c);
         }
     }
@@ -86,7 +88,11 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
     assert_eq!(count(&c, "SELECT COUNT(*) FROM messages"), 2 * N as i64);
     assert_eq!(count(&c, "SELECT COUNT(DISTINCT letter_id) FROM messages"), 2 * N as i64);
     check_out_dir(&w, &c);
-    let visible = std::fs::read_dir(w.out()).unwrap().flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count();
+    let visible = std::fs::read_dir(w.out())
+        .unwrap()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .count();
     assert_eq!(visible, N);
     // The last run swept what the killed ones left.
     let staging = w.out().join(flspost::fsutil::STAGING);
@@ -98,15 +104,23 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     let w = World::new();
     let input = batch(&w);
     w.run(&["generate", "--out-dir", w.out().to_str().unwrap(), input.to_str().unwrap()]).ok();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n");
+    let cfg = w.write(
+        "c.toml",
+        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+    );
     let args = ["send", "--config", cfg.to_str().unwrap()];
     for ms in [5, 15, 30, 60, 100, 160, 250, 400] {
         kill_after(&w, &args, Duration::from_millis(ms));
         let c = db(&w);
         // A message marked sent has its file in the outbox.
-        let mut st = c.prepare("SELECT kind, envelope_id, letter_id, attempt, sha256 FROM messages WHERE status = 'sent'").unwrap();
-        let sent: Vec<(String, Option<String>, String, u32, String)> =
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).unwrap().map(Result::unwrap).collect();
+        let mut st = c
+            .prepare("SELECT kind, envelope_id, letter_id, attempt, sha256 FROM messages WHERE status = 'sent'")
+            .unwrap();
+        let sent: Vec<(String, Option<String>, String, u32, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         for (kind, env, letter, attempt, sha) in sent {
             let path = if kind == "gp-xdis91" {
                 w.path(&format!("vans/xdis91-{}.xml", env.unwrap()))
@@ -125,7 +139,9 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     assert_eq!(dp.len(), N);
     for (name, bytes) in vans.iter().chain(&dp) {
         assert!(!name.starts_with('.'), "temporary file left: {name}");
-        let n: i64 = c.query_row("SELECT COUNT(*) FROM messages WHERE sha256 = ?1", [flspost::sha256_hex(bytes)], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM messages WHERE sha256 = ?1", [flspost::sha256_hex(bytes)], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 1, "{name} is not a journal message");
     }
     // Nothing is left in an unknown state.
@@ -139,7 +155,10 @@ fn two_sends_at_once_hand_over_each_message_once() {
     let w = World::new();
     let input = batch(&w);
     w.run(&["generate", input.to_str().unwrap()]).ok();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n");
+    let cfg = w.write(
+        "c.toml",
+        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+    );
     let spawn = || {
         w.cmd()
             .args(["send", "--config", cfg.to_str().unwrap()])

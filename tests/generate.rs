@@ -52,7 +52,11 @@ fn xdis91_is_iso_8859_1_with_danish_local_times_and_escaped_text() {
     assert!(std::str::from_utf8(&bytes).is_err(), "Danish letters must be Latin-1 bytes, not UTF-8");
     let text: String = bytes.iter().map(|&b| b as char).collect();
     assert!(text.contains("<PersonGivenName>Åge</PersonGivenName>"));
-    assert!(text.contains("Berggren &amp; \"Søn\" &lt;Test&gt;") || text.contains("Berggren &amp; &quot;Søn&quot; &lt;Test&gt;"), "{text}");
+    assert!(
+        text.contains("Berggren &amp; \"Søn\" &lt;Test&gt;")
+            || text.contains("Berggren &amp; &quot;Søn&quot; &lt;Test&gt;"),
+        "{text}"
+    );
     // Authorisation: classified_at in Danish summer time; Sent: the clock in winter... also summer (1 April).
     assert!(text.contains("<Authorisation>\n        <Date>2025-03-31</Date>\n        <Time>14:05</Time>"), "{text}");
     assert!(text.contains("<Sent>\n      <Date>2025-04-01</Date>\n      <Time>11:30</Time>"), "{text}");
@@ -66,7 +70,8 @@ fn xdis91_is_iso_8859_1_with_danish_local_times_and_escaped_text() {
 fn winter_time_is_utc_plus_one() {
     let w = World::new();
     let s = w.generate(&sample("group-1.json")).ok().one();
-    let text: String = std::fs::read(s["messages"][0]["path"].as_str().unwrap()).unwrap().iter().map(|&b| b as char).collect();
+    let text: String =
+        std::fs::read(s["messages"][0]["path"].as_str().unwrap()).unwrap().iter().map(|&b| b as char).collect();
     // classified_at 2025-03-10T14:05:00+01:00; clock 2025-03-20T09:30Z = 10:30 in Copenhagen.
     assert!(text.contains("<Date>2025-03-10</Date>\n        <Time>14:05</Time>"), "{text}");
     assert!(text.contains("<Date>2025-03-20</Date>\n      <Time>10:30</Time>"), "{text}");
@@ -81,9 +86,15 @@ fn characters_outside_latin1_are_transliterated_with_a_warning_or_refused() {
     let r = w.generate(&p).ok();
     let s = r.one();
     let warnings = s["warnings"].as_array().unwrap();
-    assert!(warnings.iter().any(|w| w["field"] == "patient.given_name" && w["message"].as_str().unwrap().contains("U+0141")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["field"] == "patient.given_name" && w["message"].as_str().unwrap().contains("U+0141")),
+        "{warnings:?}"
+    );
     assert!(r.stderr.contains("warning"), "{}", r.stderr);
-    let xdis: String = std::fs::read(s["messages"][0]["path"].as_str().unwrap()).unwrap().iter().map(|&b| b as char).collect();
+    let xdis: String =
+        std::fs::read(s["messages"][0]["path"].as_str().unwrap()).unwrap().iter().map(|&b| b as char).collect();
     assert!(xdis.contains("<PersonGivenName>Lucja</PersonGivenName>"));
     // The MeMo is UTF-8 and keeps the name as written.
     let memo = std::fs::read_to_string(s["messages"][1]["path"].as_str().unwrap()).unwrap();
@@ -104,34 +115,118 @@ type BadInput = (&'static str, Box<dyn Fn(&mut serde_json::Value)>, &'static str
 fn bad_inputs() -> Vec<BadInput> {
     vec![
         ("unknown field", Box::new(|v| v["colour"] = json!("blue")), "colour", "unknown field `colour`"),
-        ("unknown nested field", Box::new(|v| v["patient"]["middle"] = json!("x")), "patient.middle", "unknown field `middle`"),
-        ("missing field", Box::new(|v| { v["patient"].as_object_mut().unwrap().remove("surname"); }), "patient", "missing field `surname`"),
+        (
+            "unknown nested field",
+            Box::new(|v| v["patient"]["middle"] = json!("x")),
+            "patient.middle",
+            "unknown field `middle`",
+        ),
+        (
+            "missing field",
+            Box::new(|v| {
+                v["patient"].as_object_mut().unwrap().remove("surname");
+            }),
+            "patient",
+            "missing field `surname`",
+        ),
         ("bad CPR date", Box::new(|v| v["patient"]["cpr"] = json!("3102489996")), "patient.cpr", "not a real date"),
         ("CPR with hyphen", Box::new(|v| v["patient"]["cpr"] = json!("251248-9996")), "patient.cpr", "10 digits"),
         ("bad EAN check digit", Box::new(|v| v["gp"]["ean"] = json!("5790000128687")), "gp.ean", "check digit"),
         ("bad sender EAN", Box::new(|v| v["sender"]["ean"] = json!("579000272701")), "sender.ean", "13 digits"),
-        ("2a without interval", Box::new(|v| { v["group"] = json!("2a"); }), "rescan_after_years", "required for group 2a"),
-        ("interval for group 3", Box::new(|v| { v["group"] = json!("3"); v["rescan_after_years"] = json!(4); }), "rescan_after_years", "only allowed for group 2a"),
-        ("interval out of range", Box::new(|v| { v["group"] = json!("2a"); v["rescan_after_years"] = json!(11); }), "rescan_after_years", "outside 2..10"),
+        (
+            "2a without interval",
+            Box::new(|v| {
+                v["group"] = json!("2a");
+            }),
+            "rescan_after_years",
+            "required for group 2a",
+        ),
+        (
+            "interval for group 3",
+            Box::new(|v| {
+                v["group"] = json!("3");
+                v["rescan_after_years"] = json!(4);
+            }),
+            "rescan_after_years",
+            "only allowed for group 2a",
+        ),
+        (
+            "interval out of range",
+            Box::new(|v| {
+                v["group"] = json!("2a");
+                v["rescan_after_years"] = json!(11);
+            }),
+            "rescan_after_years",
+            "outside 2..10",
+        ),
         ("unknown group", Box::new(|v| v["group"] = json!("4")), "group", "unknown group"),
         ("unsafe result_id", Box::new(|v| v["result_id"] = json!("../etc")), "result_id", "characters"),
         ("hidden result_id", Box::new(|v| v["result_id"] = json!(".x")), "result_id", "must not start"),
         ("site without FLS", Box::new(|v| v["site"] = json!("RANDERS")), "site", "no Fracture Liaison Service"),
-        ("before rollout", Box::new(|v| { v["site"] = json!("HORSENS"); v["classified_at"] = json!("2023-12-15T10:00:00+01:00"); v["scan"]["date"] = json!("2023-12-14"); }), "site", "from 2024-01-01"),
+        (
+            "before rollout",
+            Box::new(|v| {
+                v["site"] = json!("HORSENS");
+                v["classified_at"] = json!("2023-12-15T10:00:00+01:00");
+                v["scan"]["date"] = json!("2023-12-14");
+            }),
+            "site",
+            "from 2024-01-01",
+        ),
         ("unknown site", Box::new(|v| v["site"] = json!("ODENSE")), "site", "unknown site"),
-        ("timestamp without offset", Box::new(|v| v["classified_at"] = json!("2025-03-10T14:05:00")), "classified_at", "RFC 3339"),
-        ("future timestamp", Box::new(|v| v["classified_at"] = json!("2026-01-01T10:00:00+01:00")), "classified_at", "future"),
+        (
+            "timestamp without offset",
+            Box::new(|v| v["classified_at"] = json!("2025-03-10T14:05:00")),
+            "classified_at",
+            "RFC 3339",
+        ),
+        (
+            "future timestamp",
+            Box::new(|v| v["classified_at"] = json!("2026-01-01T10:00:00+01:00")),
+            "classified_at",
+            "future",
+        ),
         ("bad scan date", Box::new(|v| v["scan"]["date"] = json!("2025-02-30")), "scan.date", "not a date"),
-        ("scan after classification", Box::new(|v| v["scan"]["date"] = json!("2025-03-11")), "scan.date", "after classified_at"),
-        ("surname too long", Box::new(|v| v["patient"]["surname"] = json!("x".repeat(71))), "patient.surname", "limit is 70"),
-        ("organisation too long", Box::new(|v| v["sender"]["organisation"] = json!("y".repeat(36))), "sender.organisation", "limit is 35"),
-        ("street too long", Box::new(|v| v["patient"]["address"]["street"] = json!("z".repeat(36))), "patient.address.street", "limit is 35"),
+        (
+            "scan after classification",
+            Box::new(|v| v["scan"]["date"] = json!("2025-03-11")),
+            "scan.date",
+            "after classified_at",
+        ),
+        (
+            "surname too long",
+            Box::new(|v| v["patient"]["surname"] = json!("x".repeat(71))),
+            "patient.surname",
+            "limit is 70",
+        ),
+        (
+            "organisation too long",
+            Box::new(|v| v["sender"]["organisation"] = json!("y".repeat(36))),
+            "sender.organisation",
+            "limit is 35",
+        ),
+        (
+            "street too long",
+            Box::new(|v| v["patient"]["address"]["street"] = json!("z".repeat(36))),
+            "patient.address.street",
+            "limit is 35",
+        ),
         ("empty surname", Box::new(|v| v["patient"]["surname"] = json!(" ")), "patient.surname", "empty"),
         ("newline in name", Box::new(|v| v["patient"]["surname"] = json!("a\nb")), "patient.surname", "U+000A"),
-        ("bad GP identifier code", Box::new(|v| v["gp"]["identifier_code"] = json!("kommunenummer")), "gp.identifier_code", "not one of"),
+        (
+            "bad GP identifier code",
+            Box::new(|v| v["gp"]["identifier_code"] = json!("kommunenummer")),
+            "gp.identifier_code",
+            "not one of",
+        ),
         ("bad ydernummer", Box::new(|v| v["gp"]["identifier"] = json!("54496")), "gp.identifier", "6 digits"),
         ("bad CVR", Box::new(|v| v["sender"]["cvr"] = json!("2919092")), "sender.cvr", "8 digits"),
-        ("t-score as text", Box::new(|v| v["scan"]["t_score_spine"] = json!("-2,5")), "scan.t_score_spine", "invalid type"),
+        (
+            "t-score as text",
+            Box::new(|v| v["scan"]["t_score_spine"] = json!("-2,5")),
+            "scan.t_score_spine",
+            "invalid type",
+        ),
         ("group as number", Box::new(|v| v["group"] = json!(1)), "group", "invalid type"),
     ]
 }
@@ -233,7 +328,8 @@ fn changed_content_is_a_correction_that_only_replaces_the_changed_letters() {
     assert_eq!(old["message"]["status"], "superseded");
 
     // After a GP letter was sent, the next change is again a `rettetbrev`, replacing it.
-    let cfg = w.write("c.toml", &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"{}\"\n", w.path("vans").display()));
+    let cfg =
+        w.write("c.toml", &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"{}\"\n", w.path("vans").display()));
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let mut v2 = v.clone();
     v2["rescan_after_years"] = json!(3);
@@ -257,14 +353,23 @@ fn config_policy_and_templates_override_the_defaults() {
     v["site"] = json!("RANDERS");
     let p = w.write("randers.json", &v.to_string());
     let out = w.out();
-    let r = w.run(&["generate", "--config", cfg.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), p.to_str().unwrap()]).ok();
+    let r = w
+        .run(&["generate", "--config", cfg.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), p.to_str().unwrap()])
+        .ok();
     let memo = std::fs::read(r.one()["messages"][1]["path"].as_str().unwrap()).unwrap();
     let pdf = pdf_of_memo(&memo);
     let text = pdftotext(&pdf);
     assert!(text.contains("Alt er normalt."), "{text}");
 
     w.write("tpl/gp-1.txt", "Emne\n\n{{ patient.cpr }}\n");
-    let r = w.run(&["generate", "--config", cfg.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), p.to_str().unwrap()]);
+    let r = w.run(&[
+        "generate",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        p.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("gp-1.txt") && r.stderr.contains("unknown field `patient.cpr`"), "{}", r.stderr);
 }

@@ -23,7 +23,8 @@ fn generated_messages_validate_against_the_official_schemas() {
     let (xdis, memo) = generate_all(&w);
     let mut official_xdis =
         Schema::from_file(&reference.join("medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd")).unwrap();
-    let mut official_memo = Schema::from_file(&reference.join("memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd")).unwrap();
+    let mut official_memo =
+        Schema::from_file(&reference.join("memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd")).unwrap();
     for p in &xdis {
         official_xdis.validate(&std::fs::read(p).unwrap()).unwrap_or_else(|e| panic!("{p:?}: {e:?}"));
     }
@@ -31,7 +32,8 @@ fn generated_messages_validate_against_the_official_schemas() {
         official_memo.validate(&std::fs::read(p).unwrap()).unwrap_or_else(|e| panic!("{p:?}: {e:?}"));
     }
     // The 1.1 core (memoSchVersion required) must reject them: they really are 1.2.
-    let mut memo11 = Schema::from_file(&reference.join("memo/xsd/memo-1.1_python-serviceplatformen/MeMo_core.xsd")).unwrap();
+    let mut memo11 =
+        Schema::from_file(&reference.join("memo/xsd/memo-1.1_python-serviceplatformen/MeMo_core.xsd")).unwrap();
     assert!(memo11.validate(&std::fs::read(&memo[0]).unwrap()).is_err());
 }
 
@@ -60,8 +62,18 @@ fn validate_accepts_what_generate_wrote() {
     args.extend(xdis.iter().chain(&memo).map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = w.run(&args).ok();
-    assert_eq!(r.stdout.lines().filter(|l| l.contains(": valid XDIS91 (flspost-xdis91.xsd)")).count(), 4, "{}", r.stdout);
-    assert_eq!(r.stdout.lines().filter(|l| l.contains(": valid MeMo (flspost-memo-1.2.xsd)")).count(), 4, "{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().filter(|l| l.contains(": valid XDIS91 (flspost-xdis91.xsd)")).count(),
+        4,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.lines().filter(|l| l.contains(": valid MeMo (flspost-memo-1.2.xsd)")).count(),
+        4,
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -74,7 +86,13 @@ fn validate_reports_file_line_column_and_exits_non_zero() {
     std::fs::write(&p, broken.chars().map(|c| c as u8).collect::<Vec<u8>>()).unwrap();
     let garbage = w.write("garbage.xml", "<a><b></a>");
     let other = w.write("other.xml", "<html xmlns=\"http://www.w3.org/1999/xhtml\"/>");
-    let r = w.run(&["validate", p.to_str().unwrap(), xdis[1].to_str().unwrap(), garbage.to_str().unwrap(), other.to_str().unwrap()]);
+    let r = w.run(&[
+        "validate",
+        p.to_str().unwrap(),
+        xdis[1].to_str().unwrap(),
+        garbage.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     let line = r.stdout.lines().find(|l| l.starts_with(&format!("{}:", p.display()))).unwrap();
     // VersionCode is on line 14 of a generated message.

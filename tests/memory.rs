@@ -30,5 +30,10 @@ fn memory_does_not_grow_with_the_batch() {
     let after_large = peak_rss_of_children_kb();
     eprintln!("peak RSS: 1,000 lines {} MB, 4,000 lines {} MB", after_small / 1024, after_large / 1024);
     assert!(after_large < 100 * 1024, "peak RSS {} MB", after_large / 1024);
-    assert!(after_large - after_small < 20 * 1024, "memory grew with the input: {} MB -> {} MB", after_small / 1024, after_large / 1024);
+    assert!(
+        after_large - after_small < 20 * 1024,
+        "memory grew with the input: {} MB -> {} MB",
+        after_small / 1024,
+        after_large / 1024
+    );
 }

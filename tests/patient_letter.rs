@@ -43,7 +43,11 @@ fn every_group_letter_says_its_key_words_to_the_named_patient() {
             assert!(flat.contains(word), "{file}: {word:?} missing from the PDF text:\n{text}");
         }
         let input = sample_json(file);
-        let name = format!("{} {}", input["patient"]["given_name"].as_str().unwrap(), input["patient"]["surname"].as_str().unwrap());
+        let name = format!(
+            "{} {}",
+            input["patient"]["given_name"].as_str().unwrap(),
+            input["patient"]["surname"].as_str().unwrap()
+        );
         assert!(flat.contains(&name), "{file}: patient name missing:\n{text}");
         assert!(flat.contains(date), "{file}: scan date missing:\n{text}");
         assert!(flat.contains("Karen Østergaard"), "{file}: signature missing");
@@ -58,7 +62,8 @@ fn the_pdf_is_a4_with_embedded_fonts() {
     let s = w.generate(&sample("group-2b.json")).ok().one();
     let pdf = std::fs::read(s["messages"][1]["pdf"].as_str().unwrap()).unwrap();
     let info = poppler("pdfinfo", &pdf);
-    let field = |name: &str| info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string();
+    let field =
+        |name: &str| info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string();
     assert_eq!(field("Page size:"), "595.276 x 841.89 pts (A4)", "{info}");
     assert_eq!(field("Pages:"), "1", "{info}");
     let fonts = poppler("pdffonts", &pdf);

@@ -10,9 +10,8 @@ fn receipt(kind: &str, own: &str, orig_env: &str, orig_letter: &str, refuse: Opt
         "XCTL02" => ("NegativeReceipt", "XC0230Q"),
         _ => ("PositiveReceipt", "XC0330Q"),
     };
-    let refuse = refuse
-        .map(|(c, t)| format!("<RefuseCode>{c}</RefuseCode><RefuseText>{t}</RefuseText>"))
-        .unwrap_or_default();
+    let refuse =
+        refuse.map(|(c, t)| format!("<RefuseCode>{c}</RefuseCode><RefuseText>{t}</RefuseText>")).unwrap_or_default();
     let xml = format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1"?>
 <Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
@@ -37,7 +36,10 @@ fn receipt(kind: &str, own: &str, orig_env: &str, orig_letter: &str, refuse: Opt
 /// Generates and sends (outbox) one sample; returns the GP message summary.
 fn sent_letter(w: &World, s: &str) -> serde_json::Value {
     let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n");
+    let cfg = w.write(
+        "c.toml",
+        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+    );
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     gp
 }
@@ -68,7 +70,17 @@ fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
     let gp = sent_letter(&w, "group-2b.json");
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let f = w.path("neg.xml");
-    std::fs::write(&f, receipt("XCTL02", "R2", env, letter, Some(("problem_med_modtagerID", "Ukendt ydernummer hos modtager: ærgerligt")))).unwrap();
+    std::fs::write(
+        &f,
+        receipt(
+            "XCTL02",
+            "R2",
+            env,
+            letter,
+            Some(("problem_med_modtagerID", "Ukendt ydernummer hos modtager: ærgerligt")),
+        ),
+    )
+    .unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
     assert_eq!(r.one()["result"]["outcome"], "rejected");
     assert!(r.stderr.contains("XCTL02"), "{}", r.stderr);
@@ -103,7 +115,11 @@ fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_fail
     let gp = sent_letter(&w, "group-3.json");
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let f = w.path("vansneg.xml");
-    std::fs::write(&f, receipt("XCTL01", "R3", env, letter, Some(("ukendt_lokationsnummer", "Lokationsnummer findes ikke")))).unwrap();
+    std::fs::write(
+        &f,
+        receipt("XCTL01", "R3", env, letter, Some(("ukendt_lokationsnummer", "Lokationsnummer findes ikke"))),
+    )
+    .unwrap();
     w.run(&["receipt", f.to_str().unwrap()]).ok();
     let mut v = sample_json("group-3.json");
     v["gp"]["ean"] = serde_json::json!("5790000121441");
@@ -147,7 +163,10 @@ fn unknown_envelopes_and_contradictions_are_reported_not_dropped() {
     assert_eq!(r.one()["result"]["outcome"], "conflict");
     assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
 
-    let bad = w.write("bad.xml", "<Emessage xmlns=\"http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/\"><Envelope/></Emessage>");
+    let bad = w.write(
+        "bad.xml",
+        "<Emessage xmlns=\"http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/\"><Envelope/></Emessage>",
+    );
     let r = w.run(&["receipt", bad.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("bad.xml:1:"), "{}", r.stderr);

@@ -68,7 +68,9 @@ pub fn run(args: Args) -> Result<i32> {
             }
             None => {
                 let pb = ProgressBar::new_spinner();
-                pb.set_style(ProgressStyle::with_template("{spinner} {pos} results  {per_sec}").expect("static template"));
+                pb.set_style(
+                    ProgressStyle::with_template("{spinner} {pos} results  {per_sec}").expect("static template"),
+                );
                 pb
             }
         }
@@ -117,7 +119,10 @@ pub fn run(args: Args) -> Result<i32> {
     }
     if batch {
         let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        eprintln!("flspost: {}", if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") });
+        eprintln!(
+            "flspost: {}",
+            if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") }
+        );
     }
     Ok(exit)
 }
@@ -168,7 +173,10 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
         None => None,
         Some(p) => {
             let bytes = flspost::fsutil::read_input(p).map_err(|e| Error::io(p, e))?;
-            Some((p.display().to_string(), String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{}: not UTF-8 text", p.display())))?))
+            Some((
+                p.display().to_string(),
+                String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{}: not UTF-8 text", p.display())))?,
+            ))
         }
     };
     let summary = engine.regenerate(&mut journal, &args.id, corrected)?;

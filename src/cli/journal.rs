@@ -66,9 +66,9 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Show { id, json, reveal_cpr, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config)?;
-            let m = journal
-                .find_message(&id)?
-                .ok_or_else(|| Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display())))?;
+            let m = journal.find_message(&id)?.ok_or_else(|| {
+                Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display()))
+            })?;
             let attempts = journal.attempts(m.id)?;
             let receipts = journal.receipts_for(m.id)?;
             let input = journal.input(m.input_id)?;
@@ -92,12 +92,18 @@ pub fn run(cmd: Command) -> Result<i32> {
                 println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
                 let reason = m.reason.as_deref().map(redact_cpr_like);
                 println!("  status       {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
-                println!("  letter       {} ({}, revision {}, attempt {})", m.letter_id, m.status_code, m.letter_revision, m.attempt);
+                println!(
+                    "  letter       {} ({}, revision {}, attempt {})",
+                    m.letter_id, m.status_code, m.letter_revision, m.attempt
+                );
                 if let Some(e) = &m.envelope_id {
                     println!("  envelope     {e}");
                 }
                 println!("  patient CPR  {}", cpr.as_str().unwrap_or(&m.cpr_masked));
-                println!("  input        revision {} received {} (site {}, group {})", input.revision, input.received_at, input.site, input.group);
+                println!(
+                    "  input        revision {} received {} (site {}, group {})",
+                    input.revision, input.received_at, input.site, input.group
+                );
                 println!("  bytes        sha256 {}", m.sha256);
                 println!("  created      {}   updated {}", m.created_at, m.updated_at);
                 if let Some(f) = m.regenerated_from {
@@ -143,7 +149,10 @@ fn parse_since(s: &str) -> Result<String> {
 }
 
 fn print_table(rows: &[MessageRow]) {
-    println!("{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON", "ID", "RESULT", "KIND", "LETTER", "STATUS", "CPR", "UPDATED");
+    println!(
+        "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
+        "ID", "RESULT", "KIND", "LETTER", "STATUS", "CPR", "UPDATED"
+    );
     for m in rows {
         println!(
             "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  {}",

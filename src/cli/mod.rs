@@ -15,7 +15,11 @@ use flspost::journal::Journal;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "flspost", version, about = "FLS (DXA) result letters: MedCom XDIS91 to the GP, MeMo Digital Post to the patient")]
+#[command(
+    name = "flspost",
+    version,
+    about = "FLS (DXA) result letters: MedCom XDIS91 to the GP, MeMo Digital Post to the patient"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -60,7 +60,10 @@ pub fn run(args: Args) -> Result<i32> {
                     flspost::identifiers::redact_cpr_like(&serde_json::to_string(&outcome).unwrap_or_default())
                 );
             }
-            if matches!(outcome, flspost::journal::ReceiptOutcome::UnknownEnvelope | flspost::journal::ReceiptOutcome::Conflict { .. }) {
+            if matches!(
+                outcome,
+                flspost::journal::ReceiptOutcome::UnknownEnvelope | flspost::journal::ReceiptOutcome::Conflict { .. }
+            ) {
                 code = code.max(1);
             }
             // The refuse text comes from the receiver's system: it could quote a CPR number.

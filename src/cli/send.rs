@@ -47,7 +47,13 @@ pub fn run(args: Args) -> Result<i32> {
         }
         let bytes = journal.message_bytes(m.id)?;
         let attempt_id = journal.start_attempt(&m, &t.describe())?;
-        let out = Outgoing { kind: m.kind, bytes: &bytes, letter_id: &m.letter_id, envelope_id: m.envelope_id.as_deref(), attempt: m.attempt };
+        let out = Outgoing {
+            kind: m.kind,
+            bytes: &bytes,
+            letter_id: &m.letter_id,
+            envelope_id: m.envelope_id.as_deref(),
+            attempt: m.attempt,
+        };
         let outcome = match t.send(&out) {
             Ok(()) => Outcome::Sent,
             Err(SendError::Transient(r)) => {

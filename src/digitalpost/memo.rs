@@ -73,7 +73,9 @@ pub fn write(m: &Memo<'_>) -> Result<Vec<u8>, InputError> {
     let mut w = Writer::new_with_indent(Vec::with_capacity(2048 + b64_len), b' ', 2);
     let mut ev = |e: Event<'_>| w.write_event(e).expect("writing to a Vec cannot fail");
     ev(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    ev(Event::Start(BytesStart::new("memo:Message").with_attributes([("xmlns:memo", NAMESPACE), ("memoVersion", VERSION)])));
+    ev(Event::Start(
+        BytesStart::new("memo:Message").with_attributes([("xmlns:memo", NAMESPACE), ("memoVersion", VERSION)]),
+    ));
     let leaf = |ev: &mut dyn FnMut(Event<'_>), name: &str, value: &str| {
         ev(Event::Start(BytesStart::new(name)));
         ev(Event::Text(BytesText::new(value)));

@@ -30,9 +30,10 @@ pub fn letter_pdf(
     if let Some(p) = &s.phone {
         letterhead.push(Line::new("sender.phone", format!("Telefon {p}")));
     }
-    let return_address = s.address.as_ref().map(|a| {
-        Line::new("sender.address", format!("{}, {}, {} {}", s.organisation, a.street, a.postcode, a.city))
-    });
+    let return_address = s
+        .address
+        .as_ref()
+        .map(|a| Line::new("sender.address", format!("{}, {}, {} {}", s.organisation, a.street, a.postcode, a.city)));
     let mut recipient = vec![Line::new("patient name", r.patient.full_name())];
     if let Some(a) = &r.patient.address {
         recipient.push(Line::new("patient.address.street", &a.street));

@@ -268,8 +268,15 @@ enum Staged {
     Done(Summary),
     /// Decided, not yet built.
     Decided(Task),
-    Exists { task: Task },
-    Built { task: Task, built: Vec<(Built, Option<i64>)>, revision: u32, kept: Vec<MessageRow> },
+    Exists {
+        task: Task,
+    },
+    Built {
+        task: Task,
+        built: Vec<(Built, Option<i64>)>,
+        revision: u32,
+        kept: Vec<MessageRow>,
+    },
 }
 
 impl Engine {
@@ -330,8 +337,11 @@ impl Engine {
                     let mut rest = self.prepare_all(chunk, now).into_iter().peekable();
                     while rest.peek().is_some() {
                         let round = next_round(&mut rest);
-                        let ids: HashSet<String> =
-                            round.iter().filter_map(|(_, p)| p.as_ref().ok()).map(|p| p.result.result_id.clone()).collect();
+                        let ids: HashSet<String> = round
+                            .iter()
+                            .filter_map(|(_, p)| p.as_ref().ok())
+                            .map(|p| p.result.result_id.clone())
+                            .collect();
                         while let Ok(n) = acks.try_recv() {
                             in_flight.retain(|(r, _)| *r != n);
                         }
@@ -521,7 +531,12 @@ impl Engine {
 
 /// Stores one result's new input version and messages inside a savepoint, so a failure
 /// (say, another process recorded the same revision first) undoes only this result.
-fn record(tx: &rusqlite::Transaction<'_>, task: &Task, built: &[(Built, Option<i64>)], revision: u32) -> Result<Vec<i64>> {
+fn record(
+    tx: &rusqlite::Transaction<'_>,
+    task: &Task,
+    built: &[(Built, Option<i64>)],
+    revision: u32,
+) -> Result<Vec<i64>> {
     tx.execute_batch("SAVEPOINT result")?;
     let r = (|| {
         let p = &task.prepared;
@@ -581,7 +596,9 @@ fn record(tx: &rusqlite::Transaction<'_>, task: &Task, built: &[(Built, Option<i
 fn concurrent(e: Error, result_id: &str) -> Error {
     match e {
         Error::Journal(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            Error::Usage(format!("result {result_id} was recorded by another flspost process at the same time; run again"))
+            Error::Usage(format!(
+                "result {result_id} was recorded by another flspost process at the same time; run again"
+            ))
         }
         other => other,
     }

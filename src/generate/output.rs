@@ -25,7 +25,6 @@ impl Engine {
         }
         fsutil::write_dir_atomic(&dir, &files).map_err(|e| Error::io(&dir, e))
     }
-
 }
 
 /// The PDF inside a MeMo message (for rewriting output files from the journal).

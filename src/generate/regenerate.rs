@@ -32,7 +32,10 @@ impl Engine {
                 )))
             }
             Status::Superseded => {
-                return Err(Error::Usage(format!("message {} was replaced by a later letter; see `flspost journal show {}`", m.id, m.id)))
+                return Err(Error::Usage(format!(
+                    "message {} was replaced by a later letter; see `flspost journal show {}`",
+                    m.id, m.id
+                )))
             }
             Status::Acknowledged if corrected.is_none() => {
                 return Err(Error::Usage(format!(
@@ -76,7 +79,8 @@ impl Engine {
 
         let input = journal.input(m.input_id)?;
         let p = prepare(&input.input_json, &self.policy, now)?;
-        let status = if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+        let status =
+            if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
         let plan = Plan {
             kind: m.kind,
             letter_revision: m.letter_revision,
@@ -126,4 +130,3 @@ impl Engine {
         })
     }
 }
-

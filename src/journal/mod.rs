@@ -257,7 +257,8 @@ impl Journal {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        let version = |c: &Connection| -> rusqlite::Result<i64> { c.pragma_query_value(None, "user_version", |r| r.get(0)) };
+        let version =
+            |c: &Connection| -> rusqlite::Result<i64> { c.pragma_query_value(None, "user_version", |r| r.get(0)) };
         if version(&conn)? == 0 {
             // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
             // messages in one page instead of an overflow chain; WAL lets readers (support
@@ -448,7 +449,13 @@ impl Journal {
 
     /// Records the outcome of an attempt and moves the message on. Transient failures
     /// become `retry` until `max_attempts` failures, then `failed`.
-    pub fn finish_attempt(&mut self, attempt_id: i64, m: &MessageRow, outcome: &Outcome, max_attempts: u32) -> Result<Status> {
+    pub fn finish_attempt(
+        &mut self,
+        attempt_id: i64,
+        m: &MessageRow,
+        outcome: &Outcome,
+        max_attempts: u32,
+    ) -> Result<Status> {
         self.write(|tx| {
             let now = now_text();
             let (code, reason) = match outcome {
@@ -464,7 +471,9 @@ impl Journal {
             let (status, reason) = match outcome {
                 Outcome::Sent => (Status::Sent, None),
                 Outcome::Transient(r) if failures < max_attempts => (Status::Retry, Some(r.clone())),
-                Outcome::Transient(r) => (Status::Failed, Some(format!("gave up after {failures} attempts; last: {r}"))),
+                Outcome::Transient(r) => {
+                    (Status::Failed, Some(format!("gave up after {failures} attempts; last: {r}")))
+                }
                 Outcome::Permanent(r) => (Status::Failed, Some(r.clone())),
             };
             // Only move a message that is still waiting (a receipt may have overtaken us).
@@ -499,7 +508,12 @@ impl Journal {
     }
 
     /// Messages for `journal list`, newest first.
-    pub fn list(&self, status: Option<Status>, since: Option<&str>, result_id: Option<&str>) -> Result<Vec<MessageRow>> {
+    pub fn list(
+        &self,
+        status: Option<Status>,
+        since: Option<&str>,
+        result_id: Option<&str>,
+    ) -> Result<Vec<MessageRow>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
              WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.updated_at >= ?2) \
@@ -518,7 +532,16 @@ pub fn insert_input(tx: &rusqlite::Transaction<'_>, i: &NewInput<'_>) -> Result<
         "INSERT INTO inputs (result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![i.result_id, i.revision, i.input_json, i.input_sha256, i.site, i.group, i.cpr_masked, now_text()])?;
+    .execute(params![
+        i.result_id,
+        i.revision,
+        i.input_json,
+        i.input_sha256,
+        i.site,
+        i.group,
+        i.cpr_masked,
+        now_text()
+    ])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -531,21 +554,21 @@ pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Res
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?12, ?12, ?13, ?14)",
     )?
     .execute(params![
-            m.input_id,
-            m.result_id,
-            m.kind.code(),
-            m.content_sha256,
-            m.letter_revision,
-            m.letter_id,
-            m.envelope_id,
-            m.attempt,
-            m.status_code,
-            m.bytes,
-            m.sha256,
-            now,
-            m.regenerated_from,
-            m.replaces,
-        ])?;
+        m.input_id,
+        m.result_id,
+        m.kind.code(),
+        m.content_sha256,
+        m.letter_revision,
+        m.letter_id,
+        m.envelope_id,
+        m.attempt,
+        m.status_code,
+        m.bytes,
+        m.sha256,
+        now,
+        m.regenerated_from,
+        m.replaces,
+    ])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -555,6 +578,12 @@ pub fn supersede_waiting(tx: &rusqlite::Transaction<'_>, result_id: &str, kind: 
         "UPDATE messages SET status = 'superseded', reason = ?4, updated_at = ?5 \
          WHERE result_id = ?1 AND kind = ?2 AND id <> ?3 AND status IN ('generated', 'retry', 'failed')",
     )?
-    .execute(params![result_id, kind.code(), by, format!("replaced by message {by} before it was delivered"), now_text()])?;
+    .execute(params![
+        result_id,
+        kind.code(),
+        by,
+        format!("replaced by message {by} before it was delivered"),
+        now_text()
+    ])?;
     Ok(())
 }

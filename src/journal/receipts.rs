@@ -15,14 +15,28 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum ReceiptOutcome {
-    Acknowledged { message_id: i64 },
-    Rejected { message_id: i64, refuse_code: Option<String>, refuse_text: Option<String> },
+    Acknowledged {
+        message_id: i64,
+    },
+    Rejected {
+        message_id: i64,
+        refuse_code: Option<String>,
+        refuse_text: Option<String>,
+    },
     /// This receipt was read before; nothing changed.
-    Duplicate { message_id: Option<i64> },
+    Duplicate {
+        message_id: Option<i64>,
+    },
     /// The receipt agrees with the letter's state already (e.g. a second positive).
-    Unchanged { message_id: i64, status: Status },
+    Unchanged {
+        message_id: i64,
+        status: Status,
+    },
     /// The receipt contradicts an earlier one; recorded, status kept.
-    Conflict { message_id: i64, status: Status },
+    Conflict {
+        message_id: i64,
+        status: Status,
+    },
     /// No letter with this envelope (and letter) identifier was sent from this journal.
     UnknownEnvelope,
 }
@@ -41,7 +55,10 @@ impl ReceiptOutcome {
 
     /// Whether an operator has to look at it.
     pub fn needs_attention(&self) -> bool {
-        matches!(self, ReceiptOutcome::Conflict { .. } | ReceiptOutcome::UnknownEnvelope | ReceiptOutcome::Rejected { .. })
+        matches!(
+            self,
+            ReceiptOutcome::Conflict { .. } | ReceiptOutcome::UnknownEnvelope | ReceiptOutcome::Rejected { .. }
+        )
     }
 }
 

@@ -98,9 +98,7 @@ impl Letters {
     /// Every template is compiled and checked for unknown fields now, not at first use.
     pub fn load(override_dir: Option<&Path>) -> Result<Letters, TemplateError> {
         let mut env = Environment::new();
-        env.set_syntax(
-            SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().expect("static syntax"),
-        );
+        env.set_syntax(SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().expect("static syntax"));
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         let mut origins = vec![];
         for (name, shipped) in SHIPPED {
@@ -143,7 +141,12 @@ impl Letters {
     }
 
     /// The letter for `reader`, dated `letter_date` (Danish local date).
-    pub fn render(&self, reader: Reader, result: &FlsResult, letter_date: NaiveDate) -> Result<LetterText, TemplateError> {
+    pub fn render(
+        &self,
+        reader: Reader,
+        result: &FlsResult,
+        letter_date: NaiveDate,
+    ) -> Result<LetterText, TemplateError> {
         let name = template_name(reader, result.group);
         let text = self.render_named(&name, result, letter_date)?;
         let letter = LetterText::from_rendered(&text);

@@ -55,7 +55,8 @@ pub struct Receipt {
 /// Text of the XML declaration's encoding, decoded (MedCom files are often ISO-8859-1).
 fn decode(bytes: &[u8]) -> String {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
-    let latin1 = head.starts_with("<?xml") && head.split("?>").next().is_some_and(|d| d.contains("8859-1") || d.contains("latin1"));
+    let latin1 = head.starts_with("<?xml")
+        && head.split("?>").next().is_some_and(|d| d.contains("8859-1") || d.contains("latin1"));
     if latin1 {
         charset::latin1_decode(bytes)
     } else {

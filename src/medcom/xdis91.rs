@@ -203,7 +203,10 @@ fn text_blocks(text: &LetterText, warnings: &mut Vec<Warning>) -> Result<Vec<Str
             escaped.push_str(&quick_xml::escape::escape(line.as_ref()));
         }
         if chars > BLOCK_CHARS {
-            return Err(InputError::new(FIELD, format!("a paragraph of {chars} characters exceeds one XDIS91 text block ({BLOCK_CHARS})")));
+            return Err(InputError::new(
+                FIELD,
+                format!("a paragraph of {chars} characters exceeds one XDIS91 text block ({BLOCK_CHARS})"),
+            ));
         }
         let (cur, cur_chars) = blocks.last_mut().expect("never empty");
         if *cur_chars > 0 && *cur_chars + chars > BLOCK_CHARS {

@@ -27,9 +27,7 @@ impl Transport for Outbox {
         let path = self.dir.join(m.file_name());
         match std::fs::read(&path) {
             Ok(existing) if existing == m.bytes => return Ok(()), // sent before a crash
-            Ok(_) => {
-                return Err(SendError::Permanent(format!("{} already holds a different message", path.display())))
-            }
+            Ok(_) => return Err(SendError::Permanent(format!("{} already holds a different message", path.display()))),
             Err(_) => {}
         }
         fsutil::create_private_dir(&self.dir)

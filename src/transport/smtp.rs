@@ -39,7 +39,8 @@ impl Smtp {
     pub fn new(s: &Settings<'_>) -> Result<Smtp> {
         let Settings { url, from, to, username, password_env, ca_file, timeout } = *s;
         let bad = |reason: String| Error::Usage(format!("smtp transport: {reason}"));
-        let mut builder = SmtpTransport::from_url(url).map_err(|e| bad(format!("url `{url}`: {e}")))?.timeout(Some(timeout));
+        let mut builder =
+            SmtpTransport::from_url(url).map_err(|e| bad(format!("url `{url}`: {e}")))?.timeout(Some(timeout));
         if let Some(ca) = ca_file {
             let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
             let cert = Certificate::from_pem(&pem).map_err(|e| bad(format!("ca_file {}: {e}", ca.display())))?;
@@ -54,7 +55,11 @@ impl Smtp {
                 ("smtps", _) => Tls::Wrapper(params),
                 (_, Some("required")) => Tls::Required(params),
                 (_, Some("opportunistic")) => Tls::Opportunistic(params),
-                _ => return Err(bad(format!("ca_file is set, but url `{url}` asks for no TLS (use smtps:// or ?tls=required)"))),
+                _ => {
+                    return Err(bad(format!(
+                        "ca_file is set, but url `{url}` asks for no TLS (use smtps:// or ?tls=required)"
+                    )))
+                }
             };
             builder = builder.tls(tls);
         }
@@ -79,8 +84,10 @@ impl Smtp {
             Kind::PatientMemo => ("application/xml; charset=UTF-8", "MeMo"),
         };
         let ct = ContentType::parse(content_type).expect("static content type");
-        let attachment = Attachment::new(m.file_name())
-            .body(Body::new_with_encoding(m.bytes.to_vec(), ContentTransferEncoding::Base64).expect("base64 takes any bytes"), ct);
+        let attachment = Attachment::new(m.file_name()).body(
+            Body::new_with_encoding(m.bytes.to_vec(), ContentTransferEncoding::Base64).expect("base64 takes any bytes"),
+            ct,
+        );
         let note = SinglePart::plain(format!("{label} letter {} (attached).\r\n", m.letter_id));
         // The same envelope always gets the same Message-ID, so a resend after an
         // interrupted attempt is recognisably the same mail.

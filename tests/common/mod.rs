@@ -24,7 +24,9 @@ pub fn reference() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("NOTICE: ../shared/reference is absent; skipping the checks against MedCom's and MeMo's official material");
+        eprintln!(
+            "NOTICE: ../shared/reference is absent; skipping the checks against MedCom's and MeMo's official material"
+        );
         None
     }
 }
@@ -71,7 +73,8 @@ impl World {
 
     pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
         use std::io::Write;
-        let mut child = self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child =
+            self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(stdin).unwrap();
         Run::from(child.wait_with_output().unwrap())
     }
@@ -166,7 +169,12 @@ pub fn ensure_tool(program: &str, package: &str) -> PathBuf {
     static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = APT.lock().unwrap_or_else(|e| e.into_inner());
     let which = |p: &str| {
-        Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().ok().filter(|o| o.status.success())
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {p}"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
             .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
     };
     if let Some(p) = which(program) {
@@ -192,7 +200,8 @@ pub fn pdf_of_memo(memo: &[u8]) -> Vec<u8> {
 pub fn smtp_python() -> PathBuf {
     static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PY.get_or_init(|| {
-        let has = |py: &Path| Command::new(py).args(["-c", "import aiosmtpd"]).output().is_ok_and(|o| o.status.success());
+        let has =
+            |py: &Path| Command::new(py).args(["-c", "import aiosmtpd"]).output().is_ok_and(|o| o.status.success());
         if let Some(py) = std::env::var_os("FLSPOST_TEST_PYTHON").map(PathBuf::from) {
             return py;
         }
@@ -204,7 +213,10 @@ pub fn smtp_python() -> PathBuf {
         let py = venv.join("bin/python");
         if !has(&py) {
             let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
-                && Command::new(&py).args(["-m", "pip", "install", "-q", "aiosmtpd"]).status().is_ok_and(|s| s.success());
+                && Command::new(&py)
+                    .args(["-m", "pip", "install", "-q", "aiosmtpd"])
+                    .status()
+                    .is_ok_and(|s| s.success());
             assert!(ok && has(&py), "the SMTP tests need Python's aiosmtpd (pip install aiosmtpd)");
         }
         py
@@ -261,7 +273,11 @@ impl SmtpServer {
     }
 
     pub fn mails(&self) -> usize {
-        std::fs::read_dir(&self.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".eml")).count()
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+            .count()
     }
 }
 
