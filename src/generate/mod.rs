@@ -537,7 +537,8 @@ fn record(
     built: &[(Built, Option<i64>)],
     revision: u32,
 ) -> Result<Vec<i64>> {
-    tx.execute_batch("SAVEPOINT result")?;
+    let run = |sql: &str| -> Result<()> { Ok(tx.prepare_cached(sql)?.execute([]).map(|_| ())?) };
+    run("SAVEPOINT result")?;
     let r = (|| {
         let p = &task.prepared;
         let input_id = journal::insert_input(
@@ -583,11 +584,12 @@ fn record(
     })();
     match r {
         Ok(ids) => {
-            tx.execute_batch("RELEASE result")?;
+            run("RELEASE result")?;
             Ok(ids)
         }
         Err(e) => {
-            tx.execute_batch("ROLLBACK TO result; RELEASE result")?;
+            run("ROLLBACK TO result")?;
+            run("RELEASE result")?;
             Err(e)
         }
     }

@@ -43,7 +43,7 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
         let bytes: Vec<u8> = if same && m.kind != Kind::PatientMemo {
             continue;
         } else {
-            conn.query_row("SELECT bytes FROM messages WHERE id = ?1", [m.id], |r| r.get(0))?
+            conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?
         };
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![];
         if !same {

@@ -393,7 +393,7 @@ impl Journal {
     }
 
     pub fn message_bytes(&self, id: i64) -> Result<Vec<u8>> {
-        Ok(self.conn.query_row("SELECT bytes FROM messages WHERE id = ?1", [id], |r| r.get(0))?)
+        Ok(self.conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id], |r| r.get(0))?)
     }
 
     /// The message that regenerated `id`, if any.
@@ -507,21 +507,29 @@ impl Journal {
         Ok(rows)
     }
 
-    /// Messages for `journal list`, newest first.
-    pub fn list(
-        &self,
-        status: Option<Status>,
-        since: Option<&str>,
-        result_id: Option<&str>,
-    ) -> Result<Vec<MessageRow>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
-             WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.updated_at >= ?2) \
-             AND (?3 IS NULL OR m.result_id = ?3) ORDER BY m.id DESC"
+    /// Messages for `journal list`, newest first. Only the filters given go into the query,
+    /// so the status and result indexes serve them.
+    pub fn list(&self, status: Option<Status>, since: Option<&str>, result_id: Option<&str>) -> Result<Vec<MessageRow>> {
+        let mut clauses = vec![];
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![];
+        let status_code = status.map(Status::code);
+        if let Some(st) = &status_code {
+            clauses.push("m.status = ?");
+            values.push(st);
+        }
+        if let Some(since) = &since {
+            clauses.push("m.updated_at >= ?");
+            values.push(since);
+        }
+        if let Some(rid) = &result_id {
+            clauses.push("m.result_id = ?");
+            values.push(rid);
+        }
+        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id {filter} ORDER BY m.id DESC"
         ))?;
-        let rows = st
-            .query_map(params![status.map(Status::code), since, result_id], message_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }
@@ -550,8 +558,8 @@ pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Res
     let now = now_text();
     tx.prepare_cached(
         "INSERT INTO messages (input_id, result_id, kind, content_sha256, letter_revision, letter_id, envelope_id, \
-         attempt, status_code, status, bytes, sha256, created_at, updated_at, regenerated_from, replaces) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?12, ?12, ?13, ?14)",
+         attempt, status_code, status, sha256, created_at, updated_at, regenerated_from, replaces) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?11, ?12, ?13)",
     )?
     .execute(params![
         m.input_id,
@@ -563,13 +571,14 @@ pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Res
         m.envelope_id,
         m.attempt,
         m.status_code,
-        m.bytes,
         m.sha256,
         now,
         m.regenerated_from,
         m.replaces,
     ])?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO message_bytes (message_id, bytes) VALUES (?1, ?2)")?.execute(params![id, m.bytes])?;
+    Ok(id)
 }
 
 /// Marks waiting messages of `result_id`/`kind` as superseded by `by`.

@@ -30,14 +30,19 @@ CREATE TABLE messages (
     reason           TEXT,                  -- why failed / rejected / superseded
     refuse_code      TEXT,                  -- MedCom RefuseCode of a negative receipt
     send_failures    INTEGER NOT NULL DEFAULT 0,
-    bytes            BLOB    NOT NULL,
-    sha256           TEXT    NOT NULL,
+    sha256           TEXT    NOT NULL,      -- of the bytes in message_bytes
     created_at       TEXT    NOT NULL,
     updated_at       TEXT    NOT NULL,
     regenerated_from INTEGER REFERENCES messages(id),   -- the message this one resends
     replaces         INTEGER REFERENCES messages(id),   -- the earlier letter this one corrects
     UNIQUE (kind, letter_id, attempt)
 );
+-- The exact bytes of each message, apart from its row: listing and deciding never read them.
+CREATE TABLE message_bytes (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+    bytes      BLOB NOT NULL
+);
+
 CREATE UNIQUE INDEX messages_envelope ON messages(envelope_id) WHERE envelope_id IS NOT NULL;
 CREATE INDEX messages_result ON messages(result_id, kind);
 CREATE INDEX messages_status ON messages(status);
