@@ -46,6 +46,7 @@ CREATE TABLE message_bytes (
 CREATE UNIQUE INDEX messages_envelope ON messages(envelope_id) WHERE envelope_id IS NOT NULL;
 CREATE INDEX messages_result ON messages(result_id, kind);
 CREATE INDEX messages_status ON messages(status);
+CREATE INDEX messages_regenerated ON messages(regenerated_from) WHERE regenerated_from IS NOT NULL;
 
 CREATE TABLE attempts (
     id          INTEGER PRIMARY KEY,
