@@ -100,3 +100,45 @@ fn no_mutation_of_an_input_panics() {
         }
     }
 }
+
+/// A receipt and a generated XDIS91 cut at every byte: `validate` and the receipt reader
+/// answer (valid, or an error with a position) and never panic.
+#[test]
+fn truncated_messages_are_refused_not_panicked_on() {
+    use flspost::medcom::receipt;
+    use flspost::schema::{self, MessageKind};
+    let receipt_xml = br#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
+  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>K1</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
+  <NegativeReceipt>
+    <Letter><Identifier>B1</Identifier><VersionCode>XC0230Q</VersionCode><StatisticalCode>XCTL02</StatisticalCode></Letter>
+    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
+    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
+    <OriginalEmessage>
+      <OriginalEnvelopeIdentifier>ENV</OriginalEnvelopeIdentifier>
+      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
+      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
+      <OriginalLetter><OriginalLetterIdentifier>L</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode><RefuseCode>syntaksfejl</RefuseCode><RefuseText>Fejl &amp; mangler<Break/>linje 2</RefuseText></OriginalLetter>
+    </OriginalEmessage>
+  </NegativeReceipt>
+</Emessage>
+"#;
+    assert!(schema::validate(MessageKind::Receipt, receipt_xml).is_ok());
+    let parsed = receipt::parse(receipt_xml).unwrap();
+    assert_eq!(parsed.letters[0].refuse_text.as_deref(), Some("Fejl & mangler\nlinje 2"));
+    for cut in 0..receipt_xml.len() - 1 {
+        let part = &receipt_xml[..cut];
+        assert!(schema::validate(MessageKind::Receipt, part).is_err(), "cut at {cut} validated");
+        let _ = receipt::parse(part);
+    }
+
+    let policy = RolloutPolicy::default();
+    let now = "2025-03-20T09:30:00Z".parse().unwrap();
+    let result = prepare(BASE, &policy, now).unwrap().result;
+    let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+    let xdis = Composer::new(Letters::shipped()).build(&result, &plan, now).unwrap().bytes;
+    for cut in (0..xdis.len() - 1).step_by(7) {
+        let errs = schema::validate(MessageKind::Xdis91, &xdis[..cut]).unwrap_err();
+        assert!(!errs.is_empty() && errs.iter().all(|e| !e.message.is_empty()));
+    }
+}

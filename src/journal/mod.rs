@@ -509,7 +509,12 @@ impl Journal {
 
     /// Messages for `journal list`, newest first. Only the filters given go into the query,
     /// so the status and result indexes serve them.
-    pub fn list(&self, status: Option<Status>, since: Option<&str>, result_id: Option<&str>) -> Result<Vec<MessageRow>> {
+    pub fn list(
+        &self,
+        status: Option<Status>,
+        since: Option<&str>,
+        result_id: Option<&str>,
+    ) -> Result<Vec<MessageRow>> {
         let mut clauses = vec![];
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![];
         let status_code = status.map(Status::code);
@@ -577,7 +582,8 @@ pub fn insert_message(tx: &rusqlite::Transaction<'_>, m: &NewMessage<'_>) -> Res
         m.replaces,
     ])?;
     let id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO message_bytes (message_id, bytes) VALUES (?1, ?2)")?.execute(params![id, m.bytes])?;
+    tx.prepare_cached("INSERT INTO message_bytes (message_id, bytes) VALUES (?1, ?2)")?
+        .execute(params![id, m.bytes])?;
     Ok(id)
 }
 
