@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<i32> {
         }
         if let Err(problems) = schema::validate(MessageKind::Receipt, &bytes) {
             for p in problems {
-                eprintln!("flspost: {name}:{}:{}: {}", p.line.unwrap_or(0), p.column.unwrap_or(0), p.message);
+                eprintln!("flspost: {name}:{p}");
             }
             code = code.max(1);
             continue;

@@ -37,11 +37,7 @@ pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<Messag
         Ok(()) if lines.is_empty() => Ok(kind),
         Ok(()) => Err(lines),
         Err(problems) => {
-            lines.extend(
-                problems
-                    .iter()
-                    .map(|p| format!("{name}:{}:{}: {}", p.line.unwrap_or(0), p.column.unwrap_or(0), p.message)),
-            );
+            lines.extend(problems.iter().map(|p| format!("{name}:{p}")));
             Err(lines)
         }
     }
