@@ -213,6 +213,15 @@ pub enum Outcome {
 pub struct Journal {
     conn: Connection,
     path: PathBuf,
+    /// SQLite's write-ahead log beside the journal (its size decides checkpoints).
+    wal: PathBuf,
+}
+
+/// `PATH` with `suffix` added to its file name (`journal.sqlite` -> `journal.sqlite-wal`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
 }
 
 /// Held while a `send` runs; released when dropped or when the process ends.
@@ -220,12 +229,9 @@ pub struct SendLock {
     _file: std::fs::File,
 }
 
-/// `FLSPOST_JOURNAL`, else `$XDG_STATE_HOME/flspost/journal.sqlite`, else
-/// `~/.local/state/flspost/journal.sqlite`.
+/// `$XDG_STATE_HOME/flspost/journal.sqlite`, else `~/.local/state/flspost/journal.sqlite`:
+/// the journal when neither `--journal`, `FLSPOST_JOURNAL` nor the config names one.
 pub fn default_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
@@ -285,7 +291,7 @@ impl Journal {
                 )))
             }
         }
-        Ok(Journal { conn, path: path.to_path_buf() })
+        Ok(Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal") })
     }
 
     pub fn path(&self) -> &Path {
@@ -298,10 +304,7 @@ impl Journal {
     pub fn lock_for_sending(&self) -> Result<SendLock> {
         use std::os::unix::fs::OpenOptionsExt;
         use std::os::unix::io::AsRawFd;
-        let path = self.path.with_file_name(format!(
-            "{}.send-lock",
-            self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
+        let path = beside(&self.path, ".send-lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -327,11 +330,7 @@ impl Journal {
     }
 
     fn checkpoint_if_large(&mut self) -> Result<()> {
-        let wal = self.path.with_file_name(format!(
-            "{}-wal",
-            self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES) {
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES) {
             // Busy (another process reading) is fine: a later writer will do it.
             let _: rusqlite::Result<(i64, i64, i64)> =
                 self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
