@@ -60,11 +60,7 @@ impl Inputs {
             if cur.whole {
                 let mut bytes = vec![];
                 cur.reader.read_to_end(&mut bytes).map_err(|e| Error::io(&cur.origin, e))?;
-                let (text, utf8_error) = match String::from_utf8(bytes) {
-                    Ok(t) => (t, false),
-                    Err(_) => (String::new(), true),
-                };
-                out.push(Source { origin: cur.origin.clone(), line: None, text, utf8_error });
+                out.push(source(cur.origin.clone(), None, bytes));
                 self.current = None;
                 continue;
             }
@@ -75,16 +71,45 @@ impl Inputs {
                 continue;
             }
             cur.line += 1;
-            let origin = format!("{}:{}", cur.origin, cur.line);
-            let (text, utf8_error) = match String::from_utf8(bytes) {
-                Ok(t) => (t, false),
-                Err(_) => (String::new(), true),
-            };
-            if !utf8_error && text.trim().is_empty() {
-                continue; // blank lines (a trailing newline) are not documents
+            if is_document_line(&bytes) {
+                out.push(source(format!("{}:{}", cur.origin, cur.line), Some(cur.line), bytes));
             }
-            out.push(Source { origin, line: Some(cur.line), text, utf8_error });
         }
         Ok(out)
     }
+}
+
+fn source(origin: String, line: Option<u64>, bytes: Vec<u8>) -> Source {
+    match String::from_utf8(bytes) {
+        Ok(text) => Source { origin, line, text, utf8_error: false },
+        Err(_) => Source { origin, line, text: String::new(), utf8_error: true },
+    }
+}
+
+/// Blank lines (a trailing newline) are not documents; a line that is not UTF-8 is one
+/// (it fails with a clear error).
+fn is_document_line(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).map_or(true, |t| !t.trim().is_empty())
+}
+
+/// How many documents the inputs hold, for a progress bar's ETA: one pass counting lines
+/// by the same rule as [`Inputs`]. `None` for standard input, which cannot be read twice.
+pub fn count_documents(paths: &[PathBuf], force_lines: bool) -> Option<u64> {
+    let mut total = 0;
+    for p in paths {
+        if p == Path::new("-") {
+            return None;
+        }
+        if !(force_lines || is_jsonl(p)) {
+            total += 1;
+            continue;
+        }
+        let mut reader = BufReader::with_capacity(1 << 16, File::open(p).ok()?);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).ok()? > 0 {
+            total += u64::from(is_document_line(&line));
+            line.clear();
+        }
+    }
+    Some(total)
 }

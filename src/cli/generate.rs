@@ -57,7 +57,7 @@ pub fn run(args: Args) -> Result<i32> {
 
     // A progress bar only for a person watching a batch (never for the gateway's pipes).
     let progress = (batch && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| {
-        match count_documents(&paths, args.jsonl) {
+        match flspost::batch::count_documents(&paths, args.jsonl) {
             Some(total) => {
                 let pb = ProgressBar::new(total);
                 pb.set_style(
@@ -125,31 +125,6 @@ pub fn run(args: Args) -> Result<i32> {
         );
     }
     Ok(exit)
-}
-
-/// How many documents the inputs hold, for the progress bar's ETA: one pass counting lines
-/// (fast next to generating). `None` for standard input, which cannot be read twice.
-fn count_documents(paths: &[PathBuf], force_lines: bool) -> Option<u64> {
-    use std::io::BufRead;
-    let mut total = 0;
-    for p in paths {
-        if p == std::path::Path::new("-") {
-            return None;
-        }
-        if !(force_lines || flspost::batch::is_jsonl(p)) {
-            total += 1;
-            continue;
-        }
-        let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(p).ok()?);
-        let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).ok()? > 0 {
-            if line.iter().any(|b| !b.is_ascii_whitespace()) {
-                total += 1;
-            }
-            line.clear();
-        }
-    }
-    Some(total)
 }
 
 #[derive(clap::Args)]
