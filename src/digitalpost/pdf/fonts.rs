@@ -76,9 +76,14 @@ impl Face {
         self.glyph(c).is_some()
     }
 
+    /// Advance of `c` at `size` points (0 for a character the font lacks).
+    pub fn advance(&self, c: char, size: f32) -> f32 {
+        self.glyph(c).map_or(0.0, |g| g.1) * size / 1000.0
+    }
+
     /// Width of `text` at `size` points.
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        text.chars().map(|c| self.glyph(c).map_or(0.0, |g| g.1)).sum::<f32>() * size / 1000.0
+        text.chars().map(|c| self.advance(c, size)).sum()
     }
 }
 

@@ -112,7 +112,7 @@ impl Layout {
     fn flow(&mut self, line: &Line, size: f32, weight: Weight) -> Result<(), InputError> {
         let text = self.fit(line, weight)?;
         let face = weight.face();
-        for piece in wrap(&text, |c| face.glyph(c).map_or(0.0, |g| g.1) * size / 1000.0, RIGHT - LEFT) {
+        for piece in wrap(&text, |c| face.advance(c, size), RIGHT - LEFT) {
             if self.y < BOTTOM {
                 self.page += 1;
                 self.y = PAGE_H - 25.0 * MM;
