@@ -238,6 +238,16 @@ fn current(messages: &[MessageRow]) -> Vec<&MessageRow> {
     Kind::ALL.iter().filter_map(|k| messages.iter().filter(|m| m.kind == *k).max_by_key(|m| m.id)).collect()
 }
 
+/// `items` mapped on all cores, in order. One item (the gateway's usual call) stays on this
+/// thread: no pool to start, no second set of compiled schemas.
+fn map_in_parallel<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+    if items.len() > 1 {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
+}
+
 /// The next round of a chunk: documents up to (not including) a second one for a result
 /// already in the round, so a round never holds one result twice.
 fn next_round(
@@ -371,13 +381,7 @@ impl Engine {
             let p = prepare_source(&s, &self.policy, now);
             (s, p)
         };
-        // One document (the gateway's usual call) stays on this thread: no pool to start,
-        // no second set of compiled schemas.
-        if sources.len() > 1 {
-            sources.into_par_iter().map(prepare_one).collect()
-        } else {
-            sources.into_iter().map(prepare_one).collect()
-        }
+        map_in_parallel(sources, prepare_one)
     }
 
     /// Decides (journal reads, in order) and builds (in parallel) one round.
@@ -401,11 +405,7 @@ impl Engine {
             Staged::Decided(task) => self.build_task(task, now),
             done => done,
         };
-        if tasks.len() > 1 {
-            tasks.into_par_iter().map(stage).collect()
-        } else {
-            tasks.into_iter().map(stage).collect()
-        }
+        map_in_parallel(tasks, stage)
     }
 
     /// Records one round in the journal, in input order, in one transaction.
