@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Installs what the tests use besides Rust, when it is missing: poppler-utils (pdftotext,
-# pdfinfo, pdffonts read the letters), libxml2-utils (xmllint, for ../shared/tools/check-official)
-# and Python's aiosmtpd (the real SMTP server the delivery tests talk to). The tests install
-# these themselves on first use too; doing it here first keeps that out of their timing.
+# Installs what the tests use besides Rust, when it is missing. The tests install nothing
+# themselves: a test that lacks a tool fails and names this script.
+#   poppler-utils  pdftotext, pdfinfo, pdffonts, pdftoppm: read the letters back
+#   libxml2-utils  xmllint, for ../shared/tools/check-official
+#   openssl        a test CA and server certificate for the STARTTLS test
+#   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server
+# Debian packages need root (CI runs as root); without it the script says what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v pdftotext > /dev/null || missing+=(poppler-utils)
 command -v xmllint > /dev/null || missing+=(libxml2-utils)
-python3 -c 'import venv' 2> /dev/null || missing+=(python3-venv)
+command -v openssl > /dev/null || missing+=(openssl)
+python3 -c 'import venv, ensurepip' 2> /dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}" >&2
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test-deps: missing Debian packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "test-deps: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 if ! python3 -c 'import aiosmtpd' 2> /dev/null && ! target/test-venv/bin/python -c 'import aiosmtpd' 2> /dev/null; then
-  echo "installing aiosmtpd into target/test-venv" >&2
+  echo "test-deps: installing aiosmtpd into target/test-venv" >&2
   python3 -m venv target/test-venv
   target/test-venv/bin/python -m pip install -q aiosmtpd
 fi
+echo "test-deps: ready" >&2

@@ -114,8 +114,7 @@ impl Config {
         let path = path.map(Path::to_path_buf).or_else(|| std::env::var_os("FLSPOST_CONFIG").map(PathBuf::from));
         let Some(path) = path else { return Ok(Config::default()) };
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let mut cfg: Config = toml::from_str(&text)
-            .map_err(|e| Error::Config { path: path.clone(), reason: e.to_string().trim().replace('\n', " ") })?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| syntax_error(&path, &text, &e))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -164,6 +163,15 @@ impl Config {
     }
 }
 
+/// `FILE:LINE:COL: message`, the way compilers and editors point at a place in a file.
+fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let offset = e.span().map_or(0, |s| s.start.min(text.len()));
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Error::ConfigSyntax { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +189,11 @@ mod tests {
         std::fs::write(&p, "[policy]\nODENSE = \"2026-03-01\"\n").unwrap();
         assert!(Config::load(Some(&p)).unwrap_err().to_string().contains("unknown site `ODENSE`"));
         std::fs::write(&p, "jornal = \"x\"\n").unwrap();
-        assert!(Config::load(Some(&p)).unwrap_err().to_string().contains("jornal"));
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:1:1: unknown field `jornal`", p.display())), "{e}");
+        std::fs::write(&p, "[send]\nmax_attempts = \"five\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:2:16: invalid type", p.display())), "{e}");
         std::fs::write(&p, "[transport.gp]\ntype = \"outbox\"\ndir = \"out\"\n").unwrap();
         match Config::load(Some(&p)).unwrap().transport.gp.unwrap() {
             TransportConfig::Outbox { dir } => assert_eq!(dir, d.path().join("out")),

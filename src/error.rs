@@ -15,6 +15,9 @@ pub enum Error {
     Template(#[from] TemplateError),
     #[error("config {path}: {reason}")]
     Config { path: PathBuf, reason: String },
+    /// The config file is not the TOML flspost reads, at a known place: exit 2.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    ConfigSyntax { path: PathBuf, line: usize, column: usize, message: String },
     /// A command used the wrong way (unknown id, conflicting request): exit 2.
     #[error("{0}")]
     Usage(String),
@@ -35,7 +38,11 @@ impl Error {
     /// 2 for the caller's mistakes, 3 for flspost's own, 1 for the environment's.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::Template(_) | Error::Config { .. } | Error::Usage(_) => 2,
+            Error::Input(_)
+            | Error::Template(_)
+            | Error::Config { .. }
+            | Error::ConfigSyntax { .. }
+            | Error::Usage(_) => 2,
             Error::Invalid { .. } => 3,
             Error::Io { .. } | Error::Journal(_) => 1,
         }

@@ -74,11 +74,19 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let staging = parent.join(STAGING);
-    create_private_dir(&staging)?;
     let name = dir.file_name().ok_or_else(|| io::Error::other("no folder name"))?;
     let tmp = staging.join(temp_name(name));
+    // Another flspost may remove the empty staging folder between our creating it and
+    // using it (see `remove_staging_if_empty`): then create it again.
+    let mut tries = 0;
+    loop {
+        create_private_dir(&staging)?;
+        match DirBuilder::new().mode(0o700).create(&tmp) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && tries < 3 => tries += 1,
+            other => break other?,
+        }
+    }
     let result = (|| {
-        DirBuilder::new().mode(0o700).create(&tmp)?;
         for (name, bytes) in files {
             let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(tmp.join(name))?;
             f.write_all(bytes)?;
@@ -119,6 +127,12 @@ pub fn sweep_temporaries(dir: &Path) {
     }
 }
 
+/// Removes `dir`'s staging folder when nothing is left in it, so a run leaves only the
+/// results' folders behind. A folder still in use by another run is not empty and stays.
+pub fn remove_staging_if_empty(dir: &Path) {
+    let _ = fs::remove_dir(dir.join(STAGING));
+}
+
 /// Reads a whole input file, or standard input for `-`.
 pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
     if path == Path::new("-") {
@@ -156,5 +170,8 @@ mod tests {
         let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 2, "{names:?}"); // R1 and the (empty) staging folder
         assert_eq!(fs::read_dir(d.path().join("out").join(STAGING)).unwrap().count(), 0);
+        remove_staging_if_empty(&d.path().join("out"));
+        let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, ["R1"]);
     }
 }

@@ -119,6 +119,19 @@ pub struct AuthorInput {
 
 /// Parses one JSON document. The error names the field path and the position.
 pub fn parse(text: &str) -> Result<ResultInput, InputError> {
+    // Windows tools (Notepad, PowerShell's Out-File) start UTF-8 with a byte-order mark:
+    // it says nothing here (the contract is UTF-8 either way), so it is skipped.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    // serde's wording for a line that is not an object at all ("expected ident") does
+    // not say what is wrong.
+    if !text.trim_start().starts_with('{') {
+        let what = match text.trim_start().chars().next() {
+            None => "is empty".to_string(),
+            Some('[') => "is a JSON array".to_string(),
+            Some(_) => "is not a JSON object".to_string(),
+        };
+        return Err(InputError::new("input", format!("{what}: a result is one JSON object, {{ \"result_id\": ... }}")));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

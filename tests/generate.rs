@@ -260,7 +260,7 @@ fn malformed_json_and_non_utf8_fail_cleanly() {
         ("trunc.json", &b"{\"result_id\": \"x\""[..], "EOF"),
         ("two.json", &two[..], "trailing"),
         ("latin1.json", &b"{\"result_id\": \"\xe6\"}"[..], "not UTF-8"),
-        ("empty.json", &b""[..], "EOF"),
+        ("empty.json", &b""[..], "is empty"),
     ] {
         let p = w.path(name);
         std::fs::write(&p, bytes).unwrap();

@@ -97,7 +97,7 @@ fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
     let new = &regen["messages"][0];
     assert_eq!(new["letter_id"], letter);
     assert_ne!(new["envelope_id"], env);
-    assert_eq!(new["attempt"], 2);
+    assert_eq!(new["transmission"], 2);
     assert_eq!(new["regenerated_from"].to_string(), id);
     assert_eq!(show(&w, &id)["regenerated_as"], new["id"]);
     // A second regeneration of the same message is refused: no duplicates.

@@ -7,7 +7,6 @@ use flspost::error::{Error, Result};
 use flspost::generate::{Engine, Outcome};
 use flspost::letters::Letters;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -50,7 +49,7 @@ pub fn run(args: Args) -> Result<i32> {
             return Ok(s.exit_code());
         }
     }
-    let mut journal = args.common.open_journal(&config)?;
+    let mut journal = args.common.open_journal(&config, super::Create::Allowed)?;
     if let Some(dir) = &args.out_dir {
         flspost::fsutil::sweep_temporaries(dir);
     }
@@ -75,17 +74,19 @@ pub fn run(args: Args) -> Result<i32> {
             }
         }
     });
-    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    // Counted in the order the closing line prints them (the README's order).
+    const LABELS: [&str; 5] = ["generated", "corrected", "already generated", "regenerated", "failed"];
+    let mut counts = [0u64; LABELS.len()];
     let mut exit = 0;
     let emit = |s: flspost::generate::Summary| {
-        let label = match s.outcome {
-            Outcome::Generated => "generated",
-            Outcome::Corrected => "corrected",
-            Outcome::Exists => "already generated",
-            Outcome::Regenerated => "regenerated",
-            Outcome::Error => "failed",
+        let slot = match s.outcome {
+            Outcome::Generated => 0,
+            Outcome::Corrected => 1,
+            Outcome::Exists => 2,
+            Outcome::Regenerated => 3,
+            Outcome::Error => 4,
         };
-        *counts.entry(label).or_default() += 1;
+        counts[slot] += 1;
         exit = exit.max(s.exit_code());
         let show = || {
             print_json(&s);
@@ -117,8 +118,12 @@ pub fn run(args: Args) -> Result<i32> {
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
+    if let Some(dir) = &args.out_dir {
+        flspost::fsutil::remove_staging_if_empty(dir);
+    }
     if batch {
-        let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let parts: Vec<String> =
+            LABELS.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(label, n)| format!("{n} {label}")).collect();
         eprintln!(
             "flspost: {}",
             if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") }
@@ -129,7 +134,8 @@ pub fn run(args: Args) -> Result<i32> {
 
 #[derive(clap::Args)]
 pub struct RegenerateArgs {
-    /// The message: its journal id (from `journal list`), letter identifier or MeMo UUID.
+    /// The message: its journal id (from `journal list`), letter identifier, envelope
+    /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
     id: String,
     /// A corrected input for the same result_id; without it the stored input is used.
     #[arg(long, value_name = "FILE")]
@@ -143,7 +149,7 @@ pub struct RegenerateArgs {
 
 pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
-    let mut journal = args.common.open_journal(&config)?;
+    let mut journal = args.common.open_journal(&config, super::Create::Refused)?;
     let corrected = match &args.input {
         None => None,
         Some(p) => {
@@ -155,6 +161,9 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
         }
     };
     let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
+    if let Some(dir) = &args.out_dir {
+        flspost::fsutil::remove_staging_if_empty(dir);
+    }
     print_json(&summary);
     if let Some(line) = summary.error_line() {
         eprintln!("flspost: {line}");

@@ -27,8 +27,10 @@ pub enum Command {
     },
     /// One message: its state, links, send attempts and receipts.
     Show {
-        /// Journal id, letter identifier, envelope identifier or MeMo UUID.
+        /// The message: its journal id (from `journal list`), letter identifier, envelope
+        /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
         id: String,
+        /// The message, its input's metadata, attempts and receipts as one JSON object.
         #[arg(long)]
         json: bool,
         /// Also print the patient's full CPR number (it is sensitive: only when needed).
@@ -54,7 +56,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 .transpose()?;
             let since = since.map(|s| parse_since(&s)).transpose()?;
             let config = common.config()?;
-            let journal = common.open_journal(&config)?;
+            let journal = common.open_journal(&config, super::Create::Refused)?;
             let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
                 rows.iter().for_each(print_json);
@@ -65,7 +67,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         }
         Command::Show { id, json, reveal_cpr, common } => {
             let config = common.config()?;
-            let journal = common.open_journal(&config)?;
+            let journal = common.open_journal(&config, super::Create::Refused)?;
             let m = journal.find_message(&id)?.ok_or_else(|| {
                 Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display()))
             })?;
@@ -90,53 +92,76 @@ pub fn run(cmd: Command) -> Result<i32> {
                 print_json(&doc);
             } else {
                 println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
-                let reason = m.reason.as_deref().map(redact_cpr_like);
-                println!("  status       {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
+                let reason = m.reason.as_deref().map(redact_cpr_like).map(|r| escape_controls(&r));
                 println!(
-                    "  letter       {} ({}, revision {}, attempt {})",
-                    m.letter_id, m.status_code, m.letter_revision, m.attempt
+                    "  status          {}{}",
+                    m.status.code(),
+                    reason.map(|r| format!(": {r}")).unwrap_or_default()
+                );
+                println!(
+                    "  letter          {} ({}, letter revision {})",
+                    m.letter_id, m.status_code, m.letter_revision
+                );
+                println!(
+                    "  transmission    {} (1 = first sent; each regeneration is the next, in a new envelope)",
+                    m.attempt
                 );
                 if let Some(e) = &m.envelope_id {
-                    println!("  envelope     {e}");
+                    println!("  envelope        {e}");
                 }
-                println!("  patient CPR  {}", cpr.as_str().unwrap_or(&m.cpr_masked));
                 println!(
-                    "  input        revision {} received {} (site {}, group {})",
+                    "  send failures   {} (transient failures so far; [send] max_attempts bounds them)",
+                    m.send_failures
+                );
+                println!("  patient CPR     {}", cpr.as_str().unwrap_or(&m.cpr_masked));
+                println!(
+                    "  input           revision {} received {} (site {}, group {})",
                     input.revision, input.received_at, input.site, input.group
                 );
-                println!("  bytes        sha256 {}", m.sha256);
-                println!("  created      {}   updated {}", m.created_at, m.updated_at);
+                println!("  bytes           sha256 {}", m.sha256);
+                println!("  created         {}   updated {}", m.created_at, m.updated_at);
                 if let Some(f) = m.regenerated_from {
-                    println!("  regenerates  message {f}");
+                    println!("  regenerates     message {f}");
                 }
                 if let Some(r) = m.replaces {
-                    println!("  replaces     message {r}");
+                    println!("  replaces        message {r}");
                 }
                 if let Some(n) = regenerated_as {
-                    println!("  regenerated  as message {n}");
+                    println!("  regenerated as  message {n}");
+                }
+                if !attempts.is_empty() {
+                    println!("  hand-overs to a transport, oldest first:");
                 }
                 for a in &attempts {
                     println!(
-                        "  attempt {:<4} {} via {}: {}{}",
-                        a.id,
+                        "    {} via {}: {}{}",
                         a.started_at,
                         a.transport,
                         a.outcome.as_deref().unwrap_or("in progress"),
-                        a.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        a.reason
+                            .as_deref()
+                            .map(|r| format!(" ({})", escape_controls(&redact_cpr_like(r))))
+                            .unwrap_or_default()
                     );
                 }
                 for r in &receipts {
                     println!(
-                        "  receipt      {} {} {}",
+                        "  receipt         {} {} {}",
                         r["type"].as_str().unwrap_or(""),
                         r["outcome"].as_str().unwrap_or(""),
-                        redact_cpr_like(r["refuse_text"].as_str().unwrap_or(""))
+                        escape_controls(&redact_cpr_like(r["refuse_text"].as_str().unwrap_or("")))
                     );
                 }
             }
             Ok(0)
         }
     }
+}
+
+/// Text from outside (a refuse text, a server's reply) printed in a table or listing: a line
+/// break in it must not start a forged row.
+fn escape_controls(s: &str) -> String {
+    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
 fn parse_since(s: &str) -> Result<String> {

@@ -37,18 +37,50 @@ pub struct Common {
     journal: Option<PathBuf>,
 }
 
+/// Whether a command may start a new journal when the path names none.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Create {
+    /// `generate`: the first run starts the journal.
+    Allowed,
+    /// Every other command reads or changes what was generated: a missing journal means
+    /// the wrong path, never "nothing to do".
+    Refused,
+}
+
 impl Common {
     fn config(&self) -> Result<Config> {
         Config::load(self.config.as_deref())
     }
 
-    fn open_journal(&self, config: &Config) -> Result<Journal> {
-        let path = self
-            .journal
-            .clone()
-            .or_else(|| std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from))
-            .or_else(|| config.journal.clone())
-            .unwrap_or_else(flspost::journal::default_path);
+    /// Opens the journal the options, FLSPOST_JOURNAL, the config or the default name. One
+    /// not given with --journal is named on stderr with where it came from, so an operator
+    /// never reads or fills a journal by surprise.
+    fn open_journal(&self, config: &Config, create: Create) -> Result<Journal> {
+        let env = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from);
+        let (path, from) = if let Some(p) = &self.journal {
+            (p.clone(), None)
+        } else if let Some(p) = env {
+            (p, Some("from FLSPOST_JOURNAL".to_string()))
+        } else if let Some(p) = &config.journal {
+            let file = config.source.as_deref().unwrap_or(std::path::Path::new("the config"));
+            (p.clone(), Some(format!("from {}", file.display())))
+        } else {
+            (flspost::journal::default_path(), Some("the default; --journal PATH names another".to_string()))
+        };
+        let exists = std::fs::symlink_metadata(&path).is_ok();
+        if let Some(from) = &from {
+            let new = if exists { "" } else { ", new: creating it" };
+            if exists || create == Create::Allowed {
+                eprintln!("flspost: journal {} ({from}{new})", path.display());
+            }
+        }
+        if !exists && create == Create::Refused {
+            return Err(Error::Usage(format!(
+                "no journal at {}{}: nothing was generated there (name the journal with --journal PATH)",
+                path.display(),
+                from.map(|f| format!(" ({f})")).unwrap_or_default()
+            )));
+        }
         Journal::open(&path)
     }
 }

@@ -2,6 +2,7 @@
 
 use super::Common;
 use flspost::error::Result;
+use flspost::journal::ReceiptOutcome;
 use flspost::medcom::receipt;
 use flspost::schema::{self, MessageKind};
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
-    let mut journal = args.common.open_journal(&config)?;
+    let mut journal = args.common.open_journal(&config, super::Create::Refused)?;
     let mut code = 0;
     for path in &args.files {
         let name = path.display();
@@ -52,18 +53,17 @@ pub fn run(args: Args) -> Result<i32> {
         };
         for (letter, outcome) in journal.apply_receipt(&r, &bytes)? {
             if outcome.needs_attention() {
-                eprintln!(
-                    "flspost: {name}: {} for envelope {}{}: {}",
+                // One human line; stdout carries the same as JSON for programs.
+                let letter = if letter.is_empty() { String::new() } else { format!(" letter {letter}") };
+                let line = format!(
+                    "{name}: {} for envelope {}{letter}: {}",
                     r.receipt_type.code(),
                     r.original_envelope_id,
-                    if letter.is_empty() { String::new() } else { format!(" letter {letter}") },
-                    flspost::identifiers::redact_cpr_like(&serde_json::to_string(&outcome).unwrap_or_default())
+                    describe(&outcome)
                 );
+                eprintln!("flspost: {}", flspost::identifiers::redact_cpr_like(&line));
             }
-            if matches!(
-                outcome,
-                flspost::journal::ReceiptOutcome::UnknownEnvelope | flspost::journal::ReceiptOutcome::Conflict { .. }
-            ) {
+            if matches!(outcome, ReceiptOutcome::UnknownEnvelope | ReceiptOutcome::Conflict { .. }) {
                 code = code.max(1);
             }
             // The refuse text comes from the receiver's system: it could quote a CPR number.
@@ -78,4 +78,27 @@ pub fn run(args: Args) -> Result<i32> {
         }
     }
     Ok(code)
+}
+
+/// What a receipt did, in words for the person reading stderr.
+fn describe(outcome: &ReceiptOutcome) -> String {
+    match outcome {
+        ReceiptOutcome::Acknowledged { message_id } => format!("message {message_id} acknowledged"),
+        ReceiptOutcome::Rejected { message_id, refuse_code, refuse_text } => format!(
+            "message {message_id} rejected by the receiver{}{}",
+            refuse_code.as_deref().map(|c| format!(", refuse code {c}")).unwrap_or_default(),
+            refuse_text.as_deref().map(|t| format!(": {}", t.replace(['\n', '\r'], " "))).unwrap_or_default()
+        ),
+        ReceiptOutcome::Duplicate { .. } => "read before; nothing changed".to_string(),
+        ReceiptOutcome::Unchanged { message_id, status } => {
+            format!("message {message_id} is {} already; nothing changed", status.code())
+        }
+        ReceiptOutcome::Conflict { message_id, status } => format!(
+            "contradicts an earlier receipt: message {message_id} stays {}; stored for a person to look at",
+            status.code()
+        ),
+        ReceiptOutcome::UnknownEnvelope => {
+            "this journal sent no such envelope; stored for a person to look at".to_string()
+        }
+    }
 }

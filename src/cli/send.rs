@@ -16,7 +16,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
-    let mut journal = args.common.open_journal(&config)?;
+    let mut journal = args.common.open_journal(&config, super::Create::Refused)?;
     let _one_sender = journal.lock_for_sending()?;
     let mut transports: BTreeMap<Kind, Box<dyn Transport>> = BTreeMap::new();
     for (kind, cfg) in [(Kind::GpXdis91, &config.transport.gp), (Kind::PatientMemo, &config.transport.patient)] {
@@ -26,10 +26,13 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let pending = journal.pending()?;
     if !pending.is_empty() && transports.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} messages are waiting, but the config has no [transport.gp] or [transport.patient]",
-            pending.len()
-        )));
+        let why = match &config.source {
+            None => "no config was given: name one with --config FILE or FLSPOST_CONFIG \
+                     (samples/config-local.toml sends to outbox folders on this machine)"
+                .to_string(),
+            Some(file) => format!("the config {} has no [transport.gp] or [transport.patient]", file.display()),
+        };
+        return Err(Error::Usage(format!("{} messages are waiting, but {why}", pending.len())));
     }
     let max_attempts = config.send.max_attempts;
     let mut counts: BTreeMap<&str, u32> = BTreeMap::new();

@@ -106,6 +106,8 @@ pub struct MessageSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub envelope_id: Option<String>,
     pub status_code: String,
+    /// 1 for the letter's first transmission, +1 per regeneration (each a new envelope).
+    #[serde(rename = "transmission")]
     pub attempt: u32,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]

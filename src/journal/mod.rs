@@ -96,6 +96,8 @@ pub struct MessageRow {
     pub letter_revision: u32,
     pub letter_id: String,
     pub envelope_id: Option<String>,
+    /// 1 for the letter's first transmission, +1 per regeneration (each a new envelope).
+    #[serde(rename = "transmission")]
     pub attempt: u32,
     pub status_code: String,
     pub status: Status,

@@ -163,28 +163,23 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// A program the tests need from Debian's packages, installed on first use when missing.
+/// A program the tests need from Debian's packages. The tests install nothing themselves
+/// (that needs root and hides what happened): `scripts/test-deps.sh` does, and a missing tool
+/// fails the test with the command that installs it.
 pub fn ensure_tool(program: &str, package: &str) -> PathBuf {
-    // Tests run in parallel: one apt-get at a time.
-    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = APT.lock().unwrap_or_else(|e| e.into_inner());
-    let which = |p: &str| {
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {p}"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-    };
-    if let Some(p) = which(program) {
-        return p;
-    }
-    let _ = Command::new("sh")
+    let found = Command::new("sh")
         .arg("-c")
-        .arg(format!("(apt-get update -qq && apt-get install -y -qq {package}) >/dev/null 2>&1"))
-        .status();
-    which(program).unwrap_or_else(|| panic!("{program} is needed by this test: install Debian's {package}"))
+        .arg(format!("command -v {program}"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    found.unwrap_or_else(|| {
+        panic!(
+            "`{program}` is needed by this test and is not installed: run `bash scripts/test-deps.sh` \
+             (as root; it runs `apt-get install {package}`)"
+        )
+    })
 }
 
 /// The PDF inside a MeMo file.
@@ -196,7 +191,8 @@ pub fn pdf_of_memo(memo: &[u8]) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).unwrap()
 }
 
-/// A Python with aiosmtpd: the system one if it has it, else a venv under target/.
+/// A Python with aiosmtpd: FLSPOST_TEST_PYTHON, the system one if it has it, else the venv
+/// `scripts/test-deps.sh` makes under target/.
 pub fn smtp_python() -> PathBuf {
     static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PY.get_or_init(|| {
@@ -209,17 +205,13 @@ pub fn smtp_python() -> PathBuf {
         if has(&system) {
             return system;
         }
-        let venv = root().join("target/test-venv");
-        let py = venv.join("bin/python");
-        if !has(&py) {
-            let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
-                && Command::new(&py)
-                    .args(["-m", "pip", "install", "-q", "aiosmtpd"])
-                    .status()
-                    .is_ok_and(|s| s.success());
-            assert!(ok && has(&py), "the SMTP tests need Python's aiosmtpd (pip install aiosmtpd)");
-        }
-        py
+        let venv = root().join("target/test-venv/bin/python");
+        assert!(
+            has(&venv),
+            "the SMTP tests need Python's aiosmtpd and it is not installed: run `bash scripts/test-deps.sh` \
+             (it makes target/test-venv with `pip install aiosmtpd`)"
+        );
+        venv
     })
     .clone()
 }
