@@ -60,10 +60,7 @@ pub fn run(args: Args) -> Result<i32> {
                     flspost::identifiers::redact_cpr_like(&serde_json::to_string(&outcome).unwrap_or_default())
                 );
             }
-            if matches!(
-                outcome,
-                flspost::journal::ReceiptOutcome::UnknownEnvelope | flspost::journal::ReceiptOutcome::Conflict { .. }
-            ) {
+            if outcome.not_applied() {
                 code = code.max(1);
             }
             // The refuse text comes from the receiver's system: it could quote a CPR number.
