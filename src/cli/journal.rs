@@ -54,7 +54,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 .transpose()?;
             let since = since.map(|s| parse_since(&s)).transpose()?;
             let config = common.config()?;
-            let journal = common.open_journal(&config)?;
+            let journal = common.open_journal_read_only(&config)?;
             let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
                 rows.iter().for_each(print_json);
@@ -65,7 +65,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         }
         Command::Show { id, json, reveal_cpr, common } => {
             let config = common.config()?;
-            let journal = common.open_journal(&config)?;
+            let journal = common.open_journal_read_only(&config)?;
             let m = journal.find_message(&id)?.ok_or_else(|| {
                 Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display()))
             })?;

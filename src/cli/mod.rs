@@ -43,13 +43,20 @@ impl Common {
     }
 
     fn open_journal(&self, config: &Config) -> Result<Journal> {
-        let path = self
-            .journal
+        Journal::open(&self.journal_path(config))
+    }
+
+    /// For commands that only read: never creates or changes the journal.
+    fn open_journal_read_only(&self, config: &Config) -> Result<Journal> {
+        Journal::open_with(&self.journal_path(config), flspost::journal::Access::ReadOnly)
+    }
+
+    fn journal_path(&self, config: &Config) -> PathBuf {
+        self.journal
             .clone()
             .or_else(|| std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from))
             .or_else(|| config.journal.clone())
-            .unwrap_or_else(flspost::journal::default_path);
-        Journal::open(&path)
+            .unwrap_or_else(flspost::journal::default_path)
     }
 }
 
