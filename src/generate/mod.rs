@@ -473,11 +473,11 @@ impl Engine {
         let rid = &task.prepared.result.result_id;
         let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
         let current = current(messages);
-        // The output folder mirrors the journal: put back what is missing or altered.
-        let mut warnings = vec![];
+        // The output folder mirrors the journal: put back what is missing or altered. When
+        // that fails the caller asked for files it does not get: a failure naming no file.
         if let Some(dir) = self.result_dir(rid) {
             if let Err(e) = output::heal_files(conn, &dir, &current) {
-                warnings.push(Warning { field: "out-dir".into(), message: format!("could not restore files: {e}") });
+                return Summary::failed(&task.source, Some(rid.clone()), &e);
             }
         }
         Summary {
@@ -487,7 +487,7 @@ impl Engine {
             outcome: Outcome::Exists,
             dir: self.result_dir(rid),
             messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
-            warnings,
+            warnings: vec![],
             error: None,
         }
     }
