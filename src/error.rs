@@ -25,6 +25,9 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("journal: {0}")]
     Journal(#[from] rusqlite::Error),
+    /// Stored bytes no longer match their SHA-256 (a damaged disk or a hand edit): exit 1.
+    #[error("{0}")]
+    Damaged(String),
 }
 
 impl Error {
@@ -37,7 +40,7 @@ impl Error {
         match self {
             Error::Input(_) | Error::Template(_) | Error::Config { .. } | Error::Usage(_) => 2,
             Error::Invalid { .. } => 3,
-            Error::Io { .. } | Error::Journal(_) => 1,
+            Error::Io { .. } | Error::Journal(_) | Error::Damaged(_) => 1,
         }
     }
 }

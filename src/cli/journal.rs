@@ -37,10 +37,41 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
+    Verify {
+        /// One JSON object per damaged message or input instead of a line of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
+        Command::Verify { json, common } => {
+            let config = common.config()?;
+            let journal = common.open_journal_read_only(&config)?;
+            let mut damaged = 0;
+            let (messages, inputs) = journal.verify(|d| {
+                damaged += 1;
+                if json {
+                    print_json(&d);
+                } else {
+                    let what = match (&d.kind, &d.letter_id) {
+                        (Some(k), Some(l)) => format!("{} {l}, result {}", k.code(), d.result_id),
+                        _ => format!("result {}", d.result_id),
+                    };
+                    println!("{} {} ({what}): {}", d.what, d.id, d.problem);
+                }
+            })?;
+            eprintln!(
+                "flspost: {messages} messages and {inputs} inputs checked in {}: {}",
+                journal.path().display(),
+                if damaged == 0 { "all match their SHA-256".to_string() } else { format!("{damaged} damaged") }
+            );
+            Ok(if damaged == 0 { 0 } else { 1 })
+        }
         Command::List { status, since, result, json, common } => {
             let status = status
                 .map(|s| {

@@ -4,7 +4,7 @@
 use super::{print_json, Common};
 use flspost::compose::Kind;
 use flspost::error::{Error, Result};
-use flspost::journal::Outcome;
+use flspost::journal::{Outcome, Status};
 use flspost::transport::{self, Outgoing, SendError, Transport};
 use std::collections::{BTreeMap, HashSet};
 
@@ -45,7 +45,26 @@ pub fn run(args: Args) -> Result<i32> {
             *counts.entry("waiting (peer failing)").or_default() += 1;
             continue;
         }
-        let bytes = journal.message_bytes(m.id)?;
+        // Only the bytes that were validated and hashed when built are handed over.
+        let bytes = match journal.verified_bytes(&m) {
+            Ok(b) => b,
+            Err(Error::Damaged(reason)) => {
+                journal.fail_damaged(m.id, &reason)?;
+                *counts.entry(Status::Failed.code()).or_default() += 1;
+                eprintln!("flspost: {reason}; not sent");
+                print_json(&serde_json::json!({
+                    "id": m.id,
+                    "result_id": m.result_id,
+                    "kind": m.kind,
+                    "letter_id": m.letter_id,
+                    "envelope_id": m.envelope_id,
+                    "status": Status::Failed,
+                    "reason": reason,
+                }));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let attempt_id = journal.start_attempt(&m, &t.describe())?;
         let out = Outgoing {
             kind: m.kind,

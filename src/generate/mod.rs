@@ -206,6 +206,13 @@ pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result
     })
 }
 
+/// Whether a stored input is still what was recorded: its canonical form (see [`prepare`])
+/// hashes to `sha256`.
+pub fn input_intact(text: &str, sha256: &str) -> bool {
+    input::parse(text)
+        .is_ok_and(|i| sha256_hex(&serde_json::to_vec(&i).expect("serialising a parsed input cannot fail")) == sha256)
+}
+
 fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
     let id = &p.result.result_id;
     let latest = journal.latest_input(id)?;

@@ -78,6 +78,15 @@ impl Engine {
         }
 
         let input = journal.input(m.input_id)?;
+        if !super::input_intact(&input.input_json, &input.input_sha256) {
+            return Err(Error::Damaged(format!(
+                "input {} of result {} (message {}): {}; nothing was regenerated",
+                input.id,
+                m.result_id,
+                m.id,
+                journal::INPUT_DAMAGED
+            )));
+        }
         let p = prepare(&input.input_json, &self.policy, now)?;
         let status =
             if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };

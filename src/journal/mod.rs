@@ -515,8 +515,63 @@ impl Journal {
             .optional()?)
     }
 
-    pub fn message_bytes(&self, id: i64) -> Result<Vec<u8>> {
-        Ok(self.conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id], |r| r.get(0))?)
+    /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
+    pub fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
+        verified_bytes(&self.conn, m)
+    }
+
+    /// Marks a queued message whose stored bytes are damaged `failed`, so it is never sent.
+    pub fn fail_damaged(&mut self, id: i64, reason: &str) -> Result<()> {
+        self.write(|tx| fail_damaged(tx, id, reason))
+    }
+
+    /// Checks every message's bytes against their SHA-256 and every input against its
+    /// hash, one row at a time; `damaged` gets each that does not match. Returns how many
+    /// messages and inputs were checked.
+    pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<(u64, u64)> {
+        let mut messages = 0;
+        let mut st = self.conn.prepare(
+            "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
+             LEFT JOIN message_bytes b ON b.message_id = m.id ORDER BY m.id",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            messages += 1;
+            let bytes: Option<Vec<u8>> = r.get(5)?;
+            let sha256: String = r.get(4)?;
+            let problem = match bytes {
+                None => "its stored bytes are missing",
+                Some(b) if crate::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
+                Some(_) => continue,
+            };
+            let kind: String = r.get(2)?;
+            damaged(Damage {
+                what: "message",
+                id: r.get(0)?,
+                result_id: r.get(1)?,
+                kind: Kind::from_code(&kind),
+                letter_id: Some(r.get(3)?),
+                problem: problem.to_string(),
+            });
+        }
+        let mut inputs = 0;
+        let mut st = self.conn.prepare("SELECT id, result_id, input_json, input_sha256 FROM inputs ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            inputs += 1;
+            let (text, sha256): (String, String) = (r.get(2)?, r.get(3)?);
+            if !crate::generate::input_intact(&text, &sha256) {
+                damaged(Damage {
+                    what: "input",
+                    id: r.get(0)?,
+                    result_id: r.get(1)?,
+                    kind: None,
+                    letter_id: None,
+                    problem: INPUT_DAMAGED.to_string(),
+                });
+            }
+        }
+        Ok((messages, inputs))
     }
 
     /// The message that regenerated `id`, if any.
@@ -660,6 +715,50 @@ impl Journal {
         let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+}
+
+const BYTES_DAMAGED: &str = "its stored bytes do not match their SHA-256 (the journal is damaged)";
+pub const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
+
+/// A stored message or input that no longer matches its hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct Damage {
+    /// `message` or `input`.
+    pub what: &'static str,
+    pub id: i64,
+    pub result_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub letter_id: Option<String>,
+    pub problem: String,
+}
+
+/// Message `m`'s stored bytes, or [`Error::Damaged`] when they do not match their SHA-256.
+pub fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
+    let bytes: Vec<u8> =
+        conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?;
+    if crate::sha256_hex(&bytes) != m.sha256 {
+        return Err(Error::Damaged(format!(
+            "message {} ({} {}, result {}): {BYTES_DAMAGED}",
+            m.id,
+            m.kind.code(),
+            m.letter_id,
+            m.result_id
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Marks a queued message `failed` because its bytes are damaged: it must never be sent.
+/// Messages already sent keep their status (what was sent was checked then).
+pub fn fail_damaged(conn: &Connection, id: i64, reason: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET status = 'failed', reason = ?2, updated_at = ?3 WHERE id = ?1 \
+         AND status IN ('generated', 'retry')",
+        params![id, reason, now_text()],
+    )?;
+    Ok(())
 }
 
 /// Inserts an input version; returns its id.
