@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<i32> {
         if let Err(e) = flspost::generate::prepare_source(source, &engine.policy, flspost::clock::now()) {
             let s = flspost::generate::Summary::refused(source, e);
             print_json(&s);
-            eprintln!("flspost: {}", s.error_line().unwrap_or_default());
+            eprintln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
             return Ok(s.exit_code());
         }
     }
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<i32> {
         let show = || {
             print_json(&s);
             if let Some(line) = s.error_line() {
-                eprintln!("flspost: {line}");
+                eprintln!("flspost: {}", super::shown(&line));
             }
             for w in &s.warnings {
                 eprintln!("flspost: warning: {}: {w}", s.source);
@@ -157,7 +157,7 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
     print_json(&summary);
     if let Some(line) = summary.error_line() {
-        eprintln!("flspost: {line}");
+        eprintln!("flspost: {}", super::shown(&line));
     }
     Ok(summary.exit_code())
 }

@@ -1,9 +1,9 @@
 //! `flspost journal list` and `flspost journal show`: what support staff look at. CPR
 //! numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
 
-use super::{print_json, Common};
+use super::{print_json, shown, Common};
 use flspost::error::{Error, Result};
-use flspost::identifiers::redact_cpr_like;
+use flspost::identifiers::{redact_cpr_like, redact_cpr_like_json};
 use flspost::journal::{MessageRow, Status};
 
 #[derive(clap::Subcommand)]
@@ -88,7 +88,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             let journal = common.open_journal_read_only(&config)?;
             let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
-                rows.iter().for_each(print_json);
+                rows.iter().map(row_json).for_each(|v| print_json(&v));
             } else {
                 print_table(&rows);
             }
@@ -102,6 +102,11 @@ pub fn run(cmd: Command) -> Result<i32> {
             })?;
             let attempts = journal.attempts(m.id)?;
             let receipts = journal.receipts_for(m.id)?;
+            // Attempts and receipts carry text from outside (server replies, refuse texts).
+            let mut attempts_json = serde_json::to_value(&attempts).expect("attempts serialise");
+            redact_cpr_like_json(&mut attempts_json);
+            let mut receipts_json = serde_json::Value::from(receipts.clone());
+            redact_cpr_like_json(&mut receipts_json);
             let input = journal.input(m.input_id)?;
             let regenerated_as = journal.regenerated_as(m.id)?;
             let mut cpr = serde_json::Value::String(m.cpr_masked.clone());
@@ -110,18 +115,18 @@ pub fn run(cmd: Command) -> Result<i32> {
                 cpr = raw["patient"]["cpr"].clone();
             }
             let doc = serde_json::json!({
-                "message": m,
+                "message": row_json(&m),
                 "cpr": cpr,
                 "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
                 "regenerated_as": regenerated_as,
-                "attempts": attempts,
-                "receipts": receipts,
+                "attempts": attempts_json,
+                "receipts": receipts_json,
             });
             if json {
                 print_json(&doc);
             } else {
                 println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
-                let reason = m.reason.as_deref().map(redact_cpr_like);
+                let reason = m.reason.as_deref().map(shown);
                 println!("  status       {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
                 println!(
                     "  letter       {} ({}, revision {}, attempt {})",
@@ -153,7 +158,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                         a.started_at,
                         a.transport,
                         a.outcome.as_deref().unwrap_or("in progress"),
-                        a.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        a.reason.as_deref().map(|r| format!(" ({})", shown(r))).unwrap_or_default()
                     );
                 }
                 for r in &receipts {
@@ -161,7 +166,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                         "  receipt      {} {} {}",
                         r["type"].as_str().unwrap_or(""),
                         r["outcome"].as_str().unwrap_or(""),
-                        redact_cpr_like(r["refuse_text"].as_str().unwrap_or(""))
+                        shown(r["refuse_text"].as_str().unwrap_or(""))
                     );
                 }
             }
@@ -179,6 +184,14 @@ fn parse_since(s: &str) -> Result<String> {
         .map_err(|_| Error::Usage(format!("--since `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
 }
 
+/// A message as JSON, its reason (which can quote a server or a receipt) masked. Only the
+/// reason: the identifiers are flspost's own and must stay exact.
+fn row_json(m: &MessageRow) -> serde_json::Value {
+    let mut m = m.clone();
+    m.reason = m.reason.as_deref().map(redact_cpr_like);
+    serde_json::to_value(&m).expect("messages serialise")
+}
+
 fn print_table(rows: &[MessageRow]) {
     println!(
         "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
@@ -194,7 +207,7 @@ fn print_table(rows: &[MessageRow]) {
             m.status.code(),
             m.cpr_masked,
             m.updated_at,
-            redact_cpr_like(m.reason.as_deref().unwrap_or(""))
+            shown(m.reason.as_deref().unwrap_or(""))
         );
     }
 }

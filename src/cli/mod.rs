@@ -103,8 +103,27 @@ pub fn run() -> i32 {
 
 /// Prints an error as one line and returns its exit code.
 pub fn report(e: &Error) -> i32 {
-    eprintln!("flspost: {}", e.to_string().replace('\n', " "));
+    eprintln!("flspost: {}", shown(&e.to_string().replace('\n', " ")));
     e.exit_code()
+}
+
+/// Text from outside (refuse texts, server replies, libxml2's messages, which quote values)
+/// as it goes into text output: CPR numbers masked, and control characters escaped so that
+/// it cannot start a line or a table row of its own.
+pub fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in flspost::identifiers::redact_cpr_like(text).chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Prints one JSON line on stdout.

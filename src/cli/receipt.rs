@@ -1,6 +1,6 @@
 //! `flspost receipt FILE...`: validates MedCom receipts and marks the letters they answer.
 
-use super::Common;
+use super::{print_json, shown, Common};
 use flspost::error::Result;
 use flspost::medcom::receipt;
 use flspost::schema::{self, MessageKind};
@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<i32> {
         }
         if let Err(problems) = schema::validate(MessageKind::Receipt, &bytes) {
             for p in problems {
-                eprintln!("flspost: {name}:{p}");
+                eprintln!("flspost: {}", shown(&format!("{name}:{p}")));
             }
             code = code.max(1);
             continue;
@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<i32> {
         let r = match receipt::parse(&bytes) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("flspost: {name}: {e}");
+                eprintln!("flspost: {}", shown(&format!("{name}: {e}")));
                 code = code.max(1);
                 continue;
             }
@@ -53,25 +53,30 @@ pub fn run(args: Args) -> Result<i32> {
         for (letter, outcome) in journal.apply_receipt(&r, &bytes)? {
             if outcome.needs_attention() {
                 eprintln!(
-                    "flspost: {name}: {} for envelope {}{}: {}",
-                    r.receipt_type.code(),
-                    r.original_envelope_id,
-                    if letter.is_empty() { String::new() } else { format!(" letter {letter}") },
-                    flspost::identifiers::redact_cpr_like(&serde_json::to_string(&outcome).unwrap_or_default())
+                    "flspost: {}",
+                    shown(&format!(
+                        "{name}: {} for envelope {}{}: {}",
+                        r.receipt_type.code(),
+                        r.original_envelope_id,
+                        if letter.is_empty() { String::new() } else { format!(" letter {letter}") },
+                        serde_json::to_string(&outcome).unwrap_or_default()
+                    ))
                 );
             }
             if outcome.not_applied() {
                 code = code.max(1);
             }
-            // The refuse text comes from the receiver's system: it could quote a CPR number.
-            let line = serde_json::json!({
+            // Every string here comes from the receipt (or the caller's path): the refuse text
+            // could quote a CPR number.
+            let mut line = serde_json::json!({
                 "file": path,
                 "receipt": r.receipt_type,
                 "original_envelope_id": r.original_envelope_id,
                 "original_letter_id": letter,
                 "result": outcome,
             });
-            println!("{}", flspost::identifiers::redact_cpr_like(&line.to_string()));
+            flspost::identifiers::redact_cpr_like_json(&mut line);
+            print_json(&line);
         }
     }
     Ok(code)

@@ -1,7 +1,7 @@
 //! `flspost send`: every generated (or retry) message goes to the transport configured
 //! for its kind; each attempt and its outcome is journaled before and after.
 
-use super::{print_json, Common};
+use super::{print_json, shown, Common};
 use flspost::compose::Kind;
 use flspost::error::{Error, Result};
 use flspost::journal::{Outcome, Status};
@@ -88,8 +88,7 @@ pub fn run(args: Args) -> Result<i32> {
             Outcome::Transient(r) | Outcome::Permanent(r) => Some(r.clone()),
         };
         if let Some(r) = &reason {
-            let r = flspost::identifiers::redact_cpr_like(r);
-            eprintln!("flspost: message {} ({} {}): {}: {r}", m.id, m.kind.code(), m.letter_id, status.code());
+            eprintln!("flspost: message {} ({} {}): {}: {}", m.id, m.kind.code(), m.letter_id, status.code(), shown(r));
         }
         print_json(&serde_json::json!({
             "id": m.id,

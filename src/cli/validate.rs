@@ -57,8 +57,9 @@ pub fn run(args: Args) -> Result<i32> {
         match check(path, &bytes) {
             Ok(kind) => println!("{}: valid {} ({})", path.display(), kind.name(), kind.bundled_schema().0),
             Err(lines) => {
+                // libxml2 quotes the offending value, which can be a (malformed) CPR number.
                 for l in lines {
-                    println!("{l}");
+                    println!("{}", super::shown(&l));
                 }
                 code = code.max(1);
             }

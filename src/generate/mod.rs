@@ -126,7 +126,8 @@ impl Summary {
     pub fn failed(source: &Source, result_id: Option<String>, e: &Error) -> Summary {
         let (field, reason) = match e {
             Error::Input(InputError { field, reason }) => (Some(field.clone()), reason.clone()),
-            other => (None, other.to_string()),
+            // libxml2's messages (a bug's report) quote values, which can be the CPR number.
+            other => (None, crate::identifiers::redact_cpr_like(&other.to_string())),
         };
         Summary {
             source: source.origin.clone(),
