@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<i32> {
         if let Err(e) = flspost::generate::prepare_source(source, &engine.policy, flspost::clock::now()) {
             let s = flspost::generate::Summary::refused(source, e);
             print_json(&s);
-            eprintln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
+            errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
             return Ok(s.exit_code());
         }
     }
@@ -90,10 +90,10 @@ pub fn run(args: Args) -> Result<i32> {
         let show = || {
             print_json(&s);
             if let Some(line) = s.error_line() {
-                eprintln!("flspost: {}", super::shown(&line));
+                errln!("flspost: {}", super::shown(&line));
             }
             for w in &s.warnings {
-                eprintln!("flspost: warning: {}: {w}", s.source);
+                errln!("flspost: warning: {}: {w}", s.source);
             }
         };
         match &progress {
@@ -119,10 +119,7 @@ pub fn run(args: Args) -> Result<i32> {
     }
     if batch {
         let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        eprintln!(
-            "flspost: {}",
-            if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") }
-        );
+        errln!("flspost: {}", if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") });
     }
     Ok(exit)
 }
@@ -157,7 +154,7 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
     print_json(&summary);
     if let Some(line) = summary.error_line() {
-        eprintln!("flspost: {}", super::shown(&line));
+        errln!("flspost: {}", super::shown(&line));
     }
     Ok(summary.exit_code())
 }

@@ -62,10 +62,10 @@ pub fn run(cmd: Command) -> Result<i32> {
                         (Some(k), Some(l)) => format!("{} {l}, result {}", k.code(), d.result_id),
                         _ => format!("result {}", d.result_id),
                     };
-                    println!("{} {} ({what}): {}", d.what, d.id, d.problem);
+                    outln!("{} {} ({what}): {}", d.what, d.id, d.problem);
                 }
             })?;
-            eprintln!(
+            errln!(
                 "flspost: {messages} messages and {inputs} inputs checked in {}: {}",
                 journal.path().display(),
                 if damaged == 0 { "all match their SHA-256".to_string() } else { format!("{damaged} damaged") }
@@ -125,34 +125,40 @@ pub fn run(cmd: Command) -> Result<i32> {
             if json {
                 print_json(&doc);
             } else {
-                println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
+                outln!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
                 let reason = m.reason.as_deref().map(shown);
-                println!("  status       {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
-                println!(
+                outln!("  status       {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
+                outln!(
                     "  letter       {} ({}, revision {}, attempt {})",
-                    m.letter_id, m.status_code, m.letter_revision, m.attempt
+                    m.letter_id,
+                    m.status_code,
+                    m.letter_revision,
+                    m.attempt
                 );
                 if let Some(e) = &m.envelope_id {
-                    println!("  envelope     {e}");
+                    outln!("  envelope     {e}");
                 }
-                println!("  patient CPR  {}", cpr.as_str().unwrap_or(&m.cpr_masked));
-                println!(
+                outln!("  patient CPR  {}", cpr.as_str().unwrap_or(&m.cpr_masked));
+                outln!(
                     "  input        revision {} received {} (site {}, group {})",
-                    input.revision, input.received_at, input.site, input.group
+                    input.revision,
+                    input.received_at,
+                    input.site,
+                    input.group
                 );
-                println!("  bytes        sha256 {}", m.sha256);
-                println!("  created      {}   updated {}", m.created_at, m.updated_at);
+                outln!("  bytes        sha256 {}", m.sha256);
+                outln!("  created      {}   updated {}", m.created_at, m.updated_at);
                 if let Some(f) = m.regenerated_from {
-                    println!("  regenerates  message {f}");
+                    outln!("  regenerates  message {f}");
                 }
                 if let Some(r) = m.replaces {
-                    println!("  replaces     message {r}");
+                    outln!("  replaces     message {r}");
                 }
                 if let Some(n) = regenerated_as {
-                    println!("  regenerated  as message {n}");
+                    outln!("  regenerated  as message {n}");
                 }
                 for a in &attempts {
-                    println!(
+                    outln!(
                         "  attempt {:<4} {} via {}: {}{}",
                         a.id,
                         a.started_at,
@@ -162,7 +168,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                     );
                 }
                 for r in &receipts {
-                    println!(
+                    outln!(
                         "  receipt      {} {} {}",
                         r["type"].as_str().unwrap_or(""),
                         r["outcome"].as_str().unwrap_or(""),
@@ -193,12 +199,18 @@ fn row_json(m: &MessageRow) -> serde_json::Value {
 }
 
 fn print_table(rows: &[MessageRow]) {
-    println!(
+    outln!(
         "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
-        "ID", "RESULT", "KIND", "LETTER", "STATUS", "CPR", "UPDATED"
+        "ID",
+        "RESULT",
+        "KIND",
+        "LETTER",
+        "STATUS",
+        "CPR",
+        "UPDATED"
     );
     for m in rows {
-        println!(
+        outln!(
             "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  {}",
             m.id,
             m.result_id,

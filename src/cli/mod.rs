@@ -2,6 +2,19 @@
 //! machine-readable results on stdout and one-line errors on stderr, and never a CPR
 //! number in full (unless `journal show --reveal-cpr` asks for it).
 
+/// `println!` that never panics: see [`print_line`].
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::print_line(&format!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics: a closed standard error loses the line, nothing more.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod generate;
 mod journal;
 mod receipt;
@@ -87,6 +100,8 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    // Reading commands whose reader may stop early (`journal list --json | head -1`).
+    let only_reads = matches!(cli.command, Command::Journal(_) | Command::Validate(_));
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
         Command::Validate(a) => validate::run(a),
@@ -95,15 +110,42 @@ pub fn run() -> i32 {
         Command::Receipt(a) => receipt::run(a),
         Command::Journal(c) => journal::run(c),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => report(&e),
+    };
+    match STDOUT_LOST.get() {
+        // The reader stopped reading what it did not want: nothing went wrong.
+        Some(e) if only_reads && e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        // The work was done (it is in the journal), but the caller did not get the report.
+        Some(e) => {
+            errln!("flspost: standard output: {e}; the rest of the report was not printed");
+            code.max(1)
+        }
+        None => code,
+    }
+}
+
+/// The first error writing standard output, if any: from then on nothing more is written.
+static STDOUT_LOST: std::sync::OnceLock<std::io::Error> = std::sync::OnceLock::new();
+
+/// Prints one line on stdout. A write error (the reader went away: EPIPE) is remembered
+/// instead of panicking as `println!` does; the command finishes its work and [`run`]
+/// decides what the lost output means for the exit code.
+pub fn print_line(line: &str) {
+    use std::io::Write;
+    if STDOUT_LOST.get().is_some() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        let _ = STDOUT_LOST.set(e);
     }
 }
 
 /// Prints an error as one line and returns its exit code.
 pub fn report(e: &Error) -> i32 {
-    eprintln!("flspost: {}", shown(&e.to_string().replace('\n', " ")));
+    errln!("flspost: {}", shown(&e.to_string().replace('\n', " ")));
     e.exit_code()
 }
 
@@ -128,5 +170,5 @@ pub fn shown(text: &str) -> String {
 
 /// Prints one JSON line on stdout.
 pub fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string(value).expect("summaries serialise"));
+    print_line(&serde_json::to_string(value).expect("summaries serialise"));
 }

@@ -24,20 +24,20 @@ pub fn run(args: Args) -> Result<i32> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("flspost: {name}: cannot read: {e}");
-                code = 2;
+                errln!("flspost: {name}: cannot read: {e}");
+                code = code.max(1);
                 continue;
             }
         };
         let kind = schema::root_of(&bytes).and_then(|r| schema::detect(&r));
         if kind != Some(MessageKind::Receipt) {
-            eprintln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
+            errln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
             code = code.max(1);
             continue;
         }
         if let Err(problems) = schema::validate(MessageKind::Receipt, &bytes) {
             for p in problems {
-                eprintln!("flspost: {}", shown(&format!("{name}:{p}")));
+                errln!("flspost: {}", shown(&format!("{name}:{p}")));
             }
             code = code.max(1);
             continue;
@@ -45,14 +45,14 @@ pub fn run(args: Args) -> Result<i32> {
         let r = match receipt::parse(&bytes) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("flspost: {}", shown(&format!("{name}: {e}")));
+                errln!("flspost: {}", shown(&format!("{name}: {e}")));
                 code = code.max(1);
                 continue;
             }
         };
         for (letter, outcome) in journal.apply_receipt(&r, &bytes)? {
             if outcome.needs_attention() {
-                eprintln!(
+                errln!(
                     "flspost: {}",
                     shown(&format!(
                         "{name}: {} for envelope {}{}: {}",

@@ -51,7 +51,7 @@ pub fn run(args: Args) -> Result<i32> {
             Err(Error::Damaged(reason)) => {
                 journal.fail_damaged(m.id, &reason)?;
                 *counts.entry(Status::Failed.code()).or_default() += 1;
-                eprintln!("flspost: {reason}; not sent");
+                errln!("flspost: {reason}; not sent");
                 print_json(&serde_json::json!({
                     "id": m.id,
                     "result_id": m.result_id,
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<i32> {
             Outcome::Transient(r) | Outcome::Permanent(r) => Some(r.clone()),
         };
         if let Some(r) = &reason {
-            eprintln!("flspost: message {} ({} {}): {}: {}", m.id, m.kind.code(), m.letter_id, status.code(), shown(r));
+            errln!("flspost: message {} ({} {}): {}: {}", m.id, m.kind.code(), m.letter_id, status.code(), shown(r));
         }
         print_json(&serde_json::json!({
             "id": m.id,
@@ -101,7 +101,7 @@ pub fn run(args: Args) -> Result<i32> {
         }));
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    eprintln!("flspost: {}", if summary.is_empty() { "nothing to send".to_string() } else { summary.join(", ") });
+    errln!("flspost: {}", if summary.is_empty() { "nothing to send".to_string() } else { summary.join(", ") });
     let failed = counts.keys().any(|k| *k == "retry" || *k == "failed");
     Ok(if failed { 1 } else { 0 })
 }

@@ -98,8 +98,8 @@ impl Engine {
         };
         let built = self.composer.build(&p.result, &plan, now)?;
         if built.letter_id != m.letter_id {
-            return Err(Error::Usage(format!(
-                "internal error: message {} rebuilt with letter identifier {} instead of {}",
+            return Err(Error::Internal(format!(
+                "message {} rebuilt with letter identifier {} instead of {}",
                 m.id, built.letter_id, m.letter_id
             )));
         }
@@ -126,7 +126,9 @@ impl Engine {
             .map_err(|e| concurrent(e, &m.result_id))?;
             Ok(id)
         })?;
-        let row = journal.message(id)?.expect("just inserted");
+        let row = journal.message(id)?.ok_or_else(|| {
+            Error::Internal(format!("message {id} is not in the journal right after it was recorded"))
+        })?;
         Ok(Summary {
             source: format!("journal message {}", m.id),
             line: None,
