@@ -28,6 +28,16 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("journal: {0}")]
     Journal(#[from] rusqlite::Error),
+    /// Another flspost process did the same work at the same moment: running again settles
+    /// it, so it is the environment's, exit 1 (not the caller's mistake).
+    #[error("{0}")]
+    Conflict(String),
+    /// An invariant flspost keeps was broken: a bug, exit 3.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Stored bytes no longer match their SHA-256 (a damaged disk or a hand edit): exit 1.
+    #[error("{0}")]
+    Damaged(String),
 }
 
 impl Error {
@@ -43,8 +53,8 @@ impl Error {
             | Error::Config { .. }
             | Error::ConfigSyntax { .. }
             | Error::Usage(_) => 2,
-            Error::Invalid { .. } => 3,
-            Error::Io { .. } | Error::Journal(_) => 1,
+            Error::Invalid { .. } | Error::Internal(_) => 3,
+            Error::Io { .. } | Error::Journal(_) | Error::Damaged(_) | Error::Conflict(_) => 1,
         }
     }
 }

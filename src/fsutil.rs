@@ -30,6 +30,21 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
+/// Whether `dir` is a real folder (false when absent). A symbolic link, even to a folder, is an
+/// error, as is anything else that is not a folder: flspost never writes through a link it did
+/// not make (into someone else's folder).
+pub fn real_dir(dir: &Path) -> io::Result<bool> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_dir() => Ok(true),
+        Ok(m) if m.file_type().is_symlink() => {
+            Err(io::Error::other("is a symbolic link; flspost does not write through links"))
+        }
+        Ok(_) => Err(io::Error::other("exists and is not a folder")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes `bytes` to `path` atomically with mode 0600, flushed to disk before the rename
 /// (for files handed to another system).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -66,7 +81,7 @@ pub const STAGING: &str = ".flspost-tmp";
 ///
 /// Not forced to disk: these are copies of what the journal holds.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
-    if dir.exists() {
+    if real_dir(dir)? {
         for (name, bytes) in files {
             write_atomic_with(&dir.join(name), bytes, false)?;
         }
@@ -80,7 +95,9 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     // using it (see `remove_staging_if_empty`): then create it again.
     let mut tries = 0;
     loop {
-        create_private_dir(&staging)?;
+        if !real_dir(&staging).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", staging.display())))? {
+            create_private_dir(&staging)?;
+        }
         match DirBuilder::new().mode(0o700).create(&tmp) {
             Err(e) if e.kind() == io::ErrorKind::NotFound && tries < 3 => tries += 1,
             other => break other?,

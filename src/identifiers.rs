@@ -177,29 +177,45 @@ impl OrgIdentifier {
     }
 }
 
-/// Replaces every run of exactly ten digits (what a CPR number looks like) with `x`s:
-/// for text from outside (parser messages, refuse texts, server replies) on its way to a log.
+/// Masks what looks like a CPR number in either written form: a run of exactly ten digits
+/// (`xxxxxxxxxx`) and exactly six digits, a hyphen and exactly four (`xxxxxx-xxxx`). For
+/// text from outside (parser messages, refuse texts, server replies) on its way to any output.
+/// Longer runs (GLNs, SOR codes) are kept.
 pub fn redact_cpr_like(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digits_from = |i: usize| chars[i.min(chars.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
     let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        if digits.len() == 10 {
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // `i` starts a run of digits (runs are taken whole).
+        let n = digits_from(i);
+        if n == 10 {
             out.push_str("xxxxxxxxxx");
+        } else if n == 6 && chars.get(i + 6) == Some(&'-') && digits_from(i + 7) == 4 {
+            out.push_str("xxxxxx-xxxx");
+            i += 11;
+            continue;
         } else {
-            out.push_str(digits);
+            out.extend(&chars[i..i + n]);
         }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut digits, &mut out);
-            out.push(c);
-        }
+        i += n;
     }
-    flush(&mut digits, &mut out);
     out
+}
+
+/// Masks CPR-like numbers in every string inside a JSON value (for text from outside).
+pub fn redact_cpr_like_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = redact_cpr_like(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_cpr_like_json),
+        serde_json::Value::Object(o) => o.values_mut().for_each(redact_cpr_like_json),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -269,6 +285,12 @@ mod tests {
             redact_cpr_like("line 12 column 5790000128686 x 0101011234: 20 patients"),
             "line 12 column 5790000128686 x xxxxxxxxxx: 20 patients"
         );
+        assert_eq!(
+            redact_cpr_like("251248-9996, 251248-99961, 1251248-9996; 2512489996"),
+            "xxxxxx-xxxx, 251248-99961, 1251248-9996; xxxxxxxxxx"
+        );
+        assert_eq!(redact_cpr_like("ends 251248-"), "ends 251248-");
+        assert_eq!(redact_cpr_like("Ærø 251248-9996"), "Ærø xxxxxx-xxxx");
     }
 
     use chrono::Datelike;

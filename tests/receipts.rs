@@ -176,6 +176,7 @@ fn unknown_envelopes_and_contradictions_are_reported_not_dropped() {
 fn medcoms_own_receipt_samples_are_read() {
     let Some(reference) = reference() else { return };
     let w = World::new();
+    w.generate(&sample("group-1.json")).ok(); // a journal that never sent these
     let pos = reference.join("medcom-oioxml/medcom-carecommunication-examples/Flow2-XCTL03_Ex_from_FHIR_XDIS91.xml");
     let neg = reference.join("medcom-oioxml/os2korrespondance/fixtures/negative_receipt.xml");
     let r = w.run(&["receipt", pos.to_str().unwrap(), neg.to_str().unwrap()]);
@@ -208,4 +209,66 @@ fn journal_show_masks_the_cpr_unless_asked() {
     let bad = w.run(&["journal", "list", "--status", "lost"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown status `lost`"), "{}", bad.stderr);
+}
+
+/// An outbox config for both kinds of message.
+fn outbox_config(w: &World) -> std::path::PathBuf {
+    w.write(
+        "c.toml",
+        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+    )
+}
+
+#[test]
+fn a_receipt_for_a_letter_never_handed_over_is_stored_and_reported_and_changes_nothing() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-2a.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R7", env, letter, None)).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.one()["result"]["outcome"], "not-sent");
+    assert!(r.stderr.contains("not-sent"), "{}", r.stderr);
+    let m = show(&w, env);
+    assert_eq!(m["message"]["status"], "generated");
+    assert_eq!(m["receipts"][0]["outcome"], "not-sent", "the receipt is stored: {m}");
+
+    // send still hands the GP letter over.
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    assert!(w.path("vans").join(format!("xdis91-{env}.xml")).is_file());
+    assert_eq!(show(&w, env)["message"]["status"], "sent");
+}
+
+#[test]
+fn a_receipt_for_a_superseded_letter_leaves_it_superseded() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-2b.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let mut v = sample_json("group-2b.json");
+    v["gp"]["ean"] = serde_json::json!("5790000121441");
+    let fixed = w.write("fixed.json", &v.to_string());
+    assert_eq!(w.generate(&fixed).ok().one()["outcome"], "corrected");
+    assert_eq!(show(&w, env)["message"]["status"], "superseded");
+    let f = w.path("neg.xml");
+    std::fs::write(&f, receipt("XCTL02", "R8", env, letter, Some(("syntaksfejl", "x")))).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.one()["result"]["outcome"], "not-sent");
+    assert_eq!(show(&w, env)["message"]["status"], "superseded");
+}
+
+#[test]
+fn a_receipt_naming_another_letter_in_a_known_envelope_is_a_letter_mismatch() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-1.json");
+    let env = gp["envelope_id"].as_str().unwrap();
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R9", env, "NOSUCHLETTER12", None)).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.one()["result"]["outcome"], "letter-mismatch");
+    assert!(r.stderr.contains("letter-mismatch"), "{}", r.stderr);
+    assert_eq!(show(&w, env)["message"]["status"], "sent");
 }

@@ -45,11 +45,11 @@ pub fn run(args: Args) -> Result<i32> {
         if let Err(e) = flspost::generate::prepare_source(source, &engine.policy, flspost::clock::now()) {
             let s = flspost::generate::Summary::refused(source, e);
             print_json(&s);
-            eprintln!("flspost: {}", s.error_line().unwrap_or_default());
+            errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
             return Ok(s.exit_code());
         }
     }
-    let mut journal = args.common.open_journal(&config, super::Create::Allowed)?;
+    let mut journal = args.common.open_journal(&config, super::Use::Create)?;
     if let Some(dir) = &args.out_dir {
         flspost::fsutil::sweep_temporaries(dir);
     }
@@ -91,10 +91,10 @@ pub fn run(args: Args) -> Result<i32> {
         let show = || {
             print_json(&s);
             if let Some(line) = s.error_line() {
-                eprintln!("flspost: {line}");
+                errln!("flspost: {}", super::shown(&line));
             }
             for w in &s.warnings {
-                eprintln!("flspost: warning: {}: {w}", s.source);
+                errln!("flspost: warning: {}: {w}", s.source);
             }
         };
         match &progress {
@@ -124,10 +124,7 @@ pub fn run(args: Args) -> Result<i32> {
     if batch {
         let parts: Vec<String> =
             LABELS.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(label, n)| format!("{n} {label}")).collect();
-        eprintln!(
-            "flspost: {}",
-            if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") }
-        );
+        errln!("flspost: {}", if parts.is_empty() { "no results in the input".to_string() } else { parts.join(", ") });
     }
     Ok(exit)
 }
@@ -149,7 +146,7 @@ pub struct RegenerateArgs {
 
 pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
-    let mut journal = args.common.open_journal(&config, super::Create::Refused)?;
+    let mut journal = args.common.open_journal(&config, super::Use::Write)?;
     let corrected = match &args.input {
         None => None,
         Some(p) => {
@@ -166,7 +163,7 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     }
     print_json(&summary);
     if let Some(line) = summary.error_line() {
-        eprintln!("flspost: {line}");
+        errln!("flspost: {}", super::shown(&line));
     }
     Ok(summary.exit_code())
 }

@@ -1,9 +1,9 @@
 //! `flspost journal list` and `flspost journal show`: what support staff look at. CPR
 //! numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
 
-use super::{print_json, Common};
+use super::{print_json, shown, Common};
 use flspost::error::{Error, Result};
-use flspost::identifiers::redact_cpr_like;
+use flspost::identifiers::{redact_cpr_like, redact_cpr_like_json};
 use flspost::journal::{MessageRow, Status};
 
 #[derive(clap::Subcommand)]
@@ -39,10 +39,41 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
+    Verify {
+        /// One JSON object per damaged message or input instead of a line of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
+        Command::Verify { json, common } => {
+            let config = common.config()?;
+            let journal = common.open_journal(&config, super::Use::Read)?;
+            let mut damaged = 0;
+            let (messages, inputs) = journal.verify(|d| {
+                damaged += 1;
+                if json {
+                    print_json(&d);
+                } else {
+                    let what = match (&d.kind, &d.letter_id) {
+                        (Some(k), Some(l)) => format!("{} {l}, result {}", k.code(), d.result_id),
+                        _ => format!("result {}", d.result_id),
+                    };
+                    outln!("{} {} ({what}): {}", d.what, d.id, d.problem);
+                }
+            })?;
+            errln!(
+                "flspost: {messages} messages and {inputs} inputs checked in {}: {}",
+                journal.path().display(),
+                if damaged == 0 { "all match their SHA-256".to_string() } else { format!("{damaged} damaged") }
+            );
+            Ok(if damaged == 0 { 0 } else { 1 })
+        }
         Command::List { status, since, result, json, common } => {
             let status = status
                 .map(|s| {
@@ -56,10 +87,10 @@ pub fn run(cmd: Command) -> Result<i32> {
                 .transpose()?;
             let since = since.map(|s| parse_since(&s)).transpose()?;
             let config = common.config()?;
-            let journal = common.open_journal(&config, super::Create::Refused)?;
+            let journal = common.open_journal(&config, super::Use::Read)?;
             let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
-                rows.iter().for_each(print_json);
+                rows.iter().map(row_json).for_each(|v| print_json(&v));
             } else {
                 print_table(&rows);
             }
@@ -67,12 +98,17 @@ pub fn run(cmd: Command) -> Result<i32> {
         }
         Command::Show { id, json, reveal_cpr, common } => {
             let config = common.config()?;
-            let journal = common.open_journal(&config, super::Create::Refused)?;
+            let journal = common.open_journal(&config, super::Use::Read)?;
             let m = journal.find_message(&id)?.ok_or_else(|| {
                 Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display()))
             })?;
             let attempts = journal.attempts(m.id)?;
             let receipts = journal.receipts_for(m.id)?;
+            // Attempts and receipts carry text from outside (server replies, refuse texts).
+            let mut attempts_json = serde_json::to_value(&attempts).expect("attempts serialise");
+            redact_cpr_like_json(&mut attempts_json);
+            let mut receipts_json = serde_json::Value::from(receipts.clone());
+            redact_cpr_like_json(&mut receipts_json);
             let input = journal.input(m.input_id)?;
             let regenerated_as = journal.regenerated_as(m.id)?;
             let mut cpr = serde_json::Value::String(m.cpr_masked.clone());
@@ -81,87 +117,74 @@ pub fn run(cmd: Command) -> Result<i32> {
                 cpr = raw["patient"]["cpr"].clone();
             }
             let doc = serde_json::json!({
-                "message": m,
+                "message": row_json(&m),
                 "cpr": cpr,
                 "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
                 "regenerated_as": regenerated_as,
-                "attempts": attempts,
-                "receipts": receipts,
+                "attempts": attempts_json,
+                "receipts": receipts_json,
             });
             if json {
                 print_json(&doc);
             } else {
-                println!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
-                let reason = m.reason.as_deref().map(redact_cpr_like).map(|r| escape_controls(&r));
-                println!(
-                    "  status          {}{}",
-                    m.status.code(),
-                    reason.map(|r| format!(": {r}")).unwrap_or_default()
-                );
-                println!(
-                    "  letter          {} ({}, letter revision {})",
-                    m.letter_id, m.status_code, m.letter_revision
-                );
-                println!(
+                outln!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
+                let reason = m.reason.as_deref().map(shown);
+                outln!("  status          {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
+                outln!("  letter          {} ({}, letter revision {})", m.letter_id, m.status_code, m.letter_revision);
+                outln!(
                     "  transmission    {} (1 = first sent; each regeneration is the next, in a new envelope)",
                     m.attempt
                 );
                 if let Some(e) = &m.envelope_id {
-                    println!("  envelope        {e}");
+                    outln!("  envelope        {e}");
                 }
-                println!(
+                outln!(
                     "  send failures   {} (transient failures so far; [send] max_attempts bounds them)",
                     m.send_failures
                 );
-                println!("  patient CPR     {}", cpr.as_str().unwrap_or(&m.cpr_masked));
-                println!(
+                outln!("  patient CPR     {}", cpr.as_str().unwrap_or(&m.cpr_masked));
+                outln!(
                     "  input           revision {} received {} (site {}, group {})",
-                    input.revision, input.received_at, input.site, input.group
+                    input.revision,
+                    input.received_at,
+                    input.site,
+                    input.group
                 );
-                println!("  bytes           sha256 {}", m.sha256);
-                println!("  created         {}   updated {}", m.created_at, m.updated_at);
+                outln!("  bytes           sha256 {}", m.sha256);
+                outln!("  created         {}   updated {}", m.created_at, m.updated_at);
                 if let Some(f) = m.regenerated_from {
-                    println!("  regenerates     message {f}");
+                    outln!("  regenerates     message {f}");
                 }
                 if let Some(r) = m.replaces {
-                    println!("  replaces        message {r}");
+                    outln!("  replaces        message {r}");
                 }
                 if let Some(n) = regenerated_as {
-                    println!("  regenerated as  message {n}");
+                    outln!("  regenerated as  message {n}");
                 }
                 if !attempts.is_empty() {
-                    println!("  hand-overs to a transport, oldest first:");
+                    outln!("  hand-overs to a transport, oldest first:");
                 }
                 for a in &attempts {
-                    println!(
+                    outln!(
                         "    {} via {}: {}{}",
                         a.started_at,
                         a.transport,
                         a.outcome.as_deref().unwrap_or("in progress"),
-                        a.reason
-                            .as_deref()
-                            .map(|r| format!(" ({})", escape_controls(&redact_cpr_like(r))))
-                            .unwrap_or_default()
+                        a.reason.as_deref().map(|r| format!(" ({})", shown(r))).unwrap_or_default()
                     );
                 }
                 for r in &receipts {
-                    println!(
+                    outln!(
                         "  receipt         {} {} {}",
                         r["type"].as_str().unwrap_or(""),
                         r["outcome"].as_str().unwrap_or(""),
-                        escape_controls(&redact_cpr_like(r["refuse_text"].as_str().unwrap_or("")))
+                        shown(r["refuse_text"].as_str().unwrap_or(""))
                     );
                 }
             }
             Ok(0)
         }
     }
-}
-
-/// Text from outside (a refuse text, a server's reply) printed in a table or listing: a line
-/// break in it must not start a forged row.
-fn escape_controls(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
 fn parse_since(s: &str) -> Result<String> {
@@ -173,13 +196,27 @@ fn parse_since(s: &str) -> Result<String> {
         .map_err(|_| Error::Usage(format!("--since `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
 }
 
+/// A message as JSON, its reason (which can quote a server or a receipt) masked. Only the
+/// reason: the identifiers are flspost's own and must stay exact.
+fn row_json(m: &MessageRow) -> serde_json::Value {
+    let mut m = m.clone();
+    m.reason = m.reason.as_deref().map(redact_cpr_like);
+    serde_json::to_value(&m).expect("messages serialise")
+}
+
 fn print_table(rows: &[MessageRow]) {
-    println!(
+    outln!(
         "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
-        "ID", "RESULT", "KIND", "LETTER", "STATUS", "CPR", "UPDATED"
+        "ID",
+        "RESULT",
+        "KIND",
+        "LETTER",
+        "STATUS",
+        "CPR",
+        "UPDATED"
     );
     for m in rows {
-        println!(
+        outln!(
             "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  {}",
             m.id,
             m.result_id,
@@ -188,7 +225,7 @@ fn print_table(rows: &[MessageRow]) {
             m.status.code(),
             m.cpr_masked,
             m.updated_at,
-            redact_cpr_like(m.reason.as_deref().unwrap_or(""))
+            shown(m.reason.as_deref().unwrap_or(""))
         );
     }
 }

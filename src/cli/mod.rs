@@ -2,6 +2,19 @@
 //! machine-readable results on stdout and one-line errors on stderr, and never a CPR
 //! number in full (unless `journal show --reveal-cpr` asks for it).
 
+/// `println!` that never panics: see [`print_line`].
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::print_line(&format!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics: a closed standard error loses the line, nothing more.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod generate;
 mod journal;
 mod receipt;
@@ -11,7 +24,7 @@ mod validate;
 use clap::{Parser, Subcommand};
 use flspost::config::Config;
 use flspost::error::{Error, Result};
-use flspost::journal::Journal;
+use flspost::journal::{Access, Journal};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -37,14 +50,16 @@ pub struct Common {
     journal: Option<PathBuf>,
 }
 
-/// Whether a command may start a new journal when the path names none.
+/// How a command uses the journal.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Create {
+pub enum Use {
     /// `generate`: the first run starts the journal.
-    Allowed,
-    /// Every other command reads or changes what was generated: a missing journal means
+    Create,
+    /// `send`, `receipt`, `regenerate` change what was generated: a missing journal means
     /// the wrong path, never "nothing to do".
-    Refused,
+    Write,
+    /// `journal list/show/verify`: never creates or changes anything.
+    Read,
 }
 
 impl Common {
@@ -55,7 +70,7 @@ impl Common {
     /// Opens the journal the options, FLSPOST_JOURNAL, the config or the default name. One
     /// not given with --journal is named on stderr with where it came from, so an operator
     /// never reads or fills a journal by surprise.
-    fn open_journal(&self, config: &Config, create: Create) -> Result<Journal> {
+    fn open_journal(&self, config: &Config, how: Use) -> Result<Journal> {
         let env = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from);
         let (path, from) = if let Some(p) = &self.journal {
             (p.clone(), None)
@@ -70,18 +85,19 @@ impl Common {
         let exists = std::fs::symlink_metadata(&path).is_ok();
         if let Some(from) = &from {
             let new = if exists { "" } else { ", new: creating it" };
-            if exists || create == Create::Allowed {
-                eprintln!("flspost: journal {} ({from}{new})", path.display());
+            if exists || how == Use::Create {
+                errln!("flspost: journal {} ({from}{new})", path.display());
             }
         }
-        if !exists && create == Create::Refused {
+        if !exists && how != Use::Create {
             return Err(Error::Usage(format!(
                 "no journal at {}{}: nothing was generated there (name the journal with --journal PATH)",
                 path.display(),
                 from.map(|f| format!(" ({f})")).unwrap_or_default()
             )));
         }
-        Journal::open(&path)
+        let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
+        Journal::open_with(&path, access)
     }
 }
 
@@ -112,6 +128,8 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    // Reading commands whose reader may stop early (`journal list --json | head -1`).
+    let only_reads = matches!(cli.command, Command::Journal(_) | Command::Validate(_));
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
         Command::Validate(a) => validate::run(a),
@@ -120,19 +138,65 @@ pub fn run() -> i32 {
         Command::Receipt(a) => receipt::run(a),
         Command::Journal(c) => journal::run(c),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => report(&e),
+    };
+    match STDOUT_LOST.get() {
+        // The reader stopped reading what it did not want: nothing went wrong.
+        Some(e) if only_reads && e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        // The work was done (it is in the journal), but the caller did not get the report.
+        Some(e) => {
+            errln!("flspost: standard output: {e}; the rest of the report was not printed");
+            code.max(1)
+        }
+        None => code,
+    }
+}
+
+/// The first error writing standard output, if any: from then on nothing more is written.
+static STDOUT_LOST: std::sync::OnceLock<std::io::Error> = std::sync::OnceLock::new();
+
+/// Prints one line on stdout. A write error (the reader went away: EPIPE) is remembered
+/// instead of panicking as `println!` does; the command finishes its work and [`run`]
+/// decides what the lost output means for the exit code.
+pub fn print_line(line: &str) {
+    use std::io::Write;
+    if STDOUT_LOST.get().is_some() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        let _ = STDOUT_LOST.set(e);
     }
 }
 
 /// Prints an error as one line and returns its exit code.
 pub fn report(e: &Error) -> i32 {
-    eprintln!("flspost: {}", e.to_string().replace('\n', " "));
+    errln!("flspost: {}", shown(&e.to_string().replace('\n', " ")));
     e.exit_code()
+}
+
+/// Text from outside (refuse texts, server replies, libxml2's messages, which quote values)
+/// as it goes into text output: CPR numbers masked, and control characters escaped so that
+/// it cannot start a line or a table row of its own.
+pub fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in flspost::identifiers::redact_cpr_like(text).chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Prints one JSON line on stdout.
 pub fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string(value).expect("summaries serialise"));
+    print_line(&serde_json::to_string(value).expect("summaries serialise"));
 }

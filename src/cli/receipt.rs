@@ -1,6 +1,6 @@
 //! `flspost receipt FILE...`: validates MedCom receipts and marks the letters they answer.
 
-use super::Common;
+use super::{print_json, shown, Common};
 use flspost::error::Result;
 use flspost::journal::ReceiptOutcome;
 use flspost::medcom::receipt;
@@ -18,27 +18,27 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
-    let mut journal = args.common.open_journal(&config, super::Create::Refused)?;
+    let mut journal = args.common.open_journal(&config, super::Use::Write)?;
     let mut code = 0;
     for path in &args.files {
         let name = path.display();
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("flspost: {name}: cannot read: {e}");
-                code = 2;
+                errln!("flspost: {name}: cannot read: {e}");
+                code = code.max(1);
                 continue;
             }
         };
         let kind = schema::root_of(&bytes).and_then(|r| schema::detect(&r));
         if kind != Some(MessageKind::Receipt) {
-            eprintln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
+            errln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
             code = code.max(1);
             continue;
         }
         if let Err(problems) = schema::validate(MessageKind::Receipt, &bytes) {
             for p in problems {
-                eprintln!("flspost: {name}:{p}");
+                errln!("flspost: {}", shown(&format!("{name}:{p}")));
             }
             code = code.max(1);
             continue;
@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<i32> {
         let r = match receipt::parse(&bytes) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("flspost: {name}: {e}");
+                errln!("flspost: {}", shown(&format!("{name}: {e}")));
                 code = code.max(1);
                 continue;
             }
@@ -55,26 +55,31 @@ pub fn run(args: Args) -> Result<i32> {
             if outcome.needs_attention() {
                 // One human line; stdout carries the same as JSON for programs.
                 let letter = if letter.is_empty() { String::new() } else { format!(" letter {letter}") };
-                let line = format!(
-                    "{name}: {} for envelope {}{letter}: {}",
-                    r.receipt_type.code(),
-                    r.original_envelope_id,
-                    describe(&outcome)
+                errln!(
+                    "flspost: {}",
+                    shown(&format!(
+                        "{name}: {} for envelope {}{letter}: {}: {}",
+                        r.receipt_type.code(),
+                        r.original_envelope_id,
+                        outcome.code(),
+                        describe(&outcome)
+                    ))
                 );
-                eprintln!("flspost: {}", flspost::identifiers::redact_cpr_like(&line));
             }
-            if matches!(outcome, ReceiptOutcome::UnknownEnvelope | ReceiptOutcome::Conflict { .. }) {
+            if outcome.not_applied() {
                 code = code.max(1);
             }
-            // The refuse text comes from the receiver's system: it could quote a CPR number.
-            let line = serde_json::json!({
+            // Every string here comes from the receipt (or the caller's path): the refuse text
+            // could quote a CPR number.
+            let mut line = serde_json::json!({
                 "file": path,
                 "receipt": r.receipt_type,
                 "original_envelope_id": r.original_envelope_id,
                 "original_letter_id": letter,
                 "result": outcome,
             });
-            println!("{}", flspost::identifiers::redact_cpr_like(&line.to_string()));
+            flspost::identifiers::redact_cpr_like_json(&mut line);
+            print_json(&line);
         }
     }
     Ok(code)
@@ -96,6 +101,14 @@ fn describe(outcome: &ReceiptOutcome) -> String {
         ReceiptOutcome::Conflict { message_id, status } => format!(
             "contradicts an earlier receipt: message {message_id} stays {}; stored for a person to look at",
             status.code()
+        ),
+        ReceiptOutcome::NotSent { message_id, status } => format!(
+            "message {message_id} was never handed over (it is {}): the receipt is stored, the letter left as it is",
+            status.code()
+        ),
+        ReceiptOutcome::LetterMismatch { message_id, sent_letter_id } => format!(
+            "that envelope (message {message_id}) carried letter {sent_letter_id}, not this one; stored for a person \
+             to look at"
         ),
         ReceiptOutcome::UnknownEnvelope => {
             "this journal sent no such envelope; stored for a person to look at".to_string()

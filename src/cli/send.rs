@@ -1,10 +1,10 @@
 //! `flspost send`: every generated (or retry) message goes to the transport configured
 //! for its kind; each attempt and its outcome is journaled before and after.
 
-use super::{print_json, Common};
+use super::{print_json, shown, Common};
 use flspost::compose::Kind;
 use flspost::error::{Error, Result};
-use flspost::journal::Outcome;
+use flspost::journal::{Outcome, Status};
 use flspost::transport::{self, Outgoing, SendError, Transport};
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,7 +16,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
-    let mut journal = args.common.open_journal(&config, super::Create::Refused)?;
+    let mut journal = args.common.open_journal(&config, super::Use::Write)?;
     let _one_sender = journal.lock_for_sending()?;
     let mut transports: BTreeMap<Kind, Box<dyn Transport>> = BTreeMap::new();
     for (kind, cfg) in [(Kind::GpXdis91, &config.transport.gp), (Kind::PatientMemo, &config.transport.patient)] {
@@ -48,7 +48,26 @@ pub fn run(args: Args) -> Result<i32> {
             *counts.entry("waiting (peer failing)").or_default() += 1;
             continue;
         }
-        let bytes = journal.message_bytes(m.id)?;
+        // Only the bytes that were validated and hashed when built are handed over.
+        let bytes = match journal.verified_bytes(&m) {
+            Ok(b) => b,
+            Err(Error::Damaged(reason)) => {
+                journal.fail_damaged(m.id, &reason)?;
+                *counts.entry(Status::Failed.code()).or_default() += 1;
+                errln!("flspost: {reason}; not sent");
+                print_json(&serde_json::json!({
+                    "id": m.id,
+                    "result_id": m.result_id,
+                    "kind": m.kind,
+                    "letter_id": m.letter_id,
+                    "envelope_id": m.envelope_id,
+                    "status": Status::Failed,
+                    "reason": reason,
+                }));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let attempt_id = journal.start_attempt(&m, &t.describe())?;
         let out = Outgoing {
             kind: m.kind,
@@ -72,8 +91,7 @@ pub fn run(args: Args) -> Result<i32> {
             Outcome::Transient(r) | Outcome::Permanent(r) => Some(r.clone()),
         };
         if let Some(r) = &reason {
-            let r = flspost::identifiers::redact_cpr_like(r);
-            eprintln!("flspost: message {} ({} {}): {}: {r}", m.id, m.kind.code(), m.letter_id, status.code());
+            errln!("flspost: message {} ({} {}): {}: {}", m.id, m.kind.code(), m.letter_id, status.code(), shown(r));
         }
         print_json(&serde_json::json!({
             "id": m.id,
@@ -86,7 +104,7 @@ pub fn run(args: Args) -> Result<i32> {
         }));
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    eprintln!("flspost: {}", if summary.is_empty() { "nothing to send".to_string() } else { summary.join(", ") });
+    errln!("flspost: {}", if summary.is_empty() { "nothing to send".to_string() } else { summary.join(", ") });
     let failed = counts.keys().any(|k| *k == "retry" || *k == "failed");
     Ok(if failed { 1 } else { 0 })
 }

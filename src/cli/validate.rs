@@ -49,16 +49,17 @@ pub fn run(args: Args) -> Result<i32> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("{}: cannot read: {e}", path.display());
-                code = 2;
+                errln!("flspost: {}: cannot read: {e}", path.display());
+                code = code.max(1);
                 continue;
             }
         };
         match check(path, &bytes) {
-            Ok(kind) => println!("{}: valid {} ({})", path.display(), kind.name(), kind.bundled_schema().0),
+            Ok(kind) => outln!("{}: valid {} ({})", path.display(), kind.name(), kind.bundled_schema().0),
             Err(lines) => {
+                // libxml2 quotes the offending value, which can be a (malformed) CPR number.
                 for l in lines {
-                    println!("{l}");
+                    outln!("{}", super::shown(&l));
                 }
                 code = code.max(1);
             }

@@ -126,13 +126,18 @@ pub struct ErrorSummary {
 
 impl Summary {
     pub fn failed(source: &Source, result_id: Option<String>, e: &Error) -> Summary {
+        Summary::failed_at(source.origin.clone(), source.line, result_id, e)
+    }
+
+    fn failed_at(origin: String, line: Option<u64>, result_id: Option<String>, e: &Error) -> Summary {
         let (field, reason) = match e {
             Error::Input(InputError { field, reason }) => (Some(field.clone()), reason.clone()),
-            other => (None, other.to_string()),
+            // libxml2's messages (a bug's report) quote values, which can be the CPR number.
+            other => (None, crate::identifiers::redact_cpr_like(&other.to_string())),
         };
         Summary {
-            source: source.origin.clone(),
-            line: source.line,
+            source: origin,
+            line,
             result_id,
             outcome: Outcome::Error,
             dir: None,
@@ -208,6 +213,13 @@ pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result
     })
 }
 
+/// Whether a stored input is still what was recorded: its canonical form (see [`prepare`])
+/// hashes to `sha256`.
+pub fn input_intact(text: &str, sha256: &str) -> bool {
+    input::parse(text)
+        .is_ok_and(|i| sha256_hex(&serde_json::to_vec(&i).expect("serialising a parsed input cannot fail")) == sha256)
+}
+
 fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
     let id = &p.result.result_id;
     let latest = journal.latest_input(id)?;
@@ -267,6 +279,13 @@ fn next_round(
         round.push(item);
     }
     round
+}
+
+/// What a line of a round says when the round cannot be recorded: its outcome already
+/// (a refused input), or where it came from, to fail with the journal's error.
+enum IfUnrecorded {
+    Done(Summary),
+    Failed { origin: String, line: Option<u64>, result_id: String },
 }
 
 /// Work decided for one input, carried between the stages.
@@ -410,9 +429,22 @@ impl Engine {
         map_in_parallel(tasks, stage)
     }
 
-    /// Records one round in the journal, in input order, in one transaction.
+    /// Records one round in the journal, in input order, in one transaction. When the
+    /// transaction fails (a full disk), every line of the round still gets its outcome: an
+    /// error naming the journal's failure; nothing of the round is recorded.
     fn record_round(&self, journal: &mut Journal, staged: Vec<Staged>) -> Result<Vec<Summary>> {
-        journal.write(|tx| {
+        let if_unrecorded: Vec<IfUnrecorded> = staged
+            .iter()
+            .map(|s| match s {
+                Staged::Done(summary) => IfUnrecorded::Done(summary.clone()),
+                Staged::Decided(task) | Staged::Exists { task } | Staged::Built { task, .. } => IfUnrecorded::Failed {
+                    origin: task.source.origin.clone(),
+                    line: task.source.line,
+                    result_id: task.prepared.result.result_id.clone(),
+                },
+            })
+            .collect();
+        let recorded = journal.write(|tx| {
             Ok(staged
                 .into_iter()
                 .map(|s| match s {
@@ -425,7 +457,19 @@ impl Engine {
                     },
                 })
                 .collect())
-        })
+        });
+        match recorded {
+            Ok(summaries) => Ok(summaries),
+            Err(e) => Ok(if_unrecorded
+                .into_iter()
+                .map(|s| match s {
+                    IfUnrecorded::Done(summary) => summary,
+                    IfUnrecorded::Failed { origin, line, result_id } => {
+                        Summary::failed_at(origin, line, Some(result_id), &e)
+                    }
+                })
+                .collect()),
+        }
     }
 
     fn build_task(&self, task: Task, now: DateTime<Utc>) -> Staged {
@@ -475,11 +519,11 @@ impl Engine {
         let rid = &task.prepared.result.result_id;
         let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
         let current = current(messages);
-        // The output folder mirrors the journal: put back what is missing or altered.
-        let mut warnings = vec![];
+        // The output folder mirrors the journal: put back what is missing or altered. When
+        // that fails the caller asked for files it does not get: a failure naming no file.
         if let Some(dir) = self.result_dir(rid) {
             if let Err(e) = output::heal_files(conn, &dir, &current) {
-                warnings.push(Warning { field: "out-dir".into(), message: format!("could not restore files: {e}") });
+                return Summary::failed(&task.source, Some(rid.clone()), &e);
             }
         }
         Summary {
@@ -489,7 +533,7 @@ impl Engine {
             outcome: Outcome::Exists,
             dir: self.result_dir(rid),
             messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
-            warnings,
+            warnings: vec![],
             error: None,
         }
     }
@@ -600,10 +644,35 @@ fn record(
 fn concurrent(e: Error, result_id: &str) -> Error {
     match e {
         Error::Journal(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            Error::Usage(format!(
+            Error::Conflict(format!(
                 "result {result_id} was recorded by another flspost process at the same time; run again"
             ))
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::letters::Letters;
+    use crate::testdata;
+
+    #[test]
+    fn a_result_another_process_records_meanwhile_is_a_conflict_to_retry_not_a_callers_mistake() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let (mut ours, mut theirs) = (Journal::open(&path).unwrap(), Journal::open(&path).unwrap());
+        let engine =
+            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
+        let source = Source { origin: "in.json".into(), line: None, text: testdata::GROUP_1.into(), utf8_error: false };
+        let now = testdata::now();
+        // This process decides and builds; before it records, another one records the same result.
+        let staged = engine.decide_and_build(&ours, engine.prepare_all(vec![source.clone()], now), now);
+        assert_eq!(engine.run_chunk(&mut theirs, vec![source]).unwrap()[0].outcome, Outcome::Generated);
+        let lost = engine.record_round(&mut ours, staged).unwrap().remove(0);
+        assert_eq!(lost.outcome, Outcome::Error);
+        assert_eq!(lost.exit_code(), 1, "{lost:?}");
+        assert!(lost.error_line().unwrap().contains("run again"), "{lost:?}");
     }
 }

@@ -37,13 +37,24 @@ fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
 
 /// Rewrites output files that are missing or differ from the journal's bytes.
 pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&MessageRow]) -> Result<()> {
+    // Checked before reading too: a link would show someone else's files as ours.
+    let exists = fsutil::real_dir(dir).map_err(|e| Error::io(dir, e))?;
+    if !exists {
+        fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+    }
     for m in current {
         let path = dir.join(m.kind.file_name());
         let same = std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == m.sha256);
-        let bytes: Vec<u8> = if same && m.kind != Kind::PatientMemo {
+        if same && m.kind != Kind::PatientMemo {
             continue;
-        } else {
-            conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?
+        }
+        let bytes = match crate::journal::verified_bytes(conn, m) {
+            Ok(b) => b,
+            Err(Error::Damaged(reason)) => {
+                crate::journal::fail_damaged(conn, m.id, &reason)?;
+                return Err(Error::Damaged(format!("{reason}; not restored to {}", dir.display())));
+            }
+            Err(e) => return Err(e),
         };
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![];
         if !same {
@@ -58,7 +69,6 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
             }
         }
         for (path, bytes) in files {
-            fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
             fsutil::write_atomic_with(&path, &bytes, false).map_err(|e| Error::io(&path, e))?;
         }
     }

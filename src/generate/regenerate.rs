@@ -78,6 +78,15 @@ impl Engine {
         }
 
         let input = journal.input(m.input_id)?;
+        if !super::input_intact(&input.input_json, &input.input_sha256) {
+            return Err(Error::Damaged(format!(
+                "input {} of result {} (message {}): {}; nothing was regenerated",
+                input.id,
+                m.result_id,
+                m.id,
+                journal::INPUT_DAMAGED
+            )));
+        }
         let p = prepare(&input.input_json, &self.policy, now)?;
         let status =
             if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
@@ -89,8 +98,8 @@ impl Engine {
         };
         let built = self.composer.build(&p.result, &plan, now)?;
         if built.letter_id != m.letter_id {
-            return Err(Error::Usage(format!(
-                "internal error: message {} rebuilt with letter identifier {} instead of {}",
+            return Err(Error::Internal(format!(
+                "message {} rebuilt with letter identifier {} instead of {}",
                 m.id, built.letter_id, m.letter_id
             )));
         }
@@ -117,7 +126,9 @@ impl Engine {
             .map_err(|e| concurrent(e, &m.result_id))?;
             Ok(id)
         })?;
-        let row = journal.message(id)?.expect("just inserted");
+        let row = journal.message(id)?.ok_or_else(|| {
+            Error::Internal(format!("message {id} is not in the journal right after it was recorded"))
+        })?;
         Ok(Summary {
             source: format!("journal message {}", m.id),
             line: None,

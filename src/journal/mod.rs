@@ -242,32 +242,137 @@ pub fn default_path() -> PathBuf {
     base.join("flspost").join("journal.sqlite")
 }
 
+/// Creates an empty journal file, owner-only from the start (never a link: `create_new`
+/// fails on anything already there), in an owner-only folder when that is missing too.
+/// Another process creating it at the same moment is fine: both then open the same file.
+fn create_journal_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+        }
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_file() => Ok(()),
+            _ => Err(not_a_journal(path, "was replaced by something else while flspost created it")),
+        },
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Puts a journal that someone made readable to others back to owner-only (it holds CPR
+/// numbers). Through a descriptor opened without following links, so only the journal
+/// itself can be changed.
+fn restrict_mode(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
 pub fn now_text() -> String {
     crate::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// How a command uses the journal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Creates it when absent; may put an existing journal's mode back to 0600.
+    ReadWrite,
+    /// Never creates or changes anything (`journal list/show/verify`).
+    ReadOnly,
+}
+
+/// What is at `path` when it is not something flspost may use as its journal, in words.
+fn refuse_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    Some(if t.is_file() {
+        return None;
+    } else if t.is_symlink() {
+        "a symbolic link (give the journal's own path)"
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    })
+}
+
+fn not_a_journal(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Usage(format!("journal {}: {why}", path.display()))
+}
+
+/// The tables every flspost journal has: a database without them is someone else's.
+const TABLES: [&str; 5] = ["inputs", "messages", "message_bytes", "attempts", "receipts"];
+
 impl Journal {
-    /// Opens (creating if needed, mode 0600 in a 0700 folder) the journal at `path`.
+    /// Opens the journal at `path` for writing, creating it (mode 0600 from the start, in a
+    /// 0700 folder) when absent.
     pub fn open(path: &Path) -> Result<Journal> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+        Journal::open_with(path, Access::ReadWrite)
+    }
+
+    /// Opens the journal at `path`. Only an absent path (when writing) or a regular file
+    /// holding a flspost journal is used: a symbolic link, folder, device or FIFO, or a file
+    /// of another kind, is refused before anything is written, and its mode is left alone.
+    pub fn open_with(path: &Path, access: Access) -> Result<Journal> {
+        use rusqlite::OpenFlags;
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) => {
+                if let Some(kind) = refuse_kind(&meta) {
+                    return Err(not_a_journal(path, format!("is {kind}, not a journal file")));
+                }
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if access == Access::ReadOnly {
+                    return Err(not_a_journal(path, "no such journal (`flspost generate` creates it)"));
+                }
+                create_journal_file(path)?;
+            }
+            Err(e) => return Err(Error::io(path, e)),
         }
-        let conn = Connection::open(path)?;
+        // NOFOLLOW: the path was checked above; a link put there since is refused by SQLite.
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | match access {
+                Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+                Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            };
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_journal(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
         // at every close would cost each of them ~2 ms; instead the log is checkpointed
         // and emptied once it passes WAL_CHECKPOINT_BYTES (see `write`), which also keeps
         // small what the next process has to read when it opens the journal.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
         let version =
             |c: &Connection| -> rusqlite::Result<i64> { c.pragma_query_value(None, "user_version", |r| r.get(0)) };
-        if version(&conn)? == 0 {
+        // "file is not a database" and the like: someone else's file, untouched so far.
+        let v = version(&conn).map_err(|e| not_a_journal(path, format!("not a flspost journal ({e})")))?;
+        let tables = |c: &Connection| -> rusqlite::Result<i64> {
+            c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+        };
+        if v == 0 {
+            // Only an empty database (a journal flspost created and has yet to set up) is
+            // set up here; a database of another program is left alone.
+            if tables(&conn)? != 0 || access == Access::ReadOnly {
+                return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
+            }
             // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
             // messages in one page instead of an overflow chain; WAL lets readers (support
             // staff) work while the gateway writes.
@@ -275,15 +380,14 @@ impl Journal {
             // Under the write lock, so two processes creating it at once do it once.
             let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
             if version(&tx)? == 0 {
+                if tables(&tx)? != 0 {
+                    return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
+                }
                 tx.execute_batch(SCHEMA)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             tx.commit()?;
         }
-        // Per connection, and after the page size is known (SQLite sizes the cache in pages):
-        // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
-        // flat; NORMAL sync, which with WAL survives any process kill.
-        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         match version(&conn)? {
             SCHEMA_VERSION => {}
             v => {
@@ -293,6 +397,24 @@ impl Journal {
                 )))
             }
         }
+        let found: i64 = conn.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({})",
+                TABLES.map(|t| format!("'{t}'")).join(", ")
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        if found != TABLES.len() as i64 {
+            return Err(not_a_journal(path, "not a flspost journal (its tables are missing)"));
+        }
+        if access == Access::ReadWrite {
+            restrict_mode(path)?;
+        }
+        // Per connection, and after the page size is known (SQLite sizes the cache in pages):
+        // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
+        // flat; NORMAL sync, which with WAL survives any process kill.
+        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         Ok(Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal") })
     }
 
@@ -307,11 +429,13 @@ impl Journal {
         use std::os::unix::fs::OpenOptionsExt;
         use std::os::unix::io::AsRawFd;
         let path = beside(&self.path, ".send-lock");
+        // Never through a link someone put beside the journal.
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         // SAFETY: flock on a descriptor we own; blocks until the other holder is done.
@@ -393,8 +517,63 @@ impl Journal {
             .optional()?)
     }
 
-    pub fn message_bytes(&self, id: i64) -> Result<Vec<u8>> {
-        Ok(self.conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id], |r| r.get(0))?)
+    /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
+    pub fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
+        verified_bytes(&self.conn, m)
+    }
+
+    /// Marks a queued message whose stored bytes are damaged `failed`, so it is never sent.
+    pub fn fail_damaged(&mut self, id: i64, reason: &str) -> Result<()> {
+        self.write(|tx| fail_damaged(tx, id, reason))
+    }
+
+    /// Checks every message's bytes against their SHA-256 and every input against its
+    /// hash, one row at a time; `damaged` gets each that does not match. Returns how many
+    /// messages and inputs were checked.
+    pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<(u64, u64)> {
+        let mut messages = 0;
+        let mut st = self.conn.prepare(
+            "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
+             LEFT JOIN message_bytes b ON b.message_id = m.id ORDER BY m.id",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            messages += 1;
+            let bytes: Option<Vec<u8>> = r.get(5)?;
+            let sha256: String = r.get(4)?;
+            let problem = match bytes {
+                None => "its stored bytes are missing",
+                Some(b) if crate::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
+                Some(_) => continue,
+            };
+            let kind: String = r.get(2)?;
+            damaged(Damage {
+                what: "message",
+                id: r.get(0)?,
+                result_id: r.get(1)?,
+                kind: Kind::from_code(&kind),
+                letter_id: Some(r.get(3)?),
+                problem: problem.to_string(),
+            });
+        }
+        let mut inputs = 0;
+        let mut st = self.conn.prepare("SELECT id, result_id, input_json, input_sha256 FROM inputs ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            inputs += 1;
+            let (text, sha256): (String, String) = (r.get(2)?, r.get(3)?);
+            if !crate::generate::input_intact(&text, &sha256) {
+                damaged(Damage {
+                    what: "input",
+                    id: r.get(0)?,
+                    result_id: r.get(1)?,
+                    kind: None,
+                    letter_id: None,
+                    problem: INPUT_DAMAGED.to_string(),
+                });
+            }
+        }
+        Ok((messages, inputs))
     }
 
     /// The message that regenerated `id`, if any.
@@ -538,6 +717,50 @@ impl Journal {
         let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+}
+
+const BYTES_DAMAGED: &str = "its stored bytes do not match their SHA-256 (the journal is damaged)";
+pub const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
+
+/// A stored message or input that no longer matches its hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct Damage {
+    /// `message` or `input`.
+    pub what: &'static str,
+    pub id: i64,
+    pub result_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub letter_id: Option<String>,
+    pub problem: String,
+}
+
+/// Message `m`'s stored bytes, or [`Error::Damaged`] when they do not match their SHA-256.
+pub fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
+    let bytes: Vec<u8> =
+        conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?;
+    if crate::sha256_hex(&bytes) != m.sha256 {
+        return Err(Error::Damaged(format!(
+            "message {} ({} {}, result {}): {BYTES_DAMAGED}",
+            m.id,
+            m.kind.code(),
+            m.letter_id,
+            m.result_id
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Marks a queued message `failed` because its bytes are damaged: it must never be sent.
+/// Messages already sent keep their status (what was sent was checked then).
+pub fn fail_damaged(conn: &Connection, id: i64, reason: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET status = 'failed', reason = ?2, updated_at = ?3 WHERE id = ?1 \
+         AND status IN ('generated', 'retry')",
+        params![id, reason, now_text()],
+    )?;
+    Ok(())
 }
 
 /// Inserts an input version; returns its id.

@@ -37,27 +37,51 @@ pub enum ReceiptOutcome {
         message_id: i64,
         status: Status,
     },
-    /// No letter with this envelope (and letter) identifier was sent from this journal.
+    /// The letter was never handed over (still queued, or superseded by a correction): a
+    /// receipt can only answer what was sent. Recorded, status kept.
+    NotSent {
+        message_id: i64,
+        status: Status,
+    },
+    /// The envelope was sent from this journal, but carried another letter than the one the
+    /// receipt names. Recorded, status kept.
+    LetterMismatch {
+        message_id: i64,
+        /// The letter that envelope carried.
+        sent_letter_id: String,
+    },
+    /// No envelope with this identifier was sent from this journal.
     UnknownEnvelope,
 }
 
 impl ReceiptOutcome {
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             ReceiptOutcome::Acknowledged { .. } => "acknowledged",
             ReceiptOutcome::Rejected { .. } => "rejected",
             ReceiptOutcome::Duplicate { .. } => "duplicate",
             ReceiptOutcome::Unchanged { .. } => "unchanged",
             ReceiptOutcome::Conflict { .. } => "conflict",
+            ReceiptOutcome::NotSent { .. } => "not-sent",
+            ReceiptOutcome::LetterMismatch { .. } => "letter-mismatch",
             ReceiptOutcome::UnknownEnvelope => "unknown-envelope",
         }
     }
 
     /// Whether an operator has to look at it.
     pub fn needs_attention(&self) -> bool {
+        self.not_applied() || matches!(self, ReceiptOutcome::Rejected { .. })
+    }
+
+    /// A receipt stored but not applied, because it cannot answer a letter this journal sent:
+    /// the command fails (exit 1) so that someone looks.
+    pub fn not_applied(&self) -> bool {
         matches!(
             self,
-            ReceiptOutcome::Conflict { .. } | ReceiptOutcome::UnknownEnvelope | ReceiptOutcome::Rejected { .. }
+            ReceiptOutcome::Conflict { .. }
+                | ReceiptOutcome::NotSent { .. }
+                | ReceiptOutcome::LetterMismatch { .. }
+                | ReceiptOutcome::UnknownEnvelope
         )
     }
 }
@@ -95,20 +119,29 @@ impl Journal {
                     out.push((letter, ReceiptOutcome::Duplicate { message_id }));
                     continue;
                 }
-                let found: Option<(i64, String)> = tx
+                // By envelope alone (it is unique), so that a receipt naming another letter than
+                // the envelope carried is told apart from one for an envelope never sent.
+                let found: Option<(i64, String, String, bool)> = tx
                     .query_row(
-                        "SELECT id, status FROM messages WHERE kind = 'gp-xdis91' AND envelope_id = ?1 \
-                         AND (?2 = '' OR letter_id = ?2)",
-                        params![r.original_envelope_id, letter],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
+                        "SELECT id, status, letter_id, EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id) \
+                         FROM messages m WHERE kind = 'gp-xdis91' AND envelope_id = ?1",
+                        params![r.original_envelope_id],
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                     )
                     .optional()?;
                 let outcome = match found {
                     None => ReceiptOutcome::UnknownEnvelope,
-                    Some((id, status)) => {
+                    Some((id, _, sent_letter_id, _)) if !letter.is_empty() && letter != sent_letter_id => {
+                        ReceiptOutcome::LetterMismatch { message_id: id, sent_letter_id }
+                    }
+                    Some((id, status, _, handed_over)) => {
                         let status = Status::from_code(&status).unwrap_or(Status::Generated);
                         let positive = r.receipt_type == ReceiptType::Positive;
+                        // Handed over means a send was at least started (a timeout can hide a
+                        // delivery). A superseded letter is answered by its correction's receipts.
+                        let sent = handed_over && status != Status::Superseded;
                         match (positive, status) {
+                            _ if !sent => ReceiptOutcome::NotSent { message_id: id, status },
                             (true, Status::Acknowledged) | (false, Status::Rejected) => {
                                 ReceiptOutcome::Unchanged { message_id: id, status }
                             }
@@ -142,7 +175,9 @@ impl Journal {
                     ReceiptOutcome::Acknowledged { message_id }
                     | ReceiptOutcome::Rejected { message_id, .. }
                     | ReceiptOutcome::Unchanged { message_id, .. }
-                    | ReceiptOutcome::Conflict { message_id, .. } => Some(*message_id),
+                    | ReceiptOutcome::Conflict { message_id, .. }
+                    | ReceiptOutcome::NotSent { message_id, .. }
+                    | ReceiptOutcome::LetterMismatch { message_id, .. } => Some(*message_id),
                     _ => None,
                 };
                 tx.execute(

@@ -5,7 +5,8 @@ usage: smtp_server.py PORT OUTDIR [CERT KEY]
 
 The reply to DATA is chosen by the file OUTDIR/mode, read for every mail so a test can
 change it while the server runs: `accept` (250, the default), `tempfail` (451) or
-`permfail` (554). Each accepted mail is stored as OUTDIR/mail-N.eml, and each attachment,
+`permfail` (554), or `reply:TEXT`, TEXT as the whole reply (`\r\n` in it ends a line of a
+multi-line reply). Each accepted mail is stored as OUTDIR/mail-N.eml, and each attachment,
 decoded by Python's own email package, as OUTDIR/mail-N-FILENAME. With CERT and KEY the
 server offers STARTTLS and refuses mail without it.
 """
@@ -39,6 +40,8 @@ class Handler:
             return "451 4.3.0 Mailbox busy, try again later"
         if mode == "permfail":
             return "554 5.6.0 Message refused by policy"
+        if mode.startswith("reply:"):
+            return mode[len("reply:"):].replace("\\r\\n", "\r\n")
         with self.lock:
             self.count += 1
             n = self.count

@@ -1,0 +1,120 @@
+//! CPR numbers from outside (a receipt's RefuseText, an SMTP server's reply, a malformed
+//! value libxml2 quotes) are masked in every output, JSON included, in both forms
+//! (`2512489996` and `251248-9996`); text from outside cannot forge a table row.
+
+mod common;
+use common::*;
+
+const RAW: [&str; 2] = ["2512489996", "251248-9996"];
+
+fn assert_masked(what: &str, text: &str) {
+    for cpr in RAW {
+        assert!(!text.contains(cpr), "{what} shows {cpr}:\n{text}");
+    }
+}
+
+/// Every view support staff and programs have of message 1, stdout and stderr.
+fn all_views(w: &World) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for args in [
+        vec!["journal", "list"],
+        vec!["journal", "list", "--json"],
+        vec!["journal", "show", "1"],
+        vec!["journal", "show", "1", "--json"],
+    ] {
+        let r = w.run(&args).ok();
+        out.push((args.join(" "), format!("{}\n{}", r.stdout, r.stderr)));
+    }
+    out
+}
+
+/// The table has its header and one line per message: no row was forged.
+fn assert_rows(w: &World, messages: usize) {
+    let table = w.run(&["journal", "list"]).ok().stdout;
+    assert_eq!(table.lines().count(), 1 + messages, "{table}");
+}
+
+#[test]
+fn a_cpr_number_in_a_refuse_text_is_masked_everywhere() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
+  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>KR1</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
+  <NegativeReceipt>
+    <Letter><Identifier>BR1</Identifier><VersionCode>XC0230Q</VersionCode><StatisticalCode>XCTL02</StatisticalCode></Letter>
+    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
+    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
+    <OriginalEmessage>
+      <OriginalEnvelopeIdentifier>{env}</OriginalEnvelopeIdentifier>
+      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
+      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
+      <OriginalLetter><OriginalLetterIdentifier>{letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode><RefuseCode>problem_med_modtagerID</RefuseCode><RefuseText>Patient 2512489996 (251248-9996) kendes ikke
+    99  FAKE-ROW  gp-xdis91  forged  acknowledged</RefuseText></OriginalLetter>
+    </OriginalEmessage>
+  </NegativeReceipt>
+</Emessage>
+"#
+    );
+    let f = w.write("neg.xml", &xml);
+    let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
+    assert_eq!(r.one()["result"]["outcome"], "rejected");
+    assert_masked("receipt", &format!("{}\n{}", r.stdout, r.stderr));
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    for (what, text) in all_views(&w) {
+        assert_masked(&what, &text);
+    }
+    assert_rows(&w, 2);
+    // The text is kept, masked: support staff still read why.
+    let show = w.run(&["journal", "show", "1"]).ok().stdout;
+    assert!(show.contains("kendes ikke"), "{show}");
+    assert!(w.run(&["journal", "show", "1", "--reveal-cpr"]).ok().stdout.contains("2512489996"));
+}
+
+#[test]
+fn a_cpr_number_in_an_smtp_reply_is_masked_everywhere() {
+    let w = World::new();
+    w.generate(&sample("group-1.json")).ok();
+    let server = SmtpServer::start(&w.path("smtp"));
+    server.set_mode("reply:554-5.7.1 recipient 2512489996 refused\\r\\n554 5.7.1 see 251248-9996");
+    let cfg = w.write(
+        "c.toml",
+        &format!(
+            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"fls@auh.example.dk\"\n\
+             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n",
+            server.port
+        ),
+    );
+    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("refused"), "{}", r.stderr);
+    assert_masked("send", &format!("{}\n{}", r.stdout, r.stderr));
+    for (what, text) in all_views(&w) {
+        assert_masked(&what, &text);
+    }
+    assert_rows(&w, 2);
+}
+
+#[test]
+fn validate_masks_a_malformed_cpr_libxml2_quotes() {
+    let w = World::new();
+    let s = w.generate(&sample("group-1.json")).ok().one();
+    let gp = std::fs::read(s["messages"][0]["path"].as_str().unwrap()).unwrap();
+    let text: String = gp.iter().map(|&b| b as char).collect();
+    let bad = text.replace("<CivilRegistrationNumber>2512489996<", "<CivilRegistrationNumber>251248-9996<").replacen(
+        "<EANIdentifier>5790000128686<",
+        "<EANIdentifier>2512489996<",
+        1,
+    );
+    assert_ne!(bad, text);
+    let f = w.path("bad.xml");
+    std::fs::write(&f, bad.chars().map(|c| c as u8).collect::<Vec<u8>>()).unwrap();
+    let r = w.run(&["validate", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.lines().count() >= 2, "{}", r.stdout);
+    assert_masked("validate", &format!("{}\n{}", r.stdout, r.stderr));
+}
