@@ -12,6 +12,7 @@
 
 use super::codes;
 use super::*;
+use crate::error::Error;
 use crate::ids;
 use crate::input::InputError;
 use crate::letters::LetterText;
@@ -563,4 +564,13 @@ fn title_without_pdf(title: &str) -> &str {
 fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Writes the message and validates it (flspost's schema and the profile rules): the bytes
+/// that may be handed on. A message that fails is a bug ([`Error::Invalid`], exit 3).
+pub fn build(m: &CareCommunication<'_>) -> Result<Vec<u8>, Error> {
+    let bytes = write(m)?;
+    validate(MessageKind::CareCommunication, &bytes)
+        .map_err(|problems| Error::Invalid { kind: MessageKind::CareCommunication, problems })?;
+    Ok(bytes)
 }
