@@ -120,13 +120,12 @@ impl Document {
                         stack.pop();
                     }
                 }
-                Event::Text(ref t) if in_div > 0 => {
-                    if !t.trim().is_empty() {
-                        if let Some(&top) = stack.last() {
-                            nodes[top].has_content = true;
-                        }
+                Event::Text(ref t) if in_div > 0 && !t.trim().is_empty() => {
+                    if let Some(&top) = stack.last() {
+                        nodes[top].has_content = true;
                     }
                 }
+                Event::Text(_) if in_div > 0 => {}
                 Event::GeneralRef(_) if in_div > 0 => {
                     if let Some(&top) = stack.last() {
                         nodes[top].has_content = true;
