@@ -18,3 +18,12 @@ if ! python3 -c 'import aiosmtpd' 2> /dev/null && ! target/test-venv/bin/python 
   python3 -m venv target/test-venv
   target/test-venv/bin/python -m pip install -q aiosmtpd
 fi
+# The FHIRPath oracle for the CareCommunication tests (tests/fhir.rs): MedCom's invariants
+# evaluated by fhirpath.js, from ../shared, installed under target/ (never committed).
+oracle=../shared/reference/medcom-fhir/tools/invariant-check
+if [ -d "$oracle" ] && command -v npm > /dev/null && [ ! -d target/invariant-check/node_modules/fhirpath ]; then
+  echo "installing the FHIRPath oracle into target/invariant-check" >&2
+  mkdir -p target/invariant-check
+  cp "$oracle"/check-invariants.js "$oracle"/package.json "$oracle"/package-lock.json target/invariant-check/
+  (cd target/invariant-check && npm ci --no-audit --no-fund --silent)
+fi

@@ -57,10 +57,11 @@ pub fn fhir_message_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid
     uuid_v4(&digest(&["fhir-message", sender_ean, result_id, &revision.to_string()]))
 }
 
-/// FHIR `Communication.identifier` (the thread): one per result, so every revision of the
-/// letter stays in the GP's one conversation about it.
-pub fn fhir_thread_id(sender_ean: &str, result_id: &str) -> uuid::Uuid {
-    uuid_v4(&digest(&["fhir-thread", sender_ean, result_id]))
+/// FHIR `Communication.identifier` (the thread). Every revision of a letter is a
+/// `new-message`, and a new message starts a new thread (MedCom CareCommunication
+/// governance), so the thread is per revision, stable across resends.
+pub fn fhir_thread_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+    uuid_v4(&digest(&["fhir-thread", sender_ean, result_id, &revision.to_string()]))
 }
 
 /// FHIR `Bundle.id`, which is also the VANS envelope identifier: new on every send.
@@ -104,7 +105,8 @@ mod tests {
         assert_eq!(m.get_version_num(), 4);
         assert_eq!(m, fhir_message_id("5790002727016", "R1", 0), "a resend keeps MessageHeader.id");
         assert_ne!(m, fhir_message_id("5790002727016", "R1", 1), "a correction is a new message");
-        assert_eq!(fhir_thread_id("5790002727016", "R1").get_version_num(), 4);
+        assert_eq!(fhir_thread_id("5790002727016", "R1", 0).get_version_num(), 4);
+        assert_ne!(fhir_thread_id("5790002727016", "R1", 0), fhir_thread_id("5790002727016", "R1", 1));
         assert_ne!(fhir_bundle_id(&m, 1, 5), fhir_bundle_id(&m, 2, 5), "Bundle.id is new on every send");
         assert_ne!(fhir_bundle_id(&m, 1, 5), fhir_bundle_id(&m, 1, 6));
         assert_ne!(fhir_part_id(&m, "Patient"), fhir_part_id(&m, "Practitioner"));

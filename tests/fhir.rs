@@ -511,7 +511,7 @@ fn attachment_is_a_pdf_payload_with_its_own_identifier_and_date_and_a_provenance
 }
 
 #[test]
-fn a_resend_keeps_the_message_id_and_a_correction_is_a_new_message_in_the_same_thread() {
+fn a_resend_keeps_the_message_id_and_a_correction_is_a_new_message() {
     let r = checked(&fhir_input("group-1.json")).unwrap();
     let first = build("first", &r, 0, 1, false);
     let later = FAKE_NOW.parse::<chrono::DateTime<chrono::Utc>>().unwrap() + chrono::Duration::minutes(45);
@@ -528,7 +528,10 @@ fn a_resend_keeps_the_message_id_and_a_correction_is_a_new_message_in_the_same_t
     assert_eq!(id(&b, "Provenance", &["occurredDateTime"]), "2025-03-20T11:15:00+01:00", "Provenance time = send time");
     assert_eq!(value_at(b.root_element(), &["timestamp"]), Some("2025-03-20T11:15:00+01:00"));
     assert_ne!(id(&a, "MessageHeader", &["id"]), id(&c, "MessageHeader", &["id"]), "changed content: new message");
-    assert_eq!(id(&a, "Communication", &["identifier", "value"]), id(&c, "Communication", &["identifier", "value"]));
+    // A new message starts a new thread (MedCom governance); a resend stays in its thread.
+    assert_ne!(id(&a, "Communication", &["identifier", "value"]), id(&c, "Communication", &["identifier", "value"]));
+    assert_eq!(id(&a, "Communication", &["identifier", "value"]), id(&b, "Communication", &["identifier", "value"]));
+    assert_eq!(id(&c, "Provenance", &["activity", "coding", "code"]), "new-message");
     // Payload date is the clinician's approval, the same on every send.
     assert_eq!(
         a.descendants().find(|n| n.has_tag_name("valueDateTime")).unwrap().attribute("value"),
@@ -716,4 +719,20 @@ fn validate_accepts_a_generated_message_and_gives_file_line_col() {
     let line = broken.lines().position(|l| l.contains(r#"<status value="completed"/>"#)).unwrap() + 1;
     assert_eq!(code, 1);
     assert_eq!(lines, vec![format!("{line}:9: fixed: Bundle.entry[2].resource.Communication.status: Communication.status is `completed`; the profile fixes `unknown`")]);
+}
+
+#[test]
+fn cut_or_garbled_documents_are_refused_never_a_panic() {
+    let r = checked(&fhir_input("group-2b.json")).unwrap();
+    let b = build("2b", &r, 0, 1, false);
+    let env = envelope(&b);
+    for (kind, bytes) in [(MessageKind::CareCommunication, &b.bytes), (MessageKind::VansEnvelope, &env)] {
+        for cut in (0..bytes.len()).step_by(97) {
+            assert!(fhir::validate(kind, &bytes[..cut]).is_err(), "{kind:?} cut at {cut} validated");
+        }
+    }
+    assert!(ack::read(&b.bytes).is_err(), "a CareCommunication is not an Acknowledgement");
+    assert!(
+        fhir::validate(MessageKind::CareCommunication, "<Bundle xmlns=\"http://hl7.org/fhir\"/>".as_bytes()).is_err()
+    );
 }

@@ -9,6 +9,12 @@
 //! What the letter says is the GP text `letters` renders, the same text XDIS91 carries: its
 //! subject is `Communication.topic`, its body (paragraphs, line breaks as `&#xA;`) the string
 //! payload. Identity comes from [`Identity`], which the caller derives ([`Identity::derive`]).
+//!
+//! A correction of a letter already sent is a new message: activity `new-message` (the
+//! CareCommunication activities are new/reply/forward; there is no `modify`), a new
+//! `MessageHeader.id` (changed content, MedCom reliable messaging) and, as every new message,
+//! a new thread. MedCom's XDIS91 mapping (January 2026) maps `Letter.StatusCode`, so also
+//! `rettetbrev`, to `Provenance.activity` "Default: new-message". See README, "Corrections".
 
 use super::codes;
 use super::*;
@@ -49,7 +55,7 @@ pub struct Identity<'a> {
     pub message_id: Uuid,
     /// `Bundle.id`.
     pub bundle_id: Uuid,
-    /// `Communication.identifier`: the thread.
+    /// `Communication.identifier`: the thread (new for every new message, kept on resend).
     pub thread_id: Uuid,
     pub sent: DateTime<Utc>,
     pub attachment: Option<Attachment<'a>>,
@@ -64,7 +70,7 @@ impl Identity<'static> {
         Identity {
             message_id,
             bundle_id: ids::fhir_bundle_id(&message_id, attempt, sent.timestamp_nanos_opt().unwrap_or_default()),
-            thread_id: ids::fhir_thread_id(r.sender.ean.as_str(), &r.result_id),
+            thread_id: ids::fhir_thread_id(r.sender.ean.as_str(), &r.result_id, revision),
             sent,
             attachment: None,
         }
