@@ -5,6 +5,7 @@
 #   libxml2-utils  xmllint, for ../shared/tools/check-official
 #   openssl        a test CA and server certificate for the STARTTLS test
 #   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server
+#   npm            (on the machine) the FHIRPath oracle from ../shared, installed under target/
 # Debian packages need root (CI runs as root); without it the script says what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,5 +27,14 @@ if ! python3 -c 'import aiosmtpd' 2> /dev/null && ! target/test-venv/bin/python 
   echo "test-deps: installing aiosmtpd into target/test-venv" >&2
   python3 -m venv target/test-venv
   target/test-venv/bin/python -m pip install -q aiosmtpd
+fi
+# The FHIRPath oracle for the CareCommunication tests (tests/fhir.rs): MedCom's invariants
+# evaluated by fhirpath.js, from ../shared, installed under target/ (never committed).
+oracle=../shared/reference/medcom-fhir/tools/invariant-check
+if [ -d "$oracle" ] && command -v npm > /dev/null && [ ! -d target/invariant-check/node_modules/fhirpath ]; then
+  echo "test-deps: installing the FHIRPath oracle into target/invariant-check" >&2
+  mkdir -p target/invariant-check
+  cp "$oracle"/check-invariants.js "$oracle"/package.json "$oracle"/package-lock.json target/invariant-check/
+  (cd target/invariant-check && npm ci --no-audit --no-fund --silent)
 fi
 echo "test-deps: ready" >&2

@@ -38,12 +38,42 @@ pub fn envelope_id(letter_id: &str, attempt: u32, generated_at_nanos: i64) -> St
     base32_14(&digest(&["xdis91-envelope", letter_id, &attempt.to_string(), &generated_at_nanos.to_string()]))
 }
 
-/// MeMo messageUUID: a version-4 UUID (the MeMo schema demands one), stable per letter revision.
-pub fn memo_uuid(sender_cvr: &str, result_id: &str, revision: u32) -> uuid::Uuid {
-    let d = digest(&["memo-message", sender_cvr, result_id, &revision.to_string()]);
+/// A version-4 UUID whose "random" bits come from a digest: MeMo and MedCom demand v4.
+fn uuid_v4(d: &[u8; 32]) -> uuid::Uuid {
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);
     uuid::Builder::from_random_bytes(b).into_uuid()
+}
+
+/// MeMo messageUUID: a version-4 UUID (the MeMo schema demands one), stable per letter revision.
+pub fn memo_uuid(sender_cvr: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+    uuid_v4(&digest(&["memo-message", sender_cvr, result_id, &revision.to_string()]))
+}
+
+/// FHIR CareCommunication `MessageHeader.id`: identifies the letter, so it stays the same
+/// when the same content is resent and changes with every revision (MedCom reliable
+/// messaging: changed content is a new message).
+pub fn fhir_message_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+    uuid_v4(&digest(&["fhir-message", sender_ean, result_id, &revision.to_string()]))
+}
+
+/// FHIR `Communication.identifier` (the thread). Every revision of a letter is a
+/// `new-message`, and a new message starts a new thread (MedCom CareCommunication
+/// governance), so the thread is per revision, stable across resends.
+pub fn fhir_thread_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+    uuid_v4(&digest(&["fhir-thread", sender_ean, result_id, &revision.to_string()]))
+}
+
+/// FHIR `Bundle.id`, which is also the VANS envelope identifier: new on every send.
+pub fn fhir_bundle_id(message_id: &uuid::Uuid, attempt: u32, generated_at_nanos: i64) -> uuid::Uuid {
+    let m = message_id.hyphenated().to_string();
+    uuid_v4(&digest(&["fhir-bundle", &m, &attempt.to_string(), &generated_at_nanos.to_string()]))
+}
+
+/// Ids inside one message (resource ids, payload identifiers), named by `role`: fixed by the
+/// message id, so a resend of the same letter carries the same resources.
+pub fn fhir_part_id(message_id: &uuid::Uuid, role: &str) -> uuid::Uuid {
+    uuid_v4(&digest(&["fhir-part", &message_id.hyphenated().to_string(), role]))
 }
 
 #[cfg(test)]
@@ -67,6 +97,20 @@ mod tests {
         assert_ne!(envelope_id(&l, 1, 5), envelope_id(&l, 2, 5));
         assert_ne!(envelope_id(&l, 1, 5), envelope_id(&l, 1, 6));
         assert_eq!(envelope_id(&l, 1, 5).len(), 14);
+    }
+
+    #[test]
+    fn fhir_ids_follow_medcom_identity_rules() {
+        let m = fhir_message_id("5790002727016", "R1", 0);
+        assert_eq!(m.get_version_num(), 4);
+        assert_eq!(m, fhir_message_id("5790002727016", "R1", 0), "a resend keeps MessageHeader.id");
+        assert_ne!(m, fhir_message_id("5790002727016", "R1", 1), "a correction is a new message");
+        assert_eq!(fhir_thread_id("5790002727016", "R1", 0).get_version_num(), 4);
+        assert_ne!(fhir_thread_id("5790002727016", "R1", 0), fhir_thread_id("5790002727016", "R1", 1));
+        assert_ne!(fhir_bundle_id(&m, 1, 5), fhir_bundle_id(&m, 2, 5), "Bundle.id is new on every send");
+        assert_ne!(fhir_bundle_id(&m, 1, 5), fhir_bundle_id(&m, 1, 6));
+        assert_ne!(fhir_part_id(&m, "Patient"), fhir_part_id(&m, "Practitioner"));
+        assert_eq!(fhir_part_id(&m, "Patient").get_version_num(), 4);
     }
 
     #[test]

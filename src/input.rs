@@ -4,7 +4,7 @@
 //! checked [`FlsResult`], or a one-line [`InputError`] naming the field and the reason.
 //! Field names here are the gateway's contract: do not rename them.
 
-use crate::identifiers::{Cpr, Cvr, Gln, OrgIdentifier};
+use crate::identifiers::{Cpr, Cvr, Gln, OrgIdentifier, Sor};
 use crate::model::{Address, Author, FlsResult, Gp, Group, Patient, Scan, Sender, Site};
 use crate::policy::RolloutPolicy;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -91,6 +91,9 @@ pub struct GpInput {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressInput>,
+    /// The practice's SOR id: FHIR CareCommunication needs it, XDIS91 did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sor_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -107,6 +110,9 @@ pub struct SenderInput {
     pub cvr: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressInput>,
+    /// The sending unit's SOR id (FHIR only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sor_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -115,6 +121,11 @@ pub struct AuthorInput {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The structured name FHIR's Practitioner needs (`name` is what letters print).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surname: Option<String>,
 }
 
 /// Parses one JSON document. The error names the field path and the position.
@@ -240,6 +251,7 @@ pub fn check(input: &ResultInput, policy: &RolloutPolicy, now: DateTime<Utc>) ->
         identifier: org_identifier("gp", &g.identifier_code, &g.identifier, GP_IDENTIFIER_CODES)?,
         name: opt_text("gp.name", &g.name, ORG_TEXT_MAX)?,
         address: check_address("gp.address", &g.address)?,
+        sor_id: opt_sor("gp.sor_id", &g.sor_id, &g.identifier_code, &g.identifier)?,
     };
 
     let s = &input.sender;
@@ -254,11 +266,14 @@ pub fn check(input: &ResultInput, policy: &RolloutPolicy, now: DateTime<Utc>) ->
         },
         cvr: Cvr::parse(&s.cvr).map_err(|r| InputError::new("sender.cvr", r))?,
         address: check_address("sender.address", &s.address)?,
+        sor_id: opt_sor("sender.sor_id", &s.sor_id, &s.identifier_code, &s.identifier)?,
     };
 
     let author = Author {
         name: text("author.name", &input.author.name, AUTHOR_MAX)?,
         title: opt_text("author.title", &input.author.title, AUTHOR_MAX)?,
+        given_name: opt_text("author.given_name", &input.author.given_name, NAME_MAX)?,
+        surname: opt_text("author.surname", &input.author.surname, NAME_MAX)?,
     };
 
     Ok(FlsResult { result_id, site, group, scan, classified_at, patient, gp, sender, author })
@@ -288,6 +303,17 @@ fn check_t_score(field: &str, v: Option<f64>) -> Result<Option<f64>, InputError>
 fn org_identifier(role: &str, code: &str, value: &str, allowed: &[&str]) -> Result<OrgIdentifier, InputError> {
     OrgIdentifier::parse(code, value, allowed)
         .map_err(|(field, reason)| InputError::new(format!("{role}.{field}"), reason))
+}
+
+/// An optional SOR id: 11-17 digits (DK-core min-digits-sor; 17 is XDIS91's Identifier
+/// length). When the organisation's `identifier` is already a SOR code, the two must agree.
+fn opt_sor(field: &str, v: &Option<String>, code: &str, identifier: &str) -> Result<Option<Sor>, InputError> {
+    let Some(v) = v else { return Ok(None) };
+    let sor = Sor::parse(v).map_err(|r| InputError::new(field, r))?;
+    if code == "sorkode" && identifier != v {
+        return Err(InputError::new(field, "differs from the identifier, which is a SOR code too"));
+    }
+    Ok(Some(sor))
 }
 
 fn check_phone(ph: &str) -> Result<String, InputError> {

@@ -17,6 +17,7 @@ pub mod compose;
 pub mod config;
 pub mod digitalpost;
 pub mod error;
+pub mod fhir;
 pub mod fsutil;
 pub mod generate;
 pub mod identifiers;

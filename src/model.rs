@@ -1,7 +1,7 @@
 //! The checked model of one classified DXA result: what `input` produces once every rule
 //! holds. Everything downstream (letters, messages) reads this, never the raw JSON.
 
-use crate::identifiers::{Cpr, Cvr, Gln, OrgIdentifier};
+use crate::identifiers::{Cpr, Cvr, Gln, OrgIdentifier, Sor};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 use std::fmt;
@@ -109,6 +109,23 @@ pub struct Gp {
     pub identifier: OrgIdentifier,
     pub name: Option<String>,
     pub address: Option<Address>,
+    /// SOR id, needed for FHIR (see [`Gp::sor`]).
+    pub sor_id: Option<Sor>,
+}
+
+impl Gp {
+    /// The practice's SOR id: given, or its identifier when that is a SOR code.
+    pub fn sor(&self) -> Option<&str> {
+        sor_of(self.sor_id.as_ref(), &self.identifier)
+    }
+}
+
+fn sor_of<'a>(given: Option<&'a Sor>, identifier: &'a OrgIdentifier) -> Option<&'a str> {
+    match (given, identifier) {
+        (Some(s), _) => Some(s.as_str()),
+        (None, OrgIdentifier::Sorkode(s)) => Some(s),
+        _ => None,
+    }
 }
 
 /// The hospital department that sends both letters.
@@ -121,6 +138,15 @@ pub struct Sender {
     pub phone: Option<String>,
     pub cvr: Cvr,
     pub address: Option<Address>,
+    /// SOR id of the sending unit, needed for FHIR (see [`Sender::sor`]).
+    pub sor_id: Option<Sor>,
+}
+
+impl Sender {
+    /// The unit's SOR id: given, or its identifier when that is a SOR code.
+    pub fn sor(&self) -> Option<&str> {
+        sor_of(self.sor_id.as_ref(), &self.identifier)
+    }
 }
 
 /// The clinician who approved the result and signs the letters.
@@ -128,6 +154,9 @@ pub struct Sender {
 pub struct Author {
     pub name: String,
     pub title: Option<String>,
+    /// The structured name (FHIR Practitioner.name); `name` is what letters print.
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
 }
 
 /// One classified result, every field checked.
@@ -142,4 +171,36 @@ pub struct FlsResult {
     pub gp: Gp,
     pub sender: Sender,
     pub author: Author,
+}
+
+impl FlsResult {
+    /// The first input field a FHIR CareCommunication needs that this result lacks, by its
+    /// name in the input contract, with the reason; `None` when a FHIR letter can be built.
+    /// XDIS91 needs none of them, so they are optional in the contract.
+    pub fn missing_for_fhir(&self) -> Option<(&'static str, &'static str)> {
+        let a = &self.author;
+        [
+            (
+                self.gp.sor().is_none(),
+                "gp.sor_id",
+                "the GP practice's SOR id (MessageHeader destination, Organization SOR-ID)",
+            ),
+            (
+                self.sender.sor().is_none(),
+                "sender.sor_id",
+                "the sending unit's SOR id (MessageHeader source, Organization SOR-ID)",
+            ),
+            (
+                self.sender.phone.is_none(),
+                "sender.phone",
+                "the payload's contact phone (medcom-core-contact-extension, 1..1)",
+            ),
+            (a.surname.is_none(), "author.surname", "the author's family name (Practitioner.name, cc-4/cc-8)"),
+            (a.given_name.is_none(), "author.given_name", "the author's given name (Practitioner.name.given)"),
+            (a.title.is_none(), "author.title", "the author's role (PractitionerRole code or text, cc-7)"),
+        ]
+        .into_iter()
+        .find(|(missing, _, _)| *missing)
+        .map(|(_, field, why)| (field, why))
+    }
 }

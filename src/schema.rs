@@ -19,16 +19,37 @@ pub enum MessageKind {
     Memo,
     /// MedCom receipt XCTL01/02/03 (`Emessage`, 2005/08/07).
     Receipt,
+    /// MedCom FHIR CareCommunication message (`Bundle`, `http://hl7.org/fhir`).
+    CareCommunication,
+    /// MedCom FHIR Acknowledgement (`Bundle` whose header is `acknowledgement-message`).
+    Acknowledgement,
+    /// MedCom VANSEnvelope carrying a FHIR Bundle (`urn:oio:medcom:vans-envelope:1.0.4`).
+    VansEnvelope,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 3] = [MessageKind::Xdis91, MessageKind::Memo, MessageKind::Receipt];
+    pub const ALL: [MessageKind; 6] = [
+        MessageKind::Xdis91,
+        MessageKind::Memo,
+        MessageKind::Receipt,
+        MessageKind::CareCommunication,
+        MessageKind::Acknowledgement,
+        MessageKind::VansEnvelope,
+    ];
+
+    /// Validated by [`crate::fhir::validate`]: the schema plus the profile rules.
+    pub fn is_fhir(self) -> bool {
+        matches!(self, MessageKind::CareCommunication | MessageKind::Acknowledgement | MessageKind::VansEnvelope)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             MessageKind::Xdis91 => "XDIS91",
             MessageKind::Memo => "MeMo",
             MessageKind::Receipt => "MedCom receipt",
+            MessageKind::CareCommunication => "FHIR CareCommunication",
+            MessageKind::Acknowledgement => "FHIR Acknowledgement",
+            MessageKind::VansEnvelope => "VANSEnvelope",
         }
     }
 
@@ -38,6 +59,15 @@ impl MessageKind {
             MessageKind::Xdis91 => ("flspost-xdis91.xsd", include_str!("../schemas/flspost-xdis91.xsd")),
             MessageKind::Memo => ("flspost-memo-1.2.xsd", include_str!("../schemas/flspost-memo-1.2.xsd")),
             MessageKind::Receipt => ("flspost-receipt.xsd", include_str!("../schemas/flspost-receipt.xsd")),
+            MessageKind::CareCommunication => {
+                ("flspost-carecommunication.xsd", include_str!("../schemas/flspost-carecommunication.xsd"))
+            }
+            MessageKind::Acknowledgement => {
+                ("flspost-acknowledgement.xsd", include_str!("../schemas/flspost-acknowledgement.xsd"))
+            }
+            MessageKind::VansEnvelope => {
+                ("flspost-vans-envelope.xsd", include_str!("../schemas/flspost-vans-envelope.xsd"))
+            }
         }
     }
 }
@@ -45,6 +75,8 @@ impl MessageKind {
 pub const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
 pub const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
 pub const MEMO: &str = "https://DigitalPost.dk/MeMo-1";
+pub const FHIR: &str = "http://hl7.org/fhir";
+pub const VANS_ENVELOPE: &str = "urn:oio:medcom:vans-envelope:1.0.4";
 
 /// What the root element says about a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +117,9 @@ pub fn detect(root: &Root) -> Option<MessageKind> {
         ("Emessage", Some(MEDCOM_2006)) => Some(MessageKind::Xdis91),
         ("Emessage", Some(MEDCOM_RECEIPTS)) => Some(MessageKind::Receipt),
         ("Message", Some(MEMO)) => Some(MessageKind::Memo),
+        // Which kind of Bundle: see `fhir::bundle_kind`, which reads further than the root.
+        ("Bundle", Some(FHIR)) => Some(MessageKind::CareCommunication),
+        ("VANSEnvelope", Some(VANS_ENVELOPE)) => Some(MessageKind::VansEnvelope),
         _ => None,
     }
 }

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Message files: XDIS91, MeMo or MedCom receipts.
+    /// Message files: XDIS91, MeMo, MedCom receipts, FHIR CareCommunications and
+    /// Acknowledgements, VANSEnvelopes.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -19,9 +20,9 @@ pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<Messag
     let Some(root) = schema::root_of(bytes) else {
         return Err(vec![format!("{name}:1:1: not an XML document (no root element)")]);
     };
-    let Some(kind) = schema::detect(&root) else {
+    let Some(mut kind) = schema::detect(&root) else {
         return Err(vec![format!(
-            "{name}:1:1: not a message flspost knows: root element `{}` in namespace `{}` (expected XDIS91 Emessage, MeMo Message or a MedCom receipt)",
+            "{name}:1:1: not a message flspost knows: root element `{}` in namespace `{}` (expected XDIS91 Emessage, MeMo Message, a MedCom receipt, a FHIR Bundle or a VANSEnvelope)",
             root.local_name,
             root.namespace.as_deref().unwrap_or("(none)")
         )]);
@@ -33,7 +34,11 @@ pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<Messag
             root.memo_version.as_deref().unwrap_or("(none)")
         ));
     }
-    match schema::validate(kind, bytes) {
+    if kind == MessageKind::CareCommunication {
+        kind = flspost::fhir::bundle_kind(bytes);
+    }
+    let verdict = if kind.is_fhir() { flspost::fhir::validate(kind, bytes) } else { schema::validate(kind, bytes) };
+    match verdict {
         Ok(()) if lines.is_empty() => Ok(kind),
         Ok(()) => Err(lines),
         Err(problems) => {

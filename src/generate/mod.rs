@@ -202,6 +202,7 @@ pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result
         identifier_code: String::new(),
         name: None,
         address: None,
+        sor_id: None,
     };
     let patient_view = serde_json::to_vec(&input).expect("serialisable");
     let input_sha256 = sha256_hex(&canonical);

@@ -1,0 +1,59 @@
+//! Build + validate of the FHIR CareCommunication against the XDIS91 it is to replace
+//! (`cargo bench --bench fhir`; goal: no more than twice the XDIS91). Both include rendering
+//! the GP letter, writing and validating; the CareCommunication with its rule checks.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use flspost::compose::{Composer, Kind, Plan};
+use flspost::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
+use flspost::letters::{Letters, Reader};
+use flspost::medcom::xdis91::LetterStatus;
+use flspost::schema::MessageKind;
+use std::hint::black_box;
+
+const INPUT: &str = include_str!("../samples/input/group-2a.json");
+
+fn benches(c: &mut Criterion) {
+    let now = "2025-03-20T09:30:00Z".parse().unwrap();
+    let mut input: serde_json::Value = serde_json::from_str(INPUT).unwrap();
+    input["gp"]["sor_id"] = "1017421000016003".into();
+    input["author"]["given_name"] = "Karen".into();
+    input["author"]["surname"] = "Østergaard".into();
+    let result = flspost::generate::prepare(&input.to_string(), &Default::default(), now).unwrap().result;
+    let letters = Letters::shipped();
+    let composer = Composer::new(Letters::shipped());
+    let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+    let date = now.date_naive();
+    let patient_text = letters.render(Reader::Patient, &result, date).unwrap();
+    let pdf = flspost::digitalpost::letter_pdf(&result, &patient_text, date, now).unwrap().0;
+    let build = |with_pdf: bool| {
+        let text = letters.render(Reader::Gp, &result, date).unwrap();
+        let mut identity = Identity::derive(&result, 0, 1, now);
+        let identifier = identity.attachment_id();
+        identity.attachment =
+            with_pdf.then(|| Attachment { pdf: &pdf, title: "Knogleskanning", identifier, date: result.classified_at });
+        cc::build(&CareCommunication { result: &result, text: &text, identity: &identity }).unwrap()
+    };
+    let bundle = build(false);
+
+    let mut g = c.benchmark_group("GP letter");
+    g.bench_function("XDIS91 build + validate", |b| b.iter(|| composer.build(black_box(&result), &plan, now).unwrap()));
+    g.bench_function("CareCommunication build + validate", |b| b.iter(|| build(black_box(false))));
+    g.bench_function("CareCommunication with PDF build + validate", |b| b.iter(|| build(black_box(true))));
+    g.bench_function("CareCommunication validate (schema + rules)", |b| {
+        b.iter(|| flspost::fhir::validate(MessageKind::CareCommunication, black_box(&bundle)).unwrap())
+    });
+    g.bench_function("CareCommunication rules alone", |b| {
+        b.iter(|| {
+            let doc = flspost::fhir::dom::Document::parse(black_box(&bundle)).unwrap();
+            assert!(flspost::fhir::rules::care_communication(&doc).is_empty())
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = fhir;
+    config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
+    targets = benches
+}
+criterion_main!(fhir);

@@ -1,0 +1,108 @@
+//! The MedCom FHIR Acknowledgement (IG `medcom.fhir.dk.acknowledgement` 2.0.3), read into a
+//! typed value. Applying it to the journal (ok -> acknowledged, fatal-error -> rejected,
+//! transient-error -> resend) comes with the journal API of issue 8.
+
+use super::dom::Document;
+use super::*;
+use std::fmt;
+
+/// `MessageHeader.response.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ResponseCode {
+    /// Processed without error: the letter is delivered.
+    Ok,
+    /// A temporary problem at the receiver: resend unchanged later (new Bundle.id).
+    TransientError,
+    /// The message cannot be processed: never resend it unchanged.
+    FatalError,
+}
+
+impl ResponseCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            ResponseCode::Ok => "ok",
+            ResponseCode::TransientError => "transient-error",
+            ResponseCode::FatalError => "fatal-error",
+        }
+    }
+    fn parse(s: &str) -> Option<ResponseCode> {
+        [ResponseCode::Ok, ResponseCode::TransientError, ResponseCode::FatalError].into_iter().find(|c| c.code() == s)
+    }
+}
+
+/// One `OperationOutcome.issue`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Issue {
+    pub severity: String,
+    pub code: String,
+    /// `details.coding.code` (ValueSet medcom-acknowledgement-issue-details), when given.
+    pub details_code: Option<String>,
+    /// `details.text`, else `diagnostics`.
+    pub text: Option<String>,
+}
+
+/// What an Acknowledgement says.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Acknowledgement {
+    /// The Acknowledgement's own Bundle.id (its envelope).
+    pub bundle_id: String,
+    /// The Acknowledgement's MessageHeader.id.
+    pub message_id: String,
+    /// `response.identifier`: the MessageHeader.id of the message acknowledged.
+    pub acknowledges: String,
+    pub code: ResponseCode,
+    /// GLN of the acknowledging organisation (the MessageHeader's sender).
+    pub sender_gln: Option<String>,
+    pub issues: Vec<Issue>,
+}
+
+/// An Acknowledgement that failed validation: every problem, with its position.
+#[derive(Debug)]
+pub struct AckError(pub Vec<Problem>);
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|p| p.to_string()).collect();
+        write!(f, "invalid Acknowledgement: {}", lines.join("; "))
+    }
+}
+
+impl std::error::Error for AckError {}
+
+/// Validates (flspost's Acknowledgement schema and the profile's rules) and reads one.
+pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
+    validate(MessageKind::Acknowledgement, bytes).map_err(AckError)?;
+    let doc = Document::parse(bytes).map_err(|e| AckError(vec![Problem { line: None, column: None, message: e }]))?;
+    let root = doc.root();
+    let resources: Vec<_> =
+        root.children_named("entry").filter_map(|e| e.child("resource").and_then(|r| r.first_child())).collect();
+    let header = resources.iter().find(|r| r.name() == "MessageHeader").expect("validated: bdl-12");
+    let response = header.child("response").expect("validated: response 1..1");
+    let sender_ref = header.value_at(&["sender", "reference"]).unwrap_or("");
+    let sender_gln = resources
+        .iter()
+        .filter(|r| r.name() == "Organization")
+        .find(|r| sender_ref.rsplit_once('/').is_some_and(|(_, id)| r.value_at(&["id"]) == Some(id)))
+        .and_then(|o| o.children_named("identifier").find(|i| i.value_at(&["system"]) == Some(GLN_SYSTEM)))
+        .and_then(|i| i.value_at(&["value"]))
+        .map(str::to_string);
+    let issues = resources
+        .iter()
+        .filter(|r| r.name() == "OperationOutcome")
+        .flat_map(|o| o.children_named("issue"))
+        .map(|i| Issue {
+            severity: i.value_at(&["severity"]).unwrap_or("").to_string(),
+            code: i.value_at(&["code"]).unwrap_or("").to_string(),
+            details_code: i.value_at(&["details", "coding", "code"]).map(str::to_string),
+            text: i.value_at(&["details", "text"]).or_else(|| i.value_at(&["diagnostics"])).map(str::to_string),
+        })
+        .collect();
+    Ok(Acknowledgement {
+        bundle_id: root.value_at(&["id"]).unwrap_or("").to_string(),
+        message_id: header.value_at(&["id"]).unwrap_or("").to_string(),
+        acknowledges: response.value_at(&["identifier"]).unwrap_or("").to_string(),
+        code: ResponseCode::parse(response.value_at(&["code"]).unwrap_or("")).expect("validated: required binding"),
+        sender_gln,
+        issues,
+    })
+}

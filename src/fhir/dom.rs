@@ -1,0 +1,270 @@
+//! A small read-only tree of a FHIR XML document, for the rules no XSD expresses.
+//!
+//! FHIR XML keeps every primitive in a `value` attribute and extension URLs in `url`, so a
+//! node needs only its local name, those two attributes, its children and where it starts
+//! (line and column, for `FILE:LINE:COL`). Narrative XHTML is not descended into: only
+//! whether it has content is kept.
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use quick_xml::XmlVersion;
+
+struct Node {
+    name: String,
+    value: Option<String>,
+    url: Option<String>,
+    children: Vec<usize>,
+    parent: Option<usize>,
+    line: u32,
+    column: u32,
+    /// For an XHTML `div`: whether it holds any text or element.
+    has_content: bool,
+    /// Character content outside narratives (non-FHIR XML such as the VANS envelope).
+    text: String,
+}
+
+pub struct Document {
+    nodes: Vec<Node>,
+}
+
+/// A handle on one element.
+#[derive(Clone, Copy)]
+pub struct El<'d> {
+    doc: &'d Document,
+    i: usize,
+}
+
+impl Document {
+    /// Parses well-formed XML; `Err` carries quick-xml's reason.
+    pub fn parse(bytes: &[u8]) -> Result<Document, String> {
+        let mut reader = Reader::from_reader(bytes);
+        reader.config_mut().check_end_names = true;
+        let mut nodes: Vec<Node> = vec![];
+        let mut stack: Vec<usize> = vec![];
+        // Position bookkeeping: line and the byte where it starts, advanced lazily.
+        let (mut scanned, mut line, mut line_start) = (0usize, 1u32, 0usize);
+        let mut position = |to: usize| -> (u32, u32) {
+            for (i, b) in bytes[scanned..to].iter().enumerate() {
+                if *b == b'\n' {
+                    line += 1;
+                    line_start = scanned + i + 1;
+                }
+            }
+            scanned = to;
+            let column = String::from_utf8_lossy(&bytes[line_start..to]).chars().count() as u32 + 1;
+            (line, column)
+        };
+        // Depth inside a narrative div (its XHTML is skipped).
+        let mut in_div = 0usize;
+        let mut buf = Vec::new();
+        loop {
+            let start = reader.buffer_position() as usize;
+            let event = reader.read_event_into(&mut buf).map_err(|e| e.to_string())?;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    if in_div > 0 {
+                        if let Some(&top) = stack.last() {
+                            nodes[top].has_content = true;
+                        }
+                        if !empty {
+                            in_div += 1;
+                        }
+                        buf.clear();
+                        continue;
+                    }
+                    let name = e.local_name().as_ref().to_string();
+                    let (mut value, mut url) = (None, None);
+                    for a in e.attributes() {
+                        let a = a.map_err(|e| e.to_string())?;
+                        let key = a.key.local_name();
+                        if key.as_ref() == "value" || key.as_ref() == "url" {
+                            let v = a.normalized_value(XmlVersion::Implicit1_0).map_err(|e| e.to_string())?;
+                            if key.as_ref() == "value" {
+                                value = Some(v.into_owned());
+                            } else {
+                                url = Some(v.into_owned());
+                            }
+                        }
+                    }
+                    let (line, column) = position(start);
+                    let i = nodes.len();
+                    let parent = stack.last().copied();
+                    nodes.push(Node {
+                        name,
+                        value,
+                        url,
+                        children: vec![],
+                        parent,
+                        line,
+                        column,
+                        has_content: false,
+                        text: String::new(),
+                    });
+                    if let Some(p) = parent {
+                        nodes[p].children.push(i);
+                    }
+                    let is_div = nodes[i].name == "div";
+                    if !empty {
+                        stack.push(i);
+                        if is_div {
+                            in_div = 1;
+                        }
+                    }
+                }
+                Event::End(_) => {
+                    if in_div > 1 {
+                        in_div -= 1;
+                    } else {
+                        in_div = 0;
+                        stack.pop();
+                    }
+                }
+                Event::Text(ref t) if in_div > 0 && !t.trim().is_empty() => {
+                    if let Some(&top) = stack.last() {
+                        nodes[top].has_content = true;
+                    }
+                }
+                Event::Text(_) if in_div > 0 => {}
+                Event::GeneralRef(_) if in_div > 0 => {
+                    if let Some(&top) = stack.last() {
+                        nodes[top].has_content = true;
+                    }
+                }
+                Event::Text(ref t) => {
+                    if let (Some(&top), false) = (stack.last(), t.trim().is_empty()) {
+                        nodes[top].text.push_str(t);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+        if nodes.is_empty() {
+            return Err("no root element".into());
+        }
+        Ok(Document { nodes })
+    }
+
+    pub fn root(&self) -> El<'_> {
+        El { doc: self, i: 0 }
+    }
+}
+
+impl<'d> El<'d> {
+    fn node(&self) -> &'d Node {
+        &self.doc.nodes[self.i]
+    }
+    pub fn name(&self) -> &'d str {
+        &self.node().name
+    }
+    /// The `value` attribute (every FHIR primitive).
+    pub fn value(&self) -> Option<&'d str> {
+        self.node().value.as_deref()
+    }
+    /// The `url` attribute (extensions).
+    pub fn url(&self) -> Option<&'d str> {
+        self.node().url.as_deref()
+    }
+    pub fn line(&self) -> u32 {
+        self.node().line
+    }
+    pub fn column(&self) -> u32 {
+        self.node().column
+    }
+    pub fn has_content(&self) -> bool {
+        self.node().has_content
+    }
+    /// The element's character content (trimmed), for the non-FHIR envelope.
+    pub fn text(&self) -> &'d str {
+        self.node().text.trim()
+    }
+    /// The text of the child at a path of names.
+    pub fn text_at(&self, path: &[&str]) -> Option<&'d str> {
+        self.at(path).map(|e| e.text())
+    }
+    pub fn parent(&self) -> Option<El<'d>> {
+        self.node().parent.map(|i| El { doc: self.doc, i })
+    }
+    pub fn children(&self) -> impl Iterator<Item = El<'d>> + 'd {
+        let doc = self.doc;
+        self.node().children.iter().map(move |&i| El { doc, i })
+    }
+    pub fn children_named(&self, name: &'d str) -> impl Iterator<Item = El<'d>> + 'd {
+        self.children().filter(move |c| c.name() == name)
+    }
+    pub fn first_child(&self) -> Option<El<'d>> {
+        self.children().next()
+    }
+    pub fn child(&self, name: &str) -> Option<El<'d>> {
+        self.children().find(|c| c.name() == name)
+    }
+    /// The element at a path of child names, first match at each step.
+    pub fn at(&self, path: &[&str]) -> Option<El<'d>> {
+        path.iter().try_fold(*self, |el, name| el.child(name))
+    }
+    /// The `value` at a path of child names.
+    pub fn value_at(&self, path: &[&str]) -> Option<&'d str> {
+        self.at(path).and_then(|e| e.value())
+    }
+    /// Every element at a path, all matches at each step (FHIRPath's navigation).
+    pub fn all(&self, path: &[&'d str]) -> Vec<El<'d>> {
+        let mut current = vec![*self];
+        for name in path {
+            current = current.iter().flat_map(|e| e.children_named(name)).collect();
+        }
+        current
+    }
+    /// The extensions with `url`.
+    pub fn extensions(&self, url: &'d str) -> impl Iterator<Item = El<'d>> + 'd {
+        self.children_named("extension").filter(move |e| e.url() == Some(url))
+    }
+    /// The path of element names from the root, as rules name a location (`Bundle.entry[2]...`).
+    pub fn path(&self) -> String {
+        let mut parts = vec![];
+        let mut cur = Some(*self);
+        while let Some(el) = cur {
+            let name = el.name();
+            let index = el.parent().map(|p| {
+                let same: Vec<usize> = p.children_named(name).map(|c| c.i).collect();
+                (same.len() > 1).then(|| same.iter().position(|&i| i == el.i).unwrap_or(0))
+            });
+            parts.push(match index.flatten() {
+                Some(n) => format!("{name}[{n}]"),
+                None => name.to_string(),
+            });
+            cur = el.parent();
+        }
+        parts.reverse();
+        parts.join(".")
+    }
+    pub fn same(&self, other: &El<'_>) -> bool {
+        std::ptr::eq(self.doc, other.doc) && self.i == other.i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_values_and_narrative_content() {
+        let xml = "<?xml version=\"1.0\"?>\n<Bundle xmlns=\"http://hl7.org/fhir\">\n  <id value=\"a&amp;b\"/>\n  <text><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Æ<b>x</b></p></div></text>\n  <extension url=\"u\"><valueString value=\"line&#xA;two\"/></extension>\n</Bundle>";
+        let doc = Document::parse(xml.as_bytes()).unwrap();
+        let root = doc.root();
+        assert_eq!((root.name(), root.line(), root.column()), ("Bundle", 2, 1));
+        let id = root.child("id").unwrap();
+        assert_eq!((id.value(), id.line(), id.column()), (Some("a&b"), 3, 3));
+        assert!(root.at(&["text", "div"]).unwrap().has_content());
+        assert_eq!(root.at(&["text", "div"]).unwrap().first_child().map(|c| c.name()), None);
+        assert_eq!(root.extensions("u").next().unwrap().value_at(&["valueString"]), Some("line\ntwo"));
+        assert_eq!(root.at(&["extension", "valueString"]).unwrap().path(), "Bundle.extension.valueString");
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error() {
+        assert!(Document::parse(b"<a><b></a>").is_err());
+        assert!(Document::parse(b"").is_err());
+    }
+}
