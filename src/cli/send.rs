@@ -4,7 +4,7 @@
 use super::{print_json, shown, Common};
 use flspost::compose::Kind;
 use flspost::error::{Error, Result};
-use flspost::journal::{Outcome, Status};
+use flspost::journal::{MessageRow, Outcome, Status};
 use flspost::transport::{self, Outgoing, SendError, Transport};
 use std::collections::{BTreeMap, HashSet};
 
@@ -55,15 +55,7 @@ pub fn run(args: Args) -> Result<i32> {
                 journal.fail_damaged(m.id, &reason)?;
                 *counts.entry(Status::Failed.code()).or_default() += 1;
                 errln!("flspost: {reason}; not sent");
-                print_json(&serde_json::json!({
-                    "id": m.id,
-                    "result_id": m.result_id,
-                    "kind": m.kind,
-                    "letter_id": m.letter_id,
-                    "envelope_id": m.envelope_id,
-                    "status": Status::Failed,
-                    "reason": reason,
-                }));
+                print_json(&outcome_line(&m, Status::Failed, Some(&reason)));
                 continue;
             }
             Err(e) => return Err(e),
@@ -93,18 +85,23 @@ pub fn run(args: Args) -> Result<i32> {
         if let Some(r) = &reason {
             errln!("flspost: message {} ({} {}): {}: {}", m.id, m.kind.code(), m.letter_id, status.code(), shown(r));
         }
-        print_json(&serde_json::json!({
-            "id": m.id,
-            "result_id": m.result_id,
-            "kind": m.kind,
-            "letter_id": m.letter_id,
-            "envelope_id": m.envelope_id,
-            "status": status,
-            "reason": reason.as_deref().map(flspost::identifiers::redact_cpr_like),
-        }));
+        print_json(&outcome_line(&m, status, reason.as_deref()));
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     errln!("flspost: {}", if summary.is_empty() { "nothing to send".to_string() } else { summary.join(", ") });
     let failed = counts.keys().any(|k| *k == "retry" || *k == "failed");
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The JSON line for one message's outcome; a reason from outside is masked.
+fn outcome_line(m: &MessageRow, status: Status, reason: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id,
+        "result_id": m.result_id,
+        "kind": m.kind,
+        "letter_id": m.letter_id,
+        "envelope_id": m.envelope_id,
+        "status": status,
+        "reason": reason.map(flspost::identifiers::redact_cpr_like),
+    })
 }
