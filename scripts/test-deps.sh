@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests use besides Rust, when it is missing: poppler-utils (pdftotext,
-# pdfinfo, pdffonts read the letters), libxml2-utils (xmllint, for ../shared/tools/check-official)
+# pdfinfo, pdffonts read the letters), libxml2-utils (xmllint: ../shared/tools/check-official, and
+# tests/kombi.rs against the official MeMo and SF1600 schemas)
 # and Python's aiosmtpd (the real SMTP server the delivery tests talk to). The tests install
 # these themselves on first use too; doing it here first keeps that out of their timing.
 set -euo pipefail
