@@ -239,7 +239,8 @@ fn both_parts_validate_against_the_official_schemas() {
 #[test]
 fn a_letter_that_cannot_be_printed_is_refused_and_nothing_is_written() {
     let w = World::new();
-    let cases: [(&str, fn(&mut serde_json::Value)); 3] = [
+    type Change = fn(&mut serde_json::Value);
+    let cases: [(&str, Change); 3] = [
         ("patient.address", |v| {
             v["patient"].as_object_mut().unwrap().remove("address");
         }),

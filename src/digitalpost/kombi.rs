@@ -44,12 +44,13 @@ pub struct Kombi<'a> {
     pub pdf: &'a [u8],
 }
 
+/// `value` is the label line as printed (for the city: postcode and city).
 fn label_line(field: &str, value: &str) -> Result<(), InputError> {
     let n = value.chars().count();
     if n > LABEL_LINE_MAX {
         return Err(InputError::new(
             field,
-            format!("is {n} characters long; an address line for print holds at most {LABEL_LINE_MAX}"),
+            format!("the address line `{value}` is {n} characters long; print allows at most {LABEL_LINE_MAX}"),
         ));
     }
     Ok(())

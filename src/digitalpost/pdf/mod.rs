@@ -217,14 +217,15 @@ impl Layout {
     /// A new structure element under `parent` (the document when `None`).
     fn open(&mut self, role: Role, parent: Option<usize>) -> usize {
         let id = self.elems.len();
-        self.elems.push(Elem { role, parent: Some(parent.unwrap_or(0)).filter(|_| id > 0), kids: vec![] });
-        if id > 0 {
-            self.elems[parent.unwrap_or(0)].kids.push(Kid::Elem(id));
+        // The first element is the document itself, whose parent is the tree's root.
+        let parent = (id > 0).then(|| parent.unwrap_or(0));
+        self.elems.push(Elem { role, parent, kids: vec![] });
+        if let Some(p) = parent {
+            self.elems[p].kids.push(Kid::Elem(id));
         }
         id
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn put(&mut self, x: f32, y: f32, size: f32, weight: Weight, text: String, tag: Tag) {
         self.runs.push(Run { page: self.page, x, y, size, weight, text, tag });
     }
@@ -256,7 +257,6 @@ impl Layout {
     /// A group of short lines in a box `width` wide (letterhead, address): one P each, at
     /// `size` or, when the widest line would not fit, the largest size down to MIN_SIZE
     /// that does (an error naming the line's field below that).
-    #[allow(clippy::too_many_arguments)]
     fn block(
         &mut self,
         lines: &[(Line, Weight, f32)],
