@@ -41,12 +41,47 @@ for n, name in [(10_000, "batch-10k.jsonl"), (100_000, "batch-100k.jsonl")]:
             f.write(json.dumps(v, ensure_ascii=False) + "\n")
 EOS
 
-# A journal that already holds 1,000 results, as in steady operation.
+# A journal that already holds 1,000 results, as in steady operation (one per hand-off).
+printf '[transport.patient]\ntype = "outbox"\ndir = "outbox"\nhandoff = "kombi"\n' > kombi.toml
 "$bin" generate --journal "$work/journal.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
+"$bin" generate --config kombi.toml --journal "$work/journal-kombi.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
 ./next-input.sh
 "$bin" generate --journal "$work/probe.sqlite" --out-dir "$work/probe" in.json > /dev/null
+"$bin" generate --config kombi.toml --journal "$work/probe-kombi.sqlite" --out-dir "$work/probe-kombi" in.json > /dev/null
 xdis=$(ls "$work"/probe/*/gp-xdis91.xml)
 memo=$(ls "$work"/probe/*/patient-memo.xml)
+kombi=$(ls "$work"/probe-kombi/*/patient-kombi.xml)
+# xmllint knows no schema for the kombi envelope: its floor is the two parts, each cut out
+# and validated against its official schema (MeMo 1.2 core; SF1600 ForsendelseI through one
+# wrapper per namespace, as libxml2 reads only the first file imported for a namespace).
+if [ -d "$ref" ]; then
+python3 - "$kombi" "$ref" "$work" <<'EOS'
+import os, re, sys
+kombi, ref, work = sys.argv[1:]
+s = open(kombi, encoding="utf-8").read()
+def cut(a, b):
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + s[s.index(a):s.index(b) + len(b)] + "\n"
+open(f"{work}/kombi-memo.xml", "w", encoding="utf-8").write(cut("<memo:Message", "</memo:Message>"))
+open(f"{work}/kombi-print.xml", "w", encoding="utf-8").write(cut("<fjernprint:ForsendelseI ", "</fjernprint:ForsendelseI>"))
+oio = os.path.realpath(f"{ref}/memo/xsd/fjernprint_sf1600_itk-dev-serviceplatformen/SF1600_EP_SP1-2/xsd/oio")
+seen, todo = [], ["ForsendelseI.xsd"]
+while todo:
+    f = todo.pop()
+    if f not in seen:
+        seen.append(f)
+        todo += re.findall(r'schemaLocation="([^"]+)"', open(f"{oio}/{f}", encoding="utf-8").read())
+by = {}
+for f in seen:
+    ns = re.search(r'targetNamespace="([^"]+)"', open(f"{oio}/{f}", encoding="utf-8").read()).group(1)
+    by.setdefault(ns, []).append(f)
+imports = ""
+for i, (ns, files) in enumerate(sorted(by.items(), key=lambda kv: len(kv[1]))):
+    inc = "".join(f'<xs:include schemaLocation="{oio}/{f}"/>' for f in files)
+    open(f"{work}/ns{i}.xsd", "w").write(f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{ns}">{inc}</xs:schema>')
+    imports += f'<xs:import namespace="{ns}" schemaLocation="ns{i}.xsd"/>'
+open(f"{work}/forsendelse.xsd", "w").write(f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>')
+EOS
+fi
 
 echo "== one invocation per message (hyperfine) =="
 if [ -d "$ref" ]; then
@@ -54,7 +89,10 @@ if [ -d "$ref" ]; then
     --prepare "$work/next-input.sh" \
     -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" \
     -n xmllint-xdis91 "xmllint --noout --schema $ref/medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd $xdis" \
-    -n xmllint-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $memo"
+    -n xmllint-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $memo" \
+    -n flspost-kombi "$bin generate --config kombi.toml --journal $work/journal-kombi.sqlite --out-dir $work/out-kombi in.json" \
+    -n xmllint-kombi-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $work/kombi-memo.xml" \
+    -n xmllint-kombi-print "xmllint --noout --schema $work/forsendelse.xsd $work/kombi-print.xml"
 else
   echo "NOTICE: ../shared/reference is absent: timing flspost alone"
   hyperfine -N --warmup 5 --runs 60 --export-json single.json --prepare "$work/next-input.sh" \
@@ -89,5 +127,11 @@ if "xmllint-xdis91" in r:
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-memo"]["mean"]) * 1000
     print(f"xmllint validating the same two files (official schemas):          {x:.1f} ms")
     print(f"ratio flspost / xmllint: {f / x:.2f}")
+if "xmllint-kombi-print" in r:
+    k = r["flspost-kombi"]["mean"] * 1000
+    x = (r["xmllint-xdis91"]["mean"] + r["xmllint-kombi-memo"]["mean"] + r["xmllint-kombi-print"]["mean"]) * 1000
+    print(f"\nflspost, kombi hand-off (XDIS91 + kombi request, validated, journaled, written): {k:.1f} ms")
+    print(f"xmllint validating XDIS91, the MeMo part and the ForsendelseI part (official):   {x:.1f} ms")
+    print(f"ratio flspost / xmllint: {k / x:.2f}")
 EOS
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GB"

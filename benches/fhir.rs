@@ -24,7 +24,7 @@ fn benches(c: &mut Criterion) {
     let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
     let date = now.date_naive();
     let patient_text = letters.render(Reader::Patient, &result, date).unwrap();
-    let pdf = flspost::digitalpost::letter_pdf(&result, &patient_text, date, now).unwrap().0;
+    let pdf = flspost::digitalpost::letter_pdf(&result, &patient_text, date, now, false).unwrap().0;
     let build = |with_pdf: bool| {
         let text = letters.render(Reader::Gp, &result, date).unwrap();
         let mut identity = Identity::derive(&result, 0, 1, now);

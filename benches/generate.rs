@@ -3,7 +3,7 @@
 //! compilation, font preparation). Numbers go into the README with the machine.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flspost::compose::{Composer, Kind, Plan};
+use flspost::compose::{Composer, Kind, PatientOptions, Plan};
 use flspost::generate::prepare;
 use flspost::letters::Letters;
 use flspost::medcom::xdis91::LetterStatus;
@@ -21,6 +21,9 @@ fn benches(c: &mut Criterion) {
     let plan = |kind| Plan { kind, letter_revision: 0, attempt: 1, status: LetterStatus::New };
     let xdis = composer.build(&result, &plan(Kind::GpXdis91), now).unwrap().bytes;
     let memo = composer.build(&result, &plan(Kind::PatientMemo), now).unwrap().bytes;
+    let kombi_composer =
+        Composer::with_options(Letters::shipped(), PatientOptions { kombi: true, ..PatientOptions::default() });
+    let kombi = kombi_composer.build(&result, &plan(Kind::PatientKombi), now).unwrap().bytes;
 
     let mut g = c.benchmark_group("per result");
     g.bench_function("parse and check input", |b| b.iter(|| prepare(black_box(INPUT), &policy, now).unwrap()));
@@ -30,15 +33,24 @@ fn benches(c: &mut Criterion) {
     g.bench_function("build MeMo with PDF (validated)", |b| {
         b.iter(|| composer.build(&result, &plan(Kind::PatientMemo), now).unwrap())
     });
-    g.bench_function("PDF letter alone", |b| {
-        let letters = Letters::shipped();
-        let text = letters.render(flspost::letters::Reader::Patient, &result, now.date_naive()).unwrap();
-        b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now).unwrap())
+    g.bench_function("build kombi request with PDF (validated)", |b| {
+        b.iter(|| kombi_composer.build(&result, &plan(Kind::PatientKombi), now).unwrap())
+    });
+    let letters = Letters::shipped();
+    let text = letters.render(flspost::letters::Reader::Patient, &result, now.date_naive()).unwrap();
+    g.bench_function("tagged PDF letter alone", |b| {
+        b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now, false).unwrap())
+    });
+    g.bench_function("tagged PDF letter alone, large print", |b| {
+        b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now, true).unwrap())
     });
     g.bench_function("validate XDIS91", |b| {
         b.iter(|| schema::validate(MessageKind::Xdis91, black_box(&xdis)).unwrap())
     });
     g.bench_function("validate MeMo", |b| b.iter(|| schema::validate(MessageKind::Memo, black_box(&memo)).unwrap()));
+    g.bench_function("validate kombi request", |b| {
+        b.iter(|| schema::validate(MessageKind::Kombi, black_box(&kombi)).unwrap())
+    });
     g.finish();
 
     let mut g = c.benchmark_group("once per process");

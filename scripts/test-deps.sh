@@ -2,7 +2,8 @@
 # Installs what the tests use besides Rust, when it is missing. The tests install nothing
 # themselves: a test that lacks a tool fails and names this script.
 #   poppler-utils  pdftotext, pdfinfo, pdffonts, pdftoppm: read the letters back
-#   libxml2-utils  xmllint, for ../shared/tools/check-official
+#   libxml2-utils  xmllint: ../shared/tools/check-official, and tests/kombi.rs against the
+#                  official MeMo and SF1600 schemas
 #   openssl        a test CA and server certificate for the STARTTLS test
 #   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server
 #   npm            (on the machine) the FHIRPath oracle from ../shared, installed under target/

@@ -2,7 +2,7 @@
 //! each wire format is written, and each message is validated against its bundled schema.
 //! A message that fails validation is never returned.
 
-use crate::digitalpost::{self, memo};
+use crate::digitalpost::{self, kombi, memo};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::letters::{Letters, Reader};
@@ -13,24 +13,45 @@ use crate::Warning;
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Copenhagen;
 
-/// The two messages a result gives.
+/// The messages a result gives: the GP's copy, and the patient's letter in the hand-off
+/// the patient transport is configured for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Kind {
     /// The copy to the patient's GP, MedCom XDIS91.
     #[serde(rename = "gp-xdis91")]
     GpXdis91,
-    /// The letter to the patient, MeMo with a PDF.
+    /// The letter to the patient, MeMo with a PDF (for a Digital Post client).
     #[serde(rename = "patient-memo")]
     PatientMemo,
+    /// The letter to the patient as an SF1601 kombi request: the MeMo plus a fjernprint
+    /// ForsendelseI with the same PDF, so the platform prints it for an exempt patient.
+    #[serde(rename = "patient-kombi")]
+    PatientKombi,
+}
+
+/// Who a message is for. A result has one current letter per addressee; the patient's
+/// letter may change hand-off (MeMo or kombi) between revisions and keeps its numbering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Addressee {
+    Gp,
+    Patient,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::GpXdis91, Kind::PatientMemo];
+    pub const ALL: [Kind; 3] = [Kind::GpXdis91, Kind::PatientMemo, Kind::PatientKombi];
 
     pub fn code(self) -> &'static str {
         match self {
             Kind::GpXdis91 => "gp-xdis91",
             Kind::PatientMemo => "patient-memo",
+            Kind::PatientKombi => "patient-kombi",
+        }
+    }
+
+    pub fn addressee(self) -> Addressee {
+        match self {
+            Kind::GpXdis91 => Addressee::Gp,
+            Kind::PatientMemo | Kind::PatientKombi => Addressee::Patient,
         }
     }
 
@@ -42,6 +63,7 @@ impl Kind {
         match self {
             Kind::GpXdis91 => MessageKind::Xdis91,
             Kind::PatientMemo => MessageKind::Memo,
+            Kind::PatientKombi => MessageKind::Kombi,
         }
     }
 
@@ -50,6 +72,7 @@ impl Kind {
         match self {
             Kind::GpXdis91 => "gp-xdis91.xml",
             Kind::PatientMemo => "patient-memo.xml",
+            Kind::PatientKombi => "patient-kombi.xml",
         }
     }
 }
@@ -87,13 +110,38 @@ pub struct Built {
     pub warnings: Vec<Warning>,
 }
 
+/// How the patient's letter is made, from the config.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PatientOptions {
+    /// Build a kombi request (MeMo plus print) instead of a MeMo alone.
+    pub kombi: bool,
+    /// ForsendelseTypeIdentifikator for the kombi request's print part.
+    pub print_type: Option<u32>,
+    /// Large print for every patient (an input's `patient.large_print` decides for its own).
+    pub large_print: bool,
+}
+
 pub struct Composer {
     letters: Letters,
+    patient: PatientOptions,
 }
 
 impl Composer {
     pub fn new(letters: Letters) -> Composer {
-        Composer { letters }
+        Composer::with_options(letters, PatientOptions::default())
+    }
+
+    pub fn with_options(letters: Letters, patient: PatientOptions) -> Composer {
+        Composer { letters, patient }
+    }
+
+    /// The kind of message a new patient letter is.
+    pub fn patient_kind(&self) -> Kind {
+        if self.patient.kombi {
+            Kind::PatientKombi
+        } else {
+            Kind::PatientMemo
+        }
     }
 
     /// Builds and validates the message `plan` asks for, at instant `now`.
@@ -127,10 +175,11 @@ impl Composer {
                     warnings: encoded.warnings,
                 }
             }
-            Kind::PatientMemo => {
+            Kind::PatientMemo | Kind::PatientKombi => {
                 let text = self.letters.render(Reader::Patient, r, letter_date)?;
                 let notification = self.letters.notification(r, letter_date)?;
-                let (pdf, warnings) = digitalpost::letter_pdf(r, &text, letter_date, now)?;
+                let large_print = r.patient.large_print.unwrap_or(self.patient.large_print);
+                let (pdf, warnings) = digitalpost::letter_pdf(r, &text, letter_date, now, large_print)?;
                 let uuid = ids::memo_uuid(r.sender.cvr.as_str(), &r.result_id, plan.letter_revision);
                 let filename = memo::safe_filename(&format!("Knogleskanning {}.pdf", r.scan.date));
                 let bytes = memo::write(&memo::Memo {
@@ -146,6 +195,21 @@ impl Composer {
                     filename: &filename,
                     pdf: &pdf,
                 })?;
+                let bytes = match plan.kind {
+                    Kind::PatientKombi => {
+                        // Validated once, whole, below: its schema imports the MeMo profile.
+                        kombi::write(&kombi::Kombi {
+                            memo: &bytes,
+                            shipment_id: &uuid.hyphenated().to_string(),
+                            print_type: self.patient.print_type,
+                            recipient_name: &r.patient.full_name(),
+                            address: r.patient.address.as_ref(),
+                            title: &text.subject,
+                            pdf: &pdf,
+                        })?
+                    }
+                    _ => bytes,
+                };
                 Built {
                     kind: plan.kind,
                     sha256: crate::sha256_hex(&bytes),

@@ -22,9 +22,15 @@
 //! ca_file = "vans-ca.pem"                   # optional: a CA beyond the system's trust store
 //! timeout_seconds = 30
 //!
-//! [transport.patient]                      # MeMo to the Digital Post client
+//! [transport.patient]                      # the patient's letter
 //! type = "outbox"
 //! dir = "/var/spool/flspost/digitalpost"
+//! handoff = "memo"                         # "memo": MeMo to a Digital Post client (default);
+//!                                          # "kombi": SF1601 request, Digital Post or print
+//! print_type_id = 123                      # kombi only, optional: ForsendelseTypeIdentifikator
+//!
+//! [patient_letter]
+//! large_print = false                      # 14 pt for every patient (input can say per patient)
 //! ```
 
 use crate::error::{Error, Result};
@@ -46,6 +52,8 @@ pub struct Config {
     pub send: SendConfig,
     #[serde(default)]
     pub transport: Transports,
+    #[serde(default)]
+    pub patient_letter: PatientLetterConfig,
     /// Where the file was read from (relative paths in it are relative to its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -77,6 +85,26 @@ fn default_max_attempts() -> u32 {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PatientLetterConfig {
+    /// Large print (14 pt body text) for every patient; an input's `patient.large_print`
+    /// decides for its own patient.
+    #[serde(default)]
+    pub large_print: bool,
+}
+
+/// How the patient's letter is handed off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handoff {
+    /// The MeMo message, for the hospital's Digital Post client.
+    #[default]
+    Memo,
+    /// An SF1601 KombiPostAfsend request: MeMo plus fjernprint, Digital Post or print.
+    Kombi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Transports {
     /// For XDIS91 letters to the GP.
     pub gp: Option<TransportConfig>,
@@ -89,6 +117,10 @@ pub struct Transports {
 pub enum TransportConfig {
     Outbox {
         dir: PathBuf,
+        /// Patient transport only.
+        handoff: Option<Handoff>,
+        /// Patient transport with the kombi hand-off only.
+        print_type_id: Option<u32>,
     },
     Smtp {
         url: String,
@@ -101,11 +133,24 @@ pub enum TransportConfig {
         ca_file: Option<PathBuf>,
         #[serde(default = "default_timeout")]
         timeout_seconds: u64,
+        /// Patient transport only.
+        handoff: Option<Handoff>,
+        /// Patient transport with the kombi hand-off only.
+        print_type_id: Option<u32>,
     },
 }
 
 fn default_timeout() -> u64 {
     30
+}
+
+impl TransportConfig {
+    fn handoff_settings(&self) -> (Option<Handoff>, Option<u32>) {
+        match self {
+            TransportConfig::Outbox { handoff, print_type_id, .. }
+            | TransportConfig::Smtp { handoff, print_type_id, .. } => (*handoff, *print_type_id),
+        }
+    }
 }
 
 impl Config {
@@ -125,9 +170,18 @@ impl Config {
         cfg.templates.as_mut().map(resolve);
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
             match t {
-                TransportConfig::Outbox { dir } => resolve(dir),
+                TransportConfig::Outbox { dir, .. } => resolve(dir),
                 TransportConfig::Smtp { ca_file: Some(f), .. } => resolve(f),
                 TransportConfig::Smtp { .. } => {}
+            }
+        }
+        let bad = |reason: &str| Err(Error::Config { path: path.clone(), reason: reason.into() });
+        if cfg.transport.gp.as_ref().is_some_and(|t| t.handoff_settings() != (None, None)) {
+            return bad("[transport.gp]: handoff and print_type_id are for [transport.patient]");
+        }
+        if let Some((handoff, Some(_))) = cfg.transport.patient.as_ref().map(TransportConfig::handoff_settings) {
+            if handoff != Some(Handoff::Kombi) {
+                return bad("[transport.patient] print_type_id is for handoff = \"kombi\"");
             }
         }
         if cfg.send.max_attempts == 0 {
@@ -136,6 +190,16 @@ impl Config {
         cfg.policy()?;
         cfg.source = Some(path);
         Ok(cfg)
+    }
+
+    /// How the patient's letter is made: hand-off (from `[transport.patient]`) and print size.
+    pub fn patient_options(&self) -> crate::compose::PatientOptions {
+        let (handoff, print_type) = self.transport.patient.as_ref().map_or((None, None), |t| t.handoff_settings());
+        crate::compose::PatientOptions {
+            kombi: handoff == Some(Handoff::Kombi),
+            print_type,
+            large_print: self.patient_letter.large_print,
+        }
     }
 
     /// The default rollout policy with this file's `[policy]` entries applied.
@@ -196,7 +260,7 @@ mod tests {
         assert!(e.starts_with(&format!("{}:2:16: invalid type", p.display())), "{e}");
         std::fs::write(&p, "[transport.gp]\ntype = \"outbox\"\ndir = \"out\"\n").unwrap();
         match Config::load(Some(&p)).unwrap().transport.gp.unwrap() {
-            TransportConfig::Outbox { dir } => assert_eq!(dir, d.path().join("out")),
+            TransportConfig::Outbox { dir, .. } => assert_eq!(dir, d.path().join("out")),
             other => panic!("{other:?}"),
         }
     }

@@ -79,6 +79,10 @@ pub struct PatientInput {
     pub surname: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressInput>,
+    /// The letter in large print (14 pt), for a patient known to need it; absent: the
+    /// config's `[patient_letter] large_print` decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_print: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -240,6 +244,7 @@ pub fn check(input: &ResultInput, policy: &RolloutPolicy, now: DateTime<Utc>) ->
         given_name: opt_text("patient.given_name", &p.given_name, NAME_MAX)?,
         surname: text("patient.surname", &p.surname, NAME_MAX)?,
         address: check_address("patient.address", &p.address)?,
+        large_print: p.large_print,
     };
     if patient.cpr.birth_date() > scan.date {
         return Err(InputError::new("patient.cpr", "birth date is after the scan date"));

@@ -90,6 +90,8 @@ pub struct Patient {
     pub given_name: Option<String>,
     pub surname: String,
     pub address: Option<Address>,
+    /// Large print asked for in the input (`None`: as the config says).
+    pub large_print: Option<bool>,
 }
 
 impl Patient {

@@ -25,16 +25,19 @@ pub enum MessageKind {
     Acknowledgement,
     /// MedCom VANSEnvelope carrying a FHIR Bundle (`urn:oio:medcom:vans-envelope:1.0.4`).
     VansEnvelope,
+    /// SF1601 KombiPostAfsend request (`kombi_request`, no namespace): MeMo plus fjernprint.
+    Kombi,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 7] = [
         MessageKind::Xdis91,
         MessageKind::Memo,
         MessageKind::Receipt,
         MessageKind::CareCommunication,
         MessageKind::Acknowledgement,
         MessageKind::VansEnvelope,
+        MessageKind::Kombi,
     ];
 
     /// Validated by [`crate::fhir::validate`]: the schema plus the profile rules.
@@ -50,6 +53,7 @@ impl MessageKind {
             MessageKind::CareCommunication => "FHIR CareCommunication",
             MessageKind::Acknowledgement => "FHIR Acknowledgement",
             MessageKind::VansEnvelope => "VANSEnvelope",
+            MessageKind::Kombi => "SF1601 kombi_request",
         }
     }
 
@@ -68,7 +72,89 @@ impl MessageKind {
             MessageKind::VansEnvelope => {
                 ("flspost-vans-envelope.xsd", include_str!("../schemas/flspost-vans-envelope.xsd"))
             }
+            MessageKind::Kombi => ("flspost-kombi.xsd", include_str!("../schemas/flspost-kombi.xsd")),
         }
+    }
+}
+
+/// Schemas another bundled schema imports, by the name after `flspost:` in its
+/// `schemaLocation` (an XSD holds one namespace, so the fjernprint profile is eight files).
+const IMPORTED: &[(&str, &str)] = &[
+    ("flspost-memo-1.2.xsd", include_str!("../schemas/flspost-memo-1.2.xsd")),
+    ("fjernprint/fjernprint.xsd", include_str!("../schemas/fjernprint/fjernprint.xsd")),
+    ("fjernprint/dkal.xsd", include_str!("../schemas/fjernprint/dkal.xsd")),
+    ("fjernprint/adir.xsd", include_str!("../schemas/fjernprint/adir.xsd")),
+    ("fjernprint/sagdok.xsd", include_str!("../schemas/fjernprint/sagdok.xsd")),
+    ("fjernprint/itst.xsd", include_str!("../schemas/fjernprint/itst.xsd")),
+    ("fjernprint/dkcc-2003.xsd", include_str!("../schemas/fjernprint/dkcc-2003.xsd")),
+    ("fjernprint/dkcc-2005-03.xsd", include_str!("../schemas/fjernprint/dkcc-2005-03.xsd")),
+    ("fjernprint/dkcc-2005-05.xsd", include_str!("../schemas/fjernprint/dkcc-2005-05.xsd")),
+];
+
+/// Lets libxml2 read `flspost:NAME` from [`IMPORTED`] (its designed hook for resources
+/// that are not files), so bundled schemas import each other without touching the disk.
+mod bundled_io {
+    use super::IMPORTED;
+    use libxml::bindings::xmlRegisterInputCallbacks;
+    use std::ffi::{c_char, c_int, c_void, CStr};
+
+    const SCHEME: &str = "flspost:";
+
+    fn lookup(uri: *const c_char) -> Option<&'static [u8]> {
+        if uri.is_null() {
+            return None;
+        }
+        // SAFETY: libxml2 passes a NUL-terminated URI that lives for the call.
+        let uri = unsafe { CStr::from_ptr(uri) }.to_str().ok()?;
+        let name = uri.strip_prefix(SCHEME)?;
+        IMPORTED.iter().find(|(n, _)| *n == name).map(|(_, text)| text.as_bytes())
+    }
+
+    /// What an open resource is: the rest of its bytes.
+    struct Cursor(&'static [u8]);
+
+    unsafe extern "C" fn matches(uri: *const c_char) -> c_int {
+        c_int::from(lookup(uri).is_some())
+    }
+
+    unsafe extern "C" fn open(uri: *const c_char) -> *mut c_void {
+        match lookup(uri) {
+            Some(bytes) => Box::into_raw(Box::new(Cursor(bytes))).cast(),
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    unsafe extern "C" fn read(ctx: *mut c_void, buf: *mut c_char, len: c_int) -> c_int {
+        if ctx.is_null() || buf.is_null() || len < 0 {
+            return -1;
+        }
+        // SAFETY: ctx is the Cursor `open` made; buf has room for len bytes.
+        let cursor = unsafe { &mut *ctx.cast::<Cursor>() };
+        let n = cursor.0.len().min(len as usize);
+        unsafe { std::ptr::copy_nonoverlapping(cursor.0.as_ptr(), buf.cast::<u8>(), n) };
+        cursor.0 = &cursor.0[n..];
+        n as c_int
+    }
+
+    unsafe extern "C" fn close(ctx: *mut c_void) -> c_int {
+        if !ctx.is_null() {
+            // SAFETY: made by Box::into_raw in `open`, closed once by libxml2.
+            drop(unsafe { Box::from_raw(ctx.cast::<Cursor>()) });
+        }
+        0
+    }
+
+    /// Registers the callbacks once per process.
+    pub fn register() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: the callbacks only read static data and their own boxed cursor.
+        ONCE.call_once(|| unsafe {
+            // Initialise first: libxml2 adds its default (file, memory) handlers at
+            // initialisation only when no handler is registered yet, so registering ours
+            // before it would leave libxml2 unable to read any file.
+            libxml::bindings::xmlInitParser();
+            xmlRegisterInputCallbacks(Some(matches), Some(open), Some(read), Some(close));
+        });
     }
 }
 
@@ -120,6 +206,7 @@ pub fn detect(root: &Root) -> Option<MessageKind> {
         // Which kind of Bundle: see `fhir::bundle_kind`, which reads further than the root.
         ("Bundle", Some(FHIR)) => Some(MessageKind::CareCommunication),
         ("VANSEnvelope", Some(VANS_ENVELOPE)) => Some(MessageKind::VansEnvelope),
+        ("kombi_request", None) => Some(MessageKind::Kombi),
         _ => None,
     }
 }
@@ -198,8 +285,9 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Compiles a schema held in memory (must be self-contained: no includes).
+    /// Compiles a schema held in memory; it may import the bundled schemas as `flspost:NAME`.
     pub fn from_text(xsd: &str) -> Result<Schema, Vec<Problem>> {
+        bundled_io::register();
         let mut parser = SchemaParserContext::from_buffer(xsd);
         SchemaValidationContext::from_parser(&mut parser)
             .map(|ctx| Schema { ctx })

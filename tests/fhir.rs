@@ -49,7 +49,7 @@ fn build(name: &str, r: &FlsResult, revision: u32, attempt: u32, pdf: bool) -> B
     let text = letters.render(Reader::Gp, r, date).unwrap();
     let pdf_bytes = pdf.then(|| {
         let patient_text = letters.render(Reader::Patient, r, date).unwrap();
-        flspost::digitalpost::letter_pdf(r, &patient_text, date, now()).unwrap().0
+        flspost::digitalpost::letter_pdf(r, &patient_text, date, now(), false).unwrap().0
     });
     let mut identity = Identity::derive(r, revision, attempt, now());
     let attachment_id = identity.attachment_id();

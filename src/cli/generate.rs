@@ -30,7 +30,8 @@ pub struct Args {
 pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::config::Config)> {
     let config = common.config()?;
     let letters = Letters::load(config.templates.as_deref())?;
-    let engine = Engine { composer: Composer::new(letters), policy: config.policy()?, out_dir };
+    let composer = Composer::with_options(letters, config.patient_options());
+    let engine = Engine { composer, policy: config.policy()?, out_dir };
     Ok((engine, config))
 }
 
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> Result<i32> {
     // One document: check it before touching the journal, so a bad input leaves nothing.
     let single = if batch { None } else { Some(inputs.next_chunk(1)?) };
     if let Some(source) = single.as_ref().and_then(|c| c.first()) {
-        if let Err(e) = flspost::generate::prepare_source(source, &engine.policy, flspost::clock::now()) {
+        if let Err(e) = engine.prepare_source(source, flspost::clock::now()) {
             let s = flspost::generate::Summary::refused(source, e);
             print_json(&s);
             errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));

@@ -2,7 +2,7 @@
 //! for its kind; each attempt and its outcome is journaled before and after.
 
 use super::{print_json, shown, Common};
-use flspost::compose::Kind;
+use flspost::compose::Addressee;
 use flspost::error::{Error, Result};
 use flspost::journal::{MessageRow, Outcome, Status};
 use flspost::transport::{self, Outgoing, SendError, Transport};
@@ -18,10 +18,12 @@ pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
     let _one_sender = journal.lock_for_sending()?;
-    let mut transports: BTreeMap<Kind, Box<dyn Transport>> = BTreeMap::new();
-    for (kind, cfg) in [(Kind::GpXdis91, &config.transport.gp), (Kind::PatientMemo, &config.transport.patient)] {
+    // One transport per addressee: the patient's takes their letter in whichever hand-off
+    // it was built (a letter generated before the hospital changed hand-off goes as built).
+    let mut transports: BTreeMap<Addressee, Box<dyn Transport>> = BTreeMap::new();
+    for (to, cfg) in [(Addressee::Gp, &config.transport.gp), (Addressee::Patient, &config.transport.patient)] {
         if let Some(cfg) = cfg {
-            transports.insert(kind, transport::from_config(cfg)?);
+            transports.insert(to, transport::from_config(cfg)?);
         }
     }
     let pending = journal.pending()?;
@@ -38,13 +40,13 @@ pub fn run(args: Args) -> Result<i32> {
     let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
     // After a transient failure the peer is likely down: leave its other messages queued
     // for the next run instead of waiting out a timeout for each.
-    let mut paused: HashSet<Kind> = HashSet::new();
+    let mut paused: HashSet<Addressee> = HashSet::new();
     for m in pending {
-        let Some(t) = transports.get_mut(&m.kind) else {
+        let Some(t) = transports.get_mut(&m.kind.addressee()) else {
             *counts.entry("waiting (no transport configured)").or_default() += 1;
             continue;
         };
-        if paused.contains(&m.kind) {
+        if paused.contains(&m.kind.addressee()) {
             *counts.entry("waiting (peer failing)").or_default() += 1;
             continue;
         }
@@ -71,7 +73,7 @@ pub fn run(args: Args) -> Result<i32> {
         let outcome = match t.send(&out) {
             Ok(()) => Outcome::Sent,
             Err(SendError::Transient(r)) => {
-                paused.insert(m.kind);
+                paused.insert(m.kind.addressee());
                 Outcome::Transient(r)
             }
             Err(SendError::Permanent(r)) => Outcome::Permanent(r),

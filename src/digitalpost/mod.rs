@@ -1,5 +1,7 @@
-//! Digital Post to the patient: the letter as a PDF, carried by a MeMo 1.2 message.
+//! Digital Post to the patient: the letter as a PDF, carried by a MeMo 1.2 message, or by
+//! an SF1601 kombi request that adds the same PDF for print (`kombi`).
 
+pub mod kombi;
 pub mod memo;
 pub mod pdf;
 
@@ -17,6 +19,7 @@ pub fn letter_pdf(
     text: &LetterText,
     letter_date: NaiveDate,
     created: DateTime<Utc>,
+    large_print: bool,
 ) -> Result<(Vec<u8>, Vec<Warning>), InputError> {
     let s = &r.sender;
     let mut letterhead = vec![Line::new("sender.organisation", &s.organisation)];
@@ -30,10 +33,13 @@ pub fn letter_pdf(
     if let Some(p) = &s.phone {
         letterhead.push(Line::new("sender.phone", format!("Telefon {p}")));
     }
-    let return_address = s
-        .address
-        .as_ref()
-        .map(|a| Line::new("sender.address", format!("{}, {}, {} {}", s.organisation, a.street, a.postcode, a.city)));
+    let return_address = match &s.address {
+        Some(a) => vec![
+            Line::new("sender.organisation", &s.organisation),
+            Line::new("sender.address", format!("{}, {} {}", a.street, a.postcode, a.city)),
+        ],
+        None => vec![],
+    };
     let mut recipient = vec![Line::new("patient name", r.patient.full_name())];
     if let Some(a) = &r.patient.address {
         recipient.push(Line::new("patient.address.street", &a.street));
@@ -48,7 +54,9 @@ pub fn letter_pdf(
         recipient,
         place_and_date: Line::new("sender.address.city", format!("{place}{}", danish_date(letter_date))),
         subject: Line::new("letter subject (patient template)", &text.subject),
-        body: text.paragraphs.iter().map(|p| p.iter().map(|l| Line::new(BODY, l)).collect()).collect(),
+        body: text.main_paragraphs().iter().map(|p| p.iter().map(|l| Line::new(BODY, l)).collect()).collect(),
+        signature: text.signature().iter().map(|p| p.iter().map(|l| Line::new(BODY, l)).collect()).collect(),
+        sizes: if large_print { pdf::LARGE } else { pdf::NORMAL },
         created,
     };
     let rendered = pdf::render(&letter)?;

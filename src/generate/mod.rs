@@ -16,7 +16,7 @@
 mod output;
 mod regenerate;
 
-use crate::compose::{Built, Composer, Kind, Plan, PDF_FILE_NAME};
+use crate::compose::{Addressee, Built, Composer, Kind, Plan, PDF_FILE_NAME};
 use crate::error::{Error, Result};
 use crate::input::{self, InputError};
 use crate::journal::{self, Journal, MessageRow, NewInput, NewMessage, Status};
@@ -47,14 +47,14 @@ pub struct Prepared {
     pub result: FlsResult,
     /// Of the canonical input (field order and spacing do not matter).
     pub input_sha256: String,
-    /// Per kind: of the input fields that message says (the patient letter does not
+    /// Per addressee: of the input fields that letter says (the patient letter does not
     /// mention the GP, so a corrected GP address leaves it alone).
-    pub content_sha256: [(Kind, String); 2],
+    pub content_sha256: [(Addressee, String); 2],
 }
 
 impl Prepared {
     pub fn content(&self, kind: Kind) -> &str {
-        &self.content_sha256.iter().find(|(k, _)| *k == kind).expect("both kinds").1
+        &self.content_sha256.iter().find(|(a, _)| *a == kind.addressee()).expect("both addressees").1
     }
 }
 
@@ -209,7 +209,7 @@ pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result
     Ok(Prepared {
         text: text.to_string(),
         result,
-        content_sha256: [(Kind::GpXdis91, input_sha256.clone()), (Kind::PatientMemo, sha256_hex(&patient_view))],
+        content_sha256: [(Addressee::Gp, input_sha256.clone()), (Addressee::Patient, sha256_hex(&patient_view))],
         input_sha256,
     })
 }
@@ -221,7 +221,8 @@ pub fn input_intact(text: &str, sha256: &str) -> bool {
         .is_ok_and(|i| sha256_hex(&serde_json::to_vec(&i).expect("serialising a parsed input cannot fail")) == sha256)
 }
 
-fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
+/// `patient_kind`: the hand-off a new patient letter gets (MeMo or kombi).
+fn decide(journal: &Journal, p: &Prepared, patient_kind: Kind) -> Result<Decision> {
     let id = &p.result.result_id;
     let latest = journal.latest_input(id)?;
     let messages = journal.messages_of(id)?;
@@ -231,8 +232,10 @@ fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
     let revision = latest.map_or(0, |i| i.revision + 1);
     let mut plans = vec![];
     let mut kept = vec![];
-    for kind in Kind::ALL {
-        let of_kind: Vec<&MessageRow> = messages.iter().filter(|m| m.kind == kind).collect();
+    for kind in [Kind::GpXdis91, patient_kind] {
+        // The patient's letter counts its revisions across hand-offs: a MeMo UUID is never
+        // reused when a hospital moves from MeMo to kombi.
+        let of_kind: Vec<&MessageRow> = messages.iter().filter(|m| m.kind.addressee() == kind.addressee()).collect();
         match of_kind.last() {
             Some(last) if last.content_sha256 == p.content(kind) => kept.push((*last).clone()),
             last => {
@@ -248,9 +251,12 @@ fn decide(journal: &Journal, p: &Prepared) -> Result<Decision> {
     Ok(Decision::Build { revision, plans, kept })
 }
 
-/// The current message of each kind (the newest), for output files.
+/// The current message for each addressee (the newest), for output files.
 fn current(messages: &[MessageRow]) -> Vec<&MessageRow> {
-    Kind::ALL.iter().filter_map(|k| messages.iter().filter(|m| m.kind == *k).max_by_key(|m| m.id)).collect()
+    [Addressee::Gp, Addressee::Patient]
+        .iter()
+        .filter_map(|a| messages.iter().filter(|m| m.kind.addressee() == *a).max_by_key(|m| m.id))
+        .collect()
 }
 
 /// `items` mapped on all cores, in order. One item (the gateway's usual call) stays on this
@@ -312,6 +318,17 @@ enum Staged {
 }
 
 impl Engine {
+    /// Checks one document as read ([`prepare_source`]), and that the patient's letter can
+    /// go by the configured hand-off (the kombi request needs a printable address).
+    pub fn prepare_source(&self, source: &Source, now: DateTime<Utc>) -> Result<Prepared, InputError> {
+        let p = prepare_source(source, &self.policy, now)?;
+        if self.composer.patient_kind() == Kind::PatientKombi {
+            let patient = &p.result.patient;
+            crate::digitalpost::kombi::check_recipient(&patient.full_name(), patient.address.as_ref())?;
+        }
+        Ok(p)
+    }
+
     fn result_dir(&self, result_id: &str) -> Option<PathBuf> {
         self.out_dir.as_ref().map(|d| d.join(result_id))
     }
@@ -400,7 +417,7 @@ impl Engine {
 
     fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, InputError>)> {
         let prepare_one = |s: Source| {
-            let p = prepare_source(&s, &self.policy, now);
+            let p = self.prepare_source(&s, now);
             (s, p)
         };
         map_in_parallel(sources, prepare_one)
@@ -417,7 +434,7 @@ impl Engine {
             .into_iter()
             .map(|(source, p)| match p {
                 Err(e) => Staged::Done(Summary::refused(&source, e)),
-                Ok(prepared) => match decide(journal, &prepared) {
+                Ok(prepared) => match decide(journal, &prepared, self.composer.patient_kind()) {
                     Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
                     Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
                 },
@@ -505,7 +522,7 @@ impl Engine {
             kind: m.kind,
             state,
             path: dir.as_ref().map(|d| d.join(m.kind.file_name())),
-            pdf: dir.as_ref().filter(|_| m.kind == Kind::PatientMemo).map(|d| d.join(PDF_FILE_NAME)),
+            pdf: dir.as_ref().filter(|_| m.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
             letter_id: m.letter_id.clone(),
             envelope_id: m.envelope_id.clone(),
             status_code: m.status_code.clone(),
@@ -550,7 +567,7 @@ impl Engine {
                 kind: b.kind,
                 state: "new",
                 path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
-                pdf: dir.as_ref().filter(|_| b.kind == Kind::PatientMemo).map(|d| d.join(PDF_FILE_NAME)),
+                pdf: dir.as_ref().filter(|_| b.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
                 letter_id: b.letter_id.clone(),
                 envelope_id: b.envelope_id.clone(),
                 status_code: b.status.code().to_string(),
@@ -623,7 +640,9 @@ fn record(
             )
             .map_err(|e| concurrent(e, &p.result.result_id))?;
             if replaces.is_some() {
-                journal::supersede_waiting(tx, &p.result.result_id, b.kind, id)?;
+                for kind in Kind::ALL.into_iter().filter(|k| k.addressee() == b.kind.addressee()) {
+                    journal::supersede_waiting(tx, &p.result.result_id, kind, id)?;
+                }
             }
             ids.push(id);
         }

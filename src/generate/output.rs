@@ -2,7 +2,7 @@
 //! messages (and the patient's PDF). The journal is the record; this folder mirrors it.
 
 use super::Engine;
-use crate::compose::{Built, Kind, PDF_FILE_NAME};
+use crate::compose::{Addressee, Built, PDF_FILE_NAME};
 use crate::error::{Error, Result};
 use crate::journal::MessageRow;
 use crate::{fsutil, sha256_hex};
@@ -27,7 +27,8 @@ impl Engine {
     }
 }
 
-/// The PDF inside a MeMo message (for rewriting output files from the journal).
+/// The PDF inside a MeMo message, or a kombi request's MeMo part (for rewriting output
+/// files from the journal).
 fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(memo).ok()?;
     let start = text.find("<memo:content>")? + "<memo:content>".len();
@@ -45,7 +46,8 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
     for m in current {
         let path = dir.join(m.kind.file_name());
         let same = std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == m.sha256);
-        if same && m.kind != Kind::PatientMemo {
+        let patient = m.kind.addressee() == Addressee::Patient;
+        if same && !patient {
             continue;
         }
         let bytes = match crate::journal::verified_bytes(conn, m) {
@@ -60,7 +62,7 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
         if !same {
             files.push((path, bytes.clone()));
         }
-        if m.kind == Kind::PatientMemo {
+        if patient {
             if let Some(pdf) = pdf_of_memo(&bytes) {
                 let pdf_path = dir.join(PDF_FILE_NAME);
                 if std::fs::read(&pdf_path).ok().as_deref() != Some(&pdf[..]) {

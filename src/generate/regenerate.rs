@@ -45,7 +45,11 @@ impl Engine {
             }
             _ => {}
         }
-        let newest = journal.messages_of(&m.result_id)?.into_iter().filter(|x| x.kind == m.kind).max_by_key(|x| x.id);
+        let newest = journal
+            .messages_of(&m.result_id)?
+            .into_iter()
+            .filter(|x| x.kind.addressee() == m.kind.addressee())
+            .max_by_key(|x| x.id);
         if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
             return Err(Error::Usage(format!(
                 "message {} is an earlier letter; message {} replaced it, regenerate that one",
@@ -68,7 +72,9 @@ impl Engine {
                 if s.outcome == Outcome::Error {
                     return Ok(s);
                 }
-                if let Some(new) = s.messages.iter_mut().find(|x| x.kind == m.kind && x.state == "new") {
+                if let Some(new) =
+                    s.messages.iter_mut().find(|x| x.kind.addressee() == m.kind.addressee() && x.state == "new")
+                {
                     journal.set_regenerated_from(new.id, m.id)?;
                     new.regenerated_from = Some(m.id);
                     return Ok(s);

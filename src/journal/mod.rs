@@ -17,7 +17,8 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: i64 = 1;
+/// 1: the first; 2: message kind `patient-kombi` (see [`migrate_1_to_2`]).
+const SCHEMA_VERSION: i64 = 2;
 /// Write-ahead log size at which a writer checkpoints and empties it.
 const WAL_CHECKPOINT_BYTES: u64 = 1 << 20;
 
@@ -320,6 +321,37 @@ fn not_a_journal(path: &Path, why: impl std::fmt::Display) -> Error {
 /// The tables every flspost journal has: a database without them is someone else's.
 const TABLES: [&str; 5] = ["inputs", "messages", "message_bytes", "attempts", "receipts"];
 
+/// The CHECK on `messages.kind` as schema 1 wrote it, and as schema 2 has it.
+const KIND_CHECK_1: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo'))";
+const KIND_CHECK_2: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi'))";
+
+/// Schema 1 to 2: `messages.kind` may also be `patient-kombi`. Only the CHECK constraint
+/// changes, and it only allows more, so the table's definition is edited in place (SQLite's
+/// documented procedure for changes that leave the stored rows valid): instant on a journal
+/// of any size, where rebuilding the table would copy every row. Under the write lock, once.
+fn migrate_1_to_2(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let v: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if v == 1 {
+        let sql: String =
+            tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'", [], |r| r.get(0))?;
+        if !sql.contains(KIND_CHECK_1) {
+            return Err(Error::Usage("journal schema 1 without the expected messages.kind rule; not migrated".into()));
+        }
+        let schema_version: i64 = tx.pragma_query_value(None, "schema_version", |r| r.get(0))?;
+        tx.pragma_update(None, "writable_schema", true)?;
+        tx.execute(
+            "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'messages'",
+            [sql.replace(KIND_CHECK_1, KIND_CHECK_2)],
+        )?;
+        tx.pragma_update(None, "schema_version", schema_version + 1)?;
+        tx.pragma_update(None, "writable_schema", false)?;
+        tx.pragma_update(None, "user_version", 2)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 impl Journal {
     /// Opens the journal at `path` for writing, creating it (mode 0600 from the start, in a
     /// 0700 folder) when absent.
@@ -388,8 +420,14 @@ impl Journal {
             }
             tx.commit()?;
         }
+        // A journal of schema 1 is migrated by the first command that writes; one that only
+        // reads can read it as it is (schema 2 only allows more).
+        if version(&conn)? == 1 && access == Access::ReadWrite {
+            migrate_1_to_2(&conn)?;
+        }
         match version(&conn)? {
             SCHEMA_VERSION => {}
+            1 if access == Access::ReadOnly => {}
             v => {
                 return Err(Error::Usage(format!(
                     "journal {} has schema version {v}; this flspost knows {SCHEMA_VERSION}",

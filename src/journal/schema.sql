@@ -18,7 +18,7 @@ CREATE TABLE messages (
     id               INTEGER PRIMARY KEY,
     input_id         INTEGER NOT NULL REFERENCES inputs(id),
     result_id        TEXT    NOT NULL,
-    kind             TEXT    NOT NULL CHECK (kind IN ('gp-xdis91', 'patient-memo')),
+    kind             TEXT    NOT NULL CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi')),
     content_sha256   TEXT    NOT NULL,      -- of the input fields this letter says
     letter_revision  INTEGER NOT NULL,
     letter_id        TEXT    NOT NULL,      -- XDIS91 Letter/Identifier or MeMo messageUUID

@@ -45,27 +45,46 @@ pub enum Reader {
 pub struct LetterText {
     pub subject: String,
     pub paragraphs: Vec<Vec<String>>,
+    /// Where the sign-off starts: the letter's last paragraphs are what `signature.txt`
+    /// rendered (the patient letter tags them as its signature). `None` when a template
+    /// does not end with it.
+    pub signature_start: Option<usize>,
+}
+
+/// Lines into paragraphs: a blank line ends one.
+fn paragraphs<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<Vec<String>> {
+    let mut paragraphs: Vec<Vec<String>> = vec![];
+    let mut current: Vec<String> = vec![];
+    for line in lines.map(str::trim_end) {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push(line.to_string());
+        }
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+    paragraphs
 }
 
 impl LetterText {
     fn from_rendered(text: &str) -> LetterText {
         let mut lines = text.lines().map(str::trim_end).skip_while(|l| l.trim().is_empty());
         let subject = lines.next().unwrap_or_default().trim().to_string();
-        let mut paragraphs: Vec<Vec<String>> = vec![];
-        let mut current: Vec<String> = vec![];
-        for line in lines {
-            if line.trim().is_empty() {
-                if !current.is_empty() {
-                    paragraphs.push(std::mem::take(&mut current));
-                }
-            } else {
-                current.push(line.to_string());
-            }
-        }
-        if !current.is_empty() {
-            paragraphs.push(current);
-        }
-        LetterText { subject, paragraphs }
+        LetterText { subject, paragraphs: paragraphs(lines), signature_start: None }
+    }
+
+    /// The body before the signature.
+    pub fn main_paragraphs(&self) -> &[Vec<String>] {
+        &self.paragraphs[..self.signature_start.unwrap_or(self.paragraphs.len())]
+    }
+
+    /// The signature's paragraphs (empty when there is none).
+    pub fn signature(&self) -> &[Vec<String>] {
+        &self.paragraphs[self.signature_start.unwrap_or(self.paragraphs.len())..]
     }
 
     /// The body as plain text (paragraphs separated by a blank line).
@@ -149,7 +168,13 @@ impl Letters {
     ) -> Result<LetterText, TemplateError> {
         let name = template_name(reader, result.group);
         let text = self.render_named(&name, result, letter_date)?;
-        let letter = LetterText::from_rendered(&text);
+        let mut letter = LetterText::from_rendered(&text);
+        if reader == Reader::Patient {
+            let signature = paragraphs(self.render_named("signature.txt", result, letter_date)?.lines());
+            if !signature.is_empty() && letter.paragraphs.ends_with(&signature) {
+                letter.signature_start = Some(letter.paragraphs.len() - signature.len());
+            }
+        }
         if letter.subject.is_empty() || letter.paragraphs.is_empty() {
             return Err(TemplateError {
                 name,

@@ -80,3 +80,23 @@ fn override_folder_replaces_wording_and_unknown_fields_fail_at_load() {
     let e = Letters::load(Some(dir.path())).err().unwrap().to_string();
     assert!(e.contains("gp-1.txt"), "{e}");
 }
+
+#[test]
+fn the_patient_letter_knows_where_its_signature_starts() {
+    let letters = Letters::shipped();
+    for input in testdata::ALL {
+        let r = testdata::checked(input);
+        let t = letters.render(Reader::Patient, &r, date()).unwrap();
+        let sig = t.signature();
+        assert_eq!(sig.first().map(|p| p.join(" ")), Some("Med venlig hilsen".to_string()), "{t:?}");
+        assert_eq!(sig[1][0], "Karen Østergaard");
+        assert!(t.main_paragraphs().last().unwrap()[0].starts_with("Har du spørgsmål"), "{t:?}");
+        assert_eq!(t.main_paragraphs().len() + sig.len(), t.paragraphs.len());
+    }
+    // A hospital template that signs off in its own words has no tagged signature.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("patient-1.txt"), "Emne\n\nTekst.\n\nHilsen os\n").unwrap();
+    let t =
+        Letters::load(Some(d.path())).unwrap().render(Reader::Patient, &testdata::checked(testdata::GROUP_1), date());
+    assert_eq!(t.unwrap().signature_start, None);
+}

@@ -19,10 +19,11 @@ pub struct Outgoing<'a> {
 
 impl Outgoing<'_> {
     /// A file name no other message can have: XDIS91 by its envelope identifier (new on
-    /// every send), MeMo by its UUID and attempt.
+    /// every send), MeMo and kombi requests by the MeMo UUID and attempt.
     pub fn file_name(&self) -> String {
         match (self.kind, self.envelope_id) {
             (Kind::GpXdis91, Some(env)) => format!("xdis91-{env}.xml"),
+            (Kind::PatientKombi, _) => format!("kombi-{}-{}.xml", self.letter_id, self.attempt),
             _ => format!("memo-{}-{}.xml", self.letter_id, self.attempt),
         }
     }
@@ -46,8 +47,8 @@ pub trait Transport {
 /// Builds the transport a config section describes.
 pub fn from_config(cfg: &TransportConfig) -> Result<Box<dyn Transport>> {
     Ok(match cfg {
-        TransportConfig::Outbox { dir } => Box::new(outbox::Outbox::new(dir.clone())),
-        TransportConfig::Smtp { url, from, to, username, password_env, ca_file, timeout_seconds } => {
+        TransportConfig::Outbox { dir, .. } => Box::new(outbox::Outbox::new(dir.clone())),
+        TransportConfig::Smtp { url, from, to, username, password_env, ca_file, timeout_seconds, .. } => {
             Box::new(smtp::Smtp::new(&smtp::Settings {
                 url,
                 from,

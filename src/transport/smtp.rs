@@ -82,6 +82,7 @@ impl Smtp {
         let (content_type, label) = match m.kind {
             Kind::GpXdis91 => ("application/xml; charset=ISO-8859-1", "XDIS91"),
             Kind::PatientMemo => ("application/xml; charset=UTF-8", "MeMo"),
+            Kind::PatientKombi => ("application/xml; charset=UTF-8", "SF1601 kombi_request"),
         };
         let ct = ContentType::parse(content_type).expect("static content type");
         let attachment = Attachment::new(m.file_name()).body(
