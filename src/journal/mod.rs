@@ -263,20 +263,61 @@ fn create_journal_file(path: &Path) -> Result<()> {
 }
 
 /// Puts a journal that someone made readable to others back to owner-only (it holds CPR
-/// numbers). Through a descriptor opened without following links, so only the journal
-/// itself can be changed.
+/// numbers), and SQLite's `-wal` (whole messages) and `-shm` beside it when present.
+/// Through descriptors opened without following links, so only those files are changed.
 fn restrict_mode(path: &Path) -> Result<()> {
+    restrict_file_mode(path, true)?;
+    for side in ["-wal", "-shm"] {
+        restrict_file_mode(&beside(path, side), false)?;
+    }
+    Ok(())
+}
+
+fn restrict_file_mode(path: &Path, must_exist: bool) -> Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
+    // NONBLOCK: a FIFO put in place of a side file must not hang the open.
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    {
+        Ok(f) => f,
+        Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
         file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(path, e))?;
     }
     Ok(())
+}
+
+/// Whether the regular file at `path` is, judging from its first page alone, empty or a
+/// flspost journal: then its mode may be made 0600 before SQLite opens it. SQLite gives a
+/// `-wal`/`-shm` it creates the main file's mode, so this must come first. Anything else
+/// is left to the checks after opening (and left alone if it turns out not to be ours).
+fn looks_like_ours(path: &Path) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(108);
+    if file.take(108).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    if head.is_empty() {
+        return true;
+    }
+    if head.len() < 108 || &head[..16] != b"SQLite format 3\0" {
+        return false;
+    }
+    let user_version = i32::from_be_bytes([head[60], head[61], head[62], head[63]]);
+    // Version 0 with a schema table holding nothing (a leaf page with no cells): an empty
+    // database, which flspost sets up as a journal.
+    let empty_schema = head[100] == 0x0d && head[103] == 0 && head[104] == 0;
+    i64::from(user_version) == SCHEMA_VERSION || (user_version == 0 && empty_schema)
 }
 
 pub fn now_text() -> String {
@@ -336,6 +377,9 @@ impl Journal {
             Ok(meta) => {
                 if let Some(kind) = refuse_kind(&meta) {
                     return Err(not_a_journal(path, format!("is {kind}, not a journal file")));
+                }
+                if access == Access::ReadWrite && looks_like_ours(path) {
+                    restrict_mode(path)?;
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
