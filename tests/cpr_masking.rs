@@ -118,3 +118,45 @@ fn validate_masks_a_malformed_cpr_libxml2_quotes() {
     assert!(r.stdout.lines().count() >= 2, "{}", r.stdout);
     assert_masked("validate", &format!("{}\n{}", r.stdout, r.stderr));
 }
+
+#[test]
+fn a_cpr_number_in_an_input_field_is_masked_in_generate_s_json_too() {
+    let w = World::new();
+    let mut n = 0;
+    for value in ["2512489996", "x 251248-9996"] {
+        for path in [
+            &["group"][..],
+            &["site"],
+            &["scan", "date"],
+            &["scan", "t_score_spine"],
+            &["gp", "identifier_code"],
+            &["sender", "identifier_code"],
+        ] {
+            let mut v = sample_json("group-1.json");
+            let (last, parents) = path.split_last().unwrap();
+            let mut at = &mut v;
+            for p in parents {
+                at = &mut at[*p];
+            }
+            at[*last] = serde_json::json!(value);
+            n += 1;
+            let f = w.write(&format!("in-{n}.json"), &v.to_string());
+            // One document alone and in a batch (two code paths).
+            for r in [
+                w.run(&["generate", f.to_str().unwrap()]),
+                w.run(&["generate", f.to_str().unwrap(), f.to_str().unwrap()]),
+            ] {
+                assert_ne!(r.code, 0, "{path:?} = {value}: {}", r.stdout);
+                assert!(!r.json().is_empty(), "{path:?}: {}", r.stdout);
+                assert_masked(&format!("{path:?} = {value}"), &format!("{}\n{}", r.stdout, r.stderr));
+            }
+        }
+    }
+    let mut v = sample_json("group-1.json");
+    v["patient"]["2512489996"] = serde_json::json!("x");
+    let f = w.write("unknown-key.json", &v.to_string());
+    let r = w.run(&["generate", f.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert_masked("an unknown key", &format!("{}\n{}", r.stdout, r.stderr));
+    assert!(r.one()["error"]["field"].as_str().unwrap().starts_with("patient."), "{}", r.stdout);
+}

@@ -94,7 +94,7 @@ pub fn run(args: Args) -> Result<i32> {
                 errln!("flspost: {}", super::shown(&line));
             }
             for w in &s.warnings {
-                errln!("flspost: warning: {}: {w}", s.source);
+                errln!("flspost: warning: {}", super::shown(&format!("{}: {w}", s.source)));
             }
         };
         match &progress {

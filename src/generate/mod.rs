@@ -61,6 +61,8 @@ impl Prepared {
 /// What happened to one input, as printed (one JSON line each).
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// Masked as on standard error: a file may be named after the patient.
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
@@ -118,8 +120,10 @@ pub struct MessageSummary {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorSummary {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Both quote the input (a value, an unknown key), which can be a CPR number.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub field: Option<String>,
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub reason: String,
     pub exit_code: i32,
 }
