@@ -583,12 +583,11 @@ impl Journal {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             messages += 1;
-            let bytes: Option<Vec<u8>> = r.get(5)?;
             let sha256: String = r.get(4)?;
-            let problem = match bytes {
-                None => "its stored bytes are missing",
-                Some(b) if crate::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
-                Some(_) => continue,
+            let problem = match stored_bytes(Some(r.get_ref(5)?)) {
+                Err(problem) => problem,
+                Ok(b) if crate::sha256_hex(b) != sha256 => BYTES_DAMAGED,
+                Ok(_) => continue,
             };
             let kind: String = r.get(2)?;
             damaged(Damage {
@@ -780,20 +779,41 @@ pub struct Damage {
     pub problem: String,
 }
 
-/// Message `m`'s stored bytes, or [`Error::Damaged`] when they do not match their SHA-256.
+const BYTES_MISSING: &str = "its stored bytes are missing (the journal is damaged)";
+const BYTES_MISTYPED: &str = "its stored bytes are not stored as bytes (the journal is damaged)";
+
+/// The bytes in a `message_bytes.bytes` value (`None`: no row, or NULL). A row that is gone
+/// or holds another type than a BLOB is damage to report for that one message, not an error
+/// that stops the whole command.
+fn stored_bytes(v: Option<rusqlite::types::ValueRef<'_>>) -> std::result::Result<&[u8], &'static str> {
+    use rusqlite::types::ValueRef;
+    match v {
+        None | Some(ValueRef::Null) => Err(BYTES_MISSING),
+        Some(ValueRef::Blob(b)) => Ok(b),
+        Some(_) => Err(BYTES_MISTYPED),
+    }
+}
+
+/// Message `m`'s stored bytes, or [`Error::Damaged`] when they are missing, not a BLOB or
+/// do not match their SHA-256.
 pub fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
-    let bytes: Vec<u8> =
-        conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?;
-    if crate::sha256_hex(&bytes) != m.sha256 {
-        return Err(Error::Damaged(format!(
-            "message {} ({} {}, result {}): {BYTES_DAMAGED}",
+    let damaged = |problem: &str| {
+        Error::Damaged(format!(
+            "message {} ({} {}, result {}): {problem}",
             m.id,
             m.kind.code(),
             m.letter_id,
             m.result_id
-        )));
+        ))
+    };
+    let mut st = conn.prepare_cached("SELECT bytes FROM message_bytes WHERE message_id = ?1")?;
+    let mut rows = st.query([m.id])?;
+    let row = rows.next()?;
+    let bytes = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
+    if crate::sha256_hex(bytes) != m.sha256 {
+        return Err(damaged(BYTES_DAMAGED));
     }
-    Ok(bytes)
+    Ok(bytes.to_vec())
 }
 
 /// Marks a queued message `failed` because its bytes are damaged: it must never be sent.
