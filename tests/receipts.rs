@@ -313,3 +313,22 @@ fn a_receipt_reusing_an_earlier_receipt_s_envelope_with_another_type_is_reported
     assert!(r.stderr.contains("KR11") && r.stderr.contains("XCTL03"), "{}", r.stderr);
     assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
 }
+
+#[test]
+fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-1.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let regen = w.run(&["regenerate", "1"]).ok().one();
+    let copy = regen["messages"][0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(show(&w, &copy)["message"]["status"], "generated");
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R12", env, letter, None)).unwrap();
+    assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
+    let m = show(&w, &copy);
+    assert_eq!(m["message"]["status"], "superseded", "{m}");
+    assert!(m["message"]["reason"].as_str().unwrap().contains("acknowledged"), "{m}");
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    assert_eq!(tree(&w.path("vans")).len(), 1, "the GP got the letter twice");
+}

@@ -160,7 +160,7 @@ impl Journal {
                     Some((id, _, sent_letter_id, _)) if !letter.is_empty() && letter != sent_letter_id => {
                         ReceiptOutcome::LetterMismatch { message_id: id, sent_letter_id }
                     }
-                    Some((id, status, _, handed_over)) => {
+                    Some((id, status, sent_letter_id, handed_over)) => {
                         let status = Status::from_code(&status).unwrap_or(Status::Generated);
                         let positive = r.receipt_type == ReceiptType::Positive;
                         // Handed over means a send was at least started (a timeout can hide a
@@ -178,6 +178,19 @@ impl Journal {
                                 tx.execute(
                                     "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
                                     params![id, now_text()],
+                                )?;
+                                // The letter arrived: a resend still queued (a regeneration
+                                // made while the receipt was late) would give the GP a copy.
+                                tx.execute(
+                                    "UPDATE messages SET status = 'superseded', reason = ?3, updated_at = ?4 \
+                                     WHERE kind = 'gp-xdis91' AND letter_id = ?2 AND id <> ?1 \
+                                     AND status IN ('generated', 'retry')",
+                                    params![
+                                        id,
+                                        sent_letter_id,
+                                        format!("not sent: the original (message {id}) was acknowledged"),
+                                        now_text()
+                                    ],
                                 )?;
                                 ReceiptOutcome::Acknowledged { message_id: id }
                             }
