@@ -164,3 +164,13 @@ fn an_empty_file_readable_to_others_becomes_an_owner_only_journal() {
     let modes = journal_modes(&j);
     assert!(modes.len() == 3 && modes.iter().all(|(_, m)| *m == 0o600), "{modes:?}");
 }
+
+#[test]
+fn a_journal_path_ending_in_a_slash_is_a_usage_error_naming_it() {
+    let w = World::new();
+    let j = format!("{}/", w.path("new").display());
+    let r = w.run(&["generate", "--journal", &j, sample("group-1.json").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&j), "{}", r.stderr);
+    assert!(!w.path("new").exists());
+}

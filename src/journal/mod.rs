@@ -386,6 +386,9 @@ impl Journal {
                 if access == Access::ReadOnly {
                     return Err(not_a_journal(path, "no such journal (`flspost generate` creates it)"));
                 }
+                if std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).ends_with(b"/") {
+                    return Err(not_a_journal(path, "ends in `/`, so it names a folder; name the journal file"));
+                }
                 create_journal_file(path)?;
             }
             Err(e) => return Err(Error::io(path, e)),
