@@ -2,7 +2,7 @@
 //! `.ndjson`, or any input with `--jsonl`) is one document per line, read a chunk at a time
 //! so memory stays flat however long the file is.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::generate::Source;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -36,36 +36,58 @@ impl Inputs {
         Inputs { paths: paths.into_iter().rev().collect(), force_lines, current: None }
     }
 
-    fn open_next(&mut self) -> Result<bool> {
-        let Some(path) = self.paths.pop() else { return Ok(false) };
+    /// Opens the next input; `Err` is a file that cannot be opened, as the document
+    /// standing for it (it fails alone, the other inputs are still read).
+    fn open_next(&mut self) -> Option<std::result::Result<(), Source>> {
+        let path = self.paths.pop()?;
         let origin = path.display().to_string();
         let reader: Box<dyn BufRead> = if path == Path::new("-") {
             Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
         } else {
-            Box::new(BufReader::with_capacity(1 << 16, File::open(&path).map_err(|e| Error::io(&path, e))?))
+            match File::open(&path) {
+                Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+                Err(e) => return Some(Err(unreadable(origin, None, &e))),
+            }
         };
         let whole = !(self.force_lines || is_jsonl(&path));
         self.current = Some(Current { origin, reader, line: 0, whole });
-        Ok(true)
+        Some(Ok(()))
     }
 
     /// The next chunk of up to `max` documents; empty when all inputs are read.
     pub fn next_chunk(&mut self, max: usize) -> Result<Vec<Source>> {
         let mut out = vec![];
         while out.len() < max {
-            if self.current.is_none() && !self.open_next()? {
-                break;
+            if self.current.is_none() {
+                match self.open_next() {
+                    None => break,
+                    Some(Err(unopened)) => {
+                        out.push(unopened);
+                        continue;
+                    }
+                    Some(Ok(())) => {}
+                }
             }
             let cur = self.current.as_mut().expect("opened above");
             if cur.whole {
                 let mut bytes = vec![];
-                cur.reader.read_to_end(&mut bytes).map_err(|e| Error::io(&cur.origin, e))?;
-                out.push(source(cur.origin.clone(), None, bytes));
+                out.push(match cur.reader.read_to_end(&mut bytes) {
+                    Ok(_) => source(cur.origin.clone(), None, bytes),
+                    Err(e) => unreadable(cur.origin.clone(), None, &e),
+                });
                 self.current = None;
                 continue;
             }
             let mut bytes = vec![];
-            let n = cur.reader.read_until(b'\n', &mut bytes).map_err(|e| Error::io(&cur.origin, e))?;
+            let n = match cur.reader.read_until(b'\n', &mut bytes) {
+                Ok(n) => n,
+                // The rest of this file is lost to the error; the next file is read.
+                Err(e) => {
+                    out.push(unreadable(format!("{}:{}", cur.origin, cur.line + 1), Some(cur.line + 1), &e));
+                    self.current = None;
+                    continue;
+                }
+            };
             if n == 0 {
                 self.current = None;
                 continue;
@@ -81,9 +103,13 @@ impl Inputs {
 
 fn source(origin: String, line: Option<u64>, bytes: Vec<u8>) -> Source {
     match String::from_utf8(bytes) {
-        Ok(text) => Source { origin, line, text, utf8_error: false },
-        Err(_) => Source { origin, line, text: String::new(), utf8_error: true },
+        Ok(text) => Source { origin, line, text, utf8_error: false, read_error: None },
+        Err(_) => Source { origin, line, text: String::new(), utf8_error: true, read_error: None },
     }
+}
+
+fn unreadable(origin: String, line: Option<u64>, e: &io::Error) -> Source {
+    Source { origin, line, text: String::new(), utf8_error: false, read_error: Some(e.to_string()) }
 }
 
 /// Blank lines (a trailing newline) are not documents; a line that is not UTF-8 is one

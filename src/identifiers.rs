@@ -226,6 +226,20 @@ pub fn redact_cpr_like(text: &str) -> String {
     out
 }
 
+/// For `#[serde(serialize_with)]` on summary fields that quote input (a field name, an
+/// error's reason): the one place such text is masked on its way into JSON, whoever built it.
+pub fn serialize_redacted<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_cpr_like(text))
+}
+
+/// As [`serialize_redacted`], for an optional field.
+pub fn serialize_redacted_opt<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(t) => serialize_redacted(t, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Masks CPR-like numbers in every string inside a JSON value (for text from outside).
 pub fn redact_cpr_like_json(value: &mut serde_json::Value) {
     match value {

@@ -38,7 +38,10 @@ mod testdata;
 /// character). Names the field, never the value.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Warning {
+    /// A field name can be an input's key, which can be anything.
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub field: String,
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub message: String,
 }
 

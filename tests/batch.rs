@@ -91,3 +91,18 @@ fn a_long_batch_streams() {
     assert!(out.iter().enumerate().all(|(i, s)| s["result_id"] == format!("B-{i:05}")));
     assert!(r.stderr.contains("1200 generated"), "{}", r.stderr);
 }
+
+#[test]
+fn a_missing_file_in_a_batch_fails_alone_and_the_others_are_generated() {
+    let w = World::new();
+    let missing = w.path("missing.json");
+    let r = w.run(&["generate", missing.to_str().unwrap(), sample("group-1.json").to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert_eq!(lines[0]["outcome"], "error");
+    assert_eq!(lines[0]["error"]["exit_code"], 1);
+    assert_eq!(lines[1]["outcome"], "generated");
+    assert!(r.stderr.contains(&missing.display().to_string()), "{}", r.stderr);
+    assert!(r.stderr.contains("1 generated, 1 failed"), "{}", r.stderr);
+}

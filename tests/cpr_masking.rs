@@ -118,3 +118,80 @@ fn validate_masks_a_malformed_cpr_libxml2_quotes() {
     assert!(r.stdout.lines().count() >= 2, "{}", r.stdout);
     assert_masked("validate", &format!("{}\n{}", r.stdout, r.stderr));
 }
+
+#[test]
+fn a_cpr_number_in_an_input_field_is_masked_in_generate_s_json_too() {
+    let w = World::new();
+    let mut n = 0;
+    for value in ["2512489996", "x 251248-9996"] {
+        for path in [
+            &["group"][..],
+            &["site"],
+            &["scan", "date"],
+            &["scan", "t_score_spine"],
+            &["gp", "identifier_code"],
+            &["sender", "identifier_code"],
+        ] {
+            let mut v = sample_json("group-1.json");
+            let (last, parents) = path.split_last().unwrap();
+            let mut at = &mut v;
+            for p in parents {
+                at = &mut at[*p];
+            }
+            at[*last] = serde_json::json!(value);
+            n += 1;
+            let f = w.write(&format!("in-{n}.json"), &v.to_string());
+            // One document alone and in a batch (two code paths).
+            for r in [
+                w.run(&["generate", f.to_str().unwrap()]),
+                w.run(&["generate", f.to_str().unwrap(), f.to_str().unwrap()]),
+            ] {
+                assert_ne!(r.code, 0, "{path:?} = {value}: {}", r.stdout);
+                assert!(!r.json().is_empty(), "{path:?}: {}", r.stdout);
+                assert_masked(&format!("{path:?} = {value}"), &format!("{}\n{}", r.stdout, r.stderr));
+            }
+        }
+    }
+    let mut v = sample_json("group-1.json");
+    v["patient"]["2512489996"] = serde_json::json!("x");
+    let f = w.write("unknown-key.json", &v.to_string());
+    let r = w.run(&["generate", f.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert_masked("an unknown key", &format!("{}\n{}", r.stdout, r.stderr));
+    assert!(r.one()["error"]["field"].as_str().unwrap().starts_with("patient."), "{}", r.stdout);
+}
+
+#[test]
+fn bidi_controls_from_outside_are_escaped_in_text_output() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
+  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>KR2</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
+  <NegativeReceipt>
+    <Letter><Identifier>BR2</Identifier><VersionCode>XC0230Q</VersionCode><StatisticalCode>XCTL02</StatisticalCode></Letter>
+    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
+    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
+    <OriginalEmessage>
+      <OriginalEnvelopeIdentifier>{env}</OriginalEnvelopeIdentifier>
+      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
+      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
+      <OriginalLetter><OriginalLetterIdentifier>{letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode><RefuseCode>syntaksfejl</RefuseCode><RefuseText>a&#x202E;b&#x2066;c&#x200F;d</RefuseText></OriginalLetter>
+    </OriginalEmessage>
+  </NegativeReceipt>
+</Emessage>
+"#
+    );
+    let f = w.write("neg.xml", &xml);
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    let list = w.run(&["journal", "list"]).ok();
+    let show = w.run(&["journal", "show", "1"]).ok();
+    for (what, text) in [("receipt stderr", &r.stderr), ("list", &list.stdout), ("show", &show.stdout)] {
+        assert!(!text.contains(['\u{202e}', '\u{2066}', '\u{200f}']), "{what} shows a bidi control:\n{text}");
+    }
+    assert!(r.stderr.contains("\\u{202e}"), "{}", r.stderr);
+}

@@ -163,12 +163,14 @@ fn two_sends_at_once_hand_over_each_message_once() {
         w.cmd()
             .args(["send", "--config", cfg.to_str().unwrap()])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
-    let (mut a, mut b) = (spawn(), spawn());
-    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let (a, b) = (spawn(), spawn());
+    for run in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    }
     let c = db(&w);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM messages WHERE status = 'sent'"), 2 * N as i64);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM attempts"), 2 * N as i64, "a message was handed over twice");

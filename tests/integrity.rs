@@ -97,3 +97,52 @@ fn journal_verify_names_every_damaged_message() {
     // Only reads: the statuses are as they were.
     assert_eq!(show(&w, "3")["message"]["status"], "generated");
 }
+
+/// Message 5's bytes row gone and message 3's stored as TEXT: damage SQLite does not see.
+fn break_bytes_rows(w: &World) {
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    c.execute("DELETE FROM message_bytes WHERE message_id = 5", []).unwrap();
+    c.execute("UPDATE message_bytes SET bytes = CAST(CAST(bytes AS BLOB) AS TEXT) WHERE message_id = 3", []).unwrap();
+}
+
+#[test]
+fn a_missing_or_mistyped_bytes_row_fails_that_message_and_the_rest_are_sent() {
+    let w = World::new();
+    for s in SAMPLES {
+        w.generate(&sample(s)).ok();
+    }
+    break_bytes_rows(&w);
+    let r = w.run(&["journal", "verify", "--json"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json().iter().map(|v| v["id"].as_i64().unwrap()).collect::<Vec<_>>(), [3, 5], "{}", r.stdout);
+    assert!(r.stderr.contains("8 messages"), "{}", r.stderr);
+
+    let cfg = outbox_config(&w);
+    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    for id in ["3", "5"] {
+        let m = show(&w, id);
+        assert_eq!(m["message"]["status"], "failed", "{m}");
+        let reason = m["message"]["reason"].as_str().unwrap();
+        assert!(reason.contains(&format!("message {id} ")) && reason.contains("damaged"), "{reason}");
+        assert!(r.stderr.contains(&format!("message {id} ")), "{}", r.stderr);
+    }
+    for id in ["1", "2", "4", "6", "7", "8"] {
+        assert_eq!(show(&w, id)["message"]["status"], "sent", "message {id}");
+    }
+}
+
+#[test]
+fn a_missing_bytes_row_is_reported_as_damage_when_restoring_output() {
+    let w = World::new();
+    let s = w.generate(&sample("group-1.json")).ok().one();
+    let gp = std::path::PathBuf::from(s["messages"][0]["path"].as_str().unwrap());
+    std::fs::remove_file(&gp).unwrap();
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    c.execute("DELETE FROM message_bytes WHERE message_id = 1", []).unwrap();
+    let r = w.generate(&sample("group-1.json"));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.one()["outcome"], "error");
+    assert!(r.stderr.contains("message 1 ") && r.stderr.contains("missing"), "{}", r.stderr);
+    assert!(!gp.exists());
+}

@@ -118,3 +118,59 @@ fn a_new_journal_is_owner_only_in_an_owner_only_folder() {
     assert_eq!(mode(&j), 0o600);
     assert_eq!(mode(&w.path("new/state")), 0o700);
 }
+
+/// The journal and the files SQLite keeps beside it (`-wal` holds whole messages, CPR numbers
+/// included), as `(name, mode)` for those present.
+fn journal_modes(j: &Path) -> Vec<(String, u32)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| {
+            let p = j.with_file_name(format!("{}{s}", j.file_name().unwrap().to_str().unwrap()));
+            std::fs::symlink_metadata(&p).ok().map(|m| (s.to_string(), m.permissions().mode() & 0o777))
+        })
+        .collect()
+}
+
+#[test]
+fn the_files_beside_a_journal_made_readable_to_others_are_owner_only() {
+    let w = World::new();
+    let j = w.path("p/j.sqlite");
+    generate_into(&w, &j).ok();
+    std::fs::set_permissions(&j, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for s in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(w.path(&format!("p/j.sqlite{s}")));
+    }
+    w.run(&["generate", "--journal", j.to_str().unwrap(), sample("group-2a.json").to_str().unwrap()]).ok();
+    let modes = journal_modes(&j);
+    assert!(modes.len() == 3 && modes.iter().all(|(_, m)| *m == 0o600), "{modes:?}");
+
+    // Side files someone (or an older flspost) left readable to others are put back too.
+    for s in ["-wal", "-shm"] {
+        std::fs::set_permissions(w.path(&format!("p/j.sqlite{s}")), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    w.run(&["generate", "--journal", j.to_str().unwrap(), sample("group-3.json").to_str().unwrap()]).ok();
+    let modes = journal_modes(&j);
+    assert!(modes.iter().all(|(_, m)| *m == 0o600), "{modes:?}");
+}
+
+#[test]
+fn an_empty_file_readable_to_others_becomes_an_owner_only_journal() {
+    let w = World::new();
+    let j = w.path("p/j.sqlite");
+    std::fs::create_dir_all(w.path("p")).unwrap();
+    std::fs::write(&j, "").unwrap();
+    std::fs::set_permissions(&j, std::fs::Permissions::from_mode(0o644)).unwrap();
+    generate_into(&w, &j).ok();
+    let modes = journal_modes(&j);
+    assert!(modes.len() == 3 && modes.iter().all(|(_, m)| *m == 0o600), "{modes:?}");
+}
+
+#[test]
+fn a_journal_path_ending_in_a_slash_is_a_usage_error_naming_it() {
+    let w = World::new();
+    let j = format!("{}/", w.path("new").display());
+    let r = w.run(&["generate", "--journal", &j, sample("group-1.json").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&j), "{}", r.stderr);
+    assert!(!w.path("new").exists());
+}

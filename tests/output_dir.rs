@@ -61,3 +61,78 @@ fn an_unusable_output_folder_for_an_existing_result_fails_and_names_no_file() {
     }
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
 }
+
+/// Runs `generate` with a deadline (a FIFO would block a reader forever); returns the run
+/// and the process's peak RSS in KB (a huge file read whole would show there).
+// The child is reaped by wait4 (which also gives its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn generate_bounded(w: &World, input: &str) -> (Run, i64) {
+    use std::io::Read;
+    let mut cmd = w.cmd();
+    cmd.args(["generate", "--out-dir", w.out().to_str().unwrap(), sample(input).to_str().unwrap()]);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // SAFETY: zeroed rusage is a valid value; wait4 on our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut status = 0;
+    loop {
+        // SAFETY: as above.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if r == pid {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("generate did not finish within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    (Run { code, stdout, stderr }, usage.ru_maxrss)
+}
+
+#[test]
+fn a_fifo_or_link_in_place_of_an_output_file_is_refused_not_read() {
+    let w = World::new();
+    let s = generate_to(&w, &w.out(), "group-1.json").ok().one();
+    let gp = std::path::PathBuf::from(s["messages"][0]["path"].as_str().unwrap());
+    let good = std::fs::read(&gp).unwrap();
+    std::fs::remove_file(&gp).unwrap();
+    let c = std::ffi::CString::new(gp.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (r, _) = generate_bounded(&w, "group-1.json");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(&gp.display().to_string()) && r.stderr.contains("regular file"), "{}", r.stderr);
+
+    // A link to a file with the right content is not read through either.
+    std::fs::remove_file(&gp).unwrap();
+    let elsewhere = w.write("elsewhere/gp.xml", "");
+    std::fs::write(&elsewhere, &good).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &gp).unwrap();
+    let (r, _) = generate_bounded(&w, "group-1.json");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(&gp.display().to_string()), "{}", r.stderr);
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), good);
+}
+
+#[test]
+fn a_huge_file_in_place_of_an_output_file_is_replaced_without_reading_it() {
+    let w = World::new();
+    let s = generate_to(&w, &w.out(), "group-1.json").ok().one();
+    let gp = std::path::PathBuf::from(s["messages"][0]["path"].as_str().unwrap());
+    let good = std::fs::read(&gp).unwrap();
+    // Sparse: 512 MB that take no disk, but would take as much memory to read whole.
+    std::fs::OpenOptions::new().write(true).open(&gp).unwrap().set_len(512 << 20).unwrap();
+    let (r, peak_kb) = generate_bounded(&w, "group-1.json");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(peak_kb < 200 * 1024, "peak RSS {} MB: the file was read", peak_kb / 1024);
+    assert_eq!(std::fs::read(&gp).unwrap(), good);
+}

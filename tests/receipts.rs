@@ -272,3 +272,63 @@ fn a_receipt_naming_another_letter_in_a_known_envelope_is_a_letter_mismatch() {
     assert!(r.stderr.contains("letter-mismatch"), "{}", r.stderr);
     assert_eq!(show(&w, env)["message"]["status"], "sent");
 }
+
+#[test]
+fn a_receipt_stored_as_not_sent_is_applied_when_read_again_after_the_letter_is_sent() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-2a.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R10", env, letter, None)).unwrap();
+    assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).one()["result"]["outcome"], "not-sent");
+    // Read again before the letter is sent: still not-sent (exit 1), not a duplicate.
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
+    assert_eq!(r.one()["result"]["outcome"], "acknowledged");
+    let m = show(&w, env);
+    assert_eq!(m["message"]["status"], "acknowledged");
+    let receipts = m["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 1, "{m}");
+    assert_eq!(receipts[0]["outcome"], "acknowledged", "{m}");
+    // Applied now: a further reading is a duplicate.
+    assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "duplicate");
+}
+
+#[test]
+fn a_receipt_reusing_an_earlier_receipt_s_envelope_with_another_type_is_reported() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-1.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let pos = w.path("pos.xml");
+    std::fs::write(&pos, receipt("XCTL03", "R11", env, letter, None)).unwrap();
+    w.run(&["receipt", pos.to_str().unwrap()]).ok();
+    let neg = w.path("neg.xml");
+    std::fs::write(&neg, receipt("XCTL02", "R11", env, letter, Some(("syntaksfejl", "x")))).unwrap();
+    let r = w.run(&["receipt", neg.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.one()["result"]["outcome"], "envelope-reused", "{}", r.stdout);
+    assert!(r.stderr.contains("KR11") && r.stderr.contains("XCTL03"), "{}", r.stderr);
+    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+}
+
+#[test]
+fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
+    let w = World::new();
+    let gp = sent_letter(&w, "group-1.json");
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let regen = w.run(&["regenerate", "1"]).ok().one();
+    let copy = regen["messages"][0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(show(&w, &copy)["message"]["status"], "generated");
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R12", env, letter, None)).unwrap();
+    assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
+    let m = show(&w, &copy);
+    assert_eq!(m["message"]["status"], "superseded", "{m}");
+    assert!(m["message"]["reason"].as_str().unwrap().contains("acknowledged"), "{m}");
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    assert_eq!(tree(&w.path("vans")).len(), 1, "the GP got the letter twice");
+}

@@ -43,8 +43,13 @@ pub fn run(args: Args) -> Result<i32> {
     // One document: check it before touching the journal, so a bad input leaves nothing.
     let single = if batch { None } else { Some(inputs.next_chunk(1)?) };
     if let Some(source) = single.as_ref().and_then(|c| c.first()) {
-        if let Err(e) = engine.prepare_source(source, flspost::clock::now()) {
-            let s = flspost::generate::Summary::refused(source, e);
+        let checked = match flspost::generate::Summary::unreadable(source) {
+            Some(s) => Err(s),
+            None => engine
+                .prepare_source(source, flspost::clock::now())
+                .map_err(|e| flspost::generate::Summary::refused(source, e)),
+        };
+        if let Err(s) = checked {
             print_json(&s);
             errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
             return Ok(s.exit_code());
@@ -95,7 +100,7 @@ pub fn run(args: Args) -> Result<i32> {
                 errln!("flspost: {}", super::shown(&line));
             }
             for w in &s.warnings {
-                errln!("flspost: warning: {}: {w}", s.source);
+                errln!("flspost: warning: {}", super::shown(&format!("{}: {w}", s.source)));
             }
         };
         match &progress {

@@ -187,7 +187,12 @@ pub fn shown(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+            // Line separators, and bidi controls, which can reorder what a terminal shows
+            // (a reason that reads differently from what it says).
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}') =>
+            {
                 out.push_str(&format!("\\u{{{:04x}}}", c as u32))
             }
             c => out.push(c),

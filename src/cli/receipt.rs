@@ -110,6 +110,10 @@ fn describe(outcome: &ReceiptOutcome) -> String {
             "that envelope (message {message_id}) carried letter {sent_letter_id}, not this one; stored for a person \
              to look at"
         ),
+        ReceiptOutcome::EnvelopeReused { envelope_id, earlier_type, .. } => format!(
+            "a receipt with envelope {envelope_id} for the same letter was read before as {earlier_type}; this one \
+             is not applied or stored, for a person to look at"
+        ),
         ReceiptOutcome::UnknownEnvelope => {
             "this journal sent no such envelope; stored for a person to look at".to_string()
         }

@@ -38,6 +38,9 @@ pub struct Source {
     pub text: String,
     /// The bytes were not UTF-8 (`text` is then empty).
     pub utf8_error: bool,
+    /// The file could not be read (absent, a folder...): this document fails alone, exit 1,
+    /// and the batch goes on (`text` is then empty).
+    pub read_error: Option<String>,
 }
 
 /// A checked input, with the hashes that decide what is new.
@@ -61,6 +64,8 @@ impl Prepared {
 /// What happened to one input, as printed (one JSON line each).
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// Masked as on standard error: a file may be named after the patient.
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
@@ -118,8 +123,10 @@ pub struct MessageSummary {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorSummary {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Both quote the input (a value, an unknown key), which can be a CPR number.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub field: Option<String>,
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub reason: String,
     pub exit_code: i32,
 }
@@ -145,6 +152,21 @@ impl Summary {
             warnings: vec![],
             error: Some(ErrorSummary { field, reason, exit_code: e.exit_code() }),
         }
+    }
+
+    /// The failure of a document whose file could not be read, if it is one.
+    pub fn unreadable(source: &Source) -> Option<Summary> {
+        let reason = source.read_error.as_ref()?;
+        Some(Summary {
+            source: source.origin.clone(),
+            line: source.line,
+            result_id: None,
+            outcome: Outcome::Error,
+            dir: None,
+            messages: vec![],
+            warnings: vec![],
+            error: Some(ErrorSummary { field: None, reason: format!("cannot be read: {reason}"), exit_code: 1 }),
+        })
     }
 
     /// A document that failed its checks (named by its result_id when that much parses).
@@ -433,6 +455,9 @@ impl Engine {
         let tasks: Vec<Staged> = round
             .into_iter()
             .map(|(source, p)| match p {
+                _ if source.read_error.is_some() => {
+                    Staged::Done(Summary::unreadable(&source).expect("a read error was checked"))
+                }
                 Err(e) => Staged::Done(Summary::refused(&source, e)),
                 Ok(prepared) => match decide(journal, &prepared, self.composer.patient_kind()) {
                     Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
@@ -685,7 +710,13 @@ mod tests {
         let (mut ours, mut theirs) = (Journal::open(&path).unwrap(), Journal::open(&path).unwrap());
         let engine =
             Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
-        let source = Source { origin: "in.json".into(), line: None, text: testdata::GROUP_1.into(), utf8_error: false };
+        let source = Source {
+            origin: "in.json".into(),
+            line: None,
+            text: testdata::GROUP_1.into(),
+            utf8_error: false,
+            read_error: None,
+        };
         let now = testdata::now();
         // This process decides and builds; before it records, another one records the same result.
         let staged = engine.decide_and_build(&ours, engine.prepare_all(vec![source.clone()], now), now);

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::journal::MessageRow;
 use crate::{fsutil, sha256_hex};
 use base64::Engine as _;
+use rusqlite::OptionalExtension;
 use std::path::{Path, PathBuf};
 
 impl Engine {
@@ -45,7 +46,16 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
     }
     for m in current {
         let path = dir.join(m.kind.file_name());
-        let same = std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == m.sha256);
+        let len: Option<i64> = conn
+            .prepare_cached("SELECT length(bytes) FROM message_bytes WHERE message_id = ?1")?
+            .query_row([m.id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        // No length: the bytes row is damaged, which `verified_bytes` below reports.
+        let same = match len.and_then(|l| u64::try_from(l).ok()) {
+            Some(len) => holds(&path, len, |b| sha256_hex(b) == m.sha256)?,
+            None => false,
+        };
         let patient = m.kind.addressee() == Addressee::Patient;
         if same && !patient {
             continue;
@@ -65,7 +75,7 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
         if patient {
             if let Some(pdf) = pdf_of_memo(&bytes) {
                 let pdf_path = dir.join(PDF_FILE_NAME);
-                if std::fs::read(&pdf_path).ok().as_deref() != Some(&pdf[..]) {
+                if !holds(&pdf_path, pdf.len() as u64, |b| b == &pdf[..])? {
                     files.push((pdf_path, pdf));
                 }
             }
@@ -75,4 +85,41 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
         }
     }
     Ok(())
+}
+
+/// Whether the output file at `path` holds `len` bytes that pass `check`. Absent or of
+/// another size: false, and it is replaced without being read (a huge file would take as
+/// much memory). A FIFO (which would block the read forever), device, folder or symbolic
+/// link (never read through) is an error naming it: none of them is a copy flspost made.
+fn holds(path: &Path, len: u64, check: impl FnOnce(&[u8]) -> bool) -> Result<bool> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::io(
+                path,
+                std::io::Error::other("is a symbolic link; flspost does not read through links"),
+            ))
+        }
+        // Absent, or unreadable: replaced by the rename that follows.
+        Err(_) => return Ok(false),
+    };
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::io(
+            path,
+            std::io::Error::other(
+                "is not a regular file (a FIFO, device or folder); flspost neither reads nor replaces it",
+            ),
+        ));
+    }
+    if meta.len() != len {
+        return Ok(false);
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // Bounded even if the file grows meanwhile.
+    file.take(len + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    Ok(bytes.len() as u64 == len && check(&bytes))
 }

@@ -264,20 +264,61 @@ fn create_journal_file(path: &Path) -> Result<()> {
 }
 
 /// Puts a journal that someone made readable to others back to owner-only (it holds CPR
-/// numbers). Through a descriptor opened without following links, so only the journal
-/// itself can be changed.
+/// numbers), and SQLite's `-wal` (whole messages) and `-shm` beside it when present.
+/// Through descriptors opened without following links, so only those files are changed.
 fn restrict_mode(path: &Path) -> Result<()> {
+    restrict_file_mode(path, true)?;
+    for side in ["-wal", "-shm"] {
+        restrict_file_mode(&beside(path, side), false)?;
+    }
+    Ok(())
+}
+
+fn restrict_file_mode(path: &Path, must_exist: bool) -> Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
+    // NONBLOCK: a FIFO put in place of a side file must not hang the open.
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    {
+        Ok(f) => f,
+        Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
         file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(path, e))?;
     }
     Ok(())
+}
+
+/// Whether the regular file at `path` is, judging from its first page alone, empty or a
+/// flspost journal: then its mode may be made 0600 before SQLite opens it. SQLite gives a
+/// `-wal`/`-shm` it creates the main file's mode, so this must come first. Anything else
+/// is left to the checks after opening (and left alone if it turns out not to be ours).
+fn looks_like_ours(path: &Path) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(108);
+    if file.take(108).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    if head.is_empty() {
+        return true;
+    }
+    if head.len() < 108 || &head[..16] != b"SQLite format 3\0" {
+        return false;
+    }
+    let user_version = i32::from_be_bytes([head[60], head[61], head[62], head[63]]);
+    // Version 0 with a schema table holding nothing (a leaf page with no cells): an empty
+    // database, which flspost sets up as a journal.
+    let empty_schema = head[100] == 0x0d && head[103] == 0 && head[104] == 0;
+    i64::from(user_version) == SCHEMA_VERSION || (user_version == 0 && empty_schema)
 }
 
 pub fn now_text() -> String {
@@ -369,10 +410,16 @@ impl Journal {
                 if let Some(kind) = refuse_kind(&meta) {
                     return Err(not_a_journal(path, format!("is {kind}, not a journal file")));
                 }
+                if access == Access::ReadWrite && looks_like_ours(path) {
+                    restrict_mode(path)?;
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if access == Access::ReadOnly {
                     return Err(not_a_journal(path, "no such journal (`flspost generate` creates it)"));
+                }
+                if std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).ends_with(b"/") {
+                    return Err(not_a_journal(path, "ends in `/`, so it names a folder; name the journal file"));
                 }
                 create_journal_file(path)?;
             }
@@ -577,12 +624,11 @@ impl Journal {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             messages += 1;
-            let bytes: Option<Vec<u8>> = r.get(5)?;
             let sha256: String = r.get(4)?;
-            let problem = match bytes {
-                None => "its stored bytes are missing",
-                Some(b) if crate::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
-                Some(_) => continue,
+            let problem = match stored_bytes(Some(r.get_ref(5)?)) {
+                Err(problem) => problem,
+                Ok(b) if crate::sha256_hex(b) != sha256 => BYTES_DAMAGED,
+                Ok(_) => continue,
             };
             let kind: String = r.get(2)?;
             damaged(Damage {
@@ -774,20 +820,41 @@ pub struct Damage {
     pub problem: String,
 }
 
-/// Message `m`'s stored bytes, or [`Error::Damaged`] when they do not match their SHA-256.
+const BYTES_MISSING: &str = "its stored bytes are missing (the journal is damaged)";
+const BYTES_MISTYPED: &str = "its stored bytes are not stored as bytes (the journal is damaged)";
+
+/// The bytes in a `message_bytes.bytes` value (`None`: no row, or NULL). A row that is gone
+/// or holds another type than a BLOB is damage to report for that one message, not an error
+/// that stops the whole command.
+fn stored_bytes(v: Option<rusqlite::types::ValueRef<'_>>) -> std::result::Result<&[u8], &'static str> {
+    use rusqlite::types::ValueRef;
+    match v {
+        None | Some(ValueRef::Null) => Err(BYTES_MISSING),
+        Some(ValueRef::Blob(b)) => Ok(b),
+        Some(_) => Err(BYTES_MISTYPED),
+    }
+}
+
+/// Message `m`'s stored bytes, or [`Error::Damaged`] when they are missing, not a BLOB or
+/// do not match their SHA-256.
 pub fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
-    let bytes: Vec<u8> =
-        conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?;
-    if crate::sha256_hex(&bytes) != m.sha256 {
-        return Err(Error::Damaged(format!(
-            "message {} ({} {}, result {}): {BYTES_DAMAGED}",
+    let damaged = |problem: &str| {
+        Error::Damaged(format!(
+            "message {} ({} {}, result {}): {problem}",
             m.id,
             m.kind.code(),
             m.letter_id,
             m.result_id
-        )));
+        ))
+    };
+    let mut st = conn.prepare_cached("SELECT bytes FROM message_bytes WHERE message_id = ?1")?;
+    let mut rows = st.query([m.id])?;
+    let row = rows.next()?;
+    let bytes = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
+    if crate::sha256_hex(bytes) != m.sha256 {
+        return Err(damaged(BYTES_DAMAGED));
     }
-    Ok(bytes)
+    Ok(bytes.to_vec())
 }
 
 /// Marks a queued message `failed` because its bytes are damaged: it must never be sent.

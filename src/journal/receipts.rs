@@ -52,6 +52,15 @@ pub enum ReceiptOutcome {
     },
     /// No envelope with this identifier was sent from this journal.
     UnknownEnvelope,
+    /// An earlier receipt with the same identifiers was of another type (positive against
+    /// negative): one of the two is wrong. Not applied, not stored (the earlier one is).
+    EnvelopeReused {
+        message_id: Option<i64>,
+        /// The receipt's own envelope identifier.
+        envelope_id: String,
+        /// The type the earlier receipt had (XCTL01/02/03).
+        earlier_type: String,
+    },
 }
 
 impl ReceiptOutcome {
@@ -65,6 +74,7 @@ impl ReceiptOutcome {
             ReceiptOutcome::NotSent { .. } => "not-sent",
             ReceiptOutcome::LetterMismatch { .. } => "letter-mismatch",
             ReceiptOutcome::UnknownEnvelope => "unknown-envelope",
+            ReceiptOutcome::EnvelopeReused { .. } => "envelope-reused",
         }
     }
 
@@ -82,9 +92,15 @@ impl ReceiptOutcome {
                 | ReceiptOutcome::NotSent { .. }
                 | ReceiptOutcome::LetterMismatch { .. }
                 | ReceiptOutcome::UnknownEnvelope
+                | ReceiptOutcome::EnvelopeReused { .. }
         )
     }
 }
+
+/// Outcomes stored for a receipt that changed nothing because it could not (yet) answer a
+/// letter: such a receipt is evaluated again when read again (the letter may have been sent
+/// since), instead of being called a duplicate.
+const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "letter-mismatch", "unknown-envelope"];
 
 impl Journal {
     /// Applies one parsed receipt; returns (original letter identifier, outcome) per letter.
@@ -107,17 +123,27 @@ impl Journal {
         self.write(|tx| {
             let mut out = vec![];
             for (letter, code, text) in targets {
-                let seen: Option<Option<i64>> = tx
+                let seen: Option<(i64, Option<i64>, String, String)> = tx
                     .query_row(
-                        "SELECT message_id FROM receipts WHERE envelope_id = ?1 AND letter_id = ?2 \
-                         AND original_envelope_id = ?3 AND original_letter_id = ?4",
+                        "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
+                         AND letter_id = ?2 AND original_envelope_id = ?3 AND original_letter_id = ?4",
                         params![r.envelope_id, r.letter_id, r.original_envelope_id, letter],
-                        |row| row.get(0),
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                     )
                     .optional()?;
-                if let Some(message_id) = seen {
-                    out.push((letter, ReceiptOutcome::Duplicate { message_id }));
-                    continue;
+                // The row to update instead of inserting, for a receipt stored but not applied.
+                let mut stored = None;
+                if let Some((row_id, message_id, earlier_type, earlier_outcome)) = seen {
+                    if earlier_type != r.receipt_type.code() {
+                        let envelope_id = r.envelope_id.clone();
+                        out.push((letter, ReceiptOutcome::EnvelopeReused { message_id, envelope_id, earlier_type }));
+                        continue;
+                    }
+                    if !NOT_APPLIED.contains(&earlier_outcome.as_str()) {
+                        out.push((letter, ReceiptOutcome::Duplicate { message_id }));
+                        continue;
+                    }
+                    stored = Some(row_id);
                 }
                 // By envelope alone (it is unique), so that a receipt naming another letter than
                 // the envelope carried is told apart from one for an envelope never sent.
@@ -134,7 +160,7 @@ impl Journal {
                     Some((id, _, sent_letter_id, _)) if !letter.is_empty() && letter != sent_letter_id => {
                         ReceiptOutcome::LetterMismatch { message_id: id, sent_letter_id }
                     }
-                    Some((id, status, _, handed_over)) => {
+                    Some((id, status, sent_letter_id, handed_over)) => {
                         let status = Status::from_code(&status).unwrap_or(Status::Generated);
                         let positive = r.receipt_type == ReceiptType::Positive;
                         // Handed over means a send was at least started (a timeout can hide a
@@ -152,6 +178,19 @@ impl Journal {
                                 tx.execute(
                                     "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
                                     params![id, now_text()],
+                                )?;
+                                // The letter arrived: a resend still queued (a regeneration
+                                // made while the receipt was late) would give the GP a copy.
+                                tx.execute(
+                                    "UPDATE messages SET status = 'superseded', reason = ?3, updated_at = ?4 \
+                                     WHERE kind = 'gp-xdis91' AND letter_id = ?2 AND id <> ?1 \
+                                     AND status IN ('generated', 'retry')",
+                                    params![
+                                        id,
+                                        sent_letter_id,
+                                        format!("not sent: the original (message {id}) was acknowledged"),
+                                        now_text()
+                                    ],
                                 )?;
                                 ReceiptOutcome::Acknowledged { message_id: id }
                             }
@@ -180,6 +219,15 @@ impl Journal {
                     | ReceiptOutcome::LetterMismatch { message_id, .. } => Some(*message_id),
                     _ => None,
                 };
+                if let Some(row_id) = stored {
+                    // The same receipt, evaluated again: its one row says what it did last.
+                    tx.execute(
+                        "UPDATE receipts SET message_id = ?2, outcome = ?3 WHERE id = ?1",
+                        params![row_id, message_id, outcome.code()],
+                    )?;
+                    out.push((letter, outcome));
+                    continue;
+                }
                 tx.execute(
                     "INSERT INTO receipts (receipt_type, envelope_id, letter_id, original_envelope_id, original_letter_id, \
                      message_id, refuse_code, refuse_text, outcome, bytes, received_at) \
