@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests use besides Rust, when it is missing: poppler-utils (pdftotext,
-# pdfinfo, pdffonts read the letters), libxml2-utils (xmllint, for ../shared/tools/check-official)
-# and Python's aiosmtpd (the real SMTP server the delivery tests talk to). The tests install
+# pdfinfo, pdffonts read the letters), libxml2-utils (xmllint, for ../shared/tools/check-official),
+# Python's aiosmtpd (the real SMTP server the delivery tests talk to) and strace (the
+# durability tests read the order of flushes and renames from it). The tests install
 # these themselves on first use too; doing it here first keeps that out of their timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ missing=()
 command -v pdftotext > /dev/null || missing+=(poppler-utils)
 command -v xmllint > /dev/null || missing+=(libxml2-utils)
 python3 -c 'import venv' 2> /dev/null || missing+=(python3-venv)
+command -v strace > /dev/null || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null

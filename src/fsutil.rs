@@ -2,6 +2,8 @@
 //!
 //! Every file flspost writes goes to a temporary name in the same folder, is flushed to
 //! disk, and is then renamed into place: a reader (or a crash) never sees half a file.
+//! The folder is flushed after the rename, so a file reported as written is still there
+//! after a power cut (a rename lives in the folder, not in the file).
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
@@ -30,31 +32,50 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600, flushed to disk before the rename
-/// (for files handed to another system).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic_with(path, bytes, true)
+/// As [`create_private_dir`], and when `dir` is new, flushes the folder it was created in,
+/// so the new folder's name is on disk before anything inside it is reported.
+pub fn create_private_dir_durable(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    create_private_dir(dir)?;
+    sync_dir(parent_of(dir))
 }
 
-/// As [`write_atomic`]; with `durable` false the data is not forced to disk first. Still
-/// all-or-nothing for a killed process, which is what matters for files the journal can
-/// recreate.
-pub fn write_atomic_with(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+/// Flushes a folder's entries (new names, renames) to disk.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// The folder a path's entry lives in (`.` for a bare name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600; when this returns, the file and its
+/// name are on disk (the data flushed before the rename, the folder after it).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_of(path);
     let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
     let tmp = dir.join(temp_name(name));
     let result = (|| {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         f.write_all(bytes)?;
-        if durable {
-            f.sync_data()?;
-        }
+        f.sync_data()?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result
+    result?;
+    sync_dir(dir)
+}
+
+/// Makes an existing file and its name durable (a file an earlier, killed run renamed into
+/// place but may not have flushed).
+pub fn sync_existing(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()?;
+    sync_dir(parent_of(path))
 }
 
 /// Hidden folder beside the results where a result's files are staged before they appear.
@@ -64,16 +85,19 @@ pub const STAGING: &str = ".flspost-tmp";
 /// the parent's [`STAGING`] folder first, which is then renamed to `dir`. When `dir`
 /// already exists (a correction), each file is replaced atomically in turn.
 ///
-/// Not forced to disk: these are copies of what the journal holds.
+/// Every file and `dir` itself are flushed to disk; the rename of a new `dir` lives in its
+/// parent, which the caller flushes with [`sync_dir`] before reporting the files: once for
+/// a whole round of results rather than once per result.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     if dir.exists() {
         for (name, bytes) in files {
-            write_atomic_with(&dir.join(name), bytes, false)?;
+            write_atomic(&dir.join(name), bytes)?;
         }
         return Ok(());
     }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = parent_of(dir);
     let staging = parent.join(STAGING);
+    create_private_dir_durable(parent)?;
     create_private_dir(&staging)?;
     let name = dir.file_name().ok_or_else(|| io::Error::other("no folder name"))?;
     let tmp = staging.join(temp_name(name));
@@ -82,7 +106,9 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
         for (name, bytes) in files {
             let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(tmp.join(name))?;
             f.write_all(bytes)?;
+            f.sync_data()?;
         }
+        sync_dir(&tmp)?;
         fs::rename(&tmp, dir)
     })();
     if result.is_err() {

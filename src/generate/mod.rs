@@ -408,9 +408,10 @@ impl Engine {
         map_in_parallel(tasks, stage)
     }
 
-    /// Records one round in the journal, in input order, in one transaction.
+    /// Records one round in the journal, in input order, in one transaction, flushed to disk
+    /// with the output folder before the summaries are returned.
     fn record_round(&self, journal: &mut Journal, staged: Vec<Staged>) -> Result<Vec<Summary>> {
-        journal.write(|tx| {
+        let summaries = journal.write(|tx| {
             Ok(staged
                 .into_iter()
                 .map(|s| match s {
@@ -423,7 +424,9 @@ impl Engine {
                     },
                 })
                 .collect())
-        })
+        })?;
+        self.sync_out_dir()?;
+        Ok(summaries)
     }
 
     fn build_task(&self, task: Task, now: DateTime<Utc>) -> Staged {

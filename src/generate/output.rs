@@ -25,6 +25,15 @@ impl Engine {
         }
         fsutil::write_dir_atomic(&dir, &files).map_err(|e| Error::io(&dir, e))
     }
+
+    /// Flushes the output folder itself, so the result folders renamed into it during a
+    /// round are on disk before the round's summaries say they exist (one flush per round).
+    pub(super) fn sync_out_dir(&self) -> Result<()> {
+        match &self.out_dir {
+            Some(dir) if dir.is_dir() => fsutil::sync_dir(dir).map_err(|e| Error::io(dir, e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The PDF inside a MeMo message (for rewriting output files from the journal).
@@ -58,8 +67,8 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
             }
         }
         for (path, bytes) in files {
-            fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
-            fsutil::write_atomic_with(&path, &bytes, false).map_err(|e| Error::io(&path, e))?;
+            fsutil::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
+            fsutil::write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
         }
     }
     Ok(())

@@ -117,6 +117,7 @@ impl Engine {
             .map_err(|e| concurrent(e, &m.result_id))?;
             Ok(id)
         })?;
+        self.sync_out_dir()?;
         let row = journal.message(id)?.expect("just inserted");
         Ok(Summary {
             source: format!("journal message {}", m.id),

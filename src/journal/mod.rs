@@ -280,8 +280,10 @@ impl Journal {
         }
         // Per connection, and after the page size is known (SQLite sizes the cache in pages):
         // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
-        // flat; NORMAL sync, which with WAL survives any process kill.
-        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
+        // what a command reported survives a power cut, not only a killed process (NORMAL
+        // may lose the last commits). A batch commits once per round: one flush per round.
+        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         match version(&conn)? {
             SCHEMA_VERSION => {}
             v => {
