@@ -145,17 +145,16 @@ pub fn sweep_temporaries(dir: &Path) {
     }
 }
 
-/// Reads a whole input file, or standard input for `-`.
-pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
+/// Reads an input file, or standard input for `-`: at most `limit` bytes of it, so a
+/// caller can refuse a longer one without holding it.
+pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![];
     if path == Path::new("-") {
-        let mut buf = vec![];
-        io::Read::read_to_end(&mut io::stdin(), &mut buf)?;
-        Ok(buf)
+        io::Read::read_to_end(&mut io::Read::take(io::stdin(), limit), &mut buf)?;
     } else {
-        let mut buf = vec![];
-        io::Read::read_to_end(&mut File::open(path)?, &mut buf)?;
-        Ok(buf)
+        io::Read::read_to_end(&mut io::Read::take(File::open(path)?, limit), &mut buf)?;
     }
+    Ok(buf)
 }
 
 #[cfg(test)]

@@ -36,8 +36,8 @@ pub struct Source {
     pub origin: String,
     pub line: Option<u64>,
     pub text: String,
-    /// The bytes were not UTF-8 (`text` is then empty).
-    pub utf8_error: bool,
+    /// Refused as read (not UTF-8, too long); `text` is then empty.
+    pub refused: Option<InputError>,
 }
 
 /// A checked input, with the hashes that decide what is new.
@@ -175,10 +175,10 @@ enum Decision {
     Build { revision: u32, plans: Vec<(Plan, Option<i64>)>, kept: Vec<MessageRow> },
 }
 
-/// Checks one document as read: UTF-8, then [`prepare`].
+/// Checks one document as read (UTF-8, not too long), then [`prepare`].
 pub fn prepare_source(source: &Source, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-    if source.utf8_error {
-        return Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"));
+    if let Some(e) = &source.refused {
+        return Err(e.clone());
     }
     prepare(&source.text, policy, now)
 }

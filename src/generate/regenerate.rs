@@ -54,7 +54,7 @@ impl Engine {
         }
         let now = crate::clock::now();
         if let Some((origin, text)) = corrected {
-            let source = Source { origin, line: None, text, utf8_error: false };
+            let source = Source { origin, line: None, text, refused: None };
             let p = prepare(&source.text, &self.policy, now)?;
             if p.result.result_id != m.result_id {
                 return Err(Error::Usage(format!(
