@@ -24,6 +24,9 @@ const RIGHT: f32 = PAGE_W - 20.0 * MM;
 const BOTTOM: f32 = 25.0 * MM;
 const BODY_SIZE: f32 = 11.0;
 const LEADING: f32 = 15.0;
+/// The most pages a letter may have: what fits a C5 envelope, and a bound on the work a
+/// template of many short lines can cause.
+pub const MAX_PAGES: usize = 10;
 
 /// A line of text with the input field it came from (for error messages).
 #[derive(Clone, Debug)]
@@ -114,6 +117,12 @@ impl Layout {
         let face = weight.face();
         for piece in wrap(&text, |c| face.advance(c, size), RIGHT - LEFT) {
             if self.y < BOTTOM {
+                if self.page + 1 == MAX_PAGES {
+                    return Err(InputError::new(
+                        &line.field,
+                        format!("the letter needs more than {MAX_PAGES} pages, the limit for a patient letter"),
+                    ));
+                }
                 self.page += 1;
                 self.y = PAGE_H - 25.0 * MM;
             }
