@@ -32,14 +32,18 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
-/// As [`create_private_dir`], and when `dir` is new, flushes the folder it was created in,
-/// so the new folder's name is on disk before anything inside it is reported.
+/// As [`create_private_dir`], and flushes the folder each new one was created in, so the
+/// new folders' names are on disk before anything inside them is reported.
 pub fn create_private_dir_durable(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.is_dir()).collect();
+    if missing.is_empty() {
         return Ok(());
     }
     create_private_dir(dir)?;
-    sync_dir(parent_of(dir))
+    for d in missing {
+        sync_dir(parent_of(d))?;
+    }
+    Ok(())
 }
 
 /// Flushes a folder's entries (new names, renames) to disk.
@@ -174,12 +178,15 @@ mod tests {
 
         let sub = d.path().join("out").join("R1");
         write_dir_atomic(&sub, &[("x", b"1"), ("y", b"2")]).unwrap();
+        create_private_dir_durable(&d.path().join("a/b/c")).unwrap();
+        assert!(d.path().join("a/b/c").is_dir());
         assert_eq!(fs::metadata(&sub).unwrap().permissions().mode() & 0o777, 0o700);
         assert_eq!(fs::read(sub.join("y")).unwrap(), b"2");
         write_dir_atomic(&sub, &[("x", b"3")]).unwrap();
         assert_eq!(fs::read(sub.join("x")).unwrap(), b"3");
         let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 2, "{names:?}"); // R1 and the (empty) staging folder
+        fs::remove_dir_all(d.path().join("a")).unwrap();
         assert_eq!(fs::read_dir(d.path().join("out").join(STAGING)).unwrap().count(), 0);
     }
 }

@@ -248,9 +248,9 @@ impl Journal {
     /// Opens (creating if needed, mode 0600 in a 0700 folder) the journal at `path`.
     pub fn open(path: &Path) -> Result<Journal> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
-            }
+            // Durable: SQLite flushes the journal's folder when it creates its files, but not
+            // the folder's own name in its parent.
+            fsutil::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
         }
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
