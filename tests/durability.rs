@@ -211,16 +211,16 @@ fn generate_prints_a_summary_only_after_the_journal_and_the_files_are_on_disk() 
     let w = World::new();
     let out = w.out();
     let out_s = out.to_str().unwrap();
-    // A new journal, then one that exists (the gateway's everyday call).
+    // A new journal (in a new folder, state/, whose name must be flushed into its parent).
+    let (r, calls) = traced(&w, &["generate", sample("group-3.json").to_str().unwrap()], None);
+    r.ok();
+    assert_eq!(assert_durable_order(&calls, &w.journal()), 1);
+    let world = w.dir.path().display().to_string();
+    assert!(flushes_of(&calls, |p| p == world) >= 1, "the new journal folder's name is never flushed");
+    // With an output folder, new and then existing (the gateway's everyday call).
     for s in ["group-1.json", "group-2a.json"] {
-        let new_journal = !w.journal().exists();
         let (r, calls) = traced(&w, &["generate", "--out-dir", out_s, sample(s).to_str().unwrap()], None);
         r.ok();
-        if new_journal {
-            // The journal's new folder (state/) is a name in the world's folder: flushed too.
-            let world = w.dir.path().display().to_string();
-            assert!(flushes_of(&calls, |p| p == world) >= 1, "the new journal folder's name is never flushed");
-        }
         assert_eq!(assert_durable_order(&calls, &w.journal()), 1);
         let wal = format!("{}-wal", w.journal().display());
         assert!(flushes_of(&calls, |p| p == wal) >= 1, "the journal's log is never flushed");
