@@ -152,12 +152,18 @@ pub fn sweep_temporaries(dir: &Path) {
 /// Reads an input file, or standard input for `-`: at most `limit` bytes of it, so a
 /// caller can refuse a longer one without holding it.
 pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let mut buf = vec![];
-    if path == Path::new("-") {
-        io::Read::read_to_end(&mut io::Read::take(io::stdin(), limit), &mut buf)?;
-    } else {
-        io::Read::read_to_end(&mut io::Read::take(File::open(path)?, limit), &mut buf)?;
+    if path != Path::new("-") {
+        return read_capped(path, limit);
     }
+    let mut buf = vec![];
+    io::Read::read_to_end(&mut io::Read::take(io::stdin(), limit), &mut buf)?;
+    Ok(buf)
+}
+
+/// Reads at most `limit` bytes of a file (`/dev/zero` ends too).
+pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![];
+    io::Read::read_to_end(&mut io::Read::take(File::open(path)?, limit), &mut buf)?;
     Ok(buf)
 }
 

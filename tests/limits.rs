@@ -119,3 +119,21 @@ fn a_corrected_input_for_regenerate_is_bounded_too() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("big.json: document longer than 1 MiB"), "{}", r.stderr);
 }
+
+#[test]
+fn validate_and_receipt_read_no_more_than_16_mib_of_a_file() {
+    let w = World::new();
+    for cmd in ["validate", "receipt"] {
+        let r = w.run(&[cmd, "/dev/zero"]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("/dev/zero: longer than 16 MiB, the most flspost reads of one message"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    // A real message is read as before.
+    let path = w.generate(&sample("group-1.json")).ok().one()["messages"][0]["path"].as_str().unwrap().to_string();
+    w.run(&["validate", &path]).ok();
+}
