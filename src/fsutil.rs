@@ -59,9 +59,15 @@ fn parent_of(path: &Path) -> &Path {
 /// Writes `bytes` to `path` atomically with mode 0600; when this returns, the file and its
 /// name are on disk (the data flushed before the rename, the folder after it).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_via(path, bytes, parent_of(path))
+}
+
+/// As [`write_atomic`], with the temporary file in `tmp_dir` (on the same filesystem), so a
+/// killed run leaves it there rather than beside the file.
+fn write_atomic_via(path: &Path, bytes: &[u8], tmp_dir: &Path) -> io::Result<()> {
     let dir = parent_of(path);
     let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
-    let tmp = dir.join(temp_name(name));
+    let tmp = tmp_dir.join(temp_name(name));
     let result = (|| {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         f.write_all(bytes)?;
@@ -85,9 +91,19 @@ pub fn sync_existing(path: &Path) -> io::Result<()> {
 /// Hidden folder beside the results where a result's files are staged before they appear.
 pub const STAGING: &str = ".flspost-tmp";
 
+/// Replaces (or adds) one file in the result folder `dir`, staged in the parent's
+/// [`STAGING`] folder: a killed run never leaves a temporary file inside a result folder,
+/// only in the staging folder, which [`sweep_temporaries`] clears.
+pub fn replace_in_dir(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let staging = parent_of(dir).join(STAGING);
+    create_private_dir(&staging)?;
+    write_atomic_via(&dir.join(name), bytes, &staging)
+}
+
 /// Writes several files into `dir` so they appear together: into a fresh folder under
 /// the parent's [`STAGING`] folder first, which is then renamed to `dir`. When `dir`
-/// already exists (a correction), each file is replaced atomically in turn.
+/// already exists (a correction), each file is replaced atomically in turn (see
+/// [`replace_in_dir`]).
 ///
 /// Every file and `dir` itself are flushed to disk; the rename of a new `dir` lives in its
 /// parent, which the caller flushes with [`sync_dir`] before reporting the files: once for
@@ -95,7 +111,7 @@ pub const STAGING: &str = ".flspost-tmp";
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     if dir.exists() {
         for (name, bytes) in files {
-            write_atomic(&dir.join(name), bytes)?;
+            replace_in_dir(dir, name, bytes)?;
         }
         return Ok(());
     }

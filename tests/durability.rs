@@ -233,6 +233,18 @@ fn generate_prints_a_summary_only_after_the_journal_and_the_files_are_on_disk() 
     assert_eq!(assert_durable_order(&calls, &w.journal()), 1);
     assert!(flushes_of(&calls, |p| p.ends_with("FLS-AUH-2025-0002")) >= 1);
     assert!(out.join("FLS-AUH-2025-0002/patient-letter.pdf").exists());
+    // The restored file was staged in the staging folder, never beside the result's files,
+    // where a killed run would leave it for the gateway to find.
+    let staged: Vec<&str> = calls
+        .iter()
+        .filter(|c| is_write(c))
+        .filter_map(|c| c.fd_path.as_deref())
+        .filter(|p| p.contains(".tmp-"))
+        .collect();
+    assert!(!staged.is_empty());
+    for p in staged {
+        assert!(p.starts_with(&format!("{out_s}/.flspost-tmp/")), "a temporary file in a result folder: {p}");
+    }
 }
 
 #[test]

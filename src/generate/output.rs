@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::journal::MessageRow;
 use crate::{fsutil, sha256_hex};
 use base64::Engine as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 impl Engine {
     /// Copies built messages (and the PDF) into `out_dir/<result_id>/`.
@@ -54,21 +54,20 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
         } else {
             conn.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [m.id], |r| r.get(0))?
         };
-        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![];
+        let mut files: Vec<(&str, Vec<u8>)> = vec![];
         if !same {
-            files.push((path, bytes.clone()));
+            files.push((m.kind.file_name(), bytes.clone()));
         }
         if m.kind == Kind::PatientMemo {
             if let Some(pdf) = pdf_of_memo(&bytes) {
-                let pdf_path = dir.join(PDF_FILE_NAME);
-                if std::fs::read(&pdf_path).ok().as_deref() != Some(&pdf[..]) {
-                    files.push((pdf_path, pdf));
+                if std::fs::read(dir.join(PDF_FILE_NAME)).ok().as_deref() != Some(&pdf[..]) {
+                    files.push((PDF_FILE_NAME, pdf));
                 }
             }
         }
-        for (path, bytes) in files {
+        for (name, bytes) in files {
             fsutil::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
-            fsutil::write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
+            fsutil::replace_in_dir(dir, name, &bytes).map_err(|e| Error::io(dir.join(name), e))?;
         }
     }
     Ok(())
