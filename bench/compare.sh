@@ -5,9 +5,14 @@
 #   bench/compare.sh            per-invocation comparison + 10,000-line batch
 #   bench/compare.sh --memory   also a 100,000-line batch under /usr/bin/time (peak RSS)
 #
+#   FLSPOST_BASELINE=path/to/older/flspost bench/compare.sh
+#                               also times that binary on the same inputs, in the same run
+#                               (what a change costs: e.g. the durability flushes)
+#
 # Needs ../shared/reference (the official schemas) for the xmllint side; installs hyperfine
 # and xmllint from Debian's packages when missing. Prints ratios and results per second.
 set -euo pipefail
+base="${FLSPOST_BASELINE:+$(readlink -f "$FLSPOST_BASELINE")}" # before the cd: relative to the caller
 cd "$(dirname "$0")/.."
 root=$(pwd)
 ref="$root/../shared/reference"
@@ -45,6 +50,11 @@ EOS
 printf '[transport.patient]\ntype = "outbox"\ndir = "outbox"\nhandoff = "kombi"\n' > kombi.toml
 "$bin" generate --journal "$work/journal.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
 "$bin" generate --config kombi.toml --journal "$work/journal-kombi.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
+baseline_args=()
+if [ -n "$base" ]; then
+  "$base" generate --journal "$work/journal-base.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
+  baseline_args=(-n baseline "$base generate --journal $work/journal-base.sqlite --out-dir $work/out-base in.json")
+fi
 ./next-input.sh
 "$bin" generate --journal "$work/probe.sqlite" --out-dir "$work/probe" in.json > /dev/null
 "$bin" generate --config kombi.toml --journal "$work/probe-kombi.sqlite" --out-dir "$work/probe-kombi" in.json > /dev/null
@@ -88,6 +98,7 @@ if [ -d "$ref" ]; then
   hyperfine -N --warmup 5 --runs 60 --export-json single.json \
     --prepare "$work/next-input.sh" \
     -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" \
+    "${baseline_args[@]}" \
     -n xmllint-xdis91 "xmllint --noout --schema $ref/medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd $xdis" \
     -n xmllint-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $memo" \
     -n flspost-kombi "$bin generate --config kombi.toml --journal $work/journal-kombi.sqlite --out-dir $work/out-kombi in.json" \
@@ -96,21 +107,28 @@ if [ -d "$ref" ]; then
 else
   echo "NOTICE: ../shared/reference is absent: timing flspost alone"
   hyperfine -N --warmup 5 --runs 60 --export-json single.json --prepare "$work/next-input.sh" \
-    -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json"
+    -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" "${baseline_args[@]}"
 fi
 
 echo "== batch of 10,000 results =="
 batch() { # label, args...
   local label=$1; shift
   rm -rf "$work/bj.sqlite"* "$work/bout"
-  /usr/bin/time -f "%e %M" -o time.txt "$bin" generate --journal "$work/bj.sqlite" "$@" > /dev/null 2> batch.err
+  /usr/bin/time -f "%e %M" -o time.txt "$exe" generate --journal "$work/bj.sqlite" "$@" > /dev/null 2> batch.err
   read -r secs kb < time.txt
   python3 -c "import sys; n=$n; s=$secs; c=$(nproc); print(f'{sys.argv[1]:<36} {s:6.2f} s  {n/s:6.0f} results/s  {n/s/c:5.0f} /s/core  peak {$kb/1024:4.0f} MB')" "$label"
   grep -v "generated" batch.err || true
 }
+exe=$bin
 n=10000; batch "journal only (--out-dir not given)" batch-10k.jsonl
 n=10000; batch "journal + output folder" --out-dir "$work/bout" batch-10k.jsonl
+if [ -n "$base" ]; then
+  exe=$base
+  n=10000; batch "baseline: journal only" batch-10k.jsonl
+  n=10000; batch "baseline: journal + output folder" --out-dir "$work/bout" batch-10k.jsonl
+fi
 if [ "${1:-}" = "--memory" ]; then
+  exe=$bin
   n=100000; batch "100,000 lines, journal only" batch-100k.jsonl
 fi
 
@@ -123,6 +141,9 @@ import json
 r = {x["command"]: x for x in json.load(open("single.json"))["results"]}
 f = r["flspost"]["mean"] * 1000
 print(f"\nflspost, one message (both built and validated, journaled, written): {f:.1f} ms")
+if "baseline" in r:
+    b = r["baseline"]["mean"] * 1000
+    print(f"baseline binary, the same:                                           {b:.1f} ms (flspost costs {f - b:+.1f} ms)")
 if "xmllint-xdis91" in r:
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-memo"]["mean"]) * 1000
     print(f"xmllint validating the same two files (official schemas):          {x:.1f} ms")

@@ -6,6 +6,7 @@
 #                  official MeMo and SF1600 schemas
 #   openssl        a test CA and server certificate for the STARTTLS test
 #   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server
+#   strace         the durability tests read the order of flushes and renames from it
 #   npm            (on the machine) the FHIRPath oracle from ../shared, installed under target/
 # Debian packages need root (CI runs as root); without it the script says what to install.
 set -euo pipefail
@@ -14,6 +15,7 @@ missing=()
 command -v pdftotext > /dev/null || missing+=(poppler-utils)
 command -v xmllint > /dev/null || missing+=(libxml2-utils)
 command -v openssl > /dev/null || missing+=(openssl)
+command -v strace > /dev/null || missing+=(strace)
 python3 -c 'import venv, ensurepip' 2> /dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -2,6 +2,8 @@
 //!
 //! Every file flspost writes goes to a temporary name in the same folder, is flushed to
 //! disk, and is then renamed into place: a reader (or a crash) never sees half a file.
+//! The folder is flushed after the rename, so a file reported as written is still there
+//! after a power cut (a rename lives in the folder, not in the file).
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
@@ -45,50 +47,92 @@ pub fn real_dir(dir: &Path) -> io::Result<bool> {
     }
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600, flushed to disk before the rename
-/// (for files handed to another system).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic_with(path, bytes, true)
+/// As [`create_private_dir`], and flushes the folder each new one was created in, so the
+/// new folders' names are on disk before anything inside them is reported.
+pub fn create_private_dir_durable(dir: &Path) -> io::Result<()> {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.is_dir()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    create_private_dir(dir)?;
+    for d in missing {
+        sync_dir(parent_of(d))?;
+    }
+    Ok(())
 }
 
-/// As [`write_atomic`]; with `durable` false the data is not forced to disk first. Still
-/// all-or-nothing for a killed process, which is what matters for files the journal can
-/// recreate.
-pub fn write_atomic_with(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+/// Flushes a folder's entries (new names, renames) to disk.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// The folder a path's entry lives in (`.` for a bare name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600; when this returns, the file and its
+/// name are on disk (the data flushed before the rename, the folder after it).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_via(path, bytes, parent_of(path))
+}
+
+/// As [`write_atomic`], with the temporary file in `tmp_dir` (on the same filesystem), so a
+/// killed run leaves it there rather than beside the file.
+fn write_atomic_via(path: &Path, bytes: &[u8], tmp_dir: &Path) -> io::Result<()> {
+    let dir = parent_of(path);
     let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
-    let tmp = dir.join(temp_name(name));
+    let tmp = tmp_dir.join(temp_name(name));
     let result = (|| {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         f.write_all(bytes)?;
-        if durable {
-            f.sync_data()?;
-        }
+        f.sync_data()?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result
+    result?;
+    sync_dir(dir)
+}
+
+/// Makes an existing file and its name durable (a file an earlier, killed run renamed into
+/// place but may not have flushed).
+pub fn sync_existing(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()?;
+    sync_dir(parent_of(path))
 }
 
 /// Hidden folder beside the results where a result's files are staged before they appear.
 pub const STAGING: &str = ".flspost-tmp";
 
+/// Replaces (or adds) one file in the result folder `dir`, staged in the parent's
+/// [`STAGING`] folder: a killed run never leaves a temporary file inside a result folder,
+/// only in the staging folder, which [`sweep_temporaries`] clears.
+pub fn replace_in_dir(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let staging = parent_of(dir).join(STAGING);
+    create_private_dir(&staging)?;
+    write_atomic_via(&dir.join(name), bytes, &staging)
+}
+
 /// Writes several files into `dir` so they appear together: into a fresh folder under
 /// the parent's [`STAGING`] folder first, which is then renamed to `dir`. When `dir`
-/// already exists (a correction), each file is replaced atomically in turn.
+/// already exists (a correction), each file is replaced atomically in turn (see
+/// [`replace_in_dir`]).
 ///
-/// Not forced to disk: these are copies of what the journal holds.
+/// Every file and `dir` itself are flushed to disk; the rename of a new `dir` lives in its
+/// parent, which the caller flushes with [`sync_dir`] before reporting the files: once for
+/// a whole round of results rather than once per result.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     if real_dir(dir)? {
         for (name, bytes) in files {
-            write_atomic_with(&dir.join(name), bytes, false)?;
+            replace_in_dir(dir, name, bytes)?;
         }
         return Ok(());
     }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = parent_of(dir);
     let staging = parent.join(STAGING);
+    create_private_dir_durable(parent)?;
     let name = dir.file_name().ok_or_else(|| io::Error::other("no folder name"))?;
     let tmp = staging.join(temp_name(name));
     // Another flspost may remove the empty staging folder between our creating it and
@@ -107,7 +151,9 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
         for (name, bytes) in files {
             let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(tmp.join(name))?;
             f.write_all(bytes)?;
+            f.sync_data()?;
         }
+        sync_dir(&tmp)?;
         fs::rename(&tmp, dir)
     })();
     if result.is_err() {
@@ -150,17 +196,22 @@ pub fn remove_staging_if_empty(dir: &Path) {
     let _ = fs::remove_dir(dir.join(STAGING));
 }
 
-/// Reads a whole input file, or standard input for `-`.
-pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
-    if path == Path::new("-") {
-        let mut buf = vec![];
-        io::Read::read_to_end(&mut io::stdin(), &mut buf)?;
-        Ok(buf)
-    } else {
-        let mut buf = vec![];
-        io::Read::read_to_end(&mut File::open(path)?, &mut buf)?;
-        Ok(buf)
+/// Reads an input file, or standard input for `-`: at most `limit` bytes of it, so a
+/// caller can refuse a longer one without holding it.
+pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    if path != Path::new("-") {
+        return read_capped(path, limit);
     }
+    let mut buf = vec![];
+    io::Read::read_to_end(&mut io::Read::take(io::stdin(), limit), &mut buf)?;
+    Ok(buf)
+}
+
+/// Reads at most `limit` bytes of a file (`/dev/zero` ends too).
+pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![];
+    io::Read::read_to_end(&mut io::Read::take(File::open(path)?, limit), &mut buf)?;
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -180,12 +231,15 @@ mod tests {
 
         let sub = d.path().join("out").join("R1");
         write_dir_atomic(&sub, &[("x", b"1"), ("y", b"2")]).unwrap();
+        create_private_dir_durable(&d.path().join("a/b/c")).unwrap();
+        assert!(d.path().join("a/b/c").is_dir());
         assert_eq!(fs::metadata(&sub).unwrap().permissions().mode() & 0o777, 0o700);
         assert_eq!(fs::read(sub.join("y")).unwrap(), b"2");
         write_dir_atomic(&sub, &[("x", b"3")]).unwrap();
         assert_eq!(fs::read(sub.join("x")).unwrap(), b"3");
         let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 2, "{names:?}"); // R1 and the (empty) staging folder
+        fs::remove_dir_all(d.path().join("a")).unwrap();
         assert_eq!(fs::read_dir(d.path().join("out").join(STAGING)).unwrap().count(), 0);
         remove_staging_if_empty(&d.path().join("out"));
         let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();

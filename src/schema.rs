@@ -158,6 +158,25 @@ mod bundled_io {
     }
 }
 
+/// The largest file `validate` and `receipt` read: a receipt is a few KB and an FLS MeMo some
+/// 25 KB, but another system's MeMo may carry large attachments.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// Reads a message file for `validate`/`receipt`, at most [`MAX_MESSAGE_BYTES`]; the error
+/// is the one line to print.
+pub fn read_message(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let bytes = crate::fsutil::read_capped(path, MAX_MESSAGE_BYTES as u64 + 1)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(format!(
+            "{}: longer than {} MiB, the most flspost reads of one message",
+            path.display(),
+            MAX_MESSAGE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
 pub const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
 pub const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
 pub const MEMO: &str = "https://DigitalPost.dk/MeMo-1";

@@ -352,3 +352,27 @@ fn large_print_is_larger_and_still_fits_the_envelope_window() {
     let declined = run(&v, "c2.json");
     assert!((word_height(&declined, "årskontrol.") - word_height(&normal, "årskontrol.")).abs() < 0.1);
 }
+
+#[test]
+fn a_name_as_long_as_the_contract_allows_wraps_inside_the_window_instead_of_being_refused() {
+    let w = World::new();
+    let mut v = sample_json("group-1.json");
+    // 70 + 70 characters, the XDIS91 limits, of wide capitals and Danish letters, in words.
+    let given = "WÆMØW ÅWMWÆ ØMWÅW WWMÆØ MÅWWM ÆWØMW WMÅÆW MWØWÅ ÆMWWØ WÅMWÆ ØWMÅW MWÆW";
+    let surname = "MØWÆW-ÅWMWØ WÆMWÅ ØWWMÆ WÅMØW ÆWMWÅ WØMWÆ ÅWMÆW ØMWWÅ ÆWMØW WÅMWÆ MWØW";
+    assert_eq!((given.chars().count(), surname.chars().count()), (70, 70));
+    v["patient"]["given_name"] = serde_json::json!(given);
+    v["patient"]["surname"] = serde_json::json!(surname);
+    for (large, name) in [(false, "normal.json"), (true, "large.json")] {
+        v["result_id"] = serde_json::json!(format!("FLS-AUH-2025-98{}", u8::from(large)));
+        v["patient"]["large_print"] = serde_json::json!(large);
+        let s = w.generate(&w.write(name, &v.to_string())).ok().one();
+        let pdf = std::fs::read(s["messages"][1]["pdf"].as_str().unwrap()).unwrap();
+        let words: Vec<&str> = given.split(' ').chain(surname.split(' ')).collect();
+        assert_address_in_window(&pdf, &words, if large { "large print, longest name" } else { "longest name" });
+        // Read through the structure tree, the wrapped name is still one paragraph, whole.
+        let read = structure(&pdf);
+        let full = format!("{given} {surname}");
+        assert!(read.iter().any(|(k, t)| k.ends_with("/P") && *t == full), "{read:?}");
+    }
+}

@@ -156,7 +156,12 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let corrected = match &args.input {
         None => None,
         Some(p) => {
-            let bytes = flspost::fsutil::read_input(p).map_err(|e| Error::io(p, e))?;
+            let limit = flspost::batch::MAX_DOCUMENT_BYTES;
+            let bytes = flspost::fsutil::read_input(p, limit as u64 + 1).map_err(|e| Error::io(p, e))?;
+            if bytes.len() > limit {
+                let reason = format!("document longer than {}", flspost::batch::limit_text());
+                return Err(Error::Usage(format!("{}: {reason}", p.display())));
+            }
             Some((
                 p.display().to_string(),
                 String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{}: not UTF-8 text", p.display())))?,

@@ -22,10 +22,10 @@ pub fn run(args: Args) -> Result<i32> {
     let mut code = 0;
     for path in &args.files {
         let name = path.display();
-        let bytes = match std::fs::read(path) {
+        let bytes = match schema::read_message(path) {
             Ok(b) => b,
-            Err(e) => {
-                errln!("flspost: {name}: cannot read: {e}");
+            Err(line) => {
+                errln!("flspost: {}", shown(&line));
                 code = code.max(1);
                 continue;
             }

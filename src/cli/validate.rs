@@ -51,10 +51,10 @@ pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<Messag
 pub fn run(args: Args) -> Result<i32> {
     let mut code = 0;
     for path in &args.files {
-        let bytes = match std::fs::read(path) {
+        let bytes = match flspost::schema::read_message(path) {
             Ok(b) => b,
-            Err(e) => {
-                errln!("flspost: {}: cannot read: {e}", path.display());
+            Err(line) => {
+                errln!("flspost: {}", super::shown(&line));
                 code = code.max(1);
                 continue;
             }

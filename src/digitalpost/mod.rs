@@ -46,16 +46,16 @@ pub fn letter_pdf(
         recipient.push(Line::new("patient.address", format!("{} {}", a.postcode, a.city)));
     }
     let place = s.address.as_ref().map(|a| format!("{}, ", a.city)).unwrap_or_default();
-    const BODY: &str = "letter text (patient template)";
+    let body_field = format!("letter text ({})", text.template);
     let letter = pdf::Letter {
         title: text.subject.clone(),
         letterhead,
         return_address,
         recipient,
         place_and_date: Line::new("sender.address.city", format!("{place}{}", danish_date(letter_date))),
-        subject: Line::new("letter subject (patient template)", &text.subject),
-        body: text.main_paragraphs().iter().map(|p| p.iter().map(|l| Line::new(BODY, l)).collect()).collect(),
-        signature: text.signature().iter().map(|p| p.iter().map(|l| Line::new(BODY, l)).collect()).collect(),
+        subject: Line::new(format!("letter subject ({})", text.template), &text.subject),
+        body: text.main_paragraphs().iter().map(|p| p.iter().map(|l| Line::new(&body_field, l)).collect()).collect(),
+        signature: text.signature().iter().map(|p| p.iter().map(|l| Line::new(&body_field, l)).collect()).collect(),
         sizes: if large_print { pdf::LARGE } else { pdf::NORMAL },
         created,
     };

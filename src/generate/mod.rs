@@ -36,8 +36,8 @@ pub struct Source {
     pub origin: String,
     pub line: Option<u64>,
     pub text: String,
-    /// The bytes were not UTF-8 (`text` is then empty).
-    pub utf8_error: bool,
+    /// Refused as read (not UTF-8, too long); `text` is then empty.
+    pub refused: Option<InputError>,
     /// The file could not be read (absent, a folder...): this document fails alone, exit 1,
     /// and the batch goes on (`text` is then empty).
     pub read_error: Option<String>,
@@ -204,10 +204,10 @@ enum Decision {
     Build { revision: u32, plans: Vec<(Plan, Option<i64>)>, kept: Vec<MessageRow> },
 }
 
-/// Checks one document as read: UTF-8, then [`prepare`].
+/// Checks one document as read (UTF-8, not too long), then [`prepare`].
 pub fn prepare_source(source: &Source, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-    if source.utf8_error {
-        return Err(InputError::new("input", "is not UTF-8 text (the contract is UTF-8 JSON)"));
+    if let Some(e) = &source.refused {
+        return Err(e.clone());
     }
     prepare(&source.text, policy, now)
 }
@@ -472,9 +472,10 @@ impl Engine {
         map_in_parallel(tasks, stage)
     }
 
-    /// Records one round in the journal, in input order, in one transaction. When the
-    /// transaction fails (a full disk), every line of the round still gets its outcome: an
-    /// error naming the journal's failure; nothing of the round is recorded.
+    /// Records one round in the journal, in input order, in one transaction, flushed to disk
+    /// with the output folder before the summaries are returned. When the transaction fails
+    /// (a full disk), every line of the round still gets its outcome: an error naming the
+    /// journal's failure; nothing of the round is recorded.
     fn record_round(&self, journal: &mut Journal, staged: Vec<Staged>) -> Result<Vec<Summary>> {
         let if_unrecorded: Vec<IfUnrecorded> = staged
             .iter()
@@ -502,7 +503,10 @@ impl Engine {
                 .collect())
         });
         match recorded {
-            Ok(summaries) => Ok(summaries),
+            Ok(summaries) => {
+                self.sync_out_dir()?;
+                Ok(summaries)
+            }
             Err(e) => Ok(if_unrecorded
                 .into_iter()
                 .map(|s| match s {
@@ -714,7 +718,7 @@ mod tests {
             origin: "in.json".into(),
             line: None,
             text: testdata::GROUP_1.into(),
-            utf8_error: false,
+            refused: None,
             read_error: None,
         };
         let now = testdata::now();

@@ -8,7 +8,7 @@ use crate::journal::MessageRow;
 use crate::{fsutil, sha256_hex};
 use base64::Engine as _;
 use rusqlite::OptionalExtension;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 impl Engine {
     /// Copies built messages (and the PDF) into `out_dir/<result_id>/`.
@@ -26,6 +26,15 @@ impl Engine {
         }
         fsutil::write_dir_atomic(&dir, &files).map_err(|e| Error::io(&dir, e))
     }
+
+    /// Flushes the output folder itself, so the result folders renamed into it during a
+    /// round are on disk before the round's summaries say they exist (one flush per round).
+    pub(super) fn sync_out_dir(&self) -> Result<()> {
+        match &self.out_dir {
+            Some(dir) if dir.is_dir() => fsutil::sync_dir(dir).map_err(|e| Error::io(dir, e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The PDF inside a MeMo message, or a kombi request's MeMo part (for rewriting output
@@ -42,7 +51,7 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
     // Checked before reading too: a link would show someone else's files as ours.
     let exists = fsutil::real_dir(dir).map_err(|e| Error::io(dir, e))?;
     if !exists {
-        fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+        fsutil::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
     }
     for m in current {
         let path = dir.join(m.kind.file_name());
@@ -68,20 +77,19 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
             }
             Err(e) => return Err(e),
         };
-        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![];
+        let mut files: Vec<(&str, Vec<u8>)> = vec![];
         if !same {
-            files.push((path, bytes.clone()));
+            files.push((m.kind.file_name(), bytes.clone()));
         }
         if patient {
             if let Some(pdf) = pdf_of_memo(&bytes) {
-                let pdf_path = dir.join(PDF_FILE_NAME);
-                if !holds(&pdf_path, pdf.len() as u64, |b| b == &pdf[..])? {
-                    files.push((pdf_path, pdf));
+                if !holds(&dir.join(PDF_FILE_NAME), pdf.len() as u64, |b| b == &pdf[..])? {
+                    files.push((PDF_FILE_NAME, pdf));
                 }
             }
         }
-        for (path, bytes) in files {
-            fsutil::write_atomic_with(&path, &bytes, false).map_err(|e| Error::io(&path, e))?;
+        for (name, bytes) in files {
+            fsutil::replace_in_dir(dir, name, &bytes).map_err(|e| Error::io(dir.join(name), e))?;
         }
     }
     Ok(())

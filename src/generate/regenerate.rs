@@ -58,7 +58,7 @@ impl Engine {
         }
         let now = crate::clock::now();
         if let Some((origin, text)) = corrected {
-            let source = Source { origin, line: None, text, utf8_error: false, read_error: None };
+            let source = Source { origin, line: None, text, refused: None, read_error: None };
             let p = prepare(&source.text, &self.policy, now)?;
             if p.result.result_id != m.result_id {
                 return Err(Error::Usage(format!(
@@ -132,6 +132,7 @@ impl Engine {
             .map_err(|e| concurrent(e, &m.result_id))?;
             Ok(id)
         })?;
+        self.sync_out_dir()?;
         let row = journal.message(id)?.ok_or_else(|| {
             Error::Internal(format!("message {id} is not in the journal right after it was recorded"))
         })?;

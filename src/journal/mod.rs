@@ -249,9 +249,9 @@ pub fn default_path() -> PathBuf {
 fn create_journal_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            fsutil::create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
-        }
+        // Durable: SQLite flushes the journal's folder when it creates its files, but not
+        // the folder's own name in its parent.
+        fsutil::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
     }
     match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(_) => Ok(()),
@@ -498,8 +498,10 @@ impl Journal {
         }
         // Per connection, and after the page size is known (SQLite sizes the cache in pages):
         // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
-        // flat; NORMAL sync, which with WAL survives any process kill.
-        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
+        // what a command reported survives a power cut, not only a killed process (NORMAL
+        // may lose the last commits). A batch commits once per round: one flush per round.
+        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         Ok(Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal") })
     }
 

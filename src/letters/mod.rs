@@ -17,6 +17,18 @@ use std::path::{Path, PathBuf};
 
 pub use context::{danish_date, KNOWN_FIELDS};
 
+/// The work one rendering may do (MiniJinja's fuel: about one unit per instruction and per
+/// 64 bytes of data made). The shipped templates use under 200; a hospital's template that
+/// loops or repeats without bound (`{{ "x" * 100000000 }}`, nested loops) stops here, in
+/// milliseconds, with an error naming it.
+pub const TEMPLATE_FUEL: u64 = 100_000;
+/// The largest template file a folder may hold.
+pub const TEMPLATE_MAX_BYTES: u64 = 64 << 10;
+/// The most characters a patient letter (subject and body) may have: some six pages.
+pub const PATIENT_LETTER_MAX_CHARS: usize = 20_000;
+/// The most characters a GP letter may have: XDIS91's ten text blocks of 3,150.
+pub const GP_LETTER_MAX_CHARS: usize = 31_500;
+
 /// The shipped templates: name and text.
 const SHIPPED: &[(&str, &str)] = &[
     ("patient-1.txt", include_str!("../../templates/patient-1.txt")),
@@ -49,6 +61,8 @@ pub struct LetterText {
     /// rendered (the patient letter tags them as its signature). `None` when a template
     /// does not end with it.
     pub signature_start: Option<usize>,
+    /// The template it came from (`patient-2a.txt`), for errors about its text.
+    pub template: String,
 }
 
 /// Lines into paragraphs: a blank line ends one.
@@ -71,10 +85,10 @@ fn paragraphs<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<Vec<String>> {
 }
 
 impl LetterText {
-    fn from_rendered(text: &str) -> LetterText {
+    fn from_rendered(template: &str, text: &str) -> LetterText {
         let mut lines = text.lines().map(str::trim_end).skip_while(|l| l.trim().is_empty());
         let subject = lines.next().unwrap_or_default().trim().to_string();
-        LetterText { subject, paragraphs: paragraphs(lines), signature_start: None }
+        LetterText { subject, paragraphs: paragraphs(lines), signature_start: None, template: template.to_string() }
     }
 
     /// The body before the signature.
@@ -85,6 +99,11 @@ impl LetterText {
     /// The signature's paragraphs (empty when there is none).
     pub fn signature(&self) -> &[Vec<String>] {
         &self.paragraphs[self.signature_start.unwrap_or(self.paragraphs.len())..]
+    }
+
+    /// Characters in the subject and the body.
+    pub fn chars(&self) -> usize {
+        self.subject.chars().count() + self.paragraphs.iter().flatten().map(|l| l.chars().count()).sum::<usize>()
     }
 
     /// The body as plain text (paragraphs separated by a blank line).
@@ -119,14 +138,16 @@ impl Letters {
         let mut env = Environment::new();
         env.set_syntax(SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().expect("static syntax"));
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = vec![];
         for (name, shipped) in SHIPPED {
-            let (source, origin) = match override_dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+            // symlink_metadata: a link (even a dangling one) is there, and refused below.
+            let (source, origin) = match override_dir.map(|d| d.join(name)).filter(|p| p.symlink_metadata().is_ok()) {
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path).map_err(|e| TemplateError {
+                    let text = read_template(&path).map_err(|reason| TemplateError {
                         name: name.to_string(),
                         origin: path.display().to_string(),
-                        reason: e.to_string(),
+                        reason,
                     })?;
                     (text, path.display().to_string())
                 }
@@ -168,19 +189,23 @@ impl Letters {
     ) -> Result<LetterText, TemplateError> {
         let name = template_name(reader, result.group);
         let text = self.render_named(&name, result, letter_date)?;
-        let mut letter = LetterText::from_rendered(&text);
+        let mut letter = LetterText::from_rendered(&name, &text);
         if reader == Reader::Patient {
             let signature = paragraphs(self.render_named("signature.txt", result, letter_date)?.lines());
             if !signature.is_empty() && letter.paragraphs.ends_with(&signature) {
                 letter.signature_start = Some(letter.paragraphs.len() - signature.len());
             }
         }
+        let rendered = |reason: String| TemplateError { name: name.clone(), origin: "rendered".into(), reason };
         if letter.subject.is_empty() || letter.paragraphs.is_empty() {
-            return Err(TemplateError {
-                name,
-                origin: "rendered".into(),
-                reason: "must render a subject line and a body".into(),
-            });
+            return Err(rendered("must render a subject line and a body".into()));
+        }
+        let (max, whose) = match reader {
+            Reader::Patient => (PATIENT_LETTER_MAX_CHARS, "a patient letter"),
+            Reader::Gp => (GP_LETTER_MAX_CHARS, "a GP letter"),
+        };
+        if letter.chars() > max {
+            return Err(rendered(format!("renders {} characters; {whose} may have at most {max}", letter.chars())));
         }
         Ok(letter)
     }
@@ -196,9 +221,40 @@ impl Letters {
         tmpl.render(context::build(result, letter_date)).map_err(|e| TemplateError {
             name: name.to_string(),
             origin: "rendering".into(),
-            reason: e.to_string(),
+            reason: match e.kind() {
+                minijinja::ErrorKind::OutOfFuel => format!(
+                    "does more work than a letter template may (fuel {TEMPLATE_FUEL}): a loop or repetition too large"
+                ),
+                _ => e.to_string(),
+            },
         })
     }
+}
+
+/// A template file from a hospital's folder: a regular file, not a symbolic link (which
+/// could point anywhere, or at something that never ends), of at most TEMPLATE_MAX_BYTES.
+fn read_template(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let meta = path.symlink_metadata().map_err(|e| e.to_string())?;
+    if meta.file_type().is_symlink() {
+        return Err("is a symbolic link; templates are read only from regular files in the folder".into());
+    }
+    // O_NOFOLLOW: the name cannot have become a link since; O_NONBLOCK: nor will a FIFO hang.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
+        return Err("is not a regular file".into());
+    }
+    let mut bytes = vec![];
+    file.take(TEMPLATE_MAX_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > TEMPLATE_MAX_BYTES {
+        return Err(format!("is longer than {} KiB, the limit for a template", TEMPLATE_MAX_BYTES >> 10));
+    }
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())
 }
 
 fn template_name(reader: Reader, group: Group) -> String {
@@ -210,7 +266,8 @@ fn template_name(reader: Reader, group: Group) -> String {
 }
 
 /// A file in the override folder that matches no template is almost certainly a typo
-/// (`patient-2A.txt`), which would otherwise silently keep the shipped wording.
+/// (`patient-2A.txt`), which would otherwise silently keep the shipped wording. A symbolic
+/// link, whatever its name, is refused.
 fn check_no_strays(dir: &Path) -> Result<(), TemplateError> {
     let entries = std::fs::read_dir(dir).map_err(|e| TemplateError {
         name: "(folder)".into(),
@@ -219,6 +276,13 @@ fn check_no_strays(dir: &Path) -> Result<(), TemplateError> {
     })?;
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().to_string();
+        if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            return Err(TemplateError {
+                name: file,
+                origin: PathBuf::from(dir).display().to_string(),
+                reason: "is a symbolic link; templates are read only from regular files in the folder".into(),
+            });
+        }
         if file.ends_with(".txt") && !SHIPPED.iter().any(|(n, _)| *n == file) {
             return Err(TemplateError {
                 name: file,

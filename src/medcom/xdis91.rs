@@ -156,10 +156,11 @@ pub fn write(m: &Xdis91<'_>) -> Result<Encoded, InputError> {
     o.leaf("EpisodeOfCareStatusCode", "", episode)?;
     o.end("Patient");
 
-    let subject = charset::fit(&Latin1, "letter subject (GP template)", &m.text.subject, &mut o.warnings)?;
+    let subject_field = format!("letter subject ({})", m.text.template);
+    let subject = charset::fit(&Latin1, &subject_field, &m.text.subject, &mut o.warnings)?;
     if subject.chars().count() > SUBJECT_MAX {
         return Err(InputError::new(
-            "letter subject (GP template)",
+            subject_field,
             format!("is {} characters long; XDIS91 Subject allows {SUBJECT_MAX}", subject.chars().count()),
         ));
     }
@@ -189,13 +190,13 @@ pub fn write(m: &Xdis91<'_>) -> Result<Encoded, InputError> {
 /// (two breaks) between paragraphs, split into blocks of at most 3150 text characters
 /// at paragraph boundaries, at most 10 blocks.
 fn text_blocks(text: &LetterText, warnings: &mut Vec<Warning>) -> Result<Vec<String>, InputError> {
-    const FIELD: &str = "letter text (GP template)";
+    let field = format!("letter text ({})", text.template);
     let mut blocks: Vec<(String, usize)> = vec![(String::new(), 0)];
     for para in &text.paragraphs {
         let mut escaped = String::new();
         let mut chars = 0;
         for (i, line) in para.iter().enumerate() {
-            let line = charset::fit(&Latin1, FIELD, line, warnings)?;
+            let line = charset::fit(&Latin1, &field, line, warnings)?;
             if i > 0 {
                 escaped.push_str("<Break/>");
             }
@@ -204,7 +205,7 @@ fn text_blocks(text: &LetterText, warnings: &mut Vec<Warning>) -> Result<Vec<Str
         }
         if chars > BLOCK_CHARS {
             return Err(InputError::new(
-                FIELD,
+                field,
                 format!("a paragraph of {chars} characters exceeds one XDIS91 text block ({BLOCK_CHARS})"),
             ));
         }
@@ -220,7 +221,7 @@ fn text_blocks(text: &LetterText, warnings: &mut Vec<Warning>) -> Result<Vec<Str
         }
     }
     if blocks.len() > MAX_BLOCKS {
-        return Err(InputError::new(FIELD, format!("needs {} text blocks; XDIS91 allows {MAX_BLOCKS}", blocks.len())));
+        return Err(InputError::new(field, format!("needs {} text blocks; XDIS91 allows {MAX_BLOCKS}", blocks.len())));
     }
     Ok(blocks.into_iter().map(|(s, _)| s).collect())
 }

@@ -1,6 +1,7 @@
 //! The outbox: a folder a gateway (the VANS client, the Digital Post client) picks files
-//! up from. Files appear whole (temporary name, flush, rename) under names no two
-//! messages share; sending the same message again finds its file there and is a no-op.
+//! up from. Files appear whole (temporary name, flush, rename, flush of the folder) under
+//! names no two messages share; sending the same message again finds its file there and is
+//! a no-op.
 
 use super::{Outgoing, SendError, Transport};
 use crate::fsutil;
@@ -26,11 +27,16 @@ impl Transport for Outbox {
     fn send(&mut self, m: &Outgoing<'_>) -> Result<(), SendError> {
         let path = self.dir.join(m.file_name());
         match std::fs::read(&path) {
-            Ok(existing) if existing == m.bytes => return Ok(()), // sent before a crash
+            // Handed over before a crash, maybe not yet flushed: flush it now, since the
+            // journal will say `sent`.
+            Ok(existing) if existing == m.bytes => {
+                return fsutil::sync_existing(&path)
+                    .map_err(|e| SendError::Transient(format!("cannot flush {}: {e}", path.display())))
+            }
             Ok(_) => return Err(SendError::Permanent(format!("{} already holds a different message", path.display()))),
             Err(_) => {}
         }
-        fsutil::create_private_dir(&self.dir)
+        fsutil::create_private_dir_durable(&self.dir)
             .and_then(|_| fsutil::write_atomic(&path, m.bytes))
             .map_err(|e| SendError::Transient(format!("cannot write {}: {e}", path.display())))
     }

@@ -6,6 +6,11 @@
 //!
 //! TLS (`smtps://`, or `smtp://…?tls=required` for STARTTLS) trusts the system's certificate
 //! store, where a hospital installs its own CA, plus an optional `ca_file`.
+//!
+//! `timeout_seconds` is a deadline for the whole exchange of one message (connect, TLS, every
+//! command and reply). lettre's own timeout applies to each read, so a server answering a
+//! byte at a time could hold a message for minutes: the exchange runs on its own thread and
+//! is abandoned at the deadline (a transient failure; the socket closes when `send` ends).
 
 use super::{Outgoing, SendError, Transport};
 use crate::compose::Kind;
@@ -19,6 +24,7 @@ use std::time::Duration;
 
 pub struct Smtp {
     transport: SmtpTransport,
+    deadline: Duration,
     url: String,
     from: Mailbox,
     to: Mailbox,
@@ -72,6 +78,7 @@ impl Smtp {
         }
         Ok(Smtp {
             transport: builder.build(),
+            deadline: timeout,
             url: url.to_string(),
             from: from.parse().map_err(|e| bad(format!("from `{from}`: {e}")))?,
             to: to.parse().map_err(|e| bad(format!("to `{to}`: {e}")))?,
@@ -111,10 +118,25 @@ impl Transport for Smtp {
 
     fn send(&mut self, m: &Outgoing<'_>) -> std::result::Result<(), SendError> {
         let email = self.email(m)?;
-        match self.transport.send(&email) {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
-            Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
+        let transport = self.transport.clone();
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("smtp".into())
+            .spawn(move || {
+                let _ = done.send(transport.send(&email));
+            })
+            .map_err(|e| SendError::Transient(format!("SMTP: cannot start the exchange: {e}")))?;
+        match outcome.recv_timeout(self.deadline) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
+            Ok(Err(e)) => Err(SendError::Transient(format!("SMTP: {e}"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(SendError::Transient(format!(
+                "SMTP: the exchange did not complete within {} s (timeout_seconds, the deadline for one message)",
+                self.deadline.as_secs()
+            ))),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(SendError::Transient("SMTP: the exchange stopped without an outcome".into()))
+            }
         }
     }
 }

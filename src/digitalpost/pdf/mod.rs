@@ -78,6 +78,9 @@ pub const LARGE: Sizes = Sizes {
 
 /// Line spacing as a multiple of the type size.
 const LEADING: f32 = 15.0 / 11.0;
+/// The most pages a letter may have: what fits a C5 envelope, and a bound on the work a
+/// template of many short lines can cause.
+pub const MAX_PAGES: usize = 10;
 
 /// A line of text with the input field it came from (for error messages).
 #[derive(Clone, Debug)]
@@ -241,6 +244,12 @@ impl Layout {
         let n = pieces.len();
         for (i, piece) in pieces.into_iter().enumerate() {
             if self.y < BOTTOM {
+                if self.page + 1 == MAX_PAGES {
+                    return Err(InputError::new(
+                        &line.field,
+                        format!("the letter needs more than {MAX_PAGES} pages, the limit for a patient letter"),
+                    ));
+                }
                 self.page += 1;
                 self.y = PAGE_H - 25.0 * MM;
             }
@@ -256,7 +265,9 @@ impl Layout {
 
     /// A group of short lines in a box `width` wide (letterhead, address): one P each, at
     /// `size` or, when the widest line would not fit, the largest size down to MIN_SIZE
-    /// that does (an error naming the line's field below that).
+    /// that does. A line still too wide at MIN_SIZE (a long name of wide letters, inside
+    /// the contract's lengths) is not refused: it wraps onto the next line of the box, as
+    /// a long name wraps on any envelope. `what` names the box in the (unused) error.
     fn block(
         &mut self,
         lines: &[(Line, Weight, f32)],
@@ -264,7 +275,6 @@ impl Layout {
         x: f32,
         top: f32,
         width: f32,
-        what: &str,
     ) -> Result<f32, InputError> {
         let mut fitted = vec![];
         let mut scale: f32 = 1.0;
@@ -272,22 +282,24 @@ impl Layout {
             let text = self.fit(line, *weight)?;
             let w = weight.face().width(&text, *size);
             if w > width {
-                scale = scale.min(width / w);
+                // Shrink as far as the smallest type allows; what still overflows wraps.
+                scale = scale.min((width / w).max(MIN_SIZE / size));
             }
-            fitted.push((text, *weight, *size, line));
+            fitted.push((text, *weight, *size));
         }
         let mut y = top;
-        for (text, weight, size, line) in fitted {
-            let size = size * scale;
-            if size < MIN_SIZE {
-                return Err(InputError::new(
-                    line.field.clone(),
-                    format!("`{}` is too long to print in the {what}", line.text),
-                ));
-            }
+        for (text, weight, size) in fitted {
+            let size = (size * scale).max(MIN_SIZE.min(size));
             let p = self.open(Role::P, Some(group));
-            self.put(x, y, size, weight, text, Tag::Elem(p));
-            y -= LEADING * size;
+            let face = weight.face();
+            let pieces = wrap(&text, |c| face.advance(c, size), width);
+            let n = pieces.len();
+            for (i, piece) in pieces.into_iter().enumerate() {
+                // A wrapped line keeps its space, so the words read apart in the structure tree.
+                let shown = if i + 1 < n { format!("{piece} ") } else { piece.to_string() };
+                self.put(x, y, size, weight, shown, Tag::Elem(p));
+                y -= LEADING * size;
+            }
         }
         Ok(y)
     }
@@ -342,7 +354,7 @@ pub fn render(letter: &Letter) -> Result<Rendered, InputError> {
             _ => (line.clone(), Weight::Regular, sz.letterhead),
         })
         .collect();
-    let head_end = l.block(&lines, head, LETTERHEAD_X, PAGE_H - 20.0 * MM, RIGHT - LETTERHEAD_X, "letterhead")?;
+    let head_end = l.block(&lines, head, LETTERHEAD_X, PAGE_H - 20.0 * MM, RIGHT - LETTERHEAD_X)?;
 
     // The address window: the return line (an artifact: it repeats the letterhead for the
     // post office), then the recipient.
@@ -354,22 +366,24 @@ pub fn render(letter: &Letter) -> Result<Rendered, InputError> {
             letter.return_address.iter().map(|p| l.fit(p, Weight::Regular)).collect::<Result<_, _>>()?;
         let joined = parts.join(", ");
         let lines = if fonts::regular().width(&joined, size) <= ADDRESS_RIGHT - LEFT { vec![joined] } else { parts };
-        for (i, text) in lines.into_iter().enumerate() {
+        // Shrunk to fit, down to 5 pt; a part still wider (wide letters, inside the
+        // contract's lengths) wraps rather than refusing the letter.
+        const RETURN_MIN: f32 = 5.0;
+        for text in lines {
             let w = fonts::regular().width(&text, size);
-            let fitted = size.min(size * (ADDRESS_RIGHT - LEFT) / w);
-            if fitted < 5.0 {
-                let field = letter.return_address.get(i).map_or("sender.address", |p| p.field.as_str());
-                return Err(InputError::new(field, "is too long for the return line in the envelope window"));
+            let fitted = size.min(size * (ADDRESS_RIGHT - LEFT) / w).max(RETURN_MIN);
+            let face = fonts::regular();
+            for piece in wrap(&text, |c| face.advance(c, fitted), ADDRESS_RIGHT - LEFT) {
+                l.put(LEFT, y, fitted, Weight::Regular, piece.to_string(), Tag::LayoutArtifact);
+                y -= LEADING * size;
             }
-            l.put(LEFT, y, fitted, Weight::Regular, text, Tag::LayoutArtifact);
-            y -= LEADING * size;
         }
         y -= size;
     }
     let address = l.open(Role::Address, None);
     let lines: Vec<(Line, Weight, f32)> =
         letter.recipient.iter().map(|line| (line.clone(), Weight::Regular, sz.address)).collect();
-    let below = l.block(&lines, address, LEFT, y, ADDRESS_RIGHT - LEFT, "envelope window")?;
+    let below = l.block(&lines, address, LEFT, y, ADDRESS_RIGHT - LEFT)?;
     // The block's last baseline plus its descent must stay inside the window.
     if below + LEADING * sz.address - 0.25 * sz.address < PAGE_H - WINDOW_MM[3] * MM {
         return Err(InputError::new("patient.address", "has more lines than the envelope window shows"));
