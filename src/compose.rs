@@ -15,7 +15,21 @@ use chrono_tz::Europe::Copenhagen;
 
 /// The messages a result gives: the GP's copy, and the patient's letter in the hand-off
 /// the patient transport is configured for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Kind {
     /// The copy to the patient's GP, MedCom XDIS91.
     #[serde(rename = "gp-xdis91")]
@@ -38,14 +52,10 @@ pub enum Addressee {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::GpXdis91, Kind::PatientMemo, Kind::PatientKombi];
+    pub const ALL: &[Kind] = <Kind as strum::VariantArray>::VARIANTS;
 
     pub fn code(self) -> &'static str {
-        match self {
-            Kind::GpXdis91 => "gp-xdis91",
-            Kind::PatientMemo => "patient-memo",
-            Kind::PatientKombi => "patient-kombi",
-        }
+        self.into()
     }
 
     pub fn addressee(self) -> Addressee {
@@ -56,7 +66,7 @@ impl Kind {
     }
 
     pub fn from_code(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.code() == s)
+        s.parse().ok()
     }
 
     pub fn schema(self) -> MessageKind {
@@ -244,7 +254,7 @@ mod tests {
         let c = Composer::new(Letters::shipped());
         for input in testdata::ALL {
             let r = testdata::checked(input);
-            for kind in Kind::ALL {
+            for &kind in Kind::ALL {
                 let b = c.build(&r, &plan(kind), testdata::now()).unwrap();
                 assert!(schema::validate(kind.schema(), &b.bytes).is_ok());
                 assert!(b.warnings.is_empty(), "{:?}", b.warnings);
@@ -256,7 +266,7 @@ mod tests {
     fn same_plan_and_clock_give_the_same_bytes() {
         let c = Composer::new(Letters::shipped());
         let r = testdata::checked(testdata::GROUP_2A);
-        for kind in Kind::ALL {
+        for &kind in Kind::ALL {
             let a = c.build(&r, &plan(kind), testdata::now()).unwrap();
             let b = c.build(&r, &plan(kind), testdata::now()).unwrap();
             assert_eq!(a.bytes, b.bytes);

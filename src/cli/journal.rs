@@ -80,7 +80,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                     Status::from_code(&s).ok_or_else(|| {
                         Error::Usage(format!(
                             "unknown status `{s}` (expected {})",
-                            Status::ALL.map(Status::code).join(", ")
+                            Status::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join(", ")
                         ))
                     })
                 })

@@ -669,7 +669,7 @@ fn record(
             )
             .map_err(|e| concurrent(e, &p.result.result_id))?;
             if replaces.is_some() {
-                for kind in Kind::ALL.into_iter().filter(|k| k.addressee() == b.kind.addressee()) {
+                for kind in Kind::ALL.iter().copied().filter(|k| k.addressee() == b.kind.addressee()) {
                     journal::supersede_waiting(tx, &p.result.result_id, kind, id)?;
                 }
             }

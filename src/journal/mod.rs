@@ -23,8 +23,11 @@ const SCHEMA_VERSION: i64 = 2;
 const WAL_CHECKPOINT_BYTES: u64 = 1 << 20;
 
 /// Where a message stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     /// Built and validated, waiting for `send`.
     Generated,
@@ -43,30 +46,14 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Generated,
-        Status::Retry,
-        Status::Sent,
-        Status::Failed,
-        Status::Acknowledged,
-        Status::Rejected,
-        Status::Superseded,
-    ];
+    pub const ALL: &[Status] = <Status as strum::VariantArray>::VARIANTS;
 
     pub fn code(self) -> &'static str {
-        match self {
-            Status::Generated => "generated",
-            Status::Retry => "retry",
-            Status::Sent => "sent",
-            Status::Failed => "failed",
-            Status::Acknowledged => "acknowledged",
-            Status::Rejected => "rejected",
-            Status::Superseded => "superseded",
-        }
+        self.into()
     }
 
     pub fn from_code(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.code() == s)
+        s.parse().ok()
     }
 }
 
@@ -235,12 +222,7 @@ pub struct SendLock {
 /// `$XDG_STATE_HOME/flspost/journal.sqlite`, else `~/.local/state/flspost/journal.sqlite`:
 /// the journal when neither `--journal`, `FLSPOST_JOURNAL` nor the config names one.
 pub fn default_path() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("flspost").join("journal.sqlite")
+    dirs::state_dir().unwrap_or_else(|| PathBuf::from(".")).join("flspost").join("journal.sqlite")
 }
 
 /// Creates an empty journal file, owner-only from the start (never a link: `create_new`
@@ -514,7 +496,6 @@ impl Journal {
     /// also when it is killed. A second `send` waits for the first to finish.
     pub fn lock_for_sending(&self) -> Result<SendLock> {
         use std::os::unix::fs::OpenOptionsExt;
-        use std::os::unix::io::AsRawFd;
         let path = beside(&self.path, ".send-lock");
         // Never through a link someone put beside the journal.
         let file = std::fs::OpenOptions::new()
@@ -525,10 +506,8 @@ impl Journal {
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        // SAFETY: flock on a descriptor we own; blocks until the other holder is done.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(Error::io(&path, std::io::Error::last_os_error()));
-        }
+        // Blocks until the other holder is done (flock on Unix).
+        file.lock().map_err(|e| Error::io(&path, e))?;
         Ok(SendLock { _file: file })
     }
 

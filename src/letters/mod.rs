@@ -46,7 +46,8 @@ const SHIPPED: &[(&str, &str)] = &[
 ];
 
 /// Who reads a letter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Reader {
     Patient,
     Gp,
@@ -258,10 +259,7 @@ fn read_template(path: &Path) -> Result<String, String> {
 }
 
 fn template_name(reader: Reader, group: Group) -> String {
-    let who = match reader {
-        Reader::Patient => "patient",
-        Reader::Gp => "gp",
-    };
+    let who: &str = reader.into();
     format!("{who}-{}.txt", group.code())
 }
 

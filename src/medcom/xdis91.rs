@@ -23,18 +23,17 @@ const MAX_BLOCKS: usize = 10;
 const SUBJECT_MAX: usize = 70;
 
 /// `nytbrev` for a first letter, `rettetbrev` when it corrects one already sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum LetterStatus {
+    #[strum(serialize = "nytbrev")]
     New,
+    #[strum(serialize = "rettetbrev")]
     Corrected,
 }
 
 impl LetterStatus {
     pub fn code(self) -> &'static str {
-        match self {
-            LetterStatus::New => "nytbrev",
-            LetterStatus::Corrected => "rettetbrev",
-        }
+        self.into()
     }
 }
 
