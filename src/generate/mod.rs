@@ -19,7 +19,7 @@ mod regenerate;
 use crate::compose::{Addressee, Built, Composer, Kind, Plan, PDF_FILE_NAME};
 use crate::error::{Error, Result};
 use crate::input::{self, InputError};
-use crate::journal::{self, Journal, MessageRow, NewInput, NewMessage, Status};
+use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
 use crate::medcom::xdis91::LetterStatus;
 use crate::model::FlsResult;
 use crate::policy::RolloutPolicy;
@@ -562,14 +562,14 @@ impl Engine {
         }
     }
 
-    fn summary_exists(&self, conn: &rusqlite::Connection, task: &Task) -> Summary {
+    fn summary_exists(&self, w: &Writer<'_>, task: &Task) -> Summary {
         let rid = &task.prepared.result.result_id;
         let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
         let current = current(messages);
         // The output folder mirrors the journal: put back what is missing or altered. When
         // that fails the caller asked for files it does not get: a failure naming no file.
         if let Some(dir) = self.result_dir(rid) {
-            if let Err(e) = output::heal_files(conn, &dir, &current) {
+            if let Err(e) = output::heal_files(w, &dir, &current) {
                 return Summary::failed(&task.source, Some(rid.clone()), &e);
             }
         }
@@ -622,83 +622,36 @@ impl Engine {
     }
 }
 
-/// Stores one result's new input version and messages inside a savepoint, so a failure
-/// (say, another process recorded the same revision first) undoes only this result.
-fn record(
-    tx: &rusqlite::Transaction<'_>,
-    task: &Task,
-    built: &[(Built, Option<i64>)],
-    revision: u32,
-) -> Result<Vec<i64>> {
-    let run = |sql: &str| -> Result<()> { Ok(tx.prepare_cached(sql)?.execute([]).map(|_| ())?) };
-    run("SAVEPOINT result")?;
-    let r = (|| {
-        let p = &task.prepared;
-        let input_id = journal::insert_input(
-            tx,
-            &NewInput {
-                result_id: &p.result.result_id,
-                revision,
-                input_json: &p.text,
-                input_sha256: &p.input_sha256,
-                site: p.result.site.code(),
-                group: p.result.group.code(),
-                cpr_masked: &p.result.patient.cpr.masked(),
-            },
-        )
-        .map_err(|e| concurrent(e, &p.result.result_id))?;
-        let mut ids = vec![];
-        for (b, replaces) in built {
-            let id = journal::insert_message(
-                tx,
-                &NewMessage {
-                    input_id,
-                    result_id: &p.result.result_id,
-                    kind: b.kind,
-                    content_sha256: p.content(b.kind),
-                    letter_revision: b.letter_revision,
-                    letter_id: &b.letter_id,
-                    envelope_id: b.envelope_id.as_deref(),
-                    attempt: b.attempt,
-                    status_code: b.status.code(),
-                    bytes: &b.bytes,
-                    sha256: &b.sha256,
-                    regenerated_from: None,
-                    replaces: *replaces,
-                },
-            )
-            .map_err(|e| concurrent(e, &p.result.result_id))?;
-            if replaces.is_some() {
-                for kind in Kind::ALL.iter().copied().filter(|k| k.addressee() == b.kind.addressee()) {
-                    journal::supersede_waiting(tx, &p.result.result_id, kind, id)?;
-                }
-            }
-            ids.push(id);
-        }
-        Ok(ids)
-    })();
-    match r {
-        Ok(ids) => {
-            run("RELEASE result")?;
-            Ok(ids)
-        }
-        Err(e) => {
-            run("ROLLBACK TO result")?;
-            run("RELEASE result")?;
-            Err(e)
-        }
-    }
-}
-
-fn concurrent(e: Error, result_id: &str) -> Error {
-    match e {
-        Error::Journal(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            Error::Conflict(format!(
-                "result {result_id} was recorded by another flspost process at the same time; run again"
-            ))
-        }
-        other => other,
-    }
+/// Records one result's new input version and messages (undone alone when it fails).
+fn record(w: &Writer<'_>, task: &Task, built: &[(Built, Option<i64>)], revision: u32) -> Result<Vec<i64>> {
+    let p = &task.prepared;
+    let input = NewInput {
+        result_id: &p.result.result_id,
+        revision,
+        input_json: &p.text,
+        input_sha256: &p.input_sha256,
+        site: p.result.site.code(),
+        group: p.result.group.code(),
+        cpr_masked: &p.result.patient.cpr.masked(),
+    };
+    let messages: Vec<NewMessage<'_>> = built
+        .iter()
+        .map(|(b, replaces)| NewMessage {
+            result_id: &p.result.result_id,
+            kind: b.kind,
+            content_sha256: p.content(b.kind),
+            letter_revision: b.letter_revision,
+            letter_id: &b.letter_id,
+            envelope_id: b.envelope_id.as_deref(),
+            attempt: b.attempt,
+            status_code: b.status.code(),
+            bytes: &b.bytes,
+            sha256: &b.sha256,
+            regenerated_from: None,
+            replaces: *replaces,
+        })
+        .collect();
+    w.record_result(&input, &messages)
 }
 
 #[cfg(test)]

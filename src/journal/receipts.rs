@@ -111,7 +111,7 @@ impl Journal {
                 })
                 .collect()
         };
-        self.write(|tx| {
+        self.transaction(|tx| {
             let mut out = vec![];
             for (letter, code, text) in targets {
                 let seen: Option<(i64, Option<i64>, String, String)> = tx
