@@ -30,6 +30,7 @@ pub mod model;
 pub mod policy;
 pub mod schema;
 pub mod transport;
+pub mod usecase;
 
 #[cfg(test)]
 mod testdata;
