@@ -2,9 +2,9 @@
 //! refused with an error naming a field.
 
 use flspost::compose::{Composer, Kind, Plan};
+use flspost::format::LetterStatus;
 use flspost::generate::prepare;
 use flspost::letters::Letters;
-use flspost::medcom::xdis91::LetterStatus;
 use flspost::policy::RolloutPolicy;
 use serde_json::{json, Value};
 

@@ -18,9 +18,9 @@ mod regenerate;
 
 use crate::compose::{Addressee, Built, Composer, Kind, Plan, PDF_FILE_NAME};
 use crate::error::{Error, Result};
+use crate::format::LetterStatus;
 use crate::input::{self, InputError};
 use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
-use crate::medcom::xdis91::LetterStatus;
 use crate::model::FlsResult;
 use crate::policy::RolloutPolicy;
 use crate::{sha256_hex, Warning};

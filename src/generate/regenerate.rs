@@ -3,8 +3,8 @@
 use super::{prepare, Engine, Outcome, Source, Summary};
 use crate::compose::Plan;
 use crate::error::{Error, Result};
+use crate::format::LetterStatus;
 use crate::journal::{self, Journal, NewMessage, Status};
-use crate::medcom::xdis91::LetterStatus;
 
 impl Engine {
     /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
