@@ -109,7 +109,18 @@ impl Engine {
     /// Returns one summary per document, in input order.
     pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
         let now = crate::clock::now();
-        let mut rest = self.prepare_all(sources, now).into_iter().peekable();
+        self.run_prepared(journal, self.prepare_all(sources, now), now)
+    }
+
+    /// [`Engine::run_chunk`] for documents already prepared (by [`Engine::prepare_source`]
+    /// at instant `now`, which the messages are then built at too).
+    pub fn run_prepared(
+        &self,
+        journal: &mut Journal,
+        prepared: Vec<(Source, Result<Prepared, InputError>)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Summary>> {
+        let mut rest = prepared.into_iter().peekable();
         let mut summaries = vec![];
         while rest.peek().is_some() {
             let round = next_round(&mut rest);
