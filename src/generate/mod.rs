@@ -22,12 +22,11 @@ mod regenerate;
 mod report;
 
 use decide::{current, decide, Decision};
-pub use prepare::{input_intact, prepare, prepare_source, Prepared, Source};
+pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
 pub use report::{ErrorSummary, MessageSummary, Outcome, Summary};
 
 use crate::compose::{Addressee, Built, Composer, PDF_FILE_NAME};
 use crate::error::Result;
-use crate::input::InputError;
 use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
 use crate::policy::RolloutPolicy;
 use chrono::{DateTime, Utc};
@@ -55,8 +54,8 @@ fn map_in_parallel<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + 
 /// The next round of a chunk: documents up to (not including) a second one for a result
 /// already in the round, so a round never holds one result twice.
 fn next_round(
-    rest: &mut std::iter::Peekable<std::vec::IntoIter<(Source, Result<Prepared, InputError>)>>,
-) -> Vec<(Source, Result<Prepared, InputError>)> {
+    rest: &mut std::iter::Peekable<std::vec::IntoIter<(Source, Result<Prepared, Refused>)>>,
+) -> Vec<(Source, Result<Prepared, Refused>)> {
     let mut seen = std::collections::HashSet::new();
     let mut round = vec![];
     while let Some(item) = rest.next_if(|(_, p)| match p {
@@ -117,7 +116,7 @@ impl Engine {
     pub fn run_prepared(
         &self,
         journal: &mut Journal,
-        prepared: Vec<(Source, Result<Prepared, InputError>)>,
+        prepared: Vec<(Source, Result<Prepared, Refused>)>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Summary>> {
         let mut rest = prepared.into_iter().peekable();
@@ -198,7 +197,7 @@ impl Engine {
         })
     }
 
-    fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, InputError>)> {
+    fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, Refused>)> {
         let prepare_one = |s: Source| {
             let p = self.prepare_source(&s, now);
             (s, p)
@@ -210,7 +209,7 @@ impl Engine {
     fn decide_and_build(
         &self,
         journal: &Journal,
-        round: Vec<(Source, Result<Prepared, InputError>)>,
+        round: Vec<(Source, Result<Prepared, Refused>)>,
         now: DateTime<Utc>,
     ) -> Vec<Staged> {
         let tasks: Vec<Staged> = round

@@ -1,4 +1,4 @@
-//! Input preparation: a document parsed, checked against the contract and hashed.
+//! Input preparation: a document parsed, checked against the contract and hashed, once.
 
 use super::Engine;
 use crate::compose::{Addressee, Kind};
@@ -40,18 +40,31 @@ impl Prepared {
     }
 }
 
+/// A document that failed its checks, named by its result_id when that much parsed (so a
+/// failure is reported without parsing the document again).
+#[derive(Clone, Debug)]
+pub struct Refused {
+    pub error: InputError,
+    pub result_id: Option<String>,
+}
+
 /// Checks one document as read (UTF-8, not too long), then [`prepare`].
-pub fn prepare_source(source: &Source, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
+pub fn prepare_source(source: &Source, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, Refused> {
     if let Some(e) = &source.refused {
-        return Err(e.clone());
+        return Err(Refused { error: e.clone(), result_id: None });
     }
-    prepare(&source.text, policy, now)
+    prepare_named(&source.text, policy, now)
 }
 
 /// Parses and checks one document and hashes it.
 pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-    let mut input = input::parse(text)?;
-    let result = input::check(&input, policy, now)?;
+    prepare_named(text, policy, now).map_err(|r| r.error)
+}
+
+fn prepare_named(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, Refused> {
+    let mut input = input::parse(text).map_err(|error| Refused { error, result_id: None })?;
+    let result = input::check(&input, policy, now)
+        .map_err(|error| Refused { error, result_id: Some(input.result_id.clone()) })?;
     let canonical = serde_json::to_vec(&input).expect("serialising a parsed input cannot fail");
     // What the patient's letter says: everything but the GP.
     input.gp = input::GpInput {
@@ -82,11 +95,12 @@ pub fn input_intact(text: &str, sha256: &str) -> bool {
 impl Engine {
     /// Checks one document as read ([`prepare_source`]), and that the patient's letter can
     /// go by the configured hand-off (the kombi request needs a printable address).
-    pub fn prepare_source(&self, source: &Source, now: DateTime<Utc>) -> Result<Prepared, InputError> {
+    pub fn prepare_source(&self, source: &Source, now: DateTime<Utc>) -> Result<Prepared, Refused> {
         let p = prepare_source(source, &self.policy, now)?;
         if self.composer.patient_kind() == Kind::PatientKombi {
             let patient = &p.result.patient;
-            crate::digitalpost::kombi::check_recipient(&patient.full_name(), patient.address.as_ref())?;
+            crate::digitalpost::kombi::check_recipient(&patient.full_name(), patient.address.as_ref())
+                .map_err(|error| Refused { error, result_id: Some(p.result.result_id.clone()) })?;
         }
         Ok(p)
     }

@@ -1,9 +1,9 @@
 //! What `generate` and `regenerate` report per input (one JSON line each).
 
-use super::Source;
+use super::{Refused, Source};
 use crate::compose::Kind;
 use crate::error::Error;
-use crate::input::{self, InputError};
+use crate::input::InputError;
 use crate::journal::Status;
 use crate::Warning;
 use serde::Serialize;
@@ -118,9 +118,8 @@ impl Summary {
     }
 
     /// A document that failed its checks (named by its result_id when that much parses).
-    pub fn refused(source: &Source, e: InputError) -> Summary {
-        let rid = input::parse(&source.text).ok().map(|i| i.result_id);
-        Summary::failed(source, rid, &Error::Input(e))
+    pub fn refused(source: &Source, r: Refused) -> Summary {
+        Summary::failed(source, r.result_id, &Error::Input(r.error))
     }
 
     pub fn exit_code(&self) -> i32 {
