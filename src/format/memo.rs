@@ -12,6 +12,15 @@ use crate::schema::MessageKind;
 pub(super) struct Memo;
 pub(super) struct Kombi;
 
+/// The PDF inside a MeMo message, or a kombi request's MeMo part.
+fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(memo).ok()?;
+    let start = text.find("<memo:content>")? + "<memo:content>".len();
+    let end = start + text[start..].find("</memo:content>")?;
+    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
+}
+
 fn uuid(r: &FlsResult, letter_revision: u32) -> uuid::Uuid {
     ids::memo_uuid(r.sender.cvr.as_str(), &r.result_id, letter_revision)
 }
@@ -64,6 +73,10 @@ impl WireFormat for Memo {
         let (bytes, pdf, warnings) = memo_and_pdf(l)?;
         Ok(Encoded { bytes, envelope_id: None, pdf: Some(pdf), warnings })
     }
+
+    fn pdf_in(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        pdf_of_memo(bytes)
+    }
 }
 
 impl WireFormat for Kombi {
@@ -101,5 +114,9 @@ impl WireFormat for Kombi {
             pdf: &pdf,
         })?;
         Ok(Encoded { bytes, envelope_id: None, pdf: Some(pdf), warnings })
+    }
+
+    fn pdf_in(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        pdf_of_memo(bytes)
     }
 }

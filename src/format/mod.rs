@@ -112,4 +112,9 @@ pub trait WireFormat: Sync {
     fn letter_id(&self, result: &FlsResult, letter_revision: u32) -> String;
     /// Writes the message for `letter`.
     fn build(&self, letter: &Letter<'_>) -> Result<Encoded>;
+    /// The letter's PDF inside a stored message of this format, for a format that carries
+    /// one (the output folder is rewritten from the journal's bytes).
+    fn pdf_in(&self, _bytes: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
 }

@@ -6,7 +6,6 @@ use crate::compose::{Addressee, Built, PDF_FILE_NAME};
 use crate::error::{Error, Result};
 use crate::journal::{MessageRow, Writer};
 use crate::{fsutil, sha256_hex};
-use base64::Engine as _;
 use std::path::Path;
 
 impl Engine {
@@ -34,15 +33,6 @@ impl Engine {
             _ => Ok(()),
         }
     }
-}
-
-/// The PDF inside a MeMo message, or a kombi request's MeMo part (for rewriting output
-/// files from the journal).
-fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(memo).ok()?;
-    let start = text.find("<memo:content>")? + "<memo:content>".len();
-    let end = start + text[start..].find("</memo:content>")?;
-    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
 }
 
 /// Rewrites output files that are missing or differ from the journal's bytes.
@@ -76,7 +66,7 @@ pub(super) fn heal_files(w: &Writer<'_>, dir: &Path, current: &[&MessageRow]) ->
             files.push((m.kind.file_name(), bytes.clone()));
         }
         if patient {
-            if let Some(pdf) = pdf_of_memo(&bytes) {
+            if let Some(pdf) = m.kind.format().wire().pdf_in(&bytes) {
                 if !holds(&dir.join(PDF_FILE_NAME), pdf.len() as u64, |b| b == &pdf[..])? {
                     files.push((PDF_FILE_NAME, pdf));
                 }
