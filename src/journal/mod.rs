@@ -6,9 +6,9 @@
 //! change of state happens inside one transaction, so a killed process leaves the journal
 //! as it was before or after a step, never between.
 //!
-//! The rest of the crate sees only the records ([`types`]) and operations in its own words
-//! on [`Journal`] and [`Writer`]; SQLite stays inside [`store`], the schema's history in
-//! [`migrations`], the `send` lock in [`lock`].
+//! The rest of the crate sees only the records (`types.rs`) and operations in its own words
+//! on [`Journal`] and [`Writer`]; SQLite stays inside `store.rs`, the schema's history in
+//! `migrations.rs`, the `send` lock in `lock.rs`.
 
 mod lock;
 mod migrations;

@@ -53,7 +53,7 @@ pub struct InputRow {
     pub received_at: String,
 }
 
-/// A stored message (without its bytes; see [`Journal::message_bytes`]).
+/// A stored message (without its bytes; see [`super::Journal::verified_bytes`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageRow {
     pub id: i64,
