@@ -5,8 +5,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use flspost::compose::{Composer, Kind, Plan};
 use flspost::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
-use flspost::letters::{Letters, Reader};
-use flspost::medcom::xdis91::LetterStatus;
+use flspost::format::Addressee;
+use flspost::format::LetterStatus;
+use flspost::letters::Letters;
 use flspost::schema::MessageKind;
 use std::hint::black_box;
 
@@ -23,10 +24,10 @@ fn benches(c: &mut Criterion) {
     let composer = Composer::new(Letters::shipped());
     let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
     let date = now.date_naive();
-    let patient_text = letters.render(Reader::Patient, &result, date).unwrap();
+    let patient_text = letters.render(Addressee::Patient, &result, date).unwrap();
     let pdf = flspost::digitalpost::letter_pdf(&result, &patient_text, date, now, false).unwrap().0;
     let build = |with_pdf: bool| {
-        let text = letters.render(Reader::Gp, &result, date).unwrap();
+        let text = letters.render(Addressee::Gp, &result, date).unwrap();
         let mut identity = Identity::derive(&result, 0, 1, now);
         let identifier = identity.attachment_id();
         identity.attachment =

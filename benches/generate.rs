@@ -4,9 +4,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flspost::compose::{Composer, Kind, PatientOptions, Plan};
+use flspost::format::LetterStatus;
 use flspost::generate::prepare;
 use flspost::letters::Letters;
-use flspost::medcom::xdis91::LetterStatus;
 use flspost::policy::RolloutPolicy;
 use flspost::schema::{self, MessageKind, Schema};
 use std::hint::black_box;
@@ -37,7 +37,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| kombi_composer.build(&result, &plan(Kind::PatientKombi), now).unwrap())
     });
     let letters = Letters::shipped();
-    let text = letters.render(flspost::letters::Reader::Patient, &result, now.date_naive()).unwrap();
+    let text = letters.render(flspost::format::Addressee::Patient, &result, now.date_naive()).unwrap();
     g.bench_function("tagged PDF letter alone", |b| {
         b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now, false).unwrap())
     });

@@ -27,7 +27,7 @@ pub enum Error {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("journal: {0}")]
-    Journal(#[from] rusqlite::Error),
+    Journal(#[from] crate::journal::StoreError),
     /// Another flspost process did the same work at the same moment: running again settles
     /// it, so it is the environment's, exit 1 (not the caller's mistake).
     #[error("{0}")]

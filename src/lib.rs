@@ -18,6 +18,7 @@ pub mod config;
 pub mod digitalpost;
 pub mod error;
 pub mod fhir;
+pub mod format;
 pub mod fsutil;
 pub mod generate;
 pub mod identifiers;
@@ -30,6 +31,7 @@ pub mod model;
 pub mod policy;
 pub mod schema;
 pub mod transport;
+pub mod usecase;
 
 #[cfg(test)]
 mod testdata;

@@ -38,7 +38,10 @@ impl fmt::Display for Group {
 }
 
 /// The hospitals of Region Midtjylland that may send FLS letters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum Site {
     #[serde(rename = "AUH")]
     Auh,
@@ -53,20 +56,12 @@ pub enum Site {
 }
 
 impl Site {
-    pub const ALL: [Site; 5] = [Site::Auh, Site::Hem, Site::Godstrup, Site::Horsens, Site::Randers];
-
     pub fn code(&self) -> &'static str {
-        match self {
-            Site::Auh => "AUH",
-            Site::Hem => "HEM",
-            Site::Godstrup => "GODSTRUP",
-            Site::Horsens => "HORSENS",
-            Site::Randers => "RANDERS",
-        }
+        self.into()
     }
 
     pub fn from_code(s: &str) -> Option<Site> {
-        Site::ALL.into_iter().find(|site| site.code() == s)
+        s.parse().ok()
     }
 }
 

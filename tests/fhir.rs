@@ -7,7 +7,8 @@ mod common;
 use common::*;
 use flspost::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
 use flspost::fhir::{self, ack, codes, vans};
-use flspost::letters::{Letters, Reader};
+use flspost::format::Addressee;
+use flspost::letters::Letters;
 use flspost::model::FlsResult;
 use flspost::schema::{MessageKind, Schema};
 use serde_json::{json, Value};
@@ -46,9 +47,9 @@ struct Built {
 fn build(name: &str, r: &FlsResult, revision: u32, attempt: u32, pdf: bool) -> Built {
     let letters = Letters::shipped();
     let date = now().date_naive();
-    let text = letters.render(Reader::Gp, r, date).unwrap();
+    let text = letters.render(Addressee::Gp, r, date).unwrap();
     let pdf_bytes = pdf.then(|| {
-        let patient_text = letters.render(Reader::Patient, r, date).unwrap();
+        let patient_text = letters.render(Addressee::Patient, r, date).unwrap();
         flspost::digitalpost::letter_pdf(r, &patient_text, date, now(), false).unwrap().0
     });
     let mut identity = Identity::derive(r, revision, attempt, now());
@@ -408,7 +409,7 @@ fn the_payload_carries_the_same_letter_text_as_the_xdis91() {
     let content = value_at(resource(&d, "Communication"), &["payload", "contentString"]).unwrap();
     // The XDIS91 text for the same result: <Break/> is a line break.
     let letters = Letters::shipped();
-    let text = letters.render(Reader::Gp, &r, now().date_naive()).unwrap();
+    let text = letters.render(Addressee::Gp, &r, now().date_naive()).unwrap();
     let xdis = flspost::medcom::xdis91::write(&flspost::medcom::xdis91::Xdis91 {
         result: &r,
         text: &text,
@@ -416,7 +417,7 @@ fn the_payload_carries_the_same_letter_text_as_the_xdis91() {
         envelope_id: "E",
         sent: now().naive_utc(),
         authorised: now().naive_utc(),
-        status: flspost::medcom::xdis91::LetterStatus::New,
+        status: flspost::format::LetterStatus::New,
     })
     .unwrap();
     let latin1: String = xdis.bytes.iter().map(|&b| b as char).collect();
@@ -516,7 +517,7 @@ fn a_resend_keeps_the_message_id_and_a_correction_is_a_new_message() {
     let first = build("first", &r, 0, 1, false);
     let later = FAKE_NOW.parse::<chrono::DateTime<chrono::Utc>>().unwrap() + chrono::Duration::minutes(45);
     let resend_identity = Identity::derive(&r, 0, 2, later);
-    let text = Letters::shipped().render(Reader::Gp, &r, now().date_naive()).unwrap();
+    let text = Letters::shipped().render(Addressee::Gp, &r, now().date_naive()).unwrap();
     let resend = cc::build(&CareCommunication { result: &r, text: &text, identity: &resend_identity }).unwrap();
     let correction = build("correction", &r, 1, 1, false);
     let (a, b, c) = (doc(&first.bytes), doc(&resend), doc(&correction.bytes));
@@ -568,7 +569,7 @@ fn a_fhir_letter_names_the_first_missing_field() {
     let r =
         checked(&serde_json::from_str(&std::fs::read_to_string(sample("group-2a.json")).unwrap()).unwrap()).unwrap();
     assert_eq!(r.missing_for_fhir().map(|m| m.0), Some("gp.sor_id"));
-    let text = Letters::shipped().render(Reader::Gp, &r, now().date_naive()).unwrap();
+    let text = Letters::shipped().render(Addressee::Gp, &r, now().date_naive()).unwrap();
     let identity = Identity::derive(&r, 0, 1, now());
     let e = cc::build(&CareCommunication { result: &r, text: &text, identity: &identity }).unwrap_err();
     assert_eq!(e.exit_code(), 2);

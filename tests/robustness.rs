@@ -2,9 +2,9 @@
 //! refused with an error naming a field.
 
 use flspost::compose::{Composer, Kind, Plan};
+use flspost::format::LetterStatus;
 use flspost::generate::prepare;
 use flspost::letters::Letters;
-use flspost::medcom::xdis91::LetterStatus;
 use flspost::policy::RolloutPolicy;
 use serde_json::{json, Value};
 
@@ -77,7 +77,7 @@ fn no_mutation_of_an_input_panics() {
             match prepare(&doc.to_string(), &policy, now) {
                 Ok(p) => {
                     accepted += 1;
-                    for kind in Kind::ALL {
+                    for &kind in Kind::ALL {
                         let plan = Plan { kind, letter_revision: 0, attempt: 1, status: LetterStatus::New };
                         // Building may refuse (a character XDIS91 cannot hold), never panic.
                         if let Err(e) = composer.build(&p.result, &plan, now) {

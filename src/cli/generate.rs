@@ -41,18 +41,25 @@ pub fn run(args: Args) -> Result<i32> {
     let paths = args.inputs.clone();
     let mut inputs = Inputs::new(args.inputs, args.jsonl);
     // One document: check it before touching the journal, so a bad input leaves nothing.
-    let single = if batch { None } else { Some(inputs.next_chunk(1)?) };
-    if let Some(source) = single.as_ref().and_then(|c| c.first()) {
-        let checked = match flspost::generate::Summary::unreadable(source) {
-            Some(s) => Err(s),
-            None => engine
-                .prepare_source(source, flspost::clock::now())
-                .map_err(|e| flspost::generate::Summary::refused(source, e)),
-        };
-        if let Err(s) = checked {
-            print_json(&s);
-            errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
-            return Ok(s.exit_code());
+    // What the check prepared is what is recorded: one parse, one clock.
+    let now = flspost::clock::now();
+    let mut single = vec![];
+    if !batch {
+        for source in inputs.next_chunk(1)? {
+            let checked = match flspost::generate::Summary::unreadable(&source) {
+                Some(s) => Err(s),
+                None => {
+                    engine.prepare_source(&source, now).map_err(|e| flspost::generate::Summary::refused(&source, e))
+                }
+            };
+            match checked {
+                Ok(p) => single.push((source, Ok(p))),
+                Err(s) => {
+                    print_json(&s);
+                    errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
+                    return Ok(s.exit_code());
+                }
+            }
         }
     }
     let mut journal = args.common.open_journal(&config, super::Use::Create)?;
@@ -117,7 +124,7 @@ pub fn run(args: Args) -> Result<i32> {
         engine.run_stream(&mut journal, &reader, || inputs.next_chunk(CHUNK), emit)?;
     } else {
         let mut emit = emit;
-        for s in engine.run_chunk(&mut journal, single.unwrap_or_default())? {
+        for s in engine.run_prepared(&mut journal, single, now)? {
             emit(s);
         }
     }

@@ -5,6 +5,7 @@ use super::{print_json, shown, Common};
 use flspost::error::{Error, Result};
 use flspost::identifiers::{redact_cpr_like, redact_cpr_like_json};
 use flspost::journal::{MessageRow, Status};
+use flspost::usecase::show::{show, MessageDetail};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -80,7 +81,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                     Status::from_code(&s).ok_or_else(|| {
                         Error::Usage(format!(
                             "unknown status `{s}` (expected {})",
-                            Status::ALL.map(Status::code).join(", ")
+                            Status::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join(", ")
                         ))
                     })
                 })
@@ -99,23 +100,13 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Show { id, json, reveal_cpr, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
-            let m = journal.find_message(&id)?.ok_or_else(|| {
-                Error::Usage(format!("no message `{id}` in the journal {}", journal.path().display()))
-            })?;
-            let attempts = journal.attempts(m.id)?;
-            let receipts = journal.receipts_for(m.id)?;
+            let MessageDetail { message: m, input, attempts, receipts, regenerated_as, cpr } =
+                show(&journal, &id, reveal_cpr)?;
             // Attempts and receipts carry text from outside (server replies, refuse texts).
             let mut attempts_json = serde_json::to_value(&attempts).expect("attempts serialise");
             redact_cpr_like_json(&mut attempts_json);
             let mut receipts_json = serde_json::Value::from(receipts.clone());
             redact_cpr_like_json(&mut receipts_json);
-            let input = journal.input(m.input_id)?;
-            let regenerated_as = journal.regenerated_as(m.id)?;
-            let mut cpr = serde_json::Value::String(m.cpr_masked.clone());
-            if reveal_cpr {
-                let raw: serde_json::Value = serde_json::from_str(&input.input_json).unwrap_or_default();
-                cpr = raw["patient"]["cpr"].clone();
-            }
             let doc = serde_json::json!({
                 "message": row_json(&m),
                 "cpr": cpr,

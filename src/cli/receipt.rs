@@ -3,8 +3,7 @@
 use super::{print_json, shown, Common};
 use flspost::error::Result;
 use flspost::journal::ReceiptOutcome;
-use flspost::medcom::receipt;
-use flspost::schema::{self, MessageKind};
+use flspost::usecase::receipt::{self, Applied};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -22,36 +21,32 @@ pub fn run(args: Args) -> Result<i32> {
     let mut code = 0;
     for path in &args.files {
         let name = path.display();
-        let bytes = match schema::read_message(path) {
-            Ok(b) => b,
-            Err(line) => {
+        let (r, outcomes) = match receipt::apply(&mut journal, path)? {
+            Applied::Applied { receipt, outcomes } => (receipt, outcomes),
+            Applied::Unreadable(line) => {
                 errln!("flspost: {}", shown(&line));
                 code = code.max(1);
                 continue;
             }
-        };
-        let kind = schema::root_of(&bytes).and_then(|r| schema::detect(&r));
-        if kind != Some(MessageKind::Receipt) {
-            errln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
-            code = code.max(1);
-            continue;
-        }
-        if let Err(problems) = schema::validate(MessageKind::Receipt, &bytes) {
-            for p in problems {
-                errln!("flspost: {}", shown(&format!("{name}:{p}")));
+            Applied::NotAReceipt => {
+                errln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
+                code = code.max(1);
+                continue;
             }
-            code = code.max(1);
-            continue;
-        }
-        let r = match receipt::parse(&bytes) {
-            Ok(r) => r,
-            Err(e) => {
+            Applied::Invalid(problems) => {
+                for p in problems {
+                    errln!("flspost: {}", shown(&format!("{name}:{p}")));
+                }
+                code = code.max(1);
+                continue;
+            }
+            Applied::Unparsable(e) => {
                 errln!("flspost: {}", shown(&format!("{name}: {e}")));
                 code = code.max(1);
                 continue;
             }
         };
-        for (letter, outcome) in journal.apply_receipt(&r, &bytes)? {
+        for (letter, outcome) in outcomes {
             if outcome.needs_attention() {
                 // One human line; stdout carries the same as JSON for programs.
                 let letter = if letter.is_empty() { String::new() } else { format!(" letter {letter}") };

@@ -87,7 +87,7 @@ impl<'a> Identity<'a> {
 /// Everything one CareCommunication needs.
 pub struct CareCommunication<'a> {
     pub result: &'a FlsResult,
-    /// The GP letter (`letters::Reader::Gp`), as XDIS91 gets it.
+    /// The GP letter (`format::Addressee::Gp`), as XDIS91 gets it.
     pub text: &'a LetterText,
     pub identity: &'a Identity<'a>,
 }

@@ -10,185 +10,28 @@
 //! A batch runs as a pipeline of rounds: each is checked, decided and built (on all cores),
 //! then recorded in the journal in input order, in one transaction (one savepoint per
 //! result), while the next round is being built.
-//! `output` keeps the output folder a mirror of the journal; `regenerate` rebuilds a
-//! message for resending.
+//! `prepare` parses and checks each input once, `decide` applies the identity rules,
+//! `report` holds what is printed per input, `output` keeps the output folder a mirror
+//! of the journal, and `regenerate` rebuilds a message for resending; this module is the
+//! pipeline that joins them.
 
+mod decide;
 mod output;
+mod prepare;
 mod regenerate;
+mod report;
 
-use crate::compose::{Addressee, Built, Composer, Kind, Plan, PDF_FILE_NAME};
-use crate::error::{Error, Result};
-use crate::input::{self, InputError};
-use crate::journal::{self, Journal, MessageRow, NewInput, NewMessage, Status};
-use crate::medcom::xdis91::LetterStatus;
-use crate::model::FlsResult;
+use decide::{current, decide, Decision};
+pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
+pub use report::{ErrorSummary, MessageSummary, Outcome, Summary};
+
+use crate::compose::{Addressee, Built, Composer, PDF_FILE_NAME};
+use crate::error::Result;
+use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
 use crate::policy::RolloutPolicy;
-use crate::{sha256_hex, Warning};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::path::PathBuf;
-
-/// One input document and where it came from.
-#[derive(Clone, Debug)]
-pub struct Source {
-    /// `path` or `path:line` (or `-` for standard input), for messages.
-    pub origin: String,
-    pub line: Option<u64>,
-    pub text: String,
-    /// Refused as read (not UTF-8, too long); `text` is then empty.
-    pub refused: Option<InputError>,
-    /// The file could not be read (absent, a folder...): this document fails alone, exit 1,
-    /// and the batch goes on (`text` is then empty).
-    pub read_error: Option<String>,
-}
-
-/// A checked input, with the hashes that decide what is new.
-pub struct Prepared {
-    /// The document as received (what the journal keeps).
-    pub text: String,
-    pub result: FlsResult,
-    /// Of the canonical input (field order and spacing do not matter).
-    pub input_sha256: String,
-    /// Per addressee: of the input fields that letter says (the patient letter does not
-    /// mention the GP, so a corrected GP address leaves it alone).
-    pub content_sha256: [(Addressee, String); 2],
-}
-
-impl Prepared {
-    pub fn content(&self, kind: Kind) -> &str {
-        &self.content_sha256.iter().find(|(a, _)| *a == kind.addressee()).expect("both addressees").1
-    }
-}
-
-/// What happened to one input, as printed (one JSON line each).
-#[derive(Clone, Debug, Serialize)]
-pub struct Summary {
-    /// Masked as on standard error: a file may be named after the patient.
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
-    pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result_id: Option<String>,
-    pub outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dir: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<MessageSummary>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<Warning>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorSummary>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// First messages for this result.
-    Generated,
-    /// Changed content for a known result: new letters replace the earlier ones.
-    Corrected,
-    /// Same result, same content: nothing new was made.
-    Exists,
-    /// A message rebuilt for resending.
-    Regenerated,
-    Error,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct MessageSummary {
-    pub id: i64,
-    pub kind: Kind,
-    /// `new`; `kept` when a correction did not change this message; `existing` when the
-    /// result was generated before with the same content.
-    pub state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pdf: Option<PathBuf>,
-    pub letter_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub envelope_id: Option<String>,
-    pub status_code: String,
-    /// 1 for the letter's first transmission, +1 per regeneration (each a new envelope).
-    #[serde(rename = "transmission")]
-    pub attempt: u32,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub regenerated_from: Option<i64>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ErrorSummary {
-    /// Both quote the input (a value, an unknown key), which can be a CPR number.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::identifiers::serialize_redacted_opt")]
-    pub field: Option<String>,
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
-    pub reason: String,
-    pub exit_code: i32,
-}
-
-impl Summary {
-    pub fn failed(source: &Source, result_id: Option<String>, e: &Error) -> Summary {
-        Summary::failed_at(source.origin.clone(), source.line, result_id, e)
-    }
-
-    fn failed_at(origin: String, line: Option<u64>, result_id: Option<String>, e: &Error) -> Summary {
-        let (field, reason) = match e {
-            Error::Input(InputError { field, reason }) => (Some(field.clone()), reason.clone()),
-            // libxml2's messages (a bug's report) quote values, which can be the CPR number.
-            other => (None, crate::identifiers::redact_cpr_like(&other.to_string())),
-        };
-        Summary {
-            source: origin,
-            line,
-            result_id,
-            outcome: Outcome::Error,
-            dir: None,
-            messages: vec![],
-            warnings: vec![],
-            error: Some(ErrorSummary { field, reason, exit_code: e.exit_code() }),
-        }
-    }
-
-    /// The failure of a document whose file could not be read, if it is one.
-    pub fn unreadable(source: &Source) -> Option<Summary> {
-        let reason = source.read_error.as_ref()?;
-        Some(Summary {
-            source: source.origin.clone(),
-            line: source.line,
-            result_id: None,
-            outcome: Outcome::Error,
-            dir: None,
-            messages: vec![],
-            warnings: vec![],
-            error: Some(ErrorSummary { field: None, reason: format!("cannot be read: {reason}"), exit_code: 1 }),
-        })
-    }
-
-    /// A document that failed its checks (named by its result_id when that much parses).
-    pub fn refused(source: &Source, e: InputError) -> Summary {
-        let rid = input::parse(&source.text).ok().map(|i| i.result_id);
-        Summary::failed(source, rid, &Error::Input(e))
-    }
-
-    pub fn exit_code(&self) -> i32 {
-        self.error.as_ref().map_or(0, |e| e.exit_code)
-    }
-
-    /// The one line a person reads on standard error for a failure.
-    pub fn error_line(&self) -> Option<String> {
-        let e = self.error.as_ref()?;
-        let place = if self.source == "-" { String::new() } else { format!("{}: ", self.source) };
-        Some(match &e.field {
-            Some(f) => format!("{place}{f}: {}", e.reason),
-            None => format!("{place}{}", e.reason),
-        })
-    }
-}
 
 /// The parts every command shares: wording, policy, and where output goes.
 pub struct Engine {
@@ -196,89 +39,6 @@ pub struct Engine {
     pub policy: RolloutPolicy,
     /// Copies of each result's current messages go to `out_dir/<result_id>/`.
     pub out_dir: Option<PathBuf>,
-}
-
-/// What the journal says to do with a prepared input.
-enum Decision {
-    Exists { messages: Vec<MessageRow> },
-    Build { revision: u32, plans: Vec<(Plan, Option<i64>)>, kept: Vec<MessageRow> },
-}
-
-/// Checks one document as read (UTF-8, not too long), then [`prepare`].
-pub fn prepare_source(source: &Source, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-    if let Some(e) = &source.refused {
-        return Err(e.clone());
-    }
-    prepare(&source.text, policy, now)
-}
-
-/// Parses and checks one document and hashes it.
-pub fn prepare(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-    let mut input = input::parse(text)?;
-    let result = input::check(&input, policy, now)?;
-    let canonical = serde_json::to_vec(&input).expect("serialising a parsed input cannot fail");
-    // What the patient's letter says: everything but the GP.
-    input.gp = input::GpInput {
-        ean: String::new(),
-        identifier: String::new(),
-        identifier_code: String::new(),
-        name: None,
-        address: None,
-        sor_id: None,
-    };
-    let patient_view = serde_json::to_vec(&input).expect("serialisable");
-    let input_sha256 = sha256_hex(&canonical);
-    Ok(Prepared {
-        text: text.to_string(),
-        result,
-        content_sha256: [(Addressee::Gp, input_sha256.clone()), (Addressee::Patient, sha256_hex(&patient_view))],
-        input_sha256,
-    })
-}
-
-/// Whether a stored input is still what was recorded: its canonical form (see [`prepare`])
-/// hashes to `sha256`.
-pub fn input_intact(text: &str, sha256: &str) -> bool {
-    input::parse(text)
-        .is_ok_and(|i| sha256_hex(&serde_json::to_vec(&i).expect("serialising a parsed input cannot fail")) == sha256)
-}
-
-/// `patient_kind`: the hand-off a new patient letter gets (MeMo or kombi).
-fn decide(journal: &Journal, p: &Prepared, patient_kind: Kind) -> Result<Decision> {
-    let id = &p.result.result_id;
-    let latest = journal.latest_input(id)?;
-    let messages = journal.messages_of(id)?;
-    if latest.as_ref().is_some_and(|i| i.input_sha256 == p.input_sha256) {
-        return Ok(Decision::Exists { messages });
-    }
-    let revision = latest.map_or(0, |i| i.revision + 1);
-    let mut plans = vec![];
-    let mut kept = vec![];
-    for kind in [Kind::GpXdis91, patient_kind] {
-        // The patient's letter counts its revisions across hand-offs: a MeMo UUID is never
-        // reused when a hospital moves from MeMo to kombi.
-        let of_kind: Vec<&MessageRow> = messages.iter().filter(|m| m.kind.addressee() == kind.addressee()).collect();
-        match of_kind.last() {
-            Some(last) if last.content_sha256 == p.content(kind) => kept.push((*last).clone()),
-            last => {
-                let letter_revision = of_kind.iter().map(|m| m.letter_revision + 1).max().unwrap_or(0);
-                // Any earlier letter may have reached the GP, even one the journal still
-                // holds as unsent (a gateway can take it from the output folder), so a
-                // changed letter is always sent as a correction.
-                let status = if last.is_some() { LetterStatus::Corrected } else { LetterStatus::New };
-                plans.push((Plan { kind, letter_revision, attempt: 1, status }, last.map(|m| m.id)));
-            }
-        }
-    }
-    Ok(Decision::Build { revision, plans, kept })
-}
-
-/// The current message for each addressee (the newest), for output files.
-fn current(messages: &[MessageRow]) -> Vec<&MessageRow> {
-    [Addressee::Gp, Addressee::Patient]
-        .iter()
-        .filter_map(|a| messages.iter().filter(|m| m.kind.addressee() == *a).max_by_key(|m| m.id))
-        .collect()
 }
 
 /// `items` mapped on all cores, in order. One item (the gateway's usual call) stays on this
@@ -294,8 +54,8 @@ fn map_in_parallel<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + 
 /// The next round of a chunk: documents up to (not including) a second one for a result
 /// already in the round, so a round never holds one result twice.
 fn next_round(
-    rest: &mut std::iter::Peekable<std::vec::IntoIter<(Source, Result<Prepared, InputError>)>>,
-) -> Vec<(Source, Result<Prepared, InputError>)> {
+    rest: &mut std::iter::Peekable<std::vec::IntoIter<(Source, Result<Prepared, Refused>)>>,
+) -> Vec<(Source, Result<Prepared, Refused>)> {
     let mut seen = std::collections::HashSet::new();
     let mut round = vec![];
     while let Some(item) = rest.next_if(|(_, p)| match p {
@@ -340,17 +100,6 @@ enum Staged {
 }
 
 impl Engine {
-    /// Checks one document as read ([`prepare_source`]), and that the patient's letter can
-    /// go by the configured hand-off (the kombi request needs a printable address).
-    pub fn prepare_source(&self, source: &Source, now: DateTime<Utc>) -> Result<Prepared, InputError> {
-        let p = prepare_source(source, &self.policy, now)?;
-        if self.composer.patient_kind() == Kind::PatientKombi {
-            let patient = &p.result.patient;
-            crate::digitalpost::kombi::check_recipient(&patient.full_name(), patient.address.as_ref())?;
-        }
-        Ok(p)
-    }
-
     fn result_dir(&self, result_id: &str) -> Option<PathBuf> {
         self.out_dir.as_ref().map(|d| d.join(result_id))
     }
@@ -359,7 +108,18 @@ impl Engine {
     /// Returns one summary per document, in input order.
     pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
         let now = crate::clock::now();
-        let mut rest = self.prepare_all(sources, now).into_iter().peekable();
+        self.run_prepared(journal, self.prepare_all(sources, now), now)
+    }
+
+    /// [`Engine::run_chunk`] for documents already prepared (by [`Engine::prepare_source`]
+    /// at instant `now`, which the messages are then built at too).
+    pub fn run_prepared(
+        &self,
+        journal: &mut Journal,
+        prepared: Vec<(Source, Result<Prepared, Refused>)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Summary>> {
+        let mut rest = prepared.into_iter().peekable();
         let mut summaries = vec![];
         while rest.peek().is_some() {
             let round = next_round(&mut rest);
@@ -437,7 +197,7 @@ impl Engine {
         })
     }
 
-    fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, InputError>)> {
+    fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, Refused>)> {
         let prepare_one = |s: Source| {
             let p = self.prepare_source(&s, now);
             (s, p)
@@ -449,7 +209,7 @@ impl Engine {
     fn decide_and_build(
         &self,
         journal: &Journal,
-        round: Vec<(Source, Result<Prepared, InputError>)>,
+        round: Vec<(Source, Result<Prepared, Refused>)>,
         now: DateTime<Utc>,
     ) -> Vec<Staged> {
         let tasks: Vec<Staged> = round
@@ -562,14 +322,14 @@ impl Engine {
         }
     }
 
-    fn summary_exists(&self, conn: &rusqlite::Connection, task: &Task) -> Summary {
+    fn summary_exists(&self, w: &Writer<'_>, task: &Task) -> Summary {
         let rid = &task.prepared.result.result_id;
         let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
         let current = current(messages);
         // The output folder mirrors the journal: put back what is missing or altered. When
         // that fails the caller asked for files it does not get: a failure naming no file.
         if let Some(dir) = self.result_dir(rid) {
-            if let Err(e) = output::heal_files(conn, &dir, &current) {
+            if let Err(e) = output::heal_files(w, &dir, &current) {
                 return Summary::failed(&task.source, Some(rid.clone()), &e);
             }
         }
@@ -622,83 +382,36 @@ impl Engine {
     }
 }
 
-/// Stores one result's new input version and messages inside a savepoint, so a failure
-/// (say, another process recorded the same revision first) undoes only this result.
-fn record(
-    tx: &rusqlite::Transaction<'_>,
-    task: &Task,
-    built: &[(Built, Option<i64>)],
-    revision: u32,
-) -> Result<Vec<i64>> {
-    let run = |sql: &str| -> Result<()> { Ok(tx.prepare_cached(sql)?.execute([]).map(|_| ())?) };
-    run("SAVEPOINT result")?;
-    let r = (|| {
-        let p = &task.prepared;
-        let input_id = journal::insert_input(
-            tx,
-            &NewInput {
-                result_id: &p.result.result_id,
-                revision,
-                input_json: &p.text,
-                input_sha256: &p.input_sha256,
-                site: p.result.site.code(),
-                group: p.result.group.code(),
-                cpr_masked: &p.result.patient.cpr.masked(),
-            },
-        )
-        .map_err(|e| concurrent(e, &p.result.result_id))?;
-        let mut ids = vec![];
-        for (b, replaces) in built {
-            let id = journal::insert_message(
-                tx,
-                &NewMessage {
-                    input_id,
-                    result_id: &p.result.result_id,
-                    kind: b.kind,
-                    content_sha256: p.content(b.kind),
-                    letter_revision: b.letter_revision,
-                    letter_id: &b.letter_id,
-                    envelope_id: b.envelope_id.as_deref(),
-                    attempt: b.attempt,
-                    status_code: b.status.code(),
-                    bytes: &b.bytes,
-                    sha256: &b.sha256,
-                    regenerated_from: None,
-                    replaces: *replaces,
-                },
-            )
-            .map_err(|e| concurrent(e, &p.result.result_id))?;
-            if replaces.is_some() {
-                for kind in Kind::ALL.into_iter().filter(|k| k.addressee() == b.kind.addressee()) {
-                    journal::supersede_waiting(tx, &p.result.result_id, kind, id)?;
-                }
-            }
-            ids.push(id);
-        }
-        Ok(ids)
-    })();
-    match r {
-        Ok(ids) => {
-            run("RELEASE result")?;
-            Ok(ids)
-        }
-        Err(e) => {
-            run("ROLLBACK TO result")?;
-            run("RELEASE result")?;
-            Err(e)
-        }
-    }
-}
-
-fn concurrent(e: Error, result_id: &str) -> Error {
-    match e {
-        Error::Journal(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            Error::Conflict(format!(
-                "result {result_id} was recorded by another flspost process at the same time; run again"
-            ))
-        }
-        other => other,
-    }
+/// Records one result's new input version and messages (undone alone when it fails).
+fn record(w: &Writer<'_>, task: &Task, built: &[(Built, Option<i64>)], revision: u32) -> Result<Vec<i64>> {
+    let p = &task.prepared;
+    let input = NewInput {
+        result_id: &p.result.result_id,
+        revision,
+        input_json: &p.text,
+        input_sha256: &p.input_sha256,
+        site: p.result.site.code(),
+        group: p.result.group.code(),
+        cpr_masked: &p.result.patient.cpr.masked(),
+    };
+    let messages: Vec<NewMessage<'_>> = built
+        .iter()
+        .map(|(b, replaces)| NewMessage {
+            result_id: &p.result.result_id,
+            kind: b.kind,
+            content_sha256: p.content(b.kind),
+            letter_revision: b.letter_revision,
+            letter_id: &b.letter_id,
+            envelope_id: b.envelope_id.as_deref(),
+            attempt: b.attempt,
+            status_code: b.status.code(),
+            bytes: &b.bytes,
+            sha256: &b.sha256,
+            regenerated_from: None,
+            replaces: *replaces,
+        })
+        .collect();
+    w.record_result(&input, &messages)
 }
 
 #[cfg(test)]

@@ -4,10 +4,8 @@
 use super::Engine;
 use crate::compose::{Addressee, Built, PDF_FILE_NAME};
 use crate::error::{Error, Result};
-use crate::journal::MessageRow;
+use crate::journal::{MessageRow, Writer};
 use crate::{fsutil, sha256_hex};
-use base64::Engine as _;
-use rusqlite::OptionalExtension;
 use std::path::Path;
 
 impl Engine {
@@ -37,17 +35,8 @@ impl Engine {
     }
 }
 
-/// The PDF inside a MeMo message, or a kombi request's MeMo part (for rewriting output
-/// files from the journal).
-fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(memo).ok()?;
-    let start = text.find("<memo:content>")? + "<memo:content>".len();
-    let end = start + text[start..].find("</memo:content>")?;
-    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
-}
-
 /// Rewrites output files that are missing or differ from the journal's bytes.
-pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&MessageRow]) -> Result<()> {
+pub(super) fn heal_files(w: &Writer<'_>, dir: &Path, current: &[&MessageRow]) -> Result<()> {
     // Checked before reading too: a link would show someone else's files as ours.
     let exists = fsutil::real_dir(dir).map_err(|e| Error::io(dir, e))?;
     if !exists {
@@ -55,13 +44,8 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
     }
     for m in current {
         let path = dir.join(m.kind.file_name());
-        let len: Option<i64> = conn
-            .prepare_cached("SELECT length(bytes) FROM message_bytes WHERE message_id = ?1")?
-            .query_row([m.id], |r| r.get(0))
-            .optional()?
-            .flatten();
         // No length: the bytes row is damaged, which `verified_bytes` below reports.
-        let same = match len.and_then(|l| u64::try_from(l).ok()) {
+        let same = match w.stored_len(m.id)? {
             Some(len) => holds(&path, len, |b| sha256_hex(b) == m.sha256)?,
             None => false,
         };
@@ -69,10 +53,10 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
         if same && !patient {
             continue;
         }
-        let bytes = match crate::journal::verified_bytes(conn, m) {
+        let bytes = match w.verified_bytes(m) {
             Ok(b) => b,
             Err(Error::Damaged(reason)) => {
-                crate::journal::fail_damaged(conn, m.id, &reason)?;
+                w.fail_damaged(m.id, &reason)?;
                 return Err(Error::Damaged(format!("{reason}; not restored to {}", dir.display())));
             }
             Err(e) => return Err(e),
@@ -82,7 +66,7 @@ pub(super) fn heal_files(conn: &rusqlite::Connection, dir: &Path, current: &[&Me
             files.push((m.kind.file_name(), bytes.clone()));
         }
         if patient {
-            if let Some(pdf) = pdf_of_memo(&bytes) {
+            if let Some(pdf) = m.kind.format().wire().pdf_in(&bytes) {
                 if !holds(&dir.join(PDF_FILE_NAME), pdf.len() as u64, |b| b == &pdf[..])? {
                     files.push((PDF_FILE_NAME, pdf));
                 }

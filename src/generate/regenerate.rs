@@ -1,10 +1,10 @@
 //! `regenerate`: a failed or unanswered message rebuilt for resending.
 
-use super::{concurrent, prepare, Engine, Outcome, Source, Summary};
+use super::{prepare, Engine, Outcome, Source, Summary};
 use crate::compose::Plan;
 use crate::error::{Error, Result};
+use crate::format::LetterStatus;
 use crate::journal::{self, Journal, NewMessage, Status};
-use crate::medcom::xdis91::LetterStatus;
 
 impl Engine {
     /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
@@ -110,11 +110,10 @@ impl Engine {
             )));
         }
         self.write_files(&m.result_id, std::iter::once(&built))?;
-        let id = journal.write(|tx| {
-            let id = journal::insert_message(
-                tx,
+        let id = journal.write(|w| {
+            w.record_regenerated(
+                m.input_id,
                 &NewMessage {
-                    input_id: m.input_id,
                     result_id: &m.result_id,
                     kind: m.kind,
                     content_sha256: &m.content_sha256,
@@ -129,8 +128,6 @@ impl Engine {
                     replaces: m.replaces,
                 },
             )
-            .map_err(|e| concurrent(e, &m.result_id))?;
-            Ok(id)
         })?;
         self.sync_out_dir()?;
         let row = journal.message(id)?.ok_or_else(|| {

@@ -12,8 +12,9 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// What a receipt did, per letter it names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ReceiptOutcome {
     Acknowledged {
         message_id: i64,
@@ -65,17 +66,7 @@ pub enum ReceiptOutcome {
 
 impl ReceiptOutcome {
     pub fn code(&self) -> &'static str {
-        match self {
-            ReceiptOutcome::Acknowledged { .. } => "acknowledged",
-            ReceiptOutcome::Rejected { .. } => "rejected",
-            ReceiptOutcome::Duplicate { .. } => "duplicate",
-            ReceiptOutcome::Unchanged { .. } => "unchanged",
-            ReceiptOutcome::Conflict { .. } => "conflict",
-            ReceiptOutcome::NotSent { .. } => "not-sent",
-            ReceiptOutcome::LetterMismatch { .. } => "letter-mismatch",
-            ReceiptOutcome::UnknownEnvelope => "unknown-envelope",
-            ReceiptOutcome::EnvelopeReused { .. } => "envelope-reused",
-        }
+        self.into()
     }
 
     /// Whether an operator has to look at it.
@@ -120,7 +111,7 @@ impl Journal {
                 })
                 .collect()
         };
-        self.write(|tx| {
+        self.transaction(|tx| {
             let mut out = vec![];
             for (letter, code, text) in targets {
                 let seen: Option<(i64, Option<i64>, String, String)> = tx

@@ -9,6 +9,7 @@
 
 mod context;
 
+use crate::format::Addressee;
 use crate::model::{FlsResult, Group};
 use chrono::NaiveDate;
 use minijinja::{syntax::SyntaxConfig, Environment, UndefinedBehavior};
@@ -44,13 +45,6 @@ const SHIPPED: &[(&str, &str)] = &[
     ("gp-signature.txt", include_str!("../../templates/gp-signature.txt")),
     ("notification.txt", include_str!("../../templates/notification.txt")),
 ];
-
-/// Who reads a letter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reader {
-    Patient,
-    Gp,
-}
 
 /// A rendered letter: a subject and paragraphs of lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,14 +177,14 @@ impl Letters {
     /// The letter for `reader`, dated `letter_date` (Danish local date).
     pub fn render(
         &self,
-        reader: Reader,
+        reader: Addressee,
         result: &FlsResult,
         letter_date: NaiveDate,
     ) -> Result<LetterText, TemplateError> {
         let name = template_name(reader, result.group);
         let text = self.render_named(&name, result, letter_date)?;
         let mut letter = LetterText::from_rendered(&name, &text);
-        if reader == Reader::Patient {
+        if reader == Addressee::Patient {
             let signature = paragraphs(self.render_named("signature.txt", result, letter_date)?.lines());
             if !signature.is_empty() && letter.paragraphs.ends_with(&signature) {
                 letter.signature_start = Some(letter.paragraphs.len() - signature.len());
@@ -201,8 +195,8 @@ impl Letters {
             return Err(rendered("must render a subject line and a body".into()));
         }
         let (max, whose) = match reader {
-            Reader::Patient => (PATIENT_LETTER_MAX_CHARS, "a patient letter"),
-            Reader::Gp => (GP_LETTER_MAX_CHARS, "a GP letter"),
+            Addressee::Patient => (PATIENT_LETTER_MAX_CHARS, "a patient letter"),
+            Addressee::Gp => (GP_LETTER_MAX_CHARS, "a GP letter"),
         };
         if letter.chars() > max {
             return Err(rendered(format!("renders {} characters; {whose} may have at most {max}", letter.chars())));
@@ -257,11 +251,8 @@ fn read_template(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())
 }
 
-fn template_name(reader: Reader, group: Group) -> String {
-    let who = match reader {
-        Reader::Patient => "patient",
-        Reader::Gp => "gp",
-    };
+fn template_name(reader: Addressee, group: Group) -> String {
+    let who: &str = reader.into();
     format!("{who}-{}.txt", group.code())
 }
 

@@ -16,7 +16,7 @@ fn every_group_says_what_the_patient_must_know() {
     ];
     for (input, words) in expect {
         let r = testdata::checked(input);
-        let text = letters.render(Reader::Patient, &r, date()).unwrap();
+        let text = letters.render(Addressee::Patient, &r, date()).unwrap();
         let body = text.body_text();
         for w in words {
             assert!(body.contains(w), "group {}: {w:?} missing in\n{body}", r.group);
@@ -32,7 +32,7 @@ fn every_group_says_what_the_patient_must_know() {
 fn gp_text_states_group_measurements_and_expectation() {
     let letters = Letters::shipped();
     let r = testdata::checked(testdata::GROUP_2A);
-    let t = letters.render(Reader::Gp, &r, date()).unwrap();
+    let t = letters.render(Addressee::Gp, &r, date()).unwrap();
     let body = t.body_text();
     assert!(t.subject.contains("gruppe 2a"), "{}", t.subject);
     assert!(body.contains("T-score, columna lumbalis: -1,8"), "{body}");
@@ -43,15 +43,19 @@ fn gp_text_states_group_measurements_and_expectation() {
     assert!(body.contains("Karen Østergaard, Overlæge, ph.d."));
 
     let r3 = testdata::checked(testdata::GROUP_3);
-    assert!(letters.render(Reader::Gp, &r3, date()).unwrap().body_text().contains("Hospitalet overtager behandlingen"));
+    assert!(letters
+        .render(Addressee::Gp, &r3, date())
+        .unwrap()
+        .body_text()
+        .contains("Hospitalet overtager behandlingen"));
     let r1 = testdata::checked(testdata::GROUP_1);
-    assert!(letters.render(Reader::Gp, &r1, date()).unwrap().body_text().contains("ingen opfølgning"));
+    assert!(letters.render(Addressee::Gp, &r1, date()).unwrap().body_text().contains("ingen opfølgning"));
 }
 
 #[test]
 fn hip_score_line_is_left_out_when_not_measured() {
     let r = testdata::checked(testdata::GROUP_2B);
-    let body = Letters::shipped().render(Reader::Gp, &r, date()).unwrap().body_text();
+    let body = Letters::shipped().render(Addressee::Gp, &r, date()).unwrap().body_text();
     assert!(body.contains("columna lumbalis: -2,7"));
     assert!(!body.contains("hofte"), "{body}");
 }
@@ -62,7 +66,7 @@ fn override_folder_replaces_wording_and_unknown_fields_fail_at_load() {
     std::fs::write(dir.path().join("patient-1.txt"), "Emne\n\nHej {{ patient.full_name }}, alt er normalt.\n").unwrap();
     let letters = Letters::load(Some(dir.path())).unwrap();
     let r = testdata::checked(testdata::GROUP_1);
-    let t = letters.render(Reader::Patient, &r, date()).unwrap();
+    let t = letters.render(Addressee::Patient, &r, date()).unwrap();
     assert_eq!(t.subject, "Emne");
     assert_eq!(t.paragraphs, vec![vec!["Hej Nancy Ann Test Berggren, alt er normalt.".to_string()]]);
 
@@ -86,7 +90,7 @@ fn the_patient_letter_knows_where_its_signature_starts() {
     let letters = Letters::shipped();
     for input in testdata::ALL {
         let r = testdata::checked(input);
-        let t = letters.render(Reader::Patient, &r, date()).unwrap();
+        let t = letters.render(Addressee::Patient, &r, date()).unwrap();
         let sig = t.signature();
         assert_eq!(sig.first().map(|p| p.join(" ")), Some("Med venlig hilsen".to_string()), "{t:?}");
         assert_eq!(sig[1][0], "Karen Østergaard");
@@ -96,7 +100,10 @@ fn the_patient_letter_knows_where_its_signature_starts() {
     // A hospital template that signs off in its own words has no tagged signature.
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("patient-1.txt"), "Emne\n\nTekst.\n\nHilsen os\n").unwrap();
-    let t =
-        Letters::load(Some(d.path())).unwrap().render(Reader::Patient, &testdata::checked(testdata::GROUP_1), date());
+    let t = Letters::load(Some(d.path())).unwrap().render(
+        Addressee::Patient,
+        &testdata::checked(testdata::GROUP_1),
+        date(),
+    );
     assert_eq!(t.unwrap().signature_start, None);
 }

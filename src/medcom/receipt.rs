@@ -8,26 +8,26 @@ use crate::charset;
 use quick_xml::events::Event;
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Serialised as its MedCom code, the same one `code` gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 pub enum ReceiptType {
     /// XCTL01: the VANS network could not deliver.
     #[serde(rename = "XCTL01")]
+    #[strum(serialize = "XCTL01")]
     NegativeVans,
     /// XCTL02: the receiving system refused the message.
     #[serde(rename = "XCTL02")]
+    #[strum(serialize = "XCTL02")]
     Negative,
     /// XCTL03: received and accepted.
     #[serde(rename = "XCTL03")]
+    #[strum(serialize = "XCTL03")]
     Positive,
 }
 
 impl ReceiptType {
     pub fn code(self) -> &'static str {
-        match self {
-            ReceiptType::NegativeVans => "XCTL01",
-            ReceiptType::Negative => "XCTL02",
-            ReceiptType::Positive => "XCTL03",
-        }
+        self.into()
     }
 }
 

@@ -5,6 +5,7 @@
 //! character Latin-1 cannot hold is reported against the field it came from.
 
 use crate::charset::{self, Latin1};
+use crate::format::LetterStatus;
 use crate::input::InputError;
 use crate::letters::LetterText;
 use crate::model::{Address, FlsResult, Group};
@@ -21,22 +22,6 @@ pub const TYPE_CODE: &str = "XDIS91";
 const BLOCK_CHARS: usize = 3150;
 const MAX_BLOCKS: usize = 10;
 const SUBJECT_MAX: usize = 70;
-
-/// `nytbrev` for a first letter, `rettetbrev` when it corrects one already sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LetterStatus {
-    New,
-    Corrected,
-}
-
-impl LetterStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            LetterStatus::New => "nytbrev",
-            LetterStatus::Corrected => "rettetbrev",
-        }
-    }
-}
 
 /// Everything one XDIS91 message needs.
 pub struct Xdis91<'a> {

@@ -21,11 +21,7 @@ impl Outgoing<'_> {
     /// A file name no other message can have: XDIS91 by its envelope identifier (new on
     /// every send), MeMo and kombi requests by the MeMo UUID and attempt.
     pub fn file_name(&self) -> String {
-        match (self.kind, self.envelope_id) {
-            (Kind::GpXdis91, Some(env)) => format!("xdis91-{env}.xml"),
-            (Kind::PatientKombi, _) => format!("kombi-{}-{}.xml", self.letter_id, self.attempt),
-            _ => format!("memo-{}-{}.xml", self.letter_id, self.attempt),
-        }
+        self.kind.format().wire().outbox_file_name(self.letter_id, self.envelope_id, self.attempt)
     }
 }
 

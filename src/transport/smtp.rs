@@ -13,7 +13,6 @@
 //! is abandoned at the deadline (a transient failure; the socket closes when `send` ends).
 
 use super::{Outgoing, SendError, Transport};
-use crate::compose::Kind;
 use crate::error::{Error, Result};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
@@ -86,11 +85,8 @@ impl Smtp {
     }
 
     fn email(&self, m: &Outgoing<'_>) -> std::result::Result<Message, SendError> {
-        let (content_type, label) = match m.kind {
-            Kind::GpXdis91 => ("application/xml; charset=ISO-8859-1", "XDIS91"),
-            Kind::PatientMemo => ("application/xml; charset=UTF-8", "MeMo"),
-            Kind::PatientKombi => ("application/xml; charset=UTF-8", "SF1601 kombi_request"),
-        };
+        let wire = m.kind.format().wire();
+        let (content_type, label) = (wire.media_type(), wire.label());
         let ct = ContentType::parse(content_type).expect("static content type");
         let attachment = Attachment::new(m.file_name()).body(
             Body::new_with_encoding(m.bytes.to_vec(), ContentTransferEncoding::Base64).expect("base64 takes any bytes"),

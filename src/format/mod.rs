@@ -1,0 +1,120 @@
+//! Who a letter is for ([`Addressee`]) apart from how it travels ([`Format`]). Each wire
+//! format lives in its own module behind [`WireFormat`], the way transports live behind
+//! [`crate::transport::Transport`]: a new format (a FHIR CareCommunication to the GP) is a
+//! new module and a new [`Format`] variant, not edits across the crate.
+
+mod memo;
+mod xdis91;
+
+use crate::error::Result;
+use crate::letters::LetterText;
+use crate::model::FlsResult;
+use crate::schema::MessageKind;
+use crate::Warning;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Who a message is for. A result has one current letter per addressee; the patient's
+/// letter may change format (MeMo or kombi) between revisions and keeps its numbering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum Addressee {
+    Gp,
+    Patient,
+}
+
+/// Whether a letter is the first of its kind for a result or corrects one already sent.
+/// Every format has both; the stored code is XDIS91's (`nytbrev`, `rettetbrev`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum LetterStatus {
+    #[strum(serialize = "nytbrev")]
+    New,
+    #[strum(serialize = "rettetbrev")]
+    Corrected,
+}
+
+impl LetterStatus {
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The wire formats flspost writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// MedCom XDIS91, ISO-8859-1.
+    Xdis91,
+    /// MeMo 1.2 with the letter as a PDF, for a Digital Post client.
+    Memo,
+    /// SF1601 kombi request: the MeMo plus a fjernprint ForsendelseI with the same PDF.
+    Kombi,
+}
+
+impl Format {
+    pub fn wire(self) -> &'static dyn WireFormat {
+        match self {
+            Format::Xdis91 => &xdis91::Xdis91,
+            Format::Memo => &memo::Memo,
+            Format::Kombi => &memo::Kombi,
+        }
+    }
+}
+
+/// How the patient's letter is made, from the config.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PatientOptions {
+    /// Build a kombi request (MeMo plus print) instead of a MeMo alone.
+    pub kombi: bool,
+    /// ForsendelseTypeIdentifikator for the kombi request's print part.
+    pub print_type: Option<u32>,
+    /// Large print for every patient (an input's `patient.large_print` decides for its own).
+    pub large_print: bool,
+}
+
+/// Everything a format builds one message from: the rendered letter, the model and which
+/// letter and transmission it is.
+pub struct Letter<'a> {
+    pub result: &'a FlsResult,
+    pub text: &'a LetterText,
+    /// The patient's Digital Post notification line (only for the patient's letter).
+    pub notification: Option<&'a str>,
+    pub letter_date: NaiveDate,
+    pub now: DateTime<Utc>,
+    /// From [`WireFormat::letter_id`].
+    pub letter_id: &'a str,
+    pub letter_revision: u32,
+    pub attempt: u32,
+    pub status: LetterStatus,
+    pub patient: &'a PatientOptions,
+}
+
+/// A written message, not yet validated.
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    /// The envelope identifier, for a format that has envelopes (new on every transmission).
+    pub envelope_id: Option<String>,
+    /// The letter as a PDF, for a format that carries one.
+    pub pdf: Option<Vec<u8>>,
+    pub warnings: Vec<Warning>,
+}
+
+/// One wire format: how a letter is written, validated, named and sent.
+pub trait WireFormat: Sync {
+    /// The schema its messages are validated against.
+    fn schema(&self) -> MessageKind;
+    /// Its media type, as a mail attachment.
+    fn media_type(&self) -> &'static str;
+    /// Its name for a person (a mail's subject and note).
+    fn label(&self) -> &'static str;
+    /// A file name in an outbox that no other message has.
+    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, attempt: u32) -> String;
+    /// The identity rule: a letter's identifier, the same for every transmission of one
+    /// letter revision of a result.
+    fn letter_id(&self, result: &FlsResult, letter_revision: u32) -> String;
+    /// Writes the message for `letter`.
+    fn build(&self, letter: &Letter<'_>) -> Result<Encoded>;
+    /// The letter's PDF inside a stored message of this format, for a format that carries
+    /// one (the output folder is rewritten from the journal's bytes).
+    fn pdf_in(&self, _bytes: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}

@@ -1,0 +1,73 @@
+//! Schema setup and migrations, keyed by SQLite's `user_version`.
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+pub(super) const SCHEMA: &str = include_str!("schema.sql");
+/// 1: the first; 2: message kind `patient-kombi` (see [`STEPS`]).
+pub(super) const SCHEMA_VERSION: i64 = 2;
+
+/// The CHECK on `messages.kind` as schema 1 wrote it, and as schema 2 has it.
+const KIND_CHECK_1: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo'))";
+const KIND_CHECK_2: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi'))";
+
+/// One step from schema `from` to `from + 1`, run inside a write transaction that sets
+/// `user_version` after it.
+struct Step {
+    from: i64,
+    /// Whether a command that only reads may read a journal of `from` as it is (the next
+    /// schema only allows more), so that reading never has to write.
+    readable_as_is: bool,
+    apply: fn(&Transaction<'_>) -> Result<()>,
+}
+
+/// Every migration, oldest first. A new schema adds its step here and bumps
+/// [`SCHEMA_VERSION`]; tests/fixtures keeps a journal of each released schema.
+const STEPS: &[Step] = &[Step { from: 1, readable_as_is: true, apply: allow_patient_kombi }];
+
+/// Brings a journal of an older schema up to [`SCHEMA_VERSION`], one step at a time. Each
+/// step checks the version again under the write lock, so two processes that open the same
+/// old journal at once migrate it once.
+pub(super) fn migrate(conn: &Connection) -> Result<()> {
+    for step in STEPS {
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        if user_version(&tx)? == step.from {
+            (step.apply)(&tx)?;
+            tx.pragma_update(None, "user_version", step.from + 1)?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Whether a journal of schema `version` can be read as it is, without migrating.
+pub(super) fn readable_as_is(version: i64) -> bool {
+    version == SCHEMA_VERSION
+        || STEPS.iter().any(|s| s.from == version)
+            && STEPS.iter().filter(|s| s.from >= version).all(|s| s.readable_as_is)
+}
+
+pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Schema 1 to 2: `messages.kind` may also be `patient-kombi`. Only the CHECK constraint
+/// changes, and it only allows more, so the table's definition is edited in place (SQLite's
+/// documented procedure for changes that leave the stored rows valid): instant on a journal
+/// of any size, where rebuilding the table would copy every row.
+fn allow_patient_kombi(tx: &Transaction<'_>) -> Result<()> {
+    let sql: String =
+        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'", [], |r| r.get(0))?;
+    if !sql.contains(KIND_CHECK_1) {
+        return Err(Error::Usage("journal schema 1 without the expected messages.kind rule; not migrated".into()));
+    }
+    let schema_version: i64 = tx.pragma_query_value(None, "schema_version", |r| r.get(0))?;
+    tx.pragma_update(None, "writable_schema", true)?;
+    tx.execute(
+        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'messages'",
+        [sql.replace(KIND_CHECK_1, KIND_CHECK_2)],
+    )?;
+    tx.pragma_update(None, "schema_version", schema_version + 1)?;
+    tx.pragma_update(None, "writable_schema", false)?;
+    Ok(())
+}

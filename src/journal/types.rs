@@ -1,0 +1,160 @@
+//! The journal's records, as the rest of the crate reads and writes them.
+
+use crate::compose::Kind;
+use serde::Serialize;
+
+/// Where a message stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Status {
+    /// Built and validated, waiting for `send`.
+    Generated,
+    /// A send failed for a reason that may pass (VANS down, 4xx); the next `send` retries.
+    Retry,
+    /// Handed to the transport.
+    Sent,
+    /// Given up: a permanent failure, or too many transient ones. Needs `regenerate`.
+    Failed,
+    /// The receiver's positive receipt (XCTL03) arrived.
+    Acknowledged,
+    /// A negative receipt (XCTL01/XCTL02) arrived, with MedCom's refuse code and text.
+    Rejected,
+    /// Replaced before it was sent (by a correction).
+    Superseded,
+}
+
+impl Status {
+    pub const ALL: &[Status] = <Status as strum::VariantArray>::VARIANTS;
+
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn from_code(s: &str) -> Option<Status> {
+        s.parse().ok()
+    }
+}
+
+/// A stored input version.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputRow {
+    pub id: i64,
+    pub result_id: String,
+    pub revision: u32,
+    #[serde(skip)]
+    pub input_json: String,
+    pub input_sha256: String,
+    pub site: String,
+    pub group: String,
+    pub cpr_masked: String,
+    pub received_at: String,
+}
+
+/// A stored message (without its bytes; see [`super::Journal::verified_bytes`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub input_id: i64,
+    pub result_id: String,
+    pub kind: Kind,
+    #[serde(skip)]
+    pub content_sha256: String,
+    pub letter_revision: u32,
+    pub letter_id: String,
+    pub envelope_id: Option<String>,
+    /// 1 for the letter's first transmission, +1 per regeneration (each a new envelope).
+    #[serde(rename = "transmission")]
+    pub attempt: u32,
+    pub status_code: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub refuse_code: Option<String>,
+    pub send_failures: u32,
+    pub sha256: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub regenerated_from: Option<i64>,
+    pub replaces: Option<i64>,
+    pub cpr_masked: String,
+}
+
+/// A send attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub envelope_id: Option<String>,
+    pub transport: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A new input version to store.
+pub struct NewInput<'a> {
+    pub result_id: &'a str,
+    pub revision: u32,
+    pub input_json: &'a str,
+    pub input_sha256: &'a str,
+    pub site: &'a str,
+    pub group: &'a str,
+    pub cpr_masked: &'a str,
+}
+
+/// A new message to store.
+pub struct NewMessage<'a> {
+    pub result_id: &'a str,
+    pub kind: Kind,
+    pub content_sha256: &'a str,
+    pub letter_revision: u32,
+    pub letter_id: &'a str,
+    pub envelope_id: Option<&'a str>,
+    pub attempt: u32,
+    pub status_code: &'a str,
+    pub bytes: &'a [u8],
+    /// SHA-256 of `bytes` (hex), computed where the message was built.
+    pub sha256: &'a str,
+    pub regenerated_from: Option<i64>,
+    pub replaces: Option<i64>,
+}
+
+/// The result of a send attempt, as the journal records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Transient(String),
+    Permanent(String),
+}
+
+/// How a command uses the journal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Creates it when absent; may put an existing journal's mode back to 0600.
+    ReadWrite,
+    /// Never creates or changes anything (`journal list/show/verify`).
+    ReadOnly,
+}
+
+pub const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
+
+/// A stored message or input that no longer matches its hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct Damage {
+    /// `message` or `input`.
+    pub what: &'static str,
+    pub id: i64,
+    pub result_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub letter_id: Option<String>,
+    pub problem: String,
+}
+
+/// A failure of the store under the journal, kept opaque so no store type leaks out.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StoreError(#[from] pub(super) rusqlite::Error);

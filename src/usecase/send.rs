@@ -1,0 +1,106 @@
+//! Sending: every generated (or retry) message goes to the transport configured for its
+//! addressee; each attempt and its outcome is journaled before and after.
+
+use crate::compose::Addressee;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::journal::{Journal, MessageRow, Outcome, Status};
+use crate::transport::{self, Outgoing, SendError, Transport};
+use std::collections::{BTreeMap, HashSet};
+
+/// What happened to one message that was due, reported as it happens.
+pub enum Sent<'a> {
+    /// Its stored bytes are damaged: marked `failed`, never handed over.
+    Damaged { message: &'a MessageRow, reason: &'a str },
+    /// Handed to its transport; `status` is where it stands now, `reason` the transport's
+    /// words when it failed.
+    Handed { message: &'a MessageRow, status: Status, reason: Option<&'a str> },
+}
+
+/// How many messages ended in each state (a status code, or why one is still waiting).
+#[derive(Debug, Default)]
+pub struct SendReport {
+    pub counts: BTreeMap<&'static str, u32>,
+}
+
+impl SendReport {
+    /// Whether any message failed or has to be retried.
+    pub fn failed(&self) -> bool {
+        self.counts.keys().any(|k| *k == "retry" || *k == "failed")
+    }
+}
+
+/// Sends every message waiting in `journal`, holding the send lock meanwhile. `each` hears
+/// of every message that was handed over or found damaged, in order.
+pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_>)) -> Result<SendReport> {
+    let _one_sender = journal.lock_for_sending()?;
+    // One transport per addressee: the patient's takes their letter in whichever hand-off
+    // it was built (a letter generated before the hospital changed hand-off goes as built).
+    let mut transports: BTreeMap<Addressee, Box<dyn Transport>> = BTreeMap::new();
+    for (to, cfg) in [(Addressee::Gp, &config.transport.gp), (Addressee::Patient, &config.transport.patient)] {
+        if let Some(cfg) = cfg {
+            transports.insert(to, transport::from_config(cfg)?);
+        }
+    }
+    let pending = journal.pending()?;
+    if !pending.is_empty() && transports.is_empty() {
+        let why = match &config.source {
+            None => "no config was given: name one with --config FILE or FLSPOST_CONFIG \
+                     (samples/config-local.toml sends to outbox folders on this machine)"
+                .to_string(),
+            Some(file) => format!("the config {} has no [transport.gp] or [transport.patient]", file.display()),
+        };
+        return Err(Error::Usage(format!("{} messages are waiting, but {why}", pending.len())));
+    }
+    let max_attempts = config.send.max_attempts;
+    let mut report = SendReport::default();
+    let counts = &mut report.counts;
+    // After a transient failure the peer is likely down: leave its other messages queued
+    // for the next run instead of waiting out a timeout for each.
+    let mut paused: HashSet<Addressee> = HashSet::new();
+    for m in pending {
+        let Some(t) = transports.get_mut(&m.kind.addressee()) else {
+            *counts.entry("waiting (no transport configured)").or_default() += 1;
+            continue;
+        };
+        if paused.contains(&m.kind.addressee()) {
+            *counts.entry("waiting (peer failing)").or_default() += 1;
+            continue;
+        }
+        // Only the bytes that were validated and hashed when built are handed over.
+        let bytes = match journal.verified_bytes(&m) {
+            Ok(b) => b,
+            Err(Error::Damaged(reason)) => {
+                journal.fail_damaged(m.id, &reason)?;
+                *counts.entry(Status::Failed.code()).or_default() += 1;
+                each(Sent::Damaged { message: &m, reason: &reason });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let attempt_id = journal.start_attempt(&m, &t.describe())?;
+        let out = Outgoing {
+            kind: m.kind,
+            bytes: &bytes,
+            letter_id: &m.letter_id,
+            envelope_id: m.envelope_id.as_deref(),
+            attempt: m.attempt,
+        };
+        let outcome = match t.send(&out) {
+            Ok(()) => Outcome::Sent,
+            Err(SendError::Transient(r)) => {
+                paused.insert(m.kind.addressee());
+                Outcome::Transient(r)
+            }
+            Err(SendError::Permanent(r)) => Outcome::Permanent(r),
+        };
+        let status = journal.finish_attempt(attempt_id, &m, &outcome, max_attempts)?;
+        *counts.entry(status.code()).or_default() += 1;
+        let reason = match &outcome {
+            Outcome::Sent => None,
+            Outcome::Transient(r) | Outcome::Permanent(r) => Some(r.as_str()),
+        };
+        each(Sent::Handed { message: &m, status, reason });
+    }
+    Ok(report)
+}

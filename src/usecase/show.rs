@@ -1,0 +1,34 @@
+//! One message with everything the journal knows about it, for `journal show`.
+
+use crate::error::{Error, Result};
+use crate::journal::{AttemptRow, InputRow, Journal, MessageRow};
+
+/// A message, its input, its send attempts and receipts, and what regenerated it.
+pub struct MessageDetail {
+    pub message: MessageRow,
+    pub input: InputRow,
+    pub attempts: Vec<AttemptRow>,
+    pub receipts: Vec<serde_json::Value>,
+    pub regenerated_as: Option<i64>,
+    /// The patient's CPR number: masked, or as in the input when it was asked for (the
+    /// input's own JSON value, whatever it holds).
+    pub cpr: serde_json::Value,
+}
+
+/// The message `key` names: a journal id, letter identifier, envelope identifier or MeMo
+/// UUID (a letter identifier or UUID names its latest transmission).
+pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDetail> {
+    let message = journal
+        .find_message(key)?
+        .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+    let attempts = journal.attempts(message.id)?;
+    let receipts = journal.receipts_for(message.id)?;
+    let input = journal.input(message.input_id)?;
+    let regenerated_as = journal.regenerated_as(message.id)?;
+    let mut cpr = serde_json::Value::String(message.cpr_masked.clone());
+    if reveal_cpr {
+        let raw: serde_json::Value = serde_json::from_str(&input.input_json).unwrap_or_default();
+        cpr = raw["patient"]["cpr"].clone();
+    }
+    Ok(MessageDetail { message, input, attempts, receipts, regenerated_as, cpr })
+}
