@@ -41,18 +41,24 @@ impl Document {
         reader.config_mut().check_end_names = true;
         let mut nodes: Vec<Node> = vec![];
         let mut stack: Vec<usize> = vec![];
-        // Position bookkeeping: line and the byte where it starts, advanced lazily.
-        let (mut scanned, mut line, mut line_start) = (0usize, 1u32, 0usize);
+        // Position bookkeeping: line, the byte where it starts and the characters from there to
+        // `scanned`, advanced lazily (once over the bytes, however long a line is). Valid UTF-8
+        // counts a character per non-continuation byte; other bytes as a lossy decoding would.
+        let utf8 = std::str::from_utf8(bytes).is_ok();
+        let (mut scanned, mut line, mut line_start, mut chars) = (0usize, 1u32, 0usize, 0usize);
         let mut position = |to: usize| -> (u32, u32) {
             for (i, b) in bytes[scanned..to].iter().enumerate() {
                 if *b == b'\n' {
                     line += 1;
                     line_start = scanned + i + 1;
+                    chars = 0;
+                } else if *b & 0xC0 != 0x80 {
+                    chars += 1;
                 }
             }
             scanned = to;
-            let column = String::from_utf8_lossy(&bytes[line_start..to]).chars().count() as u32 + 1;
-            (line, column)
+            let column = if utf8 { chars } else { String::from_utf8_lossy(&bytes[line_start..to]).chars().count() };
+            (line, column as u32 + 1)
         };
         // Depth inside a narrative div (its XHTML is skipped).
         let mut in_div = 0usize;
