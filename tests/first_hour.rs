@@ -114,8 +114,8 @@ fn commands_that_only_use_a_journal_refuse_one_that_does_not_exist() {
         assert_eq!(
             r.stderr.trim(),
             format!(
-                "flspost: no journal at /nonexistent/flspost/journal.sqlite (from {}): nothing was generated there \
-                 (name the journal with --journal PATH)",
+                "flspost: no journal at /nonexistent/flspost/journal.sqlite: nothing was generated there (from {}; \
+                 name the journal with --journal PATH)",
                 cfg.display()
             ),
             "{args:?}"
@@ -189,4 +189,18 @@ fn help_texts_say_what_each_option_and_id_is() {
     };
     assert_eq!(id_text(&show), id_text(&regenerate));
     assert!(id_text(&show).contains("envelope identifier"), "{}", id_text(&show));
+}
+
+#[test]
+fn errors_name_where_the_input_and_the_journal_came_from() {
+    let w = World::new();
+    // Standard input is named as such, not left out or shown as `-`.
+    let r = w.run_stdin(&["generate", "-"], b"\"x\"");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("flspost: standard input: input: is not a JSON object"), "{}", r.stderr);
+    // A journal the user named with --journal gets no hint to name it with --journal.
+    let nope = w.path("nope.sqlite");
+    let r = w.run(&["journal", "list", "--journal", nope.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.trim(), format!("flspost: no journal at {}: nothing was generated there", nope.display()));
 }

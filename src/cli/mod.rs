@@ -45,7 +45,7 @@ pub struct Common {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// The journal database; also FLSPOST_JOURNAL, else the config's `journal`, else
-    /// ~/.local/state/flspost/journal.sqlite.
+    /// $XDG_STATE_HOME/flspost/journal.sqlite (~/.local/state/flspost/journal.sqlite).
     #[arg(long, global = true, value_name = "PATH")]
     journal: Option<PathBuf>,
 }
@@ -90,11 +90,12 @@ impl Common {
             }
         }
         if !exists && how != Use::Create {
-            return Err(Error::Usage(format!(
-                "no journal at {}{}: nothing was generated there (name the journal with --journal PATH)",
-                path.display(),
-                from.map(|f| format!(" ({f})")).unwrap_or_default()
-            )));
+            // Where it came from, and how to name another when the user did not name this one.
+            let hint = match &from {
+                Some(f) => format!(" ({f}; name the journal with --journal PATH)"),
+                None => String::new(),
+            };
+            return Err(Error::Usage(format!("no journal at {}: nothing was generated there{hint}", path.display())));
         }
         let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
         Journal::open_with(&path, access)
@@ -105,7 +106,8 @@ impl Common {
 enum Command {
     /// Build and validate the GP's XDIS91 and the patient's MeMo (with PDF) for each result.
     Generate(generate::Args),
-    /// Validate message files (XDIS91, MeMo, MedCom receipts) against the bundled schemas.
+    /// Validate message files (XDIS91, MeMo, kombi requests, MedCom receipts, FHIR CareCommunication,
+    /// Acknowledgements, VANSEnvelopes) against the bundled schemas.
     Validate(validate::Args),
     /// Hand every generated, unsent message to the transport configured for its kind.
     Send(send::Args),

@@ -129,7 +129,8 @@ impl Summary {
     /// The one line a person reads on standard error for a failure.
     pub fn error_line(&self) -> Option<String> {
         let e = self.error.as_ref()?;
-        let place = if self.source == "-" { String::new() } else { format!("{}: ", self.source) };
+        // A person reading stderr may not know `-`: say where the input came from.
+        let place = if self.source == "-" { "standard input: ".to_string() } else { format!("{}: ", self.source) };
         Some(match &e.field {
             Some(f) => format!("{place}{f}: {}", e.reason),
             None => format!("{place}{}", e.reason),
