@@ -41,26 +41,12 @@ fn a_cpr_number_in_a_refuse_text_is_masked_everywhere() {
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
-    let xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
-  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>KR1</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
-  <NegativeReceipt>
-    <Letter><Identifier>BR1</Identifier><VersionCode>XC0230Q</VersionCode><StatisticalCode>XCTL02</StatisticalCode></Letter>
-    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
-    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
-    <OriginalEmessage>
-      <OriginalEnvelopeIdentifier>{env}</OriginalEnvelopeIdentifier>
-      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
-      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
-      <OriginalLetter><OriginalLetterIdentifier>{letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode><RefuseCode>problem_med_modtagerID</RefuseCode><RefuseText>Patient 2512489996 (251248-9996) kendes ikke
-    99  FAKE-ROW  gp-xdis91  forged  acknowledged</RefuseText></OriginalLetter>
-    </OriginalEmessage>
-  </NegativeReceipt>
-</Emessage>
-"#
+    let refuse = (
+        "problem_med_modtagerID",
+        "Patient 2512489996 (251248-9996) kendes ikke\n    99  FAKE-ROW  gp-xdis91  forged  acknowledged",
     );
-    let f = w.write("neg.xml", &xml);
+    let f = w.path("neg.xml");
+    std::fs::write(&f, receipt("XCTL02", "R1", env, letter, Some(refuse))).unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
     assert_eq!(r.one()["result"]["outcome"], "rejected");
     assert_masked("receipt", &format!("{}\n{}", r.stdout, r.stderr));
@@ -168,25 +154,9 @@ fn bidi_controls_from_outside_are_escaped_in_text_output() {
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
-    let xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
-  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>KR2</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
-  <NegativeReceipt>
-    <Letter><Identifier>BR2</Identifier><VersionCode>XC0230Q</VersionCode><StatisticalCode>XCTL02</StatisticalCode></Letter>
-    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
-    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
-    <OriginalEmessage>
-      <OriginalEnvelopeIdentifier>{env}</OriginalEnvelopeIdentifier>
-      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
-      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
-      <OriginalLetter><OriginalLetterIdentifier>{letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode><RefuseCode>syntaksfejl</RefuseCode><RefuseText>a&#x202E;b&#x2066;c&#x200F;d</RefuseText></OriginalLetter>
-    </OriginalEmessage>
-  </NegativeReceipt>
-</Emessage>
-"#
-    );
-    let f = w.write("neg.xml", &xml);
+    let refuse = ("syntaksfejl", "a&#x202E;b&#x2066;c&#x200F;d");
+    let f = w.path("neg.xml");
+    std::fs::write(&f, receipt("XCTL02", "R2", env, letter, Some(refuse))).unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]);
     let list = w.run(&["journal", "list"]).ok();
     let show = w.run(&["journal", "show", "1"]).ok();

@@ -313,25 +313,8 @@ fn regenerate_and_receipt_report_only_what_is_on_disk() {
     assert_eq!(regenerated["outcome"], "regenerated");
     assert_eq!(assert_durable_order(&calls, &w.journal()), 1);
 
-    let receipt = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
-  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>KDUR1</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
-  <PositiveReceipt>
-    <Letter><Identifier>BDUR1</Identifier><VersionCode>XC0330Q</VersionCode><StatisticalCode>XCTL03</StatisticalCode></Letter>
-    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
-    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
-    <OriginalEmessage>
-      <OriginalEnvelopeIdentifier>{env}</OriginalEnvelopeIdentifier>
-      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
-      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
-      <OriginalLetter><OriginalLetterIdentifier>{letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode></OriginalLetter>
-    </OriginalEmessage>
-  </PositiveReceipt>
-</Emessage>
-"#
-    );
-    let f = w.write("receipt.xml", &receipt);
+    let f = w.path("receipt.xml");
+    std::fs::write(&f, receipt("XCTL03", "DUR1", env, letter, None)).unwrap();
     let (r, calls) = traced(&w, &["receipt", f.to_str().unwrap()], None);
     let line = r.ok().one();
     assert_eq!(line["result"]["outcome"], "acknowledged", "{line}");

@@ -3,36 +3,6 @@
 mod common;
 use common::*;
 
-/// A MedCom receipt as a receiver's system writes it (ISO-8859-1).
-fn receipt(kind: &str, own: &str, orig_env: &str, orig_letter: &str, refuse: Option<(&str, &str)>) -> Vec<u8> {
-    let (root, version) = match kind {
-        "XCTL01" => ("NegativeVansReceipt", "XC0130Q"),
-        "XCTL02" => ("NegativeReceipt", "XC0230Q"),
-        _ => ("PositiveReceipt", "XC0330Q"),
-    };
-    let refuse =
-        refuse.map(|(c, t)| format!("<RefuseCode>{c}</RefuseCode><RefuseText>{t}</RefuseText>")).unwrap_or_default();
-    let xml = format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1"?>
-<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
-  <Envelope><Sent><Date>2025-03-21</Date><Time>08:15</Time></Sent><Identifier>K{own}</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>
-  <{root}>
-    <Letter><Identifier>B{own}</Identifier><VersionCode>{version}</VersionCode><StatisticalCode>{kind}</StatisticalCode></Letter>
-    <Sender><EANIdentifier>5790000128686</EANIdentifier></Sender>
-    <Receiver><EANIdentifier>5790002727016</EANIdentifier></Receiver>
-    <OriginalEmessage>
-      <OriginalEnvelopeIdentifier>{orig_env}</OriginalEnvelopeIdentifier>
-      <OriginalSender><EANIdentifier>5790002727016</EANIdentifier></OriginalSender>
-      <OriginalReceiver><EANIdentifier>5790000128686</EANIdentifier></OriginalReceiver>
-      <OriginalLetter><OriginalLetterIdentifier>{orig_letter}</OriginalLetterIdentifier><OriginalVersionCode>XD9134L</OriginalVersionCode>{refuse}</OriginalLetter>
-    </OriginalEmessage>
-  </{root}>
-</Emessage>
-"#
-    );
-    xml.chars().map(|c| u8::try_from(c as u32).unwrap()).collect()
-}
-
 /// Generates and sends (outbox) one sample; returns the GP message summary.
 fn sent_letter(w: &World, s: &str) -> serde_json::Value {
     let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
