@@ -3,7 +3,7 @@
 
 use super::{print_json, shown, Common};
 use flspost::error::{Error, Result};
-use flspost::identifiers::{redact_cpr_like, redact_cpr_like_json};
+use flspost::identifiers::redact_cpr_like_json;
 use flspost::journal::{MessageRow, Status};
 use flspost::usecase::show::{show, MessageDetail};
 
@@ -91,7 +91,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             let journal = common.open_journal(&config, super::Use::Read)?;
             let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
-                rows.iter().map(row_json).for_each(|v| print_json(&v));
+                rows.iter().for_each(print_json);
             } else {
                 print_table(&rows);
             }
@@ -108,7 +108,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             let mut receipts_json = serde_json::Value::from(receipts.clone());
             redact_cpr_like_json(&mut receipts_json);
             let doc = serde_json::json!({
-                "message": row_json(&m),
+                "message": m,
                 "cpr": cpr,
                 "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
                 "regenerated_as": regenerated_as,
@@ -185,14 +185,6 @@ fn parse_since(s: &str) -> Result<String> {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .map_err(|_| Error::Usage(format!("--since `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
-}
-
-/// A message as JSON, its reason (which can quote a server or a receipt) masked. Only the
-/// reason: the identifiers are flspost's own and must stay exact.
-fn row_json(m: &MessageRow) -> serde_json::Value {
-    let mut m = m.clone();
-    m.reason = m.reason.as_deref().map(redact_cpr_like);
-    serde_json::to_value(&m).expect("messages serialise")
 }
 
 fn print_table(rows: &[MessageRow]) {

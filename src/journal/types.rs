@@ -70,6 +70,9 @@ pub struct MessageRow {
     pub attempt: u32,
     pub status_code: String,
     pub status: Status,
+    /// Why failed/rejected/superseded; it can quote a server's reply or a receipt's refuse
+    /// text, so CPR-like numbers in it are masked wherever a row is printed as JSON.
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub reason: Option<String>,
     pub refuse_code: Option<String>,
     pub send_failures: u32,
