@@ -3,17 +3,20 @@
 //! A message that fails validation is never returned.
 
 use crate::error::{Error, Result};
-pub use crate::format::{Addressee, PatientOptions};
+pub use crate::format::{Addressee, GpOptions, PatientOptions};
 use crate::format::{Format, Letter, LetterStatus};
+use crate::input::InputError;
 use crate::letters::Letters;
 use crate::model::FlsResult;
-use crate::schema::{self, MessageKind};
+use crate::routing::{GpFormat, GpRouting};
+use crate::schema::MessageKind;
 use crate::Warning;
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Copenhagen;
+use std::borrow::Cow;
 
-/// The messages a result gives: the GP's copy, and the patient's letter in the hand-off
-/// the patient transport is configured for.
+/// The messages a result gives: the GP's copy in the format its receiver takes, and the
+/// patient's letter in the hand-off the patient transport is configured for.
 #[derive(
     Clone,
     Copy,
@@ -33,6 +36,10 @@ pub enum Kind {
     /// The copy to the patient's GP, MedCom XDIS91.
     #[serde(rename = "gp-xdis91")]
     GpXdis91,
+    /// The copy to the patient's GP, MedCom FHIR CareCommunication in a VANSEnvelope.
+    #[serde(rename = "gp-carecommunication")]
+    #[strum(serialize = "gp-carecommunication")]
+    GpCareCommunication,
     /// The letter to the patient, MeMo with a PDF (for a Digital Post client).
     #[serde(rename = "patient-memo")]
     PatientMemo,
@@ -51,7 +58,7 @@ impl Kind {
 
     pub fn addressee(self) -> Addressee {
         match self {
-            Kind::GpXdis91 => Addressee::Gp,
+            Kind::GpXdis91 | Kind::GpCareCommunication => Addressee::Gp,
             Kind::PatientMemo | Kind::PatientKombi => Addressee::Patient,
         }
     }
@@ -59,6 +66,7 @@ impl Kind {
     pub fn format(self) -> Format {
         match self {
             Kind::GpXdis91 => Format::Xdis91,
+            Kind::GpCareCommunication => Format::CareCommunication,
             Kind::PatientMemo => Format::Memo,
             Kind::PatientKombi => Format::Kombi,
         }
@@ -76,6 +84,7 @@ impl Kind {
     pub fn file_name(self) -> &'static str {
         match self {
             Kind::GpXdis91 => "gp-xdis91.xml",
+            Kind::GpCareCommunication => "gp-carecommunication.xml",
             Kind::PatientMemo => "patient-memo.xml",
             Kind::PatientKombi => "patient-kombi.xml",
         }
@@ -103,9 +112,9 @@ pub struct Built {
     pub bytes: Vec<u8>,
     /// SHA-256 of `bytes`, hex (computed here, on the building thread).
     pub sha256: String,
-    /// XDIS91 letter identifier, or the MeMo message UUID.
+    /// XDIS91 letter identifier, FHIR MessageHeader.id, or the MeMo message UUID.
     pub letter_id: String,
-    /// XDIS91 envelope identifier (MeMo has none).
+    /// XDIS91 envelope identifier or FHIR Bundle.id (MeMo has none).
     pub envelope_id: Option<String>,
     pub status: LetterStatus,
     pub attempt: u32,
@@ -118,6 +127,8 @@ pub struct Built {
 pub struct Composer {
     letters: Letters,
     patient: PatientOptions,
+    gp: GpOptions,
+    routing: GpRouting,
 }
 
 impl Composer {
@@ -126,7 +137,41 @@ impl Composer {
     }
 
     pub fn with_options(letters: Letters, patient: PatientOptions) -> Composer {
-        Composer { letters, patient }
+        Composer { letters, patient, gp: GpOptions::default(), routing: GpRouting::default() }
+    }
+
+    /// Sets how the GP's copy is made and which format each GP gets.
+    pub fn with_gp(mut self, gp: GpOptions, routing: GpRouting) -> Composer {
+        self.gp = gp;
+        self.routing = routing;
+        self
+    }
+
+    /// The kind of message a new letter to `r`'s GP is, with the result as that format
+    /// needs it (the practice's SOR id from the receiver table when the input gives none).
+    /// `Err` names the input field that is missing or the table line that excludes the GP.
+    pub fn gp_route<'r>(&self, r: &'r FlsResult) -> std::result::Result<(Kind, Cow<'r, FlsResult>), InputError> {
+        let route = self.routing.route(&r.gp).map_err(|reason| InputError::new("gp.ean", reason))?;
+        match route.format {
+            GpFormat::Xdis91 => Ok((Kind::GpXdis91, Cow::Borrowed(r))),
+            GpFormat::CareCommunication => {
+                let r = match route.table_sor {
+                    Some(sor) if r.gp.sor().is_none() => {
+                        let mut filled = r.clone();
+                        filled.gp.sor_id = Some(sor);
+                        Cow::Owned(filled)
+                    }
+                    _ => Cow::Borrowed(r),
+                };
+                if let Some((field, why)) = r.missing_for_fhir() {
+                    return Err(InputError::new(
+                        field,
+                        format!("required: this GP gets a FHIR CareCommunication, which needs {why}"),
+                    ));
+                }
+                Ok((Kind::GpCareCommunication, r))
+            }
+        }
     }
 
     /// The kind of message a new patient letter is.
@@ -142,10 +187,22 @@ impl Composer {
     pub fn build(&self, r: &FlsResult, plan: &Plan, now: DateTime<Utc>) -> Result<Built> {
         let letter_date = now.with_timezone(&Copenhagen).date_naive();
         let addressee = plan.kind.addressee();
+        // A CareCommunication may need the GP's SOR id from the receiver table.
+        let r = match plan.kind {
+            Kind::GpCareCommunication => self.gp_route(r)?.1,
+            _ => Cow::Borrowed(r),
+        };
+        let r = r.as_ref();
         let text = self.letters.render(addressee, r, letter_date)?;
         let notification = match addressee {
             Addressee::Patient => Some(self.letters.notification(r, letter_date)?),
             Addressee::Gp => None,
+        };
+        let patient_text = match plan.kind {
+            Kind::GpCareCommunication if self.gp.attach_pdf => {
+                Some(self.letters.render(Addressee::Patient, r, letter_date)?)
+            }
+            _ => None,
         };
         let wire = plan.kind.format().wire();
         let letter_id = wire.letter_id(r, plan.letter_revision);
@@ -153,6 +210,7 @@ impl Composer {
             result: r,
             text: &text,
             notification: notification.as_deref(),
+            patient_text: patient_text.as_ref(),
             letter_date,
             now,
             letter_id: &letter_id,
@@ -160,9 +218,9 @@ impl Composer {
             attempt: plan.attempt,
             status: plan.status,
             patient: &self.patient,
+            gp: &self.gp,
         })?;
-        schema::validate(wire.schema(), &encoded.bytes)
-            .map_err(|problems| Error::Invalid { kind: wire.schema(), problems })?;
+        wire.validate(&encoded.bytes).map_err(|problems| Error::Invalid { kind: wire.schema(), problems })?;
         Ok(Built {
             kind: plan.kind,
             sha256: crate::sha256_hex(&encoded.bytes),
@@ -181,6 +239,7 @@ impl Composer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema;
     use crate::testdata;
 
     fn plan(kind: Kind) -> Plan {

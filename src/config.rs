@@ -31,11 +31,18 @@
 //!
 //! [patient_letter]
 //! large_print = false                      # 14 pt for every patient (input can say per patient)
+//!
+//! [gp]                                     # which format each GP's copy travels in
+//! receivers = "/etc/flspost/receivers.csv" # SOR-EDI export: EAN, SOR, accepted formats
+//! default_format = "xdis91"                # for a GP not in the table: "xdis91" or
+//!                                          # "carecommunication"
+//! attach_pdf = false                       # CareCommunication: the patient's PDF attached
 //! ```
 
 use crate::error::{Error, Result};
 use crate::model::Site;
 use crate::policy::RolloutPolicy;
+use crate::routing::{GpFormat, GpRouting, ReceiverTable};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -54,6 +61,8 @@ pub struct Config {
     pub transport: Transports,
     #[serde(default)]
     pub patient_letter: PatientLetterConfig,
+    #[serde(default)]
+    pub gp: GpConfig,
     /// Where the file was read from (relative paths in it are relative to its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -90,6 +99,30 @@ pub struct PatientLetterConfig {
     /// decides for its own patient.
     #[serde(default)]
     pub large_print: bool,
+}
+
+/// `[gp]`: which format each GP gets (see [`crate::routing`]) and what goes with it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpConfig {
+    /// The receiver table (a CSV export of SOR-EDI).
+    pub receivers: Option<PathBuf>,
+    /// The format for a GP the table does not list (or every GP, without a table).
+    #[serde(default = "default_gp_format")]
+    pub default_format: GpFormat,
+    /// Attach the patient's PDF letter to a CareCommunication.
+    #[serde(default)]
+    pub attach_pdf: bool,
+}
+
+impl Default for GpConfig {
+    fn default() -> Self {
+        GpConfig { receivers: None, default_format: default_gp_format(), attach_pdf: false }
+    }
+}
+
+fn default_gp_format() -> GpFormat {
+    GpFormat::Xdis91
 }
 
 /// How the patient's letter is handed off.
@@ -168,6 +201,7 @@ impl Config {
         };
         cfg.journal.as_mut().map(resolve);
         cfg.templates.as_mut().map(resolve);
+        cfg.gp.receivers.as_mut().map(resolve);
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
             match t {
                 TransportConfig::Outbox { dir, .. } => resolve(dir),
@@ -200,6 +234,15 @@ impl Config {
             print_type,
             large_print: self.patient_letter.large_print,
         }
+    }
+
+    /// How the GP's copy is made: options, and the routing (reads the receiver table).
+    pub fn gp_routing(&self) -> Result<(crate::compose::GpOptions, GpRouting)> {
+        let table = self.gp.receivers.as_deref().map(ReceiverTable::load).transpose()?;
+        Ok((
+            crate::compose::GpOptions { attach_pdf: self.gp.attach_pdf },
+            GpRouting { table, default: self.gp.default_format },
+        ))
     }
 
     /// The default rollout policy with this file's `[policy]` entries applied.

@@ -2,8 +2,9 @@
 //!
 //! One classified DXA result comes in as JSON ([`input`]); it is checked into a
 //! [`model::FlsResult`], worded by [`letters`], and carried by two messages:
-//! a MedCom XDIS91 correspondence letter to the GP ([`medcom`]) and a MeMo Digital Post
-//! message with a PDF letter to the patient ([`digitalpost`]). Every message is validated
+//! a MedCom correspondence letter to the GP, XDIS91 ([`medcom`]) or FHIR CareCommunication
+//! ([`fhir`]) as [`routing`] chooses per GP, and a MeMo Digital Post message with a PDF
+//! letter to the patient ([`digitalpost`]). Every message is validated
 //! against the bundled schemas ([`schema`]) before it is written, recorded in the
 //! [`journal`] and handed to a [`transport`].
 //!
@@ -29,6 +30,7 @@ pub mod letters;
 pub mod medcom;
 pub mod model;
 pub mod policy;
+pub mod routing;
 pub mod schema;
 pub mod transport;
 pub mod usecase;

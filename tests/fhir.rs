@@ -565,9 +565,10 @@ fn author_titles_map_to_medcom_role_codes_or_travel_as_text() {
 
 #[test]
 fn a_fhir_letter_names_the_first_missing_field() {
-    // The shipped samples are XDIS91-only: the GP has a ydernummer, no SOR id.
-    let r =
-        checked(&serde_json::from_str(&std::fs::read_to_string(sample("group-2a.json")).unwrap()).unwrap()).unwrap();
+    // Without its SOR id, a GP known by its ydernummer cannot get a FHIR letter.
+    let mut without: Value = serde_json::from_str(&std::fs::read_to_string(sample("group-2a.json")).unwrap()).unwrap();
+    without["gp"].as_object_mut().unwrap().remove("sor_id");
+    let r = checked(&without).unwrap();
     assert_eq!(r.missing_for_fhir().map(|m| m.0), Some("gp.sor_id"));
     let text = Letters::shipped().render(Addressee::Gp, &r, now().date_naive()).unwrap();
     let identity = Identity::derive(&r, 0, 1, now());

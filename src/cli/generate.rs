@@ -30,7 +30,8 @@ pub struct Args {
 pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::config::Config)> {
     let config = common.config()?;
     let letters = Letters::load(config.templates.as_deref())?;
-    let composer = Composer::with_options(letters, config.patient_options());
+    let (gp, routing) = config.gp_routing()?;
+    let composer = Composer::with_options(letters, config.patient_options()).with_gp(gp, routing);
     let engine = Engine { composer, policy: config.policy()?, out_dir };
     Ok((engine, config))
 }

@@ -189,7 +189,7 @@ fn parse_since(s: &str) -> Result<String> {
 
 fn print_table(rows: &[MessageRow]) {
     outln!(
-        "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
+        "{:>6}  {:<24}  {:<20}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
         "ID",
         "RESULT",
         "KIND",
@@ -200,7 +200,7 @@ fn print_table(rows: &[MessageRow]) {
     );
     for m in rows {
         outln!(
-            "{:>6}  {:<24}  {:<12}  {:<36}  {:<12}  {:<11}  {:<24}  {}",
+            "{:>6}  {:<24}  {:<20}  {:<36}  {:<12}  {:<11}  {:<24}  {}",
             m.id,
             m.result_id,
             m.kind.code(),

@@ -3,13 +3,14 @@
 //! [`crate::transport::Transport`]: a new format (a FHIR CareCommunication to the GP) is a
 //! new module and a new [`Format`] variant, not edits across the crate.
 
+mod carecommunication;
 mod memo;
 mod xdis91;
 
 use crate::error::Result;
 use crate::letters::LetterText;
 use crate::model::FlsResult;
-use crate::schema::MessageKind;
+use crate::schema::{self, MessageKind, Problem};
 use crate::Warning;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -43,6 +44,8 @@ impl LetterStatus {
 pub enum Format {
     /// MedCom XDIS91, ISO-8859-1.
     Xdis91,
+    /// MedCom FHIR CareCommunication 5.0 (a message Bundle) in a VANSEnvelope.
+    CareCommunication,
     /// MeMo 1.2 with the letter as a PDF, for a Digital Post client.
     Memo,
     /// SF1601 kombi request: the MeMo plus a fjernprint ForsendelseI with the same PDF.
@@ -53,6 +56,7 @@ impl Format {
     pub fn wire(self) -> &'static dyn WireFormat {
         match self {
             Format::Xdis91 => &xdis91::Xdis91,
+            Format::CareCommunication => &carecommunication::CareCommunication,
             Format::Memo => &memo::Memo,
             Format::Kombi => &memo::Kombi,
         }
@@ -70,6 +74,13 @@ pub struct PatientOptions {
     pub large_print: bool,
 }
 
+/// How the GP's copy is made, from the config.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GpOptions {
+    /// Attach the patient's PDF letter to a CareCommunication (XDIS91 carries text only).
+    pub attach_pdf: bool,
+}
+
 /// Everything a format builds one message from: the rendered letter, the model and which
 /// letter and transmission it is.
 pub struct Letter<'a> {
@@ -77,6 +88,8 @@ pub struct Letter<'a> {
     pub text: &'a LetterText,
     /// The patient's Digital Post notification line (only for the patient's letter).
     pub notification: Option<&'a str>,
+    /// The patient's letter, for a GP format that attaches its PDF ([`GpOptions`]).
+    pub patient_text: Option<&'a LetterText>,
     pub letter_date: NaiveDate,
     pub now: DateTime<Utc>,
     /// From [`WireFormat::letter_id`].
@@ -85,6 +98,7 @@ pub struct Letter<'a> {
     pub attempt: u32,
     pub status: LetterStatus,
     pub patient: &'a PatientOptions,
+    pub gp: &'a GpOptions,
 }
 
 /// A written message, not yet validated.
@@ -112,6 +126,11 @@ pub trait WireFormat: Sync {
     fn letter_id(&self, result: &FlsResult, letter_revision: u32) -> String;
     /// Writes the message for `letter`.
     fn build(&self, letter: &Letter<'_>) -> Result<Encoded>;
+    /// Validates a written message: its schema, and for a format with rules no XSD
+    /// expresses, those too.
+    fn validate(&self, bytes: &[u8]) -> std::result::Result<(), Vec<Problem>> {
+        schema::validate(self.schema(), bytes)
+    }
     /// The letter's PDF inside a stored message of this format, for a format that carries
     /// one (the output folder is rewritten from the journal's bytes).
     fn pdf_in(&self, _bytes: &[u8]) -> Option<Vec<u8>> {

@@ -13,8 +13,9 @@ pub(super) enum Decision {
     Build { revision: u32, plans: Vec<(Plan, Option<i64>)>, kept: Vec<MessageRow> },
 }
 
-/// `patient_kind`: the hand-off a new patient letter gets (MeMo or kombi).
-pub(super) fn decide(journal: &Journal, p: &Prepared, patient_kind: Kind) -> Result<Decision> {
+/// `gp_kind`: the format a new GP letter gets (XDIS91 or CareCommunication, by the
+/// receiver table); `patient_kind`: the hand-off a new patient letter gets (MeMo or kombi).
+pub(super) fn decide(journal: &Journal, p: &Prepared, gp_kind: Kind, patient_kind: Kind) -> Result<Decision> {
     let id = &p.result.result_id;
     let latest = journal.latest_input(id)?;
     let messages = journal.messages_of(id)?;
@@ -24,9 +25,10 @@ pub(super) fn decide(journal: &Journal, p: &Prepared, patient_kind: Kind) -> Res
     let revision = latest.map_or(0, |i| i.revision + 1);
     let mut plans = vec![];
     let mut kept = vec![];
-    for kind in [Kind::GpXdis91, patient_kind] {
-        // The patient's letter counts its revisions across hand-offs: a MeMo UUID is never
-        // reused when a hospital moves from MeMo to kombi.
+    for kind in [gp_kind, patient_kind] {
+        // A letter counts its revisions across formats: a MeMo UUID is never reused when a
+        // hospital moves from MeMo to kombi, nor a letter number when a GP moves to FHIR.
+        // A letter whose content is unchanged is kept in the format it went in.
         let of_kind: Vec<&MessageRow> = messages.iter().filter(|m| m.kind.addressee() == kind.addressee()).collect();
         match of_kind.last() {
             Some(last) if last.content_sha256 == p.content(kind) => kept.push((*last).clone()),

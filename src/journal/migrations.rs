@@ -4,12 +4,14 @@ use crate::error::{Error, Result};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub(super) const SCHEMA: &str = include_str!("schema.sql");
-/// 1: the first; 2: message kind `patient-kombi` (see [`STEPS`]).
-pub(super) const SCHEMA_VERSION: i64 = 2;
+/// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`
+/// (see [`STEPS`]).
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
-/// The CHECK on `messages.kind` as schema 1 wrote it, and as schema 2 has it.
+/// The CHECK on `messages.kind` as each schema has it.
 const KIND_CHECK_1: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo'))";
 const KIND_CHECK_2: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi'))";
+const KIND_CHECK_3: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi', 'gp-carecommunication'))";
 
 /// One step from schema `from` to `from + 1`, run inside a write transaction that sets
 /// `user_version` after it.
@@ -23,7 +25,10 @@ struct Step {
 
 /// Every migration, oldest first. A new schema adds its step here and bumps
 /// [`SCHEMA_VERSION`]; tests/fixtures keeps a journal of each released schema.
-const STEPS: &[Step] = &[Step { from: 1, readable_as_is: true, apply: allow_patient_kombi }];
+const STEPS: &[Step] = &[
+    Step { from: 1, readable_as_is: true, apply: allow_patient_kombi },
+    Step { from: 2, readable_as_is: true, apply: allow_gp_carecommunication },
+];
 
 /// Brings a journal of an older schema up to [`SCHEMA_VERSION`], one step at a time. Each
 /// step checks the version again under the write lock, so two processes that open the same
@@ -51,21 +56,33 @@ pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
-/// Schema 1 to 2: `messages.kind` may also be `patient-kombi`. Only the CHECK constraint
+/// Schema 1 to 2: `messages.kind` may also be `patient-kombi`.
+fn allow_patient_kombi(tx: &Transaction<'_>) -> Result<()> {
+    widen_kind_check(tx, 1, KIND_CHECK_1, KIND_CHECK_2)
+}
+
+/// Schema 2 to 3: `messages.kind` may also be `gp-carecommunication`.
+fn allow_gp_carecommunication(tx: &Transaction<'_>) -> Result<()> {
+    widen_kind_check(tx, 2, KIND_CHECK_2, KIND_CHECK_3)
+}
+
+/// Replaces the CHECK on `messages.kind` by one that allows more. Only the constraint
 /// changes, and it only allows more, so the table's definition is edited in place (SQLite's
 /// documented procedure for changes that leave the stored rows valid): instant on a journal
 /// of any size, where rebuilding the table would copy every row.
-fn allow_patient_kombi(tx: &Transaction<'_>) -> Result<()> {
+fn widen_kind_check(tx: &Transaction<'_>, from: i64, old: &str, new: &str) -> Result<()> {
     let sql: String =
         tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'", [], |r| r.get(0))?;
-    if !sql.contains(KIND_CHECK_1) {
-        return Err(Error::Usage("journal schema 1 without the expected messages.kind rule; not migrated".into()));
+    if !sql.contains(old) {
+        return Err(Error::Usage(format!(
+            "journal schema {from} without the expected messages.kind rule; not migrated"
+        )));
     }
     let schema_version: i64 = tx.pragma_query_value(None, "schema_version", |r| r.get(0))?;
     tx.pragma_update(None, "writable_schema", true)?;
     tx.execute(
         "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'messages'",
-        [sql.replace(KIND_CHECK_1, KIND_CHECK_2)],
+        [sql.replace(old, new)],
     )?;
     tx.pragma_update(None, "schema_version", schema_version + 1)?;
     tx.pragma_update(None, "writable_schema", false)?;

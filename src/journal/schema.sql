@@ -18,11 +18,11 @@ CREATE TABLE messages (
     id               INTEGER PRIMARY KEY,
     input_id         INTEGER NOT NULL REFERENCES inputs(id),
     result_id        TEXT    NOT NULL,
-    kind             TEXT    NOT NULL CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi')),
+    kind             TEXT    NOT NULL CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi', 'gp-carecommunication')),
     content_sha256   TEXT    NOT NULL,      -- of the input fields this letter says
     letter_revision  INTEGER NOT NULL,
-    letter_id        TEXT    NOT NULL,      -- XDIS91 Letter/Identifier or MeMo messageUUID
-    envelope_id      TEXT,                  -- XDIS91 Envelope/Identifier
+    letter_id        TEXT    NOT NULL,      -- XDIS91 Letter/Identifier, FHIR MessageHeader.id or MeMo messageUUID
+    envelope_id      TEXT,                  -- XDIS91 Envelope/Identifier or FHIR Bundle.id
     attempt          INTEGER NOT NULL,      -- 1, then +1 per regeneration (new envelope)
     status_code      TEXT    NOT NULL,      -- nytbrev | rettetbrev
     status           TEXT    NOT NULL CHECK (status IN
