@@ -738,3 +738,50 @@ fn cut_or_garbled_documents_are_refused_never_a_panic() {
         fhir::validate(MessageKind::CareCommunication, "<Bundle xmlns=\"http://hl7.org/fhir\"/>".as_bytes()).is_err()
     );
 }
+
+// ---- end to end: what `generate` hands over --------------------------------------------------
+
+/// Every group through the binary, with the GP marked FHIR in a receiver table and the PDF
+/// attached: each envelope passes MedCom's VANSEnvelope schema, each Bundle in it the
+/// official R4 schema and the FHIRPath oracle.
+#[test]
+fn what_generate_hands_over_for_a_fhir_gp_passes_the_official_schemas_and_the_oracle() {
+    let w = World::new();
+    w.write("receivers.csv", "EAN;SOR;Formats\n5790000128686;1017421000016003;CareCommunication\n");
+    let cfg = w.write("config.toml", "[gp]\nreceivers = \"receivers.csv\"\nattach_pdf = true\n");
+    let out = w.out();
+    let mut args = vec!["generate", "--config", cfg.to_str().unwrap(), "--out-dir", out.to_str().unwrap()];
+    let inputs: Vec<String> = SAMPLES.map(|s| sample(s).display().to_string()).to_vec();
+    args.extend(inputs.iter().map(String::as_str));
+    w.run(&args).ok();
+    let envelopes: Vec<Vec<u8>> = tree(&w.out())
+        .into_iter()
+        .filter(|(p, _)| p.ends_with("gp-carecommunication.xml"))
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(envelopes.len(), 4, "one CareCommunication per result");
+    let dir = tempfile::tempdir().unwrap();
+    let bundles: Vec<PathBuf> = envelopes
+        .iter()
+        .enumerate()
+        .map(|(i, env)| {
+            let p = dir.path().join(format!("bundle-{i}.xml"));
+            std::fs::write(&p, bundle_of_envelope(env)).unwrap();
+            p
+        })
+        .collect();
+    let Some(m) = medcom() else { return };
+    let mut r4 = Schema::from_file(&m.join("fhir-r4-xsd/fhir-single.xsd")).unwrap();
+    let mut official_vans =
+        Schema::from_file(&m.join("../medcom-oioxml/vans-envelope/VANSEnvelope-1.0.4.extracted.xsd")).unwrap();
+    for (env, bundle) in envelopes.iter().zip(&bundles) {
+        official_vans.validate(env).unwrap_or_else(|e| panic!("official VANSEnvelope schema: {e:?}"));
+        let bytes = std::fs::read(bundle).unwrap();
+        r4.validate(&bytes).unwrap_or_else(|e| panic!("{bundle:?}: official R4 schema: {e:?}"));
+        assert!(String::from_utf8_lossy(&bytes).contains("application/pdf"), "the PDF is attached");
+    }
+    let Some(verdicts) = oracle_errors(&bundles) else { return };
+    for (file, keys) in verdicts {
+        assert!(keys.is_empty(), "{file}: the oracle reports {keys:?}");
+    }
+}

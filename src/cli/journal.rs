@@ -109,6 +109,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             redact_cpr_like_json(&mut receipts_json);
             let doc = serde_json::json!({
                 "message": m,
+                "format": m.kind.format().wire().label(),
                 "cpr": cpr,
                 "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
                 "regenerated_as": regenerated_as,
@@ -121,6 +122,11 @@ pub fn run(cmd: Command) -> Result<i32> {
                 outln!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
                 let reason = m.reason.as_deref().map(shown);
                 outln!("  status          {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
+                outln!(
+                    "  format          {} (to the {})",
+                    m.kind.format().wire().label(),
+                    <&str>::from(m.kind.addressee())
+                );
                 outln!("  letter          {} ({}, letter revision {})", m.letter_id, m.status_code, m.letter_revision);
                 outln!(
                     "  transmission    {} (1 = first sent; each regeneration is the next, in a new envelope)",

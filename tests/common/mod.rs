@@ -329,3 +329,13 @@ pub fn receipt(kind: &str, own: &str, orig_env: &str, orig_letter: &str, refuse:
     );
     xml.chars().map(|c| u8::try_from(c as u32).unwrap()).collect()
 }
+
+/// The FHIR Bundle inside a VANSEnvelope (`Message/Data`, base64).
+pub fn bundle_of_envelope(envelope: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let text = std::str::from_utf8(envelope).unwrap();
+    let start = text.find("<Data>").expect("an envelope with Data") + "<Data>".len();
+    let end = text.find("</Data>").unwrap();
+    let b64: String = text[start..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+}
