@@ -754,11 +754,8 @@ fn what_generate_hands_over_for_a_fhir_gp_passes_the_official_schemas_and_the_or
     let inputs: Vec<String> = SAMPLES.map(|s| sample(s).display().to_string()).to_vec();
     args.extend(inputs.iter().map(String::as_str));
     w.run(&args).ok();
-    let envelopes: Vec<Vec<u8>> = tree(&w.out())
-        .into_iter()
-        .filter(|(p, _)| p.ends_with("gp-carecommunication.xml"))
-        .map(|(_, b)| b)
-        .collect();
+    let envelopes: Vec<Vec<u8>> =
+        tree(&w.out()).into_iter().filter(|(p, _)| p.ends_with("gp-carecommunication.xml")).map(|(_, b)| b).collect();
     assert_eq!(envelopes.len(), 4, "one CareCommunication per result");
     let dir = tempfile::tempdir().unwrap();
     let bundles: Vec<PathBuf> = envelopes

@@ -28,6 +28,14 @@ fn checked_in_samples_are_current() {
     let kombi = root().join("samples/kombi.toml");
     assert_current("kombi", &["--config", kombi.to_str().unwrap()], &[sample("group-3.json")]);
     assert_current("large-print", &[], &[root().join("samples/large-print.json")]);
+    let fhir = root().join("samples/carecommunication.toml");
+    assert_current("carecommunication", &["--config", fhir.to_str().unwrap()], &[sample("group-2a.json")]);
+    let envelope =
+        std::fs::read(root().join("samples/carecommunication/FLS-AUH-2025-0002/gp-carecommunication.xml")).unwrap();
+    assert!(
+        bundle_of_envelope(&envelope) == std::fs::read(root().join("samples/carecommunication-bundle.xml")).unwrap(),
+        "samples/carecommunication-bundle.xml is out of date: run scripts/make-samples.sh"
+    );
 }
 
 #[test]
