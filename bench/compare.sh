@@ -48,8 +48,10 @@ EOS
 
 # A journal that already holds 1,000 results, as in steady operation (one per hand-off).
 printf '[transport.patient]\ntype = "outbox"\ndir = "outbox"\nhandoff = "kombi"\n' > kombi.toml
+printf '[gp]\ndefault_format = "carecommunication"\n' > fhir.toml
 "$bin" generate --journal "$work/journal.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
 "$bin" generate --config kombi.toml --journal "$work/journal-kombi.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
+"$bin" generate --config fhir.toml --journal "$work/journal-fhir.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
 baseline_args=()
 if [ -n "$base" ]; then
   "$base" generate --journal "$work/journal-base.sqlite" <(head -1000 batch-10k.jsonl) --jsonl > /dev/null 2>&1
@@ -58,6 +60,13 @@ fi
 ./next-input.sh
 "$bin" generate --journal "$work/probe.sqlite" --out-dir "$work/probe" in.json > /dev/null
 "$bin" generate --config kombi.toml --journal "$work/probe-kombi.sqlite" --out-dir "$work/probe-kombi" in.json > /dev/null
+"$bin" generate --config fhir.toml --journal "$work/probe-fhir.sqlite" --out-dir "$work/probe-fhir" in.json > /dev/null
+# xmllint's floor for the FHIR letter: the Bundle the envelope carries, against the official R4 schema.
+python3 - "$(ls "$work"/probe-fhir/*/gp-carecommunication.xml)" "$work/bundle.xml" <<'EOS'
+import base64, re, sys
+data = re.search(r"<Data>(.*?)</Data>", open(sys.argv[1], encoding="utf-8").read(), re.S).group(1)
+open(sys.argv[2], "wb").write(base64.b64decode("".join(data.split())))
+EOS
 xdis=$(ls "$work"/probe/*/gp-xdis91.xml)
 memo=$(ls "$work"/probe/*/patient-memo.xml)
 kombi=$(ls "$work"/probe-kombi/*/patient-kombi.xml)
@@ -103,7 +112,9 @@ if [ -d "$ref" ]; then
     -n xmllint-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $memo" \
     -n flspost-kombi "$bin generate --config kombi.toml --journal $work/journal-kombi.sqlite --out-dir $work/out-kombi in.json" \
     -n xmllint-kombi-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $work/kombi-memo.xml" \
-    -n xmllint-kombi-print "xmllint --noout --schema $work/forsendelse.xsd $work/kombi-print.xml"
+    -n xmllint-kombi-print "xmllint --noout --schema $work/forsendelse.xsd $work/kombi-print.xml" \
+    -n flspost-fhir "$bin generate --config fhir.toml --journal $work/journal-fhir.sqlite --out-dir $work/out-fhir in.json" \
+    -n xmllint-fhir-bundle "xmllint --noout --schema $ref/medcom-fhir/fhir-r4-xsd/fhir-single.xsd $work/bundle.xml"
 else
   echo "NOTICE: ../shared/reference is absent: timing flspost alone"
   hyperfine -N --warmup 5 --runs 60 --export-json single.json --prepare "$work/next-input.sh" \
@@ -153,6 +164,12 @@ if "xmllint-kombi-print" in r:
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-kombi-memo"]["mean"] + r["xmllint-kombi-print"]["mean"]) * 1000
     print(f"\nflspost, kombi hand-off (XDIS91 + kombi request, validated, journaled, written): {k:.1f} ms")
     print(f"xmllint validating XDIS91, the MeMo part and the ForsendelseI part (official):   {x:.1f} ms")
+    print(f"ratio flspost / xmllint: {k / x:.2f}")
+if "xmllint-fhir-bundle" in r:
+    k = r["flspost-fhir"]["mean"] * 1000
+    x = (r["xmllint-fhir-bundle"]["mean"] + r["xmllint-memo"]["mean"]) * 1000
+    print(f"\nflspost, GP on FHIR (CareCommunication envelope + MeMo, validated, journaled, written): {k:.1f} ms")
+    print(f"xmllint validating the Bundle (official R4 schema) and the MeMo (official):        {x:.1f} ms")
     print(f"ratio flspost / xmllint: {k / x:.2f}")
 EOS
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GB"
