@@ -164,9 +164,11 @@ impl Composer {
                     _ => Cow::Borrowed(r),
                 };
                 if let Some((field, why)) = r.missing_for_fhir() {
+                    let also =
+                        if field == "gp.sor_id" { "; the receiver table's sor column can give it too" } else { "" };
                     return Err(InputError::new(
                         field,
-                        format!("required: this GP gets a FHIR CareCommunication, which needs {why}"),
+                        format!("required: this GP gets a FHIR CareCommunication, which needs {why}{also}"),
                     ));
                 }
                 Ok((Kind::GpCareCommunication, r))
