@@ -17,15 +17,7 @@ fn kombi_config(w: &World) -> PathBuf {
 }
 
 fn generate_kombi(w: &World, input: &Path) -> Run {
-    let config = kombi_config(w);
-    w.run(&[
-        "generate",
-        "--config",
-        config.to_str().unwrap(),
-        "--out-dir",
-        w.out().to_str().unwrap(),
-        input.to_str().unwrap(),
-    ])
+    w.generate_with(&kombi_config(w), input)
 }
 
 fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, ns: &str, name: &str) -> roxmltree::Node<'a, 'i> {

@@ -327,17 +327,7 @@ fn large_print_is_larger_and_still_fits_the_envelope_window() {
     let config = w.write("large.toml", "[patient_letter]\nlarge_print = true\n");
     let run = |v: &serde_json::Value, name: &str| {
         let input = w.write(name, &v.to_string());
-        let s = w
-            .run(&[
-                "generate",
-                "--config",
-                config.to_str().unwrap(),
-                "--out-dir",
-                w.out().to_str().unwrap(),
-                input.to_str().unwrap(),
-            ])
-            .ok()
-            .one();
+        let s = w.generate_with(&config, &input).ok().one();
         std::fs::read(s["messages"][1]["pdf"].as_str().unwrap()).unwrap()
     };
     let mut v = sample_json("group-2b.json");

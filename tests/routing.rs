@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const SAMPLE_GP: &str = "5790000128686";
 /// Valid GS1 check digit, not the sample GP.
@@ -27,15 +27,8 @@ fn config(w: &World, table: Option<&str>, default: &str, attach_pdf: bool) -> Pa
     w.write("config.toml", &text)
 }
 
-fn generate(w: &World, config: &PathBuf, input: &PathBuf) -> Run {
-    w.run(&[
-        "generate",
-        "--config",
-        config.to_str().unwrap(),
-        "--out-dir",
-        w.out().to_str().unwrap(),
-        input.to_str().unwrap(),
-    ])
+fn generate(w: &World, config: &Path, input: &Path) -> Run {
+    w.generate_with(config, input)
 }
 
 fn input(w: &World, name: &str, v: &Value) -> PathBuf {

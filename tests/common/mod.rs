@@ -98,6 +98,12 @@ impl World {
         self.run(&["generate", "--out-dir", self.out().to_str().unwrap(), input.to_str().unwrap()])
     }
 
+    /// `generate` with a config file.
+    pub fn generate_with(&self, config: &Path, input: &Path) -> Run {
+        let (config, out) = (config.to_str().unwrap(), self.out());
+        self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
+    }
+
     pub fn write(&self, rel: &str, text: &str) -> PathBuf {
         let p = self.path(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
