@@ -195,7 +195,7 @@ impl Composer {
             _ => Cow::Borrowed(r),
         };
         let r = r.as_ref();
-        let text = self.letters.render(addressee, r, letter_date)?;
+        let text = self.letters.render_letter(addressee, r, letter_date, plan.status == LetterStatus::Corrected)?;
         let notification = match addressee {
             Addressee::Patient => Some(self.letters.notification(r, letter_date)?),
             Addressee::Gp => None,

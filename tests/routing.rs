@@ -156,6 +156,11 @@ fn a_gp_that_moves_to_fhir_gets_the_correction_as_a_carecommunication() {
     assert_eq!(s["outcome"], "corrected", "{s}");
     let gp = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "gp-carecommunication").unwrap();
     assert_eq!(gp["replaces"], first["messages"][0]["id"], "{s}");
+    // With no `rettetbrev` in FHIR, the letter says it is a correction.
+    let envelope = std::fs::read(w.out().join("FLS-AUH-2025-0002/gp-carecommunication.xml")).unwrap();
+    let bundle = String::from_utf8(bundle_of_envelope(&envelope)).unwrap();
+    assert!(bundle.contains("<text value=\"Rettet FLS-resultat: osteopeni (gruppe 2a)\"/>"), "{bundle}");
+    assert!(bundle.contains("Rettelse: dette brev erstatter det brev om samme DXA-skanning"));
 }
 
 #[test]

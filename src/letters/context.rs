@@ -28,6 +28,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "author",
     "author.name",
     "author.title",
+    "corrected",
 ];
 
 const MONTHS: [&str; 12] = [
@@ -55,7 +56,9 @@ fn t_score(t: Option<f64>) -> Value {
     t.map(|t| Value::from(format!("{t:.1}").replace('.', ","))).unwrap_or(Value::from(()))
 }
 
-pub(super) fn build(r: &FlsResult, letter_date: NaiveDate) -> Value {
+/// `corrected`: the letter corrects one already sent (XDIS91 says so with `rettetbrev`; a
+/// CareCommunication has no such status, so the words must).
+pub(super) fn build(r: &FlsResult, letter_date: NaiveDate, corrected: bool) -> Value {
     let (rescan_after_years, rescan_year) = match r.group {
         Group::Osteopenia { rescan_after_years: n } => (Value::from(n), Value::from(r.scan.date.year() + n as i32)),
         _ => (Value::from(()), Value::from(())),
@@ -88,5 +91,6 @@ pub(super) fn build(r: &FlsResult, letter_date: NaiveDate) -> Value {
             name => &r.author.name,
             title => &r.author.title,
         },
+        corrected,
     }
 }

@@ -181,11 +181,23 @@ impl Letters {
         result: &FlsResult,
         letter_date: NaiveDate,
     ) -> Result<LetterText, TemplateError> {
+        self.render_letter(reader, result, letter_date, false)
+    }
+
+    /// [`Letters::render`] for a first letter or, with `corrected`, one that corrects a
+    /// letter already sent (the templates' `corrected`).
+    pub fn render_letter(
+        &self,
+        reader: Addressee,
+        result: &FlsResult,
+        letter_date: NaiveDate,
+        corrected: bool,
+    ) -> Result<LetterText, TemplateError> {
         let name = template_name(reader, result.group);
-        let text = self.render_named(&name, result, letter_date)?;
+        let text = self.render_named(&name, result, letter_date, corrected)?;
         let mut letter = LetterText::from_rendered(&name, &text);
         if reader == Addressee::Patient {
-            let signature = paragraphs(self.render_named("signature.txt", result, letter_date)?.lines());
+            let signature = paragraphs(self.render_named("signature.txt", result, letter_date, corrected)?.lines());
             if !signature.is_empty() && letter.paragraphs.ends_with(&signature) {
                 letter.signature_start = Some(letter.paragraphs.len() - signature.len());
             }
@@ -206,13 +218,19 @@ impl Letters {
 
     /// The short notification text Digital Post shows (one line).
     pub fn notification(&self, result: &FlsResult, letter_date: NaiveDate) -> Result<String, TemplateError> {
-        let text = self.render_named("notification.txt", result, letter_date)?;
+        let text = self.render_named("notification.txt", result, letter_date, false)?;
         Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
-    fn render_named(&self, name: &str, result: &FlsResult, letter_date: NaiveDate) -> Result<String, TemplateError> {
+    fn render_named(
+        &self,
+        name: &str,
+        result: &FlsResult,
+        letter_date: NaiveDate,
+        corrected: bool,
+    ) -> Result<String, TemplateError> {
         let tmpl = self.env.get_template(name).expect("all names are loaded");
-        tmpl.render(context::build(result, letter_date)).map_err(|e| TemplateError {
+        tmpl.render(context::build(result, letter_date, corrected)).map_err(|e| TemplateError {
             name: name.to_string(),
             origin: "rendering".into(),
             reason: match e.kind() {

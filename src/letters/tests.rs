@@ -107,3 +107,17 @@ fn the_patient_letter_knows_where_its_signature_starts() {
     );
     assert_eq!(t.unwrap().signature_start, None);
 }
+
+#[test]
+fn a_gp_correction_says_so_in_its_subject_and_first_paragraph_a_first_letter_does_not() {
+    let letters = Letters::shipped();
+    for input in testdata::ALL {
+        let r = testdata::checked(input);
+        let first = letters.render_letter(Addressee::Gp, &r, date(), false).unwrap();
+        let fix = letters.render_letter(Addressee::Gp, &r, date(), true).unwrap();
+        assert_eq!(fix.subject, format!("Rettet {}", first.subject));
+        assert!(fix.paragraphs[1].join(" ").starts_with("Rettelse: dette brev erstatter"), "{:?}", fix.paragraphs);
+        assert!(!first.body_text().contains("Rettelse"));
+        assert_eq!(fix.paragraphs[2..], first.paragraphs[1..], "the rest is the same letter");
+    }
+}
