@@ -763,7 +763,7 @@ fn what_generate_hands_over_for_a_fhir_gp_passes_the_official_schemas_and_the_or
         .enumerate()
         .map(|(i, env)| {
             let p = dir.path().join(format!("bundle-{i}.xml"));
-            std::fs::write(&p, bundle_of_envelope(env)).unwrap();
+            std::fs::write(&p, bundle_in_envelope(env)).unwrap();
             p
         })
         .collect();

@@ -49,7 +49,7 @@ fn a_gp_the_table_lists_for_carecommunication_gets_it_every_other_gp_xdis91() {
     let envelope = std::fs::read(dir.join("gp-carecommunication.xml")).unwrap();
     let r = w.run(&["validate", dir.join("gp-carecommunication.xml").to_str().unwrap()]).ok();
     assert!(r.stdout.contains("valid VANSEnvelope"), "{}", r.stdout);
-    let bundle = String::from_utf8(bundle_of_envelope(&envelope)).unwrap();
+    let bundle = String::from_utf8(bundle_in_envelope(&envelope)).unwrap();
     let gp = &s["messages"][0];
     assert!(bundle.contains(&format!("<id value=\"{}\"/>", gp["envelope_id"].as_str().unwrap())), "Bundle.id");
     assert!(bundle.contains(&format!("MessageHeader/{}", gp["letter_id"].as_str().unwrap())));
@@ -116,7 +116,7 @@ fn a_fhir_field_missing_is_an_error_naming_it_only_when_fhir_is_chosen_and_nothi
     let s = generate(&w, &cfg, &input(&w, "in.json", &v)).ok().one();
     assert_eq!(kinds(&s), ["gp-carecommunication", "patient-memo"], "{s}");
     let envelope = std::fs::read(w.out().join("FLS-AUH-2025-0002/gp-carecommunication.xml")).unwrap();
-    let bundle = String::from_utf8(bundle_of_envelope(&envelope)).unwrap();
+    let bundle = String::from_utf8(bundle_in_envelope(&envelope)).unwrap();
     assert!(bundle.contains("<value value=\"1017421000016003\"/>"), "the table's SOR id is the GP's");
 }
 
@@ -158,7 +158,7 @@ fn a_gp_that_moves_to_fhir_gets_the_correction_as_a_carecommunication() {
     assert_eq!(gp["replaces"], first["messages"][0]["id"], "{s}");
     // With no `rettetbrev` in FHIR, the letter says it is a correction.
     let envelope = std::fs::read(w.out().join("FLS-AUH-2025-0002/gp-carecommunication.xml")).unwrap();
-    let bundle = String::from_utf8(bundle_of_envelope(&envelope)).unwrap();
+    let bundle = String::from_utf8(bundle_in_envelope(&envelope)).unwrap();
     assert!(bundle.contains("<text value=\"Rettet FLS-resultat: osteopeni (gruppe 2a)\"/>"), "{bundle}");
     assert!(bundle.contains("Rettelse: dette brev erstatter det brev om samme DXA-skanning"));
 }
@@ -170,7 +170,7 @@ fn the_gps_pdf_is_the_patients_letter() {
     generate(&w, &cfg, &sample("group-3.json")).ok();
     let dir = w.out().join("FLS-AUH-2025-0004");
     let bundle =
-        String::from_utf8(bundle_of_envelope(&std::fs::read(dir.join("gp-carecommunication.xml")).unwrap())).unwrap();
+        String::from_utf8(bundle_in_envelope(&std::fs::read(dir.join("gp-carecommunication.xml")).unwrap())).unwrap();
     let start = bundle.find("<contentType value=\"application/pdf\"/>").expect("a PDF payload");
     let data = &bundle[start..];
     let data = &data[data.find("<data value=\"").unwrap() + 13..];

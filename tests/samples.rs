@@ -33,7 +33,7 @@ fn checked_in_samples_are_current() {
     let envelope =
         std::fs::read(root().join("samples/carecommunication/FLS-AUH-2025-0002/gp-carecommunication.xml")).unwrap();
     assert!(
-        bundle_of_envelope(&envelope) == std::fs::read(root().join("samples/carecommunication-bundle.xml")).unwrap(),
+        bundle_in_envelope(&envelope) == std::fs::read(root().join("samples/carecommunication-bundle.xml")).unwrap(),
         "samples/carecommunication-bundle.xml is out of date: run scripts/make-samples.sh"
     );
 }

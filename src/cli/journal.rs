@@ -4,7 +4,7 @@
 use super::{print_json, shown, Common};
 use flspost::error::{Error, Result};
 use flspost::identifiers::redact_cpr_like_json;
-use flspost::journal::{MessageRow, Status};
+use flspost::journal::{MessageRow, Status, Unanswered};
 use flspost::usecase::show::{show, MessageDetail};
 
 #[derive(clap::Subcommand)]
@@ -12,8 +12,20 @@ pub enum Command {
     /// Messages, newest first.
     List {
         /// Only messages in this status (generated, retry, sent, failed, acknowledged, rejected, superseded).
-        #[arg(long, value_name = "STATUS")]
+        #[arg(long, value_name = "STATUS", conflicts_with = "unanswered")]
         status: Option<String>,
+        /// Only GP letters (XDIS91 and CareCommunication) still `sent` whose last hand-over
+        /// finished at least MINUTES ago (default 30: after that MedCom allows a resend, which
+        /// `flspost regenerate ID` makes) with no receipt or Acknowledgement since; longest
+        /// waiting first, with when each was handed over and for how many minutes it has waited.
+        #[arg(
+            long,
+            value_name = "MINUTES",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "30"
+        )]
+        unanswered: Option<u32>,
         /// Only messages changed on or after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
@@ -75,7 +87,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             );
             Ok(if damaged == 0 { 0 } else { 1 })
         }
-        Command::List { status, since, result, json, common } => {
+        Command::List { status, unanswered, since, result, json, common } => {
             let status = status
                 .map(|s| {
                     Status::from_code(&s).ok_or_else(|| {
@@ -89,6 +101,27 @@ pub fn run(cmd: Command) -> Result<i32> {
             let since = since.map(|s| parse_since(&s)).transpose()?;
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
+            if let Some(minutes) = unanswered {
+                let now = flspost::clock::now();
+                let by = now
+                    .checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+                let by = by.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let rows = journal.unanswered(&by, since.as_deref(), result.as_deref())?;
+                let waited = |at: &str| {
+                    chrono::DateTime::parse_from_rfc3339(at).map(|t| (now - t.to_utc()).num_minutes()).unwrap_or(0)
+                };
+                if json {
+                    for u in &rows {
+                        let mut v = serde_json::to_value(u).expect("rows serialise");
+                        v["waiting_minutes"] = waited(&u.handed_over_at).into();
+                        print_json(&v);
+                    }
+                } else {
+                    print_unanswered(&rows, waited);
+                }
+                return Ok(0);
+            }
             let rows = journal.list(status, since.as_deref(), result.as_deref())?;
             if json {
                 rows.iter().for_each(print_json);
@@ -215,6 +248,33 @@ fn print_table(rows: &[MessageRow]) {
             m.cpr_masked,
             m.updated_at,
             shown(m.reason.as_deref().unwrap_or(""))
+        );
+    }
+}
+
+fn print_unanswered(rows: &[Unanswered], waited: impl Fn(&str) -> i64) {
+    outln!(
+        "{:>6}  {:<24}  {:<20}  {:<36}  {:>12}  {:<11}  {:<24}  WAITING",
+        "ID",
+        "RESULT",
+        "KIND",
+        "LETTER",
+        "TRANSMISSION",
+        "CPR",
+        "HANDED OVER"
+    );
+    for u in rows {
+        let m = &u.message;
+        outln!(
+            "{:>6}  {:<24}  {:<20}  {:<36}  {:>12}  {:<11}  {:<24}  {} min",
+            m.id,
+            m.result_id,
+            m.kind.code(),
+            m.letter_id,
+            m.attempt,
+            m.cpr_masked,
+            u.handed_over_at,
+            waited(&u.handed_over_at)
         );
     }
 }

@@ -1,14 +1,22 @@
-//! `flspost receipt FILE...`: validates MedCom receipts and marks the letters they answer.
+//! `flspost receipt FILE...`: validates MedCom receipts and FHIR Acknowledgements and marks
+//! the letters they answer.
 
 use super::{print_json, shown, Common};
-use flspost::error::Result;
-use flspost::journal::ReceiptOutcome;
+use flspost::error::{Error, Result};
+use flspost::generate::Engine;
+use flspost::journal::{AckOutcome, Rebuilt, ReceiptOutcome, ResendRequest};
 use flspost::usecase::receipt::{self, Applied};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
+#[command(after_help = "A FHIR Acknowledgement (bare Bundle or in its VANSEnvelope) answers the CareCommunication \
+whose MessageHeader.id its response.identifier names: ok -> acknowledged; fatal-error -> rejected with the \
+OperationOutcome's code and text; transient-error -> that transmission failed and a resend (same MessageHeader.id, \
+new Bundle.id) is queued for `flspost send`, at most 2 resends per message (MedCom). A resend is built like \
+`flspost regenerate` does, so give the same --config as `generate`. Nothing is ever sent back: MedCom \
+Acknowledgements are not acknowledged.")]
 pub struct Args {
-    /// Receipt files (XCTL01, XCTL02, XCTL03).
+    /// Receipt files: MedCom XCTL01, XCTL02, XCTL03, and FHIR Acknowledgements, bare or in a VANSEnvelope.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]
@@ -18,18 +26,75 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
+    // Made only when a transient-error asks for a resend: the wording, config and build of
+    // `regenerate`, so an XCTL receipt never depends on them.
+    let mut engine: Option<Engine> = None;
+    let mut rebuild = |r: &ResendRequest<'_>| -> Result<Rebuilt> {
+        if engine.is_none() {
+            engine = Some(super::generate::engine(&args.common, None)?.0);
+        }
+        match &engine {
+            Some(e) => e.resend(r),
+            None => Err(Error::Internal("no engine to build the resend with".into())),
+        }
+    };
     let mut code = 0;
     for path in &args.files {
         let name = path.display();
-        let (r, outcomes) = match receipt::apply(&mut journal, path)? {
+        let (r, outcomes) = match receipt::apply(&mut journal, path, &mut rebuild)? {
             Applied::Applied { receipt, outcomes } => (receipt, outcomes),
+            Applied::Acknowledgement { ack, enveloped, outcome, answered_envelope } => {
+                let kind = format!("FHIR {}", ack.code.code());
+                // A queued resend is no one's problem, but says what the next `send` does.
+                if outcome.needs_attention() || matches!(outcome, AckOutcome::ResendQueued { .. }) {
+                    errln!(
+                        "flspost: {}: {kind} Acknowledgement for letter {}: {}: {}",
+                        shown(&name.to_string()),
+                        id_shown(&ack.acknowledges),
+                        outcome.code(),
+                        shown(&describe_ack(&outcome))
+                    );
+                }
+                if outcome.not_applied() {
+                    code = code.max(1);
+                }
+                // Issue texts come from the receiver and could quote a CPR number; so could an
+                // identifier that is not a UUID.
+                let mut line = serde_json::json!({
+                    "file": path,
+                    "receipt": kind,
+                    "result": outcome,
+                });
+                flspost::identifiers::redact_cpr_like_json(&mut line);
+                line["original_envelope_id"] = answered_envelope.as_deref().map(id_shown).into();
+                line["original_letter_id"] = id_shown(&ack.acknowledges).into();
+                line["acknowledgement"] = serde_json::json!({
+                    "bundle_id": id_shown(&ack.bundle_id),
+                    "message_id": id_shown(&ack.message_id),
+                    "code": ack.code.code(),
+                    "sender_gln": ack.sender_gln,
+                    "enveloped": enveloped,
+                });
+                if let AckOutcome::EnvelopeReused { envelope_id, .. } = &outcome {
+                    line["result"]["envelope_id"] = id_shown(envelope_id).into();
+                }
+                print_json(&line);
+                continue;
+            }
             Applied::Unreadable(line) => {
                 errln!("flspost: {}", shown(&line));
                 code = code.max(1);
                 continue;
             }
-            Applied::NotAReceipt => {
-                errln!("flspost: {name}: not a MedCom receipt (expected an Emessage in the 2005/08/07 namespace)");
+            Applied::NotAReceipt(what) => {
+                let what = what.map(|w| format!(" (it is a {w})")).unwrap_or_default();
+                errln!(
+                    "flspost: {}",
+                    shown(&format!(
+                        "{name}: not a MedCom receipt or FHIR Acknowledgement{what}: expected an Emessage in the \
+                         2005/08/07 namespace, or an Acknowledgement Bundle, bare or in a VANSEnvelope"
+                    ))
+                );
                 code = code.max(1);
                 continue;
             }
@@ -112,5 +177,68 @@ fn describe(outcome: &ReceiptOutcome) -> String {
         ReceiptOutcome::UnknownEnvelope => {
             "this journal sent no such envelope; stored for a person to look at".to_string()
         }
+    }
+}
+
+/// What an Acknowledgement did, in words for the person reading stderr.
+fn describe_ack(outcome: &AckOutcome) -> String {
+    let cancelled = |ids: &[i64]| match ids {
+        [] => String::new(),
+        ids => format!(
+            "; its queued resend (message {}) is superseded",
+            ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", message ")
+        ),
+    };
+    match outcome {
+        AckOutcome::Acknowledged { message_id, cancelled: c } => {
+            format!("message {message_id} acknowledged{}", cancelled(c))
+        }
+        AckOutcome::Rejected { message_id, refuse_code, refuse_text, cancelled: c } => format!(
+            "message {message_id} rejected by the receiver{}{}{}",
+            refuse_code.as_deref().map(|c| format!(", code {c}")).unwrap_or_default(),
+            refuse_text.as_deref().map(|t| format!(": {}", t.replace(['\n', '\r'], " "))).unwrap_or_default(),
+            cancelled(c)
+        ),
+        AckOutcome::ResendQueued { message_id, resend_id, transmission } => format!(
+            "message {message_id} failed; its resend, message {resend_id} (transmission {transmission}, same \
+             MessageHeader.id, new Bundle.id), waits for `flspost send`"
+        ),
+        AckOutcome::ResendHeld { message_id, reason } => {
+            format!("message {message_id} failed and is not resent: {}", reason.replace(['\n', '\r'], " "))
+        }
+        AckOutcome::Duplicate { .. } => "read before; nothing changed".to_string(),
+        AckOutcome::Unchanged { message_id, status } => {
+            format!("the same answer again: message {message_id} is {} already; nothing changed", status.code())
+        }
+        AckOutcome::Conflict { message_id, status } => format!(
+            "contradicts an earlier answer: message {message_id} stays {}; stored for a person to look at",
+            status.code()
+        ),
+        AckOutcome::NotSent { message_id, status } => format!(
+            "message {message_id} was never handed over (it is {}): the Acknowledgement is stored, the letter left \
+             as it is",
+            status.code()
+        ),
+        AckOutcome::UnknownLetter => {
+            "this journal generated no CareCommunication with that MessageHeader.id; stored for a person to look at"
+                .to_string()
+        }
+        AckOutcome::EnvelopeReused { earlier_type, .. } => format!(
+            "an Acknowledgement with the same Bundle.id and MessageHeader.id was read before as {earlier_type}; \
+             this one is not applied or stored, for a person to look at"
+        ),
+    }
+}
+
+/// An identifier as printed: a UUID as it is (one is never a CPR number, though a group of
+/// it may hold ten digits in a row, which masking would spoil); anything else masked.
+fn id_shown(id: &str) -> String {
+    let groups: Vec<&str> = id.split('-').collect();
+    let uuid = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if uuid {
+        id.to_string()
+    } else {
+        shown(id)
     }
 }

@@ -1,6 +1,6 @@
 //! The MedCom FHIR Acknowledgement (IG `medcom.fhir.dk.acknowledgement` 2.0.3), read into a
-//! typed value. Applying it to the journal (ok -> acknowledged, fatal-error -> rejected,
-//! transient-error -> resend) comes with the journal API of issue 8.
+//! typed value. `Journal::apply_acknowledgement` applies it (ok -> acknowledged, fatal-error
+//! -> rejected, transient-error -> resend); flspost never answers one (MedCom KR1/KR2).
 
 use super::dom::Document;
 use super::*;
@@ -25,7 +25,7 @@ impl ResponseCode {
             ResponseCode::FatalError => "fatal-error",
         }
     }
-    fn parse(s: &str) -> Option<ResponseCode> {
+    pub fn parse(s: &str) -> Option<ResponseCode> {
         [ResponseCode::Ok, ResponseCode::TransientError, ResponseCode::FatalError].into_iter().find(|c| c.code() == s)
     }
 }
@@ -69,6 +69,29 @@ impl fmt::Display for AckError {
 
 impl std::error::Error for AckError {}
 
+impl Acknowledgement {
+    /// The code and text a negative Acknowledgement gives, from the issue that says most: the
+    /// first of severity `fatal` or `error`, else the first. Code: `details.coding.code` (MedCom's
+    /// issue-details value set), else `issue.code`; text: `details.text`, else `diagnostics`.
+    pub fn refusal(&self) -> (Option<String>, Option<String>) {
+        let issue = self
+            .issues
+            .iter()
+            .find(|i| matches!(i.severity.as_str(), "fatal" | "error"))
+            .or_else(|| self.issues.first());
+        match issue {
+            None => (None, None),
+            Some(i) => {
+                (i.details_code.clone().or_else(|| Some(i.code.clone()).filter(|c| !c.is_empty())), i.text.clone())
+            }
+        }
+    }
+}
+
+fn missing(what: &str) -> AckError {
+    AckError(vec![Problem { line: None, column: None, message: format!("{what} is missing") }])
+}
+
 /// Validates (flspost's Acknowledgement schema and the profile's rules) and reads one.
 pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
     validate(MessageKind::Acknowledgement, bytes).map_err(AckError)?;
@@ -76,8 +99,10 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
     let root = doc.root();
     let resources: Vec<_> =
         root.children_named("entry").filter_map(|e| e.child("resource").and_then(|r| r.first_child())).collect();
-    let header = resources.iter().find(|r| r.name() == "MessageHeader").expect("validated: bdl-12");
-    let response = header.child("response").expect("validated: response 1..1");
+    // Validation makes each of these present; an error, not a panic, should it ever not.
+    let header =
+        resources.iter().find(|r| r.name() == "MessageHeader").ok_or_else(|| missing("Bundle MessageHeader"))?;
+    let response = header.child("response").ok_or_else(|| missing("MessageHeader.response"))?;
     let sender_ref = header.value_at(&["sender", "reference"]).unwrap_or("");
     let sender_gln = resources
         .iter()
@@ -101,7 +126,8 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
         bundle_id: root.value_at(&["id"]).unwrap_or("").to_string(),
         message_id: header.value_at(&["id"]).unwrap_or("").to_string(),
         acknowledges: response.value_at(&["identifier"]).unwrap_or("").to_string(),
-        code: ResponseCode::parse(response.value_at(&["code"]).unwrap_or("")).expect("validated: required binding"),
+        code: ResponseCode::parse(response.value_at(&["code"]).unwrap_or(""))
+            .ok_or_else(|| missing("MessageHeader.response.code ok, transient-error or fatal-error"))?,
         sender_gln,
         issues,
     })

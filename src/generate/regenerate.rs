@@ -1,10 +1,11 @@
 //! `regenerate`: a failed or unanswered message rebuilt for resending.
 
 use super::{prepare, Engine, Outcome, Source, Summary};
-use crate::compose::Plan;
+use crate::compose::{Built, Kind, Plan};
 use crate::error::{Error, Result};
 use crate::format::LetterStatus;
-use crate::journal::{self, Journal, NewMessage, Status};
+use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage, Status};
+use chrono::{DateTime, Utc};
 
 impl Engine {
     /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
@@ -13,6 +14,10 @@ impl Engine {
     /// (MedCom's rule for an unchanged resend). With a `corrected` input whose content
     /// differs, the change is recorded as a correction (new letters, linked to the old);
     /// the message of the same kind is linked to `key` as its regeneration.
+    ///
+    /// An unchanged CareCommunication follows MedCom's resend rules: a `sent` one only once
+    /// [`journal::RESEND_AFTER_MINUTES`] have passed without an answer, never one refused with
+    /// `fatal-error`, and at most [`journal::MAX_RESENDS`] resends of one MessageHeader.id.
     pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
         let m = journal
             .find_message(key)?
@@ -83,32 +88,12 @@ impl Engine {
             }
         }
 
+        if m.kind == Kind::GpCareCommunication {
+            self.fhir_resend_allowed(journal, &m, now)?;
+        }
         let input = journal.input(m.input_id)?;
-        if !super::input_intact(&input.input_json, &input.input_sha256) {
-            return Err(Error::Damaged(format!(
-                "input {} of result {} (message {}): {}; nothing was regenerated",
-                input.id,
-                m.result_id,
-                m.id,
-                journal::INPUT_DAMAGED
-            )));
-        }
-        let p = prepare(&input.input_json, &self.policy, now)?;
-        let status =
-            if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
-        let plan = Plan {
-            kind: m.kind,
-            letter_revision: m.letter_revision,
-            attempt: journal.max_attempt(m.kind, &m.letter_id)? + 1,
-            status,
-        };
-        let built = self.composer.build(&p.result, &plan, now)?;
-        if built.letter_id != m.letter_id {
-            return Err(Error::Internal(format!(
-                "message {} rebuilt with letter identifier {} instead of {}",
-                m.id, built.letter_id, m.letter_id
-            )));
-        }
+        let attempt = journal.max_attempt(m.kind, &m.letter_id)? + 1;
+        let built = self.rebuild(&m, &input, attempt, now)?;
         self.write_files(&m.result_id, std::iter::once(&built))?;
         let id = journal.write(|w| {
             w.record_regenerated(
@@ -143,5 +128,83 @@ impl Engine {
             warnings: built.warnings,
             error: None,
         })
+    }
+
+    /// The next transmission (`attempt`) of stored message `m`, built at `now` from its stored
+    /// `input`: the same letter identifier, a new envelope; validated, recorded nowhere. What
+    /// `regenerate` and a `transient-error` Acknowledgement's resend both record.
+    pub fn rebuild(&self, m: &MessageRow, input: &InputRow, attempt: u32, now: DateTime<Utc>) -> Result<Built> {
+        if !super::input_intact(&input.input_json, &input.input_sha256) {
+            return Err(Error::Damaged(format!(
+                "input {} of result {} (message {}): {}; nothing was regenerated",
+                input.id,
+                m.result_id,
+                m.id,
+                journal::INPUT_DAMAGED
+            )));
+        }
+        let p = prepare(&input.input_json, &self.policy, now)?;
+        let status =
+            if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+        let plan = Plan { kind: m.kind, letter_revision: m.letter_revision, attempt, status };
+        let built = self.composer.build(&p.result, &plan, now)?;
+        if built.letter_id != m.letter_id {
+            return Err(Error::Internal(format!(
+                "message {} rebuilt with letter identifier {} instead of {}",
+                m.id, built.letter_id, m.letter_id
+            )));
+        }
+        Ok(built)
+    }
+
+    /// [`Engine::rebuild`] as the journal asks for it when an Acknowledgement says
+    /// `transient-error` (see [`journal::Rebuild`]).
+    pub fn resend(&self, r: &journal::ResendRequest<'_>) -> Result<journal::Rebuilt> {
+        let b = self.rebuild(r.message, r.input, r.attempt, crate::clock::now())?;
+        Ok(journal::Rebuilt {
+            letter_id: b.letter_id,
+            envelope_id: b.envelope_id,
+            attempt: b.attempt,
+            status_code: b.status.code().to_string(),
+            bytes: b.bytes,
+            sha256: b.sha256,
+        })
+    }
+
+    /// MedCom's rules for resending CareCommunication `m` unchanged (research note §3.3);
+    /// `Err` (a usage error) says which one forbids it now, and when it will allow it.
+    fn fhir_resend_allowed(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<()> {
+        if m.status == Status::Rejected {
+            return Err(Error::Usage(format!(
+                "message {} was refused with fatal-error, and MedCom forbids resending such a message as it is; \
+                 correct the input (`flspost regenerate {} --input corrected.json`) to send a new one",
+                m.id, m.id
+            )));
+        }
+        if m.status == Status::Sent {
+            let handed = journal.last_hand_over(m.id)?;
+            let handed = handed.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
+            if let Some(at) = handed {
+                let allowed = at + chrono::Duration::minutes(i64::from(journal::RESEND_AFTER_MINUTES));
+                if now < allowed {
+                    let local = |t: DateTime<Utc>| {
+                        t.with_timezone(&chrono_tz::Europe::Copenhagen).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+                    };
+                    return Err(Error::Usage(format!(
+                        "message {} was handed over at {} and has no answer yet; MedCom allows a resend when no \
+                         Acknowledgement has come within {} minutes: from {}",
+                        m.id,
+                        local(at),
+                        journal::RESEND_AFTER_MINUTES,
+                        local(allowed)
+                    )));
+                }
+            }
+        }
+        let sent = journal.transmissions_handed_over(m.kind, &m.letter_id)?;
+        if sent > journal::MAX_RESENDS {
+            return Err(Error::Usage(format!("message {} is not resent: {}", m.id, journal::limit_reason(sent))));
+        }
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// Write-ahead log size at which a writer checkpoints and empties it.
 const WAL_CHECKPOINT_BYTES: u64 = 1 << 20;
 
-const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
+pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
     m.letter_id, m.envelope_id, m.attempt, m.status_code, m.status, m.reason, m.refuse_code, m.send_failures, \
     m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked";
 
@@ -52,7 +52,7 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
         id: r.get(0)?,
         input_id: r.get(1)?,
@@ -77,7 +77,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
-fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
+pub(super) fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
     Ok(InputRow {
         id: r.get(0)?,
         result_id: r.get(1)?,
@@ -91,7 +91,8 @@ fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
     })
 }
 
-const INPUT_COLUMNS: &str = "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at";
+pub(super) const INPUT_COLUMNS: &str =
+    "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at";
 
 pub struct Journal {
     pub(super) conn: Connection,
@@ -684,7 +685,7 @@ fn insert_input(tx: &Connection, i: &NewInput<'_>) -> Result<i64> {
 }
 
 /// Inserts a message in status `generated`; returns its id.
-fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
+pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
     let now = now_text();
     tx.prepare_cached(
         "INSERT INTO messages (input_id, result_id, kind, content_sha256, letter_revision, letter_id, envelope_id, \

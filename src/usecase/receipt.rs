@@ -1,7 +1,9 @@
-//! Reading a MedCom receipt file: validated, parsed, and applied to the letters it answers.
+//! Reading an answer file: a MedCom receipt (XCTL01/02/03) or a FHIR Acknowledgement, bare or
+//! in the VANSEnvelope it arrives in; validated, parsed, and applied to the letters it answers.
 
 use crate::error::Result;
-use crate::journal::{Journal, ReceiptOutcome};
+use crate::fhir::{self, ack, dom::Document, vans};
+use crate::journal::{AckOutcome, Journal, Rebuild, ReceiptOutcome};
 use crate::medcom::receipt::{self, Receipt};
 use crate::schema::{self, MessageKind, Problem};
 use std::path::Path;
@@ -10,26 +12,52 @@ use std::path::Path;
 pub enum Applied {
     /// The file could not be read as a message; the line says why, naming the file.
     Unreadable(String),
-    /// The file is XML but not a MedCom receipt.
-    NotAReceipt,
-    /// A receipt its schema rejects.
+    /// The file is not a MedCom receipt or Acknowledgement; what it is instead, when it is a
+    /// message flspost knows.
+    NotAReceipt(Option<String>),
+    /// A receipt or Acknowledgement its schema or profile rules reject.
     Invalid(Vec<Problem>),
     /// Valid, but its content could not be read.
     Unparsable(String),
     /// Applied: per letter it names, what it did.
     Applied { receipt: Receipt, outcomes: Vec<(String, ReceiptOutcome)> },
+    /// A FHIR Acknowledgement, applied.
+    Acknowledgement {
+        ack: ack::Acknowledgement,
+        /// Whether it came in a VANSEnvelope.
+        enveloped: bool,
+        outcome: AckOutcome,
+        /// The Bundle.id of our transmission it was matched to.
+        answered_envelope: Option<String>,
+    },
 }
 
-/// Validates the receipt at `path` and applies it to `journal`. Only a failure of the
-/// journal is an error; anything wrong with the file is an [`Applied`] variant.
-pub fn apply(journal: &mut Journal, path: &Path) -> Result<Applied> {
+/// Validates the receipt or Acknowledgement at `path` and applies it to `journal`. A
+/// `transient-error` Acknowledgement's resend is built by `rebuild` (the same build as
+/// `regenerate`). Only a failure of the journal is an error; anything wrong with the file is
+/// an [`Applied`] variant.
+pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> Result<Applied> {
     let bytes = match schema::read_message(path) {
         Ok(b) => b,
         Err(line) => return Ok(Applied::Unreadable(line)),
     };
-    let kind = schema::root_of(&bytes).and_then(|r| schema::detect(&r));
-    if kind != Some(MessageKind::Receipt) {
-        return Ok(Applied::NotAReceipt);
+    match schema::root_of(&bytes).and_then(|r| schema::detect(&r)) {
+        Some(MessageKind::Receipt) => {}
+        Some(MessageKind::CareCommunication) => return acknowledgement(journal, &bytes, None, rebuild),
+        Some(MessageKind::VansEnvelope) => {
+            // What arrives over VANS: the envelope and the Bundle inside it are validated
+            // together (problems inside are reported at Data with their place in the Bundle).
+            if let Err(problems) = fhir::validate(MessageKind::VansEnvelope, &bytes) {
+                return Ok(Applied::Invalid(problems));
+            }
+            let inner = Document::parse(&bytes).map_err(|e| e.to_string()).and_then(|d| vans::data(&d).map(|x| x.1));
+            return match inner {
+                Ok(inner) => acknowledgement(journal, &inner, Some(&bytes), rebuild),
+                Err(e) => Ok(Applied::Unparsable(e)),
+            };
+        }
+        Some(other) => return Ok(Applied::NotAReceipt(Some(other.name().to_string()))),
+        None => return Ok(Applied::NotAReceipt(None)),
     }
     if let Err(problems) = schema::validate(MessageKind::Receipt, &bytes) {
         return Ok(Applied::Invalid(problems));
@@ -40,4 +68,33 @@ pub fn apply(journal: &mut Journal, path: &Path) -> Result<Applied> {
     };
     let outcomes = journal.apply_receipt(&receipt, &bytes)?;
     Ok(Applied::Applied { receipt, outcomes })
+}
+
+/// A FHIR Bundle (`bundle`), bare or from the envelope `enveloped` (then stored whole, as
+/// received): an Acknowledgement is validated, read and applied.
+fn acknowledgement(
+    journal: &mut Journal,
+    bundle: &[u8],
+    enveloped: Option<&[u8]>,
+    rebuild: &mut Rebuild<'_>,
+) -> Result<Applied> {
+    let kind = fhir::bundle_kind(bundle);
+    if kind != MessageKind::Acknowledgement {
+        let what = format!("{}{}", kind.name(), if enveloped.is_some() { " in a VANSEnvelope" } else { "" });
+        return Ok(Applied::NotAReceipt(Some(what)));
+    }
+    let ack = match ack::read(bundle) {
+        Ok(a) => a,
+        // Enveloped, the Bundle passed the envelope's validation already; anything left is
+        // its content, not its place in the file.
+        Err(e) if enveloped.is_some() => return Ok(Applied::Unparsable(e.to_string())),
+        Err(e) => return Ok(Applied::Invalid(e.0)),
+    };
+    let applied = journal.apply_acknowledgement(&ack, enveloped.unwrap_or(bundle), rebuild)?;
+    Ok(Applied::Acknowledgement {
+        ack,
+        enveloped: enveloped.is_some(),
+        outcome: applied.outcome,
+        answered_envelope: applied.answered_envelope,
+    })
 }

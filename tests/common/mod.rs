@@ -336,12 +336,125 @@ pub fn receipt(kind: &str, own: &str, orig_env: &str, orig_letter: &str, refuse:
     xml.chars().map(|c| u8::try_from(c as u32).unwrap()).collect()
 }
 
-/// The FHIR Bundle inside a VANSEnvelope (`Message/Data`, base64).
-pub fn bundle_of_envelope(envelope: &[u8]) -> Vec<u8> {
+/// A lower-case UUID (version 4 form) made from `n`, for the identifiers of a test's
+/// Acknowledgements.
+pub fn uuid(n: u32) -> String {
+    format!("{n:08x}-a11c-4ac4-8ac4-{n:012x}")
+}
+
+/// An `OperationOutcome.issue` coded from MedCom's issue-details value set, with its text.
+pub fn ack_issue(details_code: &str, text: &str) -> String {
+    format!(
+        r#"<issue><severity value="error"/><code value="processing"/><details><coding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-issue-details"/><code value="{details_code}"/></coding><text value="{text}"/></details></issue>"#
+    )
+}
+
+/// An `OperationOutcome.issue` with only FHIR's issue code and a `diagnostics` text.
+pub fn ack_issue_plain(code: &str, diagnostics: &str) -> String {
+    format!(r#"<issue><severity value="error"/><code value="{code}"/><diagnostics value="{diagnostics}"/></issue>"#)
+}
+
+/// A MedCom FHIR Acknowledgement (IG medcom.fhir.dk.acknowledgement) from the GP of the
+/// samples (GLN 5790000128686) to the sending hospital (GLN 5790002727016), built like
+/// MedCom's example `Flow2-Acknowledgement_Ex_to_OIOXML.xml`: its own Bundle.id and
+/// MessageHeader.id, `response.identifier` = `acknowledges` (our MessageHeader.id) with
+/// `code`, the copy of our Provenance and the acknowledgement Provenance, both
+/// Organizations, and an OperationOutcome with `issues` when any are given.
+pub fn acknowledgement(code: &str, bundle_id: &str, header_id: &str, acknowledges: &str, issues: &[String]) -> Vec<u8> {
+    let div = |text: &str| {
+        format!(
+            r#"<text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><p>{text}</p></div></text>"#
+        )
+    };
+    let (us, gp) = ("75b01d94-009a-45c8-a195-c0e0a60bacc9", "0fe78a1e-99dd-41bc-aa30-7e35f37e3e2d");
+    let outcome_id = "4f7c5b2e-8a8b-4a5e-9a43-2f1d3c4b5a6e";
+    let details = if issues.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<details><reference value="OperationOutcome/{outcome_id}"/></details>"#)
+    };
+    let outcome = if issues.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<entry><fullUrl value="OperationOutcome/{outcome_id}"/><resource><OperationOutcome><id value="{outcome_id}"/>{}{}</OperationOutcome></resource></entry>"#,
+            div("Acknowledgement issues"),
+            issues.concat()
+        )
+    };
+    let org = |id: &str, gln: &str, sor: &str| {
+        format!(
+            r#"<entry><fullUrl value="Organization/{id}"/><resource><Organization><id value="{id}"/><meta><profile value="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-organization"/></meta>{}<identifier><system value="https://www.gs1.org/gln"/><value value="{gln}"/></identifier><identifier><system value="urn:oid:1.2.208.176.1.1"/><value value="{sor}"/></identifier></Organization></resource></entry>"#,
+            div(&format!("Organization {gln}"))
+        )
+    };
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Bundle xmlns="http://hl7.org/fhir">
+  <id value="{bundle_id}"/>
+  <meta><profile value="http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgement"/></meta>
+  <type value="message"/>
+  <timestamp value="2025-03-20T10:45:00+01:00"/>
+  <entry><fullUrl value="MessageHeader/{header_id}"/><resource><MessageHeader><id value="{header_id}"/><meta><profile value="http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgementHeader"/></meta>{head_text}<eventCoding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"/><code value="acknowledgement-message"/></eventCoding><destination><extension url="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension"><valueCoding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse"/><code value="primary"/></valueCoding></extension><endpoint value="https://sor2.sum.dsdn.dk/#id=265281000016008"/><receiver><reference value="Organization/{us}"/></receiver></destination><sender><reference value="Organization/{gp}"/></sender><source><endpoint value="https://sor2.sum.dsdn.dk/#id=1017421000016003"/></source><response><identifier value="{acknowledges}"/><code value="{code}"/>{details}</response></MessageHeader></resource></entry>
+  <entry><fullUrl value="Provenance/844b884e-390e-42c9-9de0-7cb82b9aebfa"/><resource><Provenance><id value="844b884e-390e-42c9-9de0-7cb82b9aebfa"/><meta><profile value="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"/></meta>{prov1_text}<target><reference value="MessageHeader/{acknowledges}"/></target><occurredDateTime value="2025-03-20T10:30:00+01:00"/><recorded value="2025-03-20T10:30:00+01:00"/><activity><coding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes"/><code value="new-message"/></coding></activity><agent><who><reference value="Organization/{us}"/></who></agent></Provenance></resource></entry>
+  <entry><fullUrl value="Provenance/900cb30b-fb71-4bb0-80d1-3cf503be03e3"/><resource><Provenance><id value="900cb30b-fb71-4bb0-80d1-3cf503be03e3"/><meta><profile value="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"/></meta>{prov2_text}<target><reference value="MessageHeader/{header_id}"/></target><occurredDateTime value="2025-03-20T10:45:00+01:00"/><recorded value="2025-03-20T10:45:00+01:00"/><activity><coding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes"/><code value="acknowledgement"/></coding></activity><agent><who><reference value="Organization/{gp}"/></who></agent><entity><role value="revision"/><what><reference value="MessageHeader/{acknowledges}"/></what></entity></Provenance></resource></entry>
+  {org_us}
+  {org_gp}
+  {outcome}
+</Bundle>
+"#,
+        head_text = div(&format!("Acknowledgement {code} of {acknowledges}")),
+        prov1_text = div("A new message has been sent"),
+        prov2_text = div("Acknowledgement message has been sent"),
+        org_us = org(us, "5790002727016", "265281000016008"),
+        org_gp = org(gp, "5790000128686", "1017421000016003"),
+    );
+    xml.into_bytes()
+}
+
+/// `bundle` (an Acknowledgement, Bundle.id `bundle_id`, response code `code`) in the
+/// VANSEnvelope it arrives in over VANS, from the GP to the hospital.
+pub fn in_vans_envelope(bundle: &[u8], bundle_id: &str, code: &str) -> Vec<u8> {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(bundle);
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<VANSEnvelope xmlns="urn:oio:medcom:vans-envelope:1.0.4">
+  <SenderID EndPointType="EAN">5790000128686</SenderID>
+  <ReceiverID EndPointType="EAN">5790002727016</ReceiverID>
+  <EnvelopeIdentifier>{bundle_id}</EnvelopeIdentifier>
+  <SentDateTime>2025-03-20T10:45:00+01:00</SentDateTime>
+  <Message>
+    <MetaInformation>
+      <Identifier>{bundle_id}</Identifier>
+      <Document><Format>HL7</Format><Name>MCM:FCTL#{code}</Name><Version>1.0</Version><SizeInBytes>{}</SizeInBytes></Document>
+      <Transport><Type>reliable</Type><TransformMessage>false</TransformMessage><ServiceTag name="MCM:MIME">application/fhir+xml</ServiceTag></Transport>
+    </MetaInformation>
+    <Data>{data}</Data>
+  </Message>
+</VANSEnvelope>
+"#,
+        bundle.len()
+    )
+    .into_bytes()
+}
+
+/// The FHIR Bundle inside a VANSEnvelope's `Message/Data`, decoded.
+pub fn bundle_in_envelope(envelope: &[u8]) -> Vec<u8> {
     use base64::Engine;
     let text = std::str::from_utf8(envelope).unwrap();
-    let start = text.find("<Data>").expect("an envelope with Data") + "<Data>".len();
+    let start = text.find("<Data>").unwrap() + "<Data>".len();
     let end = text.find("</Data>").unwrap();
-    let b64: String = text[start..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+    let compact: String = text[start..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact).unwrap()
+}
+
+/// The `value` of the first `<NAME value="..."/>` after the first `<AFTER>` in a FHIR XML
+/// text: e.g. `fhir_value(b, "MessageHeader", "id")`, `fhir_value(b, "Bundle", "id")`.
+pub fn fhir_value(bundle: &[u8], after: &str, name: &str) -> String {
+    let text = std::str::from_utf8(bundle).unwrap();
+    let from = text.find(&format!("<{after}")).unwrap();
+    let rest = &text[from..];
+    let at = rest.find(&format!("<{name} value=\"")).unwrap() + name.len() + 9;
+    rest[at..at + rest[at..].find('"').unwrap()].to_string()
 }

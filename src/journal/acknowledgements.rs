@@ -1,0 +1,546 @@
+//! Applying MedCom FHIR Acknowledgements (IG `medcom.fhir.dk.acknowledgement`) to the
+//! CareCommunications they answer, and MedCom's resend rules.
+//!
+//! An Acknowledgement names the letter by `response.identifier`, our `MessageHeader.id`, which
+//! every transmission of one letter shares; it is taken to answer the newest transmission that
+//! was handed over. As for XCTL receipts (`receipts.rs`): one read before changes nothing, one
+//! that contradicts an earlier answer is recorded and reported, not applied, and one that
+//! cannot answer a letter this journal sent is stored and evaluated again when read again.
+//!
+//! They share the `receipts` table: `receipt_type` `FHIR <code>`, own identifiers the Ack's
+//! Bundle.id (`envelope_id`) and MessageHeader.id (`letter_id`), `original_letter_id` the
+//! `response.identifier`, and `original_envelope_id` empty: an Ack does not name the Bundle.id
+//! it answers.
+//!
+//! flspost never acknowledges an Acknowledgement (MedCom rules KR1/KR2): nothing is sent back.
+
+use super::store::{input_row, insert_message, message_row, INPUT_COLUMNS, MESSAGE_COLUMNS};
+use super::{now_text, InputRow, Journal, MessageRow, NewMessage, Status};
+use crate::compose::Kind;
+use crate::error::Result;
+use crate::fhir::ack::{Acknowledgement, ResponseCode};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// Resends of one message (one MessageHeader.id) MedCom allows. MedCom says 2 in "043
+/// Reliable messaging" and 3 in rules MR5/MR6; flspost follows the stricter 2. Beyond it
+/// nothing is resent automatically or by `regenerate`: a person must find out why (MedCom
+/// also says resends are a person's decision).
+pub const MAX_RESENDS: u32 = 2;
+
+/// Minutes without an answer after which MedCom allows a resend (research note §3.3).
+pub const RESEND_AFTER_MINUTES: u32 = 30;
+
+/// A transmission counts as handed over once a send of it started, unless every send was
+/// refused outright by the transport (a permanent failure: it never left). A timeout or an
+/// interrupted send can hide a delivery, so those count.
+const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
+     AND (a.outcome IS NULL OR a.outcome <> 'permanent'))";
+
+/// What an Acknowledgement did to the letter it names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum AckOutcome {
+    /// `ok`: delivered.
+    Acknowledged {
+        message_id: i64,
+        /// Resends of the same letter still queued, now superseded (the GP has it).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        cancelled: Vec<i64>,
+    },
+    /// `fatal-error`: refused, with the OperationOutcome's code and text.
+    Rejected {
+        message_id: i64,
+        refuse_code: Option<String>,
+        refuse_text: Option<String>,
+        /// Resends of the same letter still queued, now superseded (MedCom: never resend
+        /// a message a receiver refused as it is).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        cancelled: Vec<i64>,
+    },
+    /// `transient-error`: the transmission is `failed`, and `resend_id` (same MessageHeader.id,
+    /// new Bundle.id) waits for `send`.
+    ResendQueued {
+        message_id: i64,
+        resend_id: i64,
+        /// The resend's transmission number.
+        transmission: u32,
+    },
+    /// `transient-error`, but no resend was queued (the resend limit, or it could not be
+    /// built): the transmission is `failed` and a person must look.
+    ResendHeld { message_id: i64, reason: String },
+    /// This Acknowledgement was read before; nothing changed.
+    Duplicate { message_id: Option<i64> },
+    /// The same answer again: the same Acknowledgement in a new envelope (MedCom: a receiver
+    /// answers a duplicate with the same Ack content in a new envelope), or the answer the
+    /// transmission has already.
+    Unchanged { message_id: i64, status: Status },
+    /// Contradicts an earlier answer; recorded, status kept.
+    Conflict { message_id: i64, status: Status },
+    /// No transmission of the letter was handed over, or it was superseded. Recorded, status
+    /// kept.
+    NotSent { message_id: i64, status: Status },
+    /// No CareCommunication with that MessageHeader.id was generated in this journal.
+    UnknownLetter,
+    /// An earlier Acknowledgement with the same Bundle.id and MessageHeader.id gave another
+    /// code: one of the two is wrong. Neither applied nor stored (the earlier one is).
+    EnvelopeReused {
+        message_id: Option<i64>,
+        /// The Acknowledgement's own Bundle.id.
+        envelope_id: String,
+        /// The type the earlier one was stored as (`FHIR ok`, ...).
+        earlier_type: String,
+    },
+}
+
+impl AckOutcome {
+    pub fn code(&self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether a person has to look at it.
+    pub fn needs_attention(&self) -> bool {
+        self.not_applied() || matches!(self, AckOutcome::Rejected { .. })
+    }
+
+    /// The command fails (exit 1) so that someone looks: the Acknowledgement could not be
+    /// applied, or it asked for a resend flspost may not or could not make.
+    pub fn not_applied(&self) -> bool {
+        matches!(
+            self,
+            AckOutcome::ResendHeld { .. }
+                | AckOutcome::Conflict { .. }
+                | AckOutcome::NotSent { .. }
+                | AckOutcome::UnknownLetter
+                | AckOutcome::EnvelopeReused { .. }
+        )
+    }
+
+    pub fn message_id(&self) -> Option<i64> {
+        match self {
+            AckOutcome::Acknowledged { message_id, .. }
+            | AckOutcome::Rejected { message_id, .. }
+            | AckOutcome::ResendQueued { message_id, .. }
+            | AckOutcome::ResendHeld { message_id, .. }
+            | AckOutcome::Unchanged { message_id, .. }
+            | AckOutcome::Conflict { message_id, .. }
+            | AckOutcome::NotSent { message_id, .. } => Some(*message_id),
+            AckOutcome::Duplicate { message_id } | AckOutcome::EnvelopeReused { message_id, .. } => *message_id,
+            AckOutcome::UnknownLetter => None,
+        }
+    }
+}
+
+/// What applying one Acknowledgement did.
+#[derive(Clone, Debug)]
+pub struct AckApplied {
+    pub outcome: AckOutcome,
+    /// The Bundle.id of the transmission it was matched to, when it was.
+    pub answered_envelope: Option<String>,
+}
+
+/// Stored outcomes of an Acknowledgement that changed nothing because it could not (yet)
+/// answer a letter: read again, it is evaluated again instead of being a duplicate.
+const NOT_APPLIED: [&str; 3] = ["conflict", "not-sent", "unknown-letter"];
+
+/// A transmission to build again, for a `transient-error`.
+pub struct ResendRequest<'a> {
+    pub message: &'a MessageRow,
+    /// Its stored input (checked against its hash by whoever builds).
+    pub input: &'a InputRow,
+    /// The transmission number the resend gets.
+    pub attempt: u32,
+}
+
+/// A resend, built and validated, for the journal to record.
+pub struct Rebuilt {
+    pub letter_id: String,
+    pub envelope_id: Option<String>,
+    pub attempt: u32,
+    pub status_code: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// Builds a resend; the journal calls it inside the transaction that applies the
+/// Acknowledgement, so the answer and the queued resend are recorded together.
+pub type Rebuild<'a> = dyn FnMut(&ResendRequest<'_>) -> Result<Rebuilt> + 'a;
+
+impl Journal {
+    /// Applies one validated Acknowledgement (`bytes` as received, kept with it), in one
+    /// transaction. For a `transient-error` within the resend limit, `rebuild` builds the next
+    /// transmission, which is recorded in the same transaction.
+    pub fn apply_acknowledgement(
+        &mut self,
+        a: &Acknowledgement,
+        bytes: &[u8],
+        rebuild: &mut Rebuild<'_>,
+    ) -> Result<AckApplied> {
+        let receipt_type = format!("FHIR {}", a.code.code());
+        let (refuse_code, refuse_text) = a.refusal();
+        self.transaction(|tx| {
+            let seen: Option<(i64, Option<i64>, String, String)> = tx
+                .query_row(
+                    "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
+                     AND letter_id = ?2 AND original_envelope_id = '' AND original_letter_id = ?3",
+                    params![a.bundle_id, a.message_id, a.acknowledges],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            // The row to update instead of inserting, for an Ack stored but not applied.
+            let mut stored = None;
+            if let Some((row_id, message_id, earlier_type, earlier_outcome)) = seen {
+                let answered_envelope = envelope_of(tx, message_id)?;
+                if earlier_type != receipt_type {
+                    let envelope_id = a.bundle_id.clone();
+                    let outcome = AckOutcome::EnvelopeReused { message_id, envelope_id, earlier_type };
+                    return Ok(AckApplied { outcome, answered_envelope });
+                }
+                if !NOT_APPLIED.contains(&earlier_outcome.as_str()) {
+                    return Ok(AckApplied { outcome: AckOutcome::Duplicate { message_id }, answered_envelope });
+                }
+                stored = Some(row_id);
+            }
+            let answer = Answer {
+                ack: a,
+                receipt_type: &receipt_type,
+                refuse_code: refuse_code.as_deref(),
+                refuse_text: refuse_text.as_deref(),
+            };
+            let outcome = evaluate(tx, &answer, rebuild)?;
+            let message_id = outcome.message_id();
+            if let Some(row_id) = stored {
+                // The same Acknowledgement, evaluated again: its one row says what it did last.
+                tx.execute(
+                    "UPDATE receipts SET message_id = ?2, outcome = ?3 WHERE id = ?1",
+                    params![row_id, message_id, outcome.code()],
+                )?;
+            } else {
+                tx.execute(
+                    "INSERT INTO receipts (receipt_type, envelope_id, letter_id, original_envelope_id, \
+                     original_letter_id, message_id, refuse_code, refuse_text, outcome, bytes, received_at) \
+                     VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        receipt_type,
+                        a.bundle_id,
+                        a.message_id,
+                        a.acknowledges,
+                        message_id,
+                        refuse_code,
+                        refuse_text,
+                        outcome.code(),
+                        bytes,
+                        now_text()
+                    ],
+                )?;
+            }
+            Ok(AckApplied { answered_envelope: envelope_of(tx, message_id)?, outcome })
+        })
+    }
+
+    /// How many transmissions of a letter were handed over (a send started, not refused
+    /// outright by the transport): the first plus its resends, for MedCom's resend limit.
+    pub fn transmissions_handed_over(&self, kind: Kind, letter_id: &str) -> Result<u32> {
+        transmissions_handed_over(&self.conn, kind, letter_id)
+    }
+
+    /// When message `id`'s last successful hand-over to a transport finished.
+    pub fn last_hand_over(&self, id: i64) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(finished_at) FROM attempts WHERE message_id = ?1 AND outcome = 'sent'",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// GP letters still `sent` (every receipt or Acknowledgement that answers one moves it on)
+    /// whose last hand-over finished at or before `handed_over_by`, longest waiting first. A
+    /// message already regenerated is left out: its resend is the one waiting now.
+    pub fn unanswered(
+        &self,
+        handed_over_by: &str,
+        since: Option<&str>,
+        result_id: Option<&str>,
+    ) -> Result<Vec<Unanswered>> {
+        let mut sql = format!(
+            "SELECT {MESSAGE_COLUMNS}, h.at FROM messages m JOIN inputs i ON i.id = m.input_id \
+             JOIN (SELECT message_id, MAX(finished_at) AS at FROM attempts WHERE outcome = 'sent' \
+                   GROUP BY message_id) h ON h.message_id = m.id \
+             WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= :by \
+             AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id)"
+        );
+        if since.is_some() {
+            sql.push_str(" AND m.updated_at >= :since");
+        }
+        if result_id.is_some() {
+            sql.push_str(" AND m.result_id = :result");
+        }
+        sql.push_str(" ORDER BY h.at, m.id");
+        let mut st = self.conn.prepare(&sql)?;
+        let params: Vec<(&str, &dyn rusqlite::ToSql)> = [
+            Some((":by", &handed_over_by as &dyn rusqlite::ToSql)),
+            since.as_ref().map(|s| (":since", s as &dyn rusqlite::ToSql)),
+            result_id.as_ref().map(|r| (":result", r as &dyn rusqlite::ToSql)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let rows = st
+            .query_map(params.as_slice(), |r| Ok(Unanswered { message: message_row(r)?, handed_over_at: r.get(20)? }))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// A GP letter waiting for its answer ([`Journal::unanswered`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Unanswered {
+    #[serde(flatten)]
+    pub message: MessageRow,
+    /// When its last hand-over to the transport finished.
+    pub handed_over_at: String,
+}
+
+fn transmissions_handed_over(conn: &Connection, kind: Kind, letter_id: &str) -> Result<u32> {
+    Ok(conn.query_row(
+        &format!("SELECT COUNT(*) FROM messages m WHERE m.kind = ?1 AND m.letter_id = ?2 AND {HANDED_OVER}"),
+        params![kind, letter_id],
+        |r| r.get(0),
+    )?)
+}
+
+fn envelope_of(conn: &Connection, message_id: Option<i64>) -> Result<Option<String>> {
+    let Some(id) = message_id else { return Ok(None) };
+    Ok(conn.query_row("SELECT envelope_id FROM messages WHERE id = ?1", [id], |r| r.get(0)).optional()?.flatten())
+}
+
+fn status_of(conn: &Connection, id: i64) -> Result<Status> {
+    Ok(conn.query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| r.get(0))?)
+}
+
+/// One Acknowledgement as the evaluation reads it.
+struct Answer<'a> {
+    ack: &'a Acknowledgement,
+    receipt_type: &'a str,
+    refuse_code: Option<&'a str>,
+    refuse_text: Option<&'a str>,
+}
+
+impl Answer<'_> {
+    /// `FHIR fatal-error MSG_…: text`, the reason a message row keeps.
+    fn reason(&self) -> String {
+        format!(
+            "{} {}: {}",
+            self.receipt_type,
+            self.refuse_code.unwrap_or("(no code)"),
+            self.refuse_text.unwrap_or("(no text)")
+        )
+    }
+}
+
+/// Decides what the Acknowledgement does and does it (not the receipts row).
+fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Result<AckOutcome> {
+    let a = ans.ack;
+    // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
+    // answer to a duplicate. It answered the transmission it answered then, not a newer one.
+    let repeat: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND original_letter_id = ?2 \
+             AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
+             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter') \
+             ORDER BY id LIMIT 1",
+            params![a.message_id, a.acknowledges, a.bundle_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((earlier_type, message_id)) = repeat {
+        let status = status_of(tx, message_id)?;
+        return Ok(if earlier_type == ans.receipt_type {
+            AckOutcome::Unchanged { message_id, status }
+        } else {
+            AckOutcome::Conflict { message_id, status }
+        });
+    }
+    // Our MessageHeader.ids are lower-case UUIDs; a receiver that echoes one in capitals
+    // still names the same message.
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT m.id, m.status, {HANDED_OVER} FROM messages m WHERE m.kind = 'gp-carecommunication' \
+         AND m.letter_id = lower(?1) ORDER BY m.attempt DESC, m.id DESC"
+    ))?;
+    let rows = st
+        .query_map([&a.acknowledges], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Status>(1)?, r.get::<_, bool>(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let Some(&(newest, newest_status, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
+    let Some(&(id, status, _)) = rows.iter().find(|r| r.2) else {
+        return Ok(AckOutcome::NotSent { message_id: newest, status: newest_status });
+    };
+    if status == Status::Superseded {
+        return Ok(AckOutcome::NotSent { message_id: id, status });
+    }
+    // The answer this transmission has already, if any.
+    let earlier = match status {
+        Status::Acknowledged => Some(ResponseCode::Ok),
+        Status::Rejected => Some(ResponseCode::FatalError),
+        Status::Failed if transient_applied(tx, id)? => Some(ResponseCode::TransientError),
+        _ => None,
+    };
+    match earlier {
+        Some(c) if c == a.code => return Ok(AckOutcome::Unchanged { message_id: id, status }),
+        Some(_) => return Ok(AckOutcome::Conflict { message_id: id, status }),
+        None => {}
+    }
+    let now = now_text();
+    Ok(match a.code {
+        ResponseCode::Ok => {
+            tx.execute(
+                "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+            // Delivered: a resend still queued (made while the answer was late) would give the
+            // GP the letter twice.
+            let cancelled = cancel_queued(tx, id, &format!("not sent: the original (message {id}) was acknowledged"))?;
+            AckOutcome::Acknowledged { message_id: id, cancelled }
+        }
+        ResponseCode::FatalError => {
+            tx.execute(
+                "UPDATE messages SET status = 'rejected', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, ans.reason(), ans.refuse_code, now],
+            )?;
+            let cancelled = cancel_queued(
+                tx,
+                id,
+                &format!("not sent: the original (message {id}) was refused with fatal-error; MedCom: never resend it as it is"),
+            )?;
+            AckOutcome::Rejected {
+                message_id: id,
+                refuse_code: ans.refuse_code.map(str::to_string),
+                refuse_text: ans.refuse_text.map(str::to_string),
+                cancelled,
+            }
+        }
+        ResponseCode::TransientError => {
+            let outcome = resend(tx, id, rebuild)?;
+            let then = match &outcome {
+                AckOutcome::ResendQueued { resend_id, .. } => format!("resend queued as message {resend_id}"),
+                AckOutcome::ResendHeld { reason, .. } => format!("no resend: {reason}"),
+                _ => String::new(),
+            };
+            tx.execute(
+                "UPDATE messages SET status = 'failed', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, format!("{}; {then}", ans.reason()), ans.refuse_code, now],
+            )?;
+            outcome
+        }
+    })
+}
+
+/// Whether a `transient-error` was applied to message `id` (so its `failed` is that answer).
+fn transient_applied(tx: &Connection, id: i64) -> Result<bool> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM receipts WHERE message_id = ?1 AND receipt_type = 'FHIR transient-error' \
+         AND outcome IN ('resend-queued', 'resend-held'))",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Supersedes the queued transmissions of message `id`'s letter; returns their ids.
+fn cancel_queued(tx: &Connection, id: i64, reason: &str) -> Result<Vec<i64>> {
+    let ids = tx
+        .prepare_cached(
+            "SELECT n.id FROM messages n JOIN messages m ON m.id = ?1 WHERE n.kind = m.kind \
+             AND n.letter_id = m.letter_id AND n.id <> m.id AND n.status IN ('generated', 'retry') ORDER BY n.id",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    for n in &ids {
+        tx.execute(
+            "UPDATE messages SET status = 'superseded', reason = ?2, updated_at = ?3 WHERE id = ?1",
+            params![n, reason, now_text()],
+        )?;
+    }
+    Ok(ids)
+}
+
+/// The resend a `transient-error` on message `id` asks for: the one already queued, a new
+/// one within MedCom's limit, or none, with the reason.
+fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutcome> {
+    let held = |reason: String| Ok(AckOutcome::ResendHeld { message_id: id, reason });
+    // `regenerate` may have queued one already (after 30 minutes without an answer).
+    let existing: Option<(i64, Status, u32)> = tx
+        .query_row(
+            "SELECT id, status, attempt FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((resend_id, status, transmission)) = existing {
+        return match status {
+            Status::Generated | Status::Retry => {
+                Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission })
+            }
+            _ => held(format!("its resend, message {resend_id}, is {}; a person must look", status.code())),
+        };
+    }
+    let m = tx.query_row(
+        &format!("SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.id = ?1"),
+        [id],
+        message_row,
+    )?;
+    let sent = transmissions_handed_over(tx, m.kind, &m.letter_id)?;
+    if sent > MAX_RESENDS {
+        return held(limit_reason(sent));
+    }
+    let input = tx.query_row(&format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE id = ?1"), [m.input_id], input_row)?;
+    let attempt: u32 = tx.query_row(
+        "SELECT COALESCE(MAX(attempt), 0) + 1 FROM messages WHERE kind = ?1 AND letter_id = ?2",
+        params![m.kind, m.letter_id],
+        |r| r.get(0),
+    )?;
+    let built = match rebuild(&ResendRequest { message: &m, input: &input, attempt }) {
+        Ok(b) if b.letter_id != m.letter_id || b.attempt != attempt => {
+            return held(format!(
+                "the resend was built as letter {} transmission {} instead of {} {attempt}; a person must look",
+                b.letter_id, b.attempt, m.letter_id
+            ))
+        }
+        Ok(b) => b,
+        // The Acknowledgement is still recorded: the letter is `failed` with why, and
+        // `regenerate` makes the resend once the cause is fixed.
+        Err(e) => {
+            return held(format!(
+                "the resend could not be built ({}); a person must look, then `flspost regenerate {id}`",
+                e.to_string().replace('\n', " ")
+            ))
+        }
+    };
+    let resend_id = insert_message(
+        tx,
+        m.input_id,
+        &NewMessage {
+            result_id: &m.result_id,
+            kind: m.kind,
+            content_sha256: &m.content_sha256,
+            letter_revision: m.letter_revision,
+            letter_id: &built.letter_id,
+            envelope_id: built.envelope_id.as_deref(),
+            attempt: built.attempt,
+            status_code: &built.status_code,
+            bytes: &built.bytes,
+            sha256: &built.sha256,
+            regenerated_from: Some(m.id),
+            replaces: m.replaces,
+        },
+    )?;
+    Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission: built.attempt })
+}
+
+/// Why a letter sent `sent` times may not be resent again.
+pub fn limit_reason(sent: u32) -> String {
+    format!(
+        "it was sent {sent} times, and MedCom allows {MAX_RESENDS} resends of one message (the stricter of \
+         \"043 Reliable messaging\" and MR5/MR6); a person must look (ask the receiver), and only a corrected \
+         letter (`regenerate --input`) goes out as a new message"
+    )
+}

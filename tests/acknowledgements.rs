@@ -1,0 +1,695 @@
+//! MedCom FHIR Acknowledgements: `flspost receipt` applies them to the CareCommunications they
+//! answer (ok, fatal-error, transient-error with its resend), `journal list --unanswered`
+//! finds letters waiting past MedCom's 30 minutes, `regenerate` resends them under MedCom's
+//! rules, and both transports carry the VANSEnvelope bytes as the journal holds them.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+
+/// Outbox transports, and a receiver table that routes the samples' GP to CareCommunication.
+fn cc_config(w: &World) -> PathBuf {
+    w.write(
+        "cc.toml",
+        &format!(
+            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n\
+             [transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+            root().join("samples/receivers.csv").display()
+        ),
+    )
+}
+
+/// As [`cc_config`], the GP's letters over SMTP to 127.0.0.1:`port`.
+fn smtp_config(w: &World, port: u16) -> PathBuf {
+    w.write(
+        "smtp.toml",
+        &format!(
+            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n\
+             [transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
+             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+            root().join("samples/receivers.csv").display()
+        ),
+    )
+}
+
+/// `flspost ARGS --config cc.toml`.
+fn fl(w: &World, args: &[&str]) -> Run {
+    let cfg = cc_config(w);
+    let mut all = args.to_vec();
+    all.extend(["--config", cfg.to_str().unwrap()]);
+    w.run(&all)
+}
+
+fn at(w: &mut World, instant: &str) {
+    w.fake_now = Some(instant.to_string());
+}
+
+/// Generates `sample` as a CareCommunication; returns the GP message's summary.
+fn generated(w: &World, sample_name: &str) -> serde_json::Value {
+    let out = w.out();
+    let s = fl(w, &["generate", "--out-dir", out.to_str().unwrap(), sample(sample_name).to_str().unwrap()]).ok().one();
+    let gp = s["messages"][0].clone();
+    assert_eq!(gp["kind"], "gp-carecommunication", "{s}");
+    gp
+}
+
+/// Generates and sends (outbox) `sample` as a CareCommunication.
+fn sent(w: &World, sample_name: &str) -> serde_json::Value {
+    let gp = generated(w, sample_name);
+    fl(w, &["send"]).ok();
+    gp
+}
+
+fn show(w: &World, id: &str) -> serde_json::Value {
+    w.run(&["journal", "show", "--json", id]).ok().one()
+}
+
+fn status(w: &World, id: &str) -> String {
+    show(w, id)["message"]["status"].as_str().unwrap().to_string()
+}
+
+/// Writes an Acknowledgement file; returns its path.
+fn ack_file(w: &World, name: &str, bytes: &[u8]) -> String {
+    let p = w.path(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// An Acknowledgement `n` (own ids uuid(n), uuid(1000 + n)) with `code` for letter `letter`.
+fn ack(w: &World, n: u32, code: &str, letter: &str, issues: &[String]) -> String {
+    ack_file(w, &format!("ack-{n}.xml"), &acknowledgement(code, &uuid(n), &uuid(1000 + n), letter, issues))
+}
+
+fn receipt(w: &World, file: &str) -> Run {
+    fl(w, &["receipt", file])
+}
+
+/// The GP messages of the journal, oldest first: (id, status, transmission).
+fn gp_rows(w: &World) -> Vec<(i64, String, i64)> {
+    let mut v: Vec<_> = w
+        .run(&["journal", "list", "--json"])
+        .ok()
+        .json()
+        .into_iter()
+        .filter(|m| m["kind"] == "gp-carecommunication")
+        .map(|m| {
+            (m["id"].as_i64().unwrap(), m["status"].as_str().unwrap().to_string(), m["transmission"].as_i64().unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The outbox's CareCommunication files: envelope id -> bytes.
+fn outbox(w: &World) -> Vec<(String, Vec<u8>)> {
+    tree(&w.path("vans"))
+        .into_iter()
+        .map(|(name, b)| {
+            let env = name.strip_prefix("carecommunication-").unwrap().strip_suffix(".xml").unwrap().to_string();
+            (env, b)
+        })
+        .collect()
+}
+
+#[test]
+fn medcoms_example_acknowledgement_answers_no_letter_of_ours_and_changes_nothing() {
+    let Some(reference) = reference() else { return };
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let example = reference.join("medcom-fhir/acknowledgement/Flow2-Acknowledgement_Ex_to_OIOXML.xml");
+    let before = w.run(&["journal", "list", "--json"]).ok().stdout;
+    let r = receipt(&w, example.to_str().unwrap());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "unknown-letter", "{line}");
+    assert_eq!(line["receipt"], "FHIR ok");
+    assert_eq!(line["original_letter_id"], "60098c38-6fe1-41ba-aa92-d4809022de88");
+    assert_eq!(line["acknowledgement"]["bundle_id"], "e90e15ae-e019-496b-aa65-95aab4983f0d");
+    assert_eq!(line["acknowledgement"]["sender_gln"], "5790000121441");
+    assert!(
+        r.stderr.contains("letter 60098c38-6fe1-41ba-aa92-d4809022de88: unknown-letter"),
+        "reported for a person: {}",
+        r.stderr
+    );
+    assert_eq!(w.run(&["journal", "list", "--json"]).ok().stdout, before, "nothing changed");
+    assert_eq!(status(&w, gp["letter_id"].as_str().unwrap()), "sent");
+    // Stored, and evaluated again when read again (not a duplicate): still reported.
+    let again = receipt(&w, example.to_str().unwrap());
+    assert_eq!((again.code, again.one()["result"]["outcome"].clone()), (1, "unknown-letter".into()));
+}
+
+#[test]
+fn ok_acknowledges_the_letter_and_cancels_its_queued_resend() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let letter = gp["letter_id"].as_str().unwrap();
+    // Unanswered for 30 minutes: a resend is queued, then the answer comes after all.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let resend = fl(&w, &["regenerate", letter]).ok().one()["messages"][0]["id"].as_i64().unwrap();
+    let f = ack(&w, 1, "ok", letter, &[]);
+    let r = receipt(&w, &f).ok();
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "acknowledged", "{line}");
+    assert_eq!(line["result"]["message_id"], gp["id"]);
+    assert_eq!(line["result"]["cancelled"], serde_json::json!([resend]));
+    assert_eq!(line["original_envelope_id"], gp["envelope_id"], "matched to the transmission handed over");
+    assert_eq!(status(&w, &gp["id"].to_string()), "acknowledged");
+    let cancelled = show(&w, &resend.to_string());
+    assert_eq!(cancelled["message"]["status"], "superseded", "{cancelled}");
+    assert!(cancelled["message"]["reason"].as_str().unwrap().contains("was acknowledged"), "{cancelled}");
+    fl(&w, &["send"]).ok();
+    assert_eq!(outbox(&w).len(), 1, "the GP got the letter twice");
+    let receipts = show(&w, &gp["id"].to_string())["receipts"].clone();
+    assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
+    assert_eq!(receipts[0]["type"], "FHIR ok");
+    assert_eq!(receipts[0]["envelope_id"], uuid(1));
+}
+
+#[test]
+fn duplicates_repeats_in_a_new_envelope_and_contradictions() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
+    let f = ack(&w, 1, "ok", letter, &[]);
+    receipt(&w, &f).ok();
+    let listed = w.run(&["journal", "list", "--json"]).ok().stdout;
+
+    // The same Acknowledgement read again.
+    let dup = receipt(&w, &f).ok();
+    assert_eq!(dup.one()["result"]["outcome"], "duplicate");
+    assert!(dup.stderr.is_empty(), "{}", dup.stderr);
+    // The same Acknowledgement (its MessageHeader.id) in a new envelope: MedCom's answer to a
+    // duplicate.
+    let again = ack_file(&w, "again.xml", &acknowledgement("ok", &uuid(2), &uuid(1001), letter, &[]));
+    assert_eq!(receipt(&w, &again).ok().one()["result"]["outcome"], "unchanged");
+    // Another ok for the letter (its id in capitals, as a receiver might echo it).
+    let other_ok = ack(&w, 3, "ok", &letter.to_uppercase(), &[]);
+    assert_eq!(receipt(&w, &other_ok).ok().one()["result"]["outcome"], "unchanged");
+    assert_eq!(w.run(&["journal", "list", "--json"]).ok().stdout, listed, "nothing changed");
+
+    // A fatal-error after the ok contradicts it: recorded, reported, not applied.
+    let fatal = ack(&w, 4, "fatal-error", letter, &[ack_issue("MSG_DUPLICATE_ID", "Dublet")]);
+    let r = receipt(&w, &fatal);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.one()["result"]["outcome"], "conflict");
+    assert!(r.stderr.contains("conflict: contradicts an earlier answer"), "{}", r.stderr);
+    assert_eq!(status(&w, &id), "acknowledged");
+    // Read again it is evaluated again: still a conflict, still exit 1, one row.
+    let r = receipt(&w, &fatal);
+    assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "conflict".into()));
+    // The ok in a new envelope with the fatal-error's MessageHeader.id: a contradiction too.
+    let flipped = ack_file(&w, "flipped.xml", &acknowledgement("ok", &uuid(5), &uuid(1004), letter, &[]));
+    let r = receipt(&w, &flipped);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.one()["result"]["outcome"], "unchanged", "the conflict was not applied, so ok agrees");
+    let types: Vec<String> = show(&w, &id)["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["type"].as_str().unwrap(), r["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "FHIR ok acknowledged",
+            "FHIR ok unchanged",
+            "FHIR ok unchanged",
+            "FHIR fatal-error conflict",
+            "FHIR ok unchanged"
+        ]
+    );
+
+    // The same Bundle.id and MessageHeader.id with another code: one of the two is wrong.
+    let reused = ack_file(
+        &w,
+        "reused.xml",
+        &acknowledgement("fatal-error", &uuid(1), &uuid(1001), letter, &[ack_issue("MSG_DUPLICATE_ID", "x")]),
+    );
+    let r = receipt(&w, &reused);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.one()["result"]["outcome"], "envelope-reused");
+    assert_eq!(status(&w, &id), "acknowledged");
+    assert_eq!(show(&w, &id)["receipts"].as_array().unwrap().len(), 5, "not stored");
+}
+
+#[test]
+fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_numbers() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
+    // A bundle id with ten digits in a row: a UUID is shown as it is, never masked.
+    let bundle_id = "e90e15ae-e019-496b-aa65-a1234567890b";
+    let f = ack_file(
+        &w,
+        "fatal.xml",
+        &acknowledgement(
+            "fatal-error",
+            bundle_id,
+            &uuid(1001),
+            letter,
+            &[ack_issue("MSG_Receiver_Identifier_UNKNOWN", "Modtager ukendt for patient 0211223989")],
+        ),
+    );
+    let r = receipt(&w, &f);
+    assert_eq!(r.code, 0, "a refusal is the receiver's answer, not flspost's failure: {}", r.stderr);
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "rejected", "{line}");
+    assert_eq!(line["result"]["refuse_code"], "MSG_Receiver_Identifier_UNKNOWN");
+    assert_eq!(line["result"]["refuse_text"], "Modtager ukendt for patient xxxxxxxxxx");
+    assert_eq!(line["acknowledgement"]["bundle_id"], bundle_id);
+    assert!(r.stderr.contains("rejected by the receiver, code MSG_Receiver_Identifier_UNKNOWN"), "{}", r.stderr);
+    let m = show(&w, &id);
+    assert_eq!(m["message"]["status"], "rejected");
+    assert_eq!(m["message"]["refuse_code"], "MSG_Receiver_Identifier_UNKNOWN");
+    assert_eq!(
+        m["message"]["reason"],
+        "FHIR fatal-error MSG_Receiver_Identifier_UNKNOWN: Modtager ukendt for patient xxxxxxxxxx"
+    );
+    let text = w.run(&["journal", "show", &id]).ok().stdout;
+    let list = w.run(&["journal", "list"]).ok().stdout;
+    for out in [&r.stdout, &r.stderr, &m.to_string(), &text, &list] {
+        assert!(!out.contains("0211223989"), "a CPR number in the output: {out}");
+    }
+    assert!(list.contains("Modtager ukendt for patient xxxxxxxxxx"), "{list}");
+    // MedCom: a message refused with fatal-error is never resent as it is.
+    let regen = fl(&w, &["regenerate", &id]);
+    assert_eq!(regen.code, 2, "{}", regen.stderr);
+    assert!(regen.stderr.contains("fatal-error"), "{}", regen.stderr);
+
+    // Without MedCom's detail coding: the issue code and the diagnostics. A resend queued
+    // meanwhile is cancelled: a refused message is never resent as it is.
+    let mut w = w;
+    let gp3 = sent(&w, "group-3.json");
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let queued = fl(&w, &["regenerate", &gp3["id"].to_string()]).ok().one()["messages"][0]["id"].as_i64().unwrap();
+    let f =
+        ack(&w, 2, "fatal-error", gp3["letter_id"].as_str().unwrap(), &[ack_issue_plain("structure", "Ugyldig XML")]);
+    let line = receipt(&w, &f).ok().one();
+    assert_eq!(line["result"]["refuse_code"], "structure");
+    assert_eq!(line["result"]["refuse_text"], "Ugyldig XML");
+    assert_eq!(line["result"]["cancelled"], serde_json::json!([queued]));
+    assert_eq!(show(&w, &gp3["id"].to_string())["message"]["reason"], "FHIR fatal-error structure: Ugyldig XML");
+    assert_eq!(status(&w, &queued.to_string()), "superseded");
+}
+
+#[test]
+fn transient_error_queues_a_resend_that_send_delivers_with_the_same_message_id_and_a_new_bundle_id() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter, env) =
+        (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap(), gp["envelope_id"].as_str().unwrap());
+    let first = outbox(&w);
+    assert_eq!(first.len(), 1);
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let f = ack(&w, 1, "transient-error", letter, &[ack_issue("MSG_Mailbox_Out_Of_Operation", "Postkassen er lukket")]);
+    let r = receipt(&w, &f).ok();
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
+    assert_eq!(line["result"]["message_id"], id);
+    assert_eq!(line["result"]["transmission"], 2);
+    let resend = line["result"]["resend_id"].as_i64().unwrap();
+    assert!(r.stderr.contains(&format!("message {resend}")) && r.stderr.contains("flspost send"), "{}", r.stderr);
+    let m = show(&w, &id.to_string());
+    assert_eq!(m["message"]["status"], "failed");
+    let reason = m["message"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("FHIR transient-error MSG_Mailbox_Out_Of_Operation: Postkassen er lukket"), "{reason}");
+    assert!(reason.contains(&format!("resend queued as message {resend}")), "{reason}");
+    let queued = show(&w, &resend.to_string());
+    assert_eq!(queued["message"]["status"], "generated");
+    assert_eq!(queued["message"]["letter_id"], letter);
+    assert_eq!(queued["message"]["regenerated_from"], id);
+    assert_eq!(queued["message"]["transmission"], 2);
+    // One answer, one resend: reading it again queues nothing more.
+    assert_eq!(receipt(&w, &f).ok().one()["result"]["outcome"], "duplicate");
+    // Another transient-error while the resend waits: the answer the transmission has already.
+    let other = ack(&w, 3, "transient-error", letter, &[ack_issue("MSG_Mailbox_Out_Of_Operation", "stadig lukket")]);
+    assert_eq!(receipt(&w, &other).ok().one()["result"]["outcome"], "unchanged");
+    // An ok now contradicts it (the resend is still queued, so it answers the first).
+    let ok_now = ack(&w, 4, "ok", letter, &[]);
+    let r = receipt(&w, &ok_now);
+    assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "conflict".into()));
+    assert_eq!(gp_rows(&w).len(), 2);
+    assert!(show(&w, &id.to_string())["message"]["reason"].as_str().unwrap().contains("Postkassen er lukket"));
+
+    at(&mut w, "2025-03-20T09:50:00Z");
+    fl(&w, &["send"]).ok();
+    let files = outbox(&w);
+    assert_eq!(files.len(), 2);
+    let new_env = queued["message"]["envelope_id"].as_str().unwrap();
+    assert_ne!(new_env, env);
+    let (_, bytes) = files.iter().find(|(e, _)| e == new_env).expect("the resend's envelope in the outbox");
+    assert_eq!(flspost::sha256_hex(bytes), queued["message"]["sha256"], "the outbox holds the journal's bytes");
+    let (old, new) = (bundle_in_envelope(&first[0].1), bundle_in_envelope(bytes));
+    assert_eq!(fhir_value(&new, "MessageHeader", "id"), letter, "same MessageHeader.id");
+    assert_eq!(fhir_value(&old, "MessageHeader", "id"), letter);
+    assert_eq!(fhir_value(&new, "Bundle", "id"), new_env, "new Bundle.id = envelope id");
+    assert_eq!(fhir_value(&old, "Bundle", "id"), env);
+    assert_eq!(fhir_value(&old, "Provenance", "occurredDateTime"), "2025-03-20T10:30:00+01:00");
+    assert_eq!(fhir_value(&new, "Provenance", "occurredDateTime"), "2025-03-20T10:45:00+01:00", "new Provenance time");
+    assert_eq!(status(&w, &resend.to_string()), "sent");
+
+    // The same Acknowledgement again in a new envelope (MedCom's answer to a duplicate): it
+    // answered the first transmission, so the resend now handed over is not resent again.
+    let repeat = ack_file(
+        &w,
+        "repeat.xml",
+        &acknowledgement(
+            "transient-error",
+            &uuid(9),
+            &uuid(1001),
+            letter,
+            &[ack_issue("MSG_Mailbox_Out_Of_Operation", "x")],
+        ),
+    );
+    let line = receipt(&w, &repeat).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("unchanged".into(), id.into())
+    );
+    assert_eq!(status(&w, &resend.to_string()), "sent");
+    assert_eq!(gp_rows(&w).len(), 2);
+
+    // The next answer is for the resend, the newest transmission handed over.
+    let ok = ack(&w, 2, "ok", letter, &[]);
+    let line = receipt(&w, &ok).ok().one();
+    assert_eq!(line["result"]["message_id"], resend);
+    assert_eq!(line["original_envelope_id"], new_env);
+    assert_eq!(status(&w, &resend.to_string()), "acknowledged");
+    assert_eq!(status(&w, &id.to_string()), "failed");
+}
+
+#[test]
+fn after_two_resends_a_transient_error_is_left_to_a_person() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let letter = gp["letter_id"].as_str().unwrap();
+    for (n, t) in [(1, "2025-03-20T09:40:00Z"), (2, "2025-03-20T09:50:00Z")] {
+        at(&mut w, t);
+        // Over VANS the Acknowledgement comes in its envelope.
+        let bundle = acknowledgement(
+            "transient-error",
+            &uuid(n),
+            &uuid(1000 + n),
+            letter,
+            &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
+        );
+        let f = ack_file(&w, &format!("env-{n}.xml"), &in_vans_envelope(&bundle, &uuid(n), "transient-error"));
+        let line = receipt(&w, &f).ok().one();
+        assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
+        assert_eq!(line["acknowledgement"]["enveloped"], true);
+        fl(&w, &["send"]).ok();
+    }
+    assert_eq!(outbox(&w).len(), 3, "the letter and two resends");
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let f = ack(&w, 3, "transient-error", letter, &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")]);
+    let r = receipt(&w, &f);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "resend-held", "{line}");
+    assert!(r.stderr.contains("a person must look"), "{}", r.stderr);
+    let rows = gp_rows(&w);
+    assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["failed", "failed", "failed"], "{rows:?}");
+    let third = rows[2].0.to_string();
+    let reason = show(&w, &third)["message"]["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("sent 3 times") && reason.contains("allows 2 resends"), "{reason}");
+    // Nor does `regenerate` resend it.
+    let regen = fl(&w, &["regenerate", &third]);
+    assert_eq!(regen.code, 2, "{}", regen.stderr);
+    assert!(regen.stderr.contains("allows 2 resends"), "{}", regen.stderr);
+    assert_eq!(gp_rows(&w).len(), 3);
+}
+
+#[test]
+fn an_acknowledgement_for_a_letter_never_handed_over_is_stored_and_applied_once_it_is() {
+    let w = World::new();
+    let gp = generated(&w, "group-2a.json");
+    let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
+    let f = ack(&w, 1, "ok", letter, &[]);
+    let r = receipt(&w, &f);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.one()["result"]["outcome"], "not-sent");
+    assert!(r.stderr.contains("never handed over"), "{}", r.stderr);
+    let m = show(&w, &id);
+    assert_eq!(m["message"]["status"], "generated");
+    assert_eq!(m["receipts"][0]["outcome"], "not-sent", "stored: {m}");
+    fl(&w, &["send"]).ok();
+    assert_eq!(status(&w, &id), "sent", "send still hands it over");
+    assert_eq!(receipt(&w, &f).ok().one()["result"]["outcome"], "acknowledged");
+    assert_eq!(status(&w, &id), "acknowledged");
+    assert_eq!(show(&w, &id)["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(receipt(&w, &f).ok().one()["result"]["outcome"], "duplicate");
+}
+
+#[test]
+fn acknowledgements_that_fail_validation_are_refused_with_file_line_col() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let letter = gp["letter_id"].as_str().unwrap();
+    let before = w.run(&["journal", "list", "--json"]).ok().stdout;
+    // A fatal-error without its OperationOutcome (medcom-acknowledgement-1).
+    let bare = ack(&w, 1, "fatal-error", letter, &[]);
+    let r = receipt(&w, &bare);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains(&format!("{bare}:7:")) && r.stderr.contains("medcom-acknowledgement-1"), "{}", r.stderr);
+    // An unknown response code, in an envelope: reported at Data, with its place in the Bundle.
+    let bundle = acknowledgement("maybe", &uuid(2), &uuid(1002), letter, &[]);
+    let env = ack_file(&w, "env.xml", &in_vans_envelope(&bundle, &uuid(2), "ok"));
+    let r = receipt(&w, &env);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(&format!("{env}:13:5: enveloped Bundle: 7:")) && r.stderr.contains("response.code `maybe`"),
+        "{}",
+        r.stderr
+    );
+    // An envelope whose identifier is not the Bundle's (MR7).
+    let ok = acknowledgement("ok", &uuid(3), &uuid(1003), letter, &[]);
+    let env = ack_file(&w, "env3.xml", &in_vans_envelope(&ok, &uuid(4), "ok"));
+    let r = receipt(&w, &env);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains(&format!("{env}:5:")) && r.stderr.contains("MR7"), "{}", r.stderr);
+    // Our own CareCommunication is no answer.
+    let own = w.out().join("FLS-AUH-2025-0002/gp-carecommunication.xml");
+    let r = receipt(&w, own.to_str().unwrap());
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("(it is a FHIR CareCommunication in a VANSEnvelope)"), "{}", r.stderr);
+    assert_eq!(w.run(&["journal", "list", "--json"]).ok().stdout, before, "nothing changed");
+    assert!(show(&w, letter)["receipts"].as_array().unwrap().is_empty(), "an invalid one was stored");
+    // The same Acknowledgement, valid and enveloped, is applied.
+    let env = ack_file(&w, "env-ok.xml", &in_vans_envelope(&ok, &uuid(3), "ok"));
+    let line = receipt(&w, &env).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["acknowledgement"]["enveloped"].clone()),
+        ("acknowledged".into(), true.into())
+    );
+}
+
+#[test]
+fn journal_list_unanswered_shows_gp_letters_waiting_30_minutes_or_more() {
+    let mut w = World::new();
+    // An XDIS91 letter (no receiver table) and a CareCommunication, both handed over at 09:30.
+    let xdis = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    assert_eq!(xdis["kind"], "gp-xdis91");
+    let cc = sent(&w, "group-2a.json");
+    let ids = |r: Run| r.json().iter().map(|m| m["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    at(&mut w, "2025-03-20T09:59:59Z");
+    assert!(ids(w.run(&["journal", "list", "--unanswered", "--json"]).ok()).is_empty());
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let r = w.run(&["journal", "list", "--unanswered", "--json"]).ok();
+    let rows = r.json();
+    assert_eq!(ids(r), [xdis["id"].as_i64().unwrap(), cc["id"].as_i64().unwrap()], "patient letters are not listed");
+    assert_eq!(rows[1]["handed_over_at"], "2025-03-20T09:30:00.000Z");
+    assert_eq!(rows[1]["waiting_minutes"], 30);
+    assert_eq!(rows[1]["cpr_masked"], "021122-xxxx");
+    let text = w.run(&["journal", "list", "--unanswered"]).ok().stdout;
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.contains("HANDED OVER") && text.contains("30 min") && !text.contains("0211223989"), "{text}");
+    assert!(ids(w.run(&["journal", "list", "--unanswered=45", "--json"]).ok()).is_empty());
+    assert_eq!(
+        ids(w.run(&["journal", "list", "--unanswered=30", "--result", "FLS-AUH-2025-0002", "--json"]).ok()).len(),
+        1
+    );
+
+    // Answered letters leave the list: an Acknowledgement for the one, an XCTL03 for the other.
+    let f = ack(&w, 1, "ok", cc["letter_id"].as_str().unwrap(), &[]);
+    receipt(&w, &f).ok();
+    assert_eq!(ids(w.run(&["journal", "list", "--unanswered", "--json"]).ok()), [xdis["id"].as_i64().unwrap()]);
+    let x = w.path("xctl03.xml");
+    std::fs::write(
+        &x,
+        common::receipt(
+            "XCTL03",
+            "R1",
+            xdis["envelope_id"].as_str().unwrap(),
+            xdis["letter_id"].as_str().unwrap(),
+            None,
+        ),
+    )
+    .unwrap();
+    w.run(&["receipt", x.to_str().unwrap()]).ok();
+    assert!(ids(w.run(&["journal", "list", "--unanswered", "--json"]).ok()).is_empty());
+
+    let both = w.run(&["journal", "list", "--unanswered", "--status", "sent"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}
+
+#[test]
+fn regenerate_resends_an_unanswered_carecommunication_only_after_30_minutes_and_at_most_twice() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter, env) =
+        (gp["id"].to_string(), gp["letter_id"].as_str().unwrap(), gp["envelope_id"].as_str().unwrap());
+    at(&mut w, "2025-03-20T09:59:00Z");
+    let early = fl(&w, &["regenerate", &id]);
+    assert_eq!(early.code, 2, "{}", early.stderr);
+    assert!(
+        early.stderr.contains("within 30 minutes: from 2025-03-20 11:00:00 CET"),
+        "says when MedCom allows it: {}",
+        early.stderr
+    );
+    assert_eq!(gp_rows(&w).len(), 1);
+
+    at(&mut w, "2025-03-20T10:00:00Z");
+    assert_eq!(w.run(&["journal", "list", "--unanswered", "--json"]).ok().json().len(), 1);
+    let second = fl(&w, &["regenerate", &id]).ok().one()["messages"][0].clone();
+    assert_eq!((second["letter_id"].as_str(), second["transmission"].as_i64()), (Some(letter), Some(2)));
+    assert!(
+        w.run(&["journal", "list", "--unanswered", "--json"]).ok().json().is_empty(),
+        "its resend is what waits now"
+    );
+    fl(&w, &["send"]).ok();
+    let bytes = &outbox(&w).into_iter().find(|(e, _)| e == second["envelope_id"].as_str().unwrap()).unwrap().1;
+    let bundle = bundle_in_envelope(bytes);
+    assert_eq!(fhir_value(&bundle, "MessageHeader", "id"), letter, "same MessageHeader.id");
+    let new_bundle_id = fhir_value(&bundle, "Bundle", "id");
+    assert_eq!(new_bundle_id, second["envelope_id"].as_str().unwrap());
+    assert_ne!(new_bundle_id, env, "new Bundle.id");
+
+    at(&mut w, "2025-03-20T10:30:00Z");
+    let third = fl(&w, &["regenerate", &second["id"].to_string()]).ok().one()["messages"][0].clone();
+    fl(&w, &["send"]).ok();
+    at(&mut w, "2025-03-20T11:30:00Z");
+    let fourth = fl(&w, &["regenerate", &third["id"].to_string()]);
+    assert_eq!(fourth.code, 2, "{}", fourth.stderr);
+    assert!(fourth.stderr.contains("sent 3 times") && fourth.stderr.contains("allows 2 resends"), "{}", fourth.stderr);
+    assert_eq!(gp_rows(&w).len(), 3);
+}
+
+#[test]
+fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
+    let mut w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = smtp_config(&w, server.port);
+    let cfg = cfg.to_str().unwrap();
+    let gp = generated(&w, "group-2a.json");
+    let generated_file = std::fs::read(gp["path"].as_str().unwrap()).unwrap();
+    w.run(&["send", "--config", cfg]).ok();
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let f = ack(
+        &w,
+        1,
+        "transient-error",
+        gp["letter_id"].as_str().unwrap(),
+        &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
+    );
+    let resend = w.run(&["receipt", &f, "--config", cfg]).ok().one()["result"]["resend_id"].to_string();
+    w.run(&["send", "--config", cfg]).ok();
+    let got = server.attachments();
+    assert_eq!(got.len(), 2);
+    for ((name, bytes), id) in got.iter().zip([gp["id"].to_string(), resend]) {
+        let m = show(&w, &id)["message"].clone();
+        assert_eq!(name, &format!("carecommunication-{}.xml", m["envelope_id"].as_str().unwrap()));
+        assert_eq!(flspost::sha256_hex(bytes), m["sha256"], "the attachment is the journal's bytes");
+        assert_eq!(fhir_value(&bundle_in_envelope(bytes), "MessageHeader", "id"), gp["letter_id"].as_str().unwrap());
+    }
+    assert_eq!(got[0].1, generated_file);
+    let eml = std::fs::read_to_string(server.dir.join("mail-1.eml")).unwrap();
+    assert!(eml.to_ascii_lowercase().contains("content-type: application/xml; charset=utf-8"), "{eml}");
+
+    // The outbox: the file is the journal's bytes too.
+    let w2 = World::new();
+    let gp = sent(&w2, "group-2a.json");
+    let m = show(&w2, &gp["id"].to_string())["message"].clone();
+    let files = outbox(&w2);
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].0, m["envelope_id"].as_str().unwrap());
+    assert_eq!(flspost::sha256_hex(&files[0].1), m["sha256"]);
+    assert_eq!(files[0].1, std::fs::read(gp["path"].as_str().unwrap()).unwrap());
+}
+
+#[test]
+fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let queued = fl(&w, &["regenerate", &id]).ok().one()["messages"][0]["id"].as_i64().unwrap();
+    let f = ack(&w, 1, "transient-error", letter, &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")]);
+    let line = receipt(&w, &f).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["resend_id"].clone()),
+        ("resend-queued".into(), queued.into())
+    );
+    assert_eq!(gp_rows(&w).len(), 2, "no second resend");
+
+    // A resend that cannot be built (here: the config names templates that are not there)
+    // leaves the answer recorded, the letter failed with why, and exit 1.
+    let gp3 = sent(&w, "group-3.json");
+    let bad = w.write(
+        "bad.toml",
+        &format!(
+            "templates = \"{}\"\n[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\n",
+            w.path("no-such-templates").display(),
+            root().join("samples/receivers.csv").display()
+        ),
+    );
+    let f = ack(
+        &w,
+        2,
+        "transient-error",
+        gp3["letter_id"].as_str().unwrap(),
+        &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
+    );
+    let r = w.run(&["receipt", &f, "--config", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.one()["result"]["outcome"], "resend-held");
+    assert!(r.stderr.contains("could not be built") && r.stderr.contains("no-such-templates"), "{}", r.stderr);
+    let m = show(&w, &gp3["id"].to_string());
+    assert_eq!(m["message"]["status"], "failed");
+    assert!(m["message"]["reason"].as_str().unwrap().contains("could not be built"), "{m}");
+    // Once the cause is fixed, `regenerate` makes the resend.
+    let regen = fl(&w, &["regenerate", &gp3["id"].to_string()]).ok().one();
+    assert_eq!(regen["messages"][0]["transmission"], 2);
+}
+
+#[test]
+fn a_transmission_the_transport_refused_or_a_correction_superseded_is_not_what_an_answer_answers() {
+    let w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = smtp_config(&w, server.port);
+    let cfg = cfg.to_str().unwrap();
+    // Refused by the mail server (5xx): it never left, so nothing can answer it.
+    server.set_mode("permfail");
+    let gp = generated(&w, "group-2a.json");
+    w.run(&["send", "--config", cfg]);
+    assert_eq!(status(&w, &gp["id"].to_string()), "failed");
+    let f = ack(&w, 1, "ok", gp["letter_id"].as_str().unwrap(), &[]);
+    let r = w.run(&["receipt", &f, "--config", cfg]);
+    assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
+    assert_eq!(status(&w, &gp["id"].to_string()), "failed");
+
+    // Handed over once (451: it may come again), then replaced by a correction: a late answer
+    // to it leaves it superseded.
+    server.set_mode("tempfail");
+    let old = generated(&w, "group-3.json");
+    w.run(&["send", "--config", cfg]);
+    assert_eq!(status(&w, &old["id"].to_string()), "retry");
+    let mut v = sample_json("group-3.json");
+    v["scan"]["t_score_hip"] = serde_json::json!(-2.9);
+    let fixed = w.write("fixed3.json", &v.to_string());
+    assert_eq!(fl(&w, &["generate", fixed.to_str().unwrap()]).ok().one()["outcome"], "corrected");
+    assert_eq!(status(&w, &old["id"].to_string()), "superseded");
+    let f = ack(&w, 2, "ok", old["letter_id"].as_str().unwrap(), &[]);
+    let r = w.run(&["receipt", &f, "--config", cfg]);
+    assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
+    assert_eq!(status(&w, &old["id"].to_string()), "superseded");
+}
