@@ -113,7 +113,7 @@ enum Command {
     Send(send::Args),
     /// Rebuild a failed (or unanswered) message for resending, from its stored input or a corrected one.
     Regenerate(generate::RegenerateArgs),
-    /// Read MedCom receipts (XCTL01/02/03) and mark the letters they answer.
+    /// Read MedCom receipts (XCTL01/02/03) and FHIR Acknowledgements, and mark the letters they answer.
     Receipt(receipt::Args),
     /// List and inspect what the journal holds.
     #[command(subcommand)]

@@ -387,6 +387,10 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     };
     match earlier {
         Some(c) if c == a.code => return Ok(AckOutcome::Unchanged { message_id: id, status }),
+        // A transient-error is no verdict on the letter ("wait and resend"): an ok or a
+        // fatal-error that follows says how it went after all, and the queued resend would
+        // only give the GP the letter twice, or send again what was refused.
+        Some(ResponseCode::TransientError) => {}
         Some(_) => return Ok(AckOutcome::Conflict { message_id: id, status }),
         None => {}
     }
