@@ -214,6 +214,53 @@ pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Why [`read_regular_file`] refused a file.
+#[derive(Debug)]
+pub enum NotRead {
+    /// A symbolic link (it could point anywhere, or at something that never ends).
+    Link,
+    /// A FIFO, device or folder.
+    NotRegular,
+    /// Longer than the limit.
+    TooLong,
+    Io(io::Error),
+}
+
+impl std::fmt::Display for NotRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotRead::Link => f.write_str("is a symbolic link; only a regular file is read"),
+            NotRead::NotRegular => f.write_str("is not a regular file"),
+            NotRead::TooLong => f.write_str("is longer than the limit"),
+            NotRead::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Reads a regular file of at most `limit` bytes, never through a symbolic link and never
+/// waiting on a FIFO: for files a config names (templates, the receiver table).
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, NotRead> {
+    let meta = path.symlink_metadata().map_err(NotRead::Io)?;
+    if meta.file_type().is_symlink() {
+        return Err(NotRead::Link);
+    }
+    // O_NOFOLLOW: the name cannot have become a link since; O_NONBLOCK: nor will a FIFO hang.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(NotRead::Io)?;
+    if !file.metadata().map_err(NotRead::Io)?.is_file() {
+        return Err(NotRead::NotRegular);
+    }
+    let mut bytes = vec![];
+    io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes).map_err(NotRead::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(NotRead::TooLong);
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

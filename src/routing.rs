@@ -6,7 +6,7 @@
 //! receivers move); one that accepts only XDIS91 gets XDIS91.
 //!
 //! The table's columns are found by their header, in any order and case: `ean` (or `gln`),
-//! `sor` (or `sor_id`, `sorkode`), `formats` (or `format`). Other columns are ignored, as
+//! `sor` (or `sor_id`, `sorkode`, `sor-kode`), `formats` (or `format`). Other columns are ignored, as
 //! are format names flspost does not send (an export lists every EDI type a receiver has).
 //! The delimiter is `;`, `,` or a tab, whichever the header uses. Formats in one cell are
 //! separated by spaces, `|`, `,` or `;` (in a quoted cell). Names: `XDIS91`, and
@@ -16,8 +16,16 @@ use crate::error::{Error, Result};
 use crate::identifiers::{Gln, Sor};
 use crate::model::Gp;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The csv crate's reason without its own position (flspost gives the line).
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(e) => e.to_string(),
+        csv::ErrorKind::Utf8 { err, .. } => format!("not UTF-8 text ({err})"),
+        _ => e.to_string(),
+    }
+}
 
 /// The formats a GP's copy can travel in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr)]
@@ -65,26 +73,35 @@ pub struct ReceiverTable {
 /// A table bigger than this is not an export of SOR-EDI (~3,000 GP practices).
 const MAX_TABLE_BYTES: u64 = 64 << 20;
 
+/// Header names of each column flspost reads (compared without case).
+const EAN_NAMES: &[&str] = &["ean", "gln", "ean/gln", "ean-nummer", "lokationsnummer"];
+const SOR_NAMES: &[&str] =
+    &["sor", "sor_id", "sor-id", "sor id", "sorid", "sorkode", "sor-kode", "sor_kode", "sor kode"];
+const FORMATS_NAMES: &[&str] = &["formats", "format", "accepted_formats", "accepted formats"];
+
 impl ReceiverTable {
-    /// Reads and checks the table at `path`: every error names the line (and the column).
+    /// Reads and checks the table at `path` (a regular file, not a link): every error names
+    /// the line and column.
     pub fn load(path: &Path) -> Result<ReceiverTable> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut bytes = vec![];
-        file.take(MAX_TABLE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-        if bytes.len() as u64 > MAX_TABLE_BYTES {
-            return Err(Error::Config {
-                path: path.to_path_buf(),
-                reason: format!("receiver table is larger than {} MiB", MAX_TABLE_BYTES >> 20),
-            });
-        }
+        let bytes = crate::fsutil::read_regular_file(path, MAX_TABLE_BYTES).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            reason: match e {
+                crate::fsutil::NotRead::TooLong => {
+                    format!("receiver table is larger than {} MiB", MAX_TABLE_BYTES >> 20)
+                }
+                e => format!("receiver table {e}"),
+            },
+        })?;
         ReceiverTable::parse(path, &bytes)
     }
 
-    /// Parses a table read from `path`.
+    /// Parses a table read from `path`. Only the columns flspost reads must be UTF-8 (they
+    /// hold digits and format names), so an export in Windows-1252 with Danish practice
+    /// names in another column reads as well.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<ReceiverTable> {
-        let at = |line: u64, column: usize, message: String| Error::ConfigSyntax {
+        let at = |line: usize, column: usize, message: String| Error::ConfigSyntax {
             path: path.to_path_buf(),
-            line: line as usize,
+            line,
             column,
             message,
         };
@@ -94,36 +111,82 @@ impl ReceiverTable {
             .into_iter()
             .max_by_key(|d| header_line.iter().filter(|b| *b == d).count())
             .expect("three candidates");
+        // Where a record or field starts, as an editor counts: line from the byte offset
+        // (the csv crate counts records, not lines, across blank lines and CRLF), column by
+        // characters up to the field (unquoted lines; a quoted one is pointed at its start).
+        let line_of = |offset: usize| bytes[..offset.min(bytes.len())].iter().filter(|b| **b == b'\n').count() + 1;
+        let column_of = |offset: usize, field: usize| {
+            let line = &bytes[offset.min(bytes.len())..];
+            let line = &line[..line.iter().position(|b| *b == b'\n').unwrap_or(line.len())];
+            if line.contains(&b'"') {
+                return 1;
+            }
+            let start: usize = line.split(|b| *b == delimiter).take(field).map(|f| f.len() + 1).sum();
+            String::from_utf8_lossy(&line[..start.min(line.len())]).chars().count() + 1
+        };
         let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
-        let headers = reader.headers().map_err(|e| at(1, 1, format!("receiver table header: {e}")))?.clone();
-        let column =
-            |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
-        let missing = |what: &str| at(1, 1, format!("receiver table header names no {what} column"));
-        let ean_col = column(&["ean", "gln", "ean/gln", "lokationsnummer"]).ok_or_else(|| missing("`ean`"))?;
-        let sor_col = column(&["sor", "sor_id", "sor-id", "sorkode", "sor id"]);
-        let formats_col = column(&["formats", "format", "accepted_formats", "accepted formats"])
-            .ok_or_else(|| missing("`formats`"))?;
+        let headers: Vec<String> = reader
+            .byte_headers()
+            .map_err(|e| at(1, 1, format!("receiver table header: {}", csv_reason(&e))))?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_string())
+            .collect();
+        let column = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+        let missing = |names: &[&str]| {
+            at(1, 1, format!("receiver table header names no `{}` column (nor {})", names[0], names[1..].join(", ")))
+        };
+        let ean_col = column(EAN_NAMES).ok_or_else(|| missing(EAN_NAMES))?;
+        let sor_col = column(SOR_NAMES);
+        let formats_col = column(FORMATS_NAMES).ok_or_else(|| missing(FORMATS_NAMES))?;
         let mut by_ean: HashMap<String, Receiver> = HashMap::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                at(line, 1, format!("receiver table: {e}"))
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let more = reader.read_byte_record(&mut record).map_err(|e| {
+                let offset = e.position().map_or(0, |p| p.byte() as usize);
+                at(line_of(offset), 1, format!("receiver table: {}", csv_reason(&e)))
             })?;
-            let line = record.position().map_or(0, |p| p.line());
-            if record.iter().all(|f| f.trim().is_empty()) {
+            if !more {
+                break;
+            }
+            // With CRLF the crate starts a record at the `\n` that ends the line before.
+            let mut offset = record.position().map_or(0, |p| p.byte() as usize);
+            while bytes.get(offset).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+                offset += 1;
+            }
+            let line = line_of(offset);
+            if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
-            let cell = |i: usize| record.get(i).map(str::trim).unwrap_or("");
-            let ean = Gln::parse(cell(ean_col))
-                .map_err(|e| at(line, ean_col + 1, format!("ean `{}`: {e}", cell(ean_col))))?;
-            let sor = match sor_col.map(cell).filter(|s| !s.is_empty()) {
-                Some(s) => {
-                    Some(Sor::parse(s).map_err(|e| at(line, sor_col.unwrap_or(0) + 1, format!("sor `{s}`: {e}")))?)
+            if record.len() > headers.len() {
+                return Err(at(
+                    line,
+                    1,
+                    format!(
+                        "{} fields where the header has {}: a format list with `{}` in it must be quoted",
+                        record.len(),
+                        headers.len(),
+                        delimiter as char
+                    ),
+                ));
+            }
+            let cell = |i: usize| -> Result<&str> {
+                let raw = record.get(i).unwrap_or(b"");
+                std::str::from_utf8(raw)
+                    .map(str::trim)
+                    .map_err(|_| at(line, column_of(offset, i), format!("{} is not UTF-8 text", headers[i])))
+            };
+            let ean_text = cell(ean_col)?;
+            let ean = Gln::parse(ean_text)
+                .map_err(|e| at(line, column_of(offset, ean_col), format!("ean `{ean_text}`: {e}")))?;
+            let sor = match sor_col {
+                Some(c) if !cell(c)?.is_empty() => {
+                    let text = cell(c)?;
+                    Some(Sor::parse(text).map_err(|e| at(line, column_of(offset, c), format!("sor `{text}`: {e}")))?)
                 }
-                None => None,
+                _ => None,
             };
             let mut formats = vec![];
-            for name in cell(formats_col).split(|c: char| c.is_whitespace() || matches!(c, '|' | ',' | ';')) {
+            for name in cell(formats_col)?.split(|c: char| c.is_whitespace() || matches!(c, '|' | ',' | ';')) {
                 if let Some(f) = GpFormat::from_name(name).filter(|f| !formats.contains(f)) {
                     formats.push(f);
                 }
@@ -131,7 +194,7 @@ impl ReceiverTable {
             if let Some(earlier) = by_ean.get(ean.as_str()) {
                 return Err(at(
                     line,
-                    ean_col + 1,
+                    column_of(offset, ean_col),
                     format!(
                         "EAN {} is listed twice (line {} too): which formats it takes is unclear",
                         ean.as_str(),
@@ -139,7 +202,7 @@ impl ReceiverTable {
                     ),
                 ));
             }
-            by_ean.insert(ean.as_str().to_string(), Receiver { sor, formats, line });
+            by_ean.insert(ean.as_str().to_string(), Receiver { sor, formats, line: line as u64 });
         }
         Ok(ReceiverTable { path: path.to_path_buf(), by_ean })
     }
@@ -261,10 +324,67 @@ mod tests {
         let e = table("ean;formats\n5790000123450;XDIS91\n").unwrap_err().to_string();
         assert!(e.starts_with("receivers.csv:2:1: ean `5790000123450`: bad GS1 check digit"), "{e}");
         let e = table(&format!("ean;sor;formats\n{FHIR_GP};12;XDIS91\n")).unwrap_err().to_string();
-        assert!(e.starts_with("receivers.csv:2:2: sor `12`"), "{e}");
+        assert!(e.starts_with("receivers.csv:2:15: sor `12`"), "{e}");
         let e = table(&format!("ean;formats\n{FHIR_GP};XDIS91\n{FHIR_GP};FDIS91\n")).unwrap_err().to_string();
         assert!(e.starts_with(&format!("receivers.csv:3:1: EAN {FHIR_GP} is listed twice (line 2 too)")), "{e}");
         let e = table("name;formats\nx;XDIS91\n").unwrap_err().to_string();
         assert!(e.contains("receivers.csv:1:1: receiver table header names no `ean` column"), "{e}");
+    }
+
+    #[test]
+    fn lines_are_counted_as_an_editor_does_across_crlf_and_blank_lines() {
+        let crlf = format!("ean;formats\r\n{FHIR_GP};XDIS91\r\n{FHIR_GP};FDIS91\r\n");
+        let e = table(&crlf).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("receivers.csv:3:1: EAN {FHIR_GP} is listed twice (line 2 too)")), "{e}");
+        let blank = format!("ean;formats\n\n{XDIS_GP};XDIS91\n\n{FHIR_GP};XREF14\n");
+        let t = table(&blank).unwrap();
+        assert_eq!(t.get(FHIR_GP).unwrap().line, 5);
+        let e = GpRouting { table: Some(t), default: GpFormat::Xdis91 }.route(&gp(FHIR_GP)).unwrap_err();
+        assert!(e.contains("receivers.csv:5 lists"), "{e}");
+        let e = table(&format!("ean;sor;formats\r\n\r\n{FHIR_GP};12;XDIS91\r\n")).unwrap_err().to_string();
+        assert!(e.starts_with("receivers.csv:3:15: sor `12`"), "{e}");
+    }
+
+    #[test]
+    fn an_unquoted_list_in_a_comma_file_is_refused_not_cut() {
+        let e = table(&format!("ean,formats\n{FHIR_GP},XDIS91,CareCommunication\n")).unwrap_err().to_string();
+        assert!(e.starts_with("receivers.csv:2:1: 3 fields where the header has 2"), "{e}");
+    }
+
+    #[test]
+    fn a_windows_1252_export_reads_when_the_columns_flspost_reads_are_ascii() {
+        let mut bytes = b"Navn;EAN;SOR-kode;Formats\n".to_vec();
+        bytes.extend(b"L\xe6gerne i Vestergade;");
+        bytes.extend(format!("{FHIR_GP};123456789012;FDIS91\n").as_bytes());
+        let t = ReceiverTable::parse(Path::new("receivers.csv"), &bytes).unwrap();
+        let r = t.get(FHIR_GP).unwrap();
+        assert_eq!(
+            (r.formats.as_slice(), r.sor.as_ref().map(Sor::as_str)),
+            (&[GpFormat::CareCommunication][..], Some("123456789012"))
+        );
+        // A column flspost reads must be text: its place is named.
+        let mut bad = b"ean;formats\n".to_vec();
+        bad.extend(format!("{FHIR_GP};XDIS91 ").as_bytes());
+        bad.extend(b"\xe6\n");
+        let e = ReceiverTable::parse(Path::new("receivers.csv"), &bad).unwrap_err().to_string();
+        assert!(e.starts_with("receivers.csv:2:15: formats is not UTF-8 text"), "{e}");
+    }
+
+    #[test]
+    fn a_link_or_a_fifo_in_place_of_the_table_is_refused_without_reading_it() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real.csv");
+        std::fs::write(&real, format!("ean;formats\n{FHIR_GP};XDIS91\n")).unwrap();
+        ReceiverTable::load(&real).unwrap();
+        let link = d.path().join("link.csv");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let e = ReceiverTable::load(&link).unwrap_err().to_string();
+        assert!(e.contains("receiver table is a symbolic link"), "{e}");
+        let fifo = d.path().join("fifo.csv");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = ReceiverTable::load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("receiver table is not a regular file"), "{e}");
     }
 }

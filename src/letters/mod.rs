@@ -246,26 +246,12 @@ impl Letters {
 /// A template file from a hospital's folder: a regular file, not a symbolic link (which
 /// could point anywhere, or at something that never ends), of at most TEMPLATE_MAX_BYTES.
 fn read_template(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let meta = path.symlink_metadata().map_err(|e| e.to_string())?;
-    if meta.file_type().is_symlink() {
-        return Err("is a symbolic link; templates are read only from regular files in the folder".into());
-    }
-    // O_NOFOLLOW: the name cannot have become a link since; O_NONBLOCK: nor will a FIFO hang.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| e.to_string())?;
-    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
-        return Err("is not a regular file".into());
-    }
-    let mut bytes = vec![];
-    file.take(TEMPLATE_MAX_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > TEMPLATE_MAX_BYTES {
-        return Err(format!("is longer than {} KiB, the limit for a template", TEMPLATE_MAX_BYTES >> 10));
-    }
+    use crate::fsutil::NotRead;
+    let bytes = crate::fsutil::read_regular_file(path, TEMPLATE_MAX_BYTES).map_err(|e| match e {
+        NotRead::Link => "is a symbolic link; templates are read only from regular files in the folder".to_string(),
+        NotRead::TooLong => format!("is longer than {} KiB, the limit for a template", TEMPLATE_MAX_BYTES >> 10),
+        e => e.to_string(),
+    })?;
     String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())
 }
 
