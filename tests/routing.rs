@@ -179,3 +179,24 @@ fn the_gps_pdf_is_the_patients_letter() {
     let pdf = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
     assert_eq!(pdf, std::fs::read(dir.join("patient-letter.pdf")).unwrap(), "the same PDF the patient got");
 }
+
+#[test]
+fn an_input_already_sent_is_not_refused_when_its_gp_has_moved_to_fhir_since() {
+    let mut v = sample_json("group-2a.json");
+    v["gp"].as_object_mut().unwrap().remove("sor_id");
+    let w = World::new();
+    let original = input(&w, "in.json", &v);
+    let first = generate(&w, &config(&w, None, "xdis91", false), &original).ok().one();
+    assert_eq!(kinds(&first), ["gp-xdis91", "patient-memo"]);
+    // The gateway sends the same input again after the GP moved to FHIR: it exists.
+    let fhir = config(&w, None, "carecommunication", false);
+    let again = generate(&w, &fhir, &original).ok().one();
+    assert_eq!(again["outcome"], "exists", "{again}");
+    // A changed letter for that GP needs the FHIR fields now: refused naming the field,
+    // nothing recorded.
+    v["scan"]["t_score_hip"] = json!(-1.9);
+    let r = generate(&w, &fhir, &input(&w, "changed.json", &v));
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("gp.sor_id: required"), "{}", r.stderr);
+    assert_eq!(w.run(&["journal", "list", "--json"]).ok().json().len(), 2, "nothing new recorded");
+}

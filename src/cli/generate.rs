@@ -49,9 +49,20 @@ pub fn run(args: Args) -> Result<i32> {
         for source in inputs.next_chunk(1)? {
             let checked = match flspost::generate::Summary::unreadable(&source) {
                 Some(s) => Err(s),
-                None => {
-                    engine.prepare_source(&source, now).map_err(|e| flspost::generate::Summary::refused(&source, e))
-                }
+                None => engine
+                    .prepare_source(&source, now)
+                    .and_then(|p| {
+                        // The GP's format is checked where a new GP letter is decided on (an input
+                        // already journaled keeps its letter); with no journal yet, every letter is
+                        // new, so a GP it cannot reach is refused here, before one is created.
+                        match engine.composer.gp_route(&p.result) {
+                            Err(error) if std::fs::symlink_metadata(args.common.journal_path(&config).0).is_err() => {
+                                Err(flspost::generate::Refused { error, result_id: Some(p.result.result_id.clone()) })
+                            }
+                            _ => Ok(p),
+                        }
+                    })
+                    .map_err(|e| flspost::generate::Summary::refused(&source, e)),
             };
             match checked {
                 Ok(p) => single.push((source, Ok(p))),

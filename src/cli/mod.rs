@@ -67,12 +67,11 @@ impl Common {
         Config::load(self.config.as_deref())
     }
 
-    /// Opens the journal the options, FLSPOST_JOURNAL, the config or the default name. One
-    /// not given with --journal is named on stderr with where it came from, so an operator
-    /// never reads or fills a journal by surprise.
-    fn open_journal(&self, config: &Config, how: Use) -> Result<Journal> {
+    /// The journal the options, FLSPOST_JOURNAL, the config or the default name, and where
+    /// that came from (`None`: from --journal).
+    fn journal_path(&self, config: &Config) -> (PathBuf, Option<String>) {
         let env = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from);
-        let (path, from) = if let Some(p) = &self.journal {
+        if let Some(p) = &self.journal {
             (p.clone(), None)
         } else if let Some(p) = env {
             (p, Some("from FLSPOST_JOURNAL".to_string()))
@@ -81,7 +80,14 @@ impl Common {
             (p.clone(), Some(format!("from {}", file.display())))
         } else {
             (flspost::journal::default_path(), Some("the default; --journal PATH names another".to_string()))
-        };
+        }
+    }
+
+    /// Opens the journal the options, FLSPOST_JOURNAL, the config or the default name. One
+    /// not given with --journal is named on stderr with where it came from, so an operator
+    /// never reads or fills a journal by surprise.
+    fn open_journal(&self, config: &Config, how: Use) -> Result<Journal> {
+        let (path, from) = self.journal_path(config);
         let exists = std::fs::symlink_metadata(&path).is_ok();
         if let Some(from) = &from {
             let new = if exists { "" } else { ", new: creating it" };

@@ -219,12 +219,12 @@ impl Engine {
                     Staged::Done(Summary::unreadable(&source).expect("a read error was checked"))
                 }
                 Err(e) => Staged::Done(Summary::refused(&source, e)),
-                Ok(prepared) => match self
-                    .composer
-                    .gp_route(&prepared.result)
-                    .map_err(Into::into)
-                    .and_then(|(gp_kind, _)| decide(journal, &prepared, gp_kind, self.composer.patient_kind()))
-                {
+                Ok(prepared) => match decide(
+                    journal,
+                    &prepared,
+                    || Ok(self.composer.gp_route(&prepared.result)?.0),
+                    self.composer.patient_kind(),
+                ) {
                     Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
                     Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
                 },

@@ -93,15 +93,12 @@ pub fn input_intact(text: &str, sha256: &str) -> bool {
 }
 
 impl Engine {
-    /// Checks one document as read ([`prepare_source`]), that the GP's letter can go in the
-    /// format the receiver table gives the GP (FHIR needs fields XDIS91 does not), and that
-    /// the patient's letter can go by the configured hand-off (the kombi request needs a
-    /// printable address).
+    /// Checks one document as read ([`prepare_source`]), and that the patient's letter can
+    /// go by the configured hand-off (the kombi request needs a printable address). Whether
+    /// the GP's letter can go in the format the receiver table gives the GP (FHIR needs fields
+    /// XDIS91 does not) is checked when a new GP letter is decided on (`decide`).
     pub fn prepare_source(&self, source: &Source, now: DateTime<Utc>) -> Result<Prepared, Refused> {
         let p = prepare_source(source, &self.policy, now)?;
-        if let Err(error) = self.composer.gp_route(&p.result) {
-            return Err(Refused { error, result_id: Some(p.result.result_id.clone()) });
-        }
         if self.composer.patient_kind() == Kind::PatientKombi {
             let patient = &p.result.patient;
             crate::digitalpost::kombi::check_recipient(&patient.full_name(), patient.address.as_ref())
