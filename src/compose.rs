@@ -190,8 +190,12 @@ impl Composer {
         let letter_date = now.with_timezone(&Copenhagen).date_naive();
         let addressee = plan.kind.addressee();
         // A CareCommunication may need the GP's SOR id from the receiver table.
+        let mut warnings = vec![];
         let r = match plan.kind {
-            Kind::GpCareCommunication => self.gp_route(r)?.1,
+            Kind::GpCareCommunication => {
+                warnings.extend(self.sor_disagreement(r));
+                self.gp_route(r)?.1
+            }
             _ => Cow::Borrowed(r),
         };
         let r = r.as_ref();
@@ -233,7 +237,22 @@ impl Composer {
             attempt: plan.attempt,
             letter_revision: plan.letter_revision,
             pdf: encoded.pdf,
-            warnings: encoded.warnings,
+            warnings: warnings.into_iter().chain(encoded.warnings).collect(),
+        })
+    }
+
+    /// The input's `gp.sor_id` wins over the receiver table's; when they differ, someone
+    /// should know (one of the two is out of date).
+    fn sor_disagreement(&self, r: &FlsResult) -> Option<Warning> {
+        let given = r.gp.sor()?;
+        let route = self.routing.route(&r.gp).ok()?;
+        let table = route.table_sor.filter(|t| t.as_str() != given)?;
+        Some(Warning {
+            field: "gp.sor_id".into(),
+            message: format!(
+                "differs from the receiver table's SOR id {} for this GP; the input's {given} is used",
+                table.as_str()
+            ),
         })
     }
 }

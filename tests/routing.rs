@@ -200,3 +200,21 @@ fn an_input_already_sent_is_not_refused_when_its_gp_has_moved_to_fhir_since() {
     assert!(r.stderr.contains("gp.sor_id: required"), "{}", r.stderr);
     assert_eq!(w.run(&["journal", "list", "--json"]).ok().json().len(), 2, "nothing new recorded");
 }
+
+#[test]
+fn an_input_sor_id_that_differs_from_the_tables_is_used_with_a_warning() {
+    let w = World::new();
+    let cfg = config(
+        &w,
+        Some(&format!("ean;sor;formats\n{SAMPLE_GP};1017431000016004;CareCommunication\n")),
+        "xdis91",
+        false,
+    );
+    let s = generate(&w, &cfg, &sample("group-2a.json")).ok().one();
+    let warning = &s["warnings"][0];
+    assert_eq!(warning["field"], "gp.sor_id", "{s}");
+    assert!(warning["message"].as_str().unwrap().contains("1017431000016004"), "{s}");
+    let envelope = std::fs::read(w.out().join("FLS-AUH-2025-0002/gp-carecommunication.xml")).unwrap();
+    let bundle = String::from_utf8(bundle_in_envelope(&envelope)).unwrap();
+    assert!(bundle.contains("1017421000016003") && !bundle.contains("1017431000016004"), "the input's SOR is used");
+}
