@@ -612,7 +612,7 @@ fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
 }
 
 #[test]
-fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
+fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_made() {
     let mut w = World::new();
     let gp = sent(&w, "group-2a.json");
     let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
@@ -626,17 +626,16 @@ fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
     );
     assert_eq!(gp_rows(&w).len(), 2, "no second resend");
 
-    // A resend that cannot be built (here: the config names templates that are not there)
+    // A resend that cannot be made (here: the stored bytes it is made from are damaged)
     // leaves the answer recorded, the letter failed with why, and exit 1.
     let gp3 = sent(&w, "group-3.json");
-    let bad = w.write(
-        "bad.toml",
-        &format!(
-            "templates = \"{}\"\n[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\n",
-            w.path("no-such-templates").display(),
-            root().join("samples/receivers.csv").display()
-        ),
-    );
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let id3 = gp3["id"].as_i64().unwrap();
+    let mut bytes: Vec<u8> =
+        c.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id3], |r| r.get(0)).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 4].copy_from_slice(b"XXXX");
+    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", rusqlite::params![id3, bytes]).unwrap();
     let f = ack(
         &w,
         2,
@@ -644,16 +643,18 @@ fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
         gp3["letter_id"].as_str().unwrap(),
         &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
     );
-    let r = w.run(&["receipt", &f, "--config", bad.to_str().unwrap()]);
+    let r = receipt(&w, &f);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.one()["result"]["outcome"], "resend-held");
-    assert!(r.stderr.contains("could not be built") && r.stderr.contains("no-such-templates"), "{}", r.stderr);
+    assert!(r.stderr.contains("could not be made") && r.stderr.contains("SHA-256"), "{}", r.stderr);
     let m = show(&w, &gp3["id"].to_string());
     assert_eq!(m["message"]["status"], "failed");
-    assert!(m["message"]["reason"].as_str().unwrap().contains("could not be built"), "{m}");
-    // Once the cause is fixed, `regenerate` makes the resend.
-    let regen = fl(&w, &["regenerate", &gp3["id"].to_string()]).ok().one();
-    assert_eq!(regen["messages"][0]["transmission"], 2);
+    assert!(m["message"]["reason"].as_str().unwrap().contains("could not be made"), "{m}");
+    assert_eq!(gp_rows(&w).len(), 3, "nothing queued");
+    // Nor does `regenerate` resend damaged bytes.
+    let regen = fl(&w, &["regenerate", &gp3["id"].to_string()]);
+    assert_eq!(regen.code, 1, "{}", regen.stderr);
+    assert!(regen.stderr.contains("SHA-256"), "{}", regen.stderr);
 }
 
 #[test]

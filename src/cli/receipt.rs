@@ -2,9 +2,8 @@
 //! the letters they answer.
 
 use super::{print_json, shown, Common};
-use flspost::error::{Error, Result};
-use flspost::generate::Engine;
-use flspost::journal::{AckOutcome, Rebuilt, ReceiptOutcome, ResendRequest};
+use flspost::error::Result;
+use flspost::journal::{AckOutcome, ReceiptOutcome};
 use flspost::usecase::receipt::{self, Applied};
 use std::path::PathBuf;
 
@@ -12,9 +11,9 @@ use std::path::PathBuf;
 #[command(after_help = "A FHIR Acknowledgement (bare Bundle or in its VANSEnvelope) answers the CareCommunication \
 whose MessageHeader.id its response.identifier names: ok -> acknowledged; fatal-error -> rejected with the \
 OperationOutcome's code and text; transient-error -> that transmission failed and a resend (same MessageHeader.id, \
-new Bundle.id) is queued for `flspost send`, at most 2 resends per message (MedCom). A resend is built like \
-`flspost regenerate` does, so give the same --config as `generate`. Nothing is ever sent back: MedCom \
-Acknowledgements are not acknowledged.")]
+new Bundle.id) is queued for `flspost send`, at most 2 resends per message (MedCom). A resend is the stored \
+message with a new Bundle.id and send times, as `flspost regenerate` makes it: today's config does not change it. \
+Nothing is ever sent back: MedCom Acknowledgements are not acknowledged.")]
 pub struct Args {
     /// Receipt files: MedCom XCTL01, XCTL02, XCTL03, and FHIR Acknowledgements, bare or in a VANSEnvelope.
     #[arg(required = true, value_name = "FILE")]
@@ -26,18 +25,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
-    // Made only when a transient-error asks for a resend: the wording, config and build of
-    // `regenerate`, so an XCTL receipt never depends on them.
-    let mut engine: Option<Engine> = None;
-    let mut rebuild = |r: &ResendRequest<'_>| -> Result<Rebuilt> {
-        if engine.is_none() {
-            engine = Some(super::generate::engine(&args.common, None)?.0);
-        }
-        match &engine {
-            Some(e) => e.resend(r),
-            None => Err(Error::Internal("no engine to build the resend with".into())),
-        }
-    };
+    // A transient-error's resend is the stored message restamped: no templates or routing.
+    let mut rebuild = receipt::resend;
     let mut code = 0;
     for path in &args.files {
         let name = path.display();

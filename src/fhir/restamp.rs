@@ -387,14 +387,22 @@ pub struct Resent {
     pub sha256: String,
 }
 
-/// Transmission `attempt` of the CareCommunication whose stored VANSEnvelope is `stored`,
-/// sent at `now`: its Bundle restamped ([`restamp`]) in a new envelope (same sender, receiver
-/// and document name; envelope id = the new `Bundle.id`, `SentDateTime` = `now`), validated
-/// like any message flspost builds. Stored bytes it does not recognise, or a result that
-/// fails validation, are flspost's own fault: [`Error::Internal`] / [`Error::Invalid`], exit 3.
-pub fn resend(stored: &[u8], attempt: u32, now: DateTime<Utc>) -> Result<Resent, Error> {
-    let s = open_envelope(stored).map_err(|e| Error::Internal(e.to_string()))?;
-    let (old, bundle_id, bundle) = restamp(&s.bundle, attempt, now).map_err(|e| Error::Internal(e.to_string()))?;
+/// Transmission `attempt` of CareCommunication `message_id` (its `MessageHeader.id`), whose
+/// stored VANSEnvelope is `stored`, sent at `now`: its Bundle restamped ([`restamp`]) in a new
+/// envelope (same sender, receiver and document name; envelope id = the new `Bundle.id`,
+/// `SentDateTime` = `now`), validated like any message flspost builds. Stored bytes it does
+/// not recognise, that carry another letter, or a result that fails validation, are
+/// flspost's own fault: [`Error::Internal`] / [`Error::Invalid`], exit 3.
+pub fn resend(stored: &[u8], message_id: &str, attempt: u32, now: DateTime<Utc>) -> Result<Resent, Error> {
+    let internal = |e: Unrecognised| Error::Internal(format!("the stored message of letter {message_id}: {e}"));
+    let s = open_envelope(stored).map_err(internal)?;
+    let (old, bundle_id, bundle) = restamp(&s.bundle, attempt, now).map_err(internal)?;
+    if old.message_id.hyphenated().to_string() != message_id {
+        return Err(Error::Internal(format!(
+            "the stored message of letter {message_id} carries MessageHeader.id {}",
+            old.message_id.hyphenated()
+        )));
+    }
     let bytes = vans::write(&vans::Envelope {
         sender_ean: &s.sender_ean,
         receiver_ean: &s.receiver_ean,
@@ -543,21 +551,24 @@ mod tests {
                 Ok(_) => panic!("restamped a Bundle it should not recognise ({why})"),
             }
         }
-        let e = resend(b"<Emessage/>", 2, later()).unwrap_err();
+        let e = resend(b"<Emessage/>", "x", 2, later()).unwrap_err();
         assert!(matches!(&e, Error::Internal(m) if m.contains("not a VANSEnvelope")), "{e}");
     }
 
     #[test]
     fn a_resend_is_a_valid_envelope_around_the_restamped_bundle() {
         let stored = built(true, testdata::now());
-        let r = resend(&stored, 2, later()).unwrap();
+        let message_id = stamps(&bundle_of(&stored)).unwrap().message_id.hyphenated().to_string();
+        let other = resend(&stored, "0f3a1f4e-1111-4222-8333-944455556666", 2, later()).unwrap_err();
+        assert!(matches!(&other, Error::Internal(m) if m.contains("carries MessageHeader.id")), "{other}");
+        let r = resend(&stored, &message_id, 2, later()).unwrap();
         assert_eq!(validate(MessageKind::VansEnvelope, &r.bytes), Ok(()));
         let text = String::from_utf8(r.bytes.clone()).unwrap();
         assert!(text.contains(&format!("<EnvelopeIdentifier>{}</EnvelopeIdentifier>", r.bundle_id)));
         assert!(text.contains("<SentDateTime>2025-03-20T12:07:09+01:00</SentDateTime>"));
         let (old, new) = (bundle_of(&stored), bundle_of(&r.bytes));
         assert_eq!(masked(&new), masked(&old));
-        assert_eq!(r.message_id, stamps(&old).unwrap().message_id.hyphenated().to_string());
+        assert_eq!(r.message_id, message_id);
         assert_eq!(r.sha256, crate::sha256_hex(&r.bytes));
         assert_eq!(envelope_stamps(&r.bytes).unwrap().occurred(), "2025-03-20T12:07:09+01:00");
         // Sender, receiver and document name are the stored envelope's.

@@ -14,10 +14,10 @@
 //!
 //! flspost never acknowledges an Acknowledgement (MedCom rules KR1/KR2): nothing is sent back.
 
-use super::store::{input_row, insert_message, message_row, INPUT_COLUMNS, MESSAGE_COLUMNS};
-use super::{now_text, InputRow, Journal, MessageRow, NewMessage, Status};
+use super::store::{insert_message, message_row, verified_bytes, MESSAGE_COLUMNS};
+use super::{now_text, Journal, MessageRow, NewMessage, Status};
 use crate::compose::Kind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fhir::ack::{Acknowledgement, ResponseCode};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -144,11 +144,12 @@ pub struct AckApplied {
 /// answer a letter: read again, it is evaluated again instead of being a duplicate.
 const NOT_APPLIED: [&str; 3] = ["conflict", "not-sent", "unknown-letter"];
 
-/// A transmission to build again, for a `transient-error`.
+/// A transmission to send again, for a `transient-error`.
 pub struct ResendRequest<'a> {
     pub message: &'a MessageRow,
-    /// Its stored input (checked against its hash by whoever builds).
-    pub input: &'a InputRow,
+    /// Its stored bytes (the VANSEnvelope that went), checked against their SHA-256: a
+    /// resend is the same message, restamped (`fhir::restamp`), never rebuilt from the input.
+    pub bytes: &'a [u8],
     /// The transmission number the resend gets.
     pub attempt: u32,
 }
@@ -496,13 +497,18 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
     if sent > MAX_RESENDS {
         return held(limit_reason(sent));
     }
-    let input = tx.query_row(&format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE id = ?1"), [m.input_id], input_row)?;
+    // What went is what goes again: the stored bytes, not a rebuild from the input.
+    let bytes = match verified_bytes(tx, &m) {
+        Ok(b) => b,
+        Err(Error::Damaged(why)) => return held(format!("the resend could not be made ({why}); a person must look")),
+        Err(e) => return Err(e),
+    };
     let attempt: u32 = tx.query_row(
         "SELECT COALESCE(MAX(attempt), 0) + 1 FROM messages WHERE kind = ?1 AND letter_id = ?2",
         params![m.kind, m.letter_id],
         |r| r.get(0),
     )?;
-    let built = match rebuild(&ResendRequest { message: &m, input: &input, attempt }) {
+    let built = match rebuild(&ResendRequest { message: &m, bytes: &bytes, attempt }) {
         Ok(b) if b.letter_id != m.letter_id || b.attempt != attempt => {
             return held(format!(
                 "the resend was built as letter {} transmission {} instead of {} {attempt}; a person must look",
@@ -510,11 +516,10 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
             ))
         }
         Ok(b) => b,
-        // The Acknowledgement is still recorded: the letter is `failed` with why, and
-        // `regenerate` makes the resend once the cause is fixed.
+        // The Acknowledgement is still recorded: the letter is `failed` with why.
         Err(e) => {
             return held(format!(
-                "the resend could not be built ({}); a person must look, then `flspost regenerate {id}`",
+                "the resend could not be made ({}); a person must look",
                 e.to_string().replace('\n', " ")
             ))
         }

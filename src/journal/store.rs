@@ -634,7 +634,7 @@ fn stored_bytes(v: Option<rusqlite::types::ValueRef<'_>>) -> std::result::Result
 
 /// Message `m`'s stored bytes, or [`Error::Damaged`] when they are missing, not a BLOB or
 /// do not match their SHA-256.
-fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
+pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
     let damaged = |problem: &str| {
         Error::Damaged(format!(
             "message {} ({} {}, result {}): {problem}",
