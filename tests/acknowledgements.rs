@@ -713,3 +713,35 @@ fn an_answer_after_a_transient_error_is_how_it_went_after_all_and_cancels_the_qu
         assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "conflict".into()), "{code}");
     }
 }
+
+#[test]
+fn a_repeat_naming_the_letter_in_capitals_is_the_same_answer_and_queues_no_third_transmission() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let issues = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let first = ack(&w, 1, "transient-error", letter, &issues);
+    let line = receipt(&w, &first).ok().one();
+    assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
+    fl(&w, &["send"]).ok();
+    assert_eq!(gp_rows(&w).len(), 2);
+
+    // MedCom's answer to a duplicate (the same Acknowledgement in a new envelope), with the
+    // letter's MessageHeader.id in capitals: the answer it gave, not one for the resend.
+    let caps = letter.to_uppercase();
+    let repeat = ack_file(&w, "repeat.xml", &acknowledgement("transient-error", &uuid(9), &uuid(1001), &caps, &issues));
+    let line = receipt(&w, &repeat).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("unchanged".into(), id.into()),
+        "{line}"
+    );
+    assert_eq!(line["original_letter_id"], letter, "shown and stored as ours, in lower case");
+    // The first one again, in capitals: read before.
+    let again = ack_file(&w, "again.xml", &acknowledgement("transient-error", &uuid(1), &uuid(1001), &caps, &issues));
+    assert_eq!(receipt(&w, &again).ok().one()["result"]["outcome"], "duplicate");
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    let receipts = show(&w, &id.to_string())["receipts"].clone();
+    assert_eq!(receipts.as_array().unwrap().len(), 2, "{receipts}");
+}

@@ -48,7 +48,10 @@ pub struct Acknowledgement {
     pub bundle_id: String,
     /// The Acknowledgement's MessageHeader.id.
     pub message_id: String,
-    /// `response.identifier`: the MessageHeader.id of the message acknowledged.
+    /// `response.identifier`: the MessageHeader.id of the message acknowledged, in lower case.
+    /// Ours are lower-case UUIDs, and a receiver may echo one in capitals: normalised once
+    /// here, every comparison (duplicates, repeats, the letter it names) and what is stored
+    /// agree.
     pub acknowledges: String,
     pub code: ResponseCode,
     /// GLN of the acknowledging organisation (the MessageHeader's sender).
@@ -125,7 +128,7 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
     Ok(Acknowledgement {
         bundle_id: root.value_at(&["id"]).unwrap_or("").to_string(),
         message_id: header.value_at(&["id"]).unwrap_or("").to_string(),
-        acknowledges: response.value_at(&["identifier"]).unwrap_or("").to_string(),
+        acknowledges: response.value_at(&["identifier"]).unwrap_or("").to_ascii_lowercase(),
         code: ResponseCode::parse(response.value_at(&["code"]).unwrap_or(""))
             .ok_or_else(|| missing("MessageHeader.response.code ok, transient-error or fatal-error"))?,
         sender_gln,

@@ -181,10 +181,12 @@ impl Journal {
         let receipt_type = format!("FHIR {}", a.code.code());
         let (refuse_code, refuse_text) = a.refusal();
         self.transaction(|tx| {
+            // `acknowledges` is lower case (`ack::read`); `lower()` on the stored side finds
+            // rows stored as received before it was.
             let seen: Option<(i64, Option<i64>, String, String)> = tx
                 .query_row(
                     "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
-                     AND letter_id = ?2 AND original_envelope_id = '' AND original_letter_id = ?3",
+                     AND letter_id = ?2 AND original_envelope_id = '' AND lower(original_letter_id) = ?3",
                     params![a.bundle_id, a.message_id, a.acknowledges],
                     |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
@@ -345,9 +347,10 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     let a = ans.ack;
     // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
     // answer to a duplicate. It answered the transmission it answered then, not a newer one.
+    // (`lower()`: see `seen` above.)
     let repeat: Option<(String, i64)> = tx
         .query_row(
-            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND original_letter_id = ?2 \
+            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND lower(original_letter_id) = ?2 \
              AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
              AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter') \
              ORDER BY id LIMIT 1",
@@ -363,11 +366,9 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
             AckOutcome::Conflict { message_id, status }
         });
     }
-    // Our MessageHeader.ids are lower-case UUIDs; a receiver that echoes one in capitals
-    // still names the same message.
     let mut st = tx.prepare_cached(&format!(
         "SELECT m.id, m.status, {HANDED_OVER} FROM messages m WHERE m.kind = 'gp-carecommunication' \
-         AND m.letter_id = lower(?1) ORDER BY m.attempt DESC, m.id DESC"
+         AND m.letter_id = ?1 ORDER BY m.attempt DESC, m.id DESC"
     ))?;
     let rows = st
         .query_map([&a.acknowledges], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Status>(1)?, r.get::<_, bool>(2)?)))?
