@@ -364,8 +364,12 @@ fn transient_error_queues_a_resend_that_send_delivers_with_the_same_message_id_a
     assert_eq!(status(&w, &resend.to_string()), "sent");
     assert_eq!(gp_rows(&w).len(), 2);
 
-    // The next answer is for the resend, the newest transmission handed over.
-    let ok = ack(&w, 2, "ok", letter, &[]);
+    // The next answer is for the resend: its copy of our Provenance has the resend's time.
+    let ok = ack_file(
+        &w,
+        "ack-2.xml",
+        &acknowledgement_of("ok", &uuid(2), &uuid(1002), letter, "2025-03-20T10:45:00+01:00", &[]),
+    );
     let line = receipt(&w, &ok).ok().one();
     assert_eq!(line["result"]["message_id"], resend);
     assert_eq!(line["original_envelope_id"], new_env);
@@ -378,14 +382,18 @@ fn after_two_resends_a_transient_error_is_left_to_a_person() {
     let mut w = World::new();
     let gp = sent(&w, "group-2a.json");
     let letter = gp["letter_id"].as_str().unwrap();
+    // Each answers the transmission sent last (its Provenance time); each resend is made
+    // at the time of the answer.
+    let sent = ["2025-03-20T10:30:00+01:00", "2025-03-20T10:40:00+01:00", "2025-03-20T10:50:00+01:00"];
     for (n, t) in [(1, "2025-03-20T09:40:00Z"), (2, "2025-03-20T09:50:00Z")] {
         at(&mut w, t);
         // Over VANS the Acknowledgement comes in its envelope.
-        let bundle = acknowledgement(
+        let bundle = acknowledgement_of(
             "transient-error",
             &uuid(n),
             &uuid(1000 + n),
             letter,
+            sent[n as usize - 1],
             &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
         );
         let f = ack_file(&w, &format!("env-{n}.xml"), &in_vans_envelope(&bundle, &uuid(n), "transient-error"));
@@ -396,7 +404,18 @@ fn after_two_resends_a_transient_error_is_left_to_a_person() {
     }
     assert_eq!(outbox(&w).len(), 3, "the letter and two resends");
     at(&mut w, "2025-03-20T10:00:00Z");
-    let f = ack(&w, 3, "transient-error", letter, &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")]);
+    let f = ack_file(
+        &w,
+        "ack-3.xml",
+        &acknowledgement_of(
+            "transient-error",
+            &uuid(3),
+            &uuid(1003),
+            letter,
+            sent[2],
+            &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
+        ),
+    );
     let r = receipt(&w, &f);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let line = r.one();
@@ -744,4 +763,98 @@ fn a_repeat_naming_the_letter_in_capitals_is_the_same_answer_and_queues_no_third
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
     let receipts = show(&w, &id.to_string())["receipts"].clone();
     assert_eq!(receipts.as_array().unwrap().len(), 2, "{receipts}");
+}
+
+/// An Acknowledgement (own ids uuid(n), uuid(1000 + n)) answering the transmission of `letter`
+/// whose Provenance time is `sent`.
+fn ack_of(w: &World, n: u32, code: &str, letter: &str, sent: &str, issues: &[String]) -> String {
+    ack_file(w, &format!("ack-{n}.xml"), &acknowledgement_of(code, &uuid(n), &uuid(1000 + n), letter, sent, issues))
+}
+
+#[test]
+fn a_late_answer_for_an_earlier_transmission_answers_that_one_and_the_resends_answer_stays_pending() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    let (sent1, sent2) = ("2025-03-20T10:30:00+01:00", "2025-03-20T10:45:00+01:00");
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let line = receipt(&w, &ack_of(&w, 1, "transient-error", letter, sent1, &lukket)).ok().one();
+    let second = line["result"]["resend_id"].as_i64().unwrap();
+    fl(&w, &["send"]).ok();
+    assert_eq!(status(&w, &second.to_string()), "sent");
+
+    // The receiver's ok for transmission 1 comes late: it answers 1, not the resend.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let line = receipt(&w, &ack_of(&w, 2, "ok", letter, sent1, &[])).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("acknowledged".into(), first.into()),
+        "{line}"
+    );
+    assert_eq!(line["original_envelope_id"], gp["envelope_id"]);
+    assert_eq!(status(&w, &first.to_string()), "acknowledged");
+    assert_eq!(status(&w, &second.to_string()), "sent", "its own answer is still pending");
+    // The letter is delivered: not waiting for an answer, and not resent.
+    at(&mut w, "2025-03-20T10:30:00Z");
+    assert!(w.run(&["journal", "list", "--unanswered", "--json"]).ok().json().is_empty());
+    let regen = fl(&w, &["regenerate", &second.to_string()]);
+    assert_eq!(regen.code, 2, "{}", regen.stderr);
+    assert!(regen.stderr.contains(&format!("acknowledged (message {first}")), "{}", regen.stderr);
+
+    // The resend's own answers apply to it: a transient-error needs no resend of a delivered
+    // letter, and the ok that follows is how it went after all.
+    let r = receipt(&w, &ack_of(&w, 3, "transient-error", letter, sent2, &lukket)).ok();
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), second.into()),
+        "{line}"
+    );
+    assert!(line["result"]["reason"].as_str().unwrap().contains("delivered"), "{line}");
+    assert!(r.stderr.contains("no resend is needed"), "{}", r.stderr);
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    assert_eq!(status(&w, &second.to_string()), "failed");
+    let line = receipt(&w, &ack_of(&w, 4, "ok", letter, sent2, &[])).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("acknowledged".into(), second.into())
+    );
+    assert_eq!(status(&w, &first.to_string()), "acknowledged");
+}
+
+#[test]
+fn a_late_transient_error_for_a_transmission_already_resent_queues_nothing() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    // Unanswered for 30 minutes: resent, and the resend handed over.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let second = fl(&w, &["regenerate", letter]).ok().one()["messages"][0].clone();
+    fl(&w, &["send"]).ok();
+    // Then the first transmission's transient-error: its resend went already.
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let r = receipt(&w, &ack_of(&w, 1, "transient-error", letter, "2025-03-20T10:30:00+01:00", &lukket));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), first.into()),
+        "{line}"
+    );
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    assert_eq!(status(&w, &first.to_string()), "failed");
+    assert_eq!(status(&w, &second["id"].to_string()), "sent");
+    // A copy whose time is no transmission's answers the newest handed over.
+    let line = receipt(&w, &ack_of(&w, 2, "ok", letter, "2025-03-20T09:00:00Z", &[])).ok().one();
+    assert_eq!(line["result"]["message_id"], second["id"], "{line}");
+    assert_eq!(status(&w, &second["id"].to_string()), "acknowledged");
+    // The same instant in another offset is that transmission's: the first one's
+    // transient-error again (in UTC) is the answer it has, not a contradiction of the second's.
+    let line = receipt(&w, &ack_of(&w, 3, "transient-error", letter, "2025-03-20T09:30:00Z", &lukket)).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("unchanged".into(), first.into()),
+        "{line}"
+    );
 }

@@ -34,8 +34,11 @@ pub fn run(args: Args) -> Result<i32> {
             Applied::Applied { receipt, outcomes } => (receipt, outcomes),
             Applied::Acknowledgement { ack, enveloped, outcome, answered_envelope } => {
                 let kind = format!("FHIR {}", ack.code.code());
-                // A queued resend is no one's problem, but says what the next `send` does.
-                if outcome.needs_attention() || matches!(outcome, AckOutcome::ResendQueued { .. }) {
+                // A queued resend (or why none is needed) is no one's problem, but says what the
+                // next `send` does.
+                if outcome.needs_attention()
+                    || matches!(outcome, AckOutcome::ResendQueued { .. } | AckOutcome::ResendNotNeeded { .. })
+                {
                     errln!(
                         "flspost: {}: {kind} Acknowledgement for letter {}: {}: {}",
                         shown(&name.to_string()),
@@ -194,6 +197,9 @@ fn describe_ack(outcome: &AckOutcome) -> String {
         ),
         AckOutcome::ResendHeld { message_id, reason } => {
             format!("message {message_id} failed and is not resent: {}", reason.replace(['\n', '\r'], " "))
+        }
+        AckOutcome::ResendNotNeeded { message_id, reason } => {
+            format!("message {message_id} failed; no resend is needed: {reason}")
         }
         AckOutcome::Duplicate { .. } => "read before; nothing changed".to_string(),
         AckOutcome::Unchanged { message_id, status } => {

@@ -51,11 +51,20 @@ impl Engine {
             }
             _ => {}
         }
-        let newest = journal
-            .messages_of(&m.result_id)?
-            .into_iter()
-            .filter(|x| x.kind.addressee() == m.kind.addressee())
-            .max_by_key(|x| x.id);
+        let siblings = journal.messages_of(&m.result_id)?;
+        // Delivered by another transmission of the same letter (an answer that came late):
+        // resending it would give the receiver the letter again.
+        let delivered = siblings
+            .iter()
+            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Acknowledged);
+        if let (Some(d), None) = (delivered, &corrected) {
+            return Err(Error::Usage(format!(
+                "message {} is a transmission of a letter the receiver acknowledged (message {}, transmission {}); \
+                 to change it, regenerate with --input (a correction)",
+                m.id, d.id, d.attempt
+            )));
+        }
+        let newest = siblings.into_iter().filter(|x| x.kind.addressee() == m.kind.addressee()).max_by_key(|x| x.id);
         if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
             return Err(Error::Usage(format!(
                 "message {} is an earlier letter; message {} replaced it, regenerate that one",
