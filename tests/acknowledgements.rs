@@ -237,7 +237,7 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     let w = World::new();
     let gp = sent(&w, "group-2a.json");
     let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
-    // A bundle id with ten digits in a row: a UUID is shown as it is, never masked.
+    // The receiver's own bundle id, with ten digits in a row: not one of ours, so masked.
     let bundle_id = "e90e15ae-e019-496b-aa65-a1234567890b";
     let f = ack_file(
         &w,
@@ -256,7 +256,8 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     assert_eq!(line["result"]["outcome"], "rejected", "{line}");
     assert_eq!(line["result"]["refuse_code"], "MSG_Receiver_Identifier_UNKNOWN");
     assert_eq!(line["result"]["refuse_text"], "Modtager ukendt for patient xxxxxxxxxx");
-    assert_eq!(line["acknowledgement"]["bundle_id"], bundle_id);
+    assert_eq!(line["acknowledgement"]["bundle_id"], "e90e15ae-e019-496b-aa65-axxxxxxxxxxb");
+    assert_eq!(line["original_letter_id"], letter, "ours: as it is");
     assert!(r.stderr.contains("rejected by the receiver, code MSG_Receiver_Identifier_UNKNOWN"), "{}", r.stderr);
     let m = show(&w, &id);
     assert_eq!(m["message"]["status"], "rejected");
@@ -857,4 +858,24 @@ fn a_late_transient_error_for_a_transmission_already_resent_queues_nothing() {
         ("unchanged".into(), first.into()),
         "{line}"
     );
+}
+
+#[test]
+fn an_identifier_not_of_this_journal_is_printed_with_cpr_like_digits_masked() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    // An Acknowledgement naming no letter of ours, by an identifier hiding a CPR number.
+    let unknown = "00000000-0000-4000-8000-000211223989";
+    let r = receipt(&w, &ack(&w, 1, "ok", unknown, &[]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "unknown-letter", "{line}");
+    assert_eq!(line["original_letter_id"], "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+    assert!(r.stderr.contains("letter xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: unknown-letter"), "{}", r.stderr);
+    for out in [&r.stdout, &r.stderr] {
+        assert!(!out.contains("0211223989"), "a CPR number in the output: {out}");
+    }
+    // Ours are shown whole: the letter and the envelope it was matched to.
+    let line = receipt(&w, &ack(&w, 2, "ok", gp["letter_id"].as_str().unwrap(), &[])).ok().one();
+    assert_eq!((&line["original_letter_id"], &line["original_envelope_id"]), (&gp["letter_id"], &gp["envelope_id"]));
 }

@@ -3,7 +3,7 @@
 
 use super::{print_json, shown, Common};
 use flspost::error::Result;
-use flspost::journal::{AckOutcome, ReceiptOutcome};
+use flspost::journal::{AckOutcome, Journal, ReceiptOutcome};
 use flspost::usecase::receipt::{self, Applied};
 use std::path::PathBuf;
 
@@ -42,7 +42,7 @@ pub fn run(args: Args) -> Result<i32> {
                     errln!(
                         "flspost: {}: {kind} Acknowledgement for letter {}: {}: {}",
                         shown(&name.to_string()),
-                        id_shown(&ack.acknowledges),
+                        id_shown(&journal, &ack.acknowledges)?,
                         outcome.code(),
                         shown(&describe_ack(&outcome))
                     );
@@ -51,24 +51,27 @@ pub fn run(args: Args) -> Result<i32> {
                     code = code.max(1);
                 }
                 // Issue texts come from the receiver and could quote a CPR number; so could an
-                // identifier that is not a UUID.
+                // identifier that is not one of ours.
                 let mut line = serde_json::json!({
                     "file": path,
                     "receipt": kind,
                     "result": outcome,
                 });
                 flspost::identifiers::redact_cpr_like_json(&mut line);
-                line["original_envelope_id"] = answered_envelope.as_deref().map(id_shown).into();
-                line["original_letter_id"] = id_shown(&ack.acknowledges).into();
+                line["original_envelope_id"] = match answered_envelope.as_deref() {
+                    Some(env) => id_shown(&journal, env)?.into(),
+                    None => serde_json::Value::Null,
+                };
+                line["original_letter_id"] = id_shown(&journal, &ack.acknowledges)?.into();
                 line["acknowledgement"] = serde_json::json!({
-                    "bundle_id": id_shown(&ack.bundle_id),
-                    "message_id": id_shown(&ack.message_id),
+                    "bundle_id": id_shown(&journal, &ack.bundle_id)?,
+                    "message_id": id_shown(&journal, &ack.message_id)?,
                     "code": ack.code.code(),
                     "sender_gln": ack.sender_gln,
                     "enveloped": enveloped,
                 });
                 if let AckOutcome::EnvelopeReused { envelope_id, .. } = &outcome {
-                    line["result"]["envelope_id"] = id_shown(envelope_id).into();
+                    line["result"]["envelope_id"] = id_shown(&journal, envelope_id)?.into();
                 }
                 print_json(&line);
                 continue;
@@ -225,15 +228,16 @@ fn describe_ack(outcome: &AckOutcome) -> String {
     }
 }
 
-/// An identifier as printed: a UUID as it is (one is never a CPR number, though a group of
-/// it may hold ten digits in a row, which masking would spoil); anything else masked.
-fn id_shown(id: &str) -> String {
-    let groups: Vec<&str> = id.split('-').collect();
-    let uuid = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
-    if uuid {
-        id.to_string()
+/// An identifier as printed: as it is only when it is one of this journal's own letter or
+/// envelope identifiers (flspost derives them from digests, never from a CPR number, and
+/// support needs them whole to find the letter). Being UUID-shaped proves nothing: a UUID's
+/// hex can hold ten digits in a row, and a receiver's identifier, or one an Acknowledgement
+/// names that is not ours, could carry a CPR number. Anything else has its CPR-like digit
+/// runs masked ([`flspost::identifiers::redact_cpr_like_id`]).
+fn id_shown(journal: &Journal, id: &str) -> Result<String> {
+    if journal.is_own_identifier(id)? {
+        Ok(id.to_string())
     } else {
-        shown(id)
+        Ok(shown(&flspost::identifiers::redact_cpr_like_id(id)))
     }
 }
