@@ -248,7 +248,7 @@ pub fn rewrite(bundle: &[u8], old: &Stamps, bundle_id: &Uuid, sent: DateTime<Utc
     let mut r = reader(bundle)?;
     let mut w = Writer::new(Vec::with_capacity(bundle.len() + 64));
     let mut stack: Vec<String> = vec![];
-    let mut kinds: Vec<String> = vec![];
+    let mut resources = 0usize;
     let mut ours_by_resource: Vec<bool> = vec![];
     // Which Provenances are our message's needs their target, which comes after their
     // narrative: the first pass read it (the n-th Provenance there is the n-th one here).
@@ -268,14 +268,14 @@ pub fn rewrite(bundle: &[u8], old: &Stamps, bundle_id: &Uuid, sent: DateTime<Utc
                 let empty = matches!(ev, Event::Empty(_));
                 stack.push(local(e.name())?);
                 if stack.len() == 4 && stack[1] == "entry" && stack[2] == "resource" {
-                    kinds.push(stack[3].clone());
+                    resources += 1;
                     let is_ours = stack[3] == "Provenance" && {
                         provenance_seen += 1;
                         old.ours.get(provenance_seen - 1) == Some(&true)
                     };
                     ours_by_resource.push(is_ours);
                 }
-                let index = kinds.len().saturating_sub(1);
+                let index = resources.saturating_sub(1);
                 let replaced = match place(&stack, index) {
                     Place::Bundle("id") => {
                         ids_done += 1;
@@ -307,7 +307,7 @@ pub fn rewrite(bundle: &[u8], old: &Stamps, bundle_id: &Uuid, sent: DateTime<Utc
             Event::Text(t) => {
                 // A time the narrative of one of our Provenances shows.
                 let in_narrative = matches!(
-                    place(&stack, kinds.len().saturating_sub(1)),
+                    place(&stack, resources.saturating_sub(1)),
                     Place::Resource { index, path: [text, div, ..] }
                         if text == "text" && div == "div" && ours_by_resource.get(index) == Some(&true)
                 );

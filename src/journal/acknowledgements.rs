@@ -180,8 +180,8 @@ pub type Rebuild<'a> = dyn FnMut(&ResendRequest<'_>) -> Result<Rebuilt> + 'a;
 
 impl Journal {
     /// Applies one validated Acknowledgement (`bytes` as received, kept with it), in one
-    /// transaction. For a `transient-error` within the resend limit, `rebuild` builds the next
-    /// transmission, which is recorded in the same transaction.
+    /// transaction. For a `transient-error` within the resend limit, `rebuild` makes the next
+    /// transmission from the stored bytes, which is recorded in the same transaction.
     pub fn apply_acknowledgement(
         &mut self,
         a: &Acknowledgement,

@@ -33,8 +33,9 @@ pub enum Applied {
 }
 
 /// Validates the receipt or Acknowledgement at `path` and applies it to `journal`. A
-/// `transient-error` Acknowledgement's resend is made by `rebuild` (usually [`resend`]). Only a failure of the journal is an error; anything wrong with the file is
-/// an [`Applied`] variant.
+/// `transient-error` Acknowledgement's resend is made by `rebuild` (usually [`resend`]). Only
+/// a failure of the journal is an error; anything wrong with the file is an [`Applied`]
+/// variant.
 pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> Result<Applied> {
     let bytes = match schema::read_message(path) {
         Ok(b) => b,
