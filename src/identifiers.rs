@@ -226,6 +226,43 @@ pub fn redact_cpr_like(text: &str) -> String {
     out
 }
 
+/// Masks what could be a CPR number inside an identifier from outside (a receiver's UUID, an
+/// identifier an Acknowledgement names): every run of ten or more digits, hyphens not breaking
+/// a run, so both written forms are caught wherever they sit (`…-8000-000211223989` hides
+/// `0211223989`, `…00211122-3989…` hides `211122-3989`). Unlike prose, an identifier has no
+/// GLN or SOR code worth keeping; the hyphens stay where they were.
+pub fn redact_cpr_like_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let mut out = chars.clone();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // A run from `i`: digits, and hyphens between digits.
+        let mut end = i;
+        let mut digits = 0;
+        let mut j = i;
+        while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '-') {
+            if chars[j].is_ascii_digit() {
+                digits += 1;
+                end = j + 1;
+            }
+            j += 1;
+        }
+        if digits >= 10 {
+            for c in &mut out[i..end] {
+                if c.is_ascii_digit() {
+                    *c = 'x';
+                }
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out.into_iter().collect()
+}
+
 /// For `#[serde(serialize_with)]` on summary fields that quote input (a field name, an
 /// error's reason): the one place such text is masked on its way into JSON, whoever built it.
 pub fn serialize_redacted<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
@@ -323,6 +360,21 @@ mod tests {
         );
         assert_eq!(redact_cpr_like("ends 251248-"), "ends 251248-");
         assert_eq!(redact_cpr_like("Ærø 251248-9996"), "Ærø xxxxxx-xxxx");
+    }
+
+    #[test]
+    fn cpr_like_runs_in_identifiers_are_redacted_across_hyphens() {
+        assert_eq!(
+            redact_cpr_like_id("00000000-0000-4000-8000-000211223989"),
+            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+            "a CPR number inside a longer run"
+        );
+        assert_eq!(redact_cpr_like_id("e90e15ae-e019-496b-aa65-a1234567890b"), "e90e15ae-e019-496b-aa65-axxxxxxxxxxb");
+        assert_eq!(redact_cpr_like_id("ab211122-3989-4c2d-8e1f-abcdefabcdef"), "abxxxxxx-xxxx-xc2d-8e1f-abcdefabcdef");
+        assert_eq!(redact_cpr_like_id("2082f05f-624e-477f-a9f9-562348b8c41f"), "2082f05f-624e-477f-a9f9-562348b8c41f");
+        assert_eq!(redact_cpr_like_id("123456789-"), "123456789-", "nine digits and a trailing hyphen");
+        assert_eq!(redact_cpr_like_id("ÆØÅ 0211223989 é"), "ÆØÅ xxxxxxxxxx é");
+        assert_eq!(redact_cpr_like_id(""), "");
     }
 
     use chrono::Datelike;

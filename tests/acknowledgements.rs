@@ -237,7 +237,7 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     let w = World::new();
     let gp = sent(&w, "group-2a.json");
     let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
-    // A bundle id with ten digits in a row: a UUID is shown as it is, never masked.
+    // The receiver's own bundle id, with ten digits in a row: not one of ours, so masked.
     let bundle_id = "e90e15ae-e019-496b-aa65-a1234567890b";
     let f = ack_file(
         &w,
@@ -256,7 +256,8 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     assert_eq!(line["result"]["outcome"], "rejected", "{line}");
     assert_eq!(line["result"]["refuse_code"], "MSG_Receiver_Identifier_UNKNOWN");
     assert_eq!(line["result"]["refuse_text"], "Modtager ukendt for patient xxxxxxxxxx");
-    assert_eq!(line["acknowledgement"]["bundle_id"], bundle_id);
+    assert_eq!(line["acknowledgement"]["bundle_id"], "e90e15ae-e019-496b-aa65-axxxxxxxxxxb");
+    assert_eq!(line["original_letter_id"], letter, "ours: as it is");
     assert!(r.stderr.contains("rejected by the receiver, code MSG_Receiver_Identifier_UNKNOWN"), "{}", r.stderr);
     let m = show(&w, &id);
     assert_eq!(m["message"]["status"], "rejected");
@@ -364,8 +365,12 @@ fn transient_error_queues_a_resend_that_send_delivers_with_the_same_message_id_a
     assert_eq!(status(&w, &resend.to_string()), "sent");
     assert_eq!(gp_rows(&w).len(), 2);
 
-    // The next answer is for the resend, the newest transmission handed over.
-    let ok = ack(&w, 2, "ok", letter, &[]);
+    // The next answer is for the resend: its copy of our Provenance has the resend's time.
+    let ok = ack_file(
+        &w,
+        "ack-2.xml",
+        &acknowledgement_of("ok", &uuid(2), &uuid(1002), letter, "2025-03-20T10:45:00+01:00", &[]),
+    );
     let line = receipt(&w, &ok).ok().one();
     assert_eq!(line["result"]["message_id"], resend);
     assert_eq!(line["original_envelope_id"], new_env);
@@ -378,14 +383,18 @@ fn after_two_resends_a_transient_error_is_left_to_a_person() {
     let mut w = World::new();
     let gp = sent(&w, "group-2a.json");
     let letter = gp["letter_id"].as_str().unwrap();
+    // Each answers the transmission sent last (its Provenance time); each resend is made
+    // at the time of the answer.
+    let sent = ["2025-03-20T10:30:00+01:00", "2025-03-20T10:40:00+01:00", "2025-03-20T10:50:00+01:00"];
     for (n, t) in [(1, "2025-03-20T09:40:00Z"), (2, "2025-03-20T09:50:00Z")] {
         at(&mut w, t);
         // Over VANS the Acknowledgement comes in its envelope.
-        let bundle = acknowledgement(
+        let bundle = acknowledgement_of(
             "transient-error",
             &uuid(n),
             &uuid(1000 + n),
             letter,
+            sent[n as usize - 1],
             &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
         );
         let f = ack_file(&w, &format!("env-{n}.xml"), &in_vans_envelope(&bundle, &uuid(n), "transient-error"));
@@ -396,7 +405,18 @@ fn after_two_resends_a_transient_error_is_left_to_a_person() {
     }
     assert_eq!(outbox(&w).len(), 3, "the letter and two resends");
     at(&mut w, "2025-03-20T10:00:00Z");
-    let f = ack(&w, 3, "transient-error", letter, &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")]);
+    let f = ack_file(
+        &w,
+        "ack-3.xml",
+        &acknowledgement_of(
+            "transient-error",
+            &uuid(3),
+            &uuid(1003),
+            letter,
+            sent[2],
+            &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
+        ),
+    );
     let r = receipt(&w, &f);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let line = r.one();
@@ -612,7 +632,7 @@ fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
 }
 
 #[test]
-fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
+fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_made() {
     let mut w = World::new();
     let gp = sent(&w, "group-2a.json");
     let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
@@ -626,17 +646,16 @@ fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
     );
     assert_eq!(gp_rows(&w).len(), 2, "no second resend");
 
-    // A resend that cannot be built (here: the config names templates that are not there)
+    // A resend that cannot be made (here: the stored bytes it is made from are damaged)
     // leaves the answer recorded, the letter failed with why, and exit 1.
     let gp3 = sent(&w, "group-3.json");
-    let bad = w.write(
-        "bad.toml",
-        &format!(
-            "templates = \"{}\"\n[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\n",
-            w.path("no-such-templates").display(),
-            root().join("samples/receivers.csv").display()
-        ),
-    );
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let id3 = gp3["id"].as_i64().unwrap();
+    let mut bytes: Vec<u8> =
+        c.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id3], |r| r.get(0)).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 4].copy_from_slice(b"XXXX");
+    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", rusqlite::params![id3, bytes]).unwrap();
     let f = ack(
         &w,
         2,
@@ -644,16 +663,18 @@ fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_built() {
         gp3["letter_id"].as_str().unwrap(),
         &[ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")],
     );
-    let r = w.run(&["receipt", &f, "--config", bad.to_str().unwrap()]);
+    let r = receipt(&w, &f);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.one()["result"]["outcome"], "resend-held");
-    assert!(r.stderr.contains("could not be built") && r.stderr.contains("no-such-templates"), "{}", r.stderr);
+    assert!(r.stderr.contains("could not be made") && r.stderr.contains("SHA-256"), "{}", r.stderr);
     let m = show(&w, &gp3["id"].to_string());
     assert_eq!(m["message"]["status"], "failed");
-    assert!(m["message"]["reason"].as_str().unwrap().contains("could not be built"), "{m}");
-    // Once the cause is fixed, `regenerate` makes the resend.
-    let regen = fl(&w, &["regenerate", &gp3["id"].to_string()]).ok().one();
-    assert_eq!(regen["messages"][0]["transmission"], 2);
+    assert!(m["message"]["reason"].as_str().unwrap().contains("could not be made"), "{m}");
+    assert_eq!(gp_rows(&w).len(), 3, "nothing queued");
+    // Nor does `regenerate` resend damaged bytes.
+    let regen = fl(&w, &["regenerate", &gp3["id"].to_string()]);
+    assert_eq!(regen.code, 1, "{}", regen.stderr);
+    assert!(regen.stderr.contains("SHA-256"), "{}", regen.stderr);
 }
 
 #[test]
@@ -711,4 +732,150 @@ fn an_answer_after_a_transient_error_is_how_it_went_after_all_and_cancels_the_qu
         let r = receipt(&w, &late);
         assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "conflict".into()), "{code}");
     }
+}
+
+#[test]
+fn a_repeat_naming_the_letter_in_capitals_is_the_same_answer_and_queues_no_third_transmission() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (id, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let issues = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let first = ack(&w, 1, "transient-error", letter, &issues);
+    let line = receipt(&w, &first).ok().one();
+    assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
+    fl(&w, &["send"]).ok();
+    assert_eq!(gp_rows(&w).len(), 2);
+
+    // MedCom's answer to a duplicate (the same Acknowledgement in a new envelope), with the
+    // letter's MessageHeader.id in capitals: the answer it gave, not one for the resend.
+    let caps = letter.to_uppercase();
+    let repeat = ack_file(&w, "repeat.xml", &acknowledgement("transient-error", &uuid(9), &uuid(1001), &caps, &issues));
+    let line = receipt(&w, &repeat).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("unchanged".into(), id.into()),
+        "{line}"
+    );
+    assert_eq!(line["original_letter_id"], letter, "shown and stored as ours, in lower case");
+    // The first one again, in capitals: read before.
+    let again = ack_file(&w, "again.xml", &acknowledgement("transient-error", &uuid(1), &uuid(1001), &caps, &issues));
+    assert_eq!(receipt(&w, &again).ok().one()["result"]["outcome"], "duplicate");
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    let receipts = show(&w, &id.to_string())["receipts"].clone();
+    assert_eq!(receipts.as_array().unwrap().len(), 2, "{receipts}");
+}
+
+/// An Acknowledgement (own ids uuid(n), uuid(1000 + n)) answering the transmission of `letter`
+/// whose Provenance time is `sent`.
+fn ack_of(w: &World, n: u32, code: &str, letter: &str, sent: &str, issues: &[String]) -> String {
+    ack_file(w, &format!("ack-{n}.xml"), &acknowledgement_of(code, &uuid(n), &uuid(1000 + n), letter, sent, issues))
+}
+
+#[test]
+fn a_late_answer_for_an_earlier_transmission_answers_that_one_and_the_resends_answer_stays_pending() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    let (sent1, sent2) = ("2025-03-20T10:30:00+01:00", "2025-03-20T10:45:00+01:00");
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let line = receipt(&w, &ack_of(&w, 1, "transient-error", letter, sent1, &lukket)).ok().one();
+    let second = line["result"]["resend_id"].as_i64().unwrap();
+    fl(&w, &["send"]).ok();
+    assert_eq!(status(&w, &second.to_string()), "sent");
+
+    // The receiver's ok for transmission 1 comes late: it answers 1, not the resend.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let line = receipt(&w, &ack_of(&w, 2, "ok", letter, sent1, &[])).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("acknowledged".into(), first.into()),
+        "{line}"
+    );
+    assert_eq!(line["original_envelope_id"], gp["envelope_id"]);
+    assert_eq!(status(&w, &first.to_string()), "acknowledged");
+    assert_eq!(status(&w, &second.to_string()), "sent", "its own answer is still pending");
+    // The letter is delivered: not waiting for an answer, and not resent.
+    at(&mut w, "2025-03-20T10:30:00Z");
+    assert!(w.run(&["journal", "list", "--unanswered", "--json"]).ok().json().is_empty());
+    let regen = fl(&w, &["regenerate", &second.to_string()]);
+    assert_eq!(regen.code, 2, "{}", regen.stderr);
+    assert!(regen.stderr.contains(&format!("acknowledged (message {first}")), "{}", regen.stderr);
+
+    // The resend's own answers apply to it: a transient-error needs no resend of a delivered
+    // letter, and the ok that follows is how it went after all.
+    let r = receipt(&w, &ack_of(&w, 3, "transient-error", letter, sent2, &lukket)).ok();
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), second.into()),
+        "{line}"
+    );
+    assert!(line["result"]["reason"].as_str().unwrap().contains("delivered"), "{line}");
+    assert!(r.stderr.contains("no resend is needed"), "{}", r.stderr);
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    assert_eq!(status(&w, &second.to_string()), "failed");
+    let line = receipt(&w, &ack_of(&w, 4, "ok", letter, sent2, &[])).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("acknowledged".into(), second.into())
+    );
+    assert_eq!(status(&w, &first.to_string()), "acknowledged");
+}
+
+#[test]
+fn a_late_transient_error_for_a_transmission_already_resent_queues_nothing() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    // Unanswered for 30 minutes: resent, and the resend handed over.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let second = fl(&w, &["regenerate", letter]).ok().one()["messages"][0].clone();
+    fl(&w, &["send"]).ok();
+    // Then the first transmission's transient-error: its resend went already.
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let r = receipt(&w, &ack_of(&w, 1, "transient-error", letter, "2025-03-20T10:30:00+01:00", &lukket));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), first.into()),
+        "{line}"
+    );
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    assert_eq!(status(&w, &first.to_string()), "failed");
+    assert_eq!(status(&w, &second["id"].to_string()), "sent");
+    // A copy whose time is no transmission's answers the newest handed over.
+    let line = receipt(&w, &ack_of(&w, 2, "ok", letter, "2025-03-20T09:00:00Z", &[])).ok().one();
+    assert_eq!(line["result"]["message_id"], second["id"], "{line}");
+    assert_eq!(status(&w, &second["id"].to_string()), "acknowledged");
+    // The same instant in another offset is that transmission's: the first one's
+    // transient-error again (in UTC) is the answer it has, not a contradiction of the second's.
+    let line = receipt(&w, &ack_of(&w, 3, "transient-error", letter, "2025-03-20T09:30:00Z", &lukket)).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("unchanged".into(), first.into()),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_identifier_not_of_this_journal_is_printed_with_cpr_like_digits_masked() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    // An Acknowledgement naming no letter of ours, by an identifier hiding a CPR number.
+    let unknown = "00000000-0000-4000-8000-000211223989";
+    let r = receipt(&w, &ack(&w, 1, "ok", unknown, &[]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "unknown-letter", "{line}");
+    assert_eq!(line["original_letter_id"], "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+    assert!(r.stderr.contains("letter xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: unknown-letter"), "{}", r.stderr);
+    for out in [&r.stdout, &r.stderr] {
+        assert!(!out.contains("0211223989"), "a CPR number in the output: {out}");
+    }
+    // Ours are shown whole: the letter and the envelope it was matched to.
+    let line = receipt(&w, &ack(&w, 2, "ok", gp["letter_id"].as_str().unwrap(), &[])).ok().one();
+    assert_eq!((&line["original_letter_id"], &line["original_envelope_id"]), (&gp["letter_id"], &gp["envelope_id"]));
 }

@@ -159,10 +159,11 @@ pub struct RegenerateArgs {
     /// The message: its journal id (from `journal list`), letter identifier, envelope
     /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
     id: String,
-    /// A corrected input for the same result_id; without it the stored input is used.
+    /// A corrected input for the same result_id; without it a CareCommunication is resent as
+    /// stored and any other message rebuilt from the stored input.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Also copy the rebuilt message into DIR/<result_id>/.
+    /// Also copy the new message into DIR/<result_id>/.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
     #[command(flatten)]

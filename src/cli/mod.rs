@@ -117,7 +117,8 @@ enum Command {
     Validate(validate::Args),
     /// Hand every generated, unsent message to the transport configured for its kind.
     Send(send::Args),
-    /// Rebuild a failed (or unanswered) message for resending, from its stored input or a corrected one.
+    /// Resend a failed (or unanswered) message: a CareCommunication as stored (new Bundle.id and
+    /// times), another rebuilt from its stored input; or send a corrected input's letter.
     Regenerate(generate::RegenerateArgs),
     /// Read MedCom receipts (XCTL01/02/03) and FHIR Acknowledgements, and mark the letters they answer.
     Receipt(receipt::Args),

@@ -2,9 +2,8 @@
 //! the letters they answer.
 
 use super::{print_json, shown, Common};
-use flspost::error::{Error, Result};
-use flspost::generate::Engine;
-use flspost::journal::{AckOutcome, Rebuilt, ReceiptOutcome, ResendRequest};
+use flspost::error::Result;
+use flspost::journal::{AckOutcome, Journal, ReceiptOutcome};
 use flspost::usecase::receipt::{self, Applied};
 use std::path::PathBuf;
 
@@ -12,9 +11,9 @@ use std::path::PathBuf;
 #[command(after_help = "A FHIR Acknowledgement (bare Bundle or in its VANSEnvelope) answers the CareCommunication \
 whose MessageHeader.id its response.identifier names: ok -> acknowledged; fatal-error -> rejected with the \
 OperationOutcome's code and text; transient-error -> that transmission failed and a resend (same MessageHeader.id, \
-new Bundle.id) is queued for `flspost send`, at most 2 resends per message (MedCom). A resend is built like \
-`flspost regenerate` does, so give the same --config as `generate`. Nothing is ever sent back: MedCom \
-Acknowledgements are not acknowledged.")]
+new Bundle.id) is queued for `flspost send`, at most 2 resends per message (MedCom). A resend is the stored \
+message with a new Bundle.id and send times, as `flspost regenerate` makes it: today's config does not change it. \
+Nothing is ever sent back: MedCom Acknowledgements are not acknowledged.")]
 pub struct Args {
     /// Receipt files: MedCom XCTL01, XCTL02, XCTL03, and FHIR Acknowledgements, bare or in a VANSEnvelope.
     #[arg(required = true, value_name = "FILE")]
@@ -26,18 +25,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
-    // Made only when a transient-error asks for a resend: the wording, config and build of
-    // `regenerate`, so an XCTL receipt never depends on them.
-    let mut engine: Option<Engine> = None;
-    let mut rebuild = |r: &ResendRequest<'_>| -> Result<Rebuilt> {
-        if engine.is_none() {
-            engine = Some(super::generate::engine(&args.common, None)?.0);
-        }
-        match &engine {
-            Some(e) => e.resend(r),
-            None => Err(Error::Internal("no engine to build the resend with".into())),
-        }
-    };
+    // A transient-error's resend is the stored message restamped: no templates or routing.
+    let mut rebuild = receipt::resend;
     let mut code = 0;
     for path in &args.files {
         let name = path.display();
@@ -45,12 +34,15 @@ pub fn run(args: Args) -> Result<i32> {
             Applied::Applied { receipt, outcomes } => (receipt, outcomes),
             Applied::Acknowledgement { ack, enveloped, outcome, answered_envelope } => {
                 let kind = format!("FHIR {}", ack.code.code());
-                // A queued resend is no one's problem, but says what the next `send` does.
-                if outcome.needs_attention() || matches!(outcome, AckOutcome::ResendQueued { .. }) {
+                // A queued resend (or why none is needed) is no one's problem, but says what the
+                // next `send` does.
+                if outcome.needs_attention()
+                    || matches!(outcome, AckOutcome::ResendQueued { .. } | AckOutcome::ResendNotNeeded { .. })
+                {
                     errln!(
                         "flspost: {}: {kind} Acknowledgement for letter {}: {}: {}",
                         shown(&name.to_string()),
-                        id_shown(&ack.acknowledges),
+                        id_shown(&journal, &ack.acknowledges)?,
                         outcome.code(),
                         shown(&describe_ack(&outcome))
                     );
@@ -59,24 +51,27 @@ pub fn run(args: Args) -> Result<i32> {
                     code = code.max(1);
                 }
                 // Issue texts come from the receiver and could quote a CPR number; so could an
-                // identifier that is not a UUID.
+                // identifier that is not one of ours.
                 let mut line = serde_json::json!({
                     "file": path,
                     "receipt": kind,
                     "result": outcome,
                 });
                 flspost::identifiers::redact_cpr_like_json(&mut line);
-                line["original_envelope_id"] = answered_envelope.as_deref().map(id_shown).into();
-                line["original_letter_id"] = id_shown(&ack.acknowledges).into();
+                line["original_envelope_id"] = match answered_envelope.as_deref() {
+                    Some(env) => id_shown(&journal, env)?.into(),
+                    None => serde_json::Value::Null,
+                };
+                line["original_letter_id"] = id_shown(&journal, &ack.acknowledges)?.into();
                 line["acknowledgement"] = serde_json::json!({
-                    "bundle_id": id_shown(&ack.bundle_id),
-                    "message_id": id_shown(&ack.message_id),
+                    "bundle_id": id_shown(&journal, &ack.bundle_id)?,
+                    "message_id": id_shown(&journal, &ack.message_id)?,
                     "code": ack.code.code(),
                     "sender_gln": ack.sender_gln,
                     "enveloped": enveloped,
                 });
                 if let AckOutcome::EnvelopeReused { envelope_id, .. } = &outcome {
-                    line["result"]["envelope_id"] = id_shown(envelope_id).into();
+                    line["result"]["envelope_id"] = id_shown(&journal, envelope_id)?.into();
                 }
                 print_json(&line);
                 continue;
@@ -206,6 +201,9 @@ fn describe_ack(outcome: &AckOutcome) -> String {
         AckOutcome::ResendHeld { message_id, reason } => {
             format!("message {message_id} failed and is not resent: {}", reason.replace(['\n', '\r'], " "))
         }
+        AckOutcome::ResendNotNeeded { message_id, reason } => {
+            format!("message {message_id} failed; no resend is needed: {reason}")
+        }
         AckOutcome::Duplicate { .. } => "read before; nothing changed".to_string(),
         AckOutcome::Unchanged { message_id, status } => {
             format!("the same answer again: message {message_id} is {} already; nothing changed", status.code())
@@ -230,15 +228,16 @@ fn describe_ack(outcome: &AckOutcome) -> String {
     }
 }
 
-/// An identifier as printed: a UUID as it is (one is never a CPR number, though a group of
-/// it may hold ten digits in a row, which masking would spoil); anything else masked.
-fn id_shown(id: &str) -> String {
-    let groups: Vec<&str> = id.split('-').collect();
-    let uuid = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
-    if uuid {
-        id.to_string()
+/// An identifier as printed: as it is only when it is one of this journal's own letter or
+/// envelope identifiers (flspost derives them from digests, never from a CPR number, and
+/// support needs them whole to find the letter). Being UUID-shaped proves nothing: a UUID's
+/// hex can hold ten digits in a row, and a receiver's identifier, or one an Acknowledgement
+/// names that is not ours, could carry a CPR number. Anything else has its CPR-like digit
+/// runs masked ([`flspost::identifiers::redact_cpr_like_id`]).
+fn id_shown(journal: &Journal, id: &str) -> Result<String> {
+    if journal.is_own_identifier(id)? {
+        Ok(id.to_string())
     } else {
-        shown(id)
+        Ok(shown(&flspost::identifiers::redact_cpr_like_id(id)))
     }
 }

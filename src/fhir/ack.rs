@@ -48,9 +48,17 @@ pub struct Acknowledgement {
     pub bundle_id: String,
     /// The Acknowledgement's MessageHeader.id.
     pub message_id: String,
-    /// `response.identifier`: the MessageHeader.id of the message acknowledged.
+    /// `response.identifier`: the MessageHeader.id of the message acknowledged, in lower case.
+    /// Ours are lower-case UUIDs, and a receiver may echo one in capitals: normalised once
+    /// here, every comparison (duplicates, repeats, the letter it names) and what is stored
+    /// agree.
     pub acknowledges: String,
     pub code: ResponseCode,
+    /// When the transmission it answers was sent: the `occurredDateTime` (else `recorded`) of
+    /// the copy of that message's latest Provenance an Acknowledgement carries (MedCom, research
+    /// note §3.1). Every transmission of a letter shares its `MessageHeader.id` but has its own
+    /// Provenance times, so this tells them apart. `None` when there is no such copy.
+    pub answers_sent: Option<String>,
     /// GLN of the acknowledging organisation (the MessageHeader's sender).
     pub sender_gln: Option<String>,
     pub issues: Vec<Issue>,
@@ -122,12 +130,24 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
             text: i.value_at(&["details", "text"]).or_else(|| i.value_at(&["diagnostics"])).map(str::to_string),
         })
         .collect();
+    let acknowledges = response.value_at(&["identifier"]).unwrap_or("").to_ascii_lowercase();
+    // The copy: a Provenance of the acknowledged message (its target), not the
+    // Acknowledgement's own (activity `acknowledgement`).
+    let answered = format!("messageheader/{acknowledges}");
+    let answers_sent = resources
+        .iter()
+        .filter(|r| r.name() == "Provenance")
+        .filter(|p| p.value_at(&["activity", "coding", "code"]) != Some("acknowledgement"))
+        .filter(|p| p.value_at(&["target", "reference"]).is_some_and(|t| t.to_ascii_lowercase().ends_with(&answered)))
+        .find_map(|p| p.value_at(&["occurredDateTime"]).or_else(|| p.value_at(&["recorded"])))
+        .map(str::to_string);
     Ok(Acknowledgement {
         bundle_id: root.value_at(&["id"]).unwrap_or("").to_string(),
         message_id: header.value_at(&["id"]).unwrap_or("").to_string(),
-        acknowledges: response.value_at(&["identifier"]).unwrap_or("").to_string(),
+        acknowledges,
         code: ResponseCode::parse(response.value_at(&["code"]).unwrap_or(""))
             .ok_or_else(|| missing("MessageHeader.response.code ok, transient-error or fatal-error"))?,
+        answers_sent,
         sender_gln,
         issues,
     })

@@ -7,6 +7,8 @@
 //!   an explicit [`carecommunication::Identity`].
 //! - [`vans`] wraps a Bundle in a VANSEnvelope and reads one back.
 //! - [`ack`] reads an Acknowledgement into a typed value.
+//! - [`restamp`] makes a resend from the stored message: new Bundle.id and send times, the
+//!   rest byte for byte.
 //! - [`rules`] checks what no XSD can say (MedCom's invariants, slices, fixed values,
 //!   required bindings); [`validate`] runs flspost's own schema and those checks together.
 //!
@@ -17,6 +19,7 @@ pub mod ack;
 pub mod carecommunication;
 pub mod codes;
 pub mod dom;
+pub mod restamp;
 pub mod rules;
 pub mod vans;
 

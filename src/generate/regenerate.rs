@@ -3,6 +3,7 @@
 use super::{prepare, Engine, Outcome, Source, Summary};
 use crate::compose::{Built, Kind, Plan};
 use crate::error::{Error, Result};
+use crate::fhir;
 use crate::format::LetterStatus;
 use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage, Status};
 use chrono::{DateTime, Utc};
@@ -50,11 +51,20 @@ impl Engine {
             }
             _ => {}
         }
-        let newest = journal
-            .messages_of(&m.result_id)?
-            .into_iter()
-            .filter(|x| x.kind.addressee() == m.kind.addressee())
-            .max_by_key(|x| x.id);
+        let siblings = journal.messages_of(&m.result_id)?;
+        // Delivered by another transmission of the same letter (an answer that came late):
+        // resending it would give the receiver the letter again.
+        let delivered = siblings
+            .iter()
+            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Acknowledged);
+        if let (Some(d), None) = (delivered, &corrected) {
+            return Err(Error::Usage(format!(
+                "message {} is a transmission of a letter the receiver acknowledged (message {}, transmission {}); \
+                 to change it, regenerate with --input (a correction)",
+                m.id, d.id, d.attempt
+            )));
+        }
+        let newest = siblings.into_iter().filter(|x| x.kind.addressee() == m.kind.addressee()).max_by_key(|x| x.id);
         if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
             return Err(Error::Usage(format!(
                 "message {} is an earlier letter; message {} replaced it, regenerate that one",
@@ -88,12 +98,15 @@ impl Engine {
             }
         }
 
-        if m.kind == Kind::GpCareCommunication {
-            self.fhir_resend_allowed(journal, &m, now)?;
-        }
-        let input = journal.input(m.input_id)?;
         let attempt = journal.max_attempt(m.kind, &m.letter_id)? + 1;
-        let built = self.rebuild(&m, &input, attempt, now)?;
+        let built = if m.kind == Kind::GpCareCommunication {
+            self.fhir_resend_allowed(journal, &m, now)?;
+            // The same message again, from what went: today's config (receiver table,
+            // `attach_pdf`, templates) has no say in it.
+            restamped(&m, &journal.verified_bytes(&m)?, attempt, now)?
+        } else {
+            self.rebuild(&m, &journal.input(m.input_id)?, attempt, now)?
+        };
         self.write_files(&m.result_id, std::iter::once(&built))?;
         let id = journal.write(|w| {
             w.record_regenerated(
@@ -132,7 +145,8 @@ impl Engine {
 
     /// The next transmission (`attempt`) of stored message `m`, built at `now` from its stored
     /// `input`: the same letter identifier, a new envelope; validated, recorded nowhere. What
-    /// `regenerate` and a `transient-error` Acknowledgement's resend both record.
+    /// `regenerate` records for an XDIS91 or a patient letter; a CareCommunication is resent
+    /// from its stored bytes instead ([`restamped`]).
     pub fn rebuild(&self, m: &MessageRow, input: &InputRow, attempt: u32, now: DateTime<Utc>) -> Result<Built> {
         if !super::input_intact(&input.input_json, &input.input_sha256) {
             return Err(Error::Damaged(format!(
@@ -155,20 +169,6 @@ impl Engine {
             )));
         }
         Ok(built)
-    }
-
-    /// [`Engine::rebuild`] as the journal asks for it when an Acknowledgement says
-    /// `transient-error` (see [`journal::Rebuild`]).
-    pub fn resend(&self, r: &journal::ResendRequest<'_>) -> Result<journal::Rebuilt> {
-        let b = self.rebuild(r.message, r.input, r.attempt, crate::clock::now())?;
-        Ok(journal::Rebuilt {
-            letter_id: b.letter_id,
-            envelope_id: b.envelope_id,
-            attempt: b.attempt,
-            status_code: b.status.code().to_string(),
-            bytes: b.bytes,
-            sha256: b.sha256,
-        })
     }
 
     /// MedCom's rules for resending CareCommunication `m` unchanged (research note §3.3);
@@ -207,4 +207,26 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Transmission `attempt` of stored CareCommunication `m`, sent at `now`, from `stored` (its
+/// bytes, checked against their SHA-256): the same Bundle with a new `Bundle.id`, timestamp
+/// and Provenance times, in a new envelope, validated ([`fhir::restamp::resend`]). MedCom: a
+/// resend is the same message; only the transmission's stamps are new.
+pub fn restamped(m: &MessageRow, stored: &[u8], attempt: u32, now: DateTime<Utc>) -> Result<Built> {
+    let r = fhir::restamp::resend(stored, &m.letter_id, attempt, now)?;
+    let status =
+        if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+    Ok(Built {
+        kind: m.kind,
+        bytes: r.bytes,
+        sha256: r.sha256,
+        letter_id: r.message_id,
+        envelope_id: Some(r.bundle_id),
+        status,
+        attempt,
+        letter_revision: m.letter_revision,
+        pdf: None,
+        warnings: vec![],
+    })
 }

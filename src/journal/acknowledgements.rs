@@ -2,8 +2,12 @@
 //! CareCommunications they answer, and MedCom's resend rules.
 //!
 //! An Acknowledgement names the letter by `response.identifier`, our `MessageHeader.id`, which
-//! every transmission of one letter shares; it is taken to answer the newest transmission that
-//! was handed over. As for XCTL receipts (`receipts.rs`): one read before changes nothing, one
+//! every transmission of one letter shares. Which transmission it answers, its copy of that
+//! message's Provenance says: each transmission has its own Provenance time (read from its
+//! stored bytes). Without that copy, or when its time is no transmission's, it is taken to
+//! answer the newest transmission that was handed over. Each transmission keeps its own
+//! status; the letter is delivered once one is `acknowledged`, and nothing resends it after
+//! that. As for XCTL receipts (`receipts.rs`): one read before changes nothing, one
 //! that contradicts an earlier answer is recorded and reported, not applied, and one that
 //! cannot answer a letter this journal sent is stored and evaluated again when read again.
 //!
@@ -14,11 +18,12 @@
 //!
 //! flspost never acknowledges an Acknowledgement (MedCom rules KR1/KR2): nothing is sent back.
 
-use super::store::{input_row, insert_message, message_row, INPUT_COLUMNS, MESSAGE_COLUMNS};
-use super::{now_text, InputRow, Journal, MessageRow, NewMessage, Status};
+use super::store::{insert_message, message_row, verified_bytes, MESSAGE_COLUMNS};
+use super::{now_text, Journal, MessageRow, NewMessage, Status};
 use crate::compose::Kind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fhir::ack::{Acknowledgement, ResponseCode};
+use crate::fhir::restamp;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -68,8 +73,12 @@ pub enum AckOutcome {
         transmission: u32,
     },
     /// `transient-error`, but no resend was queued (the resend limit, or it could not be
-    /// built): the transmission is `failed` and a person must look.
+    /// made): the transmission is `failed` and a person must look.
     ResendHeld { message_id: i64, reason: String },
+    /// `transient-error` for a transmission that needs no resend of its own: its resend was
+    /// handed over already (the answer came late), or another transmission of the letter was
+    /// acknowledged. The transmission is `failed`; nothing is queued, nobody need look.
+    ResendNotNeeded { message_id: i64, reason: String },
     /// This Acknowledgement was read before; nothing changed.
     Duplicate { message_id: Option<i64> },
     /// The same answer again: the same Acknowledgement in a new envelope (MedCom: a receiver
@@ -123,6 +132,7 @@ impl AckOutcome {
             | AckOutcome::Rejected { message_id, .. }
             | AckOutcome::ResendQueued { message_id, .. }
             | AckOutcome::ResendHeld { message_id, .. }
+            | AckOutcome::ResendNotNeeded { message_id, .. }
             | AckOutcome::Unchanged { message_id, .. }
             | AckOutcome::Conflict { message_id, .. }
             | AckOutcome::NotSent { message_id, .. } => Some(*message_id),
@@ -144,11 +154,12 @@ pub struct AckApplied {
 /// answer a letter: read again, it is evaluated again instead of being a duplicate.
 const NOT_APPLIED: [&str; 3] = ["conflict", "not-sent", "unknown-letter"];
 
-/// A transmission to build again, for a `transient-error`.
+/// A transmission to send again, for a `transient-error`.
 pub struct ResendRequest<'a> {
     pub message: &'a MessageRow,
-    /// Its stored input (checked against its hash by whoever builds).
-    pub input: &'a InputRow,
+    /// Its stored bytes (the VANSEnvelope that went), checked against their SHA-256: a
+    /// resend is the same message, restamped (`fhir::restamp`), never rebuilt from the input.
+    pub bytes: &'a [u8],
     /// The transmission number the resend gets.
     pub attempt: u32,
 }
@@ -169,8 +180,8 @@ pub type Rebuild<'a> = dyn FnMut(&ResendRequest<'_>) -> Result<Rebuilt> + 'a;
 
 impl Journal {
     /// Applies one validated Acknowledgement (`bytes` as received, kept with it), in one
-    /// transaction. For a `transient-error` within the resend limit, `rebuild` builds the next
-    /// transmission, which is recorded in the same transaction.
+    /// transaction. For a `transient-error` within the resend limit, `rebuild` makes the next
+    /// transmission from the stored bytes, which is recorded in the same transaction.
     pub fn apply_acknowledgement(
         &mut self,
         a: &Acknowledgement,
@@ -180,10 +191,12 @@ impl Journal {
         let receipt_type = format!("FHIR {}", a.code.code());
         let (refuse_code, refuse_text) = a.refusal();
         self.transaction(|tx| {
+            // `acknowledges` is lower case (`ack::read`); `lower()` on the stored side finds
+            // rows stored as received before it was.
             let seen: Option<(i64, Option<i64>, String, String)> = tx
                 .query_row(
                     "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
-                     AND letter_id = ?2 AND original_envelope_id = '' AND original_letter_id = ?3",
+                     AND letter_id = ?2 AND original_envelope_id = '' AND lower(original_letter_id) = ?3",
                     params![a.bundle_id, a.message_id, a.acknowledges],
                     |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
@@ -256,7 +269,8 @@ impl Journal {
 
     /// GP letters still `sent` (every receipt or Acknowledgement that answers one moves it on)
     /// whose last hand-over finished at or before `handed_over_by`, longest waiting first. A
-    /// message already regenerated is left out: its resend is the one waiting now.
+    /// message already regenerated is left out: its resend is the one waiting now; so is one
+    /// whose letter another transmission delivered (`acknowledged`): nothing to resend.
     pub fn unanswered(
         &self,
         handed_over_by: &str,
@@ -268,7 +282,9 @@ impl Journal {
              JOIN (SELECT message_id, MAX(finished_at) AS at FROM attempts WHERE outcome = 'sent' \
                    GROUP BY message_id) h ON h.message_id = m.id \
              WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= :by \
-             AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id)"
+             AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
+             AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
+                             AND d.status = 'acknowledged')"
         );
         if since.is_some() {
             sql.push_str(" AND m.updated_at >= :since");
@@ -344,9 +360,10 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     let a = ans.ack;
     // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
     // answer to a duplicate. It answered the transmission it answered then, not a newer one.
+    // (`lower()`: see `seen` above.)
     let repeat: Option<(String, i64)> = tx
         .query_row(
-            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND original_letter_id = ?2 \
+            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND lower(original_letter_id) = ?2 \
              AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
              AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter') \
              ORDER BY id LIMIT 1",
@@ -362,19 +379,21 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
             AckOutcome::Conflict { message_id, status }
         });
     }
-    // Our MessageHeader.ids are lower-case UUIDs; a receiver that echoes one in capitals
-    // still names the same message.
     let mut st = tx.prepare_cached(&format!(
-        "SELECT m.id, m.status, {HANDED_OVER} FROM messages m WHERE m.kind = 'gp-carecommunication' \
-         AND m.letter_id = lower(?1) ORDER BY m.attempt DESC, m.id DESC"
+        "SELECT {MESSAGE_COLUMNS}, {HANDED_OVER} FROM messages m JOIN inputs i ON i.id = m.input_id \
+         WHERE m.kind = 'gp-carecommunication' AND m.letter_id = ?1 ORDER BY m.attempt DESC, m.id DESC"
     ))?;
     let rows = st
-        .query_map([&a.acknowledges], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Status>(1)?, r.get::<_, bool>(2)?)))?
+        .query_map([&a.acknowledges], |r| Ok((message_row(r)?, r.get::<_, bool>(20)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let Some(&(newest, newest_status, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
-    let Some(&(id, status, _)) = rows.iter().find(|r| r.2) else {
-        return Ok(AckOutcome::NotSent { message_id: newest, status: newest_status });
+    let Some((newest, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
+    let handed: Vec<&MessageRow> = rows.iter().filter(|r| r.1).map(|r| &r.0).collect();
+    // The transmission whose Provenance time the Acknowledgement's copy carries, else the
+    // newest handed over.
+    let Some(m) = answered(tx, a, &handed)?.or(handed.first().copied()) else {
+        return Ok(AckOutcome::NotSent { message_id: newest.id, status: newest.status });
     };
+    let (id, status) = (m.id, m.status);
     if status == Status::Superseded {
         return Ok(AckOutcome::NotSent { message_id: id, status });
     }
@@ -428,6 +447,7 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
             let then = match &outcome {
                 AckOutcome::ResendQueued { resend_id, .. } => format!("resend queued as message {resend_id}"),
                 AckOutcome::ResendHeld { reason, .. } => format!("no resend: {reason}"),
+                AckOutcome::ResendNotNeeded { reason, .. } => format!("no resend needed: {reason}"),
                 _ => String::new(),
             };
             tx.execute(
@@ -439,11 +459,39 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     })
 }
 
+/// The transmission among `handed` (newest first) that Acknowledgement `a` answers by its
+/// copy of the message's Provenance: the one whose own Provenance time (from its stored
+/// bytes) is the same instant. `None` when the copy is absent or matches none. A transmission
+/// whose stored bytes are damaged cannot be told, so is not matched.
+fn answered<'m>(tx: &Connection, a: &Acknowledgement, handed: &[&'m MessageRow]) -> Result<Option<&'m MessageRow>> {
+    let Some(sent) = a.answers_sent.as_deref() else { return Ok(None) };
+    for &m in handed {
+        let bytes = match verified_bytes(tx, m) {
+            Ok(b) => b,
+            Err(Error::Damaged(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let stamps = restamp::envelope_stamps(&bytes);
+        if stamps.is_ok_and(|s| s.provenance.iter().any(|(o, r)| same_instant(o, sent) || same_instant(r, sent))) {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether two FHIR times are the same instant (a receiver may write ours in another offset).
+fn same_instant(a: &str, b: &str) -> bool {
+    match (chrono::DateTime::parse_from_rfc3339(a), chrono::DateTime::parse_from_rfc3339(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// Whether a `transient-error` was applied to message `id` (so its `failed` is that answer).
 fn transient_applied(tx: &Connection, id: i64) -> Result<bool> {
     Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM receipts WHERE message_id = ?1 AND receipt_type = 'FHIR transient-error' \
-         AND outcome IN ('resend-queued', 'resend-held'))",
+         AND outcome IN ('resend-queued', 'resend-held', 'resend-not-needed'))",
         [id],
         |r| r.get(0),
     )?)
@@ -484,6 +532,13 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
             Status::Generated | Status::Retry => {
                 Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission })
             }
+            // A late answer: the resend went already, and its own answer is the one awaited.
+            Status::Sent | Status::Acknowledged => Ok(AckOutcome::ResendNotNeeded {
+                message_id: id,
+                reason: format!(
+                    "its resend, message {resend_id} (transmission {transmission}), was handed over already"
+                ),
+            }),
             _ => held(format!("its resend, message {resend_id}, is {}; a person must look", status.code())),
         };
     }
@@ -492,17 +547,37 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
         [id],
         message_row,
     )?;
+    // Delivered already (another transmission was acknowledged): nothing to resend.
+    let delivered: Option<(i64, u32)> = tx
+        .query_row(
+            "SELECT id, attempt FROM messages WHERE kind = ?1 AND letter_id = ?2 AND status = 'acknowledged' \
+             ORDER BY id LIMIT 1",
+            params![m.kind, m.letter_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((n, transmission)) = delivered {
+        return Ok(AckOutcome::ResendNotNeeded {
+            message_id: id,
+            reason: format!("the letter was delivered: message {n} (transmission {transmission}) was acknowledged"),
+        });
+    }
     let sent = transmissions_handed_over(tx, m.kind, &m.letter_id)?;
     if sent > MAX_RESENDS {
         return held(limit_reason(sent));
     }
-    let input = tx.query_row(&format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE id = ?1"), [m.input_id], input_row)?;
+    // What went is what goes again: the stored bytes, not a rebuild from the input.
+    let bytes = match verified_bytes(tx, &m) {
+        Ok(b) => b,
+        Err(Error::Damaged(why)) => return held(format!("the resend could not be made ({why}); a person must look")),
+        Err(e) => return Err(e),
+    };
     let attempt: u32 = tx.query_row(
         "SELECT COALESCE(MAX(attempt), 0) + 1 FROM messages WHERE kind = ?1 AND letter_id = ?2",
         params![m.kind, m.letter_id],
         |r| r.get(0),
     )?;
-    let built = match rebuild(&ResendRequest { message: &m, input: &input, attempt }) {
+    let built = match rebuild(&ResendRequest { message: &m, bytes: &bytes, attempt }) {
         Ok(b) if b.letter_id != m.letter_id || b.attempt != attempt => {
             return held(format!(
                 "the resend was built as letter {} transmission {} instead of {} {attempt}; a person must look",
@@ -510,11 +585,10 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
             ))
         }
         Ok(b) => b,
-        // The Acknowledgement is still recorded: the letter is `failed` with why, and
-        // `regenerate` makes the resend once the cause is fixed.
+        // The Acknowledgement is still recorded: the letter is `failed` with why.
         Err(e) => {
             return held(format!(
-                "the resend could not be built ({}); a person must look, then `flspost regenerate {id}`",
+                "the resend could not be made ({}); a person must look",
                 e.to_string().replace('\n', " ")
             ))
         }

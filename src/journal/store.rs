@@ -420,6 +420,21 @@ impl Journal {
         verified_bytes(&self.conn, m)
     }
 
+    /// Whether `id` is the letter or envelope identifier of a message of this journal (one
+    /// flspost made: derived from digests, never from a CPR number).
+    pub fn is_own_identifier(&self, id: &str) -> Result<bool> {
+        // `kind IN (...)` lets SQLite use the (kind, letter_id, attempt) index.
+        let kinds = Kind::ALL.iter().map(|k| format!("'{}'", k.code())).collect::<Vec<_>>().join(", ");
+        Ok(self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE kind IN ({kinds}) AND letter_id = ?1) \
+                 OR EXISTS (SELECT 1 FROM messages WHERE envelope_id = ?1)"
+            ),
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Marks a queued message whose stored bytes are damaged `failed`, so it is never sent.
     pub fn fail_damaged(&mut self, id: i64, reason: &str) -> Result<()> {
         self.transaction(|tx| fail_damaged(tx, id, reason))
@@ -634,7 +649,7 @@ fn stored_bytes(v: Option<rusqlite::types::ValueRef<'_>>) -> std::result::Result
 
 /// Message `m`'s stored bytes, or [`Error::Damaged`] when they are missing, not a BLOB or
 /// do not match their SHA-256.
-fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
+pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
     let damaged = |problem: &str| {
         Error::Damaged(format!(
             "message {} ({} {}, result {}): {problem}",

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::fhir::{self, ack, dom::Document, vans};
-use crate::journal::{AckOutcome, Journal, Rebuild, ReceiptOutcome};
+use crate::journal::{AckOutcome, Journal, Rebuild, Rebuilt, ReceiptOutcome, ResendRequest};
 use crate::medcom::receipt::{self, Receipt};
 use crate::schema::{self, MessageKind, Problem};
 use std::path::Path;
@@ -33,9 +33,9 @@ pub enum Applied {
 }
 
 /// Validates the receipt or Acknowledgement at `path` and applies it to `journal`. A
-/// `transient-error` Acknowledgement's resend is built by `rebuild` (the same build as
-/// `regenerate`). Only a failure of the journal is an error; anything wrong with the file is
-/// an [`Applied`] variant.
+/// `transient-error` Acknowledgement's resend is made by `rebuild` (usually [`resend`]). Only
+/// a failure of the journal is an error; anything wrong with the file is an [`Applied`]
+/// variant.
 pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> Result<Applied> {
     let bytes = match schema::read_message(path) {
         Ok(b) => b,
@@ -96,5 +96,22 @@ fn acknowledgement(
         enveloped: enveloped.is_some(),
         outcome: applied.outcome,
         answered_envelope: applied.answered_envelope,
+    })
+}
+
+/// The resend a `transient-error` asks for, as `regenerate` makes it: the stored
+/// CareCommunication restamped (new Bundle.id, timestamp and Provenance times, now) in a new
+/// envelope; the same message, whatever the config says today. The [`Rebuild`] to give
+/// [`apply`].
+pub fn resend(r: &ResendRequest<'_>) -> Result<Rebuilt> {
+    let m = r.message;
+    let x = fhir::restamp::resend(r.bytes, &m.letter_id, r.attempt, crate::clock::now())?;
+    Ok(Rebuilt {
+        letter_id: x.message_id,
+        envelope_id: Some(x.bundle_id),
+        attempt: r.attempt,
+        status_code: m.status_code.clone(),
+        bytes: x.bytes,
+        sha256: x.sha256,
     })
 }

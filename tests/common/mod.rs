@@ -359,8 +359,23 @@ pub fn ack_issue_plain(code: &str, diagnostics: &str) -> String {
 /// MedCom's example `Flow2-Acknowledgement_Ex_to_OIOXML.xml`: its own Bundle.id and
 /// MessageHeader.id, `response.identifier` = `acknowledges` (our MessageHeader.id) with
 /// `code`, the copy of our Provenance and the acknowledgement Provenance, both
-/// Organizations, and an OperationOutcome with `issues` when any are given.
+/// Organizations, and an OperationOutcome with `issues` when any are given. The copy is of
+/// a transmission sent at [`FAKE_NOW`] (`2025-03-20T10:30:00+01:00`), the first one in most
+/// tests; [`acknowledgement_of`] answers another.
 pub fn acknowledgement(code: &str, bundle_id: &str, header_id: &str, acknowledges: &str, issues: &[String]) -> Vec<u8> {
+    acknowledgement_of(code, bundle_id, header_id, acknowledges, "2025-03-20T10:30:00+01:00", issues)
+}
+
+/// [`acknowledgement`] of the transmission whose Provenance time is `sent` (its copy of our
+/// Provenance carries it: that is how it names the transmission it answers).
+pub fn acknowledgement_of(
+    code: &str,
+    bundle_id: &str,
+    header_id: &str,
+    acknowledges: &str,
+    sent: &str,
+    issues: &[String],
+) -> Vec<u8> {
     let div = |text: &str| {
         format!(
             r#"<text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><p>{text}</p></div></text>"#
@@ -396,7 +411,7 @@ pub fn acknowledgement(code: &str, bundle_id: &str, header_id: &str, acknowledge
   <type value="message"/>
   <timestamp value="2025-03-20T10:45:00+01:00"/>
   <entry><fullUrl value="MessageHeader/{header_id}"/><resource><MessageHeader><id value="{header_id}"/><meta><profile value="http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgementHeader"/></meta>{head_text}<eventCoding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"/><code value="acknowledgement-message"/></eventCoding><destination><extension url="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension"><valueCoding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse"/><code value="primary"/></valueCoding></extension><endpoint value="https://sor2.sum.dsdn.dk/#id=265281000016008"/><receiver><reference value="Organization/{us}"/></receiver></destination><sender><reference value="Organization/{gp}"/></sender><source><endpoint value="https://sor2.sum.dsdn.dk/#id=1017421000016003"/></source><response><identifier value="{acknowledges}"/><code value="{code}"/>{details}</response></MessageHeader></resource></entry>
-  <entry><fullUrl value="Provenance/844b884e-390e-42c9-9de0-7cb82b9aebfa"/><resource><Provenance><id value="844b884e-390e-42c9-9de0-7cb82b9aebfa"/><meta><profile value="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"/></meta>{prov1_text}<target><reference value="MessageHeader/{acknowledges}"/></target><occurredDateTime value="2025-03-20T10:30:00+01:00"/><recorded value="2025-03-20T10:30:00+01:00"/><activity><coding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes"/><code value="new-message"/></coding></activity><agent><who><reference value="Organization/{us}"/></who></agent></Provenance></resource></entry>
+  <entry><fullUrl value="Provenance/844b884e-390e-42c9-9de0-7cb82b9aebfa"/><resource><Provenance><id value="844b884e-390e-42c9-9de0-7cb82b9aebfa"/><meta><profile value="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"/></meta>{prov1_text}<target><reference value="MessageHeader/{acknowledges}"/></target><occurredDateTime value="{sent}"/><recorded value="{sent}"/><activity><coding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes"/><code value="new-message"/></coding></activity><agent><who><reference value="Organization/{us}"/></who></agent></Provenance></resource></entry>
   <entry><fullUrl value="Provenance/900cb30b-fb71-4bb0-80d1-3cf503be03e3"/><resource><Provenance><id value="900cb30b-fb71-4bb0-80d1-3cf503be03e3"/><meta><profile value="http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"/></meta>{prov2_text}<target><reference value="MessageHeader/{header_id}"/></target><occurredDateTime value="2025-03-20T10:45:00+01:00"/><recorded value="2025-03-20T10:45:00+01:00"/><activity><coding><system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes"/><code value="acknowledgement"/></coding></activity><agent><who><reference value="Organization/{gp}"/></who></agent><entity><role value="revision"/><what><reference value="MessageHeader/{acknowledges}"/></what></entity></Provenance></resource></entry>
   {org_us}
   {org_gp}
