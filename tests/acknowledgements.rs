@@ -237,8 +237,9 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     let w = World::new();
     let gp = sent(&w, "group-2a.json");
     let (id, letter) = (gp["id"].to_string(), gp["letter_id"].as_str().unwrap());
-    // The receiver's own bundle id, with ten digits in a row: not one of ours, so masked.
-    let bundle_id = "e90e15ae-e019-496b-aa65-a1234567890b";
+    // The receiver's own bundle id, with a CPR-like number in a run of digits: not one of
+    // ours, so masked wherever it is shown (receipt's line, journal show).
+    let bundle_id = "e90e15ae-e019-496b-aa65-000211223989";
     let f = ack_file(
         &w,
         "fatal.xml",
@@ -256,7 +257,7 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     assert_eq!(line["result"]["outcome"], "rejected", "{line}");
     assert_eq!(line["result"]["refuse_code"], "MSG_Receiver_Identifier_UNKNOWN");
     assert_eq!(line["result"]["refuse_text"], "Modtager ukendt for patient xxxxxxxxxx");
-    assert_eq!(line["acknowledgement"]["bundle_id"], "e90e15ae-e019-496b-aa65-axxxxxxxxxxb");
+    assert_eq!(line["acknowledgement"]["bundle_id"], "e90e15ae-e019-496b-aaxx-xxxxxxxxxxxx");
     assert_eq!(line["original_letter_id"], letter, "ours: as it is");
     assert!(r.stderr.contains("rejected by the receiver, code MSG_Receiver_Identifier_UNKNOWN"), "{}", r.stderr);
     let m = show(&w, &id);

@@ -140,6 +140,13 @@ pub fn run(cmd: Command) -> Result<i32> {
             redact_cpr_like_json(&mut attempts_json);
             let mut receipts_json = serde_json::Value::from(receipts.clone());
             redact_cpr_like_json(&mut receipts_json);
+            // A receipt's own identifier is the sender's: an Acknowledgement's Bundle.id is a
+            // UUID whose digit runs can hold a CPR-like number of any length around it.
+            for r in receipts_json.as_array_mut().into_iter().flatten() {
+                if let Some(id) = r["envelope_id"].as_str().map(flspost::identifiers::redact_cpr_like_id) {
+                    r["envelope_id"] = id.into();
+                }
+            }
             let doc = serde_json::json!({
                 "message": m,
                 "format": m.kind.format().wire().label(),
