@@ -169,7 +169,9 @@ fn two_sends_at_once_hand_over_each_message_once() {
     };
     let (a, b) = (spawn(), spawn());
     for run in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        // The status too: once under heavy load a send failed with nothing on stderr (a
+        // signal would show here as "signal: N").
+        assert!(run.status.success(), "{:?}\n{}", run.status, String::from_utf8_lossy(&run.stderr));
     }
     let c = db(&w);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM messages WHERE status = 'sent'"), 2 * N as i64);
