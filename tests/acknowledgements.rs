@@ -162,7 +162,8 @@ fn ok_acknowledges_the_letter_and_cancels_its_queued_resend() {
     let receipts = show(&w, &gp["id"].to_string())["receipts"].clone();
     assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
     assert_eq!(receipts[0]["type"], "FHIR ok");
-    assert_eq!(receipts[0]["envelope_id"], uuid(1));
+    // The test's ids end in a long run of digits, which is masked like any CPR-like run.
+    assert_eq!(receipts[0]["envelope_id"], "00000001-a11c-4ac4-8acx-xxxxxxxxxxxx");
 }
 
 #[test]
