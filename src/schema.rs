@@ -326,7 +326,22 @@ impl Schema {
 
     /// Parses `bytes` (any encoding its XML declaration names) and validates them.
     /// Parse errors and schema errors alike come back as problems with line and column.
+    ///
+    /// A valid document is streamed through the schema without building a tree (most of the
+    /// time went into the tree: allocating, linking and freeing a node per element and text).
+    /// Anything libxml2 reports on the way, even a warning, sends the document through
+    /// [`Schema::validate_tree`] as well, so every problem reported comes from the tree path,
+    /// with its positions, and the stream only ever says "valid" for a document the tree path
+    /// also finds valid (see `streaming`).
     pub fn validate(&mut self, bytes: &[u8]) -> Result<(), Vec<Problem>> {
+        if streaming::is_clean(&mut self.ctx, bytes) {
+            return Ok(());
+        }
+        self.validate_tree(bytes)
+    }
+
+    /// Parses `bytes` into libxml2's tree and validates that: the path every problem comes from.
+    pub fn validate_tree(&mut self, bytes: &[u8]) -> Result<(), Vec<Problem>> {
         let options = ParserOptions { no_net: true, no_error: true, no_warning: true, ..ParserOptions::default() };
         let (doc, diagnostics) = match Parser::default().parse_string_with_diagnostics(bytes, options) {
             Ok(r) => r,
@@ -350,6 +365,103 @@ impl Schema {
             locate_columns(bytes, &mut problems);
             problems
         })
+    }
+}
+
+/// Validation while parsing: libxml2's SAX parser feeds its schema validator directly
+/// (`xmlSchemaValidateStream`), with no tree.
+///
+/// It answers only "clean or not". Clean means: the parser reported nothing (no error, no
+/// warning, on the same per-thread channel the tree path collects its diagnostics from), the
+/// document is well-formed and the validator reported nothing. The parse is the tree path's
+/// own parser with the same input detection, so a document whose parse is silent has the same
+/// elements, attributes and text in both; what the stream's bare SAX handler does not do
+/// (record DTD declarations, so resolve entities) makes libxml2 report, which is "not clean".
+/// libxml2's namespace errors (an undeclared prefix) do not make a document ill-formed, so the
+/// stream's own verdict would pass them: counting reports is what refuses them here.
+mod streaming {
+    use libxml::bindings::{
+        __xmlStructuredError, __xmlStructuredErrorContext, xmlCharEncoding_XML_CHAR_ENCODING_NONE,
+        xmlParserInputBufferCreateMem, xmlSchemaValidateSetLocator, xmlSchemaValidateStream, xmlSetStructuredErrorFunc,
+        xmlStructuredErrorFunc,
+    };
+    use libxml::schemas::SchemaValidationContext;
+    use std::ffi::{c_int, c_void};
+
+    /// Counts the reports libxml2 makes on this thread while installed (every level).
+    unsafe extern "C" fn count<E>(ctx: *mut c_void, _error: E) {
+        // SAFETY: ctx is the `usize` that `Counting::install` registered; it outlives the
+        // guard, which unregisters it.
+        if let Some(n) = unsafe { ctx.cast::<usize>().as_mut() } {
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// This thread's structured error handler pointed at a counter, the previous one restored
+    /// on drop (libxml2 keeps the handler per thread, so other threads are unaffected).
+    struct Counting {
+        saved_handler: xmlStructuredErrorFunc,
+        saved_data: *mut c_void,
+    }
+
+    impl Counting {
+        /// # Safety
+        /// `reports` must stay alive and unmoved until the guard is dropped.
+        unsafe fn install(reports: *mut usize) -> Counting {
+            let handler: xmlStructuredErrorFunc = Some(count);
+            // SAFETY: libxml2 returns pointers to this thread's handler slots, valid for the
+            // thread's life; the caller keeps `reports` valid while it is registered.
+            unsafe {
+                let saved =
+                    Counting { saved_handler: *__xmlStructuredError(), saved_data: *__xmlStructuredErrorContext() };
+                xmlSetStructuredErrorFunc(reports.cast(), handler);
+                saved
+            }
+        }
+    }
+
+    impl Drop for Counting {
+        fn drop(&mut self) {
+            // SAFETY: puts back exactly what was installed before.
+            unsafe { xmlSetStructuredErrorFunc(self.saved_data, self.saved_handler) }
+        }
+    }
+
+    /// Whether `bytes` stream through `ctx`'s schema with nothing reported. Errors the
+    /// validator collected on the way are dropped: the tree path reports them again.
+    pub fn is_clean(ctx: &mut SchemaValidationContext, bytes: &[u8]) -> bool {
+        let Ok(len) = c_int::try_from(bytes.len()) else { return false };
+        let mut reports = 0usize;
+        let rc = {
+            // SAFETY: `reports` lives on this frame until after the guard is dropped.
+            let _counting = unsafe { Counting::install(&mut reports) };
+            // SAFETY: the buffer is a NUL-terminated copy of `bytes` (libxml2's parser reads
+            // up to a NUL, so the borrowing `CreateStatic` would read past the slice);
+            // xmlSchemaValidateStream hands it to its parser, which frees it with itself.
+            // (Only if libxml2 cannot allocate the parser does it return -1 without taking
+            // the buffer, which then leaks, on an allocation failure.)
+            unsafe {
+                let input =
+                    xmlParserInputBufferCreateMem(bytes.as_ptr().cast(), len, xmlCharEncoding_XML_CHAR_ENCODING_NONE);
+                if input.is_null() {
+                    return false;
+                }
+                let rc = xmlSchemaValidateStream(
+                    ctx.as_ptr(),
+                    input,
+                    xmlCharEncoding_XML_CHAR_ENCODING_NONE,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                );
+                // xmlSchemaValidateStream leaves the context's line locator pointing at the
+                // parser it has just freed (libxml2 2.9-2.11); a later tree validation would
+                // call it for an error without a line. Unset it.
+                xmlSchemaValidateSetLocator(ctx.as_ptr(), None, std::ptr::null_mut());
+                rc
+            }
+        };
+        let validator_reports = ctx.drain_errors();
+        rc == 0 && validator_reports.is_empty() && reports == 0
     }
 }
 
@@ -432,5 +544,191 @@ mod tests {
     fn malformed_xml_reports_line_and_column() {
         let errs = validate(MessageKind::Xdis91, b"<?xml version='1.0'?>\n<Emessage>\n<a></b>").unwrap_err();
         assert!(errs[0].line == Some(3), "{errs:?}");
+    }
+}
+
+/// The streaming path against the tree path: the stream may say "clean" only where the tree
+/// finds the document valid, and `validate` answers exactly as the tree path does.
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    /// A CareCommunication as flspost writes it (group 2a), unvalidated.
+    fn care_communication() -> Vec<u8> {
+        use crate::fhir::carecommunication::{self as cc, CareCommunication, Identity};
+        let now: chrono::DateTime<chrono::Utc> = "2025-03-20T09:30:00Z".parse().unwrap();
+        let mut input: serde_json::Value =
+            serde_json::from_str(include_str!("../samples/input/group-2a.json")).unwrap();
+        input["gp"]["sor_id"] = "1017421000016003".into();
+        input["author"]["given_name"] = "Karen".into();
+        input["author"]["surname"] = "Østergaard".into();
+        let result = crate::generate::prepare(&input.to_string(), &Default::default(), now).unwrap().result;
+        let text =
+            crate::letters::Letters::shipped().render(crate::format::Addressee::Gp, &result, now.date_naive()).unwrap();
+        let identity = Identity::derive(&result, 0, 1, now);
+        cc::write(&CareCommunication { result: &result, text: &text, identity: &identity }).unwrap()
+    }
+
+    fn samples() -> Vec<(MessageKind, Vec<u8>)> {
+        vec![
+            (MessageKind::Xdis91, include_bytes!("../samples/output/FLS-AUH-2025-0001/gp-xdis91.xml").to_vec()),
+            (MessageKind::Memo, include_bytes!("../samples/output/FLS-AUH-2025-0001/patient-memo.xml").to_vec()),
+            (MessageKind::Kombi, include_bytes!("../samples/kombi/FLS-AUH-2025-0004/patient-kombi.xml").to_vec()),
+            (MessageKind::Receipt, include_bytes!("../samples/receipts/negative-group-2a.xml").to_vec()),
+            (MessageKind::CareCommunication, care_communication()),
+        ]
+    }
+
+    fn replace_first(doc: &[u8], from: &str, to: &str) -> Vec<u8> {
+        let text = String::from_utf8_lossy(doc);
+        assert!(text.contains(from), "{from} not in the sample");
+        // Byte-wise, so an ISO-8859-1 sample keeps its other bytes.
+        let at = doc.windows(from.len()).position(|w| w == from.as_bytes()).unwrap();
+        [&doc[..at], to.as_bytes(), &doc[at + from.len()..]].concat()
+    }
+
+    /// The start tag of the root element, e.g. `<Emessage xmlns="...">`.
+    fn root_tag(doc: &[u8]) -> String {
+        let text = String::from_utf8_lossy(doc);
+        let start = text
+            .match_indices('<')
+            .map(|(i, _)| i)
+            .find(|&i| !matches!(text[i + 1..].chars().next(), Some('?' | '!')))
+            .unwrap();
+        let end = start + text[start..].find('>').unwrap() + 1;
+        text[start..end].to_string()
+    }
+
+    /// Variants of a document, most of them broken: (what, refused, bytes).
+    fn variants(kind: MessageKind, doc: &[u8]) -> Vec<(String, bool, Vec<u8>)> {
+        let root = root_tag(doc);
+        let name = root[1..].split(|c: char| c.is_whitespace() || c == '>' || c == '/').next().unwrap().to_string();
+        let local = name.rsplit(':').next().unwrap().to_string();
+        let refused = |what: &str, bytes: Vec<u8>| (what.to_string(), true, bytes);
+        let mut out = vec![
+            refused("truncated", doc[..doc.len() * 2 / 3].to_vec()),
+            refused("not XML", b"this is not XML".to_vec()),
+            refused("empty", vec![]),
+            refused("a control character", replace_first(doc, &root, &format!("{root}\u{1}"))),
+            // Well-formed, but a namespace error: libxml2's stream alone would accept it
+            // where the schema has no namespace (kombi).
+            refused(
+                "undeclared prefix on the root",
+                replace_first(
+                    &replace_first(doc, &format!("<{name}"), &format!("<undeclared:{local}")),
+                    &format!("</{name}>"),
+                    &format!("</undeclared:{local}>"),
+                ),
+            ),
+            refused(
+                "an element in another namespace",
+                replace_first(doc, &root, &format!("{root}<x:Stray xmlns:x=\"urn:other\"/>")),
+            ),
+            refused("an unknown element", replace_first(doc, &root, &format!("{root}<Bogus/>"))),
+            refused("an undeclared entity", replace_first(doc, &root, &format!("{root}&undeclared;"))),
+            refused(
+                "an entity from the internal subset",
+                replace_first(doc, &root, &format!("<!DOCTYPE {name} [<!ENTITY e \"x\">]>{root}&e;")),
+            ),
+            // Not loaded by either path (no network, no DTD loading): both accept the document.
+            (
+                "an external DTD".to_string(),
+                false,
+                replace_first(doc, &root, &format!("<!DOCTYPE {name} SYSTEM \"http://127.0.0.1:9/x.dtd\">{root}")),
+            ),
+            ("a comment".to_string(), false, replace_first(doc, &root, &format!("{root}<!-- c -->"))),
+        ];
+        if let Some(ns) = root.split("xmlns").nth(1).and_then(|r| r.split('"').nth(1)) {
+            out.push(refused("the wrong namespace", replace_first(doc, ns, &format!("{ns}wrong"))));
+            out.push(refused("no namespace", replace_first(doc, &format!("\"{ns}\""), "\"\"")));
+        }
+        let text = String::from_utf8_lossy(doc).into_owned();
+        // The first element without children (a line `<x>...</x>` or `<x .../>`), removed.
+        if let Some(line) =
+            text.lines().skip(2).map(str::trim).find(|l| {
+                l.starts_with('<') && !l.starts_with("</") && (l.ends_with("/>") || l.matches('<').count() == 2)
+            })
+        {
+            out.push(refused("a missing element", replace_first(doc, line, "")));
+            out.push(refused("a doubled element", replace_first(doc, line, &format!("{line}{line}"))));
+        }
+        match kind {
+            MessageKind::CareCommunication => {
+                out.push(refused("a bad instant", replace_first(doc, "T10:30:00+01:00", "T25:30:00+01:00")));
+                out.push(refused(
+                    "a bad code",
+                    replace_first(doc, "<type value=\"message\"/>", "<type value=\" message\"/>"),
+                ));
+                out.push(refused("an empty string", replace_first(doc, "<family value=\"", "<family value=\"\" x=\"")));
+                out.push(refused(
+                    "a bad narrative status",
+                    replace_first(doc, "<status value=\"generated\"/>", "<status value=\"made\"/>"),
+                ));
+                out.push(refused(
+                    "a narrative outside XHTML",
+                    replace_first(doc, "<div xmlns=\"http://www.w3.org/1999/xhtml\">", "<div>"),
+                ));
+                out.push(refused(
+                    "a fixed url changed",
+                    replace_first(doc, "destinationUseExtension\"", "destinationUseExtensionX\""),
+                ));
+            }
+            MessageKind::Xdis91 | MessageKind::Receipt => {
+                out.push(refused("a bad date", replace_first(doc, "2025-03-20", "2025-13-45")));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    #[test]
+    fn the_stream_passes_only_what_the_tree_passes() {
+        for (kind, doc) in samples() {
+            let mut schema = Schema::from_text(kind.bundled_schema().1).unwrap();
+            assert_eq!(schema.validate_tree(&doc), Ok(()), "{kind:?} sample");
+            assert!(streaming::is_clean(&mut schema.ctx, &doc), "{kind:?}: a valid sample streams clean");
+            for (what, refused, variant) in variants(kind, &doc) {
+                let tree = schema.validate_tree(&variant);
+                assert_eq!(tree.is_err(), refused, "{kind:?} {what}: the tree path says {tree:?}");
+                if refused {
+                    assert!(!streaming::is_clean(&mut schema.ctx, &variant), "{kind:?} {what}: streamed clean");
+                }
+                // What `validate` says is the tree's answer, problems and positions alike,
+                // also right after a stream that failed on the same context.
+                assert_eq!(schema.validate(&variant), tree, "{kind:?} {what}");
+                assert_eq!(validate(kind, &variant), tree, "{kind:?} {what}: the bundled validator");
+            }
+            // The context is reusable after all that: the sample streams clean again.
+            assert!(streaming::is_clean(&mut schema.ctx, &doc), "{kind:?}: clean again");
+        }
+    }
+
+    #[test]
+    fn a_schema_error_keeps_its_line_and_column() {
+        let doc = care_communication();
+        let broken = replace_first(&doc, "<type value=\"message\"/>", "<type value=\"message\"/><Bogus/>");
+        let errs = validate(MessageKind::CareCommunication, &broken).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!((errs[0].line, errs[0].column), (Some(7), Some(26)), "{errs:?}");
+        assert!(errs[0].message.starts_with("Element 'Bogus': This element is not expected."), "{errs:?}");
+    }
+
+    #[test]
+    fn a_malformed_document_keeps_file_line_col_problems() {
+        let doc = care_communication();
+        let broken = replace_first(&doc, "<type value=\"message\"/>", "<type value=\"message\">");
+        let errs = validate(MessageKind::CareCommunication, &broken).unwrap_err();
+        assert!(errs.iter().all(|e| e.line.is_some() && e.column.is_some()), "{errs:?}");
+        assert!(errs[0].to_string().starts_with(&format!("{}:{}: ", errs[0].line.unwrap(), errs[0].column.unwrap())));
+        assert!(errs.iter().any(|e| e.message.contains("mismatch")), "{errs:?}");
+    }
+
+    #[test]
+    fn the_stream_leaves_this_threads_error_handler_as_it_was() {
+        let mut schema = Schema::from_text(MessageKind::Receipt.bundled_schema().1).unwrap();
+        // SAFETY: reads this thread's handler slot, as `Counting` does.
+        let before = unsafe { *libxml::bindings::__xmlStructuredErrorContext() };
+        assert!(!streaming::is_clean(&mut schema.ctx, b"<a><b></a>"));
+        assert_eq!(unsafe { *libxml::bindings::__xmlStructuredErrorContext() }, before);
     }
 }
