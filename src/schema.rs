@@ -360,7 +360,24 @@ impl Schema {
         if !fatal.is_empty() {
             return Err(fatal);
         }
-        self.ctx.validate_document(&doc).map_err(|errs| {
+        self.validate_parsed(&doc, bytes)
+    }
+
+    /// Validates a parsed tree of `bytes`.
+    fn validate_parsed(&mut self, doc: &libxml::tree::Document, bytes: &[u8]) -> Result<(), Vec<Problem>> {
+        // libxml2 (2.9) refuses a document without a root element before its run starts and
+        // so without the cleanup that forgets the document: the context would keep pointing
+        // at a tree freed after this call, and the next streaming validation on it would walk
+        // that tree. A parse that reports no error always has a root, but the shared context
+        // is not left to that: such a tree is refused here, as libxml2 words it.
+        if doc.get_root_element().is_none() {
+            return Err(vec![Problem {
+                line: None,
+                column: None,
+                message: "The document has no document element".into(),
+            }]);
+        }
+        self.ctx.validate_document(doc).map_err(|errs| {
             let mut problems: Vec<Problem> = errs.iter().map(problem).collect();
             locate_columns(bytes, &mut problems);
             problems
@@ -721,6 +738,18 @@ mod streaming_tests {
         assert!(errs.iter().all(|e| e.line.is_some() && e.column.is_some()), "{errs:?}");
         assert!(errs[0].to_string().starts_with(&format!("{}:{}: ", errs[0].line.unwrap(), errs[0].column.unwrap())));
         assert!(errs.iter().any(|e| e.message.contains("mismatch")), "{errs:?}");
+    }
+
+    #[test]
+    fn a_tree_without_a_root_is_refused_and_the_context_still_streams() {
+        let doc = care_communication();
+        let mut schema = Schema::from_text(MessageKind::CareCommunication.bundled_schema().1).unwrap();
+        let empty = libxml::tree::Document::new().unwrap();
+        let errs = schema.validate_parsed(&empty, b"").unwrap_err();
+        assert_eq!(errs[0].message, "The document has no document element");
+        drop(empty);
+        assert!(streaming::is_clean(&mut schema.ctx, &doc));
+        assert_eq!(schema.validate(&doc), Ok(()));
     }
 
     #[test]
