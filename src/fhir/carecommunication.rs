@@ -28,7 +28,6 @@ use chrono_tz::Europe::Copenhagen;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use uuid::Uuid;
 
 /// The optional PDF for the GP: a second payload, `application/pdf`.
@@ -128,22 +127,22 @@ pub fn fhir_time<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
 /// Appends an attribute value escaped for XML, line breaks included: an unescaped newline in
 /// an attribute would be read back as a space (XML attribute normalisation).
 fn push_escaped_attr(out: &mut String, v: &str) {
-    if !v.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')) {
-        out.push_str(v);
-        return;
+    // The characters escaped are ASCII, so each run between them is whole characters.
+    let mut rest = v;
+    while let Some(i) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\n' => "&#xA;",
+            b'\r' => "&#xD;",
+            _ => "&#x9;",
+        });
+        rest = &rest[i + 1..];
     }
-    for c in v.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            '\t' => out.push_str("&#x9;"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(rest);
 }
 
 fn esc(v: &str) -> Cow<'_, str> {
@@ -239,17 +238,22 @@ impl Out {
 struct Html(String);
 
 impl Html {
+    fn push_all(&mut self, parts: &[&str]) {
+        for part in parts {
+            self.0.push_str(part);
+        }
+    }
     fn title(&mut self, t: &str) -> &mut Self {
-        let _ = write!(self.0, "<p><b>{}</b></p>", esc(t));
+        self.push_all(&["<p><b>", &esc(t), "</b></p>"]);
         self
     }
     fn p(&mut self, label: &str, value: &str) -> &mut Self {
-        let _ = write!(self.0, "<p>{}: {}</p>", esc(label), esc(value));
+        self.push_all(&["<p>", &esc(label), ": ", &esc(value), "</p>"]);
         self
     }
     /// A multi-line value: each line break a `<br/>`.
     fn lines(&mut self, label: &str, value: &str) -> &mut Self {
-        let _ = write!(self.0, "<p>{}:<br/>", esc(label));
+        self.push_all(&["<p>", &esc(label), ":<br/>"]);
         for (i, line) in value.split('\n').enumerate() {
             if i > 0 {
                 self.0.push_str("<br/>");
@@ -591,4 +595,19 @@ pub fn build(m: &CareCommunication<'_>) -> Result<Vec<u8>, Error> {
     validate(MessageKind::CareCommunication, &bytes)
         .map_err(|problems| Error::Invalid { kind: MessageKind::CareCommunication, problems })?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_values_escape_markup_quotes_and_line_breaks_in_runs() {
+        let mut out = String::from("x=\"");
+        push_escaped_attr(&mut out, "a&b<c>d\"e\nf\r\ng\th 'æ' ø&");
+        assert_eq!(out, "x=\"a&amp;b&lt;c&gt;d&quot;e&#xA;f&#xD;&#xA;g&#x9;h 'æ' ø&amp;");
+        let mut plain = String::new();
+        push_escaped_attr(&mut plain, "Østergaard");
+        assert_eq!(plain, "Østergaard");
+    }
 }
