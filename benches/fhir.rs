@@ -1,6 +1,8 @@
 //! Build + validate of the FHIR CareCommunication against the XDIS91 it is to replace
 //! (`cargo bench --bench fhir`; goal: no more than twice the XDIS91). Both include rendering
-//! the GP letter, writing and validating; the CareCommunication with its rule checks.
+//! the GP letter, writing and validating; the CareCommunication with its rule checks. The
+//! pieces after them (write, schema by either libxml2 path, the rules' reader) show where the
+//! time goes.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flspost::compose::{Composer, Kind, Plan};
@@ -8,7 +10,7 @@ use flspost::fhir::carecommunication::{self as cc, Attachment, CareCommunication
 use flspost::format::Addressee;
 use flspost::format::LetterStatus;
 use flspost::letters::Letters;
-use flspost::schema::MessageKind;
+use flspost::schema::{MessageKind, Schema};
 use std::hint::black_box;
 
 const INPUT: &str = include_str!("../samples/input/group-2a.json");
@@ -48,6 +50,24 @@ fn benches(c: &mut Criterion) {
             let doc = flspost::fhir::dom::Document::parse(black_box(&bundle)).unwrap();
             assert!(flspost::fhir::rules::care_communication(&doc).is_empty())
         })
+    });
+    // The pieces, to see where the time goes.
+    let mut schema = Schema::from_text(MessageKind::CareCommunication.bundled_schema().1).unwrap();
+    g.bench_function("CareCommunication write alone (with the letter text)", |b| {
+        b.iter(|| {
+            let text = letters.render(Addressee::Gp, &result, date).unwrap();
+            let identity = Identity::derive(&result, 0, 1, now);
+            cc::write(&CareCommunication { result: &result, text: &text, identity: &identity }).unwrap()
+        })
+    });
+    g.bench_function("CareCommunication schema alone (streaming)", |b| {
+        b.iter(|| schema.validate(black_box(&bundle)).unwrap())
+    });
+    g.bench_function("CareCommunication schema alone (tree, the fallback)", |b| {
+        b.iter(|| schema.validate_tree(black_box(&bundle)).unwrap())
+    });
+    g.bench_function("CareCommunication rules reader alone", |b| {
+        b.iter(|| flspost::fhir::dom::Document::parse(black_box(&bundle)).unwrap())
     });
     g.finish();
 }

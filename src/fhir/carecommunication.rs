@@ -25,12 +25,9 @@ use crate::letters::LetterText;
 use crate::model::{Address, FlsResult};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use chrono_tz::Europe::Copenhagen;
-use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::name::QName;
 use quick_xml::Writer;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use uuid::Uuid;
 
 /// The optional PDF for the GP: a second payload, `application/pdf`.
@@ -127,26 +124,25 @@ pub fn fhir_time<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
     t.with_timezone(&Copenhagen).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-/// An attribute value escaped for XML, line breaks included: an unescaped newline in an
-/// attribute would be read back as a space (XML attribute normalisation).
-fn escape_attr(v: &str) -> Cow<'_, str> {
-    if !v.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')) {
-        return Cow::Borrowed(v);
+/// Appends an attribute value escaped for XML, line breaks included: an unescaped newline in
+/// an attribute would be read back as a space (XML attribute normalisation).
+fn push_escaped_attr(out: &mut String, v: &str) {
+    // The characters escaped are ASCII, so each run between them is whole characters.
+    let mut rest = v;
+    while let Some(i) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\n' => "&#xA;",
+            b'\r' => "&#xD;",
+            _ => "&#x9;",
+        });
+        rest = &rest[i + 1..];
     }
-    let mut out = String::with_capacity(v.len() + 16);
-    for c in v.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            '\t' => out.push_str("&#x9;"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    out.push_str(rest);
 }
 
 fn esc(v: &str) -> Cow<'_, str> {
@@ -155,6 +151,9 @@ fn esc(v: &str) -> Cow<'_, str> {
 
 struct Out {
     w: Writer<Vec<u8>>,
+    /// The start tag being written, kept between tags (one allocation per message, not one
+    /// per element).
+    tag: String,
 }
 
 impl Out {
@@ -168,9 +167,25 @@ impl Out {
         self.event(Event::End(BytesEnd::new(name)));
     }
     fn with_attr(&mut self, name: &str, attr: &'static str, value: &str, empty: bool) {
-        let mut e = BytesStart::new(name);
-        e.push_attribute(Attribute { key: QName(attr), value: escape_attr(value) });
-        self.event(if empty { Event::Empty(e) } else { Event::Start(e) });
+        self.start_tag(name, attr, |tag| push_escaped_attr(tag, value));
+        self.end_start_tag(name, empty);
+    }
+    /// Begins `name attr="` + what `value` appends + `"` in `self.tag`: the content
+    /// `BytesStart::push_attribute` makes, without an allocation of its own.
+    fn start_tag(&mut self, name: &str, attr: &'static str, value: impl FnOnce(&mut String)) {
+        self.tag.clear();
+        self.tag.push_str(name);
+        self.tag.push(' ');
+        self.tag.push_str(attr);
+        self.tag.push_str("=\"");
+        value(&mut self.tag);
+        self.tag.push('"');
+    }
+    fn end_start_tag(&mut self, name: &str, empty: bool) {
+        let e = BytesStart::from_content(self.tag.as_str(), name.len());
+        self.w
+            .write_event(if empty { Event::Empty(e) } else { Event::Start(e) })
+            .expect("writing to a Vec cannot fail");
     }
     /// `<name value="..."/>`: every FHIR primitive.
     fn prim(&mut self, name: &str, value: &str) {
@@ -191,7 +206,7 @@ impl Out {
         self.close(name);
     }
     /// id, meta.profile and the narrative: how every resource here starts.
-    fn resource_start(&mut self, kind: &str, id: &str, profile: &str, status: &str, html: &str) {
+    fn resource_start(&mut self, kind: &str, id: &str, profile: &str, status: &str, html: &mut Html) {
         self.open(kind);
         self.prim("id", id);
         self.open("meta");
@@ -201,7 +216,8 @@ impl Out {
         self.prim("status", status);
         self.with_attr("div", "xmlns", XHTML, false);
         // One pre-escaped run: the indenting writer must not add whitespace inside it.
-        self.event(Event::Text(BytesText::from_escaped(html)));
+        self.event(Event::Text(BytesText::from_escaped(html.0.as_str())));
+        html.0.clear();
         self.close("div");
         self.close("text");
     }
@@ -222,17 +238,22 @@ impl Out {
 struct Html(String);
 
 impl Html {
+    fn push_all(&mut self, parts: &[&str]) {
+        for part in parts {
+            self.0.push_str(part);
+        }
+    }
     fn title(&mut self, t: &str) -> &mut Self {
-        let _ = write!(self.0, "<p><b>{}</b></p>", esc(t));
+        self.push_all(&["<p><b>", &esc(t), "</b></p>"]);
         self
     }
     fn p(&mut self, label: &str, value: &str) -> &mut Self {
-        let _ = write!(self.0, "<p>{}: {}</p>", esc(label), esc(value));
+        self.push_all(&["<p>", &esc(label), ": ", &esc(value), "</p>"]);
         self
     }
     /// A multi-line value: each line break a `<br/>`.
     fn lines(&mut self, label: &str, value: &str) -> &mut Self {
-        let _ = write!(self.0, "<p>{}:<br/>", esc(label));
+        self.push_all(&["<p>", &esc(label), ":<br/>"]);
         for (i, line) in value.split('\n').enumerate() {
             if i > 0 {
                 self.0.push_str("<br/>");
@@ -241,9 +262,6 @@ impl Html {
         }
         self.0.push_str("</p>");
         self
-    }
-    fn take(&mut self) -> String {
-        std::mem::take(&mut self.0)
     }
 }
 
@@ -294,8 +312,9 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
     let role_ref = format!("PractitionerRole/{}", ids.role);
     let role_text = role.map(|(_, d)| d).unwrap_or(title);
 
-    let capacity = 12_288 + body.len() * 2 + attachment.map_or(0, |a| a.pdf.len() * 4 / 3 + 4);
-    let mut o = Out { w: Writer::new_with_indent(Vec::with_capacity(capacity), b' ', 2) };
+    let capacity = 16_384 + body.len() * 2 + attachment.map_or(0, |a| a.pdf.len() * 4 / 3 + 4);
+    let mut o =
+        Out { w: Writer::new_with_indent(Vec::with_capacity(capacity), b' ', 2), tag: String::with_capacity(256) };
     let mut h = Html::default();
     o.event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     o.with_attr("Bundle", "xmlns", NAMESPACE, false);
@@ -325,7 +344,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
         .p("Fokus (focus)", &format!("Communication/{}", ids.communication))
         .p("Definition", CC_DEFINITION);
     o.entry_start("MessageHeader", &ids.header);
-    o.resource_start("MessageHeader", &ids.header, PROFILE_CC_HEADER, "generated", &h.take());
+    o.resource_start("MessageHeader", &ids.header, PROFILE_CC_HEADER, "generated", &mut h);
     o.coding("eventCoding", codes::EVENT_SYSTEM, "care-communication-message");
     o.open("destination");
     o.ext_open(EXT_DESTINATION_USE);
@@ -352,7 +371,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
         h.p("Adresse (address)", &address_text(a));
     }
     o.entry_start("Patient", &ids.patient);
-    o.resource_start("Patient", &ids.patient, PROFILE_PATIENT, "generated", &h.take());
+    o.resource_start("Patient", &ids.patient, PROFILE_PATIENT, "generated", &mut h);
     o.open("identifier");
     o.prim("system", CPR_SYSTEM);
     o.prim("value", p.cpr.expose());
@@ -395,7 +414,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
             .p("Id (identifier)", aid);
     }
     o.entry_start("Communication", &ids.communication);
-    o.resource_start("Communication", &ids.communication, PROFILE_CC_COMMUNICATION, "extensions", &h.take());
+    o.resource_start("Communication", &ids.communication, PROFILE_CC_COMMUNICATION, "extensions", &mut h);
     o.open("identifier");
     o.prim("value", &format!("urn:uuid:{}", id.thread_id.hyphenated()));
     o.close("identifier");
@@ -432,9 +451,11 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
         o.open("contentAttachment");
         o.prim("contentType", "application/pdf");
         // Base64 has no character that needs escaping: the value goes in as it is.
-        let mut e = BytesStart::new("data");
-        e.push_attribute(Attribute { key: QName("value"), value: Cow::Owned(base64_of(a.pdf)) });
-        o.event(Event::Empty(e));
+        o.start_tag("data", "value", |tag| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode_string(a.pdf, tag)
+        });
+        o.end_start_tag("data", true);
         o.prim("title", title_without_pdf(a.title));
         o.close("contentAttachment");
         o.close("payload");
@@ -451,7 +472,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
     h.p("Behandler (practitioner)", &format!("{author_name} (Practitioner/{})", ids.practitioner))
         .p("Organisation (organization)", &format!("{sender_label} ({sender_ref})"));
     o.entry_start("PractitionerRole", &ids.role);
-    o.resource_start("PractitionerRole", &ids.role, PROFILE_PRACTITIONER_ROLE, "generated", &h.take());
+    o.resource_start("PractitionerRole", &ids.role, PROFILE_PRACTITIONER_ROLE, "generated", &mut h);
     o.reference("practitioner", &format!("Practitioner/{}", ids.practitioner));
     o.reference("organization", &sender_ref);
     o.open("code");
@@ -464,7 +485,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
 
     h.title("Behandler (Practitioner)").p("Id", &ids.practitioner).p("Navn (name)", &author_name);
     o.entry_start("Practitioner", &ids.practitioner);
-    o.resource_start("Practitioner", &ids.practitioner, PROFILE_PRACTITIONER, "generated", &h.take());
+    o.resource_start("Practitioner", &ids.practitioner, PROFILE_PRACTITIONER, "generated", &mut h);
     o.open("name");
     o.prim("family", surname);
     for g in given.split_whitespace() {
@@ -498,7 +519,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
         h.p("Kilde (entity source)", aid);
     }
     o.entry_start("Provenance", &ids.provenance);
-    o.resource_start("Provenance", &ids.provenance, PROFILE_CC_PROVENANCE, "generated", &h.take());
+    o.resource_start("Provenance", &ids.provenance, PROFILE_CC_PROVENANCE, "generated", &mut h);
     o.reference("target", &header_ref);
     o.prim("occurredDateTime", &sent);
     o.prim("recorded", &sent);
@@ -543,7 +564,7 @@ fn organization(o: &mut Out, h: &mut Html, id: &str, name: Option<&str>, ean: &s
     }
     h.p("EAN-lokationsnummer (GLN)", ean).p("SOR-id", sor);
     o.entry_start("Organization", id);
-    o.resource_start("Organization", id, PROFILE_ORGANIZATION, "generated", &h.take());
+    o.resource_start("Organization", id, PROFILE_ORGANIZATION, "generated", h);
     o.open("identifier");
     o.prim("system", GLN_SYSTEM);
     o.prim("value", ean);
@@ -567,11 +588,6 @@ fn title_without_pdf(title: &str) -> &str {
     }
 }
 
-fn base64_of(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 /// Writes the message and validates it (flspost's schema and the profile rules): the bytes
 /// that may be handed on. A message that fails is a bug ([`Error::Invalid`], exit 3).
 pub fn build(m: &CareCommunication<'_>) -> Result<Vec<u8>, Error> {
@@ -579,4 +595,19 @@ pub fn build(m: &CareCommunication<'_>) -> Result<Vec<u8>, Error> {
     validate(MessageKind::CareCommunication, &bytes)
         .map_err(|problems| Error::Invalid { kind: MessageKind::CareCommunication, problems })?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_values_escape_markup_quotes_and_line_breaks_in_runs() {
+        let mut out = String::from("x=\"");
+        push_escaped_attr(&mut out, "a&b<c>d\"e\nf\r\ng\th 'æ' ø&");
+        assert_eq!(out, "x=\"a&amp;b&lt;c&gt;d&quot;e&#xA;f&#xD;&#xA;g&#x9;h 'æ' ø&amp;");
+        let mut plain = String::new();
+        push_escaped_attr(&mut plain, "Østergaard");
+        assert_eq!(plain, "Østergaard");
+    }
 }

@@ -46,10 +46,13 @@ impl<'d> Bundle<'d> {
 
     /// FHIR `resolve()` inside a Bundle: by `fullUrl`, or `Type/id` against each resource.
     fn resolve(&self, reference: &str) -> Option<El<'d>> {
+        let type_and_id = reference.rsplit_once('/');
         self.entries.iter().find_map(|(e, r)| {
             let by_url = e.value_at(&["fullUrl"]) == Some(reference);
-            let by_id = reference.rsplit_once('/').is_some_and(|(t, id)| {
-                (t == r.name() || t.ends_with(&format!("/{}", r.name()))) && r.value_at(&["id"]) == Some(id)
+            // `t` is the type, or ends with `/` + the type (an absolute reference).
+            let by_id = type_and_id.is_some_and(|(t, id)| {
+                t.strip_suffix(r.name()).is_some_and(|rest| rest.is_empty() || rest.ends_with('/'))
+                    && r.value_at(&["id"]) == Some(id)
             });
             (by_url || by_id).then_some(*r)
         })
@@ -781,6 +784,26 @@ mod tests {
         assert!(!matches_uuid("urn:uuid:C29F6032-28bf-4a11-af98-6f451fa77fee"));
         assert!(!matches_uuid("c29f6032-28bf-4a11-af98-6f451fa77fee"));
         assert!(!matches_uuid("urn:uuid:c29f6032-28bf-4a11-af98-6f451fa77fe"));
+    }
+
+    #[test]
+    fn resolve_by_full_url_relative_or_absolute_type_and_id() {
+        let xml = r#"<Bundle xmlns="http://hl7.org/fhir">
+  <entry><fullUrl value="urn:uuid:1"/><resource><Organization><id value="a"/></Organization></resource></entry>
+  <entry><fullUrl value="https://x/Patient/b"/><resource><Patient><id value="b"/></Patient></resource></entry>
+</Bundle>"#;
+        let doc = Document::parse(xml.as_bytes()).unwrap();
+        let b = Bundle::new(&doc);
+        let found = |reference: &str| b.resolve(reference).map(|r| r.name());
+        assert_eq!(found("urn:uuid:1"), Some("Organization"));
+        assert_eq!(found("Organization/a"), Some("Organization"));
+        assert_eq!(found("https://elsewhere/fhir/Organization/a"), Some("Organization"));
+        assert_eq!(found("https://x/Patient/b"), Some("Patient"));
+        assert_eq!(found("Patient/b"), Some("Patient"));
+        assert_eq!(found("XOrganization/a"), None);
+        assert_eq!(found("Patient/a"), None);
+        assert_eq!(found("Organization/b"), None);
+        assert_eq!(found("a"), None);
     }
 
     #[test]
