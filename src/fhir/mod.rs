@@ -12,8 +12,9 @@
 //! - [`rules`] checks what no XSD can say (MedCom's invariants, slices, fixed values,
 //!   required bindings); [`validate`] runs flspost's own schema and those checks together.
 //!
-//! Built, not yet routed: choosing FHIR or XDIS91 per GP, the journal and the transports come
-//! with the recipient/journal refactor (issue 8).
+//! Which GP gets FHIR is `crate::routing`'s decision; `crate::format` carries the envelope
+//! as one wire format; applying Acknowledgements to letters is the journal's
+//! (`journal/acknowledgements.rs`).
 
 pub mod ack;
 pub mod carecommunication;
