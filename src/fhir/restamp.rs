@@ -388,7 +388,7 @@ pub struct Resent {
 }
 
 /// Transmission `attempt` of CareCommunication `message_id` (its `MessageHeader.id`), whose
-/// stored VANSEnvelope is `stored`, sent at `now`: its Bundle restamped ([`restamp`]) in a new
+/// stored VANSEnvelope is `stored`, sent at `now`: its Bundle restamped ([`restamp()`]) in a new
 /// envelope (same sender, receiver and document name; envelope id = the new `Bundle.id`,
 /// `SentDateTime` = `now`), validated like any message flspost builds. Stored bytes it does
 /// not recognise, that carry another letter, or a result that fails validation, are

@@ -146,7 +146,7 @@ impl Engine {
     /// The next transmission (`attempt`) of stored message `m`, built at `now` from its stored
     /// `input`: the same letter identifier, a new envelope; validated, recorded nowhere. What
     /// `regenerate` records for an XDIS91 or a patient letter; a CareCommunication is resent
-    /// from its stored bytes instead ([`restamped`]).
+    /// from its stored bytes instead (`restamped`).
     pub fn rebuild(&self, m: &MessageRow, input: &InputRow, attempt: u32, now: DateTime<Utc>) -> Result<Built> {
         if !super::input_intact(&input.input_json, &input.input_sha256) {
             return Err(Error::Damaged(format!(
