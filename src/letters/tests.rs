@@ -121,3 +121,20 @@ fn a_gp_correction_says_so_in_its_subject_and_first_paragraph_a_first_letter_doe
         assert_eq!(fix.paragraphs[2..], first.paragraphs[1..], "the rest is the same letter");
     }
 }
+
+#[test]
+fn a_patient_correction_says_it_replaces_the_earlier_letter() {
+    let letters = Letters::shipped();
+    for input in testdata::ALL {
+        let r = testdata::checked(input);
+        let first = letters.render_letter(Addressee::Patient, &r, date(), false).unwrap();
+        let fix = letters.render_letter(Addressee::Patient, &r, date(), true).unwrap();
+        assert_eq!(fix.subject, format!("Rettet: {}", first.subject));
+        assert_eq!(
+            fix.paragraphs[1].join(" "),
+            "Dette brev erstatter brevet om samme skanning, som vi tidligere har sendt dig."
+        );
+        assert_eq!(fix.paragraphs[2..], first.paragraphs[1..]);
+        assert_eq!(fix.signature_start.map(|s| s - 1), first.signature_start, "the signature is still found");
+    }
+}
