@@ -881,3 +881,40 @@ fn an_identifier_not_of_this_journal_is_printed_with_cpr_like_digits_masked() {
     let line = receipt(&w, &ack(&w, 2, "ok", gp["letter_id"].as_str().unwrap(), &[])).ok().one();
     assert_eq!((&line["original_letter_id"], &line["original_envelope_id"]), (&gp["letter_id"], &gp["envelope_id"]));
 }
+
+#[test]
+fn a_letter_refused_on_any_transmission_is_neither_unanswered_nor_resent() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    // Unanswered for 30 minutes: resent, and the resend handed over.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let second = fl(&w, &["regenerate", letter]).ok().one()["messages"][0]["id"].as_i64().unwrap();
+    fl(&w, &["send"]).ok();
+    // The first transmission's answer comes late: refused.
+    let unknown = [ack_issue("MSG_VALUESET_VALUE_UNKNOWN", "Ukendt kode")];
+    let line = receipt(&w, &ack_of(&w, 1, "fatal-error", letter, "2025-03-20T10:30:00+01:00", &unknown)).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("rejected".into(), first.into())
+    );
+    // The letter is refused: the second transmission waits for nothing a resend could give.
+    at(&mut w, "2025-03-20T10:31:00Z");
+    assert!(w.run(&["journal", "list", "--unanswered", "--json"]).ok().json().is_empty());
+    let regen = fl(&w, &["regenerate", &second.to_string()]);
+    assert_eq!(regen.code, 2, "{}", regen.stderr);
+    assert!(regen.stderr.contains(&format!("refused with fatal-error (message {first}")), "{}", regen.stderr);
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    // Nor does a transient-error for the second transmission queue one.
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let line =
+        receipt(&w, &ack_of(&w, 2, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), second.into()),
+        "{line}"
+    );
+    assert!(line["result"]["reason"].as_str().unwrap().contains("refused"), "{line}");
+    assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
+    assert_eq!(status(&w, &first.to_string()), "rejected");
+}

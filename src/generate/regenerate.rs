@@ -18,7 +18,7 @@ impl Engine {
     ///
     /// An unchanged CareCommunication follows MedCom's resend rules: a `sent` one only once
     /// [`journal::RESEND_AFTER_MINUTES`] have passed without an answer, never one refused with
-    /// `fatal-error`, and at most [`journal::MAX_RESENDS`] resends of one MessageHeader.id.
+    /// `fatal-error` (on any of its transmissions), and at most [`journal::MAX_RESENDS`] resends of one MessageHeader.id.
     pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
         let m = journal
             .find_message(key)?
@@ -179,6 +179,19 @@ impl Engine {
                 "message {} was refused with fatal-error, and MedCom forbids resending such a message as it is; \
                  correct the input (`flspost regenerate {} --input corrected.json`) to send a new one",
                 m.id, m.id
+            )));
+        }
+        // A fatal-error on any transmission refuses the letter (they are one message).
+        let refused = journal
+            .messages_of(&m.result_id)?
+            .into_iter()
+            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Rejected);
+        if let Some(r) = refused {
+            return Err(Error::Usage(format!(
+                "message {} is a transmission of a letter the receiver refused with fatal-error (message {}, \
+                 transmission {}), and MedCom forbids resending such a message as it is; correct the input \
+                 (`flspost regenerate {} --input corrected.json`) to send a new one",
+                m.id, r.id, r.attempt, m.id
             )));
         }
         if m.status == Status::Sent {

@@ -270,7 +270,8 @@ impl Journal {
     /// GP letters still `sent` (every receipt or Acknowledgement that answers one moves it on)
     /// whose last hand-over finished at or before `handed_over_by`, longest waiting first. A
     /// message already regenerated is left out: its resend is the one waiting now; so is one
-    /// whose letter another transmission delivered (`acknowledged`): nothing to resend.
+    /// whose letter another transmission delivered (`acknowledged`) or the receiver refused
+    /// (`rejected`, fatal-error: never resent as it is): nothing to resend.
     pub fn unanswered(
         &self,
         handed_over_by: &str,
@@ -284,7 +285,7 @@ impl Journal {
              WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= :by \
              AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
              AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
-                             AND d.status = 'acknowledged')"
+                             AND d.status IN ('acknowledged', 'rejected'))"
         );
         if since.is_some() {
             sql.push_str(" AND m.updated_at >= :since");
@@ -547,20 +548,26 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
         [id],
         message_row,
     )?;
-    // Delivered already (another transmission was acknowledged): nothing to resend.
-    let delivered: Option<(i64, u32)> = tx
+    // Answered for good by another transmission: delivered (acknowledged), or refused with
+    // fatal-error (rejected), which MedCom forbids resending as it is. Nothing to resend.
+    let answered: Option<(i64, u32, Status)> = tx
         .query_row(
-            "SELECT id, attempt FROM messages WHERE kind = ?1 AND letter_id = ?2 AND status = 'acknowledged' \
-             ORDER BY id LIMIT 1",
+            "SELECT id, attempt, status FROM messages WHERE kind = ?1 AND letter_id = ?2 \
+             AND status IN ('acknowledged', 'rejected') ORDER BY status = 'rejected' DESC, id LIMIT 1",
             params![m.kind, m.letter_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    if let Some((n, transmission)) = delivered {
-        return Ok(AckOutcome::ResendNotNeeded {
-            message_id: id,
-            reason: format!("the letter was delivered: message {n} (transmission {transmission}) was acknowledged"),
-        });
+    if let Some((n, transmission, status)) = answered {
+        let reason = if status == Status::Rejected {
+            format!(
+                "the letter was refused: message {n} (transmission {transmission}) was rejected with fatal-error, \
+                 and MedCom forbids resending it as it is; only a corrected letter (`regenerate --input`) goes out"
+            )
+        } else {
+            format!("the letter was delivered: message {n} (transmission {transmission}) was acknowledged")
+        };
+        return Ok(AckOutcome::ResendNotNeeded { message_id: id, reason });
     }
     let sent = transmissions_handed_over(tx, m.kind, &m.letter_id)?;
     if sent > MAX_RESENDS {
