@@ -918,3 +918,43 @@ fn a_letter_refused_on_any_transmission_is_neither_unanswered_nor_resent() {
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
     assert_eq!(status(&w, &first.to_string()), "rejected");
 }
+
+#[test]
+fn a_letter_a_correction_replaced_is_neither_unanswered_nor_resent_by_a_transient_error() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (old, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    // A corrected input: a new letter replaces the one sent, and goes too.
+    let mut v = sample_json("group-2a.json");
+    v["scan"]["t_score_hip"] = serde_json::json!(-2.9);
+    let fixed = w.write("fixed.json", &v.to_string());
+    fl(&w, &["generate", fixed.to_str().unwrap()]).ok();
+    fl(&w, &["send"]).ok();
+    let rows = gp_rows(&w);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let correction = rows[1].0;
+    assert_eq!(show(&w, &correction.to_string())["message"]["replaces"], old);
+    // Past 30 minutes only the correction waits for its answer.
+    at(&mut w, "2025-03-20T10:10:00Z");
+    let waiting: Vec<i64> = w
+        .run(&["journal", "list", "--unanswered", "--json"])
+        .ok()
+        .json()
+        .into_iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(waiting, [correction]);
+    // A transient-error for the old letter: the uncorrected letter is not sent again.
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let r = receipt(&w, &ack(&w, 1, "transient-error", letter, &lukket));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), old.into()),
+        "{line}"
+    );
+    assert!(line["result"]["reason"].as_str().unwrap().contains(&format!("message {correction}")), "{line}");
+    assert_eq!(gp_rows(&w).len(), 2, "nothing queued");
+    assert_eq!(status(&w, &old.to_string()), "failed");
+}

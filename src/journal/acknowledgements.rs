@@ -42,6 +42,12 @@ pub const RESEND_AFTER_MINUTES: u32 = 30;
 const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
      AND (a.outcome IS NULL OR a.outcome <> 'permanent'))";
 
+/// The GP letter of message `m` was replaced: a newer letter to the GP of the same result
+/// exists (a correction, `replaces`; as `regenerate` finds "an earlier letter"). Its
+/// transmissions are not resent and wait for no answer: the correction is what goes.
+const REPLACED: &str = "EXISTS (SELECT 1 FROM messages c WHERE c.result_id = m.result_id AND c.id > m.id \
+     AND c.letter_id <> m.letter_id AND c.kind IN ('gp-xdis91', 'gp-carecommunication'))";
+
 /// What an Acknowledgement did to the letter it names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
@@ -271,7 +277,8 @@ impl Journal {
     /// whose last hand-over finished at or before `handed_over_by`, longest waiting first. A
     /// message already regenerated is left out: its resend is the one waiting now; so is one
     /// whose letter another transmission delivered (`acknowledged`) or the receiver refused
-    /// (`rejected`, fatal-error: never resent as it is): nothing to resend.
+    /// (`rejected`, fatal-error: never resent as it is), or that a correction replaced (a newer
+    /// letter to the GP of the same result): nothing to resend.
     pub fn unanswered(
         &self,
         handed_over_by: &str,
@@ -285,7 +292,7 @@ impl Journal {
              WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= :by \
              AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
              AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
-                             AND d.status IN ('acknowledged', 'rejected'))"
+                             AND d.status IN ('acknowledged', 'rejected')) AND NOT {REPLACED}"
         );
         if since.is_some() {
             sql.push_str(" AND m.updated_at >= :since");
@@ -568,6 +575,25 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
             format!("the letter was delivered: message {n} (transmission {transmission}) was acknowledged")
         };
         return Ok(AckOutcome::ResendNotNeeded { message_id: id, reason });
+    }
+    // Replaced by a correction: resending the old letter would give the GP what was corrected.
+    let correction: Option<(i64, String)> = tx
+        .query_row(
+            // The newest of those `REPLACED` finds.
+            "SELECT c.id, c.letter_id FROM messages m JOIN messages c ON c.result_id = m.result_id \
+             AND c.id > m.id AND c.letter_id <> m.letter_id AND c.kind IN ('gp-xdis91', 'gp-carecommunication') \
+             WHERE m.id = ?1 ORDER BY c.id DESC LIMIT 1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((n, letter)) = correction {
+        return Ok(AckOutcome::ResendNotNeeded {
+            message_id: id,
+            reason: format!(
+                "the letter was replaced by a later one, message {n} (letter {letter}); that one goes instead"
+            ),
+        });
     }
     let sent = transmissions_handed_over(tx, m.kind, &m.letter_id)?;
     if sent > MAX_RESENDS {
