@@ -958,3 +958,40 @@ fn a_letter_a_correction_replaced_is_neither_unanswered_nor_resent_by_a_transien
     assert_eq!(gp_rows(&w).len(), 2, "nothing queued");
     assert_eq!(status(&w, &old.to_string()), "failed");
 }
+
+#[test]
+fn transmissions_the_transport_refused_count_neither_towards_the_resend_limit_nor_as_answered() {
+    let mut w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = smtp_config(&w, server.port);
+    let cfg = w.write("smtp1.toml", &format!("{}\n[send]\nmax_attempts = 1\n", std::fs::read_to_string(&cfg).unwrap()));
+    let cfg = cfg.to_str().unwrap();
+    let gp = generated(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    w.run(&["send", "--config", cfg]).ok();
+    assert_eq!(server.mails(), 1);
+    // The receiver asks for a resend, but the mail server refuses it for now (451).
+    server.set_mode("tempfail");
+    at(&mut w, "2025-03-20T09:45:00Z");
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    let line = w.run(&["receipt", &ack(&w, 1, "transient-error", letter, &lukket), "--config", cfg]).ok().one();
+    let second = line["result"]["resend_id"].as_i64().unwrap();
+    w.run(&["send", "--config", cfg]);
+    assert_eq!(status(&w, &second.to_string()), "failed", "{:?}", gp_rows(&w));
+    // It never left: an answer whose copy names no transmission is the first one's.
+    let line = w.run(&["receipt", &ack_of(&w, 2, "transient-error", letter, "2025-03-20T09:00:00Z", &lukket), "--config", cfg]);
+    let line = line.one();
+    assert_eq!(line["result"]["message_id"], first, "{line}");
+    // Regenerated twice more, refused by the transport each time: one mail went, so MedCom's
+    // limit of two resends is not reached.
+    at(&mut w, "2025-03-20T10:30:00Z");
+    let third = w.run(&["regenerate", &second.to_string(), "--config", cfg]).ok().one()["messages"][0]["id"].clone();
+    w.run(&["send", "--config", cfg]);
+    assert_eq!(status(&w, &third.to_string()), "failed");
+    let fourth = w.run(&["regenerate", &third.to_string(), "--config", cfg]);
+    assert_eq!(fourth.code, 0, "{}", fourth.stderr);
+    server.set_mode("ok");
+    w.run(&["send", "--config", cfg]).ok();
+    assert_eq!(server.mails(), 2);
+    assert_eq!(gp_rows(&w).len(), 4);
+}

@@ -36,11 +36,13 @@ pub const MAX_RESENDS: u32 = 2;
 /// Minutes without an answer after which MedCom allows a resend (research note §3.3).
 pub const RESEND_AFTER_MINUTES: u32 = 30;
 
-/// A transmission counts as handed over once a send of it started, unless every send was
-/// refused outright by the transport (a permanent failure: it never left). A timeout or an
-/// interrupted send can hide a delivery, so those count.
+/// A transmission counts as handed over once the transport accepted it (`sent`), or a send
+/// of it may have delivered it without our knowing: one `interrupted`, or one with no outcome
+/// (the process stopped mid-way). A send the transport refused, for now (`transient`, e.g.
+/// SMTP 451) or for good (`permanent`), never left: it counts neither towards MedCom's resend
+/// limit nor as what an Acknowledgement can answer.
 const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
-     AND (a.outcome IS NULL OR a.outcome <> 'permanent'))";
+     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted')))";
 
 /// The GP letter of message `m` was replaced: a newer letter to the GP of the same result
 /// exists (a correction, `replaces`; as `regenerate` finds "an earlier letter"). Its
@@ -258,8 +260,9 @@ impl Journal {
         })
     }
 
-    /// How many transmissions of a letter were handed over (a send started, not refused
-    /// outright by the transport): the first plus its resends, for MedCom's resend limit.
+    /// How many transmissions of a letter were handed over (`HANDED_OVER`: accepted by the
+    /// transport, or perhaps delivered by a send that was cut short): the first plus its
+    /// resends, for MedCom's resend limit.
     pub fn transmissions_handed_over(&self, kind: Kind, letter_id: &str) -> Result<u32> {
         transmissions_handed_over(&self.conn, kind, letter_id)
     }
