@@ -995,3 +995,33 @@ fn transmissions_the_transport_refused_count_neither_towards_the_resend_limit_no
     assert_eq!(server.mails(), 2);
     assert_eq!(gp_rows(&w).len(), 4);
 }
+
+#[test]
+fn an_acknowledgement_not_sent_by_the_letters_receiver_is_stored_not_applied() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    // An ok whose sender is the hospital, not the GP the letter went to (GLNs swapped).
+    let b = String::from_utf8(acknowledgement("ok", &uuid(1), &uuid(1001), letter, &[])).unwrap();
+    let (gp_gln, hospital_gln) = ("5790000128686", "5790002727016");
+    let b = b.replace(gp_gln, "GLN").replace(hospital_gln, gp_gln).replace("GLN", hospital_gln);
+    let file = ack_file(&w, "wrong-sender.xml", b.as_bytes());
+    let r = receipt(&w, &file);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("wrong-sender".into(), first.into()),
+        "{line}"
+    );
+    assert_eq!((&line["result"]["sender_gln"], &line["result"]["receiver_gln"]), (&hospital_gln.into(), &gp_gln.into()));
+    assert!(r.stderr.contains(&format!("sent by GLN {hospital_gln}")), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("sent to GLN {gp_gln}")), "{}", r.stderr);
+    assert_eq!(status(&w, &first.to_string()), "sent");
+    // Read again, it is evaluated again (not a duplicate), and still not applied.
+    let again = receipt(&w, &file);
+    assert_eq!((again.code, again.one()["result"]["outcome"].clone()), (1, "wrong-sender".into()));
+    // The GP's own answer applies.
+    let line = receipt(&w, &ack(&w, 2, "ok", letter, &[])).ok().one();
+    assert_eq!(line["result"]["outcome"], "acknowledged", "{line}");
+}

@@ -221,6 +221,10 @@ fn describe_ack(outcome: &AckOutcome) -> String {
             "this journal generated no CareCommunication with that MessageHeader.id; stored for a person to look at"
                 .to_string()
         }
+        AckOutcome::WrongSender { message_id, sender_gln, receiver_gln } => format!(
+            "sent by GLN {sender_gln}, but the letter (message {message_id}) was sent to GLN {receiver_gln}: only \
+             its receiver answers it; stored, not applied, for a person to look at"
+        ),
         AckOutcome::EnvelopeReused { earlier_type, .. } => format!(
             "an Acknowledgement with the same Bundle.id and MessageHeader.id was read before as {earlier_type}; \
              this one is not applied or stored, for a person to look at"

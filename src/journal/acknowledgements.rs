@@ -100,6 +100,16 @@ pub enum AckOutcome {
     NotSent { message_id: i64, status: Status },
     /// No CareCommunication with that MessageHeader.id was generated in this journal.
     UnknownLetter,
+    /// The Acknowledgement's sender (its MessageHeader.sender's GLN) is not the GP the letter
+    /// was sent to (the envelope's ReceiverID, else the input's `gp.ean`): only the receiver
+    /// answers a letter. Recorded, not applied; evaluated again when read again.
+    WrongSender {
+        message_id: i64,
+        /// The GLN the Acknowledgement names as its sender.
+        sender_gln: String,
+        /// The GLN the letter was sent to.
+        receiver_gln: String,
+    },
     /// An earlier Acknowledgement with the same Bundle.id and MessageHeader.id gave another
     /// code: one of the two is wrong. Neither applied nor stored (the earlier one is).
     EnvelopeReused {
@@ -130,6 +140,7 @@ impl AckOutcome {
                 | AckOutcome::Conflict { .. }
                 | AckOutcome::NotSent { .. }
                 | AckOutcome::UnknownLetter
+                | AckOutcome::WrongSender { .. }
                 | AckOutcome::EnvelopeReused { .. }
         )
     }
@@ -143,7 +154,8 @@ impl AckOutcome {
             | AckOutcome::ResendNotNeeded { message_id, .. }
             | AckOutcome::Unchanged { message_id, .. }
             | AckOutcome::Conflict { message_id, .. }
-            | AckOutcome::NotSent { message_id, .. } => Some(*message_id),
+            | AckOutcome::NotSent { message_id, .. }
+            | AckOutcome::WrongSender { message_id, .. } => Some(*message_id),
             AckOutcome::Duplicate { message_id } | AckOutcome::EnvelopeReused { message_id, .. } => *message_id,
             AckOutcome::UnknownLetter => None,
         }
@@ -160,7 +172,7 @@ pub struct AckApplied {
 
 /// Stored outcomes of an Acknowledgement that changed nothing because it could not (yet)
 /// answer a letter: read again, it is evaluated again instead of being a duplicate.
-const NOT_APPLIED: [&str; 3] = ["conflict", "not-sent", "unknown-letter"];
+const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "unknown-letter", "wrong-sender"];
 
 /// A transmission to send again, for a `transient-error`.
 pub struct ResendRequest<'a> {
@@ -369,6 +381,24 @@ impl Answer<'_> {
 /// Decides what the Acknowledgement does and does it (not the receipts row).
 fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Result<AckOutcome> {
     let a = ans.ack;
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS}, {HANDED_OVER} FROM messages m JOIN inputs i ON i.id = m.input_id \
+         WHERE m.kind = 'gp-carecommunication' AND m.letter_id = ?1 ORDER BY m.attempt DESC, m.id DESC"
+    ))?;
+    let rows = st
+        .query_map([&a.acknowledges], |r| Ok((message_row(r)?, r.get::<_, bool>(20)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let Some((newest, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
+    // Only the GP the letter went to answers it (every transmission went to the same one).
+    if let (Some(sender), Some(receiver)) = (a.sender_gln.as_deref(), receiver_gln(tx, newest)?) {
+        if sender != receiver {
+            return Ok(AckOutcome::WrongSender {
+                message_id: newest.id,
+                sender_gln: sender.to_string(),
+                receiver_gln: receiver,
+            });
+        }
+    }
     // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
     // answer to a duplicate. It answered the transmission it answered then, not a newer one.
     // (`lower()`: see `seen` above.)
@@ -376,7 +406,7 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         .query_row(
             "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND lower(original_letter_id) = ?2 \
              AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
-             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter') \
+             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter', 'wrong-sender') \
              ORDER BY id LIMIT 1",
             params![a.message_id, a.acknowledges, a.bundle_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -390,14 +420,6 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
             AckOutcome::Conflict { message_id, status }
         });
     }
-    let mut st = tx.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS}, {HANDED_OVER} FROM messages m JOIN inputs i ON i.id = m.input_id \
-         WHERE m.kind = 'gp-carecommunication' AND m.letter_id = ?1 ORDER BY m.attempt DESC, m.id DESC"
-    ))?;
-    let rows = st
-        .query_map([&a.acknowledges], |r| Ok((message_row(r)?, r.get::<_, bool>(20)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let Some((newest, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
     let handed: Vec<&MessageRow> = rows.iter().filter(|r| r.1).map(|r| &r.0).collect();
     // The transmission whose Provenance time the Acknowledgement's copy carries, else the
     // newest handed over.
@@ -468,6 +490,28 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
             outcome
         }
     })
+}
+
+/// The GLN of the GP message `m` was sent to: its stored envelope's ReceiverID, else (bytes
+/// damaged or without one) its input's `gp.ean`; `None` when neither says.
+fn receiver_gln(tx: &Connection, m: &MessageRow) -> Result<Option<String>> {
+    let from_envelope = match verified_bytes(tx, m) {
+        Ok(b) => crate::fhir::dom::Document::parse(&b)
+            .ok()
+            .and_then(|d| d.root().child("ReceiverID").map(|r| r.text().trim().to_string()))
+            .filter(|g| !g.is_empty()),
+        Err(Error::Damaged(_)) => None,
+        Err(e) => return Err(e),
+    };
+    if from_envelope.is_some() {
+        return Ok(from_envelope);
+    }
+    let input: Option<String> =
+        tx.query_row("SELECT input_json FROM inputs WHERE id = ?1", [m.input_id], |r| r.get(0)).optional()?;
+    Ok(input
+        .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+        .and_then(|v| v["gp"]["ean"].as_str().map(|g| g.trim().to_string()))
+        .filter(|g| !g.is_empty()))
 }
 
 /// The transmission among `handed` (newest first) that Acknowledgement `a` answers by its
