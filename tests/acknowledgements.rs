@@ -1025,3 +1025,33 @@ fn an_acknowledgement_not_sent_by_the_letters_receiver_is_stored_not_applied() {
     let line = receipt(&w, &ack(&w, 2, "ok", letter, &[])).ok().one();
     assert_eq!(line["result"]["outcome"], "acknowledged", "{line}");
 }
+
+#[test]
+fn a_late_transient_error_when_a_later_resend_is_queued_or_went_needs_no_resend_and_no_person() {
+    let mut w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+    // Transmission 2 (regenerated after 30 minutes) went, and its transient-error queued 3.
+    at(&mut w, "2025-03-20T10:00:00Z");
+    let second = fl(&w, &["regenerate", letter]).ok().one()["messages"][0]["id"].as_i64().unwrap();
+    fl(&w, &["send"]).ok();
+    at(&mut w, "2025-03-20T10:05:00Z");
+    let line =
+        receipt(&w, &ack_of(&w, 1, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
+    assert_eq!(line["result"]["message_id"], second, "{line}");
+    let third = line["result"]["resend_id"].as_i64().unwrap();
+    // Then transmission 1's transient-error, late: transmission 3 is queued.
+    let r = receipt(&w, &ack_of(&w, 2, "transient-error", letter, "2025-03-20T10:30:00+01:00", &lukket));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(
+        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
+        ("resend-not-needed".into(), first.into()),
+        "{line}"
+    );
+    assert!(line["result"]["reason"].as_str().unwrap().contains(&format!("message {third}")), "{line}");
+    assert_eq!(gp_rows(&w).len(), 3, "no fourth transmission");
+    assert_eq!(status(&w, &first.to_string()), "failed");
+    assert_eq!(status(&w, &third.to_string()), "generated");
+}

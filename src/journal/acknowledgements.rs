@@ -582,20 +582,25 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
+    // Its own resend, when that is neither queued nor on its way: unless a later transmission
+    // of the letter is (below), a person must look.
+    let mut stuck = None;
     if let Some((resend_id, status, transmission)) = existing {
-        return match status {
+        match status {
             Status::Generated | Status::Retry => {
-                Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission })
+                return Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission })
             }
             // A late answer: the resend went already, and its own answer is the one awaited.
-            Status::Sent | Status::Acknowledged => Ok(AckOutcome::ResendNotNeeded {
-                message_id: id,
-                reason: format!(
-                    "its resend, message {resend_id} (transmission {transmission}), was handed over already"
-                ),
-            }),
-            _ => held(format!("its resend, message {resend_id}, is {}; a person must look", status.code())),
-        };
+            Status::Sent | Status::Acknowledged => {
+                return Ok(AckOutcome::ResendNotNeeded {
+                    message_id: id,
+                    reason: format!(
+                        "its resend, message {resend_id} (transmission {transmission}), was handed over already"
+                    ),
+                })
+            }
+            _ => stuck = Some(format!("its resend, message {resend_id}, is {}; a person must look", status.code())),
+        }
     }
     let m = tx.query_row(
         &format!("SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.id = ?1"),
@@ -641,6 +646,37 @@ fn resend(tx: &Connection, id: i64, rebuild: &mut Rebuild<'_>) -> Result<AckOutc
                 "the letter was replaced by a later one, message {n} (letter {letter}); that one goes instead"
             ),
         });
+    }
+    // A later transmission (a resend of a resend: T3 made for T2's transient-error, when this is
+    // T1) is queued, or was handed over and is not itself waiting for a resend: the letter is
+    // on its way, and another transmission would only give the GP it twice.
+    let later: Option<(i64, u32, Status)> = tx
+        .query_row(
+            &format!(
+                "SELECT m.id, m.attempt, m.status FROM messages m JOIN messages o ON o.id = ?1 \
+                 WHERE m.kind = o.kind AND m.letter_id = o.letter_id AND m.attempt > o.attempt \
+                 AND (m.status IN ('generated', 'retry', 'sent', 'acknowledged') \
+                      OR (m.status = 'failed' AND {HANDED_OVER} AND NOT EXISTS (SELECT 1 FROM receipts r \
+                          WHERE r.message_id = m.id AND r.receipt_type = 'FHIR transient-error' \
+                          AND r.outcome IN ('resend-queued', 'resend-held', 'resend-not-needed')))) \
+                 ORDER BY m.attempt DESC, m.id DESC LIMIT 1"
+            ),
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((n, transmission, status)) = later {
+        let how = match status {
+            Status::Generated | Status::Retry => "is queued for `flspost send`",
+            _ => "was handed over",
+        };
+        return Ok(AckOutcome::ResendNotNeeded {
+            message_id: id,
+            reason: format!("a later transmission of the letter, message {n} (transmission {transmission}), {how}"),
+        });
+    }
+    if let Some(reason) = stuck {
+        return held(reason);
     }
     let sent = transmissions_handed_over(tx, m.kind, &m.letter_id)?;
     if sent > MAX_RESENDS {
