@@ -126,3 +126,33 @@ fn make_journal_v3_fixture() {
     drop(conn);
     std::fs::copy(w.journal(), root().join("tests/fixtures/journal-v3.sqlite")).unwrap();
 }
+
+/// How SQLite runs `sql` on the journal at `path`: the EXPLAIN QUERY PLAN lines, joined.
+fn plan(path: &std::path::Path, sql: &str) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = st.query_map([], |r| r.get::<_, String>(3)).unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+}
+
+#[test]
+fn acknowledgement_lookups_use_indexes_in_a_new_and_in_a_migrated_journal() {
+    let fresh = World::new();
+    fresh.generate(&sample("group-1.json")).ok();
+    let migrated = with_fixture("journal-v2.sqlite");
+    migrated.generate_with(&routed_config(&migrated, FHIR), &sample("group-1.json")).ok();
+    for w in [&fresh, &migrated] {
+        // The earlier Acknowledgements of a letter, and the answers a transmission has.
+        let earlier = plan(
+            &w.journal(),
+            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = 'x' AND original_letter_id IN ('y', \
+             upper('y')) AND original_envelope_id = '' ORDER BY id LIMIT 1",
+        );
+        assert!(earlier.contains("INDEX receipts_original_letter"), "{earlier}");
+        let answers = plan(&w.journal(), "SELECT 1 FROM receipts WHERE message_id = 1");
+        assert!(answers.contains("INDEX receipts_message"), "{answers}");
+        // A letter's transmissions: the UNIQUE (kind, letter_id, attempt) index.
+        let transmissions = plan(&w.journal(), "SELECT id FROM messages WHERE kind = 'x' AND letter_id = 'y'");
+        assert!(transmissions.contains("(kind=? AND letter_id=?)"), "{transmissions}");
+    }
+}

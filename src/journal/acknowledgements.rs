@@ -211,12 +211,13 @@ impl Journal {
         let receipt_type = format!("FHIR {}", a.code.code());
         let (refuse_code, refuse_text) = a.refusal();
         self.transaction(|tx| {
-            // `acknowledges` is lower case (`ack::read`); `lower()` on the stored side finds
-            // rows stored as received before it was.
+            // `acknowledges` is lower case (`ack::read`), and stored so; a row stored as
+            // received before it was, in capitals, is found too (index `receipts_original_letter`
+            // either way).
             let seen: Option<(i64, Option<i64>, String, String)> = tx
                 .query_row(
                     "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
-                     AND letter_id = ?2 AND original_envelope_id = '' AND lower(original_letter_id) = ?3",
+                     AND letter_id = ?2 AND original_envelope_id = '' AND original_letter_id IN (?3, upper(?3))",
                     params![a.bundle_id, a.message_id, a.acknowledges],
                     |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
@@ -401,10 +402,10 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     }
     // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
     // answer to a duplicate. It answered the transmission it answered then, not a newer one.
-    // (`lower()`: see `seen` above.)
+    // (Capitals: see `seen` above.)
     let repeat: Option<(String, i64)> = tx
         .query_row(
-            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND lower(original_letter_id) = ?2 \
+            "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND original_letter_id IN (?2, upper(?2)) \
              AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
              AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter', 'wrong-sender') \
              ORDER BY id LIMIT 1",

@@ -61,9 +61,19 @@ fn allow_patient_kombi(tx: &Transaction<'_>) -> Result<()> {
     widen_kind_check(tx, 1, KIND_CHECK_1, KIND_CHECK_2)
 }
 
-/// Schema 2 to 3: `messages.kind` may also be `gp-carecommunication`.
+/// Schema 2 to 3: `messages.kind` may also be `gp-carecommunication`; the receipts indexes
+/// every Acknowledgement's lookups use (as in `schema.sql`), with FHIR rows'
+/// `original_letter_id` in lower case as they are stored now (a row that would then equal
+/// another is left as it is; the lookups also try the identifier in capitals).
 fn allow_gp_carecommunication(tx: &Transaction<'_>) -> Result<()> {
-    widen_kind_check(tx, 2, KIND_CHECK_2, KIND_CHECK_3)
+    widen_kind_check(tx, 2, KIND_CHECK_2, KIND_CHECK_3)?;
+    tx.execute_batch(
+        "UPDATE OR IGNORE receipts SET original_letter_id = lower(original_letter_id) \
+           WHERE receipt_type LIKE 'FHIR %' AND original_letter_id <> lower(original_letter_id);
+         CREATE INDEX IF NOT EXISTS receipts_original_letter ON receipts(original_letter_id);
+         CREATE INDEX IF NOT EXISTS receipts_message ON receipts(message_id) WHERE message_id IS NOT NULL;",
+    )?;
+    Ok(())
 }
 
 /// Replaces the CHECK on `messages.kind` by one that allows more. Only the constraint

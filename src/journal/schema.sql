@@ -75,3 +75,9 @@ CREATE TABLE receipts (
     received_at          TEXT NOT NULL,
     UNIQUE (envelope_id, letter_id, original_envelope_id, original_letter_id)
 );
+-- Every Acknowledgement looks up the earlier ones for its letter; a FHIR row's
+-- original_letter_id is stored in lower case, so the lookup needs no lower(). (A letter's
+-- transmissions, messages(kind, letter_id), are found by the UNIQUE (kind, letter_id, attempt)
+-- index.)
+CREATE INDEX receipts_original_letter ON receipts(original_letter_id);
+CREATE INDEX receipts_message ON receipts(message_id) WHERE message_id IS NOT NULL;
