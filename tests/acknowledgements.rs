@@ -907,8 +907,7 @@ fn a_letter_refused_on_any_transmission_is_neither_unanswered_nor_resent() {
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
     // Nor does a transient-error for the second transmission queue one.
     let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
-    let line =
-        receipt(&w, &ack_of(&w, 2, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
+    let line = receipt(&w, &ack_of(&w, 2, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
     assert_eq!(
         (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
         ("resend-not-needed".into(), second.into()),
@@ -979,7 +978,12 @@ fn transmissions_the_transport_refused_count_neither_towards_the_resend_limit_no
     w.run(&["send", "--config", cfg]);
     assert_eq!(status(&w, &second.to_string()), "failed", "{:?}", gp_rows(&w));
     // It never left: an answer whose copy names no transmission is the first one's.
-    let line = w.run(&["receipt", &ack_of(&w, 2, "transient-error", letter, "2025-03-20T09:00:00Z", &lukket), "--config", cfg]);
+    let line = w.run(&[
+        "receipt",
+        &ack_of(&w, 2, "transient-error", letter, "2025-03-20T09:00:00Z", &lukket),
+        "--config",
+        cfg,
+    ]);
     let line = line.one();
     assert_eq!(line["result"]["message_id"], first, "{line}");
     // Regenerated twice more, refused by the transport each time: one mail went, so MedCom's
@@ -1014,7 +1018,10 @@ fn an_acknowledgement_not_sent_by_the_letters_receiver_is_stored_not_applied() {
         ("wrong-sender".into(), first.into()),
         "{line}"
     );
-    assert_eq!((&line["result"]["sender_gln"], &line["result"]["receiver_gln"]), (&hospital_gln.into(), &gp_gln.into()));
+    assert_eq!(
+        (&line["result"]["sender_gln"], &line["result"]["receiver_gln"]),
+        (&hospital_gln.into(), &gp_gln.into())
+    );
     assert!(r.stderr.contains(&format!("sent by GLN {hospital_gln}")), "{}", r.stderr);
     assert!(r.stderr.contains(&format!("sent to GLN {gp_gln}")), "{}", r.stderr);
     assert_eq!(status(&w, &first.to_string()), "sent");
@@ -1037,8 +1044,7 @@ fn a_late_transient_error_when_a_later_resend_is_queued_or_went_needs_no_resend_
     let second = fl(&w, &["regenerate", letter]).ok().one()["messages"][0]["id"].as_i64().unwrap();
     fl(&w, &["send"]).ok();
     at(&mut w, "2025-03-20T10:05:00Z");
-    let line =
-        receipt(&w, &ack_of(&w, 1, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
+    let line = receipt(&w, &ack_of(&w, 1, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
     assert_eq!(line["result"]["message_id"], second, "{line}");
     let third = line["result"]["resend_id"].as_i64().unwrap();
     // Then transmission 1's transient-error, late: transmission 3 is queued.
