@@ -12,8 +12,7 @@ fn cc_config(w: &World) -> PathBuf {
     w.write(
         "cc.toml",
         &format!(
-            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n\
-             [transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n{OUTBOX_TRANSPORTS}",
             root().join("samples/receivers.csv").display()
         ),
     )
@@ -78,6 +77,11 @@ fn ack_file(w: &World, name: &str, bytes: &[u8]) -> String {
 /// An Acknowledgement `n` (own ids uuid(n), uuid(1000 + n)) with `code` for letter `letter`.
 fn ack(w: &World, n: u32, code: &str, letter: &str, issues: &[String]) -> String {
     ack_file(w, &format!("ack-{n}.xml"), &acknowledgement(code, &uuid(n), &uuid(1000 + n), letter, issues))
+}
+
+/// What an applied answer did, and to which message: `(outcome, message_id)` of a JSON line.
+fn outcome_of(line: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+    (line["result"]["outcome"].clone(), line["result"]["message_id"].clone())
 }
 
 fn receipt(w: &World, file: &str) -> Run {
@@ -360,10 +364,7 @@ fn transient_error_queues_a_resend_that_send_delivers_with_the_same_message_id_a
         ),
     );
     let line = receipt(&w, &repeat).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("unchanged".into(), id.into())
-    );
+    assert_eq!(outcome_of(&line), ("unchanged".into(), id.into()));
     assert_eq!(status(&w, &resend.to_string()), "sent");
     assert_eq!(gp_rows(&w).len(), 2);
 
@@ -754,11 +755,7 @@ fn a_repeat_naming_the_letter_in_capitals_is_the_same_answer_and_queues_no_third
     let caps = letter.to_uppercase();
     let repeat = ack_file(&w, "repeat.xml", &acknowledgement("transient-error", &uuid(9), &uuid(1001), &caps, &issues));
     let line = receipt(&w, &repeat).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("unchanged".into(), id.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("unchanged".into(), id.into()), "{line}");
     assert_eq!(line["original_letter_id"], letter, "shown and stored as ours, in lower case");
     // The first one again, in capitals: read before.
     let again = ack_file(&w, "again.xml", &acknowledgement("transient-error", &uuid(1), &uuid(1001), &caps, &issues));
@@ -790,11 +787,7 @@ fn a_late_answer_for_an_earlier_transmission_answers_that_one_and_the_resends_an
     // The receiver's ok for transmission 1 comes late: it answers 1, not the resend.
     at(&mut w, "2025-03-20T10:00:00Z");
     let line = receipt(&w, &ack_of(&w, 2, "ok", letter, sent1, &[])).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("acknowledged".into(), first.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("acknowledged".into(), first.into()), "{line}");
     assert_eq!(line["original_envelope_id"], gp["envelope_id"]);
     assert_eq!(status(&w, &first.to_string()), "acknowledged");
     assert_eq!(status(&w, &second.to_string()), "sent", "its own answer is still pending");
@@ -809,20 +802,13 @@ fn a_late_answer_for_an_earlier_transmission_answers_that_one_and_the_resends_an
     // letter, and the ok that follows is how it went after all.
     let r = receipt(&w, &ack_of(&w, 3, "transient-error", letter, sent2, &lukket)).ok();
     let line = r.one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("resend-not-needed".into(), second.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("resend-not-needed".into(), second.into()), "{line}");
     assert!(line["result"]["reason"].as_str().unwrap().contains("delivered"), "{line}");
     assert!(r.stderr.contains("no resend is needed"), "{}", r.stderr);
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
     assert_eq!(status(&w, &second.to_string()), "failed");
     let line = receipt(&w, &ack_of(&w, 4, "ok", letter, sent2, &[])).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("acknowledged".into(), second.into())
-    );
+    assert_eq!(outcome_of(&line), ("acknowledged".into(), second.into()));
     assert_eq!(status(&w, &first.to_string()), "acknowledged");
 }
 
@@ -840,11 +826,7 @@ fn a_late_transient_error_for_a_transmission_already_resent_queues_nothing() {
     let r = receipt(&w, &ack_of(&w, 1, "transient-error", letter, "2025-03-20T10:30:00+01:00", &lukket));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let line = r.one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("resend-not-needed".into(), first.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("resend-not-needed".into(), first.into()), "{line}");
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
     assert_eq!(status(&w, &first.to_string()), "failed");
     assert_eq!(status(&w, &second["id"].to_string()), "sent");
@@ -855,11 +837,7 @@ fn a_late_transient_error_for_a_transmission_already_resent_queues_nothing() {
     // The same instant in another offset is that transmission's: the first one's
     // transient-error again (in UTC) is the answer it has, not a contradiction of the second's.
     let line = receipt(&w, &ack_of(&w, 3, "transient-error", letter, "2025-03-20T09:30:00Z", &lukket)).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("unchanged".into(), first.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("unchanged".into(), first.into()), "{line}");
 }
 
 #[test]
@@ -894,10 +872,7 @@ fn a_letter_refused_on_any_transmission_is_neither_unanswered_nor_resent() {
     // The first transmission's answer comes late: refused.
     let unknown = [ack_issue("MSG_VALUESET_VALUE_UNKNOWN", "Ukendt kode")];
     let line = receipt(&w, &ack_of(&w, 1, "fatal-error", letter, "2025-03-20T10:30:00+01:00", &unknown)).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("rejected".into(), first.into())
-    );
+    assert_eq!(outcome_of(&line), ("rejected".into(), first.into()));
     // The letter is refused: the second transmission waits for nothing a resend could give.
     at(&mut w, "2025-03-20T10:31:00Z");
     assert!(w.run(&["journal", "list", "--unanswered", "--json"]).ok().json().is_empty());
@@ -908,11 +883,7 @@ fn a_letter_refused_on_any_transmission_is_neither_unanswered_nor_resent() {
     // Nor does a transient-error for the second transmission queue one.
     let lukket = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
     let line = receipt(&w, &ack_of(&w, 2, "transient-error", letter, "2025-03-20T11:00:00+01:00", &lukket)).ok().one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("resend-not-needed".into(), second.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("resend-not-needed".into(), second.into()), "{line}");
     assert!(line["result"]["reason"].as_str().unwrap().contains("refused"), "{line}");
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
     assert_eq!(status(&w, &first.to_string()), "rejected");
@@ -948,11 +919,7 @@ fn a_letter_a_correction_replaced_is_neither_unanswered_nor_resent_by_a_transien
     let r = receipt(&w, &ack(&w, 1, "transient-error", letter, &lukket));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let line = r.one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("resend-not-needed".into(), old.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("resend-not-needed".into(), old.into()), "{line}");
     assert!(line["result"]["reason"].as_str().unwrap().contains(&format!("message {correction}")), "{line}");
     assert_eq!(gp_rows(&w).len(), 2, "nothing queued");
     assert_eq!(status(&w, &old.to_string()), "failed");
@@ -1013,11 +980,7 @@ fn an_acknowledgement_not_sent_by_the_letters_receiver_is_stored_not_applied() {
     let r = receipt(&w, &file);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let line = r.one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("wrong-sender".into(), first.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("wrong-sender".into(), first.into()), "{line}");
     assert_eq!(
         (&line["result"]["sender_gln"], &line["result"]["receiver_gln"]),
         (&hospital_gln.into(), &gp_gln.into())
@@ -1051,11 +1014,7 @@ fn a_late_transient_error_when_a_later_resend_is_queued_or_went_needs_no_resend_
     let r = receipt(&w, &ack_of(&w, 2, "transient-error", letter, "2025-03-20T10:30:00+01:00", &lukket));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let line = r.one();
-    assert_eq!(
-        (line["result"]["outcome"].clone(), line["result"]["message_id"].clone()),
-        ("resend-not-needed".into(), first.into()),
-        "{line}"
-    );
+    assert_eq!(outcome_of(&line), ("resend-not-needed".into(), first.into()), "{line}");
     assert!(line["result"]["reason"].as_str().unwrap().contains(&format!("message {third}")), "{line}");
     assert_eq!(gp_rows(&w).len(), 3, "no fourth transmission");
     assert_eq!(status(&w, &first.to_string()), "failed");

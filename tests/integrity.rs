@@ -18,10 +18,7 @@ fn damage_message(w: &World, id: i64) {
 }
 
 fn outbox_config(w: &World) -> std::path::PathBuf {
-    w.write(
-        "c.toml",
-        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
-    )
+    w.write("c.toml", OUTBOX_TRANSPORTS)
 }
 
 fn show(w: &World, id: &str) -> serde_json::Value {

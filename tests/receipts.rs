@@ -6,10 +6,7 @@ use common::*;
 /// Generates and sends (outbox) one sample; returns the GP message summary.
 fn sent_letter(w: &World, s: &str) -> serde_json::Value {
     let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
-    let cfg = w.write(
-        "c.toml",
-        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
-    );
+    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     gp
 }
@@ -183,10 +180,7 @@ fn journal_show_masks_the_cpr_unless_asked() {
 
 /// An outbox config for both kinds of message.
 fn outbox_config(w: &World) -> std::path::PathBuf {
-    w.write(
-        "c.toml",
-        "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
-    )
+    w.write("c.toml", OUTBOX_TRANSPORTS)
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn config(w: &World, name: &str, sor: &str, formats: &str, attach_pdf: bool) -> 
         &format!("{name}.toml"),
         &format!(
             "[gp]\nreceivers = \"receivers-{name}.csv\"\ndefault_format = \"xdis91\"\nattach_pdf = {attach_pdf}\n\n\
-             [transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n"
+             {OUTBOX_TRANSPORTS}"
         ),
     )
 }

@@ -15,6 +15,10 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples/input").join(name)
 }
 
+/// A config's two transports as outbox folders, `vans/` and `dp/` beside the config.
+pub const OUTBOX_TRANSPORTS: &str =
+    "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n";
+
 pub const SAMPLES: [&str; 4] = ["group-1.json", "group-2a.json", "group-2b.json", "group-3.json"];
 
 /// The public reference material (`../shared/reference`), when this checkout has it.
