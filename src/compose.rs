@@ -124,6 +124,14 @@ pub struct Built {
     pub warnings: Vec<Warning>,
 }
 
+/// What [`Composer::gp_route`] decided for a new GP letter.
+pub struct GpRoute<'r> {
+    pub kind: Kind,
+    /// The result as the format needs it (a SOR id filled in from the receiver table).
+    pub result: Cow<'r, FlsResult>,
+    pub warning: Option<Warning>,
+}
+
 pub struct Composer {
     letters: Letters,
     patient: PatientOptions,
@@ -148,32 +156,41 @@ impl Composer {
     }
 
     /// The kind of message a new letter to `r`'s GP is, with the result as that format
-    /// needs it (the practice's SOR id from the receiver table when the input gives none).
-    /// `Err` names the input field that is missing or the table line that excludes the GP.
-    pub fn gp_route<'r>(&self, r: &'r FlsResult) -> std::result::Result<(Kind, Cow<'r, FlsResult>), InputError> {
+    /// needs it: the practice's SOR id from the receiver table when the input gives none, and
+    /// a warning when both give one and they differ (the input's is used; one of the two is
+    /// out of date). `Err` names the input field that is missing or the table line that
+    /// excludes the GP.
+    pub fn gp_route<'r>(&self, r: &'r FlsResult) -> std::result::Result<GpRoute<'r>, InputError> {
         let route = self.routing.route(&r.gp).map_err(|reason| InputError::new("gp.ean", reason))?;
-        match route.format {
-            GpFormat::Xdis91 => Ok((Kind::GpXdis91, Cow::Borrowed(r))),
-            GpFormat::CareCommunication => {
-                let r = match route.table_sor {
-                    Some(sor) if r.gp.sor().is_none() => {
-                        let mut filled = r.clone();
-                        filled.gp.sor_id = Some(sor);
-                        Cow::Owned(filled)
-                    }
-                    _ => Cow::Borrowed(r),
-                };
-                if let Some((field, why)) = r.missing_for_fhir() {
-                    let also =
-                        if field == "gp.sor_id" { "; the receiver table's sor column can give it too" } else { "" };
-                    return Err(InputError::new(
-                        field,
-                        format!("required: this GP gets a FHIR CareCommunication, which needs {why}{also}"),
-                    ));
-                }
-                Ok((Kind::GpCareCommunication, r))
-            }
+        if route.format == GpFormat::Xdis91 {
+            return Ok(GpRoute { kind: Kind::GpXdis91, result: Cow::Borrowed(r), warning: None });
         }
+        let (result, warning) = match (route.table_sor, r.gp.sor()) {
+            (Some(sor), None) => {
+                let mut filled = r.clone();
+                filled.gp.sor_id = Some(sor);
+                (Cow::Owned(filled), None)
+            }
+            (Some(table), Some(given)) if table.as_str() != given => {
+                let warning = Warning {
+                    field: "gp.sor_id".into(),
+                    message: format!(
+                        "differs from the receiver table's SOR id {} for this GP; the input's {given} is used",
+                        table.as_str()
+                    ),
+                };
+                (Cow::Borrowed(r), Some(warning))
+            }
+            _ => (Cow::Borrowed(r), None),
+        };
+        if let Some((field, why)) = result.missing_for_fhir() {
+            let also = if field == "gp.sor_id" { "; the receiver table's sor column can give it too" } else { "" };
+            return Err(InputError::new(
+                field,
+                format!("required: this GP gets a FHIR CareCommunication, which needs {why}{also}"),
+            ));
+        }
+        Ok(GpRoute { kind: Kind::GpCareCommunication, result, warning })
     }
 
     /// The kind of message a new patient letter is.
@@ -190,13 +207,12 @@ impl Composer {
         let letter_date = now.with_timezone(&Copenhagen).date_naive();
         let addressee = plan.kind.addressee();
         // A CareCommunication may need the GP's SOR id from the receiver table.
-        let mut warnings = vec![];
-        let r = match plan.kind {
+        let (r, warning) = match plan.kind {
             Kind::GpCareCommunication => {
-                warnings.extend(self.sor_disagreement(r));
-                self.gp_route(r)?.1
+                let route = self.gp_route(r)?;
+                (route.result, route.warning)
             }
-            _ => Cow::Borrowed(r),
+            _ => (Cow::Borrowed(r), None),
         };
         let r = r.as_ref();
         let text = self.letters.render_letter(addressee, r, letter_date, plan.status == LetterStatus::Corrected)?;
@@ -237,22 +253,7 @@ impl Composer {
             attempt: plan.attempt,
             letter_revision: plan.letter_revision,
             pdf: encoded.pdf,
-            warnings: warnings.into_iter().chain(encoded.warnings).collect(),
-        })
-    }
-
-    /// The input's `gp.sor_id` wins over the receiver table's; when they differ, someone
-    /// should know (one of the two is out of date).
-    fn sor_disagreement(&self, r: &FlsResult) -> Option<Warning> {
-        let given = r.gp.sor()?;
-        let route = self.routing.route(&r.gp).ok()?;
-        let table = route.table_sor.filter(|t| t.as_str() != given)?;
-        Some(Warning {
-            field: "gp.sor_id".into(),
-            message: format!(
-                "differs from the receiver table's SOR id {} for this GP; the input's {given} is used",
-                table.as_str()
-            ),
+            warnings: warning.into_iter().chain(encoded.warnings).collect(),
         })
     }
 }

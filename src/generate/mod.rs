@@ -222,7 +222,7 @@ impl Engine {
                 Ok(prepared) => match decide(
                     journal,
                     &prepared,
-                    || Ok(self.composer.gp_route(&prepared.result)?.0),
+                    || Ok(self.composer.gp_route(&prepared.result)?.kind),
                     self.composer.patient_kind(),
                 ) {
                     Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
