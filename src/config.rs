@@ -3,7 +3,10 @@
 //! wording and the default journal, and has no transports.
 //!
 //! ```toml
-//! journal = "/var/lib/flspost/journal.sqlite"
+//! journal = "/var/lib/flspost/journal.sqlite"   # or a [journal] table:
+//! # [journal]
+//! # path = "/var/lib/flspost/journal.sqlite"
+//! # busy_timeout_seconds = 30                   # the longest wait for another process
 //! templates = "/etc/flspost/templates"     # overrides, file by file
 //!
 //! [policy]                                 # site = first date, or false
@@ -51,7 +54,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    pub journal: Option<PathBuf>,
+    #[serde(default)]
+    pub journal: JournalConfig,
     pub templates: Option<PathBuf>,
     #[serde(default)]
     pub policy: BTreeMap<String, PolicyEntry>,
@@ -66,6 +70,54 @@ pub struct Config {
     /// Where the file was read from (relative paths in it are relative to its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// `journal = "PATH"`, or a `[journal]` table with `path` and `busy_timeout_seconds`.
+#[derive(Debug, Default)]
+pub struct JournalConfig {
+    pub path: Option<PathBuf>,
+    /// How long a command waits, each time it must, for a journal another process holds;
+    /// past it the command fails with `journal_busy` (exit 1) and records nothing.
+    pub busy_timeout: Option<std::time::Duration>,
+}
+
+impl JournalConfig {
+    /// The longest wait for a busy journal: the config's, else
+    /// [`crate::journal::DEFAULT_BUSY_TIMEOUT`].
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        self.busy_timeout.unwrap_or(crate::journal::DEFAULT_BUSY_TIMEOUT)
+    }
+}
+
+impl<'de> Deserialize<'de> for JournalConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            path: Option<PathBuf>,
+            busy_timeout_seconds: Option<f64>,
+        }
+        // Through a value, not an untagged enum, so a typo in the table keeps serde's words.
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(p) => Ok(JournalConfig { path: Some(PathBuf::from(p)), busy_timeout: None }),
+            v @ toml::Value::Table(_) => {
+                let t = Table::deserialize(v).map_err(D::Error::custom)?;
+                let busy_timeout = match t.busy_timeout_seconds {
+                    None => None,
+                    // An hour at most: a gateway needs an answer, and SQLite takes milliseconds.
+                    Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
+                        Some(std::time::Duration::from_secs_f64(s))
+                    }
+                    Some(_) => {
+                        return Err(D::Error::custom("busy_timeout_seconds: a number of seconds from 0 to 3600"))
+                    }
+                };
+                Ok(JournalConfig { path: t.path, busy_timeout })
+            }
+            _ => Err(D::Error::custom("journal: a path, or a [journal] table with path and busy_timeout_seconds")),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,7 +251,7 @@ impl Config {
                 *p = base.join(&*p);
             }
         };
-        cfg.journal.as_mut().map(resolve);
+        cfg.journal.path.as_mut().map(resolve);
         cfg.templates.as_mut().map(resolve);
         cfg.gp.receivers.as_mut().map(resolve);
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {

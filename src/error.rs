@@ -28,6 +28,12 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("journal: {0}")]
     Journal(#[from] crate::journal::StoreError),
+    /// Another process held the journal longer than this one may wait: nothing was
+    /// recorded, running again does it; exit 1, code `journal_busy`.
+    #[error(
+        "journal busy: another process held it longer than the wait allowed ({0}); nothing was recorded, run again"
+    )]
+    Busy(String),
     /// Another flspost process did the same work at the same moment: running again settles
     /// it, so it is the environment's, exit 1 (not the caller's mistake).
     #[error("{0}")]
@@ -54,7 +60,25 @@ impl Error {
             | Error::ConfigSyntax { .. }
             | Error::Usage(_) => 2,
             Error::Invalid { .. } | Error::Internal(_) => 3,
-            Error::Io { .. } | Error::Journal(_) | Error::Damaged(_) | Error::Conflict(_) => 1,
+            Error::Io { .. } | Error::Journal(_) | Error::Busy(_) | Error::Damaged(_) | Error::Conflict(_) => 1,
+        }
+    }
+
+    /// A stable, machine-readable name of the kind of error, for the `code` in JSON: a
+    /// gateway retries `journal_busy` and `conflict`, and hands the rest to a person.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Input(_) => "input_invalid",
+            Error::Template(_) => "template",
+            Error::Config { .. } | Error::ConfigSyntax { .. } => "config",
+            Error::Usage(_) => "usage",
+            Error::Invalid { .. } => "internal_invalid_message",
+            Error::Io { .. } => "io",
+            Error::Journal(_) => "journal",
+            Error::Busy(_) => "journal_busy",
+            Error::Conflict(_) => "conflict",
+            Error::Internal(_) => "internal",
+            Error::Damaged(_) => "journal_damaged",
         }
     }
 }

@@ -50,7 +50,10 @@ fn a_file_that_is_not_a_journal_is_refused_and_left_as_it_was() {
         ] {
             assert_eq!(r.code, 2, "{path:?}: {}", r.stderr);
             assert!(r.stderr.contains(&path.display().to_string()), "{path:?}: {}", r.stderr);
-            assert!(r.stdout.is_empty(), "{}", r.stdout);
+            // Nothing but, for the gateway's `generate`, the failure as one JSON line.
+            let lines: Vec<serde_json::Value> = r.json();
+            assert!(lines.iter().all(|l| l["outcome"] == "error" && l["error"]["exit_code"] == 2), "{}", r.stdout);
+            assert_eq!(r.stdout.lines().count(), lines.len(), "{}", r.stdout);
         }
     }
     let link_err = list(&w, &link).stderr;

@@ -132,7 +132,7 @@ pub fn run(args: Args) -> Result<i32> {
     };
     if batch {
         // A second connection decides while the first records (see `Engine::run_stream`).
-        let reader = flspost::journal::Journal::open(journal.path())?;
+        let reader = journal.another_connection()?;
         engine.run_stream(&mut journal, &reader, || inputs.next_chunk(CHUNK), emit)?;
     } else {
         let mut emit = emit;

@@ -75,7 +75,7 @@ impl Common {
             (p.clone(), None)
         } else if let Some(p) = env {
             (p, Some("from FLSPOST_JOURNAL".to_string()))
-        } else if let Some(p) = &config.journal {
+        } else if let Some(p) = &config.journal.path {
             let file = config.source.as_deref().unwrap_or(std::path::Path::new("the config"));
             (p.clone(), Some(format!("from {}", file.display())))
         } else {
@@ -104,7 +104,7 @@ impl Common {
             return Err(Error::Usage(format!("no journal at {}: nothing was generated there{hint}", path.display())));
         }
         let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
-        Journal::open_with(&path, access)
+        Journal::open_bounded(&path, access, config.journal.busy_timeout())
     }
 }
 
@@ -139,6 +139,10 @@ pub fn run() -> i32 {
     };
     // Reading commands whose reader may stop early (`journal list --json | head -1`).
     let only_reads = matches!(cli.command, Command::Journal(_) | Command::Validate(_));
+    // Commands whose standard output is JSON lines for a program (the gateway): a command
+    // that fails as a whole says so there too, with a stable code to act on.
+    let json_out =
+        matches!(cli.command, Command::Generate(_) | Command::Send(_) | Command::Regenerate(_) | Command::Receipt(_));
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
         Command::Validate(a) => validate::run(a),
@@ -149,7 +153,12 @@ pub fn run() -> i32 {
     };
     let code = match result {
         Ok(code) => code,
-        Err(e) => report(&e),
+        Err(e) => {
+            if json_out {
+                print_json(&ErrorLine::of(&e));
+            }
+            report(&e)
+        }
     };
     match STDOUT_LOST.get() {
         // The reader stopped reading what it did not want: nothing went wrong.
@@ -177,6 +186,28 @@ pub fn print_line(line: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
         let _ = STDOUT_LOST.set(e);
+    }
+}
+
+/// The JSON line of a command that failed as a whole (`{"outcome":"error","error":{...}}`,
+/// the shape of a failed input's line in `generate`).
+#[derive(serde::Serialize)]
+struct ErrorLine {
+    outcome: &'static str,
+    error: ErrorBody,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    reason: String,
+    exit_code: i32,
+}
+
+impl ErrorLine {
+    fn of(e: &Error) -> ErrorLine {
+        let reason = flspost::identifiers::redact_cpr_like(&e.to_string().replace('\n', " "));
+        ErrorLine { outcome: "error", error: ErrorBody { code: e.code(), reason, exit_code: e.exit_code() } }
     }
 }
 

@@ -74,6 +74,9 @@ pub struct ErrorSummary {
     /// Both quote the input (a value, an unknown key), which can be a CPR number.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub field: Option<String>,
+    /// A stable name of the kind of failure ([`Error::code`]): a gateway retries
+    /// `journal_busy` and `conflict`, and hands the rest to a person.
+    pub code: &'static str,
     #[serde(serialize_with = "crate::identifiers::serialize_redacted")]
     pub reason: String,
     pub exit_code: i32,
@@ -98,7 +101,7 @@ impl Summary {
             dir: None,
             messages: vec![],
             warnings: vec![],
-            error: Some(ErrorSummary { field, reason, exit_code: e.exit_code() }),
+            error: Some(ErrorSummary { field, code: e.code(), reason, exit_code: e.exit_code() }),
         }
     }
 
@@ -113,7 +116,12 @@ impl Summary {
             dir: None,
             messages: vec![],
             warnings: vec![],
-            error: Some(ErrorSummary { field: None, reason: format!("cannot be read: {reason}"), exit_code: 1 }),
+            error: Some(ErrorSummary {
+                field: None,
+                code: "input_unreadable",
+                reason: format!("cannot be read: {reason}"),
+                exit_code: 1,
+            }),
         })
     }
 

@@ -23,5 +23,5 @@ pub use acknowledgements::{
 };
 pub use lock::SendLock;
 pub use receipts::ReceiptOutcome;
-pub use store::{default_path, now_text, Journal, Writer};
+pub use store::{default_path, now_text, Journal, Writer, DEFAULT_BUSY_TIMEOUT};
 pub use types::*;

@@ -48,7 +48,17 @@ fn unknown_value(v: &str) -> FromSqlError {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
-        Error::Journal(StoreError(e))
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, FileLockingProtocolFailed};
+        match &e {
+            // Another process held the journal past the wait the config allows (or, for
+            // the locking protocol, kept changing it while this one looked): run again.
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, DatabaseBusy | DatabaseLocked | FileLockingProtocolFailed) =>
+            {
+                Error::Busy(e.to_string())
+            }
+            _ => Error::Journal(StoreError(e)),
+        }
     }
 }
 
@@ -99,6 +109,46 @@ pub struct Journal {
     path: PathBuf,
     /// SQLite's write-ahead log beside the journal (its size decides checkpoints).
     wal: PathBuf,
+    /// The longest wait for another process, each time (SQLite's busy timeout).
+    busy: std::time::Duration,
+    /// Keeps this process's count of connections to the file (see [`open_files`]).
+    _open: OpenFile,
+}
+
+/// How long a command waits for a journal another process is writing, unless the config
+/// says otherwise (`[journal] busy_timeout_seconds`).
+pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The journal files this process has an SQLite connection to, by device and inode, with
+/// how many. POSIX locks belong to a process, not a descriptor: closing *any* descriptor of
+/// a file drops every lock the process holds on it (SQLite's "How To Corrupt", 2.2), after
+/// which other processes see no reader and reset the write-ahead log under this one. So
+/// flspost opens a journal's files itself (to check and fix their mode) only while this
+/// process has no connection to it; SQLite then does all the rest.
+fn open_files() -> &'static std::sync::Mutex<std::collections::HashMap<(u64, u64), usize>> {
+    static OPEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(u64, u64), usize>>> =
+        std::sync::OnceLock::new();
+    OPEN.get_or_init(Default::default)
+}
+
+/// One connection's place in [`open_files`], given back when the journal is dropped.
+struct OpenFile((u64, u64));
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        let mut open = open_files().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
+
+fn file_key(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
 }
 
 /// `PATH` with `suffix` added to its file name (`journal.sqlite` -> `journal.sqlite-wal`).
@@ -235,13 +285,40 @@ impl Journal {
     /// holding a flspost journal is used: a symbolic link, folder, device or FIFO, or a file
     /// of another kind, is refused before anything is written, and its mode is left alone.
     pub fn open_with(path: &Path, access: Access) -> Result<Journal> {
+        Journal::open_bounded(path, access, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`Journal::open_with`], waiting at most `busy` for a journal another process holds
+    /// (each time it must wait); past it a command fails with [`Error::Busy`].
+    pub fn open_bounded(path: &Path, access: Access, busy: std::time::Duration) -> Result<Journal> {
+        // Held until the connection is counted, so no other thread of this process opens
+        // the file's descriptors meanwhile.
+        let mut open = open_files().lock().unwrap_or_else(|e| e.into_inner());
+        let conn = Journal::connect(path, access, busy, &open)?;
+        let key = std::fs::metadata(path).map(|m| file_key(&m)).map_err(|e| Error::io(path, e))?;
+        *open.entry(key).or_insert(0) += 1;
+        drop(open);
+        let journal = Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal"), busy, _open: OpenFile(key) };
+        journal.set_up(access)?;
+        Ok(journal)
+    }
+
+    /// Checks what is at `path` and opens an SQLite connection to it; `open` lists the files
+    /// this process has connections to already.
+    fn connect(
+        path: &Path,
+        access: Access,
+        busy: std::time::Duration,
+        open: &std::collections::HashMap<(u64, u64), usize>,
+    ) -> Result<Connection> {
         use rusqlite::OpenFlags;
         match std::fs::symlink_metadata(path) {
             Ok(meta) => {
                 if let Some(kind) = refuse_kind(&meta) {
                     return Err(not_a_journal(path, format!("is {kind}, not a journal file")));
                 }
-                if access == Access::ReadWrite && looks_like_ours(path) {
+                // Only before this process holds locks on the file: see `open_files`.
+                if access == Access::ReadWrite && !open.contains_key(&file_key(&meta)) && looks_like_ours(path) {
                     restrict_mode(path)?;
                 }
             }
@@ -264,22 +341,33 @@ impl Journal {
                 Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
             };
         let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_journal(path, e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.busy_timeout(busy)?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
         // at every close would cost each of them ~2 ms; instead the log is checkpointed
         // and emptied once it passes WAL_CHECKPOINT_BYTES (see `write`), which also keeps
         // small what the next process has to read when it opens the journal.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        Ok(conn)
+    }
+
+    /// Sets up a new journal, migrates an older one and checks it is a flspost journal.
+    fn set_up(&self, access: Access) -> Result<()> {
+        let (conn, path) = (&self.conn, self.path.as_path());
         let version = migrations::user_version;
-        // "file is not a database" and the like: someone else's file, untouched so far.
-        let v = version(&conn).map_err(|e| not_a_journal(path, format!("not a flspost journal ({e})")))?;
+        // "file is not a database" and the like: someone else's file, untouched so far. A
+        // journal another process holds is busy, not someone else's.
+        let v = version(conn).map_err(|e| match Error::from(e) {
+            busy @ Error::Busy(_) => busy,
+            Error::Journal(StoreError(e)) => not_a_journal(path, format!("not a flspost journal ({e})")),
+            other => other,
+        })?;
         let tables = |c: &Connection| -> rusqlite::Result<i64> {
             c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
         };
         if v == 0 {
             // Only an empty database (a journal flspost created and has yet to set up) is
             // set up here; a database of another program is left alone.
-            if tables(&conn)? != 0 || access == Access::ReadOnly {
+            if tables(conn)? != 0 || access == Access::ReadOnly {
                 return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
             }
             // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
@@ -287,7 +375,7 @@ impl Journal {
             // staff) work while the gateway writes.
             conn.execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
             // Under the write lock, so two processes creating it at once do it once.
-            let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
             if version(&tx)? == 0 {
                 if tables(&tx)? != 0 {
                     return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
@@ -299,10 +387,10 @@ impl Journal {
         }
         // An older journal is migrated by the first command that writes; one that only
         // reads may read it as it is where the migrations allow that.
-        if (1..SCHEMA_VERSION).contains(&version(&conn)?) && access == Access::ReadWrite {
-            migrations::migrate(&conn)?;
+        if (1..SCHEMA_VERSION).contains(&version(conn)?) && access == Access::ReadWrite {
+            migrations::migrate(conn)?;
         }
-        match version(&conn)? {
+        match version(conn)? {
             SCHEMA_VERSION => {}
             v if access == Access::ReadOnly && migrations::readable_as_is(v) => {}
             v => {
@@ -323,20 +411,24 @@ impl Journal {
         if found != TABLES.len() as i64 {
             return Err(not_a_journal(path, "not a flspost journal (its tables are missing)"));
         }
-        if access == Access::ReadWrite {
-            restrict_mode(path)?;
-        }
+        // The modes were checked before SQLite opened the file, never after: see
+        // `open_files`. A `-wal` or `-shm` SQLite creates gets the journal's own mode (0600).
         // Per connection, and after the page size is known (SQLite sizes the cache in pages):
         // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
         // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
         // what a command reported survives a power cut, not only a killed process (NORMAL
         // may lose the last commits). A batch commits once per round: one flush per round.
         conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        Ok(Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal") })
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A second connection to this journal, for a reader beside a writer in one process.
+    pub fn another_connection(&self) -> Result<Journal> {
+        Journal::open_bounded(&self.path, Access::ReadWrite, self.busy)
     }
 
     /// Runs `f` inside one write transaction (taken at once, so concurrent flspost
