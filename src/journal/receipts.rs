@@ -5,7 +5,7 @@
 //! turns a positive into a negative (or back): so a receipt seen before changes nothing, and
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
-use super::{now_text, Journal, Status};
+use super::{now_text, Journal, ReceiptRow, Status};
 use crate::error::Result;
 use crate::medcom::receipt::{Receipt, ReceiptType};
 use rusqlite::{params, OptionalExtension};
@@ -21,7 +21,10 @@ pub enum ReceiptOutcome {
     },
     Rejected {
         message_id: i64,
+        /// The receiver's words, masked on their way into any JSON.
+        #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
         refuse_code: Option<String>,
+        #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
         refuse_text: Option<String>,
     },
     /// This receipt was read before; nothing changed.
@@ -57,7 +60,8 @@ pub enum ReceiptOutcome {
     /// negative): one of the two is wrong. Not applied, not stored (the earlier one is).
     EnvelopeReused {
         message_id: Option<i64>,
-        /// The receipt's own envelope identifier.
+        /// The receipt's own envelope identifier (the receiver's: masked as one).
+        #[serde(serialize_with = "crate::identifiers::serialize_redacted_id")]
         envelope_id: String,
         /// The type the earlier receipt had (XCTL01/02/03).
         earlier_type: String,
@@ -244,21 +248,21 @@ impl Journal {
     }
 
     /// Receipts recorded for a message.
-    pub fn receipts_for(&self, message_id: i64) -> Result<Vec<serde_json::Value>> {
+    pub fn receipts_for(&self, message_id: i64) -> Result<Vec<ReceiptRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT receipt_type, envelope_id, refuse_code, refuse_text, outcome, received_at FROM receipts \
              WHERE message_id = ?1 ORDER BY id",
         )?;
         let rows = st
             .query_map([message_id], |r| {
-                Ok(serde_json::json!({
-                    "type": r.get::<_, String>(0)?,
-                    "envelope_id": r.get::<_, String>(1)?,
-                    "refuse_code": r.get::<_, Option<String>>(2)?,
-                    "refuse_text": r.get::<_, Option<String>>(3)?,
-                    "outcome": r.get::<_, String>(4)?,
-                    "received_at": r.get::<_, String>(5)?,
-                }))
+                Ok(ReceiptRow {
+                    receipt_type: r.get(0)?,
+                    envelope_id: r.get(1)?,
+                    refuse_code: r.get(2)?,
+                    refuse_text: r.get(3)?,
+                    outcome: r.get(4)?,
+                    received_at: r.get(5)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
