@@ -41,8 +41,8 @@ pub enum ReceiptOutcome {
         message_id: i64,
         status: Status,
     },
-    /// The letter was never handed over (still queued, or superseded by a correction): a
-    /// receipt can only answer what was sent. Recorded, status kept.
+    /// The letter was never handed over (still queued, refused by the transport, or superseded
+    /// by a correction): a receipt can only answer what was sent. Recorded, status kept.
     NotSent {
         message_id: i64,
         status: Status,
@@ -91,6 +91,14 @@ impl ReceiptOutcome {
         )
     }
 }
+
+/// A transmission was handed over once the transport accepted it (`sent`), or a send of it
+/// may have delivered it without our knowing (`interrupted`, or no outcome: the process
+/// stopped mid-way). A send the transport refused (`transient`, `permanent`, e.g. SMTP 451 or
+/// 554) never left, so no receipt can answer it. The same rule as `HANDED_OVER` in
+/// acknowledgements.rs for CareCommunications.
+const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
+     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted')))";
 
 /// Outcomes stored for a receipt that changed nothing because it could not (yet) answer a
 /// letter: such a receipt is evaluated again when read again (the letter may have been sent
@@ -144,8 +152,10 @@ impl Journal {
                 // the envelope carried is told apart from one for an envelope never sent.
                 let found: Option<(i64, String, String, bool)> = tx
                     .query_row(
-                        "SELECT id, status, letter_id, EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id) \
-                         FROM messages m WHERE kind = 'gp-xdis91' AND envelope_id = ?1",
+                        &format!(
+                            "SELECT id, status, letter_id, {HANDED_OVER} FROM messages m \
+                             WHERE kind = 'gp-xdis91' AND envelope_id = ?1"
+                        ),
                         params![r.original_envelope_id],
                         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                     )
@@ -158,8 +168,7 @@ impl Journal {
                     Some((id, status, sent_letter_id, handed_over)) => {
                         let status = Status::from_code(&status).unwrap_or(Status::Generated);
                         let positive = r.receipt_type == ReceiptType::Positive;
-                        // Handed over means a send was at least started (a timeout can hide a
-                        // delivery). A superseded letter is answered by its correction's receipts.
+                        // A superseded letter is answered by its correction's receipts.
                         let sent = handed_over && status != Status::Superseded;
                         match (positive, status) {
                             _ if !sent => ReceiptOutcome::NotSent { message_id: id, status },
