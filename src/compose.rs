@@ -2,6 +2,7 @@
 //! each wire format is written, and each message is validated against its bundled schema.
 //! A message that fails validation is never returned.
 
+use crate::digitalpost::memo::MainDocument;
 use crate::error::{Error, Result};
 pub use crate::format::{Addressee, GpOptions, PatientOptions};
 use crate::format::{Format, Letter, LetterStatus};
@@ -202,8 +203,27 @@ impl Composer {
         }
     }
 
-    /// Builds and validates the message `plan` asks for, at instant `now`.
+    /// Whether a message of `kind` attaches the patient's letter (a CareCommunication with
+    /// `[gp] attach_pdf`): then [`Composer::build_with`] needs that letter.
+    pub fn attaches_patient_letter(&self, kind: Kind) -> bool {
+        kind == Kind::GpCareCommunication && self.gp.attach_pdf
+    }
+
+    /// Builds and validates the message `plan` asks for, at instant `now`: one that attaches
+    /// no patient letter ([`Composer::attaches_patient_letter`]).
     pub fn build(&self, r: &FlsResult, plan: &Plan, now: DateTime<Utc>) -> Result<Built> {
+        self.build_with(r, plan, now, None)
+    }
+
+    /// As [`Composer::build`], with the patient's current letter (as its MeMo carries it) for
+    /// a GP copy that attaches it.
+    pub fn build_with(
+        &self,
+        r: &FlsResult,
+        plan: &Plan,
+        now: DateTime<Utc>,
+        patient_letter: Option<&MainDocument>,
+    ) -> Result<Built> {
         let letter_date = now.with_timezone(&Copenhagen).date_naive();
         let addressee = plan.kind.addressee();
         // A CareCommunication may need the GP's SOR id from the receiver table.
@@ -220,19 +240,13 @@ impl Composer {
             Addressee::Patient => Some(self.letters.notification(r, letter_date)?),
             Addressee::Gp => None,
         };
-        let patient_text = match plan.kind {
-            Kind::GpCareCommunication if self.gp.attach_pdf => {
-                Some(self.letters.render(Addressee::Patient, r, letter_date)?)
-            }
-            _ => None,
-        };
         let wire = plan.kind.format().wire();
         let letter_id = wire.letter_id(r, plan.letter_revision);
         let encoded = wire.build(&Letter {
             result: r,
             text: &text,
             notification: notification.as_deref(),
-            patient_text: patient_text.as_ref(),
+            patient_letter: patient_letter.filter(|_| self.attaches_patient_letter(plan.kind)),
             letter_date,
             now,
             letter_id: &letter_id,

@@ -277,6 +277,12 @@ pub fn serialize_redacted_opt<S: serde::Serializer>(text: &Option<String>, s: S)
     }
 }
 
+/// For `#[serde(serialize_with)]` on an identifier from outside (a receipt's own envelope
+/// identifier, an Acknowledgement's Bundle.id): masked as [`redact_cpr_like_id`] masks it.
+pub fn serialize_redacted_id<S: serde::Serializer>(id: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_cpr_like_id(id))
+}
+
 /// Masks CPR-like numbers in every string inside a JSON value (for text from outside).
 pub fn redact_cpr_like_json(value: &mut serde_json::Value) {
     match value {

@@ -165,3 +165,65 @@ fn bidi_controls_from_outside_are_escaped_in_text_output() {
     }
     assert!(r.stderr.contains("\\u{202e}"), "{}", r.stderr);
 }
+
+#[test]
+fn a_cpr_number_in_an_acknowledgement_s_issue_code_is_masked_in_every_json_output() {
+    let w = World::new();
+    let cfg = w.write(
+        "cc.toml",
+        &format!(
+            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\n\n{OUTBOX_TRANSPORTS}",
+            root().join("samples/receivers.csv").display()
+        ),
+    );
+    let c = cfg.to_str().unwrap();
+    let gp = w.generate_with(&cfg, &sample("group-1.json")).ok().one()["messages"][0].clone();
+    assert_eq!(gp["kind"], "gp-carecommunication", "{gp}");
+    w.run(&["send", "--config", c]).ok();
+    // The receiver codes its refusal with a code of its own that quotes the patient.
+    let issue = ack_issue("Patient_2512489996", "Patient 251248-9996 kendes ikke");
+    let bytes = acknowledgement("fatal-error", &uuid(1), &uuid(1001), gp["letter_id"].as_str().unwrap(), &[issue]);
+    let f = w.path("fatal.xml");
+    std::fs::write(&f, bytes).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap(), "--config", c]).ok();
+    assert_eq!(r.one()["result"]["outcome"], "rejected", "{}", r.stdout);
+    assert_eq!(r.one()["result"]["refuse_code"], "Patient_xxxxxxxxxx", "{}", r.stdout);
+    assert_masked("receipt", &format!("{}\n{}", r.stdout, r.stderr));
+    for (what, text) in all_views(&w) {
+        assert_masked(&what, &text);
+    }
+    let list = w.run(&["journal", "list", "--json"]).ok();
+    let row = list.json().into_iter().find(|m| m["id"] == 1).unwrap();
+    assert_eq!(row["refuse_code"], "Patient_xxxxxxxxxx", "kept, masked: {row}");
+    let show = w.run(&["journal", "show", "1", "--json"]).ok().one();
+    assert_eq!(show["message"]["refuse_code"], "Patient_xxxxxxxxxx", "{show}");
+    assert_eq!(show["receipts"][0]["refuse_code"], "Patient_xxxxxxxxxx", "{show}");
+    // Only the patient's own CPR, and only when asked for.
+    let revealed = w.run(&["journal", "show", "1", "--json", "--reveal-cpr"]).ok().one();
+    assert_eq!(revealed["cpr"], "2512489996");
+    assert_eq!(revealed["message"]["refuse_code"], "Patient_xxxxxxxxxx", "{revealed}");
+}
+
+#[test]
+fn identifiers_a_receipt_names_that_are_not_ours_are_masked_as_identifiers() {
+    let w = World::new();
+    w.generate(&sample("group-1.json")).ok();
+    // A receiver's identifiers, with a CPR number inside a longer run of digits (which the
+    // masking of prose keeps, as it keeps a GLN).
+    let (env, letter) = ("K0002512489996", "B0002512489996");
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "0002512489996", env, letter, None)).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(line["result"]["outcome"], "unknown-envelope", "{line}");
+    assert_eq!(line["original_envelope_id"], "Kxxxxxxxxxxxxx", "{line}");
+    assert_eq!(line["original_letter_id"], "Bxxxxxxxxxxxxx", "{line}");
+    assert_masked("receipt", &format!("{}\n{}", r.stdout, r.stderr));
+    // The same identifiers read again in a receipt of another type: its own envelope is named.
+    std::fs::write(&f, receipt("XCTL02", "0002512489996", env, letter, Some(("syntaksfejl", "x")))).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!(r.one()["result"]["outcome"], "envelope-reused", "{}", r.stdout);
+    assert_eq!(r.one()["result"]["envelope_id"], "Kxxxxxxxxxxxxx", "{}", r.stdout);
+    assert_masked("receipt", &format!("{}\n{}", r.stdout, r.stderr));
+}

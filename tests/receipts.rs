@@ -296,3 +296,66 @@ fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     assert_eq!(tree(&w.path("vans")).len(), 1, "the GP got the letter twice");
 }
+
+/// The GP's letters over SMTP to 127.0.0.1:`port`, the patient's to an outbox.
+fn smtp_config(w: &World, port: u16) -> std::path::PathBuf {
+    w.write(
+        "smtp.toml",
+        &format!(
+            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
+             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n"
+        ),
+    )
+}
+
+#[test]
+fn a_receipt_for_a_letter_the_transport_refused_is_not_sent_and_leaves_it_failed() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let server = SmtpServer::start(&w.path("smtp"));
+    server.set_mode("permfail");
+    let cfg = smtp_config(&w, server.port);
+    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(show(&w, env)["message"]["status"], "failed");
+    assert_eq!(server.mails(), 0, "the letter never left");
+    // A receipt, positive or negative, cannot answer it: stored, not applied.
+    for (kind, own, refuse) in [("XCTL03", "R13", None), ("XCTL02", "R14", Some(("syntaksfejl", "x")))] {
+        let f = w.path(&format!("{own}.xml"));
+        std::fs::write(&f, receipt(kind, own, env, letter, refuse)).unwrap();
+        let r = w.run(&["receipt", f.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{kind}: {}", r.stderr);
+        assert_eq!(r.one()["result"]["outcome"], "not-sent", "{kind}: {}", r.stdout);
+        assert!(r.stderr.contains("never handed over (it is failed)"), "{kind}: {}", r.stderr);
+        let m = show(&w, env);
+        assert_eq!(m["message"]["status"], "failed", "{kind}: {m}");
+    }
+    let receipts = show(&w, env)["receipts"].clone();
+    assert_eq!(receipts.as_array().unwrap().len(), 2, "both stored: {receipts}");
+    let failed = w.run(&["journal", "list", "--status", "failed", "--json"]).ok().json();
+    assert!(failed.iter().any(|m| m["envelope_id"] == env), "still for support to look at: {failed:?}");
+}
+
+#[test]
+fn a_receipt_for_a_letter_refused_for_now_is_not_sent_until_a_send_succeeds() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let server = SmtpServer::start(&w.path("smtp"));
+    server.set_mode("tempfail");
+    let cfg = smtp_config(&w, server.port);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(show(&w, env)["message"]["status"], "retry");
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R15", env, letter, None)).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
+    assert_eq!(show(&w, env)["message"]["status"], "retry");
+    // Handed over at the next send: the stored receipt, read again, answers it.
+    server.set_mode("accept");
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    assert_eq!(show(&w, env)["message"]["status"], "sent");
+    assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
+    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+}

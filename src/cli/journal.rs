@@ -3,7 +3,6 @@
 
 use super::{print_json, shown, Common};
 use flspost::error::{Error, Result};
-use flspost::identifiers::redact_cpr_like_json;
 use flspost::journal::{MessageRow, Status, Unanswered};
 use flspost::usecase::show::{show, MessageDetail};
 
@@ -135,26 +134,16 @@ pub fn run(cmd: Command) -> Result<i32> {
             let journal = common.open_journal(&config, super::Use::Read)?;
             let MessageDetail { message: m, input, attempts, receipts, regenerated_as, cpr } =
                 show(&journal, &id, reveal_cpr)?;
-            // Attempts and receipts carry text from outside (server replies, refuse texts).
-            let mut attempts_json = serde_json::to_value(&attempts).expect("attempts serialise");
-            redact_cpr_like_json(&mut attempts_json);
-            let mut receipts_json = serde_json::Value::from(receipts.clone());
-            redact_cpr_like_json(&mut receipts_json);
-            // A receipt's own identifier is the sender's: an Acknowledgement's Bundle.id is a
-            // UUID whose digit runs can hold a CPR-like number of any length around it.
-            for r in receipts_json.as_array_mut().into_iter().flatten() {
-                if let Some(id) = r["envelope_id"].as_str().map(flspost::identifiers::redact_cpr_like_id) {
-                    r["envelope_id"] = id.into();
-                }
-            }
+            // What came from outside (server replies, refuse codes and texts, the receivers'
+            // identifiers) is masked by the rows' own serialisation, as in `journal list`.
             let doc = serde_json::json!({
                 "message": m,
                 "format": m.kind.format().wire().label(),
                 "cpr": cpr,
                 "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
                 "regenerated_as": regenerated_as,
-                "attempts": attempts_json,
-                "receipts": receipts_json,
+                "attempts": attempts,
+                "receipts": receipts,
             });
             if json {
                 print_json(&doc);
@@ -213,9 +202,9 @@ pub fn run(cmd: Command) -> Result<i32> {
                 for r in &receipts {
                     outln!(
                         "  receipt         {} {} {}",
-                        r["type"].as_str().unwrap_or(""),
-                        r["outcome"].as_str().unwrap_or(""),
-                        shown(r["refuse_text"].as_str().unwrap_or(""))
+                        r.receipt_type,
+                        r.outcome,
+                        shown(r.refuse_text.as_deref().unwrap_or(""))
                     );
                 }
             }

@@ -51,9 +51,10 @@ pub fn run(args: Args) -> Result<i32> {
                     code = code.max(1);
                 }
                 // Issue texts come from the receiver and could quote a CPR number; so could an
-                // identifier that is not one of ours.
+                // identifier that is not one of ours. (AckOutcome does not mask its own fields
+                // when serialised, as ReceiptOutcome does: it is masked here, whole.)
                 let mut line = serde_json::json!({
-                    "file": path,
+                    "file": file_shown(path),
                     "receipt": kind,
                     "result": outcome,
                 });
@@ -109,13 +110,14 @@ pub fn run(args: Args) -> Result<i32> {
         for (letter, outcome) in outcomes {
             if outcome.needs_attention() {
                 // One human line; stdout carries the same as JSON for programs.
-                let letter = if letter.is_empty() { String::new() } else { format!(" letter {letter}") };
+                let letter =
+                    if letter.is_empty() { String::new() } else { format!(" letter {}", id_shown(&journal, &letter)?) };
                 errln!(
                     "flspost: {}",
                     shown(&format!(
                         "{name}: {} for envelope {}{letter}: {}: {}",
                         r.receipt_type.code(),
-                        r.original_envelope_id,
+                        id_shown(&journal, &r.original_envelope_id)?,
                         outcome.code(),
                         describe(&outcome)
                     ))
@@ -124,16 +126,15 @@ pub fn run(args: Args) -> Result<i32> {
             if outcome.not_applied() {
                 code = code.max(1);
             }
-            // Every string here comes from the receipt (or the caller's path): the refuse text
-            // could quote a CPR number.
-            let mut line = serde_json::json!({
-                "file": path,
+            // The identifiers the receipt names are whole when they are ours; the outcome masks
+            // what came from the receipt (refuse code and text, its own envelope) itself.
+            let line = serde_json::json!({
+                "file": file_shown(path),
                 "receipt": r.receipt_type,
-                "original_envelope_id": r.original_envelope_id,
-                "original_letter_id": letter,
+                "original_envelope_id": id_shown(&journal, &r.original_envelope_id)?,
+                "original_letter_id": id_shown(&journal, &letter)?,
                 "result": outcome,
             });
-            flspost::identifiers::redact_cpr_like_json(&mut line);
             print_json(&line);
         }
     }
@@ -166,8 +167,9 @@ fn describe(outcome: &ReceiptOutcome) -> String {
              to look at"
         ),
         ReceiptOutcome::EnvelopeReused { envelope_id, earlier_type, .. } => format!(
-            "a receipt with envelope {envelope_id} for the same letter was read before as {earlier_type}; this one \
-             is not applied or stored, for a person to look at"
+            "a receipt with envelope {} for the same letter was read before as {earlier_type}; this one \
+             is not applied or stored, for a person to look at",
+            flspost::identifiers::redact_cpr_like_id(envelope_id)
         ),
         ReceiptOutcome::UnknownEnvelope => {
             "this journal sent no such envelope; stored for a person to look at".to_string()
@@ -244,4 +246,10 @@ fn id_shown(journal: &Journal, id: &str) -> Result<String> {
     } else {
         Ok(shown(&flspost::identifiers::redact_cpr_like_id(id)))
     }
+}
+
+/// The caller's file name as a JSON line carries it: CPR-like numbers masked (a file can be
+/// named after a patient), and a name that is not UTF-8 shown lossily rather than failing.
+fn file_shown(path: &std::path::Path) -> String {
+    flspost::identifiers::redact_cpr_like(&path.to_string_lossy())
 }

@@ -123,9 +123,98 @@ pub fn write(m: &Memo<'_>) -> Result<Vec<u8>, InputError> {
     Ok(out)
 }
 
+/// The letter a MeMo message carries: its main document's label and PDF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MainDocument {
+    pub label: String,
+    pub pdf: Vec<u8>,
+}
+
+/// Reads the main document of a MeMo message as stored, alone or as the MeMo part of a
+/// kombi request (whose print part carries the same PDF; the MeMo's is what the patient
+/// gets in Digital Post). By namespace and element, not by text search: a label, or a
+/// second document, can hold anything. The error says what is missing.
+pub fn read_main_document(bytes: &[u8]) -> Result<MainDocument, String> {
+    use quick_xml::name::ResolveResult;
+    let mut reader = quick_xml::NsReader::from_reader(bytes);
+    let mut buf = Vec::new();
+    // Local names of the open elements; an empty name for one outside the MeMo namespace.
+    let mut path: Vec<String> = vec![];
+    let mut text = String::new();
+    let (mut label, mut content): (Option<String>, Option<String>) = (None, None);
+    loop {
+        let (ns, ev) =
+            reader.read_resolved_event_into(&mut buf).map_err(|e| format!("MeMo: not well-formed XML: {e}"))?;
+        let memo = matches!(ns, ResolveResult::Bound(n) if n.into_inner() == NAMESPACE);
+        match ev {
+            Event::Start(e) => {
+                path.push(if memo { e.local_name().as_ref().to_string() } else { String::new() });
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(t.as_ref()),
+            Event::GeneralRef(r) => match r.resolve_char_ref() {
+                Ok(Some(c)) => text.push(c),
+                _ => text.push_str(match r.as_ref() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                }),
+            },
+            Event::End(_) => {
+                let is = |tail: &[&str]| path.len() >= tail.len() && path[path.len() - tail.len()..] == *tail;
+                if label.is_none() && is(&["MainDocument", "label"]) {
+                    label = Some(text.clone());
+                } else if content.is_none() && is(&["MainDocument", "File", "content"]) {
+                    content = Some(text.clone());
+                }
+                path.pop();
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let label = label.ok_or("MeMo: MainDocument has no label")?;
+    let content = content.ok_or("MeMo: MainDocument has no File content")?;
+    // base64Binary may be wrapped over lines.
+    let compact: String = content.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| format!("MeMo: MainDocument content is not base64: {e}"))?;
+    Ok(MainDocument { label, pdf })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_main_document_is_read_back_as_written() {
+        let pdf = b"%PDF-1.7 \x00\xff not really".to_vec();
+        let created = "2025-03-20T09:30:00Z".parse().unwrap();
+        let bytes = write(&Memo {
+            uuid: uuid::Uuid::nil(),
+            label: "Inbox <subject> & more",
+            notification: "n",
+            sender_cvr: "29190925",
+            sender_label: "Aarhus & Co",
+            recipient_cpr: "2512489996",
+            recipient_label: "Åge",
+            created,
+            document_label: "Resultat & svar",
+            filename: "a.pdf",
+            pdf: &pdf,
+        })
+        .unwrap();
+        let doc = read_main_document(&bytes).unwrap();
+        assert_eq!(doc, MainDocument { label: "Resultat & svar".into(), pdf });
+        assert!(read_main_document(b"<memo:Message xmlns:memo=\"x\"/>").is_err());
+        assert!(read_main_document(b"<a><b").is_err());
+    }
 
     #[test]
     fn filenames_lose_forbidden_characters() {

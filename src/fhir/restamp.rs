@@ -435,7 +435,11 @@ mod tests {
         let c = Composer::new(Letters::shipped())
             .with_gp(GpOptions { attach_pdf }, GpRouting { table: None, default: GpFormat::CareCommunication });
         let plan = Plan { kind: Kind::GpCareCommunication, letter_revision: 0, attempt: 1, status: LetterStatus::New };
-        c.build(&testdata::checked(testdata::GROUP_2A), &plan, now).unwrap().bytes
+        let r = testdata::checked(testdata::GROUP_2A);
+        // The PDF attached is the patient's letter, as its MeMo carries it.
+        let memo = Plan { kind: Kind::PatientMemo, ..plan };
+        let letter = crate::digitalpost::memo::read_main_document(&c.build(&r, &memo, now).unwrap().bytes).unwrap();
+        c.build_with(&r, &plan, now, Some(&letter)).unwrap().bytes
     }
 
     fn bundle_of(envelope: &[u8]) -> Vec<u8> {

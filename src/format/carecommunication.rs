@@ -43,25 +43,16 @@ impl WireFormat for CareCommunication {
     fn build(&self, l: &Letter<'_>) -> Result<Encoded> {
         let r = l.result;
         let mut identity = Identity::derive(r, l.letter_revision, l.attempt, l.now);
-        let mut warnings = vec![];
-        // The GP sees the patient's letter as the patient got it: same text, same layout.
-        let pdf = match (l.gp.attach_pdf, l.patient_text) {
-            (true, Some(patient_text)) => {
-                let large_print = r.patient.large_print.unwrap_or(l.patient.large_print);
-                let (pdf, w) = crate::digitalpost::letter_pdf(r, patient_text, l.letter_date, l.now, large_print)?;
-                warnings.extend(w);
-                Some((pdf, patient_text.subject.as_str()))
-            }
+        // The GP sees the patient's letter as the patient got it: the very PDF, not one
+        // rendered again (that would carry today's date, and never the correction).
+        let pdf = match (l.gp.attach_pdf, l.patient_letter) {
+            (true, Some(letter)) => Some((letter.pdf.as_slice(), letter.label.as_str())),
             (true, None) => return Err(Error::Internal("a GP PDF was asked for without the patient's letter".into())),
             (false, _) => None,
         };
         let attachment_id = identity.attachment_id();
-        identity.attachment = pdf.as_ref().map(|(pdf, title)| Attachment {
-            pdf,
-            title,
-            identifier: attachment_id,
-            date: r.classified_at,
-        });
+        identity.attachment =
+            pdf.map(|(pdf, title)| Attachment { pdf, title, identifier: attachment_id, date: r.classified_at });
         // Validated once, inside the envelope, by the caller (`validate` below).
         let bundle = cc::write(&cc::CareCommunication { result: r, text: l.text, identity: &identity })?;
         let envelope = vans::write(&vans::Envelope {
@@ -77,7 +68,8 @@ impl WireFormat for CareCommunication {
             envelope_id: Some(identity.bundle_id.hyphenated().to_string()),
             // The patient's PDF in the output folder comes from the patient's own message.
             pdf: None,
-            warnings,
+            // The PDF's warnings are the patient letter's, reported when it was built.
+            warnings: vec![],
         })
     }
 

@@ -14,11 +14,7 @@ pub(super) struct Kombi;
 
 /// The PDF inside a MeMo message, or a kombi request's MeMo part.
 fn pdf_of_memo(memo: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    let text = std::str::from_utf8(memo).ok()?;
-    let start = text.find("<memo:content>")? + "<memo:content>".len();
-    let end = start + text[start..].find("</memo:content>")?;
-    base64::engine::general_purpose::STANDARD.decode(text[start..end].trim()).ok()
+    memo::read_main_document(memo).ok().map(|d| d.pdf)
 }
 
 fn uuid(r: &FlsResult, letter_revision: u32) -> uuid::Uuid {

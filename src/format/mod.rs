@@ -7,6 +7,7 @@ mod carecommunication;
 mod memo;
 mod xdis91;
 
+use crate::digitalpost::memo::MainDocument;
 use crate::error::Result;
 use crate::letters::LetterText;
 use crate::model::FlsResult;
@@ -88,8 +89,9 @@ pub struct Letter<'a> {
     pub text: &'a LetterText,
     /// The patient's Digital Post notification line (only for the patient's letter).
     pub notification: Option<&'a str>,
-    /// The patient's letter, for a GP format that attaches its PDF ([`GpOptions`]).
-    pub patient_text: Option<&'a LetterText>,
+    /// The patient's current letter as the patient gets it (its PDF and title), for a GP
+    /// format that attaches it ([`GpOptions`]).
+    pub patient_letter: Option<&'a MainDocument>,
     pub letter_date: NaiveDate,
     pub now: DateTime<Utc>,
     /// From [`WireFormat::letter_id`].

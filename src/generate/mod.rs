@@ -26,6 +26,7 @@ pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Sour
 pub use report::{ErrorSummary, MessageSummary, Outcome, Summary};
 
 use crate::compose::{Addressee, Built, Composer, PDF_FILE_NAME};
+use crate::digitalpost::memo::MainDocument;
 use crate::error::Result;
 use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
 use crate::policy::RolloutPolicy;
@@ -82,6 +83,8 @@ struct Task {
     source: Source,
     prepared: Prepared,
     decision: Decision,
+    /// The patient's letter kept from the journal, when a new GP letter attaches it.
+    kept_patient_letter: Option<MainDocument>,
 }
 
 enum Staged {
@@ -224,8 +227,12 @@ impl Engine {
                     &prepared,
                     || Ok(self.composer.gp_route(&prepared.result)?.kind),
                     self.composer.patient_kind(),
-                ) {
-                    Ok(decision) => Staged::Decided(Task { source, prepared, decision }),
+                )
+                .and_then(|decision| Ok((self.kept_patient_letter(journal, &decision)?, decision)))
+                {
+                    Ok((kept_patient_letter, decision)) => {
+                        Staged::Decided(Task { source, prepared, decision, kept_patient_letter })
+                    }
                     Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
                 },
             })
@@ -284,18 +291,49 @@ impl Engine {
         }
     }
 
+    /// The patient's letter a decision keeps, as its stored MeMo (or kombi request) carries
+    /// it, when the new GP letter it plans attaches it: the GP gets the PDF the patient got.
+    fn kept_patient_letter(&self, journal: &Journal, decision: &Decision) -> Result<Option<MainDocument>> {
+        let Decision::Build { plans, kept, .. } = decision else { return Ok(None) };
+        if !plans.iter().any(|(p, _)| self.composer.attaches_patient_letter(p.kind)) {
+            return Ok(None);
+        }
+        let Some(m) = kept.iter().find(|m| m.kind.addressee() == Addressee::Patient) else { return Ok(None) };
+        read_patient_letter(&journal.verified_bytes(m)?).map(Some)
+    }
+
     fn build_task(&self, task: Task, now: DateTime<Utc>) -> Staged {
         let rid = task.prepared.result.result_id.clone();
         match &task.decision {
             Decision::Exists { .. } => Staged::Exists { task },
             Decision::Build { revision, plans, kept } => {
-                let mut built = vec![];
-                for (plan, replaces) in plans {
-                    match self.composer.build(&task.prepared.result, plan, now) {
-                        Ok(b) => built.push((b, *replaces)),
+                let attaches = plans.iter().any(|(p, _)| self.composer.attaches_patient_letter(p.kind));
+                // The patient's letter first when a GP copy attaches it, so that it gets it as
+                // built (else the planned order: its first error is the one reported);
+                // recorded in the planned order all the same (journal ids, summaries).
+                let mut order: Vec<usize> = (0..plans.len()).collect();
+                if attaches {
+                    order.sort_by_key(|&i| plans[i].0.kind.addressee() != Addressee::Patient);
+                }
+                let mut patient_letter = task.kept_patient_letter.clone();
+                let mut slots: Vec<Option<(Built, Option<i64>)>> = plans.iter().map(|_| None).collect();
+                for i in order {
+                    let (plan, replaces) = &plans[i];
+                    let b = self
+                        .composer
+                        .build_with(&task.prepared.result, plan, now, patient_letter.as_ref())
+                        .and_then(|b| {
+                            if attaches && plan.kind.addressee() == Addressee::Patient {
+                                patient_letter = Some(read_patient_letter(&b.bytes)?);
+                            }
+                            Ok(b)
+                        });
+                    match b {
+                        Ok(b) => slots[i] = Some((b, *replaces)),
                         Err(e) => return Staged::Done(Summary::failed(&task.source, Some(rid), &e)),
                     }
                 }
+                let mut built: Vec<(Built, Option<i64>)> = slots.into_iter().flatten().collect();
                 if let Err(e) = self.write_files(&rid, built.iter().map(|(b, _)| b)) {
                     return Staged::Done(Summary::failed(&task.source, Some(rid), &e));
                 }
@@ -385,6 +423,12 @@ impl Engine {
             error: None,
         }
     }
+}
+
+/// The letter a patient message flspost wrote carries (MeMo, or kombi's MeMo part).
+fn read_patient_letter(bytes: &[u8]) -> Result<MainDocument> {
+    crate::digitalpost::memo::read_main_document(bytes)
+        .map_err(|e| crate::error::Error::Internal(format!("the patient's letter cannot be read back: {e}")))
 }
 
 /// Records one result's new input version and messages (undone alone when it fails).

@@ -5,7 +5,7 @@
 //! turns a positive into a negative (or back): so a receipt seen before changes nothing, and
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
-use super::{now_text, Journal, Status};
+use super::{now_text, Journal, ReceiptRow, Status};
 use crate::error::Result;
 use crate::medcom::receipt::{Receipt, ReceiptType};
 use rusqlite::{params, OptionalExtension};
@@ -21,7 +21,10 @@ pub enum ReceiptOutcome {
     },
     Rejected {
         message_id: i64,
+        /// The receiver's words, masked on their way into any JSON.
+        #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
         refuse_code: Option<String>,
+        #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
         refuse_text: Option<String>,
     },
     /// This receipt was read before; nothing changed.
@@ -38,8 +41,8 @@ pub enum ReceiptOutcome {
         message_id: i64,
         status: Status,
     },
-    /// The letter was never handed over (still queued, or superseded by a correction): a
-    /// receipt can only answer what was sent. Recorded, status kept.
+    /// The letter was never handed over (still queued, refused by the transport, or superseded
+    /// by a correction): a receipt can only answer what was sent. Recorded, status kept.
     NotSent {
         message_id: i64,
         status: Status,
@@ -57,7 +60,8 @@ pub enum ReceiptOutcome {
     /// negative): one of the two is wrong. Not applied, not stored (the earlier one is).
     EnvelopeReused {
         message_id: Option<i64>,
-        /// The receipt's own envelope identifier.
+        /// The receipt's own envelope identifier (the receiver's: masked as one).
+        #[serde(serialize_with = "crate::identifiers::serialize_redacted_id")]
         envelope_id: String,
         /// The type the earlier receipt had (XCTL01/02/03).
         earlier_type: String,
@@ -87,6 +91,14 @@ impl ReceiptOutcome {
         )
     }
 }
+
+/// A transmission was handed over once the transport accepted it (`sent`), or a send of it
+/// may have delivered it without our knowing (`interrupted`, or no outcome: the process
+/// stopped mid-way). A send the transport refused (`transient`, `permanent`, e.g. SMTP 451 or
+/// 554) never left, so no receipt can answer it. The same rule as `HANDED_OVER` in
+/// acknowledgements.rs for CareCommunications.
+const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
+     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted')))";
 
 /// Outcomes stored for a receipt that changed nothing because it could not (yet) answer a
 /// letter: such a receipt is evaluated again when read again (the letter may have been sent
@@ -140,8 +152,10 @@ impl Journal {
                 // the envelope carried is told apart from one for an envelope never sent.
                 let found: Option<(i64, String, String, bool)> = tx
                     .query_row(
-                        "SELECT id, status, letter_id, EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id) \
-                         FROM messages m WHERE kind = 'gp-xdis91' AND envelope_id = ?1",
+                        &format!(
+                            "SELECT id, status, letter_id, {HANDED_OVER} FROM messages m \
+                             WHERE kind = 'gp-xdis91' AND envelope_id = ?1"
+                        ),
                         params![r.original_envelope_id],
                         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                     )
@@ -154,8 +168,7 @@ impl Journal {
                     Some((id, status, sent_letter_id, handed_over)) => {
                         let status = Status::from_code(&status).unwrap_or(Status::Generated);
                         let positive = r.receipt_type == ReceiptType::Positive;
-                        // Handed over means a send was at least started (a timeout can hide a
-                        // delivery). A superseded letter is answered by its correction's receipts.
+                        // A superseded letter is answered by its correction's receipts.
                         let sent = handed_over && status != Status::Superseded;
                         match (positive, status) {
                             _ if !sent => ReceiptOutcome::NotSent { message_id: id, status },
@@ -244,21 +257,21 @@ impl Journal {
     }
 
     /// Receipts recorded for a message.
-    pub fn receipts_for(&self, message_id: i64) -> Result<Vec<serde_json::Value>> {
+    pub fn receipts_for(&self, message_id: i64) -> Result<Vec<ReceiptRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT receipt_type, envelope_id, refuse_code, refuse_text, outcome, received_at FROM receipts \
              WHERE message_id = ?1 ORDER BY id",
         )?;
         let rows = st
             .query_map([message_id], |r| {
-                Ok(serde_json::json!({
-                    "type": r.get::<_, String>(0)?,
-                    "envelope_id": r.get::<_, String>(1)?,
-                    "refuse_code": r.get::<_, Option<String>>(2)?,
-                    "refuse_text": r.get::<_, Option<String>>(3)?,
-                    "outcome": r.get::<_, String>(4)?,
-                    "received_at": r.get::<_, String>(5)?,
-                }))
+                Ok(ReceiptRow {
+                    receipt_type: r.get(0)?,
+                    envelope_id: r.get(1)?,
+                    refuse_code: r.get(2)?,
+                    refuse_text: r.get(3)?,
+                    outcome: r.get(4)?,
+                    received_at: r.get(5)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)

@@ -74,6 +74,9 @@ pub struct MessageRow {
     /// text, so CPR-like numbers in it are masked wherever a row is printed as JSON.
     #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub reason: Option<String>,
+    /// The receiver's code (a receipt's RefuseCode, an Acknowledgement's issue code): its
+    /// words, so masked as the reason is.
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub refuse_code: Option<String>,
     pub send_failures: u32,
     pub sha256: String,
@@ -93,7 +96,27 @@ pub struct AttemptRow {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub outcome: Option<String>,
+    /// Why it failed: it can quote the server's reply (masked as [`MessageRow::reason`]).
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
     pub reason: Option<String>,
+}
+
+/// A receipt or Acknowledgement stored for a message. What came from its sender is masked
+/// when it is serialised, so that every JSON view of it is.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReceiptRow {
+    /// XCTL01/02/03, or `FHIR <code>`.
+    #[serde(rename = "type")]
+    pub receipt_type: String,
+    /// The sender's own identifier for it (XCTL envelope, Bundle.id).
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted_id")]
+    pub envelope_id: String,
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    pub refuse_code: Option<String>,
+    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    pub refuse_text: Option<String>,
+    pub outcome: String,
+    pub received_at: String,
 }
 
 /// A new input version to store.

@@ -1,14 +1,14 @@
 //! One message with everything the journal knows about it, for `journal show`.
 
 use crate::error::{Error, Result};
-use crate::journal::{AttemptRow, InputRow, Journal, MessageRow};
+use crate::journal::{AttemptRow, InputRow, Journal, MessageRow, ReceiptRow};
 
 /// A message, its input, its send attempts and receipts, and what regenerated it.
 pub struct MessageDetail {
     pub message: MessageRow,
     pub input: InputRow,
     pub attempts: Vec<AttemptRow>,
-    pub receipts: Vec<serde_json::Value>,
+    pub receipts: Vec<ReceiptRow>,
     pub regenerated_as: Option<i64>,
     /// The patient's CPR number: masked, or as in the input when it was asked for (the
     /// input's own JSON value, whatever it holds).
