@@ -263,3 +263,51 @@ fn starttls_with_the_gateways_ca_delivers_and_an_untrusted_certificate_does_not(
     assert_eq!(server.mails(), 2);
     assert!(statuses(&w).iter().filter(|m| m.1 == "gp-xdis91").all(|m| m.2 == "sent"));
 }
+
+/// `send` reads its queue once; a letter a correction superseded while `send` was busy with
+/// an earlier one is checked again at its hand-over and not handed over (issue 17, item 2).
+#[test]
+fn a_letter_superseded_while_send_runs_is_not_handed_over() {
+    let w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = smtp_config(&w, server.port, 5);
+    let first = w.write("in/first.json", &sample_lines("SUP-A", 1).pop().unwrap());
+    let second = w.write("in/second.json", &sample_lines("SUP-B", 1).pop().unwrap());
+    w.run(&["generate", first.to_str().unwrap()]).ok();
+    w.run(&["generate", second.to_str().unwrap()]).ok();
+    // The gateway stores the first GP letter and answers 3 s later.
+    server.set_mode("slow:3");
+    let mut sender = w.cmd();
+    sender.args(["send", "--config", cfg.to_str().unwrap()]);
+    let sender = std::thread::spawn(move || sender.output());
+    // Meanwhile the second result is corrected: its waiting GP letter is superseded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while server.mails() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the first GP letter never reached the server");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut corrected = sample_json("group-1.json");
+    corrected["result_id"] = serde_json::json!("SUP-B-00000");
+    corrected["gp"]["name"] = serde_json::json!("Lægehuset Nord");
+    let corrected = w.write("in/second-corrected.json", &corrected.to_string());
+    let r = w.run(&["generate", corrected.to_str().unwrap()]).ok();
+    assert_eq!(r.one()["outcome"], "corrected", "{}", r.stdout);
+    server.set_mode("accept");
+    let out = sender.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Only the first result's GP letter went; the superseded one stayed home.
+    assert_eq!(
+        server.mails(),
+        1,
+        "a superseded letter was handed over: {:?}\n{}",
+        statuses(&w),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let superseded = statuses(&w).into_iter().filter(|(_, k, s, _)| k == "gp-xdis91" && s == "superseded").count();
+    assert_eq!(superseded, 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("skipped (changed meanwhile)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -613,11 +613,23 @@ impl Journal {
         Ok(rows)
     }
 
-    /// Records that a send is starting. An attempt a killed process left open is closed
-    /// as `interrupted` first: the bytes are the same, so sending them again is a resend
-    /// of the same envelope, which MedCom receivers recognise.
-    pub fn start_attempt(&mut self, m: &MessageRow, transport: &str) -> Result<i64> {
+    /// Claims message `m` for a hand-over by `transport`, checking its state again at this
+    /// moment: `send` read its queue earlier, and since then a receipt may have cancelled a
+    /// queued resend, a correction superseded the letter, or a fatal-error refused it.
+    /// Returns the attempt's id and the message as it stands now, or `None` when it is no
+    /// longer waiting. An attempt a killed process left open is closed as `interrupted`
+    /// first: the bytes are the same, so sending them again is a resend of the same
+    /// envelope, which MedCom receivers recognise.
+    pub fn claim(&mut self, m: &MessageRow, transport: &str) -> Result<Option<(i64, MessageRow)>> {
         self.transaction(|tx| {
+            let now: Option<MessageRow> = tx
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
+                     WHERE m.id = ?1 AND m.status IN ('generated', 'retry')"
+                ))?
+                .query_row([m.id], message_row)
+                .optional()?;
+            let Some(now) = now else { return Ok(None) };
             tx.execute(
                 "UPDATE attempts SET outcome = 'interrupted', finished_at = ?2, \
                  reason = 'flspost stopped before the outcome was known' WHERE message_id = ?1 AND outcome IS NULL",
@@ -625,9 +637,9 @@ impl Journal {
             )?;
             tx.execute(
                 "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4)",
-                params![m.id, m.envelope_id, transport, now_text()],
+                params![m.id, now.envelope_id, transport, now_text()],
             )?;
-            Ok(tx.last_insert_rowid())
+            Ok(Some((tx.last_insert_rowid(), now)))
         })
     }
 

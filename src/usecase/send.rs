@@ -78,7 +78,11 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
             }
             Err(e) => return Err(e),
         };
-        let attempt_id = journal.start_attempt(&m, &t.describe())?;
+        // Checked again at the moment of the hand-over: the queue was read before.
+        let Some((attempt_id, m)) = journal.claim(&m, &t.describe())? else {
+            *counts.entry("skipped (changed meanwhile)").or_default() += 1;
+            continue;
+        };
         let out = Outgoing {
             kind: m.kind,
             bytes: &bytes,

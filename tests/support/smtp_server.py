@@ -6,10 +6,12 @@ usage: smtp_server.py PORT OUTDIR [CERT KEY]
 The reply to DATA is chosen by the file OUTDIR/mode, read for every mail so a test can
 change it while the server runs: `accept` (250, the default), `tempfail` (451) or
 `permfail` (554), or `reply:TEXT`, TEXT as the whole reply (`\r\n` in it ends a line of a
-multi-line reply). Each accepted mail is stored as OUTDIR/mail-N.eml, and each attachment,
+multi-line reply), or `slow:SECONDS`: store the mail, then wait that long before the 250 (a
+gateway that stored a mail and whose answer is late or never reaches the client). Each accepted mail is stored as OUTDIR/mail-N.eml, and each attachment,
 decoded by Python's own email package, as OUTDIR/mail-N-FILENAME. With CERT and KEY the
 server offers STARTTLS and refuses mail without it.
 """
+import asyncio
 import email
 import logging
 import os
@@ -54,6 +56,8 @@ class Handler:
             if name:
                 with open(os.path.join(self.outdir, f"mail-{n}-{name}"), "wb") as f:
                     f.write(part.get_payload(decode=True))
+        if mode.startswith("slow:"):
+            await asyncio.sleep(float(mode[len("slow:"):]))
         return "250 2.0.0 OK queued"
 
 
