@@ -359,3 +359,34 @@ fn a_receipt_for_a_letter_refused_for_now_is_not_sent_until_a_send_succeeds() {
     assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
     assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
 }
+
+/// A hand-over that timed out after the gateway stored the mail has an unknown outcome: it
+/// is retried with the same envelope, and a receipt for it applies (issue 17, item 8).
+#[test]
+fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let server = SmtpServer::start(&w.path("smtp"));
+    // Stored at once, answered after the client's one-second deadline.
+    server.set_mode("slow:4");
+    let cfg = w.write(
+        "slow.toml",
+        &format!(
+            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"fls@auh.example.dk\"\n\
+             to = \"vans@vans.example.dk\"\ntimeout_seconds = 1\n",
+            server.port
+        ),
+    );
+    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(server.mails(), 1, "the gateway has it");
+    let m = show(&w, env);
+    assert_eq!(m["message"]["status"], "retry", "{m}");
+    assert_eq!(m["attempts"][0]["outcome"], "unknown", "{m}");
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R21", env, letter, None)).unwrap();
+    let r = w.run(&["receipt", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+}

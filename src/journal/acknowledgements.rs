@@ -18,7 +18,7 @@
 //!
 //! flspost never acknowledges an Acknowledgement (MedCom rules KR1/KR2): nothing is sent back.
 
-use super::store::{insert_message, message_row, verified_bytes, MESSAGE_COLUMNS};
+use super::store::{insert_message, message_row, verified_bytes, HANDED_OVER, MESSAGE_COLUMNS};
 use super::{now_text, Journal, MessageRow, NewMessage, Status};
 use crate::compose::Kind;
 use crate::error::{Error, Result};
@@ -35,14 +35,6 @@ pub const MAX_RESENDS: u32 = 2;
 
 /// Minutes without an answer after which MedCom allows a resend (research note §3.3).
 pub const RESEND_AFTER_MINUTES: u32 = 30;
-
-/// A transmission counts as handed over once the transport accepted it (`sent`), or a send
-/// of it may have delivered it without our knowing: one `interrupted`, or one with no outcome
-/// (the process stopped mid-way). A send the transport refused, for now (`transient`, e.g.
-/// SMTP 451) or for good (`permanent`), never left: it counts neither towards MedCom's resend
-/// limit nor as what an Acknowledgement can answer.
-const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
-     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted')))";
 
 /// The GP letter of message `m` was replaced: a newer letter to the GP of the same result
 /// exists (a correction, `replaces`; as `regenerate` finds "an earlier letter"). Its

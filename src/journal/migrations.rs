@@ -4,14 +4,18 @@ use crate::error::{Error, Result};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub(super) const SCHEMA: &str = include_str!("schema.sql");
-/// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`
-/// (see [`STEPS`]).
-pub(super) const SCHEMA_VERSION: i64 = 3;
+/// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`;
+/// 4: attempt outcome `unknown` (see [`STEPS`]).
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// The CHECK on `messages.kind` as each schema has it.
 const KIND_CHECK_1: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo'))";
 const KIND_CHECK_2: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi'))";
 const KIND_CHECK_3: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo', 'patient-kombi', 'gp-carecommunication'))";
+
+/// The CHECK on `attempts.outcome` before and from schema 4.
+const OUTCOME_CHECK_3: &str = "CHECK (outcome IN ('sent', 'transient', 'permanent', 'interrupted'))";
+const OUTCOME_CHECK_4: &str = "CHECK (outcome IN ('sent', 'transient', 'permanent', 'interrupted', 'unknown'))";
 
 /// One step from schema `from` to `from + 1`, run inside a write transaction that sets
 /// `user_version` after it.
@@ -28,6 +32,7 @@ struct Step {
 const STEPS: &[Step] = &[
     Step { from: 1, readable_as_is: true, apply: allow_patient_kombi },
     Step { from: 2, readable_as_is: true, apply: allow_gp_carecommunication },
+    Step { from: 3, readable_as_is: true, apply: allow_unknown_outcome },
 ];
 
 /// Brings a journal of an older schema up to [`SCHEMA_VERSION`], one step at a time. Each
@@ -76,23 +81,33 @@ fn allow_gp_carecommunication(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Replaces the CHECK on `messages.kind` by one that allows more. Only the constraint
+/// Schema 3 to 4: an attempt's outcome may be `unknown` (a timeout awaiting the gateway's
+/// reply: it may have taken the message).
+fn allow_unknown_outcome(tx: &Transaction<'_>) -> Result<()> {
+    widen_check(tx, 3, "attempts", OUTCOME_CHECK_3, OUTCOME_CHECK_4)
+}
+
+fn widen_kind_check(tx: &Transaction<'_>, from: i64, old: &str, new: &str) -> Result<()> {
+    widen_check(tx, from, "messages", old, new)
+}
+
+/// Replaces a CHECK on `table` by one that allows more. Only the constraint
 /// changes, and it only allows more, so the table's definition is edited in place (SQLite's
 /// documented procedure for changes that leave the stored rows valid): instant on a journal
 /// of any size, where rebuilding the table would copy every row.
-fn widen_kind_check(tx: &Transaction<'_>, from: i64, old: &str, new: &str) -> Result<()> {
+fn widen_check(tx: &Transaction<'_>, from: i64, table: &str, old: &str, new: &str) -> Result<()> {
     let sql: String =
-        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'", [], |r| r.get(0))?;
+        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))?;
     if !sql.contains(old) {
         return Err(Error::Usage(format!(
-            "journal schema {from} without the expected messages.kind rule; not migrated"
+            "journal schema {from} without the expected {table} rule ({old}); not migrated"
         )));
     }
     let schema_version: i64 = tx.pragma_query_value(None, "schema_version", |r| r.get(0))?;
     tx.pragma_update(None, "writable_schema", true)?;
     tx.execute(
-        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'messages'",
-        [sql.replace(old, new)],
+        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = ?2",
+        [sql.replace(old, new), table.to_string()],
     )?;
     tx.pragma_update(None, "schema_version", schema_version + 1)?;
     tx.pragma_update(None, "writable_schema", false)?;

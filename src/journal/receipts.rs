@@ -5,6 +5,7 @@
 //! turns a positive into a negative (or back): so a receipt seen before changes nothing, and
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
+use super::store::HANDED_OVER;
 use super::{now_text, Journal, ReceiptRow, Status};
 use crate::error::Result;
 use crate::medcom::receipt::{Receipt, ReceiptType};
@@ -91,14 +92,6 @@ impl ReceiptOutcome {
         )
     }
 }
-
-/// A transmission was handed over once the transport accepted it (`sent`), or a send of it
-/// may have delivered it without our knowing (`interrupted`, or no outcome: the process
-/// stopped mid-way). A send the transport refused (`transient`, `permanent`, e.g. SMTP 451 or
-/// 554) never left, so no receipt can answer it. The same rule as `HANDED_OVER` in
-/// acknowledgements.rs for CareCommunications.
-const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
-     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted')))";
 
 /// Outcomes stored for a receipt that changed nothing because it could not (yet) answer a
 /// letter: such a receipt is evaluated again when read again (the letter may have been sent

@@ -55,7 +55,7 @@ CREATE TABLE attempts (
     transport   TEXT    NOT NULL,
     started_at  TEXT    NOT NULL,
     finished_at TEXT,
-    outcome     TEXT    CHECK (outcome IN ('sent', 'transient', 'permanent', 'interrupted')),
+    outcome     TEXT    CHECK (outcome IN ('sent', 'transient', 'permanent', 'interrupted', 'unknown')),
     reason      TEXT
 );
 CREATE INDEX attempts_message ON attempts(message_id);

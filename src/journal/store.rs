@@ -115,6 +115,14 @@ pub struct Journal {
     _open: OpenFile,
 }
 
+/// SQL over `attempts a` for message `m`: some hand-over of it may have delivered it, as far
+/// as flspost knows: accepted (`sent`), or cut short with its outcome unknown (`interrupted`
+/// by a killed process, `unknown` after a timeout awaiting the reply, or still open). A
+/// transmission the transport refused (`transient`, `permanent`) never left. The one rule
+/// receipts, Acknowledgements and MedCom's resend limit count by.
+pub(super) const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
+     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted', 'unknown')))";
+
 /// How long a command waits for a journal another process is writing, unless the config
 /// says otherwise (`[journal] busy_timeout_seconds`).
 pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -658,6 +666,7 @@ impl Journal {
                 Outcome::Sent => ("sent", None),
                 Outcome::Transient(r) => ("transient", Some(r.as_str())),
                 Outcome::Permanent(r) => ("permanent", Some(r.as_str())),
+                Outcome::Unknown(r) => ("unknown", Some(r.as_str())),
             };
             tx.execute(
                 "UPDATE attempts SET outcome = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1",
@@ -666,8 +675,10 @@ impl Journal {
             let failures = m.send_failures + u32::from(!matches!(outcome, Outcome::Sent));
             let (status, reason) = match outcome {
                 Outcome::Sent => (Status::Sent, None),
-                Outcome::Transient(r) if failures < max_attempts => (Status::Retry, Some(r.clone())),
-                Outcome::Transient(r) => {
+                Outcome::Transient(r) | Outcome::Unknown(r) if failures < max_attempts => {
+                    (Status::Retry, Some(r.clone()))
+                }
+                Outcome::Transient(r) | Outcome::Unknown(r) => {
                     (Status::Failed, Some(format!("gave up after {failures} attempts; last: {r}")))
                 }
                 Outcome::Permanent(r) => (Status::Failed, Some(r.clone())),

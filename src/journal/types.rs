@@ -153,6 +153,11 @@ pub enum Outcome {
     Sent,
     Transient(String),
     Permanent(String),
+    /// The exchange broke off after the message may have been taken (a timeout awaiting
+    /// the gateway's reply): neither sent nor not-sent. It counts as handed over (a receipt
+    /// for it applies, MedCom's resend limit counts it) and is retried with the same bytes
+    /// and envelope, as an interrupted one is.
+    Unknown(String),
 }
 
 /// How a command uses the journal.

@@ -32,6 +32,9 @@ pub enum SendError {
     Transient(String),
     /// The peer refused the message (5xx) or the setup is wrong: retrying will not help.
     Permanent(String),
+    /// The exchange broke off where the peer may have taken the message already (no
+    /// reply within the deadline): retry with the same envelope, and count it as handed over.
+    Unknown(String),
 }
 
 pub trait Transport {

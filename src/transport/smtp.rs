@@ -1,8 +1,12 @@
 //! SMTP to the VANS provider's gateway, with `lettre`. The message travels as a MIME
 //! attachment, base64-encoded so its bytes (ISO-8859-1 for XDIS91) arrive unchanged.
 //!
-//! A 5xx reply is permanent; a 4xx reply, a refused connection, a TLS or network error and
-//! a timeout are transient (the next `send` retries, up to the configured number of attempts).
+//! A 5xx reply is permanent; a 4xx reply, a refused connection and a TLS error are transient
+//! (nothing was taken; the next `send` retries, up to the configured number of attempts). A
+//! timeout or a network error once connected leaves the outcome unknown: the gateway may have
+//! stored the mail before its reply was lost. That is retried the same way (same envelope,
+//! same Message-ID), but counts as handed over: a receipt for it applies, and MedCom's resend
+//! limit counts it.
 //!
 //! TLS (`smtps://`, or `smtp://…?tls=required` for STARTTLS) trusts the system's certificate
 //! store, where a hospital installs its own CA, plus an optional `ca_file`.
@@ -106,6 +110,13 @@ impl Smtp {
     }
 }
 
+/// Whether `e` came from making the connection (refused, unreachable, timed out connecting):
+/// then nothing was sent. lettre keeps its error kinds private; its `Connection` kind is the
+/// one whose text starts so (pinned by a test below).
+fn not_connected(e: &lettre::transport::smtp::Error) -> bool {
+    e.to_string().starts_with("Connection error")
+}
+
 impl Transport for Smtp {
     fn describe(&self) -> String {
         // Never the credentials: the URL in the config carries none (they have their own keys).
@@ -125,14 +136,31 @@ impl Transport for Smtp {
         match outcome.recv_timeout(self.deadline) {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
-            Ok(Err(e)) => Err(SendError::Transient(format!("SMTP: {e}"))),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(SendError::Transient(format!(
-                "SMTP: the exchange did not complete within {} s (timeout_seconds, the deadline for one message)",
+            Ok(Err(e)) if e.is_transient() || e.is_tls() || not_connected(&e) => {
+                Err(SendError::Transient(format!("SMTP: {e}")))
+            }
+            Ok(Err(e)) => Err(SendError::Unknown(format!("SMTP: {e}; the gateway may have taken the mail"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(SendError::Unknown(format!(
+                "SMTP: the exchange did not complete within {} s (timeout_seconds, the deadline for one message); \
+                 the gateway may have taken the mail",
                 self.deadline.as_secs()
             ))),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                Err(SendError::Transient("SMTP: the exchange stopped without an outcome".into()))
+                Err(SendError::Unknown("SMTP: the exchange stopped without an outcome".into()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connection_is_told_apart_from_a_broken_exchange() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let t = SmtpTransport::builder_dangerous("127.0.0.1").port(port).build();
+        let e = t.test_connection().unwrap_err();
+        assert!(not_connected(&e), "{e}");
     }
 }

@@ -97,12 +97,16 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
                 Outcome::Transient(r)
             }
             Err(SendError::Permanent(r)) => Outcome::Permanent(r),
+            Err(SendError::Unknown(r)) => {
+                paused.insert(m.kind.addressee());
+                Outcome::Unknown(r)
+            }
         };
         let status = journal.finish_attempt(attempt_id, &m, &outcome, max_attempts)?;
         *counts.entry(status.code()).or_default() += 1;
         let reason = match &outcome {
             Outcome::Sent => None,
-            Outcome::Transient(r) | Outcome::Permanent(r) => Some(r.as_str()),
+            Outcome::Transient(r) | Outcome::Permanent(r) | Outcome::Unknown(r) => Some(r.as_str()),
         };
         each(Sent::Handed { message: &m, status, reason });
     }
