@@ -1020,3 +1020,29 @@ fn a_late_transient_error_when_a_later_resend_is_queued_or_went_needs_no_resend_
     assert_eq!(status(&w, &first.to_string()), "failed");
     assert_eq!(status(&w, &third.to_string()), "generated");
 }
+
+#[test]
+fn a_sender_referenced_by_its_urn_uuid_full_url_is_checked_like_any_other() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    let (gp_gln, hospital_gln) = ("5790000128686", "5790002727016");
+    // The Organizations' fullUrls are `urn:uuid:`s and every reference names them so, as a
+    // receiver's system may write them (FHIR resolves a reference by fullUrl first).
+    let by_urn = |b: Vec<u8>| String::from_utf8(b).unwrap().replace("\"Organization/", "\"urn:uuid:");
+    // Another practice's ok (the GLNs swapped): not the letter's receiver.
+    let other = by_urn(acknowledgement("ok", &uuid(1), &uuid(1001), letter, &[]));
+    assert!(other.contains("<sender><reference value=\"urn:uuid:"), "{other}");
+    let other = other.replace(gp_gln, "GLN").replace(hospital_gln, gp_gln).replace("GLN", hospital_gln);
+    let r = receipt(&w, &ack_file(&w, "other.xml", other.as_bytes()));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.one();
+    assert_eq!(outcome_of(&line), ("wrong-sender".into(), first.into()), "{line}");
+    assert_eq!(line["result"]["sender_gln"], hospital_gln, "{line}");
+    assert_eq!(status(&w, &first.to_string()), "sent");
+    // The GP's own, referenced the same way, applies and names the GP as its sender.
+    let own = by_urn(acknowledgement("ok", &uuid(2), &uuid(1002), letter, &[]));
+    let line = receipt(&w, &ack_file(&w, "own.xml", own.as_bytes())).ok().one();
+    assert_eq!(outcome_of(&line), ("acknowledged".into(), first.into()), "{line}");
+    assert_eq!(line["acknowledgement"]["sender_gln"], gp_gln, "{line}");
+}

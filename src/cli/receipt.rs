@@ -222,8 +222,12 @@ fn describe_ack(outcome: &AckOutcome) -> String {
                 .to_string()
         }
         AckOutcome::WrongSender { message_id, sender_gln, receiver_gln } => format!(
-            "sent by GLN {sender_gln}, but the letter (message {message_id}) was sent to GLN {receiver_gln}: only \
-             its receiver answers it; stored, not applied, for a person to look at"
+            "{}, but the letter (message {message_id}) was sent to GLN {receiver_gln}: only its receiver answers \
+             it; stored, not applied, for a person to look at",
+            match sender_gln {
+                Some(g) => format!("sent by GLN {g}"),
+                None => "its MessageHeader.sender names no Organization with a GLN".to_string(),
+            }
         ),
         AckOutcome::EnvelopeReused { earlier_type, .. } => format!(
             "an Acknowledgement with the same Bundle.id and MessageHeader.id was read before as {earlier_type}; \

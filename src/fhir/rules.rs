@@ -18,6 +18,29 @@ fn problem(el: El<'_>, rule: &str, reason: impl std::fmt::Display) -> Problem {
     Problem { line: Some(el.line()), column: Some(el.column()), message: format!("{rule}: {}: {reason}", el.path()) }
 }
 
+/// A Bundle's entries, (entry, resource) in document order.
+pub(crate) fn entries(doc: &Document) -> Vec<(El<'_>, El<'_>)> {
+    doc.root()
+        .children_named("entry")
+        .filter_map(|e| e.child("resource").and_then(|r| r.first_child()).map(|r| (e, r)))
+        .collect()
+}
+
+/// FHIR `resolve()` inside a Bundle: by `fullUrl` (a `urn:uuid:` one too), or `Type/id`
+/// against each resource. The rules and what reads a message (`ack::read`) resolve alike.
+pub(crate) fn resolve<'d>(entries: &[(El<'d>, El<'d>)], reference: &str) -> Option<El<'d>> {
+    let type_and_id = reference.rsplit_once('/');
+    entries.iter().find_map(|(e, r)| {
+        let by_url = e.value_at(&["fullUrl"]) == Some(reference);
+        // `t` is the type, or ends with `/` + the type (an absolute reference).
+        let by_id = type_and_id.is_some_and(|(t, id)| {
+            t.strip_suffix(r.name()).is_some_and(|rest| rest.is_empty() || rest.ends_with('/'))
+                && r.value_at(&["id"]) == Some(id)
+        });
+        (by_url || by_id).then_some(*r)
+    })
+}
+
 /// The Bundle's entries and how references resolve among them.
 struct Bundle<'d> {
     root: El<'d>,
@@ -28,12 +51,7 @@ struct Bundle<'d> {
 
 impl<'d> Bundle<'d> {
     fn new(doc: &'d Document) -> Bundle<'d> {
-        let root = doc.root();
-        let entries = root
-            .children_named("entry")
-            .filter_map(|e| e.child("resource").and_then(|r| r.first_child()).map(|r| (e, r)))
-            .collect();
-        Bundle { root, entries, problems: vec![] }
+        Bundle { root: doc.root(), entries: entries(doc), problems: vec![] }
     }
 
     fn report(&mut self, el: El<'d>, rule: &str, reason: impl std::fmt::Display) {
@@ -44,18 +62,8 @@ impl<'d> Bundle<'d> {
         self.entries.iter().filter(|(_, r)| r.name() == kind).map(|(_, r)| *r).collect()
     }
 
-    /// FHIR `resolve()` inside a Bundle: by `fullUrl`, or `Type/id` against each resource.
     fn resolve(&self, reference: &str) -> Option<El<'d>> {
-        let type_and_id = reference.rsplit_once('/');
-        self.entries.iter().find_map(|(e, r)| {
-            let by_url = e.value_at(&["fullUrl"]) == Some(reference);
-            // `t` is the type, or ends with `/` + the type (an absolute reference).
-            let by_id = type_and_id.is_some_and(|(t, id)| {
-                t.strip_suffix(r.name()).is_some_and(|rest| rest.is_empty() || rest.ends_with('/'))
-                    && r.value_at(&["id"]) == Some(id)
-            });
-            (by_url || by_id).then_some(*r)
-        })
+        resolve(&self.entries, reference)
     }
 
     /// The resource a Reference element points to.

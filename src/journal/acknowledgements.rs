@@ -101,12 +101,13 @@ pub enum AckOutcome {
     /// No CareCommunication with that MessageHeader.id was generated in this journal.
     UnknownLetter,
     /// The Acknowledgement's sender (its MessageHeader.sender's GLN) is not the GP the letter
-    /// was sent to (the envelope's ReceiverID, else the input's `gp.ean`): only the receiver
-    /// answers a letter. Recorded, not applied; evaluated again when read again.
+    /// was sent to (the envelope's ReceiverID, else the input's `gp.ean`), or it names no
+    /// sender GLN at all: only the receiver answers a letter. Recorded, not applied; evaluated
+    /// again when read again.
     WrongSender {
         message_id: i64,
-        /// The GLN the Acknowledgement names as its sender.
-        sender_gln: String,
+        /// The GLN the Acknowledgement names as its sender; `None` when it names none.
+        sender_gln: Option<String>,
         /// The GLN the letter was sent to.
         receiver_gln: String,
     },
@@ -390,12 +391,13 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         .query_map([&a.acknowledges], |r| Ok((message_row(r)?, r.get::<_, bool>(20)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let Some((newest, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
-    // Only the GP the letter went to answers it (every transmission went to the same one).
-    if let (Some(sender), Some(receiver)) = (a.sender_gln.as_deref(), receiver_gln(tx, newest)?) {
-        if sender != receiver {
+    // Only the GP the letter went to answers it (every transmission went to the same one). An
+    // Acknowledgement whose sender cannot be told is no answer from that GP either.
+    if let Some(receiver) = receiver_gln(tx, newest)? {
+        if a.sender_gln.as_deref() != Some(receiver.as_str()) {
             return Ok(AckOutcome::WrongSender {
                 message_id: newest.id,
-                sender_gln: sender.to_string(),
+                sender_gln: a.sender_gln.clone(),
                 receiver_gln: receiver,
             });
         }
