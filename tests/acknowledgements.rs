@@ -1046,3 +1046,42 @@ fn a_sender_referenced_by_its_urn_uuid_full_url_is_checked_like_any_other() {
     assert_eq!(outcome_of(&line), ("acknowledged".into(), first.into()), "{line}");
     assert_eq!(line["acknowledgement"]["sender_gln"], gp_gln, "{line}");
 }
+
+#[test]
+fn an_envelope_whose_sender_or_receiver_is_not_the_letters_is_stored_not_applied() {
+    let w = World::new();
+    let gp = sent(&w, "group-2a.json");
+    let (first, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+    let (gp_gln, hospital_gln, elsewhere) = ("5790000128686", "5790002727016", "5790000121441");
+    // The GP's own ok, in an envelope from another end point, or to another: what VANS says
+    // and what the Acknowledgement says disagree, and neither is taken on trust.
+    for (n, field, from, to) in [(1, "SenderID", elsewhere, hospital_gln), (2, "ReceiverID", gp_gln, elsewhere)] {
+        let bundle = acknowledgement("ok", &uuid(n), &uuid(1000 + n), letter, &[]);
+        let env = String::from_utf8(in_vans_envelope(&bundle, &uuid(n), "ok")).unwrap();
+        let env = env
+            .replace(
+                &format!("<SenderID EndPointType=\"EAN\">{gp_gln}"),
+                &format!("<SenderID EndPointType=\"EAN\">{from}"),
+            )
+            .replace(
+                &format!("<ReceiverID EndPointType=\"EAN\">{hospital_gln}"),
+                &format!("<ReceiverID EndPointType=\"EAN\">{to}"),
+            );
+        let file = ack_file(&w, &format!("env-{n}.xml"), env.as_bytes());
+        let r = receipt(&w, &file);
+        assert_eq!(r.code, 1, "{field}: {}", r.stderr);
+        let line = r.one();
+        assert_eq!(outcome_of(&line), ("envelope-mismatch".into(), first.into()), "{field}: {line}");
+        assert_eq!(line["result"]["envelope_field"], field, "{line}");
+        assert!(r.stderr.contains(&format!("{field} {}", if n == 1 { from } else { to })), "{}", r.stderr);
+        assert_eq!(status(&w, &first.to_string()), "sent", "{field}");
+        // Read again, it is evaluated again (not a duplicate), and still not applied.
+        let again = receipt(&w, &file);
+        assert_eq!((again.code, again.one()["result"]["outcome"].clone()), (1, "envelope-mismatch".into()));
+    }
+    // The same answer in the envelope VANS would deliver it in applies.
+    let bundle = acknowledgement("ok", &uuid(3), &uuid(1003), letter, &[]);
+    let env = ack_file(&w, "env-3.xml", &in_vans_envelope(&bundle, &uuid(3), "ok"));
+    let line = receipt(&w, &env).ok().one();
+    assert_eq!(outcome_of(&line), ("acknowledged".into(), first.into()), "{line}");
+}

@@ -229,6 +229,18 @@ fn describe_ack(outcome: &AckOutcome) -> String {
                 None => "its MessageHeader.sender names no Organization with a GLN".to_string(),
             }
         ),
+        AckOutcome::EnvelopeMismatch { message_id, envelope_field, envelope_gln, expected_gln } => {
+            let whose = if *envelope_field == "SenderID" {
+                "the GP the letter was sent to"
+            } else {
+                "the letter's sender (us)"
+            };
+            format!(
+                "came in a VANSEnvelope whose {envelope_field} {envelope_gln} is not GLN {expected_gln}, {whose} \
+                 (message {message_id}): the envelope and the letter disagree; stored, not applied, for a person \
+                 to look at"
+            )
+        }
         AckOutcome::EnvelopeReused { earlier_type, .. } => format!(
             "an Acknowledgement with the same Bundle.id and MessageHeader.id was read before as {earlier_type}; \
              this one is not applied or stored, for a person to look at"

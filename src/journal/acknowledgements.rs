@@ -24,6 +24,7 @@ use crate::compose::Kind;
 use crate::error::{Error, Result};
 use crate::fhir::ack::{Acknowledgement, ResponseCode};
 use crate::fhir::restamp;
+use crate::fhir::vans::EndPoints;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -111,6 +112,20 @@ pub enum AckOutcome {
         /// The GLN the letter was sent to.
         receiver_gln: String,
     },
+    /// The VANSEnvelope it came in disagrees with the letter: its `SenderID` is not the GP the
+    /// letter was sent to (which the Acknowledgement names as its sender), or its `ReceiverID`
+    /// is not the letter's sender (us; the stored envelope's `SenderID`, else the input's
+    /// `sender.ean`). What VANS delivered and what the Acknowledgement says must agree.
+    /// Recorded, not applied; evaluated again when read again.
+    EnvelopeMismatch {
+        message_id: i64,
+        /// `SenderID` or `ReceiverID`.
+        envelope_field: &'static str,
+        /// The GLN the envelope names there.
+        envelope_gln: String,
+        /// The GLN it should be.
+        expected_gln: String,
+    },
     /// An earlier Acknowledgement with the same Bundle.id and MessageHeader.id gave another
     /// code: one of the two is wrong. Neither applied nor stored (the earlier one is).
     EnvelopeReused {
@@ -142,6 +157,7 @@ impl AckOutcome {
                 | AckOutcome::NotSent { .. }
                 | AckOutcome::UnknownLetter
                 | AckOutcome::WrongSender { .. }
+                | AckOutcome::EnvelopeMismatch { .. }
                 | AckOutcome::EnvelopeReused { .. }
         )
     }
@@ -156,7 +172,8 @@ impl AckOutcome {
             | AckOutcome::Unchanged { message_id, .. }
             | AckOutcome::Conflict { message_id, .. }
             | AckOutcome::NotSent { message_id, .. }
-            | AckOutcome::WrongSender { message_id, .. } => Some(*message_id),
+            | AckOutcome::WrongSender { message_id, .. }
+            | AckOutcome::EnvelopeMismatch { message_id, .. } => Some(*message_id),
             AckOutcome::Duplicate { message_id } | AckOutcome::EnvelopeReused { message_id, .. } => *message_id,
             AckOutcome::UnknownLetter => None,
         }
@@ -173,7 +190,7 @@ pub struct AckApplied {
 
 /// Stored outcomes of an Acknowledgement that changed nothing because it could not (yet)
 /// answer a letter: read again, it is evaluated again instead of being a duplicate.
-const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "unknown-letter", "wrong-sender"];
+const NOT_APPLIED: [&str; 5] = ["conflict", "not-sent", "unknown-letter", "wrong-sender", "envelope-mismatch"];
 
 /// A transmission to send again, for a `transient-error`.
 pub struct ResendRequest<'a> {
@@ -201,11 +218,13 @@ pub type Rebuild<'a> = dyn FnMut(&ResendRequest<'_>) -> Result<Rebuilt> + 'a;
 
 impl Journal {
     /// Applies one validated Acknowledgement (`bytes` as received, kept with it), in one
-    /// transaction. For a `transient-error` within the resend limit, `rebuild` makes the next
-    /// transmission from the stored bytes, which is recorded in the same transaction.
+    /// transaction; `envelope`: the end points of the VANSEnvelope it came in, if it did. For
+    /// a `transient-error` within the resend limit, `rebuild` makes the next transmission from
+    /// the stored bytes, which is recorded in the same transaction.
     pub fn apply_acknowledgement(
         &mut self,
         a: &Acknowledgement,
+        envelope: Option<&EndPoints>,
         bytes: &[u8],
         rebuild: &mut Rebuild<'_>,
     ) -> Result<AckApplied> {
@@ -239,6 +258,7 @@ impl Journal {
             }
             let answer = Answer {
                 ack: a,
+                envelope,
                 receipt_type: &receipt_type,
                 refuse_code: refuse_code.as_deref(),
                 refuse_text: refuse_text.as_deref(),
@@ -363,6 +383,7 @@ fn status_of(conn: &Connection, id: i64) -> Result<Status> {
 /// One Acknowledgement as the evaluation reads it.
 struct Answer<'a> {
     ack: &'a Acknowledgement,
+    envelope: Option<&'a EndPoints>,
     receipt_type: &'a str,
     refuse_code: Option<&'a str>,
     refuse_text: Option<&'a str>,
@@ -393,13 +414,33 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     let Some((newest, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
     // Only the GP the letter went to answers it (every transmission went to the same one). An
     // Acknowledgement whose sender cannot be told is no answer from that GP either.
-    if let Some(receiver) = receiver_gln(tx, newest)? {
-        if a.sender_gln.as_deref() != Some(receiver.as_str()) {
+    let receiver = end_point(tx, newest, "ReceiverID", "gp")?;
+    if let Some(receiver) = &receiver {
+        if a.sender_gln.as_ref() != Some(receiver) {
             return Ok(AckOutcome::WrongSender {
                 message_id: newest.id,
                 sender_gln: a.sender_gln.clone(),
-                receiver_gln: receiver,
+                receiver_gln: receiver.clone(),
             });
+        }
+    }
+    // VANS delivered it from the envelope's SenderID to its ReceiverID: that must be the GP
+    // (the letter's receiver, the Acknowledgement's sender) answering us (the letter's sender).
+    if let Some(env) = ans.envelope {
+        let expected_sender = receiver.or_else(|| a.sender_gln.clone());
+        let checks = [
+            ("SenderID", &env.sender, expected_sender),
+            ("ReceiverID", &env.receiver, end_point(tx, newest, "SenderID", "sender")?),
+        ];
+        for (envelope_field, found, expected) in checks {
+            if let Some(expected_gln) = expected.filter(|e| e != found) {
+                return Ok(AckOutcome::EnvelopeMismatch {
+                    message_id: newest.id,
+                    envelope_field,
+                    envelope_gln: found.clone(),
+                    expected_gln,
+                });
+            }
         }
     }
     // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
@@ -409,7 +450,8 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         .query_row(
             "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND original_letter_id IN (?2, upper(?2)) \
              AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
-             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter', 'wrong-sender') \
+             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter', 'wrong-sender', \
+             'envelope-mismatch') \
              ORDER BY id LIMIT 1",
             params![a.message_id, a.acknowledges, a.bundle_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -495,13 +537,14 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     })
 }
 
-/// The GLN of the GP message `m` was sent to: its stored envelope's ReceiverID, else (bytes
-/// damaged or without one) its input's `gp.ean`; `None` when neither says.
-fn receiver_gln(tx: &Connection, m: &MessageRow) -> Result<Option<String>> {
+/// A GLN of message `m`'s end points: its stored envelope's `element` (`ReceiverID`: the GP
+/// it was sent to; `SenderID`: us), else (bytes damaged or without one) its input's
+/// `<party>.ean` (`gp`, `sender`); `None` when neither says.
+fn end_point(tx: &Connection, m: &MessageRow, element: &str, party: &str) -> Result<Option<String>> {
     let from_envelope = match verified_bytes(tx, m) {
         Ok(b) => crate::fhir::dom::Document::parse(&b)
             .ok()
-            .and_then(|d| d.root().child("ReceiverID").map(|r| r.text().trim().to_string()))
+            .and_then(|d| d.root().child(element).map(|r| r.text().trim().to_string()))
             .filter(|g| !g.is_empty()),
         Err(Error::Damaged(_)) => None,
         Err(e) => return Err(e),
@@ -513,7 +556,7 @@ fn receiver_gln(tx: &Connection, m: &MessageRow) -> Result<Option<String>> {
         tx.query_row("SELECT input_json FROM inputs WHERE id = ?1", [m.input_id], |r| r.get(0)).optional()?;
     Ok(input
         .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
-        .and_then(|v| v["gp"]["ean"].as_str().map(|g| g.trim().to_string()))
+        .and_then(|v| v[party]["ean"].as_str().map(|g| g.trim().to_string()))
         .filter(|g| !g.is_empty()))
 }
 
