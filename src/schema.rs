@@ -177,6 +177,38 @@ pub fn read_message(path: &std::path::Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The DOCTYPE of a document, as a problem at its position; `None` when it has none.
+///
+/// MedCom's messages have none, and its declarations (entities, attribute defaults, ids) make a
+/// document say something its text does not, which libxml2 honours and flspost's own reader
+/// (`fhir::dom`) cannot: what `validate` and `receipt` judge must be what they read. So a
+/// document with one is refused as it is, whatever it declares. (A DOCTYPE can only precede
+/// the root element, so the scan stops there.)
+pub fn doctype(bytes: &[u8]) -> Option<Problem> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    loop {
+        let at = reader.buffer_position() as usize;
+        match reader.read_event() {
+            Ok(Event::DocType(_)) => {
+                let before = &bytes[..at.min(bytes.len())];
+                let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+                let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+                return Some(Problem {
+                    line: u32::try_from(line).ok(),
+                    column: u32::try_from(column).ok(),
+                    message: "DOCTYPE: the document has a document type declaration; MedCom's messages have none, \
+                              and its declarations (entities, attribute defaults) would make it say what its text \
+                              does not: refused"
+                        .into(),
+                });
+            }
+            Ok(Event::Start(_) | Event::Empty(_) | Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
 pub const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
 pub const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
 pub const MEMO: &str = "https://DigitalPost.dk/MeMo-1";

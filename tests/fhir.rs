@@ -782,3 +782,51 @@ fn what_generate_hands_over_for_a_fhir_gp_passes_the_official_schemas_and_the_or
         assert!(keys.is_empty(), "{file}: the oracle reports {keys:?}");
     }
 }
+
+/// `bytes` with a DOCTYPE after the XML declaration declaring entity `&e;` as `value`, and
+/// `from` (its first occurrence) replaced by `to`, which can use it.
+fn with_doctype(bytes: &[u8], value: &str, from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let (decl, rest) = text.split_once('\n').unwrap();
+    assert!(decl.starts_with("<?xml"), "{decl}");
+    let root = rest.trim_start().trim_start_matches('<').split([' ', '>']).next().unwrap().to_string();
+    assert!(rest.contains(from), "{from}");
+    format!("{decl}\n<!DOCTYPE {root} [<!ENTITY e \"{value}\">]>\n{}", rest.replacen(from, to, 1)).into_bytes()
+}
+
+#[test]
+fn a_document_with_a_doctype_is_refused_naming_its_line() {
+    let r = checked(&fhir_input("group-2a.json")).unwrap();
+    let b = build("2a", &r, 0, 1, true);
+    let ack = common::acknowledgement("ok", &common::uuid(1), &common::uuid(2), &common::uuid(3), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    // An entity in a `value` attribute hid the whole document from the profile rules: a broken
+    // rule (here a Communication.status the profile fixes) went unseen, and so did the envelope's
+    // own checks (its Data is checked as the Bundle it holds).
+    let broken = String::from_utf8(b.bytes.clone()).unwrap().replacen(
+        r#"<status value="unknown"/>"#,
+        r#"<status value="completed"/>"#,
+        1,
+    );
+    let cases = [
+        ("cc.xml", with_doctype(broken.as_bytes(), "message", r#"<type value="message"/>"#, r#"<type value="&e;"/>"#)),
+        ("env.xml", with_doctype(&envelope(&b), "HL7", "<Format>HL7</Format>", "<Format>&e;</Format>")),
+        ("ack.xml", with_doctype(&ack, "ok", r#"<code value="ok"/>"#, r#"<code value="&e;"/>"#)),
+    ];
+    for (name, bytes) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &bytes).unwrap();
+        let (code, lines) = validate_cli(&p);
+        assert_eq!(code, 1, "{name}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{name}: {lines:?}");
+        assert!(lines[0].starts_with("2:1: DOCTYPE: "), "{name}: {lines:?}");
+        assert!(lines[0].contains("MedCom's messages have none"), "{name}: {lines:?}");
+    }
+    // A DOCTYPE without any entity is refused all the same: the document is not one MedCom's.
+    let plain = String::from_utf8(b.bytes).unwrap().replacen("\n<Bundle", "\n<!DOCTYPE Bundle>\n<Bundle", 1);
+    let p = dir.path().join("plain.xml");
+    std::fs::write(&p, plain).unwrap();
+    let (code, lines) = validate_cli(&p);
+    assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
+    assert!(lines[0].starts_with("2:1: DOCTYPE: "), "{lines:?}");
+}

@@ -17,6 +17,9 @@ pub struct Args {
 /// The verdict on one file: `Ok(kind)` when valid, else the lines to print.
 pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<MessageKind, Vec<String>> {
     let name = path.display();
+    if let Some(p) = schema::doctype(bytes) {
+        return Err(vec![format!("{name}:{p}")]);
+    }
     let Some(root) = schema::root_of(bytes) else {
         return Err(vec![format!("{name}:1:1: not an XML document (no root element)")]);
     };

@@ -41,6 +41,10 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
         Ok(b) => b,
         Err(line) => return Ok(Applied::Unreadable(line)),
     };
+    // Before anything reads it as a receipt or Acknowledgement (see `schema::doctype`).
+    if let Some(p) = schema::doctype(&bytes) {
+        return Ok(Applied::Invalid(vec![p]));
+    }
     match schema::root_of(&bytes).and_then(|r| schema::detect(&r)) {
         Some(MessageKind::Receipt) => {}
         Some(MessageKind::CareCommunication) => return acknowledgement(journal, &bytes, None, rebuild),
