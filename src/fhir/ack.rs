@@ -107,8 +107,8 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
     validate(MessageKind::Acknowledgement, bytes).map_err(AckError)?;
     let doc = Document::parse(bytes).map_err(|e| AckError(vec![Problem { line: None, column: None, message: e }]))?;
     let root = doc.root();
-    let entries = rules::entries(&doc);
-    let resources: Vec<_> = entries.iter().map(|(_, r)| *r).collect();
+    let entries = rules::Entries::new(&doc);
+    let resources: Vec<_> = entries.list.iter().map(|(_, r)| *r).collect();
     // Validation makes each of these present; an error, not a panic, should it ever not.
     let header =
         resources.iter().find(|r| r.name() == "MessageHeader").ok_or_else(|| missing("Bundle MessageHeader"))?;
@@ -116,7 +116,7 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
     // Resolved as FHIR does (fullUrl, `urn:uuid:` or not, else `Type/id`), as validation did.
     let sender_gln = header
         .value_at(&["sender", "reference"])
-        .and_then(|reference| rules::resolve(&entries, reference))
+        .and_then(|reference| entries.resolve(reference))
         .filter(|o| o.name() == "Organization")
         .and_then(|o| o.children_named("identifier").find(|i| i.value_at(&["system"]) == Some(GLN_SYSTEM)))
         .and_then(|i| i.value_at(&["value"]))

@@ -102,8 +102,30 @@ pub fn validate(kind: MessageKind, bytes: &[u8]) -> Result<(), Vec<Problem>> {
         Ok(())
     } else {
         problems.sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+        cap(&mut problems);
         Err(problems)
     }
+}
+
+/// The most problems reported of one document: a hostile or broken one can have tens of
+/// thousands, and the first ones say what is wrong.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Keeps the first [`MAX_PROBLEMS`] (sorted by position) and, in place of the rest, one line
+/// at the first of them saying how many there are.
+fn cap(problems: &mut Vec<Problem>) {
+    if problems.len() <= MAX_PROBLEMS {
+        return;
+    }
+    let more = problems.len() - MAX_PROBLEMS;
+    let next = &problems[MAX_PROBLEMS];
+    let summary = Problem {
+        line: next.line,
+        column: next.column,
+        message: format!("... and {more} more problems not shown (flspost stops after {MAX_PROBLEMS})"),
+    };
+    problems.truncate(MAX_PROBLEMS);
+    problems.push(summary);
 }
 
 /// A FHIR `Bundle` is a CareCommunication or an Acknowledgement: told apart by the Bundle's
