@@ -1197,3 +1197,34 @@ fn an_acknowledgement_with_thousands_of_bad_entries_is_refused_with_at_most_100_
     }
     assert_eq!(status(&w, letter), "sent");
 }
+
+#[test]
+fn ok_for_one_transmission_and_fatal_error_for_another_is_a_conflict_in_either_order() {
+    let (sent1, sent2) = ("2025-03-20T10:30:00+01:00", "2025-03-20T11:00:00+01:00");
+    let unknown = [ack_issue("MSG_VALUESET_VALUE_UNKNOWN", "Ukendt kode")];
+    for (first_code, second_code) in [("ok", "fatal-error"), ("fatal-error", "ok")] {
+        let mut w = World::new();
+        let gp = sent(&w, "group-2a.json");
+        let (t1, letter) = (gp["id"].as_i64().unwrap(), gp["letter_id"].as_str().unwrap());
+        // Unanswered for 30 minutes: resent, and the resend handed over.
+        at(&mut w, "2025-03-20T10:00:00Z");
+        let t2 = fl(&w, &["regenerate", letter]).ok().one()["messages"][0]["id"].as_i64().unwrap();
+        fl(&w, &["send"]).ok();
+        let issues = |code: &str| if code == "ok" { vec![] } else { unknown.to_vec() };
+        let line = receipt(&w, &ack_of(&w, 1, first_code, letter, sent1, &issues(first_code))).ok().one();
+        assert_eq!(line["result"]["message_id"], t1, "{line}");
+        let verdict = status(&w, &t1.to_string());
+        // One MessageHeader.id is one message: a receiver never turns its verdict around, so
+        // the other transmission's opposite verdict is for a person, not applied.
+        let r = receipt(&w, &ack_of(&w, 2, second_code, letter, sent2, &issues(second_code)));
+        assert_eq!(r.code, 1, "{first_code} then {second_code}: {}", r.stderr);
+        let line = r.one();
+        assert_eq!(outcome_of(&line), ("conflict".into(), t2.into()), "{first_code} then {second_code}: {line}");
+        assert_eq!(line["result"]["contradicts"], t1, "{line}");
+        assert!(r.stderr.contains(&format!("message {t1} is {verdict}")), "{}", r.stderr);
+        assert_eq!((status(&w, &t1.to_string()), status(&w, &t2.to_string())), (verdict, "sent".to_string()));
+        // Stored, and evaluated again when read again: still a conflict.
+        let again = receipt(&w, w.path("ack-2.xml").to_str().unwrap());
+        assert_eq!((again.code, again.one()["result"]["outcome"].clone()), (1, "conflict".into()));
+    }
+}

@@ -208,8 +208,16 @@ fn describe_ack(outcome: &AckOutcome) -> String {
         AckOutcome::Unchanged { message_id, status } => {
             format!("the same answer again: message {message_id} is {} already; nothing changed", status.code())
         }
-        AckOutcome::Conflict { message_id, status } => format!(
-            "contradicts an earlier answer: message {message_id} stays {}; stored for a person to look at",
+        AckOutcome::Conflict { message_id, status, contradicts, contradicts_status } => format!(
+            "contradicts an earlier answer{}: message {message_id} stays {}; stored for a person to look at",
+            match (contradicts, contradicts_status) {
+                (Some(other), Some(s)) => format!(
+                    " (message {other} is {}, another transmission of the same message: a verdict is never \
+                     turned around)",
+                    s.code()
+                ),
+                _ => String::new(),
+            },
             status.code()
         ),
         AckOutcome::NotSent { message_id, status } => format!(

@@ -95,7 +95,17 @@ pub enum AckOutcome {
     /// transmission has already.
     Unchanged { message_id: i64, status: Status },
     /// Contradicts an earlier answer; recorded, status kept.
-    Conflict { message_id: i64, status: Status },
+    Conflict {
+        message_id: i64,
+        status: Status,
+        /// Another transmission of the letter, whose opposite verdict this one contradicts;
+        /// `None` when it contradicts this transmission's own answer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        contradicts: Option<i64>,
+        /// That transmission's status: `acknowledged` or `rejected`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        contradicts_status: Option<Status>,
+    },
     /// No transmission of the letter was handed over, or it was superseded. Recorded, status
     /// kept.
     NotSent { message_id: i64, status: Status },
@@ -462,7 +472,7 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         return Ok(if earlier_type == ans.receipt_type {
             AckOutcome::Unchanged { message_id, status }
         } else {
-            AckOutcome::Conflict { message_id, status }
+            AckOutcome::Conflict { message_id, status, contradicts: None, contradicts_status: None }
         });
     }
     let handed: Vec<&MessageRow> = rows.iter().filter(|r| r.1).map(|r| &r.0).collect();
@@ -488,8 +498,26 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         // fatal-error that follows says how it went after all, and the queued resend would
         // only give the GP the letter twice, or send again what was refused.
         Some(ResponseCode::TransientError) => {}
-        Some(_) => return Ok(AckOutcome::Conflict { message_id: id, status }),
+        Some(_) => {
+            return Ok(AckOutcome::Conflict { message_id: id, status, contradicts: None, contradicts_status: None })
+        }
         None => {}
+    }
+    // All transmissions are one message (one MessageHeader.id), and MedCom receivers never turn
+    // a verdict on it around: an `ok` when another transmission was refused, or a
+    // `fatal-error` when another was delivered, is for a person, not a second verdict.
+    let opposite = match a.code {
+        ResponseCode::Ok => Some(Status::Rejected),
+        ResponseCode::FatalError => Some(Status::Acknowledged),
+        ResponseCode::TransientError => None,
+    };
+    if let Some(other) = opposite.and_then(|o| rows.iter().map(|r| &r.0).find(|r| r.id != id && r.status == o)) {
+        return Ok(AckOutcome::Conflict {
+            message_id: id,
+            status,
+            contradicts: Some(other.id),
+            contradicts_status: Some(other.status),
+        });
     }
     let now = now_text();
     Ok(match a.code {
