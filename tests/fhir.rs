@@ -830,3 +830,27 @@ fn a_document_with_a_doctype_is_refused_naming_its_line() {
     assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
     assert!(lines[0].starts_with("2:1: DOCTYPE: "), "{lines:?}");
 }
+
+#[test]
+fn a_noncharacter_in_a_fhir_gps_name_or_the_authors_is_the_callers_mistake_naming_the_field() {
+    let w = World::new();
+    w.write("receivers.csv", "EAN;SOR;Formats\n5790000128686;1017421000016003;CareCommunication\n");
+    let cfg = w.write("config.toml", "[gp]\nreceivers = \"receivers.csv\"\nattach_pdf = true\n");
+    // U+FFFE and U+FFFF are no XML characters: the CareCommunication cannot carry them, as
+    // ISO-8859-1 cannot for XDIS91. The input is wrong, not flspost.
+    for (n, field) in ["gp.name", "author.given_name", "author.surname"].into_iter().enumerate() {
+        for c in ['\u{FFFE}', '\u{FFFF}'] {
+            let mut v = sample_json("group-2a.json");
+            let (a, b) = field.split_once('.').unwrap();
+            v[a][b] = json!(format!("{}{c}", v[a][b].as_str().unwrap()));
+            v["result_id"] = json!(format!("NONCHAR-{n}-{:X}", c as u32));
+            let input = w.write(&format!("in-{n}.json"), &v.to_string());
+            let r = w.generate_with(&cfg, &input);
+            assert_eq!(r.code, 2, "{field} U+{:X}: {}", c as u32, r.stderr);
+            assert!(r.stderr.contains(&format!("{field}: ")), "{field}: {}", r.stderr);
+            assert!(r.stderr.contains(&format!("U+{:X}", c as u32)), "{field}: {}", r.stderr);
+            assert!(!r.stderr.contains("internal error"), "{field}: {}", r.stderr);
+        }
+    }
+    assert!(tree(&w.out()).is_empty(), "nothing was written");
+}
