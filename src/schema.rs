@@ -178,6 +178,14 @@ pub fn read_message(path: &std::path::Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Whether `bytes` are JSON rather than XML: after a byte order mark and white space they
+/// begin with `{` or `[`, where an XML document begins with `<`. (A FHIR JSON resource's
+/// narrative is an XHTML string, which a scan for the first element would take for its root.)
+pub fn is_json(bytes: &[u8]) -> bool {
+    let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    matches!(rest.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
 /// The DOCTYPE of a document, as a problem at its position; `None` when it has none.
 ///
 /// MedCom's messages have none, and its declarations (entities, attribute defaults, ids) make a

@@ -854,3 +854,34 @@ fn a_noncharacter_in_a_fhir_gps_name_or_the_authors_is_the_callers_mistake_namin
     }
     assert!(tree(&w.out()).is_empty(), "nothing was written");
 }
+
+#[test]
+fn validate_says_a_json_acknowledgement_is_json_not_xml() {
+    // FHIR JSON, as a receiver could send it: its narrative is an XHTML string, whose `<div`
+    // was taken for the document's root element.
+    let json = r#"{
+  "resourceType": "Bundle",
+  "id": "e90e15ae-e019-496b-aa65-95aab4983f0d",
+  "type": "message",
+  "entry": [{
+    "fullUrl": "MessageHeader/ec45ab9f-f918-42e3-9536-f6c00fbb8b1e",
+    "resource": {
+      "resourceType": "MessageHeader",
+      "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>ok</p></div>"},
+      "response": {"identifier": "60098c38-6fe1-41ba-aa92-d4809022de88", "code": "ok"}
+    }
+  }]
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ack.json");
+    // With a byte order mark and leading white space too.
+    for text in [json.to_string(), format!("\u{FEFF}\n  {json}")] {
+        std::fs::write(&p, text).unwrap();
+        let (code, lines) = validate_cli(&p);
+        assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
+        assert!(lines[0].starts_with("1:1: a JSON document, not XML"), "{lines:?}");
+        assert!(lines[0].contains("flspost reads FHIR XML"), "{lines:?}");
+        assert!(!lines[0].contains("div"), "{lines:?}");
+    }
+}
