@@ -8,6 +8,7 @@ use libxml::parser::{Parser, ParserOptions, XmlParseFailure};
 use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
 use quick_xml::events::Event;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 /// The message types flspost knows, told apart by root element and namespace.
@@ -177,6 +178,46 @@ pub fn read_message(path: &std::path::Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Whether `bytes` are JSON rather than XML: after a byte order mark and white space they
+/// begin with `{` or `[`, where an XML document begins with `<`. (A FHIR JSON resource's
+/// narrative is an XHTML string, which a scan for the first element would take for its root.)
+pub fn is_json(bytes: &[u8]) -> bool {
+    let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    matches!(rest.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
+/// The DOCTYPE of a document, as a problem at its position; `None` when it has none.
+///
+/// MedCom's messages have none, and its declarations (entities, attribute defaults, ids) make a
+/// document say something its text does not, which libxml2 honours and flspost's own reader
+/// (`fhir::dom`) cannot: what `validate` and `receipt` judge must be what they read. So a
+/// document with one is refused as it is, whatever it declares. (A DOCTYPE can only precede
+/// the root element, so the scan stops there.)
+pub fn doctype(bytes: &[u8]) -> Option<Problem> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    loop {
+        let at = reader.buffer_position() as usize;
+        match reader.read_event() {
+            Ok(Event::DocType(_)) => {
+                let before = &bytes[..at.min(bytes.len())];
+                let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+                let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+                return Some(Problem {
+                    line: u32::try_from(line).ok(),
+                    column: u32::try_from(column).ok(),
+                    message: "DOCTYPE: the document has a document type declaration; MedCom's messages have none, \
+                              and its declarations (entities, attribute defaults) would make it say what its text \
+                              does not: refused"
+                        .into(),
+                });
+            }
+            Ok(Event::Start(_) | Event::Empty(_) | Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
 pub const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
 pub const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
 pub const MEMO: &str = "https://DigitalPost.dk/MeMo-1";
@@ -254,25 +295,42 @@ fn problem(e: &libxml::error::StructuredError) -> Problem {
 
 /// libxml2 gives schema errors a line but no column. The element is named in the message
 /// (`Element 'Priority': ...`), so the column is where its start tag begins on that line.
+///
+/// Each line with problems is scanned once, for the first start tag of every name on it:
+/// a scan per problem was quadratic in a document written on one line.
 fn locate_columns(bytes: &[u8], problems: &mut [Problem]) {
     let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    // Line -> (tag name, or its local part after a prefix -> column).
+    let mut columns: HashMap<u32, HashMap<&[u8], u32>> = HashMap::new();
     for p in problems.iter_mut().filter(|p| p.column.is_none()) {
         let (Some(line), Some(name)) = (p.line, element_named(&p.message)) else { continue };
-        let Some(text) = lines.get(line as usize - 1) else { continue };
-        let found = (0..text.len()).find(|&i| {
-            text[i] == b'<' && {
-                let rest = &text[i + 1..];
-                let tag_end = rest.iter().position(|b| b" \t/>".contains(b)).unwrap_or(rest.len());
-                let tag = &rest[..tag_end];
-                tag == name.as_bytes() || tag.ends_with(format!(":{name}").as_bytes())
-            }
-        });
-        if let Some(i) = found {
-            // Columns count characters; non-ASCII bytes before the tag are rare here.
-            let chars = String::from_utf8_lossy(&text[..i]).chars().count();
-            p.column = Some(chars as u32 + 1);
+        let Some(text) = (line as usize).checked_sub(1).and_then(|i| lines.get(i)) else { continue };
+        let tags = columns.entry(line).or_insert_with(|| first_tags(text));
+        if let Some(c) = tags.get(name.as_bytes()) {
+            p.column = Some(*c);
         }
     }
+}
+
+/// Where each start tag name first begins on `text` (a column, counting characters), under its
+/// full name and its local part.
+fn first_tags(text: &[u8]) -> HashMap<&[u8], u32> {
+    let mut found = HashMap::new();
+    // Characters before the current `<`, counted a piece between two `<` at a time: `<` is
+    // ASCII, so the pieces decode (lossily) as the whole line does.
+    let (mut chars, mut counted) = (0usize, 0usize);
+    for (i, _) in text.iter().enumerate().filter(|(_, b)| **b == b'<') {
+        chars += String::from_utf8_lossy(&text[counted..i]).chars().count();
+        counted = i;
+        let rest = &text[i + 1..];
+        let tag = &rest[..rest.iter().position(|b| b" \t/>".contains(b)).unwrap_or(rest.len())];
+        let column = u32::try_from(chars + 1).unwrap_or(u32::MAX);
+        found.entry(tag).or_insert(column);
+        if let Some(colon) = tag.iter().rposition(|b| *b == b':') {
+            found.entry(&tag[colon + 1..]).or_insert(column);
+        }
+    }
+    found
 }
 
 fn element_named(message: &str) -> Option<&str> {

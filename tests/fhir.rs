@@ -884,3 +884,106 @@ fn the_pdf_attached_to_a_corrected_gp_letter_is_the_kept_kombi_letter_s() {
     let (gp_pdf, kept_pdf) = pdfs(&w);
     assert!(kept_pdf == patient_pdf && gp_pdf == kept_pdf, "the GP's PDF is not the one the patient got");
 }
+
+/// `bytes` with a DOCTYPE after the XML declaration declaring entity `&e;` as `value`, and
+/// `from` (its first occurrence) replaced by `to`, which can use it.
+fn with_doctype(bytes: &[u8], value: &str, from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let (decl, rest) = text.split_once('\n').unwrap();
+    assert!(decl.starts_with("<?xml"), "{decl}");
+    let root = rest.trim_start().trim_start_matches('<').split([' ', '>']).next().unwrap().to_string();
+    assert!(rest.contains(from), "{from}");
+    format!("{decl}\n<!DOCTYPE {root} [<!ENTITY e \"{value}\">]>\n{}", rest.replacen(from, to, 1)).into_bytes()
+}
+
+#[test]
+fn a_document_with_a_doctype_is_refused_naming_its_line() {
+    let r = checked(&fhir_input("group-2a.json")).unwrap();
+    let b = build("2a", &r, 0, 1, true);
+    let ack = common::acknowledgement("ok", &common::uuid(1), &common::uuid(2), &common::uuid(3), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    // An entity in a `value` attribute hid the whole document from the profile rules: a broken
+    // rule (here a Communication.status the profile fixes) went unseen, and so did the envelope's
+    // own checks (its Data is checked as the Bundle it holds).
+    let broken = String::from_utf8(b.bytes.clone()).unwrap().replacen(
+        r#"<status value="unknown"/>"#,
+        r#"<status value="completed"/>"#,
+        1,
+    );
+    let cases = [
+        ("cc.xml", with_doctype(broken.as_bytes(), "message", r#"<type value="message"/>"#, r#"<type value="&e;"/>"#)),
+        ("env.xml", with_doctype(&envelope(&b), "HL7", "<Format>HL7</Format>", "<Format>&e;</Format>")),
+        ("ack.xml", with_doctype(&ack, "ok", r#"<code value="ok"/>"#, r#"<code value="&e;"/>"#)),
+    ];
+    for (name, bytes) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &bytes).unwrap();
+        let (code, lines) = validate_cli(&p);
+        assert_eq!(code, 1, "{name}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{name}: {lines:?}");
+        assert!(lines[0].starts_with("2:1: DOCTYPE: "), "{name}: {lines:?}");
+        assert!(lines[0].contains("MedCom's messages have none"), "{name}: {lines:?}");
+    }
+    // A DOCTYPE without any entity is refused all the same: the document is not one MedCom's.
+    let plain = String::from_utf8(b.bytes).unwrap().replacen("\n<Bundle", "\n<!DOCTYPE Bundle>\n<Bundle", 1);
+    let p = dir.path().join("plain.xml");
+    std::fs::write(&p, plain).unwrap();
+    let (code, lines) = validate_cli(&p);
+    assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
+    assert!(lines[0].starts_with("2:1: DOCTYPE: "), "{lines:?}");
+}
+
+#[test]
+fn a_noncharacter_in_a_fhir_gps_name_or_the_authors_is_the_callers_mistake_naming_the_field() {
+    let w = World::new();
+    w.write("receivers.csv", "EAN;SOR;Formats\n5790000128686;1017421000016003;CareCommunication\n");
+    let cfg = w.write("config.toml", "[gp]\nreceivers = \"receivers.csv\"\nattach_pdf = true\n");
+    // U+FFFE and U+FFFF are no XML characters: the CareCommunication cannot carry them, as
+    // ISO-8859-1 cannot for XDIS91. The input is wrong, not flspost.
+    for (n, field) in ["gp.name", "author.given_name", "author.surname"].into_iter().enumerate() {
+        for c in ['\u{FFFE}', '\u{FFFF}'] {
+            let mut v = sample_json("group-2a.json");
+            let (a, b) = field.split_once('.').unwrap();
+            v[a][b] = json!(format!("{}{c}", v[a][b].as_str().unwrap()));
+            v["result_id"] = json!(format!("NONCHAR-{n}-{:X}", c as u32));
+            let input = w.write(&format!("in-{n}.json"), &v.to_string());
+            let r = w.generate_with(&cfg, &input);
+            assert_eq!(r.code, 2, "{field} U+{:X}: {}", c as u32, r.stderr);
+            assert!(r.stderr.contains(&format!("{field}: ")), "{field}: {}", r.stderr);
+            assert!(r.stderr.contains(&format!("U+{:X}", c as u32)), "{field}: {}", r.stderr);
+            assert!(!r.stderr.contains("internal error"), "{field}: {}", r.stderr);
+        }
+    }
+    assert!(tree(&w.out()).is_empty(), "nothing was written");
+}
+
+#[test]
+fn validate_says_a_json_acknowledgement_is_json_not_xml() {
+    // FHIR JSON, as a receiver could send it: its narrative is an XHTML string, whose `<div`
+    // was taken for the document's root element.
+    let json = r#"{
+  "resourceType": "Bundle",
+  "id": "e90e15ae-e019-496b-aa65-95aab4983f0d",
+  "type": "message",
+  "entry": [{
+    "fullUrl": "MessageHeader/ec45ab9f-f918-42e3-9536-f6c00fbb8b1e",
+    "resource": {
+      "resourceType": "MessageHeader",
+      "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>ok</p></div>"},
+      "response": {"identifier": "60098c38-6fe1-41ba-aa92-d4809022de88", "code": "ok"}
+    }
+  }]
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ack.json");
+    // With a byte order mark and leading white space too.
+    for text in [json.to_string(), format!("\u{FEFF}\n  {json}")] {
+        std::fs::write(&p, text).unwrap();
+        let (code, lines) = validate_cli(&p);
+        assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
+        assert!(lines[0].starts_with("1:1: a JSON document, not XML"), "{lines:?}");
+        assert!(lines[0].contains("flspost reads FHIR XML"), "{lines:?}");
+        assert!(!lines[0].contains("div"), "{lines:?}");
+    }
+}

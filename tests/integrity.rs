@@ -143,3 +143,28 @@ fn a_missing_bytes_row_is_reported_as_damage_when_restoring_output() {
     assert!(r.stderr.contains("message 1 ") && r.stderr.contains("missing"), "{}", r.stderr);
     assert!(!gp.exists());
 }
+
+#[test]
+fn journal_verify_reports_an_input_stored_as_a_blob_and_goes_on() {
+    let w = World::new();
+    for s in SAMPLES {
+        w.generate(&sample(s)).ok();
+    }
+    // Input 2's JSON stored as a BLOB instead of TEXT (same bytes): SQLite sees nothing wrong.
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    c.execute("UPDATE inputs SET input_json = CAST(input_json AS BLOB) WHERE id = 2", []).unwrap();
+    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let r = w.run(&["journal", "verify"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let damaged: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(damaged.len(), 1, "{}", r.stdout);
+    assert!(damaged[0].starts_with("input 2 "), "{}", r.stdout);
+    assert!(damaged[0].contains("not stored as text"), "{}", r.stdout);
+    assert!(r.stderr.contains("8 messages and 4 inputs checked") && r.stderr.contains("1 damaged"), "{}", r.stderr);
+    let json = w.run(&["journal", "verify", "--json"]).json();
+    assert_eq!(
+        json.iter().map(|v| (v["what"].clone(), v["id"].as_i64().unwrap())).collect::<Vec<_>>(),
+        [("input".into(), 2)]
+    );
+}

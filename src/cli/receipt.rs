@@ -210,8 +210,16 @@ fn describe_ack(outcome: &AckOutcome) -> String {
         AckOutcome::Unchanged { message_id, status } => {
             format!("the same answer again: message {message_id} is {} already; nothing changed", status.code())
         }
-        AckOutcome::Conflict { message_id, status } => format!(
-            "contradicts an earlier answer: message {message_id} stays {}; stored for a person to look at",
+        AckOutcome::Conflict { message_id, status, contradicts, contradicts_status } => format!(
+            "contradicts an earlier answer{}: message {message_id} stays {}; stored for a person to look at",
+            match (contradicts, contradicts_status) {
+                (Some(other), Some(s)) => format!(
+                    " (message {other} is {}, another transmission of the same message: a verdict is never \
+                     turned around)",
+                    s.code()
+                ),
+                _ => String::new(),
+            },
             status.code()
         ),
         AckOutcome::NotSent { message_id, status } => format!(
@@ -224,9 +232,25 @@ fn describe_ack(outcome: &AckOutcome) -> String {
                 .to_string()
         }
         AckOutcome::WrongSender { message_id, sender_gln, receiver_gln } => format!(
-            "sent by GLN {sender_gln}, but the letter (message {message_id}) was sent to GLN {receiver_gln}: only \
-             its receiver answers it; stored, not applied, for a person to look at"
+            "{}, but the letter (message {message_id}) was sent to GLN {receiver_gln}: only its receiver answers \
+             it; stored, not applied, for a person to look at",
+            match sender_gln {
+                Some(g) => format!("sent by GLN {g}"),
+                None => "its MessageHeader.sender names no Organization with a GLN".to_string(),
+            }
         ),
+        AckOutcome::EnvelopeMismatch { message_id, envelope_field, envelope_gln, expected_gln } => {
+            let whose = if *envelope_field == "SenderID" {
+                "the GP the letter was sent to"
+            } else {
+                "the letter's sender (us)"
+            };
+            format!(
+                "came in a VANSEnvelope whose {envelope_field} {envelope_gln} is not GLN {expected_gln}, {whose} \
+                 (message {message_id}): the envelope and the letter disagree; stored, not applied, for a person \
+                 to look at"
+            )
+        }
         AckOutcome::EnvelopeReused { earlier_type, .. } => format!(
             "an Acknowledgement with the same Bundle.id and MessageHeader.id was read before as {earlier_type}; \
              this one is not applied or stored, for a person to look at"

@@ -17,6 +17,15 @@ pub struct Args {
 /// The verdict on one file: `Ok(kind)` when valid, else the lines to print.
 pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<MessageKind, Vec<String>> {
     let name = path.display();
+    if schema::is_json(bytes) {
+        return Err(vec![format!(
+            "{name}:1:1: a JSON document, not XML: flspost reads FHIR XML (and MedCom's XML messages); FHIR JSON is \
+             not supported yet"
+        )]);
+    }
+    if let Some(p) = schema::doctype(bytes) {
+        return Err(vec![format!("{name}:{p}")]);
+    }
     let Some(root) = schema::root_of(bytes) else {
         return Err(vec![format!("{name}:1:1: not an XML document (no root element)")]);
     };

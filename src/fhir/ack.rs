@@ -3,6 +3,7 @@
 //! -> rejected, transient-error -> resend); flspost never answers one (MedCom KR1/KR2).
 
 use super::dom::Document;
+use super::rules;
 use super::*;
 use std::fmt;
 
@@ -59,7 +60,8 @@ pub struct Acknowledgement {
     /// note §3.1). Every transmission of a letter shares its `MessageHeader.id` but has its own
     /// Provenance times, so this tells them apart. `None` when there is no such copy.
     pub answers_sent: Option<String>,
-    /// GLN of the acknowledging organisation (the MessageHeader's sender).
+    /// GLN of the acknowledging organisation (the MessageHeader's sender); `None` when the
+    /// sender resolves to no Organization with one, which the journal refuses (`wrong-sender`).
     pub sender_gln: Option<String>,
     pub issues: Vec<Issue>,
 }
@@ -105,17 +107,17 @@ pub fn read(bytes: &[u8]) -> Result<Acknowledgement, AckError> {
     validate(MessageKind::Acknowledgement, bytes).map_err(AckError)?;
     let doc = Document::parse(bytes).map_err(|e| AckError(vec![Problem { line: None, column: None, message: e }]))?;
     let root = doc.root();
-    let resources: Vec<_> =
-        root.children_named("entry").filter_map(|e| e.child("resource").and_then(|r| r.first_child())).collect();
+    let entries = rules::Entries::new(&doc);
+    let resources: Vec<_> = entries.list.iter().map(|(_, r)| *r).collect();
     // Validation makes each of these present; an error, not a panic, should it ever not.
     let header =
         resources.iter().find(|r| r.name() == "MessageHeader").ok_or_else(|| missing("Bundle MessageHeader"))?;
     let response = header.child("response").ok_or_else(|| missing("MessageHeader.response"))?;
-    let sender_ref = header.value_at(&["sender", "reference"]).unwrap_or("");
-    let sender_gln = resources
-        .iter()
-        .filter(|r| r.name() == "Organization")
-        .find(|r| sender_ref.rsplit_once('/').is_some_and(|(_, id)| r.value_at(&["id"]) == Some(id)))
+    // Resolved as FHIR does (fullUrl, `urn:uuid:` or not, else `Type/id`), as validation did.
+    let sender_gln = header
+        .value_at(&["sender", "reference"])
+        .and_then(|reference| entries.resolve(reference))
+        .filter(|o| o.name() == "Organization")
         .and_then(|o| o.children_named("identifier").find(|i| i.value_at(&["system"]) == Some(GLN_SYSTEM)))
         .and_then(|i| i.value_at(&["value"]))
         .map(str::to_string);

@@ -283,6 +283,39 @@ fn sender_name(r: &FlsResult) -> String {
     }
 }
 
+/// The first input text the Bundle carries that holds a character XML 1.0 has not (U+FFFE,
+/// U+FFFF: the input refuses control characters, and a Rust string holds no surrogate), with
+/// its field. The XDIS91 and the patient's letter refuse it by their own character sets, but
+/// some of these only this letter carries (`gp.name`, the author's structured name): without
+/// this they reached the schema check after writing, a bug's exit 3, not the input's exit 2.
+fn not_xml(r: &FlsResult) -> Option<(String, char)> {
+    let (p, g, s, a) = (&r.patient, &r.gp, &r.sender, &r.author);
+    let mut texts: Vec<(String, Option<&str>)> = [
+        ("patient.given_name", p.given_name.as_deref()),
+        ("patient.surname", Some(p.surname.as_str())),
+        ("gp.name", g.name.as_deref()),
+        ("sender.organisation", Some(s.organisation.as_str())),
+        ("sender.department", s.department.as_deref()),
+        ("sender.phone", s.phone.as_deref()),
+        ("author.name", Some(a.name.as_str())),
+        ("author.title", a.title.as_deref()),
+        ("author.given_name", a.given_name.as_deref()),
+        ("author.surname", a.surname.as_deref()),
+    ]
+    .into_iter()
+    .map(|(field, v)| (field.to_string(), v))
+    .collect();
+    for (party, address) in [("patient", &p.address), ("gp", &g.address), ("sender", &s.address)] {
+        if let Some(ad) = address {
+            texts.push((format!("{party}.address.street"), Some(ad.street.as_str())));
+            texts.push((format!("{party}.address.city"), Some(ad.city.as_str())));
+        }
+    }
+    texts
+        .into_iter()
+        .find_map(|(field, v)| v?.chars().find(|c| matches!(c, '\u{FFFE}' | '\u{FFFF}')).map(|c| (field, c)))
+}
+
 /// Writes the message. An error names the input field a FHIR letter needs and the result
 /// lacks (see [`FlsResult::missing_for_fhir`]); anything else wrong would be a bug, which the
 /// validation after writing catches.
@@ -290,6 +323,15 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
     let r = m.result;
     if let Some((field, why)) = r.missing_for_fhir() {
         return Err(InputError::new(field, format!("required for a FHIR CareCommunication: {why}")));
+    }
+    if let Some((field, c)) = not_xml(r) {
+        return Err(InputError::new(
+            field,
+            format!(
+                "character U+{:04X} cannot be written in a FHIR CareCommunication: XML has no such character",
+                c as u32
+            ),
+        ));
     }
     let (gp_sor, sender_sor) = (r.gp.sor().expect("checked"), r.sender.sor().expect("checked"));
     let phone = phone_digits(r.sender.phone.as_deref().expect("checked"));

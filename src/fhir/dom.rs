@@ -38,7 +38,14 @@ struct Node {
 pub struct Document {
     nodes: Vec<Node>,
     strings: String,
+    /// Each node's position among its parent's children of the same name (`UNIQUE` when it is
+    /// the only one), for [`El::path`]: made on the first path asked for, so a valid document
+    /// never pays for it, and an invalid one once, not once per problem (counting siblings
+    /// per path was quadratic in a Bundle's entries).
+    sibling_index: std::sync::OnceLock<Vec<u32>>,
 }
+
+const UNIQUE: u32 = u32::MAX;
 
 /// A handle on one element.
 #[derive(Clone, Copy)]
@@ -190,7 +197,7 @@ impl Document {
         if nodes.is_empty() {
             return Err("no root element".into());
         }
-        Ok(Document { nodes, strings })
+        Ok(Document { nodes, strings, sibling_index: std::sync::OnceLock::new() })
     }
 
     pub fn root(&self) -> El<'_> {
@@ -199,6 +206,30 @@ impl Document {
 
     fn str(&self, span: Span) -> &str {
         self.strings.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// See `sibling_index`: each parent's children sorted by name once, O(n log n) in all.
+    fn sibling_index(&self) -> &[u32] {
+        self.sibling_index.get_or_init(|| {
+            let mut index = vec![UNIQUE; self.nodes.len()];
+            let mut children: Vec<(&str, usize)> = vec![];
+            for node in &self.nodes {
+                children.clear();
+                let chain = std::iter::successors(node.first_child, |&i| self.nodes[i].next_sibling);
+                children.extend(chain.map(|i| (self.str(self.nodes[i].name), i)));
+                if children.len() < 2 {
+                    continue;
+                }
+                // By name, then in document order (a later node has a higher number).
+                children.sort_unstable();
+                for same in children.chunk_by(|a, b| a.0 == b.0).filter(|same| same.len() > 1) {
+                    for (k, &(_, i)) in same.iter().enumerate() {
+                        index[i] = u32::try_from(k).unwrap_or(UNIQUE - 1);
+                    }
+                }
+            }
+            index
+        })
     }
 }
 
@@ -276,13 +307,9 @@ impl<'d> El<'d> {
         let mut cur = Some(*self);
         while let Some(el) = cur {
             let name = el.name();
-            let index = el.parent().map(|p| {
-                let same: Vec<usize> = p.children_named(name).map(|c| c.i).collect();
-                (same.len() > 1).then(|| same.iter().position(|&i| i == el.i).unwrap_or(0))
-            });
-            parts.push(match index.flatten() {
-                Some(n) => format!("{name}[{n}]"),
-                None => name.to_string(),
+            parts.push(match self.doc.sibling_index()[el.i] {
+                UNIQUE => name.to_string(),
+                n => format!("{name}[{n}]"),
             });
             cur = el.parent();
         }

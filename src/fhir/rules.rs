@@ -12,28 +12,68 @@ use super::codes;
 use super::dom::{Document, El};
 use super::*;
 use crate::identifiers::gs1_check_digit;
+use std::collections::{HashMap, HashSet};
 
 /// One problem at an element: `rule: Path: reason`, with the element's line and column.
 fn problem(el: El<'_>, rule: &str, reason: impl std::fmt::Display) -> Problem {
     Problem { line: Some(el.line()), column: Some(el.column()), message: format!("{rule}: {}: {reason}", el.path()) }
 }
 
+/// A Bundle's entries, (entry, resource) in document order, and FHIR `resolve()` among them.
+pub(crate) struct Entries<'d> {
+    pub list: Vec<(El<'d>, El<'d>)>,
+    /// The first entry with each `fullUrl`, and with each (resource type, id): a reference is
+    /// looked up, not searched for (a search per reference was quadratic in the entries).
+    by_url: HashMap<&'d str, usize>,
+    by_type_id: HashMap<(&'d str, &'d str), usize>,
+}
+
+impl<'d> Entries<'d> {
+    pub fn new(doc: &'d Document) -> Entries<'d> {
+        let list: Vec<(El<'d>, El<'d>)> = doc
+            .root()
+            .children_named("entry")
+            .filter_map(|e| e.child("resource").and_then(|r| r.first_child()).map(|r| (e, r)))
+            .collect();
+        let (mut by_url, mut by_type_id) = (HashMap::new(), HashMap::new());
+        for (i, (e, r)) in list.iter().enumerate() {
+            if let Some(url) = e.value_at(&["fullUrl"]) {
+                by_url.entry(url).or_insert(i);
+            }
+            if let Some(id) = r.value_at(&["id"]) {
+                by_type_id.entry((r.name(), id)).or_insert(i);
+            }
+        }
+        Entries { list, by_url, by_type_id }
+    }
+
+    /// FHIR `resolve()` inside a Bundle: the first entry whose `fullUrl` is the reference (a
+    /// `urn:uuid:` one too), or whose resource is `Type/id` (relative, or absolute: ending in
+    /// `/Type/id`). The rules and what reads a message (`ack::read`) resolve alike.
+    pub fn resolve(&self, reference: &str) -> Option<El<'d>> {
+        let by_url = self.by_url.get(reference).copied();
+        let by_id = reference.rsplit_once('/').and_then(|(t, id)| {
+            let kind = t.rsplit_once('/').map_or(t, |(_, kind)| kind);
+            self.by_type_id.get(&(kind, id)).copied()
+        });
+        let i = match (by_url, by_id) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(self.list[i].1)
+    }
+}
+
 /// The Bundle's entries and how references resolve among them.
 struct Bundle<'d> {
     root: El<'d>,
-    /// (entry, resource) in document order.
-    entries: Vec<(El<'d>, El<'d>)>,
+    entries: Entries<'d>,
     problems: Vec<Problem>,
 }
 
 impl<'d> Bundle<'d> {
     fn new(doc: &'d Document) -> Bundle<'d> {
-        let root = doc.root();
-        let entries = root
-            .children_named("entry")
-            .filter_map(|e| e.child("resource").and_then(|r| r.first_child()).map(|r| (e, r)))
-            .collect();
-        Bundle { root, entries, problems: vec![] }
+        Bundle { root: doc.root(), entries: Entries::new(doc), problems: vec![] }
     }
 
     fn report(&mut self, el: El<'d>, rule: &str, reason: impl std::fmt::Display) {
@@ -41,21 +81,11 @@ impl<'d> Bundle<'d> {
     }
 
     fn of_type(&self, kind: &str) -> Vec<El<'d>> {
-        self.entries.iter().filter(|(_, r)| r.name() == kind).map(|(_, r)| *r).collect()
+        self.entries.list.iter().filter(|(_, r)| r.name() == kind).map(|(_, r)| *r).collect()
     }
 
-    /// FHIR `resolve()` inside a Bundle: by `fullUrl`, or `Type/id` against each resource.
     fn resolve(&self, reference: &str) -> Option<El<'d>> {
-        let type_and_id = reference.rsplit_once('/');
-        self.entries.iter().find_map(|(e, r)| {
-            let by_url = e.value_at(&["fullUrl"]) == Some(reference);
-            // `t` is the type, or ends with `/` + the type (an absolute reference).
-            let by_id = type_and_id.is_some_and(|(t, id)| {
-                t.strip_suffix(r.name()).is_some_and(|rest| rest.is_empty() || rest.ends_with('/'))
-                    && r.value_at(&["id"]) == Some(id)
-            });
-            (by_url || by_id).then_some(*r)
-        })
+        self.entries.resolve(reference)
     }
 
     /// The resource a Reference element points to.
@@ -100,7 +130,7 @@ impl<'d> Bundle<'d> {
         }
         // bdl-12: type = 'message' implies entry.first().resource.is(MessageHeader)
         if root.value_at(&["type"]) == Some("message") {
-            match self.entries.first() {
+            match self.entries.list.first() {
                 Some((_, r)) if r.name() == "MessageHeader" => {}
                 Some((e, r)) => {
                     let (e, name) = (*e, r.name());
@@ -116,16 +146,15 @@ impl<'d> Bundle<'d> {
             }
         }
         // bdl-7: fullUrl unique
-        let mut seen: Vec<&str> = vec![];
-        for (e, _) in self.entries.clone() {
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (e, _) in self.entries.list.clone() {
             if let Some(u) = e.value_at(&["fullUrl"]) {
-                if seen.contains(&u) {
+                if !seen.insert(u) {
                     self.report(e, "bdl-7", format!("fullUrl `{u}` appears twice"));
                 }
-                seen.push(u);
             }
         }
-        for (_, r) in self.entries.clone() {
+        for (_, r) in self.entries.list.clone() {
             if r.at(&["text", "div"]).is_some_and(|d| !d.has_content()) {
                 self.report(
                     r.at(&["text", "div"]).expect("checked"),
@@ -268,7 +297,7 @@ pub fn care_communication(doc: &Document) -> Vec<Problem> {
     let provenances = b.of_type("Provenance");
 
     // medcom-careCommunication-1: entry[0].resource.ofType(MessageHeader).meta.profile.startsWith(...)
-    let first_header = b.entries.first().map(|(_, r)| *r).filter(|r| r.name() == "MessageHeader");
+    let first_header = b.entries.list.first().map(|(_, r)| *r).filter(|r| r.name() == "MessageHeader");
     let cc1 = first_header.is_some_and(|h| {
         let p: Vec<&str> = h.all(&["meta", "profile"]).iter().filter_map(|p| p.value()).collect();
         p.len() == 1 && p[0].starts_with(PROFILE_CC_HEADER)

@@ -76,6 +76,20 @@ pub fn write(e: &Envelope<'_>) -> Vec<u8> {
     xml
 }
 
+/// Who an envelope says it is from and to: its `SenderID` and `ReceiverID` (EAN end points,
+/// GLNs), as VANS routes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndPoints {
+    pub sender: String,
+    pub receiver: String,
+}
+
+/// The envelope's [`EndPoints`] (empty when absent; the schema requires both).
+pub fn end_points(doc: &Document) -> EndPoints {
+    let id = |name: &str| doc.root().text_at(&[name]).unwrap_or("").to_string();
+    EndPoints { sender: id("SenderID"), receiver: id("ReceiverID") }
+}
+
 /// The enveloped message's bytes, decoded; `Err` says why they cannot be.
 pub fn data(doc: &Document) -> Result<(El<'_>, Vec<u8>), String> {
     let data = doc.root().at(&["Message", "Data"]).ok_or("the envelope has no Message/Data")?;

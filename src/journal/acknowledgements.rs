@@ -24,6 +24,7 @@ use crate::compose::Kind;
 use crate::error::{Error, Result};
 use crate::fhir::ack::{Acknowledgement, ResponseCode};
 use crate::fhir::restamp;
+use crate::fhir::vans::EndPoints;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -86,21 +87,46 @@ pub enum AckOutcome {
     /// transmission has already.
     Unchanged { message_id: i64, status: Status },
     /// Contradicts an earlier answer; recorded, status kept.
-    Conflict { message_id: i64, status: Status },
+    Conflict {
+        message_id: i64,
+        status: Status,
+        /// Another transmission of the letter, whose opposite verdict this one contradicts;
+        /// `None` when it contradicts this transmission's own answer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        contradicts: Option<i64>,
+        /// That transmission's status: `acknowledged` or `rejected`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        contradicts_status: Option<Status>,
+    },
     /// No transmission of the letter was handed over, or it was superseded. Recorded, status
     /// kept.
     NotSent { message_id: i64, status: Status },
     /// No CareCommunication with that MessageHeader.id was generated in this journal.
     UnknownLetter,
     /// The Acknowledgement's sender (its MessageHeader.sender's GLN) is not the GP the letter
-    /// was sent to (the envelope's ReceiverID, else the input's `gp.ean`): only the receiver
-    /// answers a letter. Recorded, not applied; evaluated again when read again.
+    /// was sent to (the envelope's ReceiverID, else the input's `gp.ean`), or it names no
+    /// sender GLN at all: only the receiver answers a letter. Recorded, not applied; evaluated
+    /// again when read again.
     WrongSender {
         message_id: i64,
-        /// The GLN the Acknowledgement names as its sender.
-        sender_gln: String,
+        /// The GLN the Acknowledgement names as its sender; `None` when it names none.
+        sender_gln: Option<String>,
         /// The GLN the letter was sent to.
         receiver_gln: String,
+    },
+    /// The VANSEnvelope it came in disagrees with the letter: its `SenderID` is not the GP the
+    /// letter was sent to (which the Acknowledgement names as its sender), or its `ReceiverID`
+    /// is not the letter's sender (us; the stored envelope's `SenderID`, else the input's
+    /// `sender.ean`). What VANS delivered and what the Acknowledgement says must agree.
+    /// Recorded, not applied; evaluated again when read again.
+    EnvelopeMismatch {
+        message_id: i64,
+        /// `SenderID` or `ReceiverID`.
+        envelope_field: &'static str,
+        /// The GLN the envelope names there.
+        envelope_gln: String,
+        /// The GLN it should be.
+        expected_gln: String,
     },
     /// An earlier Acknowledgement with the same Bundle.id and MessageHeader.id gave another
     /// code: one of the two is wrong. Neither applied nor stored (the earlier one is).
@@ -133,6 +159,7 @@ impl AckOutcome {
                 | AckOutcome::NotSent { .. }
                 | AckOutcome::UnknownLetter
                 | AckOutcome::WrongSender { .. }
+                | AckOutcome::EnvelopeMismatch { .. }
                 | AckOutcome::EnvelopeReused { .. }
         )
     }
@@ -147,7 +174,8 @@ impl AckOutcome {
             | AckOutcome::Unchanged { message_id, .. }
             | AckOutcome::Conflict { message_id, .. }
             | AckOutcome::NotSent { message_id, .. }
-            | AckOutcome::WrongSender { message_id, .. } => Some(*message_id),
+            | AckOutcome::WrongSender { message_id, .. }
+            | AckOutcome::EnvelopeMismatch { message_id, .. } => Some(*message_id),
             AckOutcome::Duplicate { message_id } | AckOutcome::EnvelopeReused { message_id, .. } => *message_id,
             AckOutcome::UnknownLetter => None,
         }
@@ -164,7 +192,7 @@ pub struct AckApplied {
 
 /// Stored outcomes of an Acknowledgement that changed nothing because it could not (yet)
 /// answer a letter: read again, it is evaluated again instead of being a duplicate.
-const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "unknown-letter", "wrong-sender"];
+const NOT_APPLIED: [&str; 5] = ["conflict", "not-sent", "unknown-letter", "wrong-sender", "envelope-mismatch"];
 
 /// A transmission to send again, for a `transient-error`.
 pub struct ResendRequest<'a> {
@@ -192,11 +220,13 @@ pub type Rebuild<'a> = dyn FnMut(&ResendRequest<'_>) -> Result<Rebuilt> + 'a;
 
 impl Journal {
     /// Applies one validated Acknowledgement (`bytes` as received, kept with it), in one
-    /// transaction. For a `transient-error` within the resend limit, `rebuild` makes the next
-    /// transmission from the stored bytes, which is recorded in the same transaction.
+    /// transaction; `envelope`: the end points of the VANSEnvelope it came in, if it did. For
+    /// a `transient-error` within the resend limit, `rebuild` makes the next transmission from
+    /// the stored bytes, which is recorded in the same transaction.
     pub fn apply_acknowledgement(
         &mut self,
         a: &Acknowledgement,
+        envelope: Option<&EndPoints>,
         bytes: &[u8],
         rebuild: &mut Rebuild<'_>,
     ) -> Result<AckApplied> {
@@ -230,6 +260,7 @@ impl Journal {
             }
             let answer = Answer {
                 ack: a,
+                envelope,
                 receipt_type: &receipt_type,
                 refuse_code: refuse_code.as_deref(),
                 refuse_text: refuse_text.as_deref(),
@@ -354,6 +385,7 @@ fn status_of(conn: &Connection, id: i64) -> Result<Status> {
 /// One Acknowledgement as the evaluation reads it.
 struct Answer<'a> {
     ack: &'a Acknowledgement,
+    envelope: Option<&'a EndPoints>,
     receipt_type: &'a str,
     refuse_code: Option<&'a str>,
     refuse_text: Option<&'a str>,
@@ -382,14 +414,35 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         .query_map([&a.acknowledges], |r| Ok((message_row(r)?, r.get::<_, bool>(20)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let Some((newest, _)) = rows.first() else { return Ok(AckOutcome::UnknownLetter) };
-    // Only the GP the letter went to answers it (every transmission went to the same one).
-    if let (Some(sender), Some(receiver)) = (a.sender_gln.as_deref(), receiver_gln(tx, newest)?) {
-        if sender != receiver {
+    // Only the GP the letter went to answers it (every transmission went to the same one). An
+    // Acknowledgement whose sender cannot be told is no answer from that GP either.
+    let receiver = end_point(tx, newest, "ReceiverID", "gp")?;
+    if let Some(receiver) = &receiver {
+        if a.sender_gln.as_ref() != Some(receiver) {
             return Ok(AckOutcome::WrongSender {
                 message_id: newest.id,
-                sender_gln: sender.to_string(),
-                receiver_gln: receiver,
+                sender_gln: a.sender_gln.clone(),
+                receiver_gln: receiver.clone(),
             });
+        }
+    }
+    // VANS delivered it from the envelope's SenderID to its ReceiverID: that must be the GP
+    // (the letter's receiver, the Acknowledgement's sender) answering us (the letter's sender).
+    if let Some(env) = ans.envelope {
+        let expected_sender = receiver.or_else(|| a.sender_gln.clone());
+        let checks = [
+            ("SenderID", &env.sender, expected_sender),
+            ("ReceiverID", &env.receiver, end_point(tx, newest, "SenderID", "sender")?),
+        ];
+        for (envelope_field, found, expected) in checks {
+            if let Some(expected_gln) = expected.filter(|e| e != found) {
+                return Ok(AckOutcome::EnvelopeMismatch {
+                    message_id: newest.id,
+                    envelope_field,
+                    envelope_gln: found.clone(),
+                    expected_gln,
+                });
+            }
         }
     }
     // The same Acknowledgement (its MessageHeader.id) read before in another envelope: MedCom's
@@ -399,7 +452,8 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         .query_row(
             "SELECT receipt_type, message_id FROM receipts WHERE letter_id = ?1 AND original_letter_id IN (?2, upper(?2)) \
              AND original_envelope_id = '' AND envelope_id <> ?3 AND receipt_type LIKE 'FHIR %' \
-             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter', 'wrong-sender') \
+             AND message_id IS NOT NULL AND outcome NOT IN ('conflict', 'not-sent', 'unknown-letter', 'wrong-sender', \
+             'envelope-mismatch') \
              ORDER BY id LIMIT 1",
             params![a.message_id, a.acknowledges, a.bundle_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -410,7 +464,7 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         return Ok(if earlier_type == ans.receipt_type {
             AckOutcome::Unchanged { message_id, status }
         } else {
-            AckOutcome::Conflict { message_id, status }
+            AckOutcome::Conflict { message_id, status, contradicts: None, contradicts_status: None }
         });
     }
     let handed: Vec<&MessageRow> = rows.iter().filter(|r| r.1).map(|r| &r.0).collect();
@@ -436,8 +490,26 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
         // fatal-error that follows says how it went after all, and the queued resend would
         // only give the GP the letter twice, or send again what was refused.
         Some(ResponseCode::TransientError) => {}
-        Some(_) => return Ok(AckOutcome::Conflict { message_id: id, status }),
+        Some(_) => {
+            return Ok(AckOutcome::Conflict { message_id: id, status, contradicts: None, contradicts_status: None })
+        }
         None => {}
+    }
+    // All transmissions are one message (one MessageHeader.id), and MedCom receivers never turn
+    // a verdict on it around: an `ok` when another transmission was refused, or a
+    // `fatal-error` when another was delivered, is for a person, not a second verdict.
+    let opposite = match a.code {
+        ResponseCode::Ok => Some(Status::Rejected),
+        ResponseCode::FatalError => Some(Status::Acknowledged),
+        ResponseCode::TransientError => None,
+    };
+    if let Some(other) = opposite.and_then(|o| rows.iter().map(|r| &r.0).find(|r| r.id != id && r.status == o)) {
+        return Ok(AckOutcome::Conflict {
+            message_id: id,
+            status,
+            contradicts: Some(other.id),
+            contradicts_status: Some(other.status),
+        });
     }
     let now = now_text();
     Ok(match a.code {
@@ -485,13 +557,14 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
     })
 }
 
-/// The GLN of the GP message `m` was sent to: its stored envelope's ReceiverID, else (bytes
-/// damaged or without one) its input's `gp.ean`; `None` when neither says.
-fn receiver_gln(tx: &Connection, m: &MessageRow) -> Result<Option<String>> {
+/// A GLN of message `m`'s end points: its stored envelope's `element` (`ReceiverID`: the GP
+/// it was sent to; `SenderID`: us), else (bytes damaged or without one) its input's
+/// `<party>.ean` (`gp`, `sender`); `None` when neither says.
+fn end_point(tx: &Connection, m: &MessageRow, element: &str, party: &str) -> Result<Option<String>> {
     let from_envelope = match verified_bytes(tx, m) {
         Ok(b) => crate::fhir::dom::Document::parse(&b)
             .ok()
-            .and_then(|d| d.root().child("ReceiverID").map(|r| r.text().trim().to_string()))
+            .and_then(|d| d.root().child(element).map(|r| r.text().trim().to_string()))
             .filter(|g| !g.is_empty()),
         Err(Error::Damaged(_)) => None,
         Err(e) => return Err(e),
@@ -503,7 +576,7 @@ fn receiver_gln(tx: &Connection, m: &MessageRow) -> Result<Option<String>> {
         tx.query_row("SELECT input_json FROM inputs WHERE id = ?1", [m.input_id], |r| r.get(0)).optional()?;
     Ok(input
         .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
-        .and_then(|v| v["gp"]["ean"].as_str().map(|g| g.trim().to_string()))
+        .and_then(|v| v[party]["ean"].as_str().map(|g| g.trim().to_string()))
         .filter(|g| !g.is_empty()))
 }
 

@@ -573,17 +573,31 @@ impl Journal {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             inputs += 1;
-            let (text, sha256): (String, String) = (r.get(2)?, r.get(3)?);
-            if !crate::generate::input_intact(&text, &sha256) {
-                damaged(Damage {
-                    what: "input",
-                    id: r.get(0)?,
-                    result_id: r.get(1)?,
-                    kind: None,
-                    letter_id: None,
-                    problem: INPUT_DAMAGED.to_string(),
-                });
-            }
+            let sha256: String = r.get(3)?;
+            // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
+            // like any other, not a reason to stop checking the rest.
+            let problem = match r.get_ref(2)? {
+                rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(text) if crate::generate::input_intact(text, &sha256) => continue,
+                    _ => INPUT_DAMAGED.to_string(),
+                },
+                other => {
+                    let is = match other.data_type() {
+                        rusqlite::types::Type::Blob => "a BLOB",
+                        rusqlite::types::Type::Null => "NULL",
+                        _ => "a number",
+                    };
+                    format!("the input is not stored as text (it is {is}): the journal is damaged")
+                }
+            };
+            damaged(Damage {
+                what: "input",
+                id: r.get(0)?,
+                result_id: r.get(1)?,
+                kind: None,
+                letter_id: None,
+                problem,
+            });
         }
         Ok((messages, inputs))
     }

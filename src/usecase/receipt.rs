@@ -41,6 +41,10 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
         Ok(b) => b,
         Err(line) => return Ok(Applied::Unreadable(line)),
     };
+    // Before anything reads it as a receipt or Acknowledgement (see `schema::doctype`).
+    if let Some(p) = schema::doctype(&bytes) {
+        return Ok(Applied::Invalid(vec![p]));
+    }
     match schema::root_of(&bytes).and_then(|r| schema::detect(&r)) {
         Some(MessageKind::Receipt) => {}
         Some(MessageKind::CareCommunication) => return acknowledgement(journal, &bytes, None, rebuild),
@@ -50,9 +54,11 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
             if let Err(problems) = fhir::validate(MessageKind::VansEnvelope, &bytes) {
                 return Ok(Applied::Invalid(problems));
             }
-            let inner = Document::parse(&bytes).map_err(|e| e.to_string()).and_then(|d| vans::data(&d).map(|x| x.1));
+            let inner = Document::parse(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|d| vans::data(&d).map(|x| (x.1, vans::end_points(&d))));
             return match inner {
-                Ok(inner) => acknowledgement(journal, &inner, Some(&bytes), rebuild),
+                Ok((inner, end_points)) => acknowledgement(journal, &inner, Some((&bytes, &end_points)), rebuild),
                 Err(e) => Ok(Applied::Unparsable(e)),
             };
         }
@@ -71,11 +77,12 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
 }
 
 /// A FHIR Bundle (`bundle`), bare or from the envelope `enveloped` (then stored whole, as
-/// received): an Acknowledgement is validated, read and applied.
+/// received, and its end points checked against the letter): an Acknowledgement is
+/// validated, read and applied.
 fn acknowledgement(
     journal: &mut Journal,
     bundle: &[u8],
-    enveloped: Option<&[u8]>,
+    enveloped: Option<(&[u8], &vans::EndPoints)>,
     rebuild: &mut Rebuild<'_>,
 ) -> Result<Applied> {
     let kind = fhir::bundle_kind(bundle);
@@ -90,7 +97,11 @@ fn acknowledgement(
         Err(e) if enveloped.is_some() => return Ok(Applied::Unparsable(e.to_string())),
         Err(e) => return Ok(Applied::Invalid(e.0)),
     };
-    let applied = journal.apply_acknowledgement(&ack, enveloped.unwrap_or(bundle), rebuild)?;
+    let (bytes, end_points) = match enveloped {
+        Some((envelope, end_points)) => (envelope, Some(end_points)),
+        None => (bundle, None),
+    };
+    let applied = journal.apply_acknowledgement(&ack, end_points, bytes, rebuild)?;
     Ok(Applied::Acknowledgement {
         ack,
         enveloped: enveloped.is_some(),
