@@ -390,3 +390,54 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
 }
+
+/// `regenerate` decides on what it read, then records under the write lock: an answer
+/// recorded by another process in between (here a positive receipt's effect, while a plain
+/// SQLite client holds the lock) makes it record nothing, exit 1 (issue 17, item 3).
+#[test]
+fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let id = gp["id"].as_i64().unwrap();
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = w.journal();
+    let holder = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        tx.send(()).unwrap();
+        // Long enough for `regenerate` to read, decide and build, and then wait for the lock.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        c.execute("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", [id]).unwrap();
+        c.execute_batch("COMMIT").unwrap();
+    });
+    rx.recv().unwrap();
+    let r = w.run(&["regenerate", &id.to_string()]);
+    holder.join().unwrap();
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("changed while it was being regenerated"), "{}", r.stderr);
+    assert_eq!(r.one()["error"]["code"], "conflict", "{}", r.stdout);
+    let all = w.run(&["journal", "list", "--json"]).ok().json();
+    assert_eq!(all.iter().filter(|m| m["kind"] == "gp-xdis91").count(), 1, "a resend was recorded: {all:?}");
+}
+
+/// `regenerate --input` with the stored input changes nothing: for an acknowledged letter
+/// nothing is sent (issue 17, item 7).
+#[test]
+fn regenerate_with_an_unchanged_input_sends_nothing_for_an_acknowledged_letter() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let f = w.path("pos.xml");
+    std::fs::write(&f, receipt("XCTL03", "R31", env, letter, None)).unwrap();
+    w.run(&["receipt", f.to_str().unwrap()]).ok();
+    let r = w.run(&["regenerate", env, "--input", sample("group-1.json").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("nothing to correct"), "{}", r.stderr);
+    let all = w.run(&["journal", "list", "--json"]).ok().json();
+    assert_eq!(all.len(), 2, "nothing new was recorded: {all:?}");
+    assert!(w.run(&["send", "--config", cfg.to_str().unwrap()]).ok().stderr.contains("nothing to send"));
+}

@@ -56,8 +56,9 @@ impl Engine {
         // resending it would give the receiver the letter again.
         let delivered = siblings
             .iter()
-            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Acknowledged);
-        if let (Some(d), None) = (delivered, &corrected) {
+            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Acknowledged)
+            .cloned();
+        if let (Some(d), None) = (&delivered, &corrected) {
             return Err(Error::Usage(format!(
                 "message {} is a transmission of a letter the receiver acknowledged (message {}, transmission {}); \
                  to change it, regenerate with --input (a correction)",
@@ -72,6 +73,7 @@ impl Engine {
             )));
         }
         let now = crate::clock::now();
+        let correcting = corrected.is_some();
         if let Some((origin, text)) = corrected {
             let source = Source { origin, line: None, text, refused: None, read_error: None };
             let p = prepare(&source.text, &self.policy, now)?;
@@ -97,6 +99,18 @@ impl Engine {
                 // The correction left this message's content as it was: resend it below.
             }
         }
+        // Nothing to correct: an unchanged input is a plain resend, which a letter the
+        // receiver acknowledged never gets.
+        if correcting {
+            let acknowledged = m.status == Status::Acknowledged || delivered.is_some();
+            if acknowledged {
+                return Err(Error::Usage(format!(
+                    "the input for message {} changes nothing in its letter, and the receiver acknowledged that \
+                     letter: nothing to correct, nothing was sent",
+                    m.id
+                )));
+            }
+        }
 
         let attempt = journal.max_attempt(m.kind, &m.letter_id)? + 1;
         let built = if m.kind == Kind::GpCareCommunication {
@@ -109,6 +123,15 @@ impl Engine {
         };
         self.write_files(&m.result_id, std::iter::once(&built))?;
         let id = journal.write(|w| {
+            // Decided on what was read above; another process may have answered or
+            // corrected the letter since. Checked again under the write lock.
+            if let Some(what) = w.changed_since(&m, built.attempt)? {
+                return Err(Error::Conflict(format!(
+                    "message {} changed while it was being regenerated ({what}); nothing was recorded; \
+                     see `flspost journal show {}`",
+                    m.id, m.id
+                )));
+            }
             w.record_regenerated(
                 m.input_id,
                 &NewMessage {

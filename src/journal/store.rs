@@ -914,6 +914,66 @@ impl Writer<'_> {
         }
     }
 
+    /// What changed about message `m` since `regenerate` read it and decided to make
+    /// transmission `attempt` of its letter (`None`: nothing). Checked inside the transaction
+    /// that records the resend, so an answer or a correction recorded meanwhile by another
+    /// process is never overtaken: the status moved on, it was regenerated already, a
+    /// transmission of its letter was acknowledged (or, for a CareCommunication, refused with
+    /// fatal-error), a later letter replaced it, or another transmission was recorded.
+    pub fn changed_since(&self, m: &MessageRow, attempt: u32) -> Result<Option<String>> {
+        let c = self.conn;
+        let status: Status = c.query_row("SELECT status FROM messages WHERE id = ?1", [m.id], |r| r.get(0))?;
+        if status != m.status {
+            return Ok(Some(format!("its status changed from {} to {}", m.status.code(), status.code())));
+        }
+        let again: Option<i64> = c
+            .query_row("SELECT id FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1", [m.id], |r| r.get(0))
+            .optional()?;
+        if let Some(n) = again {
+            return Ok(Some(format!("it was regenerated as message {n}")));
+        }
+        let answered =
+            if m.kind == Kind::GpCareCommunication { "'acknowledged', 'rejected'" } else { "'acknowledged'" };
+        let verdict: Option<(i64, Status)> = c
+            .query_row(
+                &format!(
+                    "SELECT id, status FROM messages WHERE kind = ?1 AND letter_id = ?2 AND id <> ?3 \
+                     AND status IN ({answered}) ORDER BY id LIMIT 1"
+                ),
+                params![m.kind, m.letter_id, m.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((n, st)) = verdict {
+            return Ok(Some(format!("message {n}, a transmission of its letter, is {}", st.code())));
+        }
+        let kinds: Vec<String> = Kind::ALL
+            .iter()
+            .filter(|k| k.addressee() == m.kind.addressee())
+            .map(|k| format!("'{}'", k.code()))
+            .collect();
+        let newest: (i64, String) = c.query_row(
+            &format!(
+                "SELECT id, letter_id FROM messages WHERE result_id = ?1 AND kind IN ({}) ORDER BY id DESC LIMIT 1",
+                kinds.join(", ")
+            ),
+            [&m.result_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if newest.1 != m.letter_id {
+            return Ok(Some(format!("message {}, a later letter, replaced it", newest.0)));
+        }
+        let last: u32 = c.query_row(
+            "SELECT COALESCE(MAX(attempt), 0) FROM messages WHERE kind = ?1 AND letter_id = ?2",
+            params![m.kind, m.letter_id],
+            |r| r.get(0),
+        )?;
+        if last + 1 != attempt {
+            return Ok(Some(format!("transmission {last} of its letter was recorded meanwhile")));
+        }
+        Ok(None)
+    }
+
     /// Records a new transmission of a stored letter, built again for input `input_id`.
     pub fn record_regenerated(&self, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
         insert_message(self.conn, input_id, m).map_err(|e| concurrent(e, m.result_id))
