@@ -136,3 +136,17 @@ fn a_huge_file_in_place_of_an_output_file_is_replaced_without_reading_it() {
     assert!(peak_kb < 200 * 1024, "peak RSS {} MB: the file was read", peak_kb / 1024);
     assert_eq!(std::fs::read(&gp).unwrap(), good);
 }
+
+/// An output folder whose name is not UTF-8 is written, and its summary names it (with
+/// U+FFFD for the bytes that are not), instead of a panic after the result was recorded.
+#[test]
+fn an_output_folder_named_in_bytes_that_are_not_utf8_is_reported_not_panicked_on() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = World::new();
+    let out = w.dir.path().join(std::ffi::OsStr::from_bytes(b"out-\xff"));
+    let r = Run::from(w.cmd().arg("generate").arg("--out-dir").arg(&out).arg(sample("group-1.json")).output().unwrap());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let s = r.one();
+    assert!(s["dir"].as_str().unwrap().contains("out-\u{fffd}"), "{s}");
+    assert!(out.join("FLS-AUH-2025-0001").join("gp-xdis91.xml").is_file());
+}

@@ -20,7 +20,7 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_id: Option<String>,
     pub outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "lossy_path")]
     pub dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<MessageSummary>,
@@ -51,9 +51,9 @@ pub struct MessageSummary {
     /// `new`; `kept` when a correction did not change this message; `existing` when the
     /// result was generated before with the same content.
     pub state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "lossy_path")]
     pub path: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "lossy_path")]
     pub pdf: Option<PathBuf>,
     pub letter_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +67,15 @@ pub struct MessageSummary {
     pub replaces: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regenerated_from: Option<i64>,
+}
+
+/// A path as JSON text: one that is not UTF-8 (an `--out-dir` named so) with U+FFFD for what
+/// is not, instead of failing the summary's serialisation after the work was recorded.
+fn lossy_path<S: serde::Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_str(&p.to_string_lossy()),
+        None => s.serialize_none(),
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
