@@ -34,6 +34,10 @@ pub enum Error {
         "journal busy: another process held it longer than the wait allowed ({0}); nothing was recorded, run again"
     )]
     Busy(String),
+    /// A hand-over happened, but its outcome could not be recorded: the message may be
+    /// handed over again by the next `send` (same envelope); exit 1, code `outcome_unrecorded`.
+    #[error("{0}")]
+    Unrecorded(String),
     /// Another flspost process did the same work at the same moment: running again settles
     /// it, so it is the environment's, exit 1 (not the caller's mistake).
     #[error("{0}")]
@@ -60,7 +64,12 @@ impl Error {
             | Error::ConfigSyntax { .. }
             | Error::Usage(_) => 2,
             Error::Invalid { .. } | Error::Internal(_) => 3,
-            Error::Io { .. } | Error::Journal(_) | Error::Busy(_) | Error::Damaged(_) | Error::Conflict(_) => 1,
+            Error::Io { .. }
+            | Error::Journal(_)
+            | Error::Busy(_)
+            | Error::Unrecorded(_)
+            | Error::Damaged(_)
+            | Error::Conflict(_) => 1,
         }
     }
 
@@ -76,6 +85,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Journal(_) => "journal",
             Error::Busy(_) => "journal_busy",
+            Error::Unrecorded(_) => "outcome_unrecorded",
             Error::Conflict(_) => "conflict",
             Error::Internal(_) => "internal",
             Error::Damaged(_) => "journal_damaged",

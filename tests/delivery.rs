@@ -311,3 +311,45 @@ fn a_letter_superseded_while_send_runs_is_not_handed_over() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A journal busy past the configured wait just after the gateway accepted a letter: the
+/// outcome is still recorded (the hand-over happened; giving up would leave it open and the
+/// next `send` would hand it over again), and the letter reaches the gateway once.
+#[test]
+fn a_busy_journal_after_a_hand_over_still_records_it_and_nothing_goes_twice() {
+    let w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = w.write(
+        "busy-smtp.toml",
+        &format!(
+            "[journal]\nbusy_timeout_seconds = 0.3\n\n[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{}\"\n\
+             from = \"fls@auh.example.dk\"\nto = \"vans@vans.example.dk\"\ntimeout_seconds = 10\n\n\
+             [transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
+            server.port
+        ),
+    );
+    w.run(&["generate", sample("group-1.json").to_str().unwrap()]).ok();
+    // The gateway stores the mail and answers 1 s later; meanwhile another client takes the
+    // journal's write lock for 2.5 s.
+    server.set_mode("slow:1");
+    let mut sender = w.cmd();
+    sender.args(["send", "--config", cfg.to_str().unwrap()]);
+    let sender = std::thread::spawn(move || sender.output());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while server.mails() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the GP letter never reached the server");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    c.execute_batch("BEGIN IMMEDIATE").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    c.execute_batch("COMMIT").unwrap();
+    drop(c);
+    let out = sender.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    server.set_mode("accept");
+    assert!(send(&w, &cfg).ok().stderr.contains("nothing to send"));
+    assert_eq!(server.mails(), 1, "the letter was handed over twice");
+    let gp = statuses(&w).into_iter().find(|(_, k, _, _)| k == "gp-xdis91").unwrap();
+    assert_eq!(gp.2, "sent");
+}

@@ -30,6 +30,43 @@ impl SendReport {
     }
 }
 
+/// How long `send` keeps trying to record the outcome of a hand-over that happened, past the
+/// configured busy wait: giving up there would leave the attempt open, and the next `send`
+/// would hand the message over again.
+const RECORD_OUTCOME_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Records a hand-over's outcome, waiting out a busy journal up to [`RECORD_OUTCOME_FOR`]
+/// (the transport already acted: this is no longer a request a gateway can simply repeat).
+/// Past it the error says so: the message may have been handed over, and the next `send`
+/// hands it over again with the same envelope, as after a killed `send`.
+fn record_outcome(
+    journal: &mut Journal,
+    attempt_id: i64,
+    m: &MessageRow,
+    outcome: &Outcome,
+    max_attempts: u32,
+) -> Result<Status> {
+    let give_up = std::time::Instant::now() + RECORD_OUTCOME_FOR;
+    loop {
+        match journal.finish_attempt(attempt_id, m, outcome, max_attempts) {
+            Err(Error::Busy(why)) if std::time::Instant::now() < give_up => {
+                let _ = why;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(Error::Busy(why)) => {
+                return Err(Error::Unrecorded(format!(
+                    "message {} was handed to its transport, but the journal stayed busy for {} s and its \
+                     outcome is not recorded ({why}); the next `flspost send` hands it over again with the \
+                     same envelope, which the receiver recognises",
+                    m.id,
+                    RECORD_OUTCOME_FOR.as_secs()
+                )))
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Sends every message waiting in `journal`, holding the send lock meanwhile. `each` hears
 /// of every message that was handed over or found damaged, in order.
 pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_>)) -> Result<SendReport> {
@@ -102,7 +139,7 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
                 Outcome::Unknown(r)
             }
         };
-        let status = journal.finish_attempt(attempt_id, &m, &outcome, max_attempts)?;
+        let status = record_outcome(journal, attempt_id, &m, &outcome, max_attempts)?;
         *counts.entry(status.code()).or_default() += 1;
         let reason = match &outcome {
             Outcome::Sent => None,
