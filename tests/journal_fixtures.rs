@@ -1,7 +1,7 @@
 //! Journals written by released schemas, kept in tests/fixtures: each must keep opening
 //! with all its data. journal-v2.sqlite (schema 2): the walk-through's four results, sent,
 //! both sample receipts, a regeneration, and a correction that went out as a kombi request.
-//! journal-v3.sqlite (schema 3, this release, made by `make_journal_v3_fixture` below): XDIS91
+//! journal-v3.sqlite (schema 3, the previous release, made by `make_journal_v3_fixture` below): XDIS91
 //! and CareCommunication letters, an XCTL03 and two FHIR Acknowledgements, a queued resend.
 //! When the schema changes, these tests are what show the migration keeps every row.
 
@@ -151,4 +151,18 @@ fn acknowledgement_lookups_use_indexes_in_a_new_and_in_a_migrated_journal() {
         let transmissions = plan(&w.journal(), "SELECT id FROM messages WHERE kind = 'x' AND letter_id = 'y'");
         assert!(transmissions.contains("(kind=? AND letter_id=?)"), "{transmissions}");
     }
+}
+
+/// An older journal others may read is put back to owner-only by the first command that
+/// writes, before SQLite opens it, as a current one is: the run that migrates it creates its
+/// `-wal` and `-shm` (whole messages) with the journal's mode.
+#[test]
+fn an_older_journal_others_can_read_is_owner_only_from_the_first_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = with_fixture("journal-v2.sqlite");
+    std::fs::set_permissions(w.journal(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&w.journal()), 0o600);
 }

@@ -247,7 +247,9 @@ fn looks_like_ours(path: &Path) -> bool {
     // Version 0 with a schema table holding nothing (a leaf page with no cells): an empty
     // database, which flspost sets up as a journal.
     let empty_schema = head[100] == 0x0d && head[103] == 0 && head[104] == 0;
-    i64::from(user_version) == SCHEMA_VERSION || (user_version == 0 && empty_schema)
+    // Any schema flspost has written: an older one is migrated in the same run, and its
+    // `-wal`/`-shm` must be created owner-only then too.
+    (1..=SCHEMA_VERSION).contains(&i64::from(user_version)) || (user_version == 0 && empty_schema)
 }
 
 pub fn now_text() -> String {
