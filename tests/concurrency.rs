@@ -354,3 +354,27 @@ fn a_journal_busy_past_the_configured_wait_fails_with_journal_busy_and_records_n
         assert!(r.json().iter().all(|v| v["outcome"] == "generated"), "{}", r.stdout);
     }
 }
+
+/// A command never reads the journal's own files as inputs (a glob over the journal's
+/// folder): opening and closing one while connected would drop the process's SQLite locks.
+#[test]
+fn the_journal_and_its_side_files_are_refused_as_inputs() {
+    let w = World::new();
+    w.run(&["generate", sample("group-1.json").to_str().unwrap()]).ok();
+    let shm = std::path::PathBuf::from(format!("{}-shm", w.journal().display()));
+    // A reader keeps the -shm there while the commands run.
+    let reader = rusqlite::Connection::open(w.journal()).unwrap();
+    let _: i64 = reader.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();
+    assert!(shm.exists());
+    let journal = w.journal();
+    for args in [
+        vec!["receipt", shm.to_str().unwrap()],
+        vec!["receipt", journal.to_str().unwrap()],
+        vec!["generate", sample("group-2a.json").to_str().unwrap(), shm.to_str().unwrap()],
+    ] {
+        let r = w.run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("is this command's journal"), "{args:?}: {}", r.stderr);
+    }
+    w.run(&["journal", "verify"]).ok();
+}

@@ -75,6 +75,7 @@ pub fn run(args: Args) -> Result<i32> {
         }
     }
     let mut journal = args.common.open_journal(&config, super::Use::Create)?;
+    journal.refuse_own_files(paths.iter().map(|p| p.as_path()))?;
     if let Some(dir) = &args.out_dir {
         flspost::fsutil::sweep_temporaries(dir);
     }
@@ -173,6 +174,7 @@ pub struct RegenerateArgs {
 pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
+    journal.refuse_own_files(args.input.as_deref())?;
     let corrected = match &args.input {
         None => None,
         Some(p) => {

@@ -25,6 +25,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
+    journal.refuse_own_files(args.files.iter().map(|p| p.as_path()))?;
     // A transient-error's resend is the stored message restamped: no templates or routing.
     let mut rebuild = receipt::resend;
     let mut code = 0;

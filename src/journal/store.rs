@@ -436,6 +436,26 @@ impl Journal {
         &self.path
     }
 
+    /// Refuses `paths` (files a command is about to read) that are this journal or its
+    /// `-wal`/`-shm`: opening and closing one while this process is connected would drop the
+    /// process's SQLite locks on it (see `open_files`). By device and inode, with `stat` only.
+    pub fn refuse_own_files<'p>(&self, paths: impl IntoIterator<Item = &'p Path>) -> Result<()> {
+        let own: Vec<(u64, u64)> = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|side| std::fs::metadata(beside(&self.path, side)).ok())
+            .map(|m| file_key(&m))
+            .collect();
+        for p in paths {
+            if std::fs::metadata(p).is_ok_and(|m| own.contains(&file_key(&m))) {
+                return Err(Error::Usage(format!(
+                    "{}: is this command's journal (or a file SQLite keeps beside it), not an input",
+                    p.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// A second connection to this journal, for a reader beside a writer in one process.
     pub fn another_connection(&self) -> Result<Journal> {
         Journal::open_bounded(&self.path, Access::ReadWrite, self.busy)
