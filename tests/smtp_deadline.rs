@@ -82,3 +82,45 @@ fn a_server_that_drips_one_byte_at_a_time_is_cut_off_at_the_deadline() {
     let reason = line["reason"].as_str().unwrap();
     assert!(reason.contains("the exchange did not complete within 2 s"), "{reason}");
 }
+
+/// A server that never got the message cannot have taken it: one that is silent after the
+/// TCP connect, one that closes at once, and one that greets with garbage leave the hand-over
+/// `transient` (nothing was handed over), never `unknown` (it may have been).
+#[test]
+fn a_server_that_fails_before_the_message_was_sent_is_transient_not_unknown() {
+    for behaviour in ["silent", "close", "garbage"] {
+        let w = World::new();
+        w.generate(&sample("group-1.json")).ok();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                match behaviour {
+                    "silent" => {
+                        std::thread::spawn(move || {
+                            std::thread::sleep(Duration::from_secs(5));
+                            drop(conn);
+                        });
+                    }
+                    "close" => drop(conn),
+                    _ => {
+                        let _ = conn.write_all(b"hello there, this is not SMTP\r\n");
+                    }
+                }
+            }
+        });
+        let cfg = w.write(
+            "c.toml",
+            &format!(
+                "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
+                 to = \"vans@vans.example.dk\"\ntimeout_seconds = 1\n"
+            ),
+        );
+        let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{behaviour}: {}", r.stderr);
+        assert_eq!(r.one()["status"], "retry", "{behaviour}: {}", r.stdout);
+        let show = w.run(&["journal", "show", "1", "--json"]).ok().one();
+        assert_eq!(show["attempts"][0]["outcome"], "transient", "{behaviour}: {show}");
+    }
+}

@@ -1,32 +1,67 @@
 //! SMTP to the VANS provider's gateway, with `lettre`. The message travels as a MIME
 //! attachment, base64-encoded so its bytes (ISO-8859-1 for XDIS91) arrive unchanged.
 //!
-//! A 5xx reply is permanent; a 4xx reply, a refused connection and a TLS error are transient
-//! (nothing was taken; the next `send` retries, up to the configured number of attempts). A
-//! timeout or a network error once connected leaves the outcome unknown: the gateway may have
-//! stored the mail before its reply was lost. That is retried the same way (same envelope,
-//! same Message-ID), but counts as handed over: a receipt for it applies, and MedCom's resend
+//! What a failure means depends on how far the exchange got, so flspost drives lettre's
+//! connection a step at a time and knows which step failed. Before the message's content was
+//! sent (connecting, the greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA) the gateway cannot have
+//! it: a 5xx reply is permanent, anything else (a 4xx, a refused connection, silence, a garbage
+//! banner, a timeout) transient; the next `send` retries, up to the configured number of
+//! attempts. Once the content was sent, a 4xx or 5xx reply to it still says the gateway did not
+//! take it, but a timeout or a broken connection leaves the outcome *unknown*: the gateway may
+//! have stored the mail before its reply was lost. That is retried the same way (same envelope,
+//! same Message-ID), and counts as handed over: a receipt for it applies, and MedCom's resend
 //! limit counts it.
 //!
-//! TLS (`smtps://`, or `smtp://…?tls=required` for STARTTLS) trusts the system's certificate
-//! store, where a hospital installs its own CA, plus an optional `ca_file`.
+//! TLS (`smtps://`, or `smtp://…?tls=required` for STARTTLS, `?tls=opportunistic`) trusts the
+//! system's certificate store, where a hospital installs its own CA, plus an optional
+//! `ca_file`. The URL is read as lettre reads it (default ports 25, 587 with STARTTLS, 465 for
+//! smtps; a path names the EHLO host; credentials in the URL), the config's `username` and
+//! `password_env` taking precedence.
 //!
 //! `timeout_seconds` is a deadline for the whole exchange of one message (connect, TLS, every
 //! command and reply). lettre's own timeout applies to each read, so a server answering a
 //! byte at a time could hold a message for minutes: the exchange runs on its own thread and
-//! is abandoned at the deadline (a transient failure; the socket closes when `send` ends).
+//! is abandoned at the deadline (transient or unknown by the step it had reached; the socket
+//! closes when `send` ends).
 
 use super::{Outgoing, SendError, Transport};
 use crate::error::{Error, Result};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Message, SmtpTransport, Transport as _};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::Message;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+/// How TLS is used, as the URL says.
+#[derive(Clone)]
+enum TlsMode {
+    None,
+    /// `smtps://`: TLS from the first byte.
+    Wrapper(TlsParameters),
+    /// `?tls=required`: STARTTLS, or no mail.
+    Required(TlsParameters),
+    /// `?tls=opportunistic`: STARTTLS when the server offers it.
+    Opportunistic(TlsParameters),
+}
+
+/// Where and how to connect: what lettre's `SmtpTransport::from_url` reads from the URL.
+#[derive(Clone)]
+struct Endpoint {
+    host: String,
+    port: u16,
+    tls: TlsMode,
+    hello: ClientId,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+}
+
 pub struct Smtp {
-    transport: SmtpTransport,
+    endpoint: Endpoint,
     deadline: Duration,
     url: String,
     from: Mailbox,
@@ -48,39 +83,59 @@ impl Smtp {
     pub fn new(s: &Settings<'_>) -> Result<Smtp> {
         let Settings { url, from, to, username, password_env, ca_file, timeout } = *s;
         let bad = |reason: String| Error::Usage(format!("smtp transport: {reason}"));
-        let mut builder =
-            SmtpTransport::from_url(url).map_err(|e| bad(format!("url `{url}`: {e}")))?.timeout(Some(timeout));
-        if let Some(ca) = ca_file {
-            let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| bad(format!("ca_file {}: {e}", ca.display())))?;
-            let parsed = url::Url::parse(url).map_err(|e| bad(format!("url `{url}`: {e}")))?;
-            let host = parsed.host_str().ok_or_else(|| bad(format!("url `{url}` names no host")))?.to_string();
-            let params = TlsParameters::builder(host)
-                .add_root_certificate(cert)
-                .build_rustls()
-                .map_err(|e| bad(format!("TLS setup: {e}")))?;
-            let tls_mode = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
-            let tls = match (parsed.scheme(), tls_mode.as_deref()) {
-                ("smtps", _) => Tls::Wrapper(params),
-                (_, Some("required")) => Tls::Required(params),
-                (_, Some("opportunistic")) => Tls::Opportunistic(params),
-                _ => {
-                    return Err(bad(format!(
-                        "ca_file is set, but url `{url}` asks for no TLS (use smtps:// or ?tls=required)"
-                    )))
-                }
-            };
-            builder = builder.tls(tls);
+        let parsed = url::Url::parse(url).map_err(|e| bad(format!("url `{url}`: {e}")))?;
+        let host = parsed.host_str().ok_or_else(|| bad(format!("url `{url}` names no host")))?.to_string();
+        // An IPv6 literal comes bracketed from the URL; the socket address wants it bare.
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let tls_params = || -> Result<TlsParameters> {
+            let mut b = TlsParameters::builder(host.clone());
+            if let Some(ca) = ca_file {
+                let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| bad(format!("ca_file {}: {e}", ca.display())))?;
+                b = b.add_root_certificate(cert);
+            }
+            b.build_rustls().map_err(|e| bad(format!("TLS setup: {e}")))
+        };
+        let tls_mode = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+        let (tls, default_port) = match (parsed.scheme(), tls_mode.as_deref()) {
+            ("smtp", None) => (TlsMode::None, 25),
+            ("smtp", Some("required")) => (TlsMode::Required(tls_params()?), 587),
+            ("smtp", Some("opportunistic")) => (TlsMode::Opportunistic(tls_params()?), 587),
+            ("smtps", _) => (TlsMode::Wrapper(tls_params()?), 465),
+            (scheme, tls) => {
+                return Err(bad(format!(
+                    "url `{url}`: unknown scheme `{scheme}` or tls `{}` (smtp://, smtps://, ?tls=required or \
+                     ?tls=opportunistic)",
+                    tls.unwrap_or("")
+                )))
+            }
+        };
+        if ca_file.is_some() && matches!(tls, TlsMode::None) {
+            return Err(bad(format!(
+                "ca_file is set, but url `{url}` asks for no TLS (use smtps:// or ?tls=required)"
+            )));
         }
+        let hello = match parsed.path().trim_matches('/') {
+            "" => ClientId::default(),
+            name => ClientId::Domain(name.to_string()),
+        };
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let mut credentials = parsed.password().map(|p| Credentials::new(decode(parsed.username()), decode(p)));
         if let Some(user) = username {
             let password = match password_env {
                 Some(var) => std::env::var(var).map_err(|_| bad(format!("password variable {var} is not set")))?,
                 None => String::new(),
             };
-            builder = builder.credentials(Credentials::new(user.to_string(), password));
+            credentials = Some(Credentials::new(user.to_string(), password));
         }
+        let port = parsed.port().unwrap_or(default_port);
         Ok(Smtp {
-            transport: builder.build(),
+            endpoint: Endpoint { host, port, tls, hello, credentials, timeout },
             deadline: timeout,
             url: url.to_string(),
             from: from.parse().map_err(|e| bad(format!("from `{from}`: {e}")))?,
@@ -110,11 +165,48 @@ impl Smtp {
     }
 }
 
-/// Whether `e` came from making the connection (refused, unreachable, timed out connecting):
-/// then nothing was sent. lettre keeps its error kinds private; its `Connection` kind is the
-/// one whose text starts so (pinned by a test below).
-fn not_connected(e: &lettre::transport::smtp::Error) -> bool {
-    e.to_string().starts_with("Connection error")
+/// One message's exchange, a step at a time. `content_sent` turns true as the message's content
+/// starts to go: from then on only the gateway's reply says whether it took it.
+fn exchange(
+    e: &Endpoint,
+    from: &lettre::Address,
+    to: &lettre::Address,
+    bytes: &[u8],
+    content_sent: &AtomicBool,
+) -> std::result::Result<(), lettre::transport::smtp::Error> {
+    let wrapper = match &e.tls {
+        TlsMode::Wrapper(p) => Some(p),
+        _ => None,
+    };
+    let mut conn = SmtpConnection::connect((e.host.as_str(), e.port), Some(e.timeout), &e.hello, wrapper, None)?;
+    match &e.tls {
+        TlsMode::Required(p) => conn.starttls(p, &e.hello)?,
+        TlsMode::Opportunistic(p) if conn.can_starttls() => conn.starttls(p, &e.hello)?,
+        _ => {}
+    }
+    if let Some(c) = &e.credentials {
+        conn.auth(DEFAULT_MECHANISMS, c)?;
+    }
+    conn.command(Mail::new(Some(from.clone()), vec![]))?;
+    conn.command(Rcpt::new(to.clone(), vec![]))?;
+    conn.command(Data)?;
+    content_sent.store(true, Ordering::SeqCst);
+    conn.message(bytes)?;
+    // The mail is taken; a failing QUIT changes nothing.
+    let _ = conn.quit();
+    Ok(())
+}
+
+/// A failed exchange as a send error: by the gateway's reply when it gave one, else by whether
+/// the message's content had gone.
+fn classify(e: &lettre::transport::smtp::Error, content_sent: bool) -> SendError {
+    if e.is_permanent() {
+        SendError::Permanent(format!("SMTP server refused: {e}"))
+    } else if e.is_transient() || !content_sent {
+        SendError::Transient(format!("SMTP: {e}"))
+    } else {
+        SendError::Unknown(format!("SMTP: {e}, after the message was sent; the gateway may have taken it"))
+    }
 }
 
 impl Transport for Smtp {
@@ -124,43 +216,34 @@ impl Transport for Smtp {
     }
 
     fn send(&mut self, m: &Outgoing<'_>) -> std::result::Result<(), SendError> {
-        let email = self.email(m)?;
-        let transport = self.transport.clone();
+        let email = self.email(m)?.formatted();
+        let (endpoint, from, to) = (self.endpoint.clone(), self.from.email.clone(), self.to.email.clone());
+        let content_sent = Arc::new(AtomicBool::new(false));
+        let sent = content_sent.clone();
         let (done, outcome) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("smtp".into())
             .spawn(move || {
-                let _ = done.send(transport.send(&email));
+                let _ = done.send(exchange(&endpoint, &from, &to, &email, &sent));
             })
             .map_err(|e| SendError::Transient(format!("SMTP: cannot start the exchange: {e}")))?;
+        let deadline = self.deadline.as_secs();
         match outcome.recv_timeout(self.deadline) {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),
-            Ok(Err(e)) if e.is_transient() || e.is_tls() || not_connected(&e) => {
-                Err(SendError::Transient(format!("SMTP: {e}")))
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(classify(&e, content_sent.load(Ordering::SeqCst))),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if content_sent.load(Ordering::SeqCst) => {
+                Err(SendError::Unknown(format!(
+                    "SMTP: no reply to the message within {deadline} s (timeout_seconds, the deadline for one \
+                     message); the gateway may have taken it"
+                )))
             }
-            Ok(Err(e)) => Err(SendError::Unknown(format!("SMTP: {e}; the gateway may have taken the mail"))),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(SendError::Unknown(format!(
-                "SMTP: the exchange did not complete within {} s (timeout_seconds, the deadline for one message); \
-                 the gateway may have taken the mail",
-                self.deadline.as_secs()
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(SendError::Transient(format!(
+                "SMTP: the exchange did not complete within {deadline} s (timeout_seconds, the deadline for one \
+                 message), before the message was sent"
             ))),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 Err(SendError::Unknown("SMTP: the exchange stopped without an outcome".into()))
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refused_connection_is_told_apart_from_a_broken_exchange() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let t = SmtpTransport::builder_dangerous("127.0.0.1").port(port).build();
-        let e = t.test_connection().unwrap_err();
-        assert!(not_connected(&e), "{e}");
     }
 }
