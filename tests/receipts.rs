@@ -441,3 +441,32 @@ fn regenerate_with_an_unchanged_input_sends_nothing_for_an_acknowledged_letter()
     assert_eq!(all.len(), 2, "nothing new was recorded: {all:?}");
     assert!(w.run(&["send", "--config", cfg.to_str().unwrap()]).ok().stderr.contains("nothing to send"));
 }
+
+/// A resend that was not recorded (an answer came meanwhile) does not stay in the output
+/// folder as the letter's file: the folder gets the journal's back.
+#[test]
+fn a_resend_that_was_not_recorded_leaves_the_output_folder_as_the_journal_has_it() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let id = gp["id"].as_i64().unwrap();
+    let file = std::path::PathBuf::from(gp["path"].as_str().unwrap());
+    let before = std::fs::read(&file).unwrap();
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = w.journal();
+    let holder = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        c.execute("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", [id]).unwrap();
+        c.execute_batch("COMMIT").unwrap();
+    });
+    rx.recv().unwrap();
+    let r = w.run(&["regenerate", &id.to_string(), "--out-dir", w.out().to_str().unwrap()]);
+    holder.join().unwrap();
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let now = flspost::sha256_hex(&std::fs::read(&file).unwrap());
+    assert_eq!(now, flspost::sha256_hex(&before), "the unrecorded resend is in the output folder");
+}

@@ -149,7 +149,13 @@ impl Engine {
                     replaces: m.replaces,
                 },
             )
-        })?;
+        });
+        // The output folder got the new transmission's files first (files may be ahead of the
+        // journal, never behind it); when nothing was recorded, it gets the journal's back.
+        if id.is_err() {
+            self.restore_files(journal, &m.result_id);
+        }
+        let id = id?;
         self.sync_out_dir()?;
         let row = journal.message(id)?.ok_or_else(|| {
             Error::Internal(format!("message {id} is not in the journal right after it was recorded"))
@@ -164,6 +170,15 @@ impl Engine {
             warnings: built.warnings,
             error: None,
         })
+    }
+
+    /// Puts `result_id`'s output folder back to what the journal holds, as far as it can: a
+    /// resend that was not recorded must not stay there as the letter's current file.
+    fn restore_files(&self, journal: &mut Journal, result_id: &str) {
+        let Some(dir) = self.result_dir(result_id) else { return };
+        let Ok(messages) = journal.messages_of(result_id) else { return };
+        let current = super::current(&messages);
+        let _ = journal.write(|w| super::output::heal_files(w, &dir, &current));
     }
 
     /// The next transmission (`attempt`) of stored message `m`, built at `now` from its stored
