@@ -5,7 +5,7 @@
 use crate::digitalpost::memo::MainDocument;
 use crate::error::{Error, Result};
 pub use crate::format::{Addressee, GpOptions, PatientOptions};
-use crate::format::{Format, Letter, LetterStatus};
+use crate::format::{Letter, LetterStatus};
 use crate::input::InputError;
 use crate::letters::Letters;
 use crate::model::FlsResult;
@@ -16,79 +16,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Copenhagen;
 use std::borrow::Cow;
 
-/// The messages a result gives: the GP's copy in the format its receiver takes, and the
-/// patient's letter in the hand-off the patient transport is configured for.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "kebab-case")]
-pub enum Kind {
-    /// The copy to the patient's GP, MedCom XDIS91.
-    #[serde(rename = "gp-xdis91")]
-    GpXdis91,
-    /// The copy to the patient's GP, MedCom FHIR CareCommunication in a VANSEnvelope.
-    #[serde(rename = "gp-carecommunication")]
-    #[strum(serialize = "gp-carecommunication")]
-    GpCareCommunication,
-    /// The letter to the patient, MeMo with a PDF (for a Digital Post client).
-    #[serde(rename = "patient-memo")]
-    PatientMemo,
-    /// The letter to the patient as an SF1601 kombi request: the MeMo plus a fjernprint
-    /// ForsendelseI with the same PDF, so the platform prints it for an exempt patient.
-    #[serde(rename = "patient-kombi")]
-    PatientKombi,
-}
+pub use crate::model::Kind;
 
+/// What a message of a kind is validated against: its wire format's schema. Here, not in
+/// the vocabulary, because it asks the format.
 impl Kind {
-    pub const ALL: &[Kind] = <Kind as strum::VariantArray>::VARIANTS;
-
-    pub fn code(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn addressee(self) -> Addressee {
-        match self {
-            Kind::GpXdis91 | Kind::GpCareCommunication => Addressee::Gp,
-            Kind::PatientMemo | Kind::PatientKombi => Addressee::Patient,
-        }
-    }
-
-    pub fn format(self) -> Format {
-        match self {
-            Kind::GpXdis91 => Format::Xdis91,
-            Kind::GpCareCommunication => Format::CareCommunication,
-            Kind::PatientMemo => Format::Memo,
-            Kind::PatientKombi => Format::Kombi,
-        }
-    }
-
-    pub fn from_code(s: &str) -> Option<Kind> {
-        s.parse().ok()
-    }
-
     pub fn schema(self) -> MessageKind {
         self.format().wire().schema()
-    }
-
-    /// The file name in a result's output folder.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Kind::GpXdis91 => "gp-xdis91.xml",
-            Kind::GpCareCommunication => "gp-carecommunication.xml",
-            Kind::PatientMemo => "patient-memo.xml",
-            Kind::PatientKombi => "patient-kombi.xml",
-        }
     }
 }
 

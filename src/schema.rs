@@ -749,7 +749,7 @@ mod streaming_tests {
         input["author"]["surname"] = "Østergaard".into();
         let result = crate::generate::prepare(&input.to_string(), &Default::default(), now).unwrap().result;
         let text =
-            crate::letters::Letters::shipped().render(crate::format::Addressee::Gp, &result, now.date_naive()).unwrap();
+            crate::letters::Letters::shipped().render(crate::model::Addressee::Gp, &result, now.date_naive()).unwrap();
         let identity = Identity::derive(&result, 0, 1, now);
         cc::write(&CareCommunication { result: &result, text: &text, identity: &identity }).unwrap()
     }

@@ -425,8 +425,8 @@ pub fn resend(stored: &[u8], message_id: &str, attempt: u32, now: DateTime<Utc>)
 mod tests {
     use super::*;
     use crate::compose::{Composer, GpOptions, Kind, Plan};
-    use crate::format::LetterStatus;
     use crate::letters::Letters;
+    use crate::model::LetterStatus;
     use crate::routing::{GpFormat, GpRouting};
     use crate::testdata;
 

@@ -13,45 +13,9 @@ use crate::letters::LetterText;
 use crate::model::FlsResult;
 use crate::schema::{self, MessageKind, Problem};
 use crate::Warning;
+
+pub use crate::model::{Addressee, Format, LetterStatus};
 use chrono::{DateTime, NaiveDate, Utc};
-
-/// Who a message is for. A result has one current letter per addressee; the patient's
-/// letter may change format (MeMo or kombi) between revisions and keeps its numbering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr)]
-#[strum(serialize_all = "lowercase")]
-pub enum Addressee {
-    Gp,
-    Patient,
-}
-
-/// Whether a letter is the first of its kind for a result or corrects one already sent.
-/// Every format has both; the stored code is XDIS91's (`nytbrev`, `rettetbrev`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum LetterStatus {
-    #[strum(serialize = "nytbrev")]
-    New,
-    #[strum(serialize = "rettetbrev")]
-    Corrected,
-}
-
-impl LetterStatus {
-    pub fn code(self) -> &'static str {
-        self.into()
-    }
-}
-
-/// The wire formats flspost writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// MedCom XDIS91, ISO-8859-1.
-    Xdis91,
-    /// MedCom FHIR CareCommunication 5.0 (a message Bundle) in a VANSEnvelope.
-    CareCommunication,
-    /// MeMo 1.2 with the letter as a PDF, for a Digital Post client.
-    Memo,
-    /// SF1601 kombi request: the MeMo plus a fjernprint ForsendelseI with the same PDF.
-    Kombi,
-}
 
 impl Format {
     pub fn wire(self) -> &'static dyn WireFormat {

@@ -4,8 +4,8 @@
 use super::Prepared;
 use crate::compose::{Addressee, Kind, Plan};
 use crate::error::Result;
-use crate::format::LetterStatus;
 use crate::journal::{Journal, MessageRow};
+use crate::model::LetterStatus;
 
 /// What the journal says to do with a prepared input.
 pub(super) enum Decision {

@@ -4,8 +4,8 @@ use super::{prepare, Engine, Outcome, Source, Summary};
 use crate::compose::{Built, Kind, Plan};
 use crate::error::{Error, Result};
 use crate::fhir;
-use crate::format::LetterStatus;
 use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage, Status};
+use crate::model::LetterStatus;
 use chrono::{DateTime, Utc};
 
 impl Engine {

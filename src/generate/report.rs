@@ -1,10 +1,10 @@
 //! What `generate` and `regenerate` report per input (one JSON line each).
 
 use super::{Refused, Source};
-use crate::compose::Kind;
 use crate::error::Error;
 use crate::input::InputError;
 use crate::journal::Status;
+use crate::model::Kind;
 use crate::Warning;
 use serde::Serialize;
 use std::path::PathBuf;

@@ -20,11 +20,11 @@
 
 use super::store::{insert_message, message_row, verified_bytes, HANDED_OVER, MESSAGE_COLUMNS};
 use super::{now_text, Journal, MessageRow, NewMessage, Status};
-use crate::compose::Kind;
 use crate::error::{Error, Result};
 use crate::fhir::ack::{Acknowledgement, ResponseCode};
 use crate::fhir::restamp;
 use crate::fhir::vans::EndPoints;
+use crate::model::Kind;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 

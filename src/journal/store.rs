@@ -2,9 +2,9 @@
 
 use super::migrations::{self, SCHEMA, SCHEMA_VERSION};
 use super::types::*;
-use crate::compose::Kind;
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::model::Kind;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The journal's records, as the rest of the crate reads and writes them.
 
-use crate::compose::Kind;
+use crate::model::Kind;
 use serde::Serialize;
 
 /// Where a message stands.

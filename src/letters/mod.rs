@@ -9,7 +9,7 @@
 
 mod context;
 
-use crate::format::Addressee;
+use crate::model::Addressee;
 use crate::model::{FlsResult, Group};
 use chrono::NaiveDate;
 use minijinja::{syntax::SyntaxConfig, Environment, UndefinedBehavior};

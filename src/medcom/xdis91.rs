@@ -5,9 +5,9 @@
 //! character Latin-1 cannot hold is reported against the field it came from.
 
 use crate::charset::{self, Latin1};
-use crate::format::LetterStatus;
 use crate::input::InputError;
 use crate::letters::LetterText;
+use crate::model::LetterStatus;
 use crate::model::{Address, FlsResult, Group};
 use crate::Warning;
 use chrono::NaiveDateTime;

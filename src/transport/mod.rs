@@ -4,9 +4,9 @@
 pub mod outbox;
 pub mod smtp;
 
-use crate::compose::Kind;
 use crate::config::TransportConfig;
 use crate::error::Result;
+use crate::model::Kind;
 
 /// A message on its way out: the exact bytes from the journal and their identifiers.
 pub struct Outgoing<'a> {

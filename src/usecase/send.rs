@@ -1,10 +1,10 @@
 //! Sending: every generated (or retry) message goes to the transport configured for its
 //! addressee; each attempt and its outcome is journaled before and after.
 
-use crate::compose::Addressee;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::journal::{Journal, MessageRow, Outcome, Status};
+use crate::model::Addressee;
 use crate::transport::{self, Outgoing, SendError, Transport};
 use std::collections::{BTreeMap, HashSet};
 
