@@ -365,6 +365,14 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, InputError> {
     Ok(v.to_string())
 }
 
+/// Whether a stored input is still what was recorded: its canonical form (the parsed input
+/// serialised again, as `generate` hashes it) hashes to `sha256`.
+pub fn input_intact(text: &str, sha256: &str) -> bool {
+    parse(text).is_ok_and(|i| {
+        crate::sha256_hex(&serde_json::to_vec(&i).expect("serialising a parsed input cannot fail")) == sha256
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

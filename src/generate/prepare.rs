@@ -85,12 +85,7 @@ fn prepare_named(text: &str, policy: &RolloutPolicy, now: DateTime<Utc>) -> Resu
     })
 }
 
-/// Whether a stored input is still what was recorded: its canonical form (see [`prepare`])
-/// hashes to `sha256`.
-pub fn input_intact(text: &str, sha256: &str) -> bool {
-    input::parse(text)
-        .is_ok_and(|i| sha256_hex(&serde_json::to_vec(&i).expect("serialising a parsed input cannot fail")) == sha256)
-}
+pub use crate::input::input_intact;
 
 impl Engine {
     /// Checks one document as read ([`prepare_source`]), and that the patient's letter can

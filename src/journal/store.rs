@@ -600,7 +600,7 @@ impl Journal {
             // like any other, not a reason to stop checking the rest.
             let problem = match r.get_ref(2)? {
                 rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
-                    Ok(text) if crate::generate::input_intact(text, &sha256) => continue,
+                    Ok(text) if crate::input::input_intact(text, &sha256) => continue,
                     _ => INPUT_DAMAGED.to_string(),
                 },
                 other => {
