@@ -27,7 +27,7 @@ pub enum Error {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("journal: {0}")]
-    Journal(#[from] crate::journal::StoreError),
+    Journal(#[from] crate::journal::error::StoreError),
     /// Another process held the journal longer than this one may wait: nothing was
     /// recorded, running again does it; exit 1, code `journal_busy`.
     #[error(

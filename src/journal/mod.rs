@@ -11,6 +11,7 @@
 //! `migrations.rs`, the `send` lock in `lock.rs`.
 
 mod acknowledgements;
+pub mod error;
 mod lock;
 mod migrations;
 mod receipts;
@@ -21,6 +22,7 @@ pub use acknowledgements::{
     limit_reason, AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest, Unanswered, MAX_RESENDS,
     RESEND_AFTER_MINUTES,
 };
+pub use error::StoreError;
 pub use lock::SendLock;
 pub use receipts::ReceiptOutcome;
 pub use store::{default_path, now_text, Journal, Writer, DEFAULT_BUSY_TIMEOUT};

@@ -1,5 +1,6 @@
 //! The SQLite store: opening a journal file safely, its pragmas, and every query.
 
+use super::error::StoreError;
 use super::migrations::{self, SCHEMA, SCHEMA_VERSION};
 use super::types::*;
 use crate::error::{Error, Result};

@@ -184,8 +184,3 @@ pub struct Damage {
     pub letter_id: Option<String>,
     pub problem: String,
 }
-
-/// A failure of the store under the journal, kept opaque so no store type leaks out.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct StoreError(#[from] pub(super) rusqlite::Error);
