@@ -119,13 +119,17 @@ impl Smtp {
             "" => ClientId::default(),
             name => ClientId::Domain(name.to_string()),
         };
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+        // Percent-decoded as lettre does (a `+` stays a `+`: this is no form).
+        let decode = |s: &str| -> Result<String> {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|d| d.into_owned())
+                .map_err(|_| bad(format!("url `{url}`: its user or password is not UTF-8 once decoded")))
         };
-        let mut credentials = parsed.password().map(|p| Credentials::new(decode(parsed.username()), decode(p)));
+        let mut credentials = match parsed.password() {
+            Some(p) => Some(Credentials::new(decode(parsed.username())?, decode(p)?)),
+            None => None,
+        };
         if let Some(user) = username {
             let password = match password_env {
                 Some(var) => std::env::var(var).map_err(|_| bad(format!("password variable {var} is not set")))?,
@@ -245,5 +249,34 @@ impl Transport for Smtp {
                 Err(SendError::Unknown("SMTP: the exchange stopped without an outcome".into()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smtp(url: &str) -> Smtp {
+        Smtp::new(&Settings {
+            url,
+            from: "fls@auh.example.dk",
+            to: "vans@vans.example.dk",
+            username: None,
+            password_env: None,
+            ca_file: None,
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_url_is_read_as_lettre_reads_it() {
+        let s = smtp("smtp://fls%2Bgw:p+w%40rd@vans.example.dk/helo.example.dk");
+        assert_eq!(s.endpoint.credentials, Some(Credentials::new("fls+gw".into(), "p+w@rd".into())));
+        assert_eq!((s.endpoint.host.as_str(), s.endpoint.port), ("vans.example.dk", 25));
+        assert_eq!(s.endpoint.hello, ClientId::Domain("helo.example.dk".into()));
+        assert_eq!(smtp("smtp://vans.example.dk?tls=required").endpoint.port, 587);
+        assert_eq!(smtp("smtps://vans.example.dk").endpoint.port, 465);
+        assert_eq!(smtp("smtp://vans.example.dk:2525").endpoint.port, 2525);
     }
 }
