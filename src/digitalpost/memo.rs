@@ -154,14 +154,7 @@ pub fn read_main_document(bytes: &[u8]) -> Result<MainDocument, String> {
             Event::Text(t) => text.push_str(t.as_ref()),
             Event::GeneralRef(r) => match r.resolve_char_ref() {
                 Ok(Some(c)) => text.push(c),
-                _ => text.push_str(match r.as_ref() {
-                    "amp" => "&",
-                    "lt" => "<",
-                    "gt" => ">",
-                    "quot" => "\"",
-                    "apos" => "'",
-                    _ => "",
-                }),
+                _ => text.push_str(quick_xml::escape::resolve_predefined_entity(r.as_ref()).unwrap_or("")),
             },
             Event::End(_) => {
                 let is = |tail: &[&str]| path.len() >= tail.len() && path[path.len() - tail.len()..] == *tail;

@@ -103,14 +103,7 @@ pub fn parse(bytes: &[u8]) -> Result<Receipt, String> {
             }
             Event::Text(t) => buf.push_str(t.as_ref()),
             Event::GeneralRef(r) => {
-                let c = match r.as_ref() {
-                    "amp" => "&",
-                    "lt" => "<",
-                    "gt" => ">",
-                    "quot" => "\"",
-                    "apos" => "'",
-                    _ => "",
-                };
+                let c = quick_xml::escape::resolve_predefined_entity(r.as_ref()).unwrap_or("");
                 if let Ok(Some(ch)) = r.resolve_char_ref() {
                     buf.push(ch);
                 } else {
