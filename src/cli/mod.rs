@@ -189,25 +189,23 @@ pub fn print_line(line: &str) {
     }
 }
 
-/// The JSON line of a command that failed as a whole (`{"outcome":"error","error":{...}}`,
-/// the shape of a failed input's line in `generate`).
+/// The JSON line of a command that failed as a whole (`{"outcome":"error","error":{...}}`),
+/// its `error` the one a failed input's line in `generate` has (which masks the reason).
 #[derive(serde::Serialize)]
 struct ErrorLine {
     outcome: &'static str,
-    error: ErrorBody,
-}
-
-#[derive(serde::Serialize)]
-struct ErrorBody {
-    code: &'static str,
-    reason: String,
-    exit_code: i32,
+    error: flspost::generate::ErrorSummary,
 }
 
 impl ErrorLine {
     fn of(e: &Error) -> ErrorLine {
-        let reason = flspost::identifiers::redact_cpr_like(&e.to_string().replace('\n', " "));
-        ErrorLine { outcome: "error", error: ErrorBody { code: e.code(), reason, exit_code: e.exit_code() } }
+        let error = flspost::generate::ErrorSummary {
+            field: None,
+            code: e.code(),
+            reason: e.to_string().replace('\n', " "),
+            exit_code: e.exit_code(),
+        };
+        ErrorLine { outcome: "error", error }
     }
 }
 

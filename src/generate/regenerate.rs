@@ -101,15 +101,12 @@ impl Engine {
         }
         // Nothing to correct: an unchanged input is a plain resend, which a letter the
         // receiver acknowledged never gets.
-        if correcting {
-            let acknowledged = m.status == Status::Acknowledged || delivered.is_some();
-            if acknowledged {
-                return Err(Error::Usage(format!(
-                    "the input for message {} changes nothing in its letter, and the receiver acknowledged that \
-                     letter: nothing to correct, nothing was sent",
-                    m.id
-                )));
-            }
+        if correcting && (m.status == Status::Acknowledged || delivered.is_some()) {
+            return Err(Error::Usage(format!(
+                "the input for message {} changes nothing in its letter, and the receiver acknowledged that \
+                 letter: nothing to correct, nothing was sent",
+                m.id
+            )));
         }
 
         let attempt = journal.max_attempt(m.kind, &m.letter_id)? + 1;

@@ -627,19 +627,12 @@ impl Journal {
 
     /// The message that regenerated `id`, if any.
     pub fn regenerated_as(&self, id: i64) -> Result<Option<i64>> {
-        Ok(self
-            .conn
-            .query_row("SELECT id FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1", [id], |r| r.get(0))
-            .optional()?)
+        regenerated_as(&self.conn, id)
     }
 
     /// The highest send attempt of a letter so far.
     pub fn max_attempt(&self, kind: Kind, letter_id: &str) -> Result<u32> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(MAX(attempt), 0) FROM messages WHERE kind = ?1 AND letter_id = ?2",
-            params![kind, letter_id],
-            |r| r.get(0),
-        )?)
+        max_attempt(&self.conn, kind, letter_id)
     }
 
     /// Links a message built by a correction to the failed message it answers.
@@ -821,6 +814,22 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
     Ok(bytes.to_vec())
 }
 
+/// The message that regenerated `id`, if any.
+fn regenerated_as(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT id FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1", [id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The highest transmission of a letter so far.
+fn max_attempt(conn: &Connection, kind: Kind, letter_id: &str) -> Result<u32> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(attempt), 0) FROM messages WHERE kind = ?1 AND letter_id = ?2",
+        params![kind, letter_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Marks a queued message `failed` because its bytes are damaged: it must never be sent.
 /// Messages already sent keep their status (what was sent was checked then).
 fn fail_damaged(conn: &Connection, id: i64, reason: &str) -> Result<()> {
@@ -949,10 +958,7 @@ impl Writer<'_> {
         if status != m.status {
             return Ok(Some(format!("its status changed from {} to {}", m.status.code(), status.code())));
         }
-        let again: Option<i64> = c
-            .query_row("SELECT id FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1", [m.id], |r| r.get(0))
-            .optional()?;
-        if let Some(n) = again {
+        if let Some(n) = regenerated_as(c, m.id)? {
             return Ok(Some(format!("it was regenerated as message {n}")));
         }
         let answered =
@@ -986,11 +992,7 @@ impl Writer<'_> {
         if newest.1 != m.letter_id {
             return Ok(Some(format!("message {}, a later letter, replaced it", newest.0)));
         }
-        let last: u32 = c.query_row(
-            "SELECT COALESCE(MAX(attempt), 0) FROM messages WHERE kind = ?1 AND letter_id = ?2",
-            params![m.kind, m.letter_id],
-            |r| r.get(0),
-        )?;
+        let last = max_attempt(c, m.kind, &m.letter_id)?;
         if last + 1 != attempt {
             return Ok(Some(format!("transmission {last} of its letter was recorded meanwhile")));
         }

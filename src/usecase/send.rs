@@ -49,8 +49,7 @@ fn record_outcome(
     let give_up = std::time::Instant::now() + RECORD_OUTCOME_FOR;
     loop {
         match journal.finish_attempt(attempt_id, m, outcome, max_attempts) {
-            Err(Error::Busy(why)) if std::time::Instant::now() < give_up => {
-                let _ = why;
+            Err(Error::Busy(_)) if std::time::Instant::now() < give_up => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(Error::Busy(why)) => {
