@@ -16,6 +16,15 @@ fn smtp_config(w: &World, port: u16, max_attempts: u32) -> std::path::PathBuf {
     )
 }
 
+/// Waits (20 s at most) until the server has stored a mail: the hand-over is under way.
+fn first_mail(server: &SmtpServer) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while server.mails() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no mail reached the server");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn send(w: &World, cfg: &std::path::Path) -> Run {
     w.run(&["send", "--config", cfg.to_str().unwrap()])
 }
@@ -281,11 +290,7 @@ fn a_letter_superseded_while_send_runs_is_not_handed_over() {
     sender.args(["send", "--config", cfg.to_str().unwrap()]);
     let sender = std::thread::spawn(move || sender.output());
     // Meanwhile the second result is corrected: its waiting GP letter is superseded.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while server.mails() == 0 {
-        assert!(std::time::Instant::now() < deadline, "the first GP letter never reached the server");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    first_mail(&server);
     let mut corrected = sample_json("group-1.json");
     corrected["result_id"] = serde_json::json!("SUP-B-00000");
     corrected["gp"]["name"] = serde_json::json!("Lægehuset Nord");
@@ -335,11 +340,7 @@ fn a_busy_journal_after_a_hand_over_still_records_it_and_nothing_goes_twice() {
     let mut sender = w.cmd();
     sender.args(["send", "--config", cfg.to_str().unwrap()]);
     let sender = std::thread::spawn(move || sender.output());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while server.mails() == 0 {
-        assert!(std::time::Instant::now() < deadline, "the GP letter never reached the server");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    first_mail(&server);
     let c = rusqlite::Connection::open(w.journal()).unwrap();
     c.execute_batch("BEGIN IMMEDIATE").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2500));

@@ -391,16 +391,10 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
     assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
 }
 
-/// `regenerate` decides on what it read, then records under the write lock: an answer
-/// recorded by another process in between (here a positive receipt's effect, while a plain
-/// SQLite client holds the lock) makes it record nothing, exit 1 (issue 17, item 3).
-#[test]
-fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
-    let w = World::new();
-    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
-    let id = gp["id"].as_i64().unwrap();
-    let cfg = outbox_config(&w);
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+/// Runs `args` while a plain SQLite client holds the journal's write lock and then records
+/// message `id` acknowledged (a positive receipt's effect, applied by another process): the
+/// command reads and decides before that, and records after.
+fn acknowledged_meanwhile(w: &World, id: i64, args: &[&str]) -> Run {
     let (tx, rx) = std::sync::mpsc::channel();
     let path = w.journal();
     let holder = std::thread::spawn(move || {
@@ -413,8 +407,22 @@ fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
         c.execute_batch("COMMIT").unwrap();
     });
     rx.recv().unwrap();
-    let r = w.run(&["regenerate", &id.to_string()]);
+    let r = w.run(args);
     holder.join().unwrap();
+    r
+}
+
+/// `regenerate` decides on what it read, then records under the write lock: an answer
+/// recorded by another process in between (here a positive receipt's effect, while a plain
+/// SQLite client holds the lock) makes it record nothing, exit 1 (issue 17, item 3).
+#[test]
+fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
+    let w = World::new();
+    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let id = gp["id"].as_i64().unwrap();
+    let cfg = outbox_config(&w);
+    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("changed while it was being regenerated"), "{}", r.stderr);
     assert_eq!(r.one()["error"]["code"], "conflict", "{}", r.stdout);
@@ -453,19 +461,7 @@ fn a_resend_that_was_not_recorded_leaves_the_output_folder_as_the_journal_has_it
     let before = std::fs::read(&file).unwrap();
     let cfg = outbox_config(&w);
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let path = w.journal();
-    let holder = std::thread::spawn(move || {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("BEGIN IMMEDIATE").unwrap();
-        tx.send(()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        c.execute("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", [id]).unwrap();
-        c.execute_batch("COMMIT").unwrap();
-    });
-    rx.recv().unwrap();
-    let r = w.run(&["regenerate", &id.to_string(), "--out-dir", w.out().to_str().unwrap()]);
-    holder.join().unwrap();
+    let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string(), "--out-dir", w.out().to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let now = flspost::sha256_hex(&std::fs::read(&file).unwrap());
     assert_eq!(now, flspost::sha256_hex(&before), "the unrecorded resend is in the output folder");
