@@ -6,10 +6,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flspost::compose::{Composer, Kind, Plan};
-use flspost::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
-use flspost::format::Addressee;
-use flspost::format::LetterStatus;
+use flspost::formats::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
 use flspost::letters::Letters;
+use flspost::model::Addressee;
+use flspost::model::LetterStatus;
 use flspost::schema::{MessageKind, Schema};
 use std::hint::black_box;
 
@@ -21,13 +21,13 @@ fn benches(c: &mut Criterion) {
     input["gp"]["sor_id"] = "1017421000016003".into();
     input["author"]["given_name"] = "Karen".into();
     input["author"]["surname"] = "Østergaard".into();
-    let result = flspost::generate::prepare(&input.to_string(), &Default::default(), now).unwrap().result;
+    let result = flspost::app::generate::prepare(&input.to_string(), &Default::default(), now).unwrap().result;
     let letters = Letters::shipped();
     let composer = Composer::new(Letters::shipped());
     let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
     let date = now.date_naive();
     let patient_text = letters.render(Addressee::Patient, &result, date).unwrap();
-    let pdf = flspost::digitalpost::letter_pdf(&result, &patient_text, date, now, false).unwrap().0;
+    let pdf = flspost::formats::pdf::letter_pdf(&result, &patient_text, date, now, false).unwrap().0;
     let build = |with_pdf: bool| {
         let text = letters.render(Addressee::Gp, &result, date).unwrap();
         let mut identity = Identity::derive(&result, 0, 1, now);
@@ -43,12 +43,12 @@ fn benches(c: &mut Criterion) {
     g.bench_function("CareCommunication build + validate", |b| b.iter(|| build(black_box(false))));
     g.bench_function("CareCommunication with PDF build + validate", |b| b.iter(|| build(black_box(true))));
     g.bench_function("CareCommunication validate (schema + rules)", |b| {
-        b.iter(|| flspost::fhir::validate(MessageKind::CareCommunication, black_box(&bundle)).unwrap())
+        b.iter(|| flspost::formats::fhir::validate(MessageKind::CareCommunication, black_box(&bundle)).unwrap())
     });
     g.bench_function("CareCommunication rules alone", |b| {
         b.iter(|| {
-            let doc = flspost::fhir::dom::Document::parse(black_box(&bundle)).unwrap();
-            assert!(flspost::fhir::rules::care_communication(&doc).is_empty())
+            let doc = flspost::formats::fhir::dom::Document::parse(black_box(&bundle)).unwrap();
+            assert!(flspost::formats::fhir::rules::care_communication(&doc).is_empty())
         })
     });
     // The pieces, to see where the time goes.
@@ -67,7 +67,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| schema.validate_tree(black_box(&bundle)).unwrap())
     });
     g.bench_function("CareCommunication rules reader alone", |b| {
-        b.iter(|| flspost::fhir::dom::Document::parse(black_box(&bundle)).unwrap())
+        b.iter(|| flspost::formats::fhir::dom::Document::parse(black_box(&bundle)).unwrap())
     });
     g.finish();
 }

@@ -3,11 +3,11 @@
 //! compilation, font preparation). Numbers go into the README with the machine.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use flspost::app::generate::prepare;
 use flspost::compose::{Composer, Kind, PatientOptions, Plan};
-use flspost::format::LetterStatus;
-use flspost::generate::prepare;
 use flspost::letters::Letters;
-use flspost::policy::RolloutPolicy;
+use flspost::model::policy::RolloutPolicy;
+use flspost::model::LetterStatus;
 use flspost::schema::{self, MessageKind, Schema};
 use std::hint::black_box;
 
@@ -37,12 +37,12 @@ fn benches(c: &mut Criterion) {
         b.iter(|| kombi_composer.build(&result, &plan(Kind::PatientKombi), now).unwrap())
     });
     let letters = Letters::shipped();
-    let text = letters.render(flspost::format::Addressee::Patient, &result, now.date_naive()).unwrap();
+    let text = letters.render(flspost::model::Addressee::Patient, &result, now.date_naive()).unwrap();
     g.bench_function("tagged PDF letter alone", |b| {
-        b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now, false).unwrap())
+        b.iter(|| flspost::formats::pdf::letter_pdf(&result, &text, now.date_naive(), now, false).unwrap())
     });
     g.bench_function("tagged PDF letter alone, large print", |b| {
-        b.iter(|| flspost::digitalpost::letter_pdf(&result, &text, now.date_naive(), now, true).unwrap())
+        b.iter(|| flspost::formats::pdf::letter_pdf(&result, &text, now.date_naive(), now, true).unwrap())
     });
     g.bench_function("validate XDIS91", |b| {
         b.iter(|| schema::validate(MessageKind::Xdis91, black_box(&xdis)).unwrap())

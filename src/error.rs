@@ -1,8 +1,9 @@
 //! The crate's error, and the exit code each kind maps to.
 
-use crate::input::InputError;
-use crate::letters::TemplateError;
-use crate::schema::{MessageKind, Problem};
+use crate::input::error::InputError;
+use crate::letters::error::TemplateError;
+use crate::model::MessageKind;
+use crate::schema::problem::Problem;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,6 @@
 mod cli;
 
 fn main() {
-    flspost::fsutil::restrict_umask();
+    flspost::support::files::restrict_umask();
     std::process::exit(cli::run());
 }

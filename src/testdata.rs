@@ -2,8 +2,8 @@
 //! patients), so tests and the README describe the same data.
 
 use crate::input::{self, ResultInput};
+use crate::model::policy::RolloutPolicy;
 use crate::model::FlsResult;
-use crate::policy::RolloutPolicy;
 use chrono::{DateTime, Utc};
 
 pub const GROUP_1: &str = include_str!("../samples/input/group-1.json");

@@ -340,7 +340,11 @@ fn transient_error_queues_a_resend_that_send_delivers_with_the_same_message_id_a
     let new_env = queued["message"]["envelope_id"].as_str().unwrap();
     assert_ne!(new_env, env);
     let (_, bytes) = files.iter().find(|(e, _)| e == new_env).expect("the resend's envelope in the outbox");
-    assert_eq!(flspost::sha256_hex(bytes), queued["message"]["sha256"], "the outbox holds the journal's bytes");
+    assert_eq!(
+        flspost::support::digest::sha256_hex(bytes),
+        queued["message"]["sha256"],
+        "the outbox holds the journal's bytes"
+    );
     let (old, new) = (bundle_in_envelope(&first[0].1), bundle_in_envelope(bytes));
     assert_eq!(fhir_value(&new, "MessageHeader", "id"), letter, "same MessageHeader.id");
     assert_eq!(fhir_value(&old, "MessageHeader", "id"), letter);
@@ -616,7 +620,7 @@ fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
     for ((name, bytes), id) in got.iter().zip([gp["id"].to_string(), resend]) {
         let m = show(&w, &id)["message"].clone();
         assert_eq!(name, &format!("carecommunication-{}.xml", m["envelope_id"].as_str().unwrap()));
-        assert_eq!(flspost::sha256_hex(bytes), m["sha256"], "the attachment is the journal's bytes");
+        assert_eq!(flspost::support::digest::sha256_hex(bytes), m["sha256"], "the attachment is the journal's bytes");
         assert_eq!(fhir_value(&bundle_in_envelope(bytes), "MessageHeader", "id"), gp["letter_id"].as_str().unwrap());
     }
     assert_eq!(got[0].1, generated_file);
@@ -630,7 +634,7 @@ fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
     let files = outbox(&w2);
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].0, m["envelope_id"].as_str().unwrap());
-    assert_eq!(flspost::sha256_hex(&files[0].1), m["sha256"]);
+    assert_eq!(flspost::support::digest::sha256_hex(&files[0].1), m["sha256"]);
     assert_eq!(files[0].1, std::fs::read(gp["path"].as_str().unwrap()).unwrap());
 }
 

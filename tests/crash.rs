@@ -52,7 +52,11 @@ fn check_out_dir(w: &World, c: &rusqlite::Connection) {
                     .ok();
                 // Files may be ahead of the journal (killed before the commit), never behind it.
                 if let Some(sha) = sha {
-                    assert_eq!(sha, flspost::sha256_hex(&bytes), "{name}/{f} differs from the journal");
+                    assert_eq!(
+                        sha,
+                        flspost::support::digest::sha256_hex(&bytes),
+                        "{name}/{f} differs from the journal"
+                    );
                 }
             }
         }
@@ -95,7 +99,7 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
         .count();
     assert_eq!(visible, N);
     // The last run swept what the killed ones left.
-    let staging = w.out().join(flspost::fsutil::STAGING);
+    let staging = w.out().join(flspost::support::files::STAGING);
     assert_eq!(std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0), 0);
 }
 
@@ -124,7 +128,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
             } else {
                 w.path(&format!("dp/memo-{letter}-{attempt}.xml"))
             };
-            assert_eq!(flspost::sha256_hex(&std::fs::read(&path).unwrap()), sha, "{path:?}");
+            assert_eq!(flspost::support::digest::sha256_hex(&std::fs::read(&path).unwrap()), sha, "{path:?}");
         }
     }
     let r = w.run(&args);
@@ -137,7 +141,11 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     for (name, bytes) in vans.iter().chain(&dp) {
         assert!(!name.starts_with('.'), "temporary file left: {name}");
         let n: i64 = c
-            .query_row("SELECT COUNT(*) FROM messages WHERE sha256 = ?1", [flspost::sha256_hex(bytes)], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE sha256 = ?1",
+                [flspost::support::digest::sha256_hex(bytes)],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(n, 1, "{name} is not a journal message");
     }

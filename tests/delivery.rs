@@ -64,7 +64,7 @@ fn outbox_files_appear_once_with_the_journal_bytes() {
     for (name, bytes) in &vans {
         let env = name.strip_prefix("xdis91-").unwrap().strip_suffix(".xml").unwrap();
         let m = w.run(&["journal", "show", "--json", env]).ok().one();
-        assert_eq!(m["message"]["sha256"], flspost::sha256_hex(bytes));
+        assert_eq!(m["message"]["sha256"], flspost::support::digest::sha256_hex(bytes));
         assert_eq!(m["message"]["status"], "sent");
         assert_eq!(m["attempts"].as_array().unwrap().len(), 1);
     }

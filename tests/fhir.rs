@@ -5,10 +5,10 @@
 
 mod common;
 use common::*;
-use flspost::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
-use flspost::fhir::{self, ack, codes, vans};
-use flspost::format::Addressee;
+use flspost::formats::fhir::carecommunication::{self as cc, Attachment, CareCommunication, Identity};
+use flspost::formats::fhir::{self, ack, codes, vans};
 use flspost::letters::Letters;
+use flspost::model::Addressee;
 use flspost::model::FlsResult;
 use flspost::schema::{MessageKind, Schema};
 use serde_json::{json, Value};
@@ -33,7 +33,7 @@ fn fhir_input(sample_name: &str) -> Value {
 
 fn checked(v: &Value) -> Result<FlsResult, flspost::input::InputError> {
     let input = flspost::input::parse(&v.to_string())?;
-    flspost::input::check(&input, &flspost::policy::RolloutPolicy::default(), now())
+    flspost::input::check(&input, &flspost::model::policy::RolloutPolicy::default(), now())
 }
 
 struct Built {
@@ -50,7 +50,7 @@ fn build(name: &str, r: &FlsResult, revision: u32, attempt: u32, pdf: bool) -> B
     let text = letters.render(Addressee::Gp, r, date).unwrap();
     let pdf_bytes = pdf.then(|| {
         let patient_text = letters.render(Addressee::Patient, r, date).unwrap();
-        flspost::digitalpost::letter_pdf(r, &patient_text, date, now(), false).unwrap().0
+        flspost::formats::pdf::letter_pdf(r, &patient_text, date, now(), false).unwrap().0
     });
     let mut identity = Identity::derive(r, revision, attempt, now());
     let attachment_id = identity.attachment_id();
@@ -410,14 +410,14 @@ fn the_payload_carries_the_same_letter_text_as_the_xdis91() {
     // The XDIS91 text for the same result: <Break/> is a line break.
     let letters = Letters::shipped();
     let text = letters.render(Addressee::Gp, &r, now().date_naive()).unwrap();
-    let xdis = flspost::medcom::xdis91::write(&flspost::medcom::xdis91::Xdis91 {
+    let xdis = flspost::formats::xdis91::write::write(&flspost::formats::xdis91::write::Xdis91 {
         result: &r,
         text: &text,
         letter_id: "L",
         envelope_id: "E",
         sent: now().naive_utc(),
         authorised: now().naive_utc(),
-        status: flspost::format::LetterStatus::New,
+        status: flspost::model::LetterStatus::New,
     })
     .unwrap();
     let latin1: String = xdis.bytes.iter().map(|&b| b as char).collect();

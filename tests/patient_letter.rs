@@ -144,11 +144,12 @@ fn structure(pdf: &[u8]) -> Vec<(String, String)> {
 
 /// What the patient's letter says, part by part, from the same templates and input.
 fn expected_reading(input_file: &str) -> Vec<(String, String)> {
-    use flspost::format::Addressee;
     use flspost::letters::{danish_date, Letters};
+    use flspost::model::Addressee;
     let text = std::fs::read_to_string(sample(input_file)).unwrap();
     let now: chrono::DateTime<chrono::Utc> = FAKE_NOW.parse().unwrap();
-    let r = flspost::generate::prepare(&text, &flspost::policy::RolloutPolicy::default(), now).unwrap().result;
+    let r =
+        flspost::app::generate::prepare(&text, &flspost::model::policy::RolloutPolicy::default(), now).unwrap().result;
     let letter = Letters::shipped().render(Addressee::Patient, &r, now.date_naive()).unwrap();
     let v = sample_json(input_file);
     let s = &v["sender"];

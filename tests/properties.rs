@@ -17,9 +17,9 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Copenhagen;
 use common::*;
 use flspost::compose::{Composer, Kind, Plan};
-use flspost::format::LetterStatus;
 use flspost::letters::Letters;
-use flspost::policy::RolloutPolicy;
+use flspost::model::policy::RolloutPolicy;
+use flspost::model::LetterStatus;
 use flspost::schema::Schema;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -71,7 +71,7 @@ fn digits(min: usize, max: usize) -> impl Strategy<Value = String> {
 
 fn gln() -> impl Strategy<Value = String> {
     vec(0u32..10, 12).prop_map(|d| {
-        let check = flspost::identifiers::gs1_check_digit(&d);
+        let check = flspost::model::identifiers::gs1_check_digit(&d);
         d.iter().chain([&check]).map(|x| char::from_digit(*x, 10).unwrap()).collect()
     })
 }
@@ -359,7 +359,7 @@ fn valid_results_build_and_validate(cases: u32) {
     runner(cases)
         .run(&strategy, |(v, revision, attempt, corrected)| {
             let text = v.to_string();
-            let p = flspost::generate::prepare(&text, &policy, now())
+            let p = flspost::app::generate::prepare(&text, &policy, now())
                 .map_err(|e| TestCaseError::fail(format!("refused: {e}\n{text}")))?;
             // The default hand-offs; the kombi request (which needs an address) has tests/kombi.rs.
             for kind in [Kind::GpXdis91, Kind::PatientMemo] {
@@ -387,7 +387,7 @@ fn corruptions_are_refused(cases: u32) {
         .run(&(valid_result(), 0..CORRUPTIONS), |(mut v, which)| {
             let field = corrupt(&mut v, which);
             let text = v.to_string();
-            match flspost::generate::prepare(&text, &policy, now()) {
+            match flspost::app::generate::prepare(&text, &policy, now()) {
                 Ok(_) => Err(TestCaseError::fail(format!("corruption {which} ({field}) was accepted:\n{text}"))),
                 Err(e) if e.field == field => Ok(()),
                 Err(e) => Err(TestCaseError::fail(format!("corruption {which}: expected {field}, got {e}\n{text}"))),

@@ -463,6 +463,6 @@ fn a_resend_that_was_not_recorded_leaves_the_output_folder_as_the_journal_has_it
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string(), "--out-dir", w.out().to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    let now = flspost::sha256_hex(&std::fs::read(&file).unwrap());
-    assert_eq!(now, flspost::sha256_hex(&before), "the unrecorded resend is in the output folder");
+    let now = flspost::support::digest::sha256_hex(&std::fs::read(&file).unwrap());
+    assert_eq!(now, flspost::support::digest::sha256_hex(&before), "the unrecorded resend is in the output folder");
 }

@@ -142,7 +142,7 @@ fn regenerate_resends_the_stored_message_whatever_the_receiver_table_and_attach_
     assert_resent(&original, &bytes, "2025-03-20T11:00:00+01:00");
     let bundle = text(&bundle_in_envelope(&bytes));
     assert!(bundle.contains(SOR_THEN) && !bundle.contains(SOR_NOW), "the SOR id the letter went with");
-    assert_eq!(flspost::sha256_hex(&bytes), show(&w, &resend["id"].to_string())["sha256"]);
+    assert_eq!(flspost::support::digest::sha256_hex(&bytes), show(&w, &resend["id"].to_string())["sha256"]);
     assert_eq!(std::fs::read(resend["path"].as_str().unwrap()).unwrap(), bytes, "the output folder has it too");
 }
 

@@ -1,11 +1,11 @@
 //! No input makes flspost panic: every mutation of a valid document is either accepted or
 //! refused with an error naming a field.
 
+use flspost::app::generate::prepare;
 use flspost::compose::{Composer, Kind, Plan};
-use flspost::format::LetterStatus;
-use flspost::generate::prepare;
 use flspost::letters::Letters;
-use flspost::policy::RolloutPolicy;
+use flspost::model::policy::RolloutPolicy;
+use flspost::model::LetterStatus;
 use serde_json::{json, Value};
 
 const BASE: &str = include_str!("../samples/input/group-2a.json");
@@ -105,7 +105,7 @@ fn no_mutation_of_an_input_panics() {
 /// answer (valid, or an error with a position) and never panic.
 #[test]
 fn truncated_messages_are_refused_not_panicked_on() {
-    use flspost::medcom::receipt;
+    use flspost::formats::xdis91::receipt;
     use flspost::schema::{self, MessageKind};
     let receipt_xml = br#"<?xml version="1.0" encoding="ISO-8859-1"?>
 <Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">

@@ -67,7 +67,7 @@ fn the_kombi_and_large_print_samples_are_what_they_say() {
 
 #[test]
 fn sample_config_is_valid() {
-    let c = flspost::config::Config::load(Some(&root().join("samples/config.toml"))).unwrap();
+    let c = flspost::app::config::Config::load(Some(&root().join("samples/config.toml"))).unwrap();
     assert!(c.transport.gp.is_some() && c.transport.patient.is_some());
     assert_eq!(c.send.max_attempts, 5);
 }

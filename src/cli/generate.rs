@@ -1,10 +1,10 @@
 //! `flspost generate` and `flspost regenerate`.
 
 use super::{print_json, Common};
-use flspost::batch::{Inputs, CHUNK};
+use flspost::app::generate::{Engine, Outcome};
 use flspost::compose::Composer;
 use flspost::error::{Error, Result};
-use flspost::generate::{Engine, Outcome};
+use flspost::input::batch::{Inputs, CHUNK};
 use flspost::letters::Letters;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -27,7 +27,7 @@ pub struct Args {
     inputs: Vec<PathBuf>,
 }
 
-pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::config::Config)> {
+pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::app::config::Config)> {
     let config = common.config()?;
     let letters = Letters::load(config.templates.as_deref())?;
     let (gp, routing) = config.gp_routing()?;
@@ -38,16 +38,16 @@ pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flsp
 
 pub fn run(args: Args) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
-    let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::batch::is_jsonl(p));
+    let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::input::batch::is_jsonl(p));
     let paths = args.inputs.clone();
     let mut inputs = Inputs::new(args.inputs, args.jsonl);
     // One document: check it before touching the journal, so a bad input leaves nothing.
     // What the check prepared is what is recorded: one parse, one clock.
-    let now = flspost::clock::now();
+    let now = flspost::support::clock::now();
     let mut single = vec![];
     if !batch {
         for source in inputs.next_chunk(1)? {
-            let checked = match flspost::generate::Summary::unreadable(&source) {
+            let checked = match flspost::app::generate::Summary::unreadable(&source) {
                 Some(s) => Err(s),
                 None => engine
                     .prepare_source(&source, now)
@@ -57,12 +57,15 @@ pub fn run(args: Args) -> Result<i32> {
                         // new, so a GP it cannot reach is refused here, before one is created.
                         match engine.composer.gp_route(&p.result) {
                             Err(error) if std::fs::symlink_metadata(args.common.journal_path(&config).0).is_err() => {
-                                Err(flspost::generate::Refused { error, result_id: Some(p.result.result_id.clone()) })
+                                Err(flspost::app::generate::Refused {
+                                    error,
+                                    result_id: Some(p.result.result_id.clone()),
+                                })
                             }
                             _ => Ok(p),
                         }
                     })
-                    .map_err(|e| flspost::generate::Summary::refused(&source, e)),
+                    .map_err(|e| flspost::app::generate::Summary::refused(&source, e)),
             };
             match checked {
                 Ok(p) => single.push((source, Ok(p))),
@@ -77,12 +80,12 @@ pub fn run(args: Args) -> Result<i32> {
     let mut journal = args.common.open_journal(&config, super::Use::Create)?;
     journal.refuse_own_files(paths.iter().map(|p| p.as_path()))?;
     if let Some(dir) = &args.out_dir {
-        flspost::fsutil::sweep_temporaries(dir);
+        flspost::support::files::sweep_temporaries(dir);
     }
 
     // A progress bar only for a person watching a batch (never for the gateway's pipes).
     let progress = (batch && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| {
-        match flspost::batch::count_documents(&paths, args.jsonl) {
+        match flspost::input::batch::count_documents(&paths, args.jsonl) {
             Some(total) => {
                 let pb = ProgressBar::new(total);
                 pb.set_style(
@@ -104,7 +107,7 @@ pub fn run(args: Args) -> Result<i32> {
     const LABELS: [&str; 5] = ["generated", "corrected", "already generated", "regenerated", "failed"];
     let mut counts = [0u64; LABELS.len()];
     let mut exit = 0;
-    let emit = |s: flspost::generate::Summary| {
+    let emit = |s: flspost::app::generate::Summary| {
         let slot = match s.outcome {
             Outcome::Generated => 0,
             Outcome::Corrected => 1,
@@ -145,7 +148,7 @@ pub fn run(args: Args) -> Result<i32> {
         pb.finish_and_clear();
     }
     if let Some(dir) = &args.out_dir {
-        flspost::fsutil::remove_staging_if_empty(dir);
+        flspost::support::files::remove_staging_if_empty(dir);
     }
     if batch {
         let parts: Vec<String> =
@@ -178,10 +181,10 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let corrected = match &args.input {
         None => None,
         Some(p) => {
-            let limit = flspost::batch::MAX_DOCUMENT_BYTES;
-            let bytes = flspost::fsutil::read_input(p, limit as u64 + 1).map_err(|e| Error::io(p, e))?;
+            let limit = flspost::input::batch::MAX_DOCUMENT_BYTES;
+            let bytes = flspost::support::files::read_input(p, limit as u64 + 1).map_err(|e| Error::io(p, e))?;
             if bytes.len() > limit {
-                let reason = format!("document longer than {}", flspost::batch::limit_text());
+                let reason = format!("document longer than {}", flspost::input::batch::limit_text());
                 return Err(Error::Usage(format!("{}: {reason}", p.display())));
             }
             Some((
@@ -192,7 +195,7 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     };
     let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
     if let Some(dir) = &args.out_dir {
-        flspost::fsutil::remove_staging_if_empty(dir);
+        flspost::support::files::remove_staging_if_empty(dir);
     }
     print_json(&summary);
     if let Some(line) = summary.error_line() {

@@ -2,9 +2,9 @@
 //! numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
 
 use super::{print_json, shown, Common};
+use flspost::app::show::{show, MessageDetail};
 use flspost::error::{Error, Result};
 use flspost::journal::{MessageRow, Status, Unanswered};
-use flspost::usecase::show::{show, MessageDetail};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -101,7 +101,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             if let Some(minutes) = unanswered {
-                let now = flspost::clock::now();
+                let now = flspost::support::clock::now();
                 let by = now
                     .checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
                     .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);

@@ -22,7 +22,7 @@ mod send;
 mod validate;
 
 use clap::{Parser, Subcommand};
-use flspost::config::Config;
+use flspost::app::config::Config;
 use flspost::error::{Error, Result};
 use flspost::journal::{Access, Journal};
 use std::path::PathBuf;
@@ -194,12 +194,12 @@ pub fn print_line(line: &str) {
 #[derive(serde::Serialize)]
 struct ErrorLine {
     outcome: &'static str,
-    error: flspost::generate::ErrorSummary,
+    error: flspost::app::generate::ErrorSummary,
 }
 
 impl ErrorLine {
     fn of(e: &Error) -> ErrorLine {
-        let error = flspost::generate::ErrorSummary {
+        let error = flspost::app::generate::ErrorSummary {
             field: None,
             code: e.code(),
             reason: e.to_string().replace('\n', " "),
@@ -220,7 +220,7 @@ pub fn report(e: &Error) -> i32 {
 /// it cannot start a line or a table row of its own.
 pub fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in flspost::identifiers::redact_cpr_like(text).chars() {
+    for c in flspost::support::redact::redact_cpr_like(text).chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),

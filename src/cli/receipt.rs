@@ -2,9 +2,9 @@
 //! the letters they answer.
 
 use super::{print_json, shown, Common};
+use flspost::app::receipt::{self, Applied};
 use flspost::error::Result;
 use flspost::journal::{AckOutcome, Journal, ReceiptOutcome};
-use flspost::usecase::receipt::{self, Applied};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<i32> {
                     "receipt": kind,
                     "result": outcome,
                 });
-                flspost::identifiers::redact_cpr_like_json(&mut line);
+                flspost::support::redact::redact_cpr_like_json(&mut line);
                 line["original_envelope_id"] = match answered_envelope.as_deref() {
                     Some(env) => id_shown(&journal, env)?.into(),
                     None => serde_json::Value::Null,
@@ -170,7 +170,7 @@ fn describe(outcome: &ReceiptOutcome) -> String {
         ReceiptOutcome::EnvelopeReused { envelope_id, earlier_type, .. } => format!(
             "a receipt with envelope {} for the same letter was read before as {earlier_type}; this one \
              is not applied or stored, for a person to look at",
-            flspost::identifiers::redact_cpr_like_id(envelope_id)
+            flspost::support::redact::redact_cpr_like_id(envelope_id)
         ),
         ReceiptOutcome::UnknownEnvelope => {
             "this journal sent no such envelope; stored for a person to look at".to_string()
@@ -264,17 +264,17 @@ fn describe_ack(outcome: &AckOutcome) -> String {
 /// support needs them whole to find the letter). Being UUID-shaped proves nothing: a UUID's
 /// hex can hold ten digits in a row, and a receiver's identifier, or one an Acknowledgement
 /// names that is not ours, could carry a CPR number. Anything else has its CPR-like digit
-/// runs masked ([`flspost::identifiers::redact_cpr_like_id`]).
+/// runs masked ([`flspost::support::redact::redact_cpr_like_id`]).
 fn id_shown(journal: &Journal, id: &str) -> Result<String> {
     if journal.is_own_identifier(id)? {
         Ok(id.to_string())
     } else {
-        Ok(shown(&flspost::identifiers::redact_cpr_like_id(id)))
+        Ok(shown(&flspost::support::redact::redact_cpr_like_id(id)))
     }
 }
 
 /// The caller's file name as a JSON line carries it: CPR-like numbers masked (a file can be
 /// named after a patient), and a name that is not UTF-8 shown lossily rather than failing.
 fn file_shown(path: &std::path::Path) -> String {
-    flspost::identifiers::redact_cpr_like(&path.to_string_lossy())
+    flspost::support::redact::redact_cpr_like(&path.to_string_lossy())
 }

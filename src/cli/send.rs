@@ -2,9 +2,9 @@
 //! for its kind; each attempt and its outcome is journaled before and after.
 
 use super::{print_json, shown, Common};
+use flspost::app::send::{send, Sent};
 use flspost::error::Result;
 use flspost::journal::{MessageRow, Status};
-use flspost::usecase::send::{send, Sent};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -48,6 +48,6 @@ fn outcome_line(m: &MessageRow, status: Status, reason: Option<&str>) -> serde_j
         "letter_id": m.letter_id,
         "envelope_id": m.envelope_id,
         "status": status,
-        "reason": reason.map(flspost::identifiers::redact_cpr_like),
+        "reason": reason.map(flspost::support::redact::redact_cpr_like),
     })
 }

@@ -44,9 +44,10 @@ pub fn check(path: &std::path::Path, bytes: &[u8]) -> std::result::Result<Messag
         ));
     }
     if kind == MessageKind::CareCommunication {
-        kind = flspost::fhir::bundle_kind(bytes);
+        kind = flspost::formats::fhir::bundle_kind(bytes);
     }
-    let verdict = if kind.is_fhir() { flspost::fhir::validate(kind, bytes) } else { schema::validate(kind, bytes) };
+    let verdict =
+        if kind.is_fhir() { flspost::formats::fhir::validate(kind, bytes) } else { schema::validate(kind, bytes) };
     match verdict {
         Ok(()) if lines.is_empty() => Ok(kind),
         Ok(()) => Err(lines),

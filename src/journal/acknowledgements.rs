@@ -21,9 +21,9 @@
 use super::store::{insert_message, message_row, verified_bytes, HANDED_OVER, MESSAGE_COLUMNS};
 use super::{now_text, Journal, MessageRow, NewMessage, Status};
 use crate::error::{Error, Result};
-use crate::fhir::ack::{Acknowledgement, ResponseCode};
-use crate::fhir::restamp;
-use crate::fhir::vans::EndPoints;
+use crate::formats::fhir::ack::{Acknowledgement, ResponseCode};
+use crate::formats::fhir::restamp;
+use crate::formats::fhir::vans::EndPoints;
 use crate::model::Kind;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -562,7 +562,7 @@ fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Res
 /// `<party>.ean` (`gp`, `sender`); `None` when neither says.
 fn end_point(tx: &Connection, m: &MessageRow, element: &str, party: &str) -> Result<Option<String>> {
     let from_envelope = match verified_bytes(tx, m) {
-        Ok(b) => crate::fhir::dom::Document::parse(&b)
+        Ok(b) => crate::formats::fhir::dom::Document::parse(&b)
             .ok()
             .and_then(|d| d.root().child(element).map(|r| r.text().trim().to_string()))
             .filter(|g| !g.is_empty()),

@@ -8,7 +8,7 @@
 use super::store::HANDED_OVER;
 use super::{now_text, Journal, ReceiptRow, Status};
 use crate::error::Result;
-use crate::medcom::receipt::{Receipt, ReceiptType};
+use crate::formats::xdis91::receipt::{Receipt, ReceiptType};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
@@ -23,9 +23,9 @@ pub enum ReceiptOutcome {
     Rejected {
         message_id: i64,
         /// The receiver's words, masked on their way into any JSON.
-        #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+        #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
         refuse_code: Option<String>,
-        #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+        #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
         refuse_text: Option<String>,
     },
     /// This receipt was read before; nothing changed.
@@ -62,7 +62,7 @@ pub enum ReceiptOutcome {
     EnvelopeReused {
         message_id: Option<i64>,
         /// The receipt's own envelope identifier (the receiver's: masked as one).
-        #[serde(serialize_with = "crate::identifiers::serialize_redacted_id")]
+        #[serde(serialize_with = "crate::support::redact::serialize_redacted_id")]
         envelope_id: String,
         /// The type the earlier receipt had (XCTL01/02/03).
         earlier_type: String,

@@ -4,8 +4,8 @@ use super::error::StoreError;
 use super::migrations::{self, SCHEMA, SCHEMA_VERSION};
 use super::types::*;
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::model::Kind;
+use crate::support::files;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -181,7 +181,7 @@ fn create_journal_file(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         // Durable: SQLite flushes the journal's folder when it creates its files, but not
         // the folder's own name in its parent.
-        fsutil::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
+        files::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
     }
     match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(_) => Ok(()),
@@ -254,7 +254,7 @@ fn looks_like_ours(path: &Path) -> bool {
 }
 
 pub fn now_text() -> String {
-    crate::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    crate::support::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// What is at `path` when it is not something flspost may use as its journal, in words.
@@ -578,7 +578,7 @@ impl Journal {
             let sha256: String = r.get(4)?;
             let problem = match stored_bytes(Some(r.get_ref(5)?)) {
                 Err(problem) => problem,
-                Ok(b) if crate::sha256_hex(b) != sha256 => BYTES_DAMAGED,
+                Ok(b) if crate::support::digest::sha256_hex(b) != sha256 => BYTES_DAMAGED,
                 Ok(_) => continue,
             };
             let kind: String = r.get(2)?;
@@ -808,7 +808,7 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
     let mut rows = st.query([m.id])?;
     let row = rows.next()?;
     let bytes = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
-    if crate::sha256_hex(bytes) != m.sha256 {
+    if crate::support::digest::sha256_hex(bytes) != m.sha256 {
         return Err(damaged(BYTES_DAMAGED));
     }
     Ok(bytes.to_vec())

@@ -72,11 +72,11 @@ pub struct MessageRow {
     pub status: Status,
     /// Why failed/rejected/superseded; it can quote a server's reply or a receipt's refuse
     /// text, so CPR-like numbers in it are masked wherever a row is printed as JSON.
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
     pub reason: Option<String>,
     /// The receiver's code (a receipt's RefuseCode, an Acknowledgement's issue code): its
     /// words, so masked as the reason is.
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
     pub refuse_code: Option<String>,
     pub send_failures: u32,
     pub sha256: String,
@@ -97,7 +97,7 @@ pub struct AttemptRow {
     pub finished_at: Option<String>,
     pub outcome: Option<String>,
     /// Why it failed: it can quote the server's reply (masked as [`MessageRow::reason`]).
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
     pub reason: Option<String>,
 }
 
@@ -109,11 +109,11 @@ pub struct ReceiptRow {
     #[serde(rename = "type")]
     pub receipt_type: String,
     /// The sender's own identifier for it (XCTL envelope, Bundle.id).
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted_id")]
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_id")]
     pub envelope_id: String,
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
     pub refuse_code: Option<String>,
-    #[serde(serialize_with = "crate::identifiers::serialize_redacted_opt")]
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
     pub refuse_text: Option<String>,
     pub outcome: String,
     pub received_at: String,

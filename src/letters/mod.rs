@@ -9,9 +9,12 @@
 
 mod context;
 
+pub mod error;
+
 use crate::model::Addressee;
 use crate::model::{FlsResult, Group};
 use chrono::NaiveDate;
+pub use error::TemplateError;
 use minijinja::{syntax::SyntaxConfig, Environment, UndefinedBehavior};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -104,15 +107,6 @@ impl LetterText {
     pub fn body_text(&self) -> String {
         self.paragraphs.iter().map(|p| p.join("\n")).collect::<Vec<_>>().join("\n\n")
     }
-}
-
-/// A template set that failed to load: which file and why.
-#[derive(Debug, thiserror::Error)]
-#[error("letter template {name} ({origin}): {reason}")]
-pub struct TemplateError {
-    pub name: String,
-    pub origin: String,
-    pub reason: String,
 }
 
 /// The loaded, checked templates. Load once per process and share: rendering is cheap.
@@ -246,8 +240,8 @@ impl Letters {
 /// A template file from a hospital's folder: a regular file, not a symbolic link (which
 /// could point anywhere, or at something that never ends), of at most TEMPLATE_MAX_BYTES.
 fn read_template(path: &Path) -> Result<String, String> {
-    use crate::fsutil::NotRead;
-    let bytes = crate::fsutil::read_regular_file(path, TEMPLATE_MAX_BYTES).map_err(|e| match e {
+    use crate::support::files::NotRead;
+    let bytes = crate::support::files::read_regular_file(path, TEMPLATE_MAX_BYTES).map_err(|e| match e {
         NotRead::Link => "is a symbolic link; templates are read only from regular files in the folder".to_string(),
         NotRead::TooLong => format!("is longer than {} KiB, the limit for a template", TEMPLATE_MAX_BYTES >> 10),
         e => e.to_string(),

@@ -112,3 +112,29 @@ impl Kind {
         }
     }
 }
+
+/// The formats a GP's copy can travel in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum GpFormat {
+    Xdis91,
+    #[serde(rename = "carecommunication")]
+    CareCommunication,
+}
+
+impl GpFormat {
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+
+    /// A format name as SOR-EDI exports and people write it; `None` for formats flspost
+    /// does not send.
+    pub fn from_name(name: &str) -> Option<GpFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "xdis91" => Some(GpFormat::Xdis91),
+            "carecommunication" | "care-communication" | "fdis91" => Some(GpFormat::CareCommunication),
+            _ => None,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The checked model of one classified DXA result: what `input` produces once every rule
 //! holds. Everything downstream (letters, messages) reads this, never the raw JSON.
 
-use crate::identifiers::{Cpr, Cvr, Gln, OrgIdentifier, Sor};
+use crate::model::identifiers::{Cpr, Cvr, Gln, OrgIdentifier, Sor};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 use std::fmt;

@@ -4,8 +4,6 @@
 pub mod outbox;
 pub mod smtp;
 
-use crate::config::TransportConfig;
-use crate::error::Result;
 use crate::model::Kind;
 
 /// A message on its way out: the exact bytes from the journal and their identifiers.
@@ -41,22 +39,4 @@ pub trait Transport {
     /// Short description for the journal (`smtp smtp://host:25`, `outbox /path`).
     fn describe(&self) -> String;
     fn send(&mut self, message: &Outgoing<'_>) -> std::result::Result<(), SendError>;
-}
-
-/// Builds the transport a config section describes.
-pub fn from_config(cfg: &TransportConfig) -> Result<Box<dyn Transport>> {
-    Ok(match cfg {
-        TransportConfig::Outbox { dir, .. } => Box::new(outbox::Outbox::new(dir.clone())),
-        TransportConfig::Smtp { url, from, to, username, password_env, ca_file, timeout_seconds, .. } => {
-            Box::new(smtp::Smtp::new(&smtp::Settings {
-                url,
-                from,
-                to,
-                username: username.as_deref(),
-                password_env: password_env.as_deref(),
-                ca_file: ca_file.as_deref(),
-                timeout: std::time::Duration::from_secs(*timeout_seconds),
-            })?)
-        }
-    })
 }

@@ -4,7 +4,7 @@
 //! a no-op.
 
 use super::{Outgoing, SendError, Transport};
-use crate::fsutil;
+use crate::support::files;
 use std::path::PathBuf;
 
 pub struct Outbox {
@@ -14,7 +14,7 @@ pub struct Outbox {
 impl Outbox {
     /// Also clears temporary files a killed `send` left, so the gateway never sees them.
     pub fn new(dir: PathBuf) -> Outbox {
-        fsutil::sweep_temporaries(&dir);
+        files::sweep_temporaries(&dir);
         Outbox { dir }
     }
 }
@@ -30,14 +30,14 @@ impl Transport for Outbox {
             // Handed over before a crash, maybe not yet flushed: flush it now, since the
             // journal will say `sent`.
             Ok(existing) if existing == m.bytes => {
-                return fsutil::sync_existing(&path)
+                return files::sync_existing(&path)
                     .map_err(|e| SendError::Transient(format!("cannot flush {}: {e}", path.display())))
             }
             Ok(_) => return Err(SendError::Permanent(format!("{} already holds a different message", path.display()))),
             Err(_) => {}
         }
-        fsutil::create_private_dir_durable(&self.dir)
-            .and_then(|_| fsutil::write_atomic(&path, m.bytes))
+        files::create_private_dir_durable(&self.dir)
+            .and_then(|_| files::write_atomic(&path, m.bytes))
             .map_err(|e| SendError::Transient(format!("cannot write {}: {e}", path.display())))
     }
 }

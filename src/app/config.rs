@@ -1,0 +1,384 @@
+//! The TOML configuration file (`--config FILE` or `FLSPOST_CONFIG`). Every table is
+//! optional; without a file flspost uses the region's rollout policy, the shipped letter
+//! wording and the default journal, and has no transports.
+//!
+//! ```toml
+//! journal = "/var/lib/flspost/journal.sqlite"   # or a [journal] table:
+//! # [journal]
+//! # path = "/var/lib/flspost/journal.sqlite"
+//! # busy_timeout_seconds = 30                   # the longest wait for another process
+//! templates = "/etc/flspost/templates"     # overrides, file by file
+//!
+//! [policy]                                 # site = first date, or false
+//! RANDERS = "2026-03-01"
+//!
+//! [send]
+//! max_attempts = 5                         # transient failures before `failed`
+//!
+//! [transport.gp]                           # XDIS91 to the GP, via VANS
+//! type = "smtp"
+//! url = "smtp://vans.example.dk:25?tls=required"
+//! from = "fls@hospital.example.dk"
+//! to = "edi@vans.example.dk"
+//! username = "fls"                          # optional
+//! password_env = "FLSPOST_SMTP_PASSWORD"    # optional: read from this variable
+//! ca_file = "vans-ca.pem"                   # optional: a CA beyond the system's trust store
+//! timeout_seconds = 30
+//!
+//! [transport.patient]                      # the patient's letter
+//! type = "outbox"
+//! dir = "/var/spool/flspost/digitalpost"
+//! handoff = "memo"                         # "memo": MeMo to a Digital Post client (default);
+//!                                          # "kombi": SF1601 request, Digital Post or print
+//! print_type_id = 123                      # kombi only, optional: ForsendelseTypeIdentifikator
+//!
+//! [patient_letter]
+//! large_print = false                      # 14 pt for every patient (input can say per patient)
+//!
+//! [gp]                                     # which format each GP's copy travels in
+//! receivers = "/etc/flspost/receivers.csv" # SOR-EDI export: EAN, SOR, accepted formats
+//! default_format = "xdis91"                # for a GP not in the table: "xdis91" or
+//!                                          # "carecommunication"
+//! attach_pdf = false                       # CareCommunication: the patient's PDF attached
+//! ```
+
+use crate::compose::routing::{GpRouting, ReceiverTable};
+use crate::error::{Error, Result};
+use crate::model::policy::RolloutPolicy;
+use crate::model::GpFormat;
+use crate::model::Site;
+use crate::transport::{self, Transport};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub journal: JournalConfig,
+    pub templates: Option<PathBuf>,
+    #[serde(default)]
+    pub policy: BTreeMap<String, PolicyEntry>,
+    #[serde(default)]
+    pub send: SendConfig,
+    #[serde(default)]
+    pub transport: Transports,
+    #[serde(default)]
+    pub patient_letter: PatientLetterConfig,
+    #[serde(default)]
+    pub gp: GpConfig,
+    /// Where the file was read from (relative paths in it are relative to its folder).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// `journal = "PATH"`, or a `[journal]` table with `path` and `busy_timeout_seconds`.
+#[derive(Debug, Default)]
+pub struct JournalConfig {
+    pub path: Option<PathBuf>,
+    /// How long a command waits, each time it must, for a journal another process holds;
+    /// past it the command fails with `journal_busy` (exit 1) and records nothing.
+    pub busy_timeout: Option<std::time::Duration>,
+}
+
+impl JournalConfig {
+    /// The longest wait for a busy journal: the config's, else
+    /// [`crate::journal::DEFAULT_BUSY_TIMEOUT`].
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        self.busy_timeout.unwrap_or(crate::journal::DEFAULT_BUSY_TIMEOUT)
+    }
+}
+
+impl<'de> Deserialize<'de> for JournalConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            path: Option<PathBuf>,
+            busy_timeout_seconds: Option<f64>,
+        }
+        // Through a value, not an untagged enum, so a typo in the table keeps serde's words.
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(p) => Ok(JournalConfig { path: Some(PathBuf::from(p)), busy_timeout: None }),
+            v @ toml::Value::Table(_) => {
+                let t = Table::deserialize(v).map_err(D::Error::custom)?;
+                let busy_timeout = match t.busy_timeout_seconds {
+                    None => None,
+                    // An hour at most: a gateway needs an answer, and SQLite takes milliseconds.
+                    Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
+                        Some(std::time::Duration::from_secs_f64(s))
+                    }
+                    Some(_) => {
+                        return Err(D::Error::custom("busy_timeout_seconds: a number of seconds from 0 to 3600"))
+                    }
+                };
+                Ok(JournalConfig { path: t.path, busy_timeout })
+            }
+            _ => Err(D::Error::custom("journal: a path, or a [journal] table with path and busy_timeout_seconds")),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PolicyEntry {
+    Start(NaiveDate),
+    Enabled(bool),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendConfig {
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+impl Default for SendConfig {
+    fn default() -> Self {
+        SendConfig { max_attempts: default_max_attempts() }
+    }
+}
+
+fn default_max_attempts() -> u32 {
+    5
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientLetterConfig {
+    /// Large print (14 pt body text) for every patient; an input's `patient.large_print`
+    /// decides for its own patient.
+    #[serde(default)]
+    pub large_print: bool,
+}
+
+/// `[gp]`: which format each GP gets (see [`crate::compose::routing`]) and what goes with it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpConfig {
+    /// The receiver table (a CSV export of SOR-EDI).
+    pub receivers: Option<PathBuf>,
+    /// The format for a GP the table does not list (or every GP, without a table).
+    #[serde(default = "default_gp_format")]
+    pub default_format: GpFormat,
+    /// Attach the patient's PDF letter to a CareCommunication.
+    #[serde(default)]
+    pub attach_pdf: bool,
+}
+
+impl Default for GpConfig {
+    fn default() -> Self {
+        GpConfig { receivers: None, default_format: default_gp_format(), attach_pdf: false }
+    }
+}
+
+fn default_gp_format() -> GpFormat {
+    GpFormat::Xdis91
+}
+
+/// How the patient's letter is handed off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handoff {
+    /// The MeMo message, for the hospital's Digital Post client.
+    #[default]
+    Memo,
+    /// An SF1601 KombiPostAfsend request: MeMo plus fjernprint, Digital Post or print.
+    Kombi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transports {
+    /// For XDIS91 letters to the GP.
+    pub gp: Option<TransportConfig>,
+    /// For MeMo letters to the patient.
+    pub patient: Option<TransportConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TransportConfig {
+    Outbox {
+        dir: PathBuf,
+        /// Patient transport only.
+        handoff: Option<Handoff>,
+        /// Patient transport with the kombi hand-off only.
+        print_type_id: Option<u32>,
+    },
+    Smtp {
+        url: String,
+        from: String,
+        to: String,
+        username: Option<String>,
+        password_env: Option<String>,
+        /// PEM file with the CA that signed the gateway's certificate, when it is not in
+        /// the system's trust store (which is used too).
+        ca_file: Option<PathBuf>,
+        #[serde(default = "default_timeout")]
+        timeout_seconds: u64,
+        /// Patient transport only.
+        handoff: Option<Handoff>,
+        /// Patient transport with the kombi hand-off only.
+        print_type_id: Option<u32>,
+    },
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl TransportConfig {
+    fn handoff_settings(&self) -> (Option<Handoff>, Option<u32>) {
+        match self {
+            TransportConfig::Outbox { handoff, print_type_id, .. }
+            | TransportConfig::Smtp { handoff, print_type_id, .. } => (*handoff, *print_type_id),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or `FLSPOST_CONFIG`, or returns the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let path = path.map(Path::to_path_buf).or_else(|| std::env::var_os("FLSPOST_CONFIG").map(PathBuf::from));
+        let Some(path) = path else { return Ok(Config::default()) };
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| syntax_error(&path, &text, &e))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        cfg.journal.path.as_mut().map(resolve);
+        cfg.templates.as_mut().map(resolve);
+        cfg.gp.receivers.as_mut().map(resolve);
+        for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
+            match t {
+                TransportConfig::Outbox { dir, .. } => resolve(dir),
+                TransportConfig::Smtp { ca_file: Some(f), .. } => resolve(f),
+                TransportConfig::Smtp { .. } => {}
+            }
+        }
+        let bad = |reason: &str| Err(Error::Config { path: path.clone(), reason: reason.into() });
+        if cfg.transport.gp.as_ref().is_some_and(|t| t.handoff_settings() != (None, None)) {
+            return bad("[transport.gp]: handoff and print_type_id are for [transport.patient]");
+        }
+        if let Some((handoff, Some(_))) = cfg.transport.patient.as_ref().map(TransportConfig::handoff_settings) {
+            if handoff != Some(Handoff::Kombi) {
+                return bad("[transport.patient] print_type_id is for handoff = \"kombi\"");
+            }
+        }
+        if cfg.send.max_attempts == 0 {
+            return Err(Error::Config { path, reason: "send.max_attempts must be at least 1".into() });
+        }
+        cfg.policy()?;
+        cfg.source = Some(path);
+        Ok(cfg)
+    }
+
+    /// How the patient's letter is made: hand-off (from `[transport.patient]`) and print size.
+    pub fn patient_options(&self) -> crate::compose::PatientOptions {
+        let (handoff, print_type) = self.transport.patient.as_ref().map_or((None, None), |t| t.handoff_settings());
+        crate::compose::PatientOptions {
+            kombi: handoff == Some(Handoff::Kombi),
+            print_type,
+            large_print: self.patient_letter.large_print,
+        }
+    }
+
+    /// How the GP's copy is made: options, and the routing (reads the receiver table).
+    pub fn gp_routing(&self) -> Result<(crate::compose::GpOptions, GpRouting)> {
+        let table = self.gp.receivers.as_deref().map(ReceiverTable::load).transpose()?;
+        Ok((
+            crate::compose::GpOptions { attach_pdf: self.gp.attach_pdf },
+            GpRouting { table, default: self.gp.default_format },
+        ))
+    }
+
+    /// The default rollout policy with this file's `[policy]` entries applied.
+    pub fn policy(&self) -> Result<RolloutPolicy> {
+        let mut p = RolloutPolicy::default();
+        for (site, entry) in &self.policy {
+            let s = Site::from_code(site).ok_or_else(|| Error::Config {
+                path: self.source.clone().unwrap_or_default(),
+                reason: format!(
+                    "[policy] names unknown site `{site}` (expected AUH, HEM, GODSTRUP, HORSENS or RANDERS)"
+                ),
+            })?;
+            match entry {
+                PolicyEntry::Start(d) => p.set_start(s, Some(*d)),
+                PolicyEntry::Enabled(false) => p.set_start(s, None),
+                PolicyEntry::Enabled(true) => {
+                    return Err(Error::Config {
+                        path: self.source.clone().unwrap_or_default(),
+                        reason: format!("[policy] {site} = true: give the start date instead"),
+                    })
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// `FILE:LINE:COL: message`, the way compilers and editors point at a place in a file.
+fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let offset = e.span().map_or(0, |s| s.start.min(text.len()));
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Error::ConfigSyntax { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
+}
+
+impl TransportConfig {
+    /// Builds the transport this config section describes.
+    pub fn open(&self) -> Result<Box<dyn Transport>> {
+        Ok(match self {
+            TransportConfig::Outbox { dir, .. } => Box::new(transport::outbox::Outbox::new(dir.clone())),
+            TransportConfig::Smtp { url, from, to, username, password_env, ca_file, timeout_seconds, .. } => {
+                Box::new(transport::smtp::Smtp::new(&transport::smtp::Settings {
+                    url,
+                    from,
+                    to,
+                    username: username.as_deref(),
+                    password_env: password_env.as_deref(),
+                    ca_file: ca_file.as_deref(),
+                    timeout: std::time::Duration::from_secs(*timeout_seconds),
+                })?)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_overrides_and_unknown_keys() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.toml");
+        std::fs::write(&p, "[policy]\nRANDERS = \"2026-03-01\"\nAUH = false\n").unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        let pol = c.policy().unwrap();
+        assert_eq!(pol.start(Site::Randers), NaiveDate::from_ymd_opt(2026, 3, 1));
+        assert_eq!(pol.start(Site::Auh), None);
+
+        std::fs::write(&p, "[policy]\nODENSE = \"2026-03-01\"\n").unwrap();
+        assert!(Config::load(Some(&p)).unwrap_err().to_string().contains("unknown site `ODENSE`"));
+        std::fs::write(&p, "jornal = \"x\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:1:1: unknown field `jornal`", p.display())), "{e}");
+        std::fs::write(&p, "[send]\nmax_attempts = \"five\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:2:16: invalid type", p.display())), "{e}");
+        std::fs::write(&p, "[transport.gp]\ntype = \"outbox\"\ndir = \"out\"\n").unwrap();
+        match Config::load(Some(&p)).unwrap().transport.gp.unwrap() {
+            TransportConfig::Outbox { dir, .. } => assert_eq!(dir, d.path().join("out")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

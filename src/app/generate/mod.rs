@@ -1,0 +1,496 @@
+//! `generate` and `regenerate`: from input documents to validated messages recorded in the
+//! journal (and copied to an output folder), with MedCom's identity rules:
+//!
+//! - the same result with the same content is not generated twice (it "exists");
+//! - changed content is a correction: a new letter (new identifier, `rettetbrev`) for each
+//!   message whose content changed, linked to the letter it replaces; a message whose
+//!   content did not change is kept;
+//! - a regeneration of an unchanged letter keeps its identifier and gets a new envelope.
+//!
+//! A batch runs as a pipeline of rounds: each is checked, decided and built (on all cores),
+//! then recorded in the journal in input order, in one transaction (one savepoint per
+//! result), while the next round is being built.
+//! `prepare` parses and checks each input once, `decide` applies the identity rules,
+//! `report` holds what is printed per input, `output` keeps the output folder a mirror
+//! of the journal; this module is the pipeline that joins them. `regenerate`, which
+//! rebuilds a message for resending, is [`crate::app::regenerate`].
+
+mod decide;
+mod output;
+mod prepare;
+mod report;
+
+pub(crate) use decide::current;
+use decide::{decide, Decision};
+pub(crate) use output::heal_files;
+pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
+pub use report::{ErrorSummary, MessageSummary, Outcome, Summary};
+
+use crate::compose::{Addressee, Built, Composer, PDF_FILE_NAME};
+use crate::error::Result;
+use crate::formats::memo::write::MainDocument;
+use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
+use crate::model::policy::RolloutPolicy;
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// The parts every command shares: wording, policy, and where output goes.
+pub struct Engine {
+    pub composer: Composer,
+    pub policy: RolloutPolicy,
+    /// Copies of each result's current messages go to `out_dir/<result_id>/`.
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `items` mapped on all cores, in order. One item (the gateway's usual call) stays on this
+/// thread: no pool to start, no second set of compiled schemas.
+fn map_in_parallel<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+    if items.len() > 1 {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
+}
+
+/// The next round of a chunk: documents up to (not including) a second one for a result
+/// already in the round, so a round never holds one result twice.
+fn next_round(
+    rest: &mut std::iter::Peekable<std::vec::IntoIter<(Source, Result<Prepared, Refused>)>>,
+) -> Vec<(Source, Result<Prepared, Refused>)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut round = vec![];
+    while let Some(item) = rest.next_if(|(_, p)| match p {
+        Ok(p) => !seen.contains(&p.result.result_id),
+        Err(_) => true,
+    }) {
+        if let Ok(p) = &item.1 {
+            seen.insert(p.result.result_id.clone());
+        }
+        round.push(item);
+    }
+    round
+}
+
+/// What a line of a round says when the round cannot be recorded: its outcome already
+/// (a refused input), or where it came from, to fail with the journal's error.
+enum IfUnrecorded {
+    Done(Summary),
+    Failed { origin: String, line: Option<u64>, result_id: String },
+}
+
+/// Work decided for one input, carried between the stages.
+struct Task {
+    source: Source,
+    prepared: Prepared,
+    decision: Decision,
+    /// The patient's letter kept from the journal, when a new GP letter attaches it.
+    kept_patient_letter: Option<MainDocument>,
+}
+
+enum Staged {
+    Done(Summary),
+    /// Decided, not yet built.
+    Decided(Task),
+    Exists {
+        task: Task,
+    },
+    Built {
+        task: Task,
+        built: Vec<(Built, Option<i64>)>,
+        revision: u32,
+        kept: Vec<MessageRow>,
+    },
+}
+
+impl Engine {
+    pub(crate) fn result_dir(&self, result_id: &str) -> Option<PathBuf> {
+        self.out_dir.as_ref().map(|d| d.join(result_id))
+    }
+
+    /// Runs a chunk of documents: check and build in parallel, record in order.
+    /// Returns one summary per document, in input order.
+    pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
+        let now = crate::support::clock::now();
+        self.run_prepared(journal, self.prepare_all(sources, now), now)
+    }
+
+    /// [`Engine::run_chunk`] for documents already prepared (by [`Engine::prepare_source`]
+    /// at instant `now`, which the messages are then built at too).
+    pub fn run_prepared(
+        &self,
+        journal: &mut Journal,
+        prepared: Vec<(Source, Result<Prepared, Refused>)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Summary>> {
+        let mut rest = prepared.into_iter().peekable();
+        let mut summaries = vec![];
+        while rest.peek().is_some() {
+            let round = next_round(&mut rest);
+            let staged = self.decide_and_build(journal, round, now);
+            summaries.extend(self.record_round(journal, staged)?);
+        }
+        Ok(summaries)
+    }
+
+    /// Runs every chunk `next` yields, as a pipeline: while one round of results is being
+    /// recorded in the journal (one thread, in input order), the next is checked and built
+    /// (all cores). `reader` is a second connection to the same journal for the decisions;
+    /// a round waits for any earlier round that holds one of its results, so each decision
+    /// sees the record it depends on. `emit` gets every summary, in input order.
+    pub fn run_stream(
+        &self,
+        writer: &mut Journal,
+        reader: &Journal,
+        mut next: impl FnMut() -> Result<Vec<Source>>,
+        mut emit: impl FnMut(Summary) + Send,
+    ) -> Result<()> {
+        use std::collections::{HashSet, VecDeque};
+        use std::sync::mpsc;
+        let now = crate::support::clock::now();
+        std::thread::scope(|scope| {
+            // One round queued while another is recorded: memory stays bounded.
+            let (to_writer, rounds) = mpsc::sync_channel::<(u64, Vec<Staged>)>(1);
+            let (ack, acks) = mpsc::channel::<u64>();
+            let recorder = scope.spawn(move || -> Result<()> {
+                for (n, staged) in rounds {
+                    for s in self.record_round(writer, staged)? {
+                        emit(s);
+                    }
+                    let _ = ack.send(n);
+                }
+                Ok(())
+            });
+            let feed = (|| -> Result<()> {
+                let mut in_flight: VecDeque<(u64, HashSet<String>)> = VecDeque::new();
+                let mut round_no = 0;
+                loop {
+                    let chunk = next()?;
+                    if chunk.is_empty() {
+                        return Ok(());
+                    }
+                    let mut rest = self.prepare_all(chunk, now).into_iter().peekable();
+                    while rest.peek().is_some() {
+                        let round = next_round(&mut rest);
+                        let ids: HashSet<String> = round
+                            .iter()
+                            .filter_map(|(_, p)| p.as_ref().ok())
+                            .map(|p| p.result.result_id.clone())
+                            .collect();
+                        while let Ok(n) = acks.try_recv() {
+                            in_flight.retain(|(r, _)| *r != n);
+                        }
+                        while in_flight.iter().any(|(_, busy)| !busy.is_disjoint(&ids)) {
+                            match acks.recv() {
+                                Ok(n) => in_flight.retain(|(r, _)| *r != n),
+                                Err(_) => return Ok(()), // the recorder stopped: its error is reported below
+                            }
+                        }
+                        let staged = self.decide_and_build(reader, round, now);
+                        round_no += 1;
+                        in_flight.push_back((round_no, ids));
+                        if to_writer.send((round_no, staged)).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            })();
+            drop(to_writer);
+            let recorded = recorder.join().expect("the recorder thread does not panic");
+            feed.and(recorded)
+        })
+    }
+
+    fn prepare_all(&self, sources: Vec<Source>, now: DateTime<Utc>) -> Vec<(Source, Result<Prepared, Refused>)> {
+        let prepare_one = |s: Source| {
+            let p = self.prepare_source(&s, now);
+            (s, p)
+        };
+        map_in_parallel(sources, prepare_one)
+    }
+
+    /// Decides (journal reads, in order) and builds (in parallel) one round.
+    fn decide_and_build(
+        &self,
+        journal: &Journal,
+        round: Vec<(Source, Result<Prepared, Refused>)>,
+        now: DateTime<Utc>,
+    ) -> Vec<Staged> {
+        let tasks: Vec<Staged> = round
+            .into_iter()
+            .map(|(source, p)| match p {
+                _ if source.read_error.is_some() => {
+                    Staged::Done(Summary::unreadable(&source).expect("a read error was checked"))
+                }
+                Err(e) => Staged::Done(Summary::refused(&source, e)),
+                Ok(prepared) => match decide(
+                    journal,
+                    &prepared,
+                    || Ok(self.composer.gp_route(&prepared.result)?.kind),
+                    self.composer.patient_kind(),
+                )
+                .and_then(|decision| Ok((self.kept_patient_letter(journal, &decision)?, decision)))
+                {
+                    Ok((kept_patient_letter, decision)) => {
+                        Staged::Decided(Task { source, prepared, decision, kept_patient_letter })
+                    }
+                    Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
+                },
+            })
+            .collect();
+        let stage = |t: Staged| match t {
+            Staged::Decided(task) => self.build_task(task, now),
+            done => done,
+        };
+        map_in_parallel(tasks, stage)
+    }
+
+    /// Records one round in the journal, in input order, in one transaction, flushed to disk
+    /// with the output folder before the summaries are returned. When the transaction fails
+    /// (a full disk), every line of the round still gets its outcome: an error naming the
+    /// journal's failure; nothing of the round is recorded.
+    fn record_round(&self, journal: &mut Journal, staged: Vec<Staged>) -> Result<Vec<Summary>> {
+        let if_unrecorded: Vec<IfUnrecorded> = staged
+            .iter()
+            .map(|s| match s {
+                Staged::Done(summary) => IfUnrecorded::Done(summary.clone()),
+                Staged::Decided(task) | Staged::Exists { task } | Staged::Built { task, .. } => IfUnrecorded::Failed {
+                    origin: task.source.origin.clone(),
+                    line: task.source.line,
+                    result_id: task.prepared.result.result_id.clone(),
+                },
+            })
+            .collect();
+        let recorded = journal.write(|tx| {
+            Ok(staged
+                .into_iter()
+                .map(|s| match s {
+                    Staged::Done(summary) => summary,
+                    Staged::Decided(_) => unreachable!("every decided task is built before it is recorded"),
+                    Staged::Exists { task } => self.summary_exists(tx, &task),
+                    Staged::Built { task, built, revision, kept } => match record(tx, &task, &built, revision) {
+                        Ok(ids) => self.summary_built(&task, &built, &ids, &kept),
+                        Err(e) => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
+                    },
+                })
+                .collect())
+        });
+        match recorded {
+            Ok(summaries) => {
+                self.sync_out_dir()?;
+                Ok(summaries)
+            }
+            Err(e) => Ok(if_unrecorded
+                .into_iter()
+                .map(|s| match s {
+                    IfUnrecorded::Done(summary) => summary,
+                    IfUnrecorded::Failed { origin, line, result_id } => {
+                        Summary::failed_at(origin, line, Some(result_id), &e)
+                    }
+                })
+                .collect()),
+        }
+    }
+
+    /// The patient's letter a decision keeps, as its stored MeMo (or kombi request) carries
+    /// it, when the new GP letter it plans attaches it: the GP gets the PDF the patient got.
+    fn kept_patient_letter(&self, journal: &Journal, decision: &Decision) -> Result<Option<MainDocument>> {
+        let Decision::Build { plans, kept, .. } = decision else { return Ok(None) };
+        if !plans.iter().any(|(p, _)| self.composer.attaches_patient_letter(p.kind)) {
+            return Ok(None);
+        }
+        let Some(m) = kept.iter().find(|m| m.kind.addressee() == Addressee::Patient) else { return Ok(None) };
+        read_patient_letter(&journal.verified_bytes(m)?).map(Some)
+    }
+
+    fn build_task(&self, task: Task, now: DateTime<Utc>) -> Staged {
+        let rid = task.prepared.result.result_id.clone();
+        match &task.decision {
+            Decision::Exists { .. } => Staged::Exists { task },
+            Decision::Build { revision, plans, kept } => {
+                let attaches = plans.iter().any(|(p, _)| self.composer.attaches_patient_letter(p.kind));
+                // The patient's letter first when a GP copy attaches it, so that it gets it as
+                // built (else the planned order: its first error is the one reported);
+                // recorded in the planned order all the same (journal ids, summaries).
+                let mut order: Vec<usize> = (0..plans.len()).collect();
+                if attaches {
+                    order.sort_by_key(|&i| plans[i].0.kind.addressee() != Addressee::Patient);
+                }
+                let mut patient_letter = task.kept_patient_letter.clone();
+                let mut slots: Vec<Option<(Built, Option<i64>)>> = plans.iter().map(|_| None).collect();
+                for i in order {
+                    let (plan, replaces) = &plans[i];
+                    let b = self
+                        .composer
+                        .build_with(&task.prepared.result, plan, now, patient_letter.as_ref())
+                        .and_then(|b| {
+                            if attaches && plan.kind.addressee() == Addressee::Patient {
+                                patient_letter = Some(read_patient_letter(&b.bytes)?);
+                            }
+                            Ok(b)
+                        });
+                    match b {
+                        Ok(b) => slots[i] = Some((b, *replaces)),
+                        Err(e) => return Staged::Done(Summary::failed(&task.source, Some(rid), &e)),
+                    }
+                }
+                let mut built: Vec<(Built, Option<i64>)> = slots.into_iter().flatten().collect();
+                if let Err(e) = self.write_files(&rid, built.iter().map(|(b, _)| b)) {
+                    return Staged::Done(Summary::failed(&task.source, Some(rid), &e));
+                }
+                // The PDF is inside the MeMo; its separate copy was only for the output folder.
+                for (b, _) in &mut built {
+                    b.pdf = None;
+                }
+                let (revision, kept) = (*revision, kept.clone());
+                Staged::Built { task, built, revision, kept }
+            }
+        }
+    }
+
+    pub(crate) fn message_summary(&self, m: &MessageRow, state: &'static str) -> MessageSummary {
+        let dir = self.result_dir(&m.result_id);
+        MessageSummary {
+            id: m.id,
+            kind: m.kind,
+            state,
+            path: dir.as_ref().map(|d| d.join(m.kind.file_name())),
+            pdf: dir.as_ref().filter(|_| m.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
+            letter_id: m.letter_id.clone(),
+            envelope_id: m.envelope_id.clone(),
+            status_code: m.status_code.clone(),
+            attempt: m.attempt,
+            status: m.status,
+            replaces: m.replaces,
+            regenerated_from: m.regenerated_from,
+        }
+    }
+
+    fn summary_exists(&self, w: &Writer<'_>, task: &Task) -> Summary {
+        let rid = &task.prepared.result.result_id;
+        let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
+        let current = current(messages);
+        // The output folder mirrors the journal: put back what is missing or altered. When
+        // that fails the caller asked for files it does not get: a failure naming no file.
+        if let Some(dir) = self.result_dir(rid) {
+            if let Err(e) = output::heal_files(w, &dir, &current) {
+                return Summary::failed(&task.source, Some(rid.clone()), &e);
+            }
+        }
+        Summary {
+            source: task.source.origin.clone(),
+            line: task.source.line,
+            result_id: Some(rid.clone()),
+            outcome: Outcome::Exists,
+            dir: self.result_dir(rid),
+            messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
+            warnings: vec![],
+            error: None,
+        }
+    }
+
+    fn summary_built(&self, task: &Task, built: &[(Built, Option<i64>)], ids: &[i64], kept: &[MessageRow]) -> Summary {
+        let rid = &task.prepared.result.result_id;
+        let dir = self.result_dir(rid);
+        let mut messages: Vec<MessageSummary> = built
+            .iter()
+            .zip(ids)
+            .map(|((b, replaces), id)| MessageSummary {
+                id: *id,
+                kind: b.kind,
+                state: "new",
+                path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
+                pdf: dir.as_ref().filter(|_| b.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
+                letter_id: b.letter_id.clone(),
+                envelope_id: b.envelope_id.clone(),
+                status_code: b.status.code().to_string(),
+                attempt: b.attempt,
+                status: Status::Generated,
+                replaces: *replaces,
+                regenerated_from: None,
+            })
+            .collect();
+        messages.extend(kept.iter().map(|m| self.message_summary(m, "kept")));
+        messages.sort_by_key(|m| m.kind);
+        let corrected = built.iter().any(|(_, r)| r.is_some()) || !kept.is_empty();
+        Summary {
+            source: task.source.origin.clone(),
+            line: task.source.line,
+            result_id: Some(rid.clone()),
+            outcome: if corrected { Outcome::Corrected } else { Outcome::Generated },
+            dir,
+            messages,
+            warnings: built.iter().flat_map(|(b, _)| b.warnings.iter().cloned()).collect(),
+            error: None,
+        }
+    }
+}
+
+/// The letter a patient message flspost wrote carries (MeMo, or kombi's MeMo part).
+fn read_patient_letter(bytes: &[u8]) -> Result<MainDocument> {
+    crate::formats::memo::write::read_main_document(bytes)
+        .map_err(|e| crate::error::Error::Internal(format!("the patient's letter cannot be read back: {e}")))
+}
+
+/// Records one result's new input version and messages (undone alone when it fails).
+fn record(w: &Writer<'_>, task: &Task, built: &[(Built, Option<i64>)], revision: u32) -> Result<Vec<i64>> {
+    let p = &task.prepared;
+    let input = NewInput {
+        result_id: &p.result.result_id,
+        revision,
+        input_json: &p.text,
+        input_sha256: &p.input_sha256,
+        site: p.result.site.code(),
+        group: p.result.group.code(),
+        cpr_masked: &p.result.patient.cpr.masked(),
+    };
+    let messages: Vec<NewMessage<'_>> = built
+        .iter()
+        .map(|(b, replaces)| NewMessage {
+            result_id: &p.result.result_id,
+            kind: b.kind,
+            content_sha256: p.content(b.kind),
+            letter_revision: b.letter_revision,
+            letter_id: &b.letter_id,
+            envelope_id: b.envelope_id.as_deref(),
+            attempt: b.attempt,
+            status_code: b.status.code(),
+            bytes: &b.bytes,
+            sha256: &b.sha256,
+            regenerated_from: None,
+            replaces: *replaces,
+        })
+        .collect();
+    w.record_result(&input, &messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::letters::Letters;
+    use crate::testdata;
+
+    #[test]
+    fn a_result_another_process_records_meanwhile_is_a_conflict_to_retry_not_a_callers_mistake() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let (mut ours, mut theirs) = (Journal::open(&path).unwrap(), Journal::open(&path).unwrap());
+        let engine =
+            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
+        let source = Source {
+            origin: "in.json".into(),
+            line: None,
+            text: testdata::GROUP_1.into(),
+            refused: None,
+            read_error: None,
+        };
+        let now = testdata::now();
+        // This process decides and builds; before it records, another one records the same result.
+        let staged = engine.decide_and_build(&ours, engine.prepare_all(vec![source.clone()], now), now);
+        assert_eq!(engine.run_chunk(&mut theirs, vec![source]).unwrap()[0].outcome, Outcome::Generated);
+        let lost = engine.record_round(&mut ours, staged).unwrap().remove(0);
+        assert_eq!(lost.outcome, Outcome::Error);
+        assert_eq!(lost.exit_code(), 1, "{lost:?}");
+        assert!(lost.error_line().unwrap().contains("run again"), "{lost:?}");
+    }
+}

@@ -1,0 +1,9 @@
+//! The commands' work, as library functions that return typed results: the CLI only parses
+//! arguments and prints, and a long-running mode can call the same functions.
+
+pub mod config;
+pub mod generate;
+pub mod receipt;
+pub mod regenerate;
+pub mod send;
+pub mod show;

@@ -1,0 +1,280 @@
+//! `regenerate`: a failed or unanswered message rebuilt for resending.
+
+use super::generate::{prepare, Engine, Outcome, Source, Summary};
+use crate::compose::{Built, Kind, Plan};
+use crate::error::{Error, Result};
+use crate::formats::fhir;
+use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage, Status};
+use crate::model::LetterStatus;
+use chrono::{DateTime, Utc};
+
+impl Engine {
+    /// Rebuilds message `key` (journal id, letter identifier or MeMo UUID) for resending.
+    ///
+    /// From the stored input, the letter keeps its identifier and gets a new envelope
+    /// (MedCom's rule for an unchanged resend). With a `corrected` input whose content
+    /// differs, the change is recorded as a correction (new letters, linked to the old);
+    /// the message of the same kind is linked to `key` as its regeneration.
+    ///
+    /// An unchanged CareCommunication follows MedCom's resend rules: a `sent` one only once
+    /// [`journal::RESEND_AFTER_MINUTES`] have passed without an answer, never one refused with
+    /// `fatal-error` (on any of its transmissions), and at most [`journal::MAX_RESENDS`] resends of one MessageHeader.id.
+    pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
+        let m = journal
+            .find_message(key)?
+            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+        if let Some(n) = journal.regenerated_as(m.id)? {
+            return Err(Error::Usage(format!(
+                "message {} was already regenerated as message {n}; regenerate that one if it failed too",
+                m.id
+            )));
+        }
+        match m.status {
+            Status::Generated | Status::Retry => {
+                return Err(Error::Usage(format!(
+                    "message {} is still queued ({}); `flspost send` sends it",
+                    m.id,
+                    m.status.code()
+                )))
+            }
+            Status::Superseded => {
+                return Err(Error::Usage(format!(
+                    "message {} was replaced by a later letter; see `flspost journal show {}`",
+                    m.id, m.id
+                )))
+            }
+            Status::Acknowledged if corrected.is_none() => {
+                return Err(Error::Usage(format!(
+                    "message {} was acknowledged by the receiver; to change it, regenerate with --input (a correction)",
+                    m.id
+                )))
+            }
+            _ => {}
+        }
+        let siblings = journal.messages_of(&m.result_id)?;
+        // Delivered by another transmission of the same letter (an answer that came late):
+        // resending it would give the receiver the letter again.
+        let delivered = siblings
+            .iter()
+            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Acknowledged)
+            .cloned();
+        if let (Some(d), None) = (&delivered, &corrected) {
+            return Err(Error::Usage(format!(
+                "message {} is a transmission of a letter the receiver acknowledged (message {}, transmission {}); \
+                 to change it, regenerate with --input (a correction)",
+                m.id, d.id, d.attempt
+            )));
+        }
+        let newest = siblings.into_iter().filter(|x| x.kind.addressee() == m.kind.addressee()).max_by_key(|x| x.id);
+        if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
+            return Err(Error::Usage(format!(
+                "message {} is an earlier letter; message {} replaced it, regenerate that one",
+                m.id, newest.id
+            )));
+        }
+        let now = crate::support::clock::now();
+        let correcting = corrected.is_some();
+        if let Some((origin, text)) = corrected {
+            let source = Source { origin, line: None, text, refused: None, read_error: None };
+            let p = prepare(&source.text, &self.policy, now)?;
+            if p.result.result_id != m.result_id {
+                return Err(Error::Usage(format!(
+                    "the corrected input is for result {}, but message {} belongs to result {}",
+                    p.result.result_id, m.id, m.result_id
+                )));
+            }
+            let latest = journal.latest_input(&m.result_id)?;
+            if latest.is_none_or(|l| l.input_sha256 != p.input_sha256) {
+                let mut s = self.run_chunk(journal, vec![source])?.pop().expect("one summary per input");
+                if s.outcome == Outcome::Error {
+                    return Ok(s);
+                }
+                if let Some(new) =
+                    s.messages.iter_mut().find(|x| x.kind.addressee() == m.kind.addressee() && x.state == "new")
+                {
+                    journal.set_regenerated_from(new.id, m.id)?;
+                    new.regenerated_from = Some(m.id);
+                    return Ok(s);
+                }
+                // The correction left this message's content as it was: resend it below.
+            }
+        }
+        // Nothing to correct: an unchanged input is a plain resend, which a letter the
+        // receiver acknowledged never gets.
+        if correcting && (m.status == Status::Acknowledged || delivered.is_some()) {
+            return Err(Error::Usage(format!(
+                "the input for message {} changes nothing in its letter, and the receiver acknowledged that \
+                 letter: nothing to correct, nothing was sent",
+                m.id
+            )));
+        }
+
+        let attempt = journal.max_attempt(m.kind, &m.letter_id)? + 1;
+        let built = if m.kind == Kind::GpCareCommunication {
+            self.fhir_resend_allowed(journal, &m, now)?;
+            // The same message again, from what went: today's config (receiver table,
+            // `attach_pdf`, templates) has no say in it.
+            restamped(&m, &journal.verified_bytes(&m)?, attempt, now)?
+        } else {
+            self.rebuild(&m, &journal.input(m.input_id)?, attempt, now)?
+        };
+        self.write_files(&m.result_id, std::iter::once(&built))?;
+        let id = journal.write(|w| {
+            // Decided on what was read above; another process may have answered or
+            // corrected the letter since. Checked again under the write lock.
+            if let Some(what) = w.changed_since(&m, built.attempt)? {
+                return Err(Error::Conflict(format!(
+                    "message {} changed while it was being regenerated ({what}); nothing was recorded; \
+                     see `flspost journal show {}`",
+                    m.id, m.id
+                )));
+            }
+            w.record_regenerated(
+                m.input_id,
+                &NewMessage {
+                    result_id: &m.result_id,
+                    kind: m.kind,
+                    content_sha256: &m.content_sha256,
+                    letter_revision: m.letter_revision,
+                    letter_id: &built.letter_id,
+                    envelope_id: built.envelope_id.as_deref(),
+                    attempt: built.attempt,
+                    status_code: built.status.code(),
+                    bytes: &built.bytes,
+                    sha256: &built.sha256,
+                    regenerated_from: Some(m.id),
+                    replaces: m.replaces,
+                },
+            )
+        });
+        // The output folder got the new transmission's files first (files may be ahead of the
+        // journal, never behind it); when nothing was recorded, it gets the journal's back.
+        if id.is_err() {
+            self.restore_files(journal, &m.result_id);
+        }
+        let id = id?;
+        self.sync_out_dir()?;
+        let row = journal.message(id)?.ok_or_else(|| {
+            Error::Internal(format!("message {id} is not in the journal right after it was recorded"))
+        })?;
+        Ok(Summary {
+            source: format!("journal message {}", m.id),
+            line: None,
+            result_id: Some(m.result_id.clone()),
+            outcome: Outcome::Regenerated,
+            dir: self.result_dir(&m.result_id),
+            messages: vec![self.message_summary(&row, "new")],
+            warnings: built.warnings,
+            error: None,
+        })
+    }
+
+    /// Puts `result_id`'s output folder back to what the journal holds, as far as it can: a
+    /// resend that was not recorded must not stay there as the letter's current file.
+    fn restore_files(&self, journal: &mut Journal, result_id: &str) {
+        let Some(dir) = self.result_dir(result_id) else { return };
+        let Ok(messages) = journal.messages_of(result_id) else { return };
+        let current = super::generate::current(&messages);
+        let _ = journal.write(|w| super::generate::heal_files(w, &dir, &current));
+    }
+
+    /// The next transmission (`attempt`) of stored message `m`, built at `now` from its stored
+    /// `input`: the same letter identifier, a new envelope; validated, recorded nowhere. What
+    /// `regenerate` records for an XDIS91 or a patient letter; a CareCommunication is resent
+    /// from its stored bytes instead (`restamped`).
+    pub fn rebuild(&self, m: &MessageRow, input: &InputRow, attempt: u32, now: DateTime<Utc>) -> Result<Built> {
+        if !crate::input::input_intact(&input.input_json, &input.input_sha256) {
+            return Err(Error::Damaged(format!(
+                "input {} of result {} (message {}): {}; nothing was regenerated",
+                input.id,
+                m.result_id,
+                m.id,
+                journal::INPUT_DAMAGED
+            )));
+        }
+        let p = prepare(&input.input_json, &self.policy, now)?;
+        let status =
+            if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+        let plan = Plan { kind: m.kind, letter_revision: m.letter_revision, attempt, status };
+        let built = self.composer.build(&p.result, &plan, now)?;
+        if built.letter_id != m.letter_id {
+            return Err(Error::Internal(format!(
+                "message {} rebuilt with letter identifier {} instead of {}",
+                m.id, built.letter_id, m.letter_id
+            )));
+        }
+        Ok(built)
+    }
+
+    /// MedCom's rules for resending CareCommunication `m` unchanged (research note §3.3);
+    /// `Err` (a usage error) says which one forbids it now, and when it will allow it.
+    fn fhir_resend_allowed(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<()> {
+        if m.status == Status::Rejected {
+            return Err(Error::Usage(format!(
+                "message {} was refused with fatal-error, and MedCom forbids resending such a message as it is; \
+                 correct the input (`flspost regenerate {} --input corrected.json`) to send a new one",
+                m.id, m.id
+            )));
+        }
+        // A fatal-error on any transmission refuses the letter (they are one message).
+        let refused = journal
+            .messages_of(&m.result_id)?
+            .into_iter()
+            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Rejected);
+        if let Some(r) = refused {
+            return Err(Error::Usage(format!(
+                "message {} is a transmission of a letter the receiver refused with fatal-error (message {}, \
+                 transmission {}), and MedCom forbids resending such a message as it is; correct the input \
+                 (`flspost regenerate {} --input corrected.json`) to send a new one",
+                m.id, r.id, r.attempt, m.id
+            )));
+        }
+        if m.status == Status::Sent {
+            let handed = journal.last_hand_over(m.id)?;
+            let handed = handed.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
+            if let Some(at) = handed {
+                let allowed = at + chrono::Duration::minutes(i64::from(journal::RESEND_AFTER_MINUTES));
+                if now < allowed {
+                    let local = |t: DateTime<Utc>| {
+                        t.with_timezone(&chrono_tz::Europe::Copenhagen).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+                    };
+                    return Err(Error::Usage(format!(
+                        "message {} was handed over at {} and has no answer yet; MedCom allows a resend when no \
+                         Acknowledgement has come within {} minutes: from {}",
+                        m.id,
+                        local(at),
+                        journal::RESEND_AFTER_MINUTES,
+                        local(allowed)
+                    )));
+                }
+            }
+        }
+        let sent = journal.transmissions_handed_over(m.kind, &m.letter_id)?;
+        if sent > journal::MAX_RESENDS {
+            return Err(Error::Usage(format!("message {} is not resent: {}", m.id, journal::limit_reason(sent))));
+        }
+        Ok(())
+    }
+}
+
+/// Transmission `attempt` of stored CareCommunication `m`, sent at `now`, from `stored` (its
+/// bytes, checked against their SHA-256): the same Bundle with a new `Bundle.id`, timestamp
+/// and Provenance times, in a new envelope, validated ([`fhir::restamp::resend`]). MedCom: a
+/// resend is the same message; only the transmission's stamps are new.
+pub fn restamped(m: &MessageRow, stored: &[u8], attempt: u32, now: DateTime<Utc>) -> Result<Built> {
+    let r = fhir::restamp::resend(stored, &m.letter_id, attempt, now)?;
+    let status =
+        if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
+    Ok(Built {
+        kind: m.kind,
+        bytes: r.bytes,
+        sha256: r.sha256,
+        letter_id: r.message_id,
+        envelope_id: Some(r.bundle_id),
+        status,
+        attempt,
+        letter_revision: m.letter_revision,
+        pdf: None,
+        warnings: vec![],
+    })
+}

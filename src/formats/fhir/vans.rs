@@ -1,0 +1,186 @@
+//! The VANSEnvelope (`urn:oio:medcom:vans-envelope:1.0.4`) a FHIR message travels in over
+//! VANS: the Bundle base64 in `Message/Data`, `Document/Format` HL7, `Name`
+//! `MCM:FDIS91#<category>`, `Version` 1.0, `ServiceTag MCM:MIME` `application/fhir+xml`
+//! (MedCom, "Enclosing envelope for FHIR messages"; research note medcom-fhir.md §0).
+//!
+//! The envelope identifier is the Bundle's id (MedCom rule MR7: "new envelopeid = Bundle.id"),
+//! so it is new on every send exactly when the Bundle id is.
+
+use super::consts::*;
+use super::dom::{Document, El};
+use super::time::fhir_time;
+use super::bundle::bundle_kind;
+use crate::model::MessageKind;
+use crate::schema::{self, Problem};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use uuid::Uuid;
+
+pub const NAMESPACE: &str = "urn:oio:medcom:vans-envelope:1.0.4";
+
+/// One FHIR message to wrap.
+pub struct Envelope<'a> {
+    pub sender_ean: &'a str,
+    pub receiver_ean: &'a str,
+    /// The Bundle's id: the envelope identifier.
+    pub bundle_id: Uuid,
+    pub sent: DateTime<Utc>,
+    /// `MCM:FDIS91#examination-results` for an FLS CareCommunication.
+    pub document_name: &'a str,
+    /// The Bundle's bytes (FHIR XML).
+    pub bundle: &'a [u8],
+}
+
+/// The `Document/Name` of a CareCommunication with category `category`.
+pub fn care_communication_name(category: &str) -> String {
+    format!("MCM:FDIS91#{category}")
+}
+
+/// Writes the envelope (UTF-8).
+pub fn write(e: &Envelope<'_>) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(e.bundle);
+    let mut w = Writer::new_with_indent(Vec::with_capacity(b64.len() + 1024), b' ', 2);
+    let mut ev = |event: Event<'_>| w.write_event(event).expect("writing to a Vec cannot fail");
+    let id = e.bundle_id.hyphenated().to_string();
+    ev(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    ev(Event::Start(BytesStart::new("VANSEnvelope").with_attributes([("xmlns", NAMESPACE)])));
+    let leaf = |ev: &mut dyn FnMut(Event<'_>), name: &str, attrs: &[(&str, &str)], text: &str| {
+        ev(Event::Start(BytesStart::new(name).with_attributes(attrs.iter().copied())));
+        ev(Event::Text(BytesText::new(text)));
+        ev(Event::End(BytesEnd::new(name)));
+    };
+    leaf(&mut ev, "SenderID", &[("EndPointType", "EAN")], e.sender_ean);
+    leaf(&mut ev, "ReceiverID", &[("EndPointType", "EAN")], e.receiver_ean);
+    leaf(&mut ev, "EnvelopeIdentifier", &[], &id);
+    leaf(&mut ev, "SentDateTime", &[], &fhir_time(&e.sent));
+    ev(Event::Start(BytesStart::new("Message")));
+    ev(Event::Start(BytesStart::new("MetaInformation")));
+    leaf(&mut ev, "Identifier", &[], &id);
+    ev(Event::Start(BytesStart::new("Document")));
+    leaf(&mut ev, "Format", &[], "HL7");
+    leaf(&mut ev, "Name", &[], e.document_name);
+    leaf(&mut ev, "Version", &[], "1.0");
+    leaf(&mut ev, "SizeInBytes", &[], &e.bundle.len().to_string());
+    ev(Event::End(BytesEnd::new("Document")));
+    ev(Event::Start(BytesStart::new("Transport")));
+    leaf(&mut ev, "Type", &[], "reliable");
+    // flspost sends FHIR only to receivers registered for it: no conversion is asked for.
+    leaf(&mut ev, "TransformMessage", &[], "false");
+    leaf(&mut ev, "ServiceTag", &[("name", "MCM:MIME")], MIME_FHIR_XML);
+    ev(Event::End(BytesEnd::new("Transport")));
+    ev(Event::End(BytesEnd::new("MetaInformation")));
+    leaf(&mut ev, "Data", &[], &b64);
+    ev(Event::End(BytesEnd::new("Message")));
+    ev(Event::End(BytesEnd::new("VANSEnvelope")));
+    let mut xml = w.into_inner();
+    xml.push(b'\n');
+    xml
+}
+
+/// Who an envelope says it is from and to: its `SenderID` and `ReceiverID` (EAN end points,
+/// GLNs), as VANS routes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndPoints {
+    pub sender: String,
+    pub receiver: String,
+}
+
+/// The envelope's [`EndPoints`] (empty when absent; the schema requires both).
+pub fn end_points(doc: &Document) -> EndPoints {
+    let id = |name: &str| doc.root().text_at(&[name]).unwrap_or("").to_string();
+    EndPoints { sender: id("SenderID"), receiver: id("ReceiverID") }
+}
+
+/// The enveloped message's bytes, decoded; `Err` says why they cannot be.
+pub fn data(doc: &Document) -> Result<(El<'_>, Vec<u8>), String> {
+    let data = doc.root().at(&["Message", "Data"]).ok_or("the envelope has no Message/Data")?;
+    let compact: String = data.text().chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| format!("Message/Data is not base64: {e}"))?;
+    Ok((data, bytes))
+}
+
+fn at(el: El<'_>, rule: &str, reason: impl std::fmt::Display) -> Problem {
+    Problem { line: Some(el.line()), column: Some(el.column()), message: format!("{rule}: {reason}") }
+}
+
+/// What the schema cannot see: the enveloped Bundle (recognised and validated as a
+/// CareCommunication or an Acknowledgement; its problems are reported at `Data` with their
+/// position inside the Bundle), its size, and that the envelope's identifiers and Name agree
+/// with it. `validate` judges the enveloped Bundle (it is [`super::validate()`]; passed in, as
+/// an envelope is judged by the same function that judges what it carries).
+pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<Problem>>) -> Vec<Problem> {
+    let root = doc.root();
+    let mut problems = vec![];
+    let (data_el, bundle) = match data(doc) {
+        Ok(d) => d,
+        Err(reason) => return vec![at(root.at(&["Message", "Data"]).unwrap_or(root), "envelope", reason)],
+    };
+    if let Some(size) = root.at(&["Message", "MetaInformation", "Document", "SizeInBytes"]) {
+        if size.text() != bundle.len().to_string() {
+            problems.push(at(
+                size,
+                "envelope",
+                format!("SizeInBytes is {}, the Data holds {} bytes", size.text(), bundle.len()),
+            ));
+        }
+    }
+    let kind = match schema::root_of(&bundle) {
+        Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(NAMESPACE_FHIR) => bundle_kind(&bundle),
+        _ => {
+            problems.push(at(
+                data_el,
+                "envelope",
+                "Data does not hold a FHIR Bundle (root Bundle, namespace http://hl7.org/fhir)",
+            ));
+            return problems;
+        }
+    };
+    if let Err(inner) = validate(kind, &bundle) {
+        problems.extend(inner.into_iter().map(|p| {
+            at(data_el, "enveloped Bundle", format!("{}:{}: {}", p.line.unwrap_or(0), p.column.unwrap_or(0), p.message))
+        }));
+    }
+    let Ok(inner) = Document::parse(&bundle) else { return problems };
+    let bundle_id = inner.root().value_at(&["id"]).unwrap_or("");
+    for path in [&["EnvelopeIdentifier"][..], &["Message", "MetaInformation", "Identifier"]] {
+        if let Some(el) = root.at(path).filter(|el| el.text() != bundle_id) {
+            problems.push(at(
+                el,
+                "MR7",
+                format!("{} `{}` is not the Bundle.id `{bundle_id}`", path.join("/"), el.text()),
+            ));
+        }
+    }
+    let expected = match kind {
+        MessageKind::Acknowledgement => {
+            let code = first_resource(&inner, "MessageHeader").and_then(|h| h.value_at(&["response", "code"]));
+            format!("MCM:FCTL#{}", code.unwrap_or(""))
+        }
+        _ => {
+            let category =
+                first_resource(&inner, "Communication").and_then(|c| c.value_at(&["category", "coding", "code"]));
+            care_communication_name(category.unwrap_or(""))
+        }
+    };
+    if let Some(name) = root.at(&["Message", "MetaInformation", "Document", "Name"]).filter(|n| n.text() != expected) {
+        problems.push(at(
+            name,
+            "envelope",
+            format!("Document/Name `{}` does not match the Bundle: expected `{expected}`", name.text()),
+        ));
+    }
+    problems
+}
+
+const NAMESPACE_FHIR: &str = super::NAMESPACE;
+
+fn first_resource<'d>(doc: &'d Document, kind: &str) -> Option<El<'d>> {
+    doc.root()
+        .children_named("entry")
+        .filter_map(|e| e.child("resource").and_then(|r| r.first_child()))
+        .find(|r| r.name() == kind)
+}

@@ -1,0 +1,31 @@
+//! The wire formats, one folder each: [`xdis91`] (MedCom XDIS91 with its XCTL receipts),
+//! [`fhir`] (MedCom FHIR CareCommunication, VANSEnvelope and Acknowledgement), [`memo`]
+//! (MeMo and the SF1601 kombi request) and the patient's letter as a tagged [`pdf`]. What
+//! they share is in [`wire`] (the [`WireFormat`] trait and the letter a format is built
+//! from), [`charset`] and [`identity`] (the identifiers derived from a result).
+//!
+//! A format knows how its bytes are written and read, never who a letter is for or when it
+//! is sent: a third GP format is a new folder here, a [`WireFormat`] impl and a
+//! [`Format`] variant.
+
+pub mod charset;
+pub mod fhir;
+pub mod identity;
+pub mod memo;
+pub mod pdf;
+pub mod wire;
+pub mod xdis91;
+
+use crate::model::Format;
+pub use wire::{Encoded, GpOptions, Letter, PatientOptions, WireFormat};
+
+impl Format {
+    pub fn wire(self) -> &'static dyn WireFormat {
+        match self {
+            Format::Xdis91 => &xdis91::Xdis91,
+            Format::CareCommunication => &fhir::wire::CareCommunication,
+            Format::Memo => &memo::Memo,
+            Format::Kombi => &memo::Kombi,
+        }
+    }
+}
