@@ -20,7 +20,6 @@
 //! | input -> model, letter text, validated bytes | [`input`], [`letters`], [`schema`] |
 //! | wire formats | [`formats`] |
 //! | one result's messages | [`compose`] |
-
 //! | storage, hand-over | [`journal`], [`transport`] |
 //! | use cases | [`app`] |
 
