@@ -7,3 +7,4 @@ pub mod receipt;
 pub mod regenerate;
 pub mod send;
 pub mod show;
+pub mod validate;

@@ -2,10 +2,8 @@
 
 use super::{print_json, Common};
 use flspost::app::generate::{Engine, Outcome};
-use flspost::compose::Composer;
-use flspost::error::{Error, Result};
+use flspost::error::Result;
 use flspost::input::batch::{Inputs, CHUNK};
-use flspost::letters::Letters;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -27,13 +25,9 @@ pub struct Args {
     inputs: Vec<PathBuf>,
 }
 
-pub fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::app::config::Config)> {
+fn engine(common: &Common, out_dir: Option<PathBuf>) -> Result<(Engine, flspost::app::config::Config)> {
     let config = common.config()?;
-    let letters = Letters::load(config.templates.as_deref())?;
-    let (gp, routing) = config.gp_routing()?;
-    let composer = Composer::with_options(letters, config.patient_options()).with_gp(gp, routing);
-    let engine = Engine { composer, policy: config.policy()?, out_dir };
-    Ok((engine, config))
+    Ok((Engine::from_config(&config, out_dir)?, config))
 }
 
 pub fn run(args: Args) -> Result<i32> {
@@ -41,32 +35,13 @@ pub fn run(args: Args) -> Result<i32> {
     let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::input::batch::is_jsonl(p));
     let paths = args.inputs.clone();
     let mut inputs = Inputs::new(args.inputs, args.jsonl);
-    // One document: check it before touching the journal, so a bad input leaves nothing.
-    // What the check prepared is what is recorded: one parse, one clock.
+    // One document is checked before the journal is touched (`Engine::check_single`).
     let now = flspost::support::clock::now();
     let mut single = vec![];
     if !batch {
         for source in inputs.next_chunk(1)? {
-            let checked = match flspost::app::generate::Summary::unreadable(&source) {
-                Some(s) => Err(s),
-                None => engine
-                    .prepare_source(&source, now)
-                    .and_then(|p| {
-                        // The GP's format is checked where a new GP letter is decided on (an input
-                        // already journaled keeps its letter); with no journal yet, every letter is
-                        // new, so a GP it cannot reach is refused here, before one is created.
-                        match engine.composer.gp_route(&p.result) {
-                            Err(error) if std::fs::symlink_metadata(args.common.journal_path(&config).0).is_err() => {
-                                Err(flspost::app::generate::Refused {
-                                    error,
-                                    result_id: Some(p.result.result_id.clone()),
-                                })
-                            }
-                            _ => Ok(p),
-                        }
-                    })
-                    .map_err(|e| flspost::app::generate::Summary::refused(&source, e)),
-            };
+            let journal_exists = std::fs::symlink_metadata(args.common.journal_path(&config).0).is_ok();
+            let checked = engine.check_single(&source, now, journal_exists);
             match checked {
                 Ok(p) => single.push((source, Ok(p))),
                 Err(s) => {
@@ -180,18 +155,7 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     journal.refuse_own_files(args.input.as_deref())?;
     let corrected = match &args.input {
         None => None,
-        Some(p) => {
-            let limit = flspost::input::batch::MAX_DOCUMENT_BYTES;
-            let bytes = flspost::support::files::read_input(p, limit as u64 + 1).map_err(|e| Error::io(p, e))?;
-            if bytes.len() > limit {
-                let reason = format!("document longer than {}", flspost::input::batch::limit_text());
-                return Err(Error::Usage(format!("{}: {reason}", p.display())));
-            }
-            Some((
-                p.display().to_string(),
-                String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{}: not UTF-8 text", p.display())))?,
-            ))
-        }
+        Some(p) => Some((p.display().to_string(), flspost::input::batch::read_document(p)?)),
     };
     let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
     if let Some(dir) = &args.out_dir {

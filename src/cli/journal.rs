@@ -138,7 +138,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             // identifiers) is masked by the rows' own serialisation, as in `journal list`.
             let doc = serde_json::json!({
                 "message": m,
-                "format": m.kind.format().wire().label(),
+                "format": m.kind.wire().label(),
                 "cpr": cpr,
                 "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
                 "regenerated_as": regenerated_as,
@@ -153,7 +153,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 outln!("  status          {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
                 outln!(
                     "  format          {} (to the {})",
-                    m.kind.format().wire().label(),
+                    m.kind.wire().label(),
                     <&str>::from(m.kind.addressee())
                 );
                 outln!("  letter          {} ({}, letter revision {})", m.letter_id, m.status_code, m.letter_revision);

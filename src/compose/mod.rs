@@ -13,7 +13,6 @@ pub use crate::model::Addressee;
 use crate::model::FlsResult;
 use crate::model::GpFormat;
 use crate::model::LetterStatus;
-use crate::model::MessageKind;
 use crate::model::Warning;
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Copenhagen;
@@ -22,14 +21,6 @@ use std::borrow::Cow;
 pub use crate::model::Kind;
 
 pub mod routing;
-
-/// What a message of a kind is validated against: its wire format's schema. Here, not in
-/// the vocabulary, because it asks the format.
-impl Kind {
-    pub fn schema(self) -> MessageKind {
-        self.format().wire().schema()
-    }
-}
 
 /// The patient letter's PDF in the output folder, beside its MeMo message.
 pub const PDF_FILE_NAME: &str = "patient-letter.pdf";
@@ -179,7 +170,7 @@ impl Composer {
             Addressee::Patient => Some(self.letters.notification(r, letter_date)?),
             Addressee::Gp => None,
         };
-        let wire = plan.kind.format().wire();
+        let wire = plan.kind.wire();
         let letter_id = wire.letter_id(r, plan.letter_revision);
         let encoded = wire.build(&Letter {
             result: r,

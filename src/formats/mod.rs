@@ -6,7 +6,7 @@
 //!
 //! A format knows how its bytes are written and read, never who a letter is for or when it
 //! is sent: a third GP format is a new folder here, a [`WireFormat`] impl and a
-//! [`Format`] variant.
+//! [`Kind`] variant.
 
 pub mod charset;
 pub mod fhir;
@@ -16,16 +16,22 @@ pub mod pdf;
 pub mod wire;
 pub mod xdis91;
 
-use crate::model::Format;
+use crate::model::{Kind, MessageKind};
 pub use wire::{Encoded, GpOptions, Letter, PatientOptions, WireFormat};
 
-impl Format {
+/// Each kind of letter travels in one wire format.
+impl Kind {
     pub fn wire(self) -> &'static dyn WireFormat {
         match self {
-            Format::Xdis91 => &xdis91::Xdis91,
-            Format::CareCommunication => &fhir::wire::CareCommunication,
-            Format::Memo => &memo::Memo,
-            Format::Kombi => &memo::Kombi,
+            Kind::GpXdis91 => &xdis91::Xdis91,
+            Kind::GpCareCommunication => &fhir::wire::CareCommunication,
+            Kind::PatientMemo => &memo::Memo,
+            Kind::PatientKombi => &memo::Kombi,
         }
+    }
+
+    /// What a message of this kind is validated against: its wire format's schema.
+    pub fn schema(self) -> MessageKind {
+        self.wire().schema()
     }
 }

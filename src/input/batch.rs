@@ -148,6 +148,17 @@ pub fn limit_text() -> String {
     format!("{} MiB ({MAX_DOCUMENT_BYTES} bytes), the limit for one result", MAX_DOCUMENT_BYTES >> 20)
 }
 
+/// One whole document from a file (or `-`, standard input), as `regenerate --input` reads a
+/// corrected input: refused when longer than [`MAX_DOCUMENT_BYTES`] or not UTF-8 text.
+pub fn read_document(path: &Path) -> Result<String> {
+    let bytes = crate::support::files::read_input(path, MAX_DOCUMENT_BYTES as u64 + 1)
+        .map_err(|e| crate::error::Error::io(path, e))?;
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(crate::error::Error::Usage(format!("{}: document longer than {}", path.display(), limit_text())));
+    }
+    String::from_utf8(bytes).map_err(|_| crate::error::Error::Usage(format!("{}: not UTF-8 text", path.display())))
+}
+
 /// What [`read_line_capped`] found.
 #[derive(Debug, PartialEq, Eq)]
 enum Line {

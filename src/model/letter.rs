@@ -1,5 +1,5 @@
 //! The words every layer shares about a letter: who it is for ([`Addressee`]), which kind of
-//! message carries it ([`Kind`]), in which wire format ([`Format`]), and whether it is new
+//! message carries it ([`Kind`]: a wire format for an addressee), and whether it is new
 //! or a correction ([`LetterStatus`]). Vocabulary only: nothing here knows how a format is
 //! written, validated or sent.
 
@@ -28,21 +28,9 @@ impl LetterStatus {
     }
 }
 
-/// The wire formats flspost writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// MedCom XDIS91, ISO-8859-1.
-    Xdis91,
-    /// MedCom FHIR CareCommunication 5.0 (a message Bundle) in a VANSEnvelope.
-    CareCommunication,
-    /// MeMo 1.2 with the letter as a PDF, for a Digital Post client.
-    Memo,
-    /// SF1601 kombi request: the MeMo plus a fjernprint ForsendelseI with the same PDF.
-    Kombi,
-}
-
 /// The messages a result gives: the GP's copy in the format its receiver takes, and the
-/// patient's letter in the hand-off the patient transport is configured for.
+/// patient's letter in the hand-off the patient transport is configured for. Each kind is
+/// one wire format for one addressee (`crate::formats` gives each its `WireFormat`).
 #[derive(
     Clone,
     Copy,
@@ -86,15 +74,6 @@ impl Kind {
         match self {
             Kind::GpXdis91 | Kind::GpCareCommunication => Addressee::Gp,
             Kind::PatientMemo | Kind::PatientKombi => Addressee::Patient,
-        }
-    }
-
-    pub fn format(self) -> Format {
-        match self {
-            Kind::GpXdis91 => Format::Xdis91,
-            Kind::GpCareCommunication => Format::CareCommunication,
-            Kind::PatientMemo => Format::Memo,
-            Kind::PatientKombi => Format::Kombi,
         }
     }
 

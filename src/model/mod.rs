@@ -10,7 +10,7 @@ pub mod policy;
 pub mod result;
 pub mod warning;
 
-pub use letter::{Addressee, Format, GpFormat, Kind, LetterStatus};
+pub use letter::{Addressee, GpFormat, Kind, LetterStatus};
 pub use message_kind::MessageKind;
 pub use result::*;
 pub use warning::Warning;

@@ -148,7 +148,7 @@ impl Smtp {
     }
 
     fn email(&self, m: &Outgoing<'_>) -> std::result::Result<Message, SendError> {
-        let wire = m.kind.format().wire();
+        let wire = m.kind.wire();
         let (content_type, label) = (wire.media_type(), wire.label());
         let ct = ContentType::parse(content_type).expect("static content type");
         let attachment = Attachment::new(m.file_name()).body(

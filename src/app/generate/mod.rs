@@ -104,6 +104,14 @@ enum Staged {
 }
 
 impl Engine {
+    /// The engine a config describes: its templates, GP routing, patient hand-off and policy.
+    pub fn from_config(config: &crate::app::config::Config, out_dir: Option<PathBuf>) -> Result<Engine> {
+        let letters = crate::letters::Letters::load(config.templates.as_deref())?;
+        let (gp, routing) = config.gp_routing()?;
+        let composer = Composer::with_options(letters, config.patient_options()).with_gp(gp, routing);
+        Ok(Engine { composer, policy: config.policy()?, out_dir })
+    }
+
     pub(crate) fn result_dir(&self, result_id: &str) -> Option<PathBuf> {
         self.out_dir.as_ref().map(|d| d.join(result_id))
     }

@@ -67,7 +67,7 @@ pub(crate) fn heal_files(w: &Writer<'_>, dir: &Path, current: &[&MessageRow]) ->
             files.push((m.kind.file_name(), bytes.clone()));
         }
         if patient {
-            if let Some(pdf) = m.kind.format().wire().pdf_in(&bytes) {
+            if let Some(pdf) = m.kind.wire().pdf_in(&bytes) {
                 if !holds(&dir.join(PDF_FILE_NAME), pdf.len() as u64, |b| b == &pdf[..])? {
                     files.push((PDF_FILE_NAME, pdf));
                 }
