@@ -26,10 +26,10 @@ pub(crate) use output::heal_files;
 pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
 pub use report::{ErrorSummary, MessageSummary, Outcome, Summary};
 
-use crate::compose::{Addressee, Built, Composer, PDF_FILE_NAME};
+use crate::compose::{Addressee, Built, Composer};
 use crate::error::Result;
 use crate::formats::memo::write::MainDocument;
-use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Status, Writer};
+use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Writer};
 use crate::model::policy::RolloutPolicy;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -308,7 +308,7 @@ impl Engine {
             return Ok(None);
         }
         let Some(m) = kept.iter().find(|m| m.kind.addressee() == Addressee::Patient) else { return Ok(None) };
-        read_patient_letter(&journal.verified_bytes(m)?).map(Some)
+        output::read_patient_letter(&journal.verified_bytes(m)?).map(Some)
     }
 
     fn build_task(&self, task: Task, now: DateTime<Utc>) -> Staged {
@@ -333,7 +333,7 @@ impl Engine {
                         .build_with(&task.prepared.result, plan, now, patient_letter.as_ref())
                         .and_then(|b| {
                             if attaches && plan.kind.addressee() == Addressee::Patient {
-                                patient_letter = Some(read_patient_letter(&b.bytes)?);
+                                patient_letter = Some(output::read_patient_letter(&b.bytes)?);
                             }
                             Ok(b)
                         });
@@ -355,89 +355,6 @@ impl Engine {
             }
         }
     }
-
-    pub(crate) fn message_summary(&self, m: &MessageRow, state: &'static str) -> MessageSummary {
-        let dir = self.result_dir(&m.result_id);
-        MessageSummary {
-            id: m.id,
-            kind: m.kind,
-            state,
-            path: dir.as_ref().map(|d| d.join(m.kind.file_name())),
-            pdf: dir.as_ref().filter(|_| m.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
-            letter_id: m.letter_id.clone(),
-            envelope_id: m.envelope_id.clone(),
-            status_code: m.status_code.clone(),
-            attempt: m.attempt,
-            status: m.status,
-            replaces: m.replaces,
-            regenerated_from: m.regenerated_from,
-        }
-    }
-
-    fn summary_exists(&self, w: &Writer<'_>, task: &Task) -> Summary {
-        let rid = &task.prepared.result.result_id;
-        let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
-        let current = current(messages);
-        // The output folder mirrors the journal: put back what is missing or altered. When
-        // that fails the caller asked for files it does not get: a failure naming no file.
-        if let Some(dir) = self.result_dir(rid) {
-            if let Err(e) = output::heal_files(w, &dir, &current) {
-                return Summary::failed(&task.source, Some(rid.clone()), &e);
-            }
-        }
-        Summary {
-            source: task.source.origin.clone(),
-            line: task.source.line,
-            result_id: Some(rid.clone()),
-            outcome: Outcome::Exists,
-            dir: self.result_dir(rid),
-            messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
-            warnings: vec![],
-            error: None,
-        }
-    }
-
-    fn summary_built(&self, task: &Task, built: &[(Built, Option<i64>)], ids: &[i64], kept: &[MessageRow]) -> Summary {
-        let rid = &task.prepared.result.result_id;
-        let dir = self.result_dir(rid);
-        let mut messages: Vec<MessageSummary> = built
-            .iter()
-            .zip(ids)
-            .map(|((b, replaces), id)| MessageSummary {
-                id: *id,
-                kind: b.kind,
-                state: "new",
-                path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
-                pdf: dir.as_ref().filter(|_| b.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
-                letter_id: b.letter_id.clone(),
-                envelope_id: b.envelope_id.clone(),
-                status_code: b.status.code().to_string(),
-                attempt: b.attempt,
-                status: Status::Generated,
-                replaces: *replaces,
-                regenerated_from: None,
-            })
-            .collect();
-        messages.extend(kept.iter().map(|m| self.message_summary(m, "kept")));
-        messages.sort_by_key(|m| m.kind);
-        let corrected = built.iter().any(|(_, r)| r.is_some()) || !kept.is_empty();
-        Summary {
-            source: task.source.origin.clone(),
-            line: task.source.line,
-            result_id: Some(rid.clone()),
-            outcome: if corrected { Outcome::Corrected } else { Outcome::Generated },
-            dir,
-            messages,
-            warnings: built.iter().flat_map(|(b, _)| b.warnings.iter().cloned()).collect(),
-            error: None,
-        }
-    }
-}
-
-/// The letter a patient message flspost wrote carries (MeMo, or kombi's MeMo part).
-fn read_patient_letter(bytes: &[u8]) -> Result<MainDocument> {
-    crate::formats::memo::write::read_main_document(bytes)
-        .map_err(|e| crate::error::Error::Internal(format!("the patient's letter cannot be read back: {e}")))
 }
 
 /// Records one result's new input version and messages (undone alone when it fails).

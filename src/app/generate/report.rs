@@ -1,6 +1,10 @@
 //! What `generate` and `regenerate` report per input (one JSON line each).
 
-use super::{Refused, Source};
+use super::decide::{current, Decision};
+use super::output::heal_files;
+use super::{Engine, Refused, Source, Task};
+use crate::compose::{Addressee, Built, PDF_FILE_NAME};
+use crate::journal::{MessageRow, Writer};
 use crate::error::Error;
 use crate::input::InputError;
 use crate::journal::Status;
@@ -71,6 +75,86 @@ pub struct MessageSummary {
 
 /// A path as JSON text: one that is not UTF-8 (an `--out-dir` named so) with U+FFFD for what
 /// is not, instead of failing the summary's serialisation after the work was recorded.
+/// The summaries the pipeline prints, from what it recorded or found.
+impl Engine {
+    pub(crate) fn message_summary(&self, m: &MessageRow, state: &'static str) -> MessageSummary {
+        let dir = self.result_dir(&m.result_id);
+        MessageSummary {
+            id: m.id,
+            kind: m.kind,
+            state,
+            path: dir.as_ref().map(|d| d.join(m.kind.file_name())),
+            pdf: dir.as_ref().filter(|_| m.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
+            letter_id: m.letter_id.clone(),
+            envelope_id: m.envelope_id.clone(),
+            status_code: m.status_code.clone(),
+            attempt: m.attempt,
+            status: m.status,
+            replaces: m.replaces,
+            regenerated_from: m.regenerated_from,
+        }
+    }
+
+    pub(super) fn summary_exists(&self, w: &Writer<'_>, task: &Task) -> Summary {
+        let rid = &task.prepared.result.result_id;
+        let Decision::Exists { messages } = &task.decision else { unreachable!("only for existing results") };
+        let current = current(messages);
+        // The output folder mirrors the journal: put back what is missing or altered. When
+        // that fails the caller asked for files it does not get: a failure naming no file.
+        if let Some(dir) = self.result_dir(rid) {
+            if let Err(e) = heal_files(w, &dir, &current) {
+                return Summary::failed(&task.source, Some(rid.clone()), &e);
+            }
+        }
+        Summary {
+            source: task.source.origin.clone(),
+            line: task.source.line,
+            result_id: Some(rid.clone()),
+            outcome: Outcome::Exists,
+            dir: self.result_dir(rid),
+            messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
+            warnings: vec![],
+            error: None,
+        }
+    }
+
+    pub(super) fn summary_built(&self, task: &Task, built: &[(Built, Option<i64>)], ids: &[i64], kept: &[MessageRow]) -> Summary {
+        let rid = &task.prepared.result.result_id;
+        let dir = self.result_dir(rid);
+        let mut messages: Vec<MessageSummary> = built
+            .iter()
+            .zip(ids)
+            .map(|((b, replaces), id)| MessageSummary {
+                id: *id,
+                kind: b.kind,
+                state: "new",
+                path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
+                pdf: dir.as_ref().filter(|_| b.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
+                letter_id: b.letter_id.clone(),
+                envelope_id: b.envelope_id.clone(),
+                status_code: b.status.code().to_string(),
+                attempt: b.attempt,
+                status: Status::Generated,
+                replaces: *replaces,
+                regenerated_from: None,
+            })
+            .collect();
+        messages.extend(kept.iter().map(|m| self.message_summary(m, "kept")));
+        messages.sort_by_key(|m| m.kind);
+        let corrected = built.iter().any(|(_, r)| r.is_some()) || !kept.is_empty();
+        Summary {
+            source: task.source.origin.clone(),
+            line: task.source.line,
+            result_id: Some(rid.clone()),
+            outcome: if corrected { Outcome::Corrected } else { Outcome::Generated },
+            dir,
+            messages,
+            warnings: built.iter().flat_map(|(b, _)| b.warnings.iter().cloned()).collect(),
+            error: None,
+        }
+    }
+}
+
 fn lossy_path<S: serde::Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
     match p {
         Some(p) => s.serialize_str(&p.to_string_lossy()),
