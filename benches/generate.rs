@@ -1,6 +1,6 @@
 //! Per-result costs of the generate pipeline (`cargo bench`): checking the input, building
 //! each message, validating each, and the one-off costs a process pays once (schema
-//! compilation, font preparation). Numbers go into the README with the machine.
+//! compilation, font preparation). Numbers go into docs/speed.md with the machine.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flspost::app::generate::prepare;
