@@ -18,7 +18,9 @@
 //!
 //! flspost never acknowledges an Acknowledgement (MedCom rules KR1/KR2): nothing is sent back.
 
-use super::store::{insert_message, message_row, verified_bytes, HANDED_OVER, MESSAGE_COLUMNS};
+use super::integrity::verified_bytes;
+use super::record::insert_message;
+use super::sql::{message_row, HANDED_OVER, MESSAGE_COLUMNS};
 use super::{now_text, Journal, MessageRow, NewMessage, Status};
 use crate::error::{Error, Result};
 use crate::formats::fhir::ack::{Acknowledgement, ResponseCode};

@@ -7,15 +7,25 @@
 //! as it was before or after a step, never between.
 //!
 //! The rest of the crate sees only the records (`types.rs`) and operations in its own words
-//! on [`Journal`] and [`Writer`]; SQLite stays inside `store.rs`, the schema's history in
-//! `migrations.rs`, the `send` lock in `lock.rs`.
+//! on [`Journal`] and [`Writer`]; no SQLite type leaves this folder. One file per job:
+//! `open.rs` (a journal file opened safely, set up or migrated), `sql.rs` (conversions, row
+//! mappers, shared SQL), `queries.rs` (reading), `record.rs` (the write transaction,
+//! [`Writer`]), `sending.rs` (a hand-over claimed and its outcome recorded), `integrity.rs`
+//! (stored bytes and inputs against their hashes), `receipts.rs` (XCTL) and
+//! `acknowledgements.rs` (FHIR); the schema's history in `migrations.rs`, the `send` lock in
+//! `lock.rs`.
 
 mod acknowledgements;
 pub mod error;
+mod integrity;
 mod lock;
 mod migrations;
+mod open;
+mod queries;
 mod receipts;
-mod store;
+mod record;
+mod sending;
+mod sql;
 mod types;
 
 pub use acknowledgements::{
@@ -25,5 +35,7 @@ pub use acknowledgements::{
 pub use error::StoreError;
 pub use lock::SendLock;
 pub use receipts::ReceiptOutcome;
-pub use store::{default_path, now_text, Journal, Writer, DEFAULT_BUSY_TIMEOUT};
+pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
+pub use record::Writer;
+pub use sql::now_text;
 pub use types::*;

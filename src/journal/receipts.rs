@@ -5,7 +5,7 @@
 //! turns a positive into a negative (or back): so a receipt seen before changes nothing, and
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
-use super::store::HANDED_OVER;
+use super::sql::HANDED_OVER;
 use super::{now_text, Journal, ReceiptRow, Status};
 use crate::error::Result;
 use crate::formats::xdis91::receipt::{Receipt, ReceiptType};

@@ -1,0 +1,114 @@
+//! Between Rust and SQL: the conversions of the journal's words to and from SQLite values,
+//! the column lists and the row mappers, the SQL every part shares, and SQLite's errors in
+//! the crate's words.
+
+use super::error::StoreError;
+use super::types::*;
+use crate::error::Error;
+use crate::model::Kind;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::Row;
+
+pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
+    m.letter_id, m.envelope_id, m.attempt, m.status_code, m.status, m.reason, m.refuse_code, m.send_failures, \
+    m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked";
+
+pub(super) const INPUT_COLUMNS: &str =
+    "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at";
+
+/// SQL over `attempts a` for message `m`: some hand-over of it may have delivered it, as far
+/// as flspost knows: accepted (`sent`), or cut short with its outcome unknown (`interrupted`
+/// by a killed process, `unknown` after a timeout awaiting the reply, or still open). A
+/// transmission the transport refused (`transient`, `permanent`) never left. The one rule
+/// receipts, Acknowledgements and MedCom's resend limit count by.
+pub(super) const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
+     AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted', 'unknown')))";
+
+impl ToSql for Status {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
+impl FromSql for Status {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = v.as_str()?;
+        Status::from_code(s).ok_or_else(|| unknown_value(s))
+    }
+}
+
+impl ToSql for Kind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
+impl FromSql for Kind {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = v.as_str()?;
+        Kind::from_code(s).ok_or_else(|| unknown_value(s))
+    }
+}
+
+fn unknown_value(v: &str) -> FromSqlError {
+    FromSqlError::Other(format!("unknown value `{v}`").into())
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, FileLockingProtocolFailed};
+        match &e {
+            // Another process held the journal past the wait the config allows (or, for
+            // the locking protocol, kept changing it while this one looked): run again.
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, DatabaseBusy | DatabaseLocked | FileLockingProtocolFailed) =>
+            {
+                Error::Busy(e.to_string())
+            }
+            _ => Error::Journal(StoreError(e)),
+        }
+    }
+}
+
+pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        id: r.get(0)?,
+        input_id: r.get(1)?,
+        result_id: r.get(2)?,
+        kind: r.get(3)?,
+        content_sha256: r.get(4)?,
+        letter_revision: r.get(5)?,
+        letter_id: r.get(6)?,
+        envelope_id: r.get(7)?,
+        attempt: r.get(8)?,
+        status_code: r.get(9)?,
+        status: r.get(10)?,
+        reason: r.get(11)?,
+        refuse_code: r.get(12)?,
+        send_failures: r.get(13)?,
+        sha256: r.get(14)?,
+        created_at: r.get(15)?,
+        updated_at: r.get(16)?,
+        regenerated_from: r.get(17)?,
+        replaces: r.get(18)?,
+        cpr_masked: r.get(19)?,
+    })
+}
+
+pub(super) fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
+    Ok(InputRow {
+        id: r.get(0)?,
+        result_id: r.get(1)?,
+        revision: r.get(2)?,
+        input_json: r.get(3)?,
+        input_sha256: r.get(4)?,
+        site: r.get(5)?,
+        group: r.get(6)?,
+        cpr_masked: r.get(7)?,
+        received_at: r.get(8)?,
+    })
+}
+
+pub fn now_text() -> String {
+    crate::support::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
