@@ -1,5 +1,5 @@
 //! Where a message stands on its way to its receiver: the journal stores it, and MedCom's
-//! reliable-messaging rules decide by it.
+//! reliable-messaging rules ([`crate::reliable`]) decide by it.
 
 use serde::Serialize;
 
