@@ -11,12 +11,16 @@
 //! `open.rs` (a journal file opened safely, set up or migrated), `sql.rs` (conversions, row
 //! mappers, shared SQL), `queries.rs` (reading), `record.rs` (the write transaction,
 //! [`Writer`]), `sending.rs` (a hand-over claimed and its outcome recorded), `integrity.rs`
-//! (stored bytes and inputs against their hashes), `receipts.rs` (XCTL) and
-//! `acknowledgements.rs` (FHIR); the schema's history in `migrations.rs`, the `send` lock in
+//! (stored bytes and inputs against their hashes), `history.rs` (a letter's history for
+//! MedCom's rules in [`crate::reliable`], which decide what an answer or a resend does),
+//! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
+//! letters awaiting an answer); the schema's history in `migrations.rs`, the `send` lock in
 //! `lock.rs`.
 
 mod acknowledgements;
+mod answers;
 pub mod error;
+mod history;
 mod integrity;
 mod lock;
 mod migrations;
@@ -27,15 +31,16 @@ mod record;
 mod sending;
 mod sql;
 mod types;
+mod unanswered;
 
-pub use acknowledgements::{
-    limit_reason, AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest, Unanswered, MAX_RESENDS,
-    RESEND_AFTER_MINUTES,
-};
+pub use acknowledgements::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
+/// Until `regenerate` asks [`crate::reliable`] itself.
+pub use crate::reliable::resend::{limit_reason, MAX_RESENDS, RESEND_AFTER_MINUTES};
 pub use error::StoreError;
 pub use lock::SendLock;
-pub use receipts::ReceiptOutcome;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
+pub use receipts::ReceiptOutcome;
 pub use record::Writer;
 pub use sql::now_text;
 pub use types::*;
+pub use unanswered::Unanswered;

@@ -2,12 +2,13 @@
 //! and messages, and what a correction supersedes.
 
 use super::error::StoreError;
-use super::queries::{max_attempt, regenerated_as};
+use super::history::letter_history;
 use super::types::*;
 use super::Journal;
 use super::{integrity, now_text};
 use crate::error::{Error, Result};
 use crate::model::Kind;
+use crate::reliable::resend::{self, Change};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 /// Write-ahead log size at which a writer checkpoints and empties it.
@@ -150,50 +151,17 @@ impl Writer<'_> {
     /// transmission of its letter was acknowledged (or, for a CareCommunication, refused with
     /// fatal-error), a later letter replaced it, or another transmission was recorded.
     pub fn changed_since(&self, m: &MessageRow, attempt: u32) -> Result<Option<String>> {
-        let c = self.conn;
-        let status: Status = c.query_row("SELECT status FROM messages WHERE id = ?1", [m.id], |r| r.get(0))?;
-        if status != m.status {
-            return Ok(Some(format!("its status changed from {} to {}", m.status.code(), status.code())));
-        }
-        if let Some(n) = regenerated_as(c, m.id)? {
-            return Ok(Some(format!("it was regenerated as message {n}")));
-        }
-        let answered =
-            if m.kind == Kind::GpCareCommunication { "'acknowledged', 'rejected'" } else { "'acknowledged'" };
-        let verdict: Option<(i64, Status)> = c
-            .query_row(
-                &format!(
-                    "SELECT id, status FROM messages WHERE kind = ?1 AND letter_id = ?2 AND id <> ?3 \
-                     AND status IN ({answered}) ORDER BY id LIMIT 1"
-                ),
-                params![m.kind, m.letter_id, m.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((n, st)) = verdict {
-            return Ok(Some(format!("message {n}, a transmission of its letter, is {}", st.code())));
-        }
-        let kinds: Vec<String> = Kind::ALL
-            .iter()
-            .filter(|k| k.addressee() == m.kind.addressee())
-            .map(|k| format!("'{}'", k.code()))
-            .collect();
-        let newest: (i64, String) = c.query_row(
-            &format!(
-                "SELECT id, letter_id FROM messages WHERE result_id = ?1 AND kind IN ({}) ORDER BY id DESC LIMIT 1",
-                kinds.join(", ")
-            ),
-            [&m.result_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if newest.1 != m.letter_id {
-            return Ok(Some(format!("message {}, a later letter, replaced it", newest.0)));
-        }
-        let last = max_attempt(c, m.kind, &m.letter_id)?;
-        if last + 1 != attempt {
-            return Ok(Some(format!("transmission {last} of its letter was recorded meanwhile")));
-        }
-        Ok(None)
+        let h = letter_history(self.conn, m.kind, &m.letter_id)?;
+        let now = h.get(m.id).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        Ok(resend::changed_since(&h, now, m.status, attempt).map(|change| match change {
+            Change::Status { from, to } => format!("its status changed from {} to {}", from.code(), to.code()),
+            Change::Regenerated { resend_id: n } => format!("it was regenerated as message {n}"),
+            Change::Answered { by: n, status: st } => {
+                format!("message {n}, a transmission of its letter, is {}", st.code())
+            }
+            Change::Replaced { by } => format!("message {by}, a later letter, replaced it"),
+            Change::Recorded { last } => format!("transmission {last} of its letter was recorded meanwhile"),
+        }))
     }
 
     /// Records a new transmission of a stored letter, built again for input `input_id`.

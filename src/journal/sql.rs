@@ -24,6 +24,11 @@ pub(super) const INPUT_COLUMNS: &str =
 pub(super) const HANDED_OVER: &str = "EXISTS (SELECT 1 FROM attempts a WHERE a.message_id = m.id \
      AND (a.outcome IS NULL OR a.outcome IN ('sent', 'interrupted', 'unknown')))";
 
+/// SQL over `receipts r` for message `m`: a `transient-error` Acknowledgement was applied to
+/// it (so its `failed` is that answer, and it waits for its resend).
+pub(super) const TRANSIENT_ANSWERED: &str = "EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id \
+     AND r.receipt_type = 'FHIR transient-error' AND r.outcome IN ('resend-queued', 'resend-held', 'resend-not-needed'))";
+
 impl ToSql for Status {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(self.code().into())
