@@ -34,8 +34,6 @@ mod types;
 mod unanswered;
 
 pub use acknowledgements::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
-/// Until `regenerate` asks [`crate::reliable`] itself.
-pub use crate::reliable::resend::{limit_reason, MAX_RESENDS, RESEND_AFTER_MINUTES};
 pub use error::StoreError;
 pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};

@@ -82,31 +82,6 @@ impl Journal {
         regenerated_as(&self.conn, id)
     }
 
-    /// The highest send attempt of a letter so far.
-    pub fn max_attempt(&self, kind: Kind, letter_id: &str) -> Result<u32> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(MAX(attempt), 0) FROM messages WHERE kind = ?1 AND letter_id = ?2",
-            params![kind, letter_id],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// How many transmissions of a letter were handed over (`HANDED_OVER`: accepted by the
-    /// transport, or perhaps delivered by a send that was cut short): the first plus its
-    /// resends, for MedCom's resend limit.
-    pub fn transmissions_handed_over(&self, kind: Kind, letter_id: &str) -> Result<u32> {
-        Ok(self.letter_history(kind, letter_id)?.handed_over())
-    }
-
-    /// When message `id`'s last successful hand-over to a transport finished.
-    pub fn last_hand_over(&self, id: i64) -> Result<Option<String>> {
-        Ok(self.conn.query_row(
-            "SELECT MAX(finished_at) FROM attempts WHERE message_id = ?1 AND outcome = 'sent'",
-            [id],
-            |r| r.get(0),
-        )?)
-    }
-
     /// Links a message built by a correction to the failed message it answers.
     pub fn set_regenerated_from(&mut self, id: i64, from: i64) -> Result<()> {
         self.conn.execute("UPDATE messages SET regenerated_from = ?2 WHERE id = ?1", params![id, from])?;
