@@ -226,7 +226,7 @@ impl Journal {
                     "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
                      AND letter_id = ?2 AND original_envelope_id = '' AND original_letter_id IN (?3, upper(?3))",
                     params![a.bundle_id, a.message_id, a.acknowledges],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                    |row| Ok((row.get("id")?, row.get("message_id")?, row.get("receipt_type")?, row.get("outcome")?)),
                 )
                 .optional()?;
             // The row to update instead of inserting, for an Ack stored but not applied.

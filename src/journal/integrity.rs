@@ -30,19 +30,19 @@ impl Journal {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             messages += 1;
-            let sha256: String = r.get(4)?;
-            let problem = match stored_bytes(Some(r.get_ref(5)?)) {
+            let sha256: String = r.get("sha256")?;
+            let problem = match stored_bytes(Some(r.get_ref("bytes")?)) {
                 Err(problem) => problem,
                 Ok(b) if crate::support::digest::sha256_hex(b) != sha256 => BYTES_DAMAGED,
                 Ok(_) => continue,
             };
-            let kind: String = r.get(2)?;
+            let kind: String = r.get("kind")?;
             damaged(Damage {
                 what: "message",
-                id: r.get(0)?,
-                result_id: r.get(1)?,
+                id: r.get("id")?,
+                result_id: r.get("result_id")?,
                 kind: Kind::from_code(&kind),
-                letter_id: Some(r.get(3)?),
+                letter_id: Some(r.get("letter_id")?),
                 problem: problem.to_string(),
             });
         }
@@ -51,10 +51,10 @@ impl Journal {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             inputs += 1;
-            let sha256: String = r.get(3)?;
+            let sha256: String = r.get("input_sha256")?;
             // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
             // like any other, not a reason to stop checking the rest.
-            let problem = match r.get_ref(2)? {
+            let problem = match r.get_ref("input_json")? {
                 rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
                     Ok(text) if crate::input::input_intact(text, &sha256) => continue,
                     _ => INPUT_DAMAGED.to_string(),
@@ -70,8 +70,8 @@ impl Journal {
             };
             damaged(Damage {
                 what: "input",
-                id: r.get(0)?,
-                result_id: r.get(1)?,
+                id: r.get("id")?,
+                result_id: r.get("result_id")?,
                 kind: None,
                 letter_id: None,
                 problem,

@@ -106,13 +106,13 @@ impl Journal {
         let rows = st
             .query_map([message_id], |r| {
                 Ok(AttemptRow {
-                    id: r.get(0)?,
-                    envelope_id: r.get(1)?,
-                    transport: r.get(2)?,
-                    started_at: r.get(3)?,
-                    finished_at: r.get(4)?,
-                    outcome: r.get(5)?,
-                    reason: r.get(6)?,
+                    id: r.get("id")?,
+                    envelope_id: r.get("envelope_id")?,
+                    transport: r.get("transport")?,
+                    started_at: r.get("started_at")?,
+                    finished_at: r.get("finished_at")?,
+                    outcome: r.get("outcome")?,
+                    reason: r.get("reason")?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

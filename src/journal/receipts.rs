@@ -127,7 +127,7 @@ impl Journal {
                         "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
                          AND letter_id = ?2 AND original_envelope_id = ?3 AND original_letter_id = ?4",
                         params![r.envelope_id, r.letter_id, r.original_envelope_id, letter],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                        |row| Ok((row.get("id")?, row.get("message_id")?, row.get("receipt_type")?, row.get("outcome")?)),
                     )
                     .optional()?;
                 // The row to update instead of inserting, for a receipt stored but not applied.
@@ -250,12 +250,12 @@ impl Journal {
         let rows = st
             .query_map([message_id], |r| {
                 Ok(ReceiptRow {
-                    receipt_type: r.get(0)?,
-                    envelope_id: r.get(1)?,
-                    refuse_code: r.get(2)?,
-                    refuse_text: r.get(3)?,
-                    outcome: r.get(4)?,
-                    received_at: r.get(5)?,
+                    receipt_type: r.get("receipt_type")?,
+                    envelope_id: r.get("envelope_id")?,
+                    refuse_code: r.get("refuse_code")?,
+                    refuse_text: r.get("refuse_text")?,
+                    outcome: r.get("outcome")?,
+                    received_at: r.get("received_at")?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

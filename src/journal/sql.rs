@@ -75,42 +75,44 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+/// A message row from a query that selects [`MESSAGE_COLUMNS`] (by their names).
 pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
-        id: r.get(0)?,
-        input_id: r.get(1)?,
-        result_id: r.get(2)?,
-        kind: r.get(3)?,
-        content_sha256: r.get(4)?,
-        letter_revision: r.get(5)?,
-        letter_id: r.get(6)?,
-        envelope_id: r.get(7)?,
-        attempt: r.get(8)?,
-        status_code: r.get(9)?,
-        status: r.get(10)?,
-        reason: r.get(11)?,
-        refuse_code: r.get(12)?,
-        send_failures: r.get(13)?,
-        sha256: r.get(14)?,
-        created_at: r.get(15)?,
-        updated_at: r.get(16)?,
-        regenerated_from: r.get(17)?,
-        replaces: r.get(18)?,
-        cpr_masked: r.get(19)?,
+        id: r.get("id")?,
+        input_id: r.get("input_id")?,
+        result_id: r.get("result_id")?,
+        kind: r.get("kind")?,
+        content_sha256: r.get("content_sha256")?,
+        letter_revision: r.get("letter_revision")?,
+        letter_id: r.get("letter_id")?,
+        envelope_id: r.get("envelope_id")?,
+        attempt: r.get("attempt")?,
+        status_code: r.get("status_code")?,
+        status: r.get("status")?,
+        reason: r.get("reason")?,
+        refuse_code: r.get("refuse_code")?,
+        send_failures: r.get("send_failures")?,
+        sha256: r.get("sha256")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        regenerated_from: r.get("regenerated_from")?,
+        replaces: r.get("replaces")?,
+        cpr_masked: r.get("cpr_masked")?,
     })
 }
 
+/// An input row from a query that selects [`INPUT_COLUMNS`] (by their names).
 pub(super) fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
     Ok(InputRow {
-        id: r.get(0)?,
-        result_id: r.get(1)?,
-        revision: r.get(2)?,
-        input_json: r.get(3)?,
-        input_sha256: r.get(4)?,
-        site: r.get(5)?,
-        group: r.get(6)?,
-        cpr_masked: r.get(7)?,
-        received_at: r.get(8)?,
+        id: r.get("id")?,
+        result_id: r.get("result_id")?,
+        revision: r.get("revision")?,
+        input_json: r.get("input_json")?,
+        input_sha256: r.get("input_sha256")?,
+        site: r.get("site")?,
+        group: r.get("grp")?,
+        cpr_masked: r.get("cpr_masked")?,
+        received_at: r.get("received_at")?,
     })
 }
 
