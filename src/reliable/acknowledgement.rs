@@ -190,7 +190,7 @@ pub fn same_instant(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::history::build::*;
-    use super::super::resend::{Held, NotNeeded};
+    use super::super::resend::Held;
     use super::*;
     use Status::*;
 
@@ -311,7 +311,6 @@ mod tests {
         let three = fhir(vec![tx(1, Failed), tx(2, Failed), tx(3, Sent)]);
         let held = Decision::Transient { message_id: 30, resend: Resend::Held(Held::Limit { sent: 3 }) };
         assert_eq!(decide(&three, &gp(), &answer(Code::TransientError), None), held);
-        let _ = NotNeeded::Superseded;
     }
 
     #[test]

@@ -375,7 +375,8 @@ mod tests {
             ask(&h, 20, Asked::TransientError),
             not_needed(NotNeeded::LaterOnItsWay { by: 30, number: 3, queued: false })
         );
-        // One whose own transient-error was applied is waiting for its resend: this one's is stuck.
+        // Later ones whose own transient-error was applied wait for their resends, so none is on
+        // its way, and this one's own resend (failed) is stuck: a person must look.
         h.transmissions[1].transient_answered = true;
         h.transmissions[2].transient_answered = true;
         assert_eq!(
