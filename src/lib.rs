@@ -20,6 +20,7 @@
 //! | input -> model, letter text, validated bytes | [`input`], [`letters`], [`schema`] |
 //! | wire formats | [`formats`] |
 //! | one result's messages | [`compose`] |
+//! | MedCom's reliable messaging | [`reliable`] |
 //! | storage, hand-over | [`journal`], [`transport`] |
 //! | use cases | [`app`] |
 
@@ -31,6 +32,7 @@ pub mod input;
 pub mod journal;
 pub mod letters;
 pub mod model;
+pub mod reliable;
 pub mod schema;
 pub mod support;
 pub mod transport;

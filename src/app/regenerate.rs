@@ -4,8 +4,10 @@ use super::generate::{prepare, Engine, Outcome, Source, Summary};
 use crate::compose::{Built, Kind, Plan};
 use crate::error::{Error, Result};
 use crate::formats::fhir;
-use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage, Status};
+use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage};
 use crate::model::LetterStatus;
+use crate::reliable::history::LetterHistory;
+use crate::reliable::resend::{self, limit_reason, Asked, Held, NotNeeded, Resend, RESEND_AFTER_MINUTES};
 use chrono::{DateTime, Utc};
 
 impl Engine {
@@ -16,64 +18,18 @@ impl Engine {
     /// differs, the change is recorded as a correction (new letters, linked to the old);
     /// the message of the same kind is linked to `key` as its regeneration.
     ///
-    /// An unchanged CareCommunication follows MedCom's resend rules: a `sent` one only once
-    /// [`journal::RESEND_AFTER_MINUTES`] have passed without an answer, never one refused with
-    /// `fatal-error` (on any of its transmissions), and at most [`journal::MAX_RESENDS`] resends of one MessageHeader.id.
+    /// An unchanged CareCommunication follows MedCom's resend rules ([`resend::resend`]): a `sent`
+    /// one only once [`RESEND_AFTER_MINUTES`] have passed without an answer, never one refused with
+    /// `fatal-error` (on any of its transmissions), and at most [`resend::MAX_RESENDS`] resends of one MessageHeader.id.
     pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
         let m = journal
             .find_message(key)?
             .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
-        if let Some(n) = journal.regenerated_as(m.id)? {
-            return Err(Error::Usage(format!(
-                "message {} was already regenerated as message {n}; regenerate that one if it failed too",
-                m.id
-            )));
-        }
-        match m.status {
-            Status::Generated | Status::Retry => {
-                return Err(Error::Usage(format!(
-                    "message {} is still queued ({}); `flspost send` sends it",
-                    m.id,
-                    m.status.code()
-                )))
-            }
-            Status::Superseded => {
-                return Err(Error::Usage(format!(
-                    "message {} was replaced by a later letter; see `flspost journal show {}`",
-                    m.id, m.id
-                )))
-            }
-            Status::Acknowledged if corrected.is_none() => {
-                return Err(Error::Usage(format!(
-                    "message {} was acknowledged by the receiver; to change it, regenerate with --input (a correction)",
-                    m.id
-                )))
-            }
-            _ => {}
-        }
-        let siblings = journal.messages_of(&m.result_id)?;
-        // Delivered by another transmission of the same letter (an answer that came late):
-        // resending it would give the receiver the letter again.
-        let delivered = siblings
-            .iter()
-            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Acknowledged)
-            .cloned();
-        if let (Some(d), None) = (&delivered, &corrected) {
-            return Err(Error::Usage(format!(
-                "message {} is a transmission of a letter the receiver acknowledged (message {}, transmission {}); \
-                 to change it, regenerate with --input (a correction)",
-                m.id, d.id, d.attempt
-            )));
-        }
-        let newest = siblings.into_iter().filter(|x| x.kind.addressee() == m.kind.addressee()).max_by_key(|x| x.id);
-        if let Some(newest) = newest.filter(|n| n.letter_id != m.letter_id) {
-            return Err(Error::Usage(format!(
-                "message {} is an earlier letter; message {} replaced it, regenerate that one",
-                m.id, newest.id
-            )));
-        }
         let now = crate::support::clock::now();
         let correcting = corrected.is_some();
+        // A correction is checked against the resend rules once it is known to change nothing.
+        let asked = if correcting { Asked::Correction } else { Asked::Regenerate { now } };
+        let mut attempt = resend_allowed(&m, &journal.letter_history(m.kind, &m.letter_id)?, asked, correcting)?;
         if let Some((origin, text)) = corrected {
             let source = Source { origin, line: None, text, refused: None, read_error: None };
             let p = prepare(&source.text, &self.policy, now)?;
@@ -99,19 +55,14 @@ impl Engine {
                 // The correction left this message's content as it was: resend it below.
             }
         }
-        // Nothing to correct: an unchanged input is a plain resend, which a letter the
-        // receiver acknowledged never gets.
-        if correcting && (m.status == Status::Acknowledged || delivered.is_some()) {
-            return Err(Error::Usage(format!(
-                "the input for message {} changes nothing in its letter, and the receiver acknowledged that \
-                 letter: nothing to correct, nothing was sent",
-                m.id
-            )));
+        if correcting {
+            // Nothing to correct: an unchanged input is a plain resend, under MedCom's resend
+            // rules (which a letter the receiver acknowledged never gets).
+            let h = journal.letter_history(m.kind, &m.letter_id)?;
+            attempt = resend_allowed(&m, &h, Asked::Regenerate { now }, correcting)?;
         }
 
-        let attempt = journal.max_attempt(m.kind, &m.letter_id)? + 1;
         let built = if m.kind == Kind::GpCareCommunication {
-            self.fhir_resend_allowed(journal, &m, now)?;
             // The same message again, from what went: today's config (receiver table,
             // `attach_pdf`, templates) has no say in it.
             restamped(&m, &journal.verified_bytes(&m)?, attempt, now)?
@@ -205,56 +156,79 @@ impl Engine {
         }
         Ok(built)
     }
+}
 
-    /// MedCom's rules for resending CareCommunication `m` unchanged (research note §3.3);
-    /// `Err` (a usage error) says which one forbids it now, and when it will allow it.
-    fn fhir_resend_allowed(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<()> {
-        if m.status == Status::Rejected {
-            return Err(Error::Usage(format!(
-                "message {} was refused with fatal-error, and MedCom forbids resending such a message as it is; \
-                 correct the input (`flspost regenerate {} --input corrected.json`) to send a new one",
-                m.id, m.id
-            )));
+/// The transmission number MedCom's resend rule ([`resend::resend`], research note §3.3) gives
+/// a resend of message `m` (of letter `h`) asked for by a person; `Err` (a usage error) says
+/// which rule forbids it now, and when it will allow it. `correcting`: the person brought a
+/// corrected input, which changes nothing in an acknowledged letter.
+fn resend_allowed(m: &MessageRow, h: &LetterHistory, asked: Asked, correcting: bool) -> Result<u32> {
+    let of = h.get(m.id).ok_or_else(|| {
+        Error::Internal(format!("message {} is not among the transmissions of its letter {}", m.id, m.letter_id))
+    })?;
+    let why = match resend::resend(h, of, asked) {
+        Resend::Make { number } => return Ok(number),
+        Resend::NotNeeded(NotNeeded::Regenerated { resend_id: n }) => {
+            format!("message {} was already regenerated as message {n}; regenerate that one if it failed too", m.id)
         }
+        Resend::NotNeeded(NotNeeded::Queued { status }) => {
+            format!("message {} is still queued ({}); `flspost send` sends it", m.id, status.code())
+        }
+        Resend::NotNeeded(NotNeeded::Superseded) => {
+            format!("message {} was replaced by a later letter; see `flspost journal show {}`", m.id, m.id)
+        }
+        Resend::NotNeeded(NotNeeded::Delivered { .. }) if correcting => format!(
+            "the input for message {} changes nothing in its letter, and the receiver acknowledged that \
+             letter: nothing to correct, nothing was sent",
+            m.id
+        ),
+        Resend::NotNeeded(NotNeeded::Delivered { by, .. }) if by == m.id => format!(
+            "message {} was acknowledged by the receiver; to change it, regenerate with --input (a correction)",
+            m.id
+        ),
+        // Delivered by another transmission of the same letter (an answer that came late).
+        Resend::NotNeeded(NotNeeded::Delivered { by, number }) => format!(
+            "message {} is a transmission of a letter the receiver acknowledged (message {by}, transmission {number}); \
+             to change it, regenerate with --input (a correction)",
+            m.id
+        ),
+        Resend::NotNeeded(NotNeeded::Replaced { by, .. }) => {
+            format!("message {} is an earlier letter; message {by} replaced it, regenerate that one", m.id)
+        }
+        Resend::NotNeeded(NotNeeded::Refused { by, .. }) if by == m.id => format!(
+            "message {} was refused with fatal-error, and MedCom forbids resending such a message as it is; \
+             correct the input (`flspost regenerate {} --input corrected.json`) to send a new one",
+            m.id, m.id
+        ),
         // A fatal-error on any transmission refuses the letter (they are one message).
-        let refused = journal
-            .messages_of(&m.result_id)?
-            .into_iter()
-            .find(|x| x.kind == m.kind && x.letter_id == m.letter_id && x.status == Status::Rejected);
-        if let Some(r) = refused {
-            return Err(Error::Usage(format!(
-                "message {} is a transmission of a letter the receiver refused with fatal-error (message {}, \
-                 transmission {}), and MedCom forbids resending such a message as it is; correct the input \
-                 (`flspost regenerate {} --input corrected.json`) to send a new one",
-                m.id, r.id, r.attempt, m.id
-            )));
+        Resend::NotNeeded(NotNeeded::Refused { by, number }) => format!(
+            "message {} is a transmission of a letter the receiver refused with fatal-error (message {by}, \
+             transmission {number}), and MedCom forbids resending such a message as it is; correct the input \
+             (`flspost regenerate {} --input corrected.json`) to send a new one",
+            m.id, m.id
+        ),
+        Resend::Held(Held::TooEarly { handed_over_at, allowed_from }) => {
+            let local = |t: DateTime<Utc>| {
+                t.with_timezone(&chrono_tz::Europe::Copenhagen).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+            };
+            format!(
+                "message {} was handed over at {} and has no answer yet; MedCom allows a resend when no \
+                 Acknowledgement has come within {} minutes: from {}",
+                m.id,
+                local(handed_over_at),
+                RESEND_AFTER_MINUTES,
+                local(allowed_from)
+            )
         }
-        if m.status == Status::Sent {
-            let handed = journal.last_hand_over(m.id)?;
-            let handed = handed.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
-            if let Some(at) = handed {
-                let allowed = at + chrono::Duration::minutes(i64::from(journal::RESEND_AFTER_MINUTES));
-                if now < allowed {
-                    let local = |t: DateTime<Utc>| {
-                        t.with_timezone(&chrono_tz::Europe::Copenhagen).format("%Y-%m-%d %H:%M:%S %Z").to_string()
-                    };
-                    return Err(Error::Usage(format!(
-                        "message {} was handed over at {} and has no answer yet; MedCom allows a resend when no \
-                         Acknowledgement has come within {} minutes: from {}",
-                        m.id,
-                        local(at),
-                        journal::RESEND_AFTER_MINUTES,
-                        local(allowed)
-                    )));
-                }
-            }
+        Resend::Held(Held::Limit { sent }) => format!("message {} is not resent: {}", m.id, limit_reason(sent)),
+        // A transient-error's answers: a person's resend is never asked so.
+        other @ (Resend::AlreadyQueued { .. }
+        | Resend::NotNeeded(NotNeeded::ResendWent { .. } | NotNeeded::LaterOnItsWay { .. })
+        | Resend::Held(Held::ResendStuck { .. })) => {
+            return Err(Error::Internal(format!("regenerate's resend of message {} was answered {other:?}", m.id)))
         }
-        let sent = journal.transmissions_handed_over(m.kind, &m.letter_id)?;
-        if sent > journal::MAX_RESENDS {
-            return Err(Error::Usage(format!("message {} is not resent: {}", m.id, journal::limit_reason(sent))));
-        }
-        Ok(())
-    }
+    };
+    Err(Error::Usage(why))
 }
 
 /// Transmission `attempt` of stored CareCommunication `m`, sent at `now`, from `stored` (its

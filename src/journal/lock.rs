@@ -1,6 +1,6 @@
 //! The lock that serialises `send`.
 
-use super::store::beside;
+use super::open::beside;
 use super::Journal;
 use crate::error::{Error, Result};
 

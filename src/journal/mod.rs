@@ -7,23 +7,38 @@
 //! as it was before or after a step, never between.
 //!
 //! The rest of the crate sees only the records (`types.rs`) and operations in its own words
-//! on [`Journal`] and [`Writer`]; SQLite stays inside `store.rs`, the schema's history in
-//! `migrations.rs`, the `send` lock in `lock.rs`.
+//! on [`Journal`] and [`Writer`]; no SQLite type leaves this folder. One file per job:
+//! `open.rs` (a journal file opened safely, set up or migrated), `sql.rs` (conversions, row
+//! mappers, shared SQL), `queries.rs` (reading), `record.rs` (the write transaction,
+//! [`Writer`]), `sending.rs` (a hand-over claimed and its outcome recorded), `integrity.rs`
+//! (stored bytes and inputs against their hashes), `history.rs` (a letter's history for
+//! MedCom's rules in [`crate::reliable`], which decide what an answer or a resend does),
+//! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
+//! letters awaiting an answer); the schema's history in `migrations.rs`, the `send` lock in
+//! `lock.rs`.
 
 mod acknowledgements;
+mod answers;
 pub mod error;
+mod history;
+mod integrity;
 mod lock;
 mod migrations;
+mod open;
+mod queries;
 mod receipts;
-mod store;
+mod record;
+mod sending;
+mod sql;
 mod types;
+mod unanswered;
 
-pub use acknowledgements::{
-    limit_reason, AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest, Unanswered, MAX_RESENDS,
-    RESEND_AFTER_MINUTES,
-};
+pub use acknowledgements::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
 pub use error::StoreError;
 pub use lock::SendLock;
+pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
 pub use receipts::ReceiptOutcome;
-pub use store::{default_path, now_text, Journal, Writer, DEFAULT_BUSY_TIMEOUT};
+pub use record::Writer;
+pub use sql::now_text;
 pub use types::*;
+pub use unanswered::Unanswered;

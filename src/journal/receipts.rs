@@ -1,14 +1,17 @@
-//! Applying MedCom receipts to the letters they answer.
+//! Applying MedCom receipts (XCTL) to the XDIS91 letters they answer: the receipts row, the
+//! duplicates, and what MedCom's rule ([`crate::reliable::receipt`]) decides, carried out.
 //!
 //! A receipt is matched by the original envelope identifier and letter identifier. MedCom's
 //! rule is that a receiver answers a duplicate exactly as it answered the original and never
 //! turns a positive into a negative (or back): so a receipt seen before changes nothing, and
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
-use super::store::HANDED_OVER;
+use super::history::letter_history;
 use super::{now_text, Journal, ReceiptRow, Status};
 use crate::error::Result;
 use crate::formats::xdis91::receipt::{Receipt, ReceiptType};
+use crate::model::Kind;
+use crate::reliable::receipt::{self, Decision};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
@@ -124,7 +127,7 @@ impl Journal {
                         "SELECT id, message_id, receipt_type, outcome FROM receipts WHERE envelope_id = ?1 \
                          AND letter_id = ?2 AND original_envelope_id = ?3 AND original_letter_id = ?4",
                         params![r.envelope_id, r.letter_id, r.original_envelope_id, letter],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                        |row| Ok((row.get("id")?, row.get("message_id")?, row.get("receipt_type")?, row.get("outcome")?)),
                     )
                     .optional()?;
                 // The row to update instead of inserting, for a receipt stored but not applied.
@@ -143,68 +146,57 @@ impl Journal {
                 }
                 // By envelope alone (it is unique), so that a receipt naming another letter than
                 // the envelope carried is told apart from one for an envelope never sent.
-                let found: Option<(i64, String, String, bool)> = tx
+                let found: Option<(i64, String)> = tx
                     .query_row(
-                        &format!(
-                            "SELECT id, status, letter_id, {HANDED_OVER} FROM messages m \
-                             WHERE kind = 'gp-xdis91' AND envelope_id = ?1"
-                        ),
+                        "SELECT id, letter_id FROM messages WHERE kind = 'gp-xdis91' AND envelope_id = ?1",
                         params![r.original_envelope_id],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                        |row| Ok((row.get("id")?, row.get("letter_id")?)),
                     )
                     .optional()?;
-                let outcome = match found {
-                    None => ReceiptOutcome::UnknownEnvelope,
-                    Some((id, _, sent_letter_id, _)) if !letter.is_empty() && letter != sent_letter_id => {
-                        ReceiptOutcome::LetterMismatch { message_id: id, sent_letter_id }
+                let history = match &found {
+                    Some((_, letter_id)) => Some(letter_history(tx, Kind::GpXdis91, letter_id)?),
+                    None => None,
+                };
+                let sent = match (&found, &history) {
+                    (Some((id, _)), Some(h)) => Some((h, h.get(*id).ok_or(rusqlite::Error::QueryReturnedNoRows)?)),
+                    _ => None,
+                };
+                let positive = r.receipt_type == ReceiptType::Positive;
+                let outcome = match receipt::decide(sent, &letter, positive) {
+                    Decision::UnknownEnvelope => ReceiptOutcome::UnknownEnvelope,
+                    Decision::LetterMismatch { message_id, sent_letter_id } => {
+                        ReceiptOutcome::LetterMismatch { message_id, sent_letter_id }
                     }
-                    Some((id, status, sent_letter_id, handed_over)) => {
-                        let status = Status::from_code(&status).unwrap_or(Status::Generated);
-                        let positive = r.receipt_type == ReceiptType::Positive;
-                        // A superseded letter is answered by its correction's receipts.
-                        let sent = handed_over && status != Status::Superseded;
-                        match (positive, status) {
-                            _ if !sent => ReceiptOutcome::NotSent { message_id: id, status },
-                            (true, Status::Acknowledged) | (false, Status::Rejected) => {
-                                ReceiptOutcome::Unchanged { message_id: id, status }
-                            }
-                            (true, Status::Rejected) | (false, Status::Acknowledged) => {
-                                ReceiptOutcome::Conflict { message_id: id, status }
-                            }
-                            (true, _) => {
-                                tx.execute(
-                                    "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
-                                    params![id, now_text()],
-                                )?;
-                                // The letter arrived: a resend still queued (a regeneration
-                                // made while the receipt was late) would give the GP a copy.
-                                tx.execute(
-                                    "UPDATE messages SET status = 'superseded', reason = ?3, updated_at = ?4 \
-                                     WHERE kind = 'gp-xdis91' AND letter_id = ?2 AND id <> ?1 \
-                                     AND status IN ('generated', 'retry')",
-                                    params![
-                                        id,
-                                        sent_letter_id,
-                                        format!("not sent: the original (message {id}) was acknowledged"),
-                                        now_text()
-                                    ],
-                                )?;
-                                ReceiptOutcome::Acknowledged { message_id: id }
-                            }
-                            (false, _) => {
-                                let reason = format!(
-                                    "{} {}: {}",
-                                    r.receipt_type.code(),
-                                    code.as_deref().unwrap_or("ikke_specificeret"),
-                                    text.as_deref().unwrap_or("(no refuse text)")
-                                );
-                                tx.execute(
-                                    "UPDATE messages SET status = 'rejected', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
-                                    params![id, reason, code, now_text()],
-                                )?;
-                                ReceiptOutcome::Rejected { message_id: id, refuse_code: code.clone(), refuse_text: text.clone() }
-                            }
+                    Decision::NotSent { message_id, status } => ReceiptOutcome::NotSent { message_id, status },
+                    Decision::Unchanged { message_id, status } => ReceiptOutcome::Unchanged { message_id, status },
+                    Decision::Conflict { message_id, status } => ReceiptOutcome::Conflict { message_id, status },
+                    Decision::Acknowledge { message_id: id, cancel } => {
+                        tx.execute(
+                            "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
+                            params![id, now_text()],
+                        )?;
+                        // The letter arrived: a resend still queued (a regeneration made while
+                        // the receipt was late) would give the GP a copy.
+                        for n in cancel {
+                            tx.execute(
+                                "UPDATE messages SET status = 'superseded', reason = ?2, updated_at = ?3 WHERE id = ?1",
+                                params![n, format!("not sent: the original (message {id}) was acknowledged"), now_text()],
+                            )?;
                         }
+                        ReceiptOutcome::Acknowledged { message_id: id }
+                    }
+                    Decision::Reject { message_id: id } => {
+                        let reason = format!(
+                            "{} {}: {}",
+                            r.receipt_type.code(),
+                            code.as_deref().unwrap_or("ikke_specificeret"),
+                            text.as_deref().unwrap_or("(no refuse text)")
+                        );
+                        tx.execute(
+                            "UPDATE messages SET status = 'rejected', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
+                            params![id, reason, code, now_text()],
+                        )?;
+                        ReceiptOutcome::Rejected { message_id: id, refuse_code: code.clone(), refuse_text: text.clone() }
                     }
                 };
                 let message_id = match &outcome {
@@ -258,12 +250,12 @@ impl Journal {
         let rows = st
             .query_map([message_id], |r| {
                 Ok(ReceiptRow {
-                    receipt_type: r.get(0)?,
-                    envelope_id: r.get(1)?,
-                    refuse_code: r.get(2)?,
-                    refuse_text: r.get(3)?,
-                    outcome: r.get(4)?,
-                    received_at: r.get(5)?,
+                    receipt_type: r.get("receipt_type")?,
+                    envelope_id: r.get("envelope_id")?,
+                    refuse_code: r.get("refuse_code")?,
+                    refuse_text: r.get("refuse_text")?,
+                    outcome: r.get("outcome")?,
+                    received_at: r.get("received_at")?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

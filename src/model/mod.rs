@@ -8,9 +8,11 @@ pub mod letter;
 pub mod message_kind;
 pub mod policy;
 pub mod result;
+pub mod status;
 pub mod warning;
 
 pub use letter::{Addressee, GpFormat, Kind, LetterStatus};
 pub use message_kind::MessageKind;
 pub use result::*;
+pub use status::Status;
 pub use warning::Warning;

@@ -1,0 +1,132 @@
+//! A stored message's bytes and an input against their hashes: checked before use, and
+//! all of them by `journal verify`.
+
+use super::types::*;
+use super::{now_text, Journal};
+use crate::error::{Error, Result};
+use crate::model::Kind;
+use rusqlite::{params, Connection};
+
+impl Journal {
+    /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
+    pub fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
+        verified_bytes(&self.conn, m)
+    }
+
+    /// Marks a queued message whose stored bytes are damaged `failed`, so it is never sent.
+    pub fn fail_damaged(&mut self, id: i64, reason: &str) -> Result<()> {
+        self.transaction(|tx| fail_damaged(tx, id, reason))
+    }
+
+    /// Checks every message's bytes against their SHA-256 and every input against its
+    /// hash, one row at a time; `damaged` gets each that does not match. Returns how many
+    /// messages and inputs were checked.
+    pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<(u64, u64)> {
+        let mut messages = 0;
+        let mut st = self.conn.prepare(
+            "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
+             LEFT JOIN message_bytes b ON b.message_id = m.id ORDER BY m.id",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            messages += 1;
+            let sha256: String = r.get("sha256")?;
+            let problem = match stored_bytes(Some(r.get_ref("bytes")?)) {
+                Err(problem) => problem,
+                Ok(b) if crate::support::digest::sha256_hex(b) != sha256 => BYTES_DAMAGED,
+                Ok(_) => continue,
+            };
+            let kind: String = r.get("kind")?;
+            damaged(Damage {
+                what: "message",
+                id: r.get("id")?,
+                result_id: r.get("result_id")?,
+                kind: Kind::from_code(&kind),
+                letter_id: Some(r.get("letter_id")?),
+                problem: problem.to_string(),
+            });
+        }
+        let mut inputs = 0;
+        let mut st = self.conn.prepare("SELECT id, result_id, input_json, input_sha256 FROM inputs ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            inputs += 1;
+            let sha256: String = r.get("input_sha256")?;
+            // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
+            // like any other, not a reason to stop checking the rest.
+            let problem = match r.get_ref("input_json")? {
+                rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(text) if crate::input::input_intact(text, &sha256) => continue,
+                    _ => INPUT_DAMAGED.to_string(),
+                },
+                other => {
+                    let is = match other.data_type() {
+                        rusqlite::types::Type::Blob => "a BLOB",
+                        rusqlite::types::Type::Null => "NULL",
+                        _ => "a number",
+                    };
+                    format!("the input is not stored as text (it is {is}): the journal is damaged")
+                }
+            };
+            damaged(Damage {
+                what: "input",
+                id: r.get("id")?,
+                result_id: r.get("result_id")?,
+                kind: None,
+                letter_id: None,
+                problem,
+            });
+        }
+        Ok((messages, inputs))
+    }
+}
+
+const BYTES_DAMAGED: &str = "its stored bytes do not match their SHA-256 (the journal is damaged)";
+
+const BYTES_MISSING: &str = "its stored bytes are missing (the journal is damaged)";
+const BYTES_MISTYPED: &str = "its stored bytes are not stored as bytes (the journal is damaged)";
+
+/// The bytes in a `message_bytes.bytes` value (`None`: no row, or NULL). A row that is gone
+/// or holds another type than a BLOB is damage to report for that one message, not an error
+/// that stops the whole command.
+fn stored_bytes(v: Option<rusqlite::types::ValueRef<'_>>) -> std::result::Result<&[u8], &'static str> {
+    use rusqlite::types::ValueRef;
+    match v {
+        None | Some(ValueRef::Null) => Err(BYTES_MISSING),
+        Some(ValueRef::Blob(b)) => Ok(b),
+        Some(_) => Err(BYTES_MISTYPED),
+    }
+}
+
+/// Message `m`'s stored bytes, or [`Error::Damaged`] when they are missing, not a BLOB or
+/// do not match their SHA-256.
+pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8>> {
+    let damaged = |problem: &str| {
+        Error::Damaged(format!(
+            "message {} ({} {}, result {}): {problem}",
+            m.id,
+            m.kind.code(),
+            m.letter_id,
+            m.result_id
+        ))
+    };
+    let mut st = conn.prepare_cached("SELECT bytes FROM message_bytes WHERE message_id = ?1")?;
+    let mut rows = st.query([m.id])?;
+    let row = rows.next()?;
+    let bytes = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
+    if crate::support::digest::sha256_hex(bytes) != m.sha256 {
+        return Err(damaged(BYTES_DAMAGED));
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Marks a queued message `failed` because its bytes are damaged: it must never be sent.
+/// Messages already sent keep their status (what was sent was checked then).
+pub(super) fn fail_damaged(conn: &Connection, id: i64, reason: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET status = 'failed', reason = ?2, updated_at = ?3 WHERE id = ?1 \
+         AND status IN ('generated', 'retry')",
+        params![id, reason, now_text()],
+    )?;
+    Ok(())
+}

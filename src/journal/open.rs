@@ -1,0 +1,356 @@
+//! Opening a journal file safely: what may be at its path, its mode, its pragmas, setting up
+//! or migrating its schema, and the process-wide count that keeps SQLite's locks intact.
+
+use super::error::StoreError;
+use super::migrations::{self, SCHEMA, SCHEMA_VERSION};
+use super::types::*;
+use crate::error::{Error, Result};
+use crate::support::files;
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::{Path, PathBuf};
+
+pub struct Journal {
+    pub(super) conn: Connection,
+    path: PathBuf,
+    /// SQLite's write-ahead log beside the journal (its size decides checkpoints).
+    pub(super) wal: PathBuf,
+    /// The longest wait for another process, each time (SQLite's busy timeout).
+    busy: std::time::Duration,
+    /// Keeps this process's count of connections to the file (see [`open_files`]).
+    _open: OpenFile,
+}
+
+/// How long a command waits for a journal another process is writing, unless the config
+/// says otherwise (`[journal] busy_timeout_seconds`).
+pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The journal files this process has an SQLite connection to, by device and inode, with
+/// how many. POSIX locks belong to a process, not a descriptor: closing *any* descriptor of
+/// a file drops every lock the process holds on it (SQLite's "How To Corrupt", 2.2), after
+/// which other processes see no reader and reset the write-ahead log under this one. So
+/// flspost opens a journal's files itself (to check and fix their mode) only while this
+/// process has no connection to it; SQLite then does all the rest.
+fn open_files() -> &'static std::sync::Mutex<std::collections::HashMap<(u64, u64), usize>> {
+    static OPEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(u64, u64), usize>>> =
+        std::sync::OnceLock::new();
+    OPEN.get_or_init(Default::default)
+}
+
+/// One connection's place in [`open_files`], given back when the journal is dropped.
+struct OpenFile((u64, u64));
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        let mut open = open_files().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
+
+fn file_key(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// `PATH` with `suffix` added to its file name (`journal.sqlite` -> `journal.sqlite-wal`).
+pub(super) fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// `$XDG_STATE_HOME/flspost/journal.sqlite`, else `~/.local/state/flspost/journal.sqlite`:
+/// the journal when neither `--journal`, `FLSPOST_JOURNAL` nor the config names one.
+pub fn default_path() -> PathBuf {
+    dirs::state_dir().unwrap_or_else(|| PathBuf::from(".")).join("flspost").join("journal.sqlite")
+}
+
+/// Creates an empty journal file, owner-only from the start (never a link: `create_new`
+/// fails on anything already there), in an owner-only folder when that is missing too.
+/// Another process creating it at the same moment is fine: both then open the same file.
+fn create_journal_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Durable: SQLite flushes the journal's folder when it creates its files, but not
+        // the folder's own name in its parent.
+        files::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_file() => Ok(()),
+            _ => Err(not_a_journal(path, "was replaced by something else while flspost created it")),
+        },
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Puts a journal that someone made readable to others back to owner-only (it holds CPR
+/// numbers), and SQLite's `-wal` (whole messages) and `-shm` beside it when present.
+/// Through descriptors opened without following links, so only those files are changed.
+fn restrict_mode(path: &Path) -> Result<()> {
+    restrict_file_mode(path, true)?;
+    for side in ["-wal", "-shm"] {
+        restrict_file_mode(&beside(path, side), false)?;
+    }
+    Ok(())
+}
+
+fn restrict_file_mode(path: &Path, must_exist: bool) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // NONBLOCK: a FIFO put in place of a side file must not hang the open.
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    {
+        Ok(f) => f,
+        Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// Whether the regular file at `path` is, judging from its first page alone, empty or a
+/// flspost journal: then its mode may be made 0600 before SQLite opens it. SQLite gives a
+/// `-wal`/`-shm` it creates the main file's mode, so this must come first. Anything else
+/// is left to the checks after opening (and left alone if it turns out not to be ours).
+fn looks_like_ours(path: &Path) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+    else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(108);
+    if file.take(108).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    if head.is_empty() {
+        return true;
+    }
+    if head.len() < 108 || &head[..16] != b"SQLite format 3\0" {
+        return false;
+    }
+    let user_version = i32::from_be_bytes([head[60], head[61], head[62], head[63]]);
+    // Version 0 with a schema table holding nothing (a leaf page with no cells): an empty
+    // database, which flspost sets up as a journal.
+    let empty_schema = head[100] == 0x0d && head[103] == 0 && head[104] == 0;
+    // Any schema flspost has written: an older one is migrated in the same run, and its
+    // `-wal`/`-shm` must be created owner-only then too.
+    (1..=SCHEMA_VERSION).contains(&i64::from(user_version)) || (user_version == 0 && empty_schema)
+}
+
+/// What is at `path` when it is not something flspost may use as its journal, in words.
+fn refuse_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    Some(if t.is_file() {
+        return None;
+    } else if t.is_symlink() {
+        "a symbolic link (give the journal's own path)"
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    })
+}
+
+fn not_a_journal(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Usage(format!("journal {}: {why}", path.display()))
+}
+
+/// The tables every flspost journal has: a database without them is someone else's.
+const TABLES: [&str; 5] = ["inputs", "messages", "message_bytes", "attempts", "receipts"];
+
+impl Journal {
+    /// Opens the journal at `path` for writing, creating it (mode 0600 from the start, in a
+    /// 0700 folder) when absent.
+    pub fn open(path: &Path) -> Result<Journal> {
+        Journal::open_with(path, Access::ReadWrite)
+    }
+
+    /// Opens the journal at `path`. Only an absent path (when writing) or a regular file
+    /// holding a flspost journal is used: a symbolic link, folder, device or FIFO, or a file
+    /// of another kind, is refused before anything is written, and its mode is left alone.
+    pub fn open_with(path: &Path, access: Access) -> Result<Journal> {
+        Journal::open_bounded(path, access, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`Journal::open_with`], waiting at most `busy` for a journal another process holds
+    /// (each time it must wait); past it a command fails with [`Error::Busy`].
+    pub fn open_bounded(path: &Path, access: Access, busy: std::time::Duration) -> Result<Journal> {
+        // Held until the connection is counted, so no other thread of this process opens
+        // the file's descriptors meanwhile.
+        let mut open = open_files().lock().unwrap_or_else(|e| e.into_inner());
+        let conn = Journal::connect(path, access, busy, &open)?;
+        let key = std::fs::metadata(path).map(|m| file_key(&m)).map_err(|e| Error::io(path, e))?;
+        *open.entry(key).or_insert(0) += 1;
+        drop(open);
+        let journal = Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal"), busy, _open: OpenFile(key) };
+        journal.set_up(access)?;
+        Ok(journal)
+    }
+
+    /// Checks what is at `path` and opens an SQLite connection to it; `open` lists the files
+    /// this process has connections to already.
+    fn connect(
+        path: &Path,
+        access: Access,
+        busy: std::time::Duration,
+        open: &std::collections::HashMap<(u64, u64), usize>,
+    ) -> Result<Connection> {
+        use rusqlite::OpenFlags;
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) => {
+                if let Some(kind) = refuse_kind(&meta) {
+                    return Err(not_a_journal(path, format!("is {kind}, not a journal file")));
+                }
+                // Only before this process holds locks on the file: see `open_files`.
+                if access == Access::ReadWrite && !open.contains_key(&file_key(&meta)) && looks_like_ours(path) {
+                    restrict_mode(path)?;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if access == Access::ReadOnly {
+                    return Err(not_a_journal(path, "no such journal (`flspost generate` creates it)"));
+                }
+                if std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).ends_with(b"/") {
+                    return Err(not_a_journal(path, "ends in `/`, so it names a folder; name the journal file"));
+                }
+                create_journal_file(path)?;
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        }
+        // NOFOLLOW: the path was checked above; a link put there since is refused by SQLite.
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | match access {
+                Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+                Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            };
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_journal(path, e))?;
+        conn.busy_timeout(busy)?;
+        // The gateway starts one process per message. A checkpoint (two flushes to disk)
+        // at every close would cost each of them ~2 ms; instead the log is checkpointed
+        // and emptied once it passes WAL_CHECKPOINT_BYTES (see `write`), which also keeps
+        // small what the next process has to read when it opens the journal.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        Ok(conn)
+    }
+
+    /// Sets up a new journal, migrates an older one and checks it is a flspost journal.
+    fn set_up(&self, access: Access) -> Result<()> {
+        let (conn, path) = (&self.conn, self.path.as_path());
+        let version = migrations::user_version;
+        // "file is not a database" and the like: someone else's file, untouched so far. A
+        // journal another process holds is busy, not someone else's.
+        let v = version(conn).map_err(|e| match Error::from(e) {
+            busy @ Error::Busy(_) => busy,
+            Error::Journal(StoreError(e)) => not_a_journal(path, format!("not a flspost journal ({e})")),
+            other => other,
+        })?;
+        let tables = |c: &Connection| -> rusqlite::Result<i64> {
+            c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+        };
+        if v == 0 {
+            // Only an empty database (a journal flspost created and has yet to set up) is
+            // set up here; a database of another program is left alone.
+            if tables(conn)? != 0 || access == Access::ReadOnly {
+                return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
+            }
+            // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
+            // messages in one page instead of an overflow chain; WAL lets readers (support
+            // staff) work while the gateway writes.
+            conn.execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
+            // Under the write lock, so two processes creating it at once do it once.
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            if version(&tx)? == 0 {
+                if tables(&tx)? != 0 {
+                    return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
+                }
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            tx.commit()?;
+        }
+        // An older journal is migrated by the first command that writes; one that only
+        // reads may read it as it is where the migrations allow that.
+        if (1..SCHEMA_VERSION).contains(&version(conn)?) && access == Access::ReadWrite {
+            migrations::migrate(conn)?;
+        }
+        match version(conn)? {
+            SCHEMA_VERSION => {}
+            v if access == Access::ReadOnly && migrations::readable_as_is(v) => {}
+            v => {
+                return Err(Error::Usage(format!(
+                    "journal {} has schema version {v}; this flspost knows {SCHEMA_VERSION}",
+                    path.display()
+                )))
+            }
+        }
+        let found: i64 = conn.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({})",
+                TABLES.map(|t| format!("'{t}'")).join(", ")
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        if found != TABLES.len() as i64 {
+            return Err(not_a_journal(path, "not a flspost journal (its tables are missing)"));
+        }
+        // The modes were checked before SQLite opened the file, never after: see
+        // `open_files`. A `-wal` or `-shm` SQLite creates gets the journal's own mode (0600).
+        // Per connection, and after the page size is known (SQLite sizes the cache in pages):
+        // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
+        // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
+        // what a command reported survives a power cut, not only a killed process (NORMAL
+        // may lose the last commits). A batch commits once per round: one flush per round.
+        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Refuses `paths` (files a command is about to read) that are this journal or its
+    /// `-wal`/`-shm`: opening and closing one while this process is connected would drop the
+    /// process's SQLite locks on it (see `open_files`). By device and inode, with `stat` only.
+    pub fn refuse_own_files<'p>(&self, paths: impl IntoIterator<Item = &'p Path>) -> Result<()> {
+        let own: Vec<(u64, u64)> = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|side| std::fs::metadata(beside(&self.path, side)).ok())
+            .map(|m| file_key(&m))
+            .collect();
+        for p in paths {
+            if std::fs::metadata(p).is_ok_and(|m| own.contains(&file_key(&m))) {
+                return Err(Error::Usage(format!(
+                    "{}: is this command's journal (or a file SQLite keeps beside it), not an input",
+                    p.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A second connection to this journal, for a reader beside a writer in one process.
+    pub fn another_connection(&self) -> Result<Journal> {
+        Journal::open_bounded(&self.path, Access::ReadWrite, self.busy)
+    }
+}

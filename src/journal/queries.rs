@@ -1,0 +1,158 @@
+//! Reading the journal: inputs, messages, attempts, listings.
+
+use super::sql::{input_row, message_row, INPUT_COLUMNS, MESSAGE_COLUMNS};
+use super::types::*;
+use super::Journal;
+use crate::error::Result;
+use crate::model::Kind;
+use rusqlite::types::ToSql;
+use rusqlite::{params, Connection, OptionalExtension};
+
+impl Journal {
+    pub fn latest_input(&self, result_id: &str) -> Result<Option<InputRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE result_id = ?1 ORDER BY revision DESC LIMIT 1"),
+                [result_id],
+                input_row,
+            )
+            .optional()?)
+    }
+
+    pub fn input(&self, id: i64) -> Result<InputRow> {
+        Ok(self.conn.query_row(&format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE id = ?1"), [id], input_row)?)
+    }
+
+    /// Messages of a result, oldest first.
+    pub fn messages_of(&self, result_id: &str) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.result_id = ?1 ORDER BY m.id"
+        ))?;
+        let rows = st.query_map([result_id], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn message(&self, id: i64) -> Result<Option<MessageRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.id = ?1"),
+                [id],
+                message_row,
+            )
+            .optional()?)
+    }
+
+    /// Finds a message by journal id, letter identifier or MeMo UUID (latest attempt).
+    pub fn find_message(&self, key: &str) -> Result<Option<MessageRow>> {
+        if let Ok(id) = key.parse::<i64>() {
+            return self.message(id);
+        }
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
+                     WHERE m.letter_id = ?1 OR m.envelope_id = ?1 ORDER BY m.id DESC LIMIT 1"
+                ),
+                [key],
+                message_row,
+            )
+            .optional()?)
+    }
+
+    /// Whether `id` is the letter or envelope identifier of a message of this journal (one
+    /// flspost made: derived from digests, never from a CPR number).
+    pub fn is_own_identifier(&self, id: &str) -> Result<bool> {
+        // `kind IN (...)` lets SQLite use the (kind, letter_id, attempt) index.
+        let kinds = Kind::ALL.iter().map(|k| format!("'{}'", k.code())).collect::<Vec<_>>().join(", ");
+        Ok(self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE kind IN ({kinds}) AND letter_id = ?1) \
+                 OR EXISTS (SELECT 1 FROM messages WHERE envelope_id = ?1)"
+            ),
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The message that regenerated `id`, if any.
+    pub fn regenerated_as(&self, id: i64) -> Result<Option<i64>> {
+        regenerated_as(&self.conn, id)
+    }
+
+    /// Links a message built by a correction to the failed message it answers.
+    pub fn set_regenerated_from(&mut self, id: i64, from: i64) -> Result<()> {
+        self.conn.execute("UPDATE messages SET regenerated_from = ?2 WHERE id = ?1", params![id, from])?;
+        Ok(())
+    }
+
+    /// Messages waiting for `send`, oldest first.
+    pub fn pending(&self) -> Result<Vec<MessageRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
+             WHERE m.status IN ('generated', 'retry') ORDER BY m.id"
+        ))?;
+        let rows = st.query_map([], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn attempts(&self, message_id: i64) -> Result<Vec<AttemptRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, envelope_id, transport, started_at, finished_at, outcome, reason FROM attempts \
+             WHERE message_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([message_id], |r| {
+                Ok(AttemptRow {
+                    id: r.get("id")?,
+                    envelope_id: r.get("envelope_id")?,
+                    transport: r.get("transport")?,
+                    started_at: r.get("started_at")?,
+                    finished_at: r.get("finished_at")?,
+                    outcome: r.get("outcome")?,
+                    reason: r.get("reason")?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Messages for `journal list`, newest first. Only the filters given go into the query,
+    /// so the status and result indexes serve them.
+    pub fn list(
+        &self,
+        status: Option<Status>,
+        since: Option<&str>,
+        result_id: Option<&str>,
+    ) -> Result<Vec<MessageRow>> {
+        let mut clauses = vec![];
+        let mut values: Vec<&dyn ToSql> = vec![];
+        if let Some(st) = &status {
+            clauses.push("m.status = ?");
+            values.push(st);
+        }
+        if let Some(since) = &since {
+            clauses.push("m.updated_at >= ?");
+            values.push(since);
+        }
+        if let Some(rid) = &result_id {
+            clauses.push("m.result_id = ?");
+            values.push(rid);
+        }
+        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id {filter} ORDER BY m.id DESC"
+        ))?;
+        let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// The message that regenerated `id`, if any.
+fn regenerated_as(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT id FROM messages WHERE regenerated_from = ?1 ORDER BY id LIMIT 1", [id], |r| r.get(0))
+        .optional()?)
+}

@@ -1,0 +1,208 @@
+//! Recording: the write transaction ([`Journal::write`], [`Writer`]), the inserts of inputs
+//! and messages, and what a correction supersedes.
+
+use super::error::StoreError;
+use super::history::letter_history;
+use super::types::*;
+use super::Journal;
+use super::{integrity, now_text};
+use crate::error::{Error, Result};
+use crate::model::Kind;
+use crate::reliable::resend::{self, Change};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+/// Write-ahead log size at which a writer checkpoints and empties it.
+const WAL_CHECKPOINT_BYTES: u64 = 1 << 20;
+
+impl Journal {
+    /// Runs `f` inside one write transaction (taken at once, so concurrent flspost
+    /// processes queue instead of interleaving), committing only when it succeeds.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Writer<'_>) -> Result<T>) -> Result<T> {
+        self.transaction(|tx| f(&Writer { conn: tx }))
+    }
+
+    pub(super) fn transaction<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        self.checkpoint_if_large()?;
+        Ok(v)
+    }
+
+    fn checkpoint_if_large(&mut self) -> Result<()> {
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES) {
+            // Busy (another process reading) is fine: a later writer will do it.
+            let _: rusqlite::Result<(i64, i64, i64)> =
+                self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
+        }
+        Ok(())
+    }
+}
+
+/// Inserts an input version; returns its id.
+fn insert_input(tx: &Connection, i: &NewInput<'_>) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO inputs (result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        i.result_id,
+        i.revision,
+        i.input_json,
+        i.input_sha256,
+        i.site,
+        i.group,
+        i.cpr_masked,
+        now_text()
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Inserts a message in status `generated`; returns its id.
+pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
+    let now = now_text();
+    tx.prepare_cached(
+        "INSERT INTO messages (input_id, result_id, kind, content_sha256, letter_revision, letter_id, envelope_id, \
+         attempt, status_code, status, sha256, created_at, updated_at, regenerated_from, replaces) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        input_id,
+        m.result_id,
+        m.kind,
+        m.content_sha256,
+        m.letter_revision,
+        m.letter_id,
+        m.envelope_id,
+        m.attempt,
+        m.status_code,
+        m.sha256,
+        now,
+        m.regenerated_from,
+        m.replaces,
+    ])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO message_bytes (message_id, bytes) VALUES (?1, ?2)")?
+        .execute(params![id, m.bytes])?;
+    Ok(id)
+}
+
+/// Marks waiting messages of `result_id`/`kind` as superseded by `by`.
+fn supersede_waiting(tx: &Connection, result_id: &str, kind: Kind, by: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE messages SET status = 'superseded', reason = ?4, updated_at = ?5 \
+         WHERE result_id = ?1 AND kind = ?2 AND id <> ?3 AND status IN ('generated', 'retry', 'failed')",
+    )?
+    .execute(params![
+        result_id,
+        kind,
+        by,
+        format!("replaced by message {by} before it was delivered"),
+        now_text()
+    ])?;
+    Ok(())
+}
+
+/// The journal inside one write transaction ([`Journal::write`]): what a round of
+/// `generate` or a `regenerate` records, and what healing the output folder reads.
+pub struct Writer<'a> {
+    conn: &'a Connection,
+}
+
+impl Writer<'_> {
+    /// Records a result's new input version and its messages, as one unit: a failure
+    /// (say, another process recorded the same revision first) undoes only this result,
+    /// not the rest of the transaction. A message that replaces an earlier letter
+    /// supersedes the waiting messages to the same addressee. Returns the messages' ids.
+    pub fn record_result(&self, input: &NewInput<'_>, messages: &[NewMessage<'_>]) -> Result<Vec<i64>> {
+        let run = |sql: &str| -> Result<()> { Ok(self.conn.prepare_cached(sql)?.execute([]).map(|_| ())?) };
+        run("SAVEPOINT result")?;
+        let r = (|| {
+            let input_id = insert_input(self.conn, input).map_err(|e| concurrent(e, input.result_id))?;
+            let mut ids = vec![];
+            for m in messages {
+                let id = insert_message(self.conn, input_id, m).map_err(|e| concurrent(e, m.result_id))?;
+                if m.replaces.is_some() {
+                    for kind in Kind::ALL.iter().copied().filter(|k| k.addressee() == m.kind.addressee()) {
+                        supersede_waiting(self.conn, m.result_id, kind, id)?;
+                    }
+                }
+                ids.push(id);
+            }
+            Ok(ids)
+        })();
+        match r {
+            Ok(ids) => {
+                run("RELEASE result")?;
+                Ok(ids)
+            }
+            Err(e) => {
+                run("ROLLBACK TO result")?;
+                run("RELEASE result")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// What changed about message `m` since `regenerate` read it and decided to make
+    /// transmission `attempt` of its letter (`None`: nothing). Checked inside the transaction
+    /// that records the resend, so an answer or a correction recorded meanwhile by another
+    /// process is never overtaken: the status moved on, it was regenerated already, a
+    /// transmission of its letter was acknowledged (or, for a CareCommunication, refused with
+    /// fatal-error), a later letter replaced it, or another transmission was recorded.
+    pub fn changed_since(&self, m: &MessageRow, attempt: u32) -> Result<Option<String>> {
+        let h = letter_history(self.conn, m.kind, &m.letter_id)?;
+        let now = h.get(m.id).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        Ok(resend::changed_since(&h, now, m.status, attempt).map(|change| match change {
+            Change::Status { from, to } => format!("its status changed from {} to {}", from.code(), to.code()),
+            Change::Regenerated { resend_id: n } => format!("it was regenerated as message {n}"),
+            Change::Answered { by: n, status: st } => {
+                format!("message {n}, a transmission of its letter, is {}", st.code())
+            }
+            Change::Replaced { by } => format!("message {by}, a later letter, replaced it"),
+            Change::Recorded { last } => format!("transmission {last} of its letter was recorded meanwhile"),
+        }))
+    }
+
+    /// Records a new transmission of a stored letter, built again for input `input_id`.
+    pub fn record_regenerated(&self, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
+        insert_message(self.conn, input_id, m).map_err(|e| concurrent(e, m.result_id))
+    }
+
+    /// The size of message `id`'s stored bytes (`None`: missing or damaged, which
+    /// [`Writer::verified_bytes`] reports).
+    pub fn stored_len(&self, id: i64) -> Result<Option<u64>> {
+        let len: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT length(bytes) FROM message_bytes WHERE message_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(len.and_then(|l| u64::try_from(l).ok()))
+    }
+
+    /// See [`Journal::verified_bytes`].
+    pub fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
+        integrity::verified_bytes(self.conn, m)
+    }
+
+    /// See [`Journal::fail_damaged`].
+    pub fn fail_damaged(&self, id: i64, reason: &str) -> Result<()> {
+        integrity::fail_damaged(self.conn, id, reason)
+    }
+}
+
+/// A uniqueness clash on insert: another flspost process recorded the same result at the
+/// same moment. Running again settles it.
+fn concurrent(e: Error, result_id: &str) -> Error {
+    match e {
+        Error::Journal(StoreError(rusqlite::Error::SqliteFailure(f, _)))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::Conflict(format!(
+                "result {result_id} was recorded by another flspost process at the same time; run again"
+            ))
+        }
+        other => other,
+    }
+}

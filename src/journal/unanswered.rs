@@ -1,0 +1,71 @@
+//! The GP letters waiting for an answer (`journal list --unanswered`): a listing in SQL, so it
+//! stays one query over a journal of any size. Its filter is MedCom's resend rule
+//! ([`crate::reliable::resend`]) for a letter a person would resend: not regenerated already,
+//! not delivered or refused on another transmission, not replaced by a correction.
+
+use super::sql::{message_row, MESSAGE_COLUMNS};
+use super::{Journal, MessageRow};
+use crate::error::Result;
+use serde::Serialize;
+
+/// The GP letter of message `m` was replaced: a newer letter to the GP of the same result
+/// exists (a correction, `replaces`; as `regenerate` finds "an earlier letter"). Its
+/// transmissions are not resent and wait for no answer: the correction is what goes.
+const REPLACED: &str = "EXISTS (SELECT 1 FROM messages c WHERE c.result_id = m.result_id AND c.id > m.id \
+     AND c.letter_id <> m.letter_id AND c.kind IN ('gp-xdis91', 'gp-carecommunication'))";
+
+impl Journal {
+    /// GP letters still `sent` (every receipt or Acknowledgement that answers one moves it on)
+    /// whose last hand-over finished at or before `handed_over_by`, longest waiting first. A
+    /// message already regenerated is left out: its resend is the one waiting now; so is one
+    /// whose letter another transmission delivered (`acknowledged`) or the receiver refused
+    /// (`rejected`, fatal-error: never resent as it is), or that a correction replaced (a newer
+    /// letter to the GP of the same result): nothing to resend.
+    pub fn unanswered(
+        &self,
+        handed_over_by: &str,
+        since: Option<&str>,
+        result_id: Option<&str>,
+    ) -> Result<Vec<Unanswered>> {
+        let mut sql = format!(
+            "SELECT {MESSAGE_COLUMNS}, h.at AS handed_over_at FROM messages m JOIN inputs i ON i.id = m.input_id \
+             JOIN (SELECT message_id, MAX(finished_at) AS at FROM attempts WHERE outcome = 'sent' \
+                   GROUP BY message_id) h ON h.message_id = m.id \
+             WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= :by \
+             AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
+             AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
+                             AND d.status IN ('acknowledged', 'rejected')) AND NOT {REPLACED}"
+        );
+        if since.is_some() {
+            sql.push_str(" AND m.updated_at >= :since");
+        }
+        if result_id.is_some() {
+            sql.push_str(" AND m.result_id = :result");
+        }
+        sql.push_str(" ORDER BY h.at, m.id");
+        let mut st = self.conn.prepare(&sql)?;
+        let params: Vec<(&str, &dyn rusqlite::ToSql)> = [
+            Some((":by", &handed_over_by as &dyn rusqlite::ToSql)),
+            since.as_ref().map(|s| (":since", s as &dyn rusqlite::ToSql)),
+            result_id.as_ref().map(|r| (":result", r as &dyn rusqlite::ToSql)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let rows = st
+            .query_map(params.as_slice(), |r| {
+                Ok(Unanswered { message: message_row(r)?, handed_over_at: r.get("handed_over_at")? })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// A GP letter waiting for its answer ([`Journal::unanswered`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Unanswered {
+    #[serde(flatten)]
+    pub message: MessageRow,
+    /// When its last hand-over to the transport finished.
+    pub handed_over_at: String,
+}

@@ -1,0 +1,29 @@
+//! MedCom's reliable messaging, as pure rules over what the journal knows of one letter
+//! ([`history::LetterHistory`]): whether a letter is resent, and when ([`resend`]), what a
+//! FHIR Acknowledgement does to the transmission it answers ([`acknowledgement`]), and what an
+//! XCTL receipt does to the XDIS91 letter it names ([`receipt`]). Nothing here reads or writes
+//! the journal: the journal loads a letter's history, asks, and applies the answer; `regenerate`
+//! asks the same questions of the same history. So each rule is written once, here.
+//!
+//! The rules, as MedCom's governance states them (the texts are quoted in the research notes
+//! `../shared/research/operations-and-certification.md` §2 and `medcom-fhir.md` §3.3):
+//! - **043 Reliable Messaging – FHIR**: a sender MAY resend a message when its Acknowledgement
+//!   has not come within 30 minutes ([`resend::RESEND_AFTER_MINUTES`]), and MUST NOT resend it
+//!   more than 2 times ([`resend::MAX_RESENDS`]). A resend is the same message (the same
+//!   `MessageHeader.id`, the letter) with a new `Bundle.id` and timestamp (rule MR7); changed
+//!   content is a new message. Re-dispatches are a person's decision (020, 032).
+//! - **MR3/MR4, MR5**: a `fatal-error` marks the message failed for good (never resent as it
+//!   is: only a corrected letter goes); a `transient-error` asks for a resend within the limit.
+//! - **KR1/KR2**: every FHIR message is acknowledged; an Acknowledgement never is.
+//! - **020 / 032 Reliable messaging**: a receiver answers a duplicate as it answered the
+//!   original and never turns its verdict around, so an answer read before changes nothing and
+//!   one that contradicts an earlier answer is reported, not applied. The same holds for the
+//!   XDIS91 receipts (XCTL03 positive, XCTL01/02 negative).
+//!
+//! Where MedCom's texts differ (the rule lists say "x" resends, the certification protocol 3,
+//! regional practice 120 minutes), flspost keeps 043's stricter numbers.
+
+pub mod acknowledgement;
+pub mod history;
+pub mod receipt;
+pub mod resend;
