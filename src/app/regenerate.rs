@@ -1,6 +1,6 @@
 //! `regenerate`: a failed or unanswered message rebuilt for resending.
 
-use super::generate::{prepare, Engine, Outcome, Source, Summary};
+use super::generate::{prepare, Engine, MessageState, Outcome, Source, Summary};
 use crate::compose::{Built, Kind, Plan};
 use crate::error::{Error, Result};
 use crate::formats::fhir;
@@ -46,7 +46,7 @@ impl Engine {
                     return Ok(s);
                 }
                 if let Some(new) =
-                    s.messages.iter_mut().find(|x| x.kind.addressee() == m.kind.addressee() && x.state == "new")
+                    s.messages.iter_mut().find(|x| x.kind.addressee() == m.kind.addressee() && x.state == MessageState::New)
                 {
                     journal.set_regenerated_from(new.id, m.id)?;
                     new.regenerated_from = Some(m.id);
@@ -114,7 +114,7 @@ impl Engine {
             result_id: Some(m.result_id.clone()),
             outcome: Outcome::Regenerated,
             dir: self.result_dir(&m.result_id),
-            messages: vec![self.message_summary(&row, "new")],
+            messages: vec![self.message_summary(&row, MessageState::New)],
             warnings: built.warnings,
             error: None,
         })

@@ -3,7 +3,7 @@
 
 use crate::app::config::Config;
 use crate::error::{Error, Result};
-use crate::journal::{Journal, MessageRow, Outcome, Status};
+use crate::journal::{Journal, MessageRow, AttemptOutcome, Status};
 use crate::model::Addressee;
 use crate::transport::{Outgoing, SendError, Transport};
 use std::collections::{BTreeMap, HashSet};
@@ -43,7 +43,7 @@ fn record_outcome(
     journal: &mut Journal,
     attempt_id: i64,
     m: &MessageRow,
-    outcome: &Outcome,
+    outcome: &AttemptOutcome,
     max_attempts: u32,
 ) -> Result<Status> {
     let give_up = std::time::Instant::now() + RECORD_OUTCOME_FOR;
@@ -127,22 +127,22 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
             attempt: m.attempt,
         };
         let outcome = match t.send(&out) {
-            Ok(()) => Outcome::Sent,
+            Ok(()) => AttemptOutcome::Sent,
             Err(SendError::Transient(r)) => {
                 paused.insert(m.kind.addressee());
-                Outcome::Transient(r)
+                AttemptOutcome::Transient(r)
             }
-            Err(SendError::Permanent(r)) => Outcome::Permanent(r),
+            Err(SendError::Permanent(r)) => AttemptOutcome::Permanent(r),
             Err(SendError::Unknown(r)) => {
                 paused.insert(m.kind.addressee());
-                Outcome::Unknown(r)
+                AttemptOutcome::Unknown(r)
             }
         };
         let status = record_outcome(journal, attempt_id, &m, &outcome, max_attempts)?;
         *counts.entry(status.code()).or_default() += 1;
         let reason = match &outcome {
-            Outcome::Sent => None,
-            Outcome::Transient(r) | Outcome::Permanent(r) | Outcome::Unknown(r) => Some(r.as_str()),
+            AttemptOutcome::Sent => None,
+            AttemptOutcome::Transient(r) | AttemptOutcome::Permanent(r) | AttemptOutcome::Unknown(r) => Some(r.as_str()),
         };
         each(Sent::Handed { message: &m, status, reason });
     }

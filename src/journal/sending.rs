@@ -44,31 +44,31 @@ impl Journal {
         &mut self,
         attempt_id: i64,
         m: &MessageRow,
-        outcome: &Outcome,
+        outcome: &AttemptOutcome,
         max_attempts: u32,
     ) -> Result<Status> {
         self.transaction(|tx| {
             let now = now_text();
             let (code, reason) = match outcome {
-                Outcome::Sent => ("sent", None),
-                Outcome::Transient(r) => ("transient", Some(r.as_str())),
-                Outcome::Permanent(r) => ("permanent", Some(r.as_str())),
-                Outcome::Unknown(r) => ("unknown", Some(r.as_str())),
+                AttemptOutcome::Sent => ("sent", None),
+                AttemptOutcome::Transient(r) => ("transient", Some(r.as_str())),
+                AttemptOutcome::Permanent(r) => ("permanent", Some(r.as_str())),
+                AttemptOutcome::Unknown(r) => ("unknown", Some(r.as_str())),
             };
             tx.execute(
                 "UPDATE attempts SET outcome = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1",
                 params![attempt_id, code, reason, now],
             )?;
-            let failures = m.send_failures + u32::from(!matches!(outcome, Outcome::Sent));
+            let failures = m.send_failures + u32::from(!matches!(outcome, AttemptOutcome::Sent));
             let (status, reason) = match outcome {
-                Outcome::Sent => (Status::Sent, None),
-                Outcome::Transient(r) | Outcome::Unknown(r) if failures < max_attempts => {
+                AttemptOutcome::Sent => (Status::Sent, None),
+                AttemptOutcome::Transient(r) | AttemptOutcome::Unknown(r) if failures < max_attempts => {
                     (Status::Retry, Some(r.clone()))
                 }
-                Outcome::Transient(r) | Outcome::Unknown(r) => {
+                AttemptOutcome::Transient(r) | AttemptOutcome::Unknown(r) => {
                     (Status::Failed, Some(format!("gave up after {failures} attempts; last: {r}")))
                 }
-                Outcome::Permanent(r) => (Status::Failed, Some(r.clone())),
+                AttemptOutcome::Permanent(r) => (Status::Failed, Some(r.clone())),
             };
             // Only move a message that is still waiting (a receipt may have overtaken us).
             tx.execute(

@@ -116,7 +116,7 @@ pub struct NewMessage<'a> {
 
 /// The result of a send attempt, as the journal records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum AttemptOutcome {
     Sent,
     Transient(String),
     Permanent(String),

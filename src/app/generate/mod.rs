@@ -24,7 +24,7 @@ pub(crate) use decide::current;
 use decide::{decide, Decision};
 pub(crate) use output::heal_files;
 pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
-pub use report::{ErrorSummary, MessageSummary, Outcome, Summary};
+pub use report::{ErrorSummary, MessageState, MessageSummary, Outcome, Summary};
 
 use crate::compose::{Addressee, Built, Composer};
 use crate::error::Result;

@@ -48,13 +48,23 @@ pub enum Outcome {
     Error,
 }
 
+/// What this run did with a message of the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageState {
+    /// Made by this run.
+    New,
+    /// A correction did not change this message: the earlier one stands.
+    Kept,
+    /// The result was generated before with the same content.
+    Existing,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageSummary {
     pub id: i64,
     pub kind: Kind,
-    /// `new`; `kept` when a correction did not change this message; `existing` when the
-    /// result was generated before with the same content.
-    pub state: &'static str,
+    pub state: MessageState,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "lossy_path")]
     pub path: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "lossy_path")]
@@ -77,7 +87,7 @@ pub struct MessageSummary {
 /// is not, instead of failing the summary's serialisation after the work was recorded.
 /// The summaries the pipeline prints, from what it recorded or found.
 impl Engine {
-    pub(crate) fn message_summary(&self, m: &MessageRow, state: &'static str) -> MessageSummary {
+    pub(crate) fn message_summary(&self, m: &MessageRow, state: MessageState) -> MessageSummary {
         let dir = self.result_dir(&m.result_id);
         MessageSummary {
             id: m.id,
@@ -112,7 +122,7 @@ impl Engine {
             result_id: Some(rid.clone()),
             outcome: Outcome::Exists,
             dir: self.result_dir(rid),
-            messages: current.iter().map(|m| self.message_summary(m, "existing")).collect(),
+            messages: current.iter().map(|m| self.message_summary(m, MessageState::Existing)).collect(),
             warnings: vec![],
             error: None,
         }
@@ -127,7 +137,7 @@ impl Engine {
             .map(|((b, replaces), id)| MessageSummary {
                 id: *id,
                 kind: b.kind,
-                state: "new",
+                state: MessageState::New,
                 path: dir.as_ref().map(|d| d.join(b.kind.file_name())),
                 pdf: dir.as_ref().filter(|_| b.kind.addressee() == Addressee::Patient).map(|d| d.join(PDF_FILE_NAME)),
                 letter_id: b.letter_id.clone(),
@@ -139,7 +149,7 @@ impl Engine {
                 regenerated_from: None,
             })
             .collect();
-        messages.extend(kept.iter().map(|m| self.message_summary(m, "kept")));
+        messages.extend(kept.iter().map(|m| self.message_summary(m, MessageState::Kept)));
         messages.sort_by_key(|m| m.kind);
         let corrected = built.iter().any(|(_, r)| r.is_some()) || !kept.is_empty();
         Summary {
