@@ -28,6 +28,7 @@ use super::validation::validate;
 use crate::error::Error;
 use crate::formats::fhir::consts::{NAMESPACE, PROFILE_CC_MESSAGE};
 use crate::formats::identity;
+use crate::formats::xml::Xml;
 use crate::input::InputError;
 use crate::letters::LetterText;
 use crate::model::FlsResult;
@@ -35,8 +36,6 @@ use crate::model::MessageKind;
 use chrono::{DateTime, FixedOffset, Utc};
 use narrative::Html;
 use out::Out;
-use quick_xml::events::{BytesDecl, Event};
-use quick_xml::Writer;
 use resources::Parts;
 use uuid::Uuid;
 
@@ -155,10 +154,9 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
     let (id, attachment, body) = (m.identity, parts.attachment, &parts.body);
 
     let capacity = 16_384 + body.len() * 2 + attachment.map_or(0, |a| a.pdf.len() * 4 / 3 + 4);
-    let mut o =
-        Out { w: Writer::new_with_indent(Vec::with_capacity(capacity), b' ', 2), tag: String::with_capacity(256) };
+    let mut o = Out(Xml::indented(capacity).with_tag_capacity(256));
     let mut h = Html::default();
-    o.event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    o.0.decl("UTF-8");
     o.with_attr("Bundle", "xmlns", NAMESPACE, false);
     o.prim("id", &id.bundle_id.hyphenated().to_string());
     o.open("meta");
@@ -175,9 +173,7 @@ pub fn write(m: &CareCommunication<'_>) -> Result<Vec<u8>, InputError> {
     resources::provenance(&mut o, &mut h, &parts);
 
     o.close("Bundle");
-    let mut xml = o.w.into_inner();
-    xml.push(b'\n');
-    Ok(xml)
+    Ok(o.0.finish())
 }
 
 /// Writes the message and validates it (flspost's schema and the profile rules): the bytes
@@ -188,6 +184,3 @@ pub fn build(m: &CareCommunication<'_>) -> Result<Vec<u8>, Error> {
         .map_err(|problems| Error::Invalid { kind: MessageKind::CareCommunication, problems })?;
     Ok(bytes)
 }
-
-#[cfg(test)]
-mod tests;

@@ -2,12 +2,8 @@
 //! and the texts it and the resources show (an address, the sender's name, a phone number, an
 //! attachment's title).
 
+use crate::formats::xml::escape as esc;
 use crate::model::{Address, FlsResult};
-use std::borrow::Cow;
-
-fn esc(v: &str) -> Cow<'_, str> {
-    quick_xml::escape::escape(v)
-}
 
 /// Narrative XHTML: paragraphs of `label: value`, values escaped.
 #[derive(Default)]

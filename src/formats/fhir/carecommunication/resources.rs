@@ -266,11 +266,15 @@ pub(super) fn communication(o: &mut Out, h: &mut Html, parts: &Parts<'_>) {
         o.open("contentAttachment");
         o.prim("contentType", "application/pdf");
         // Base64 has no character that needs escaping: the value goes in as it is.
-        o.start_tag("data", "value", |tag| {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.encode_string(a.pdf, tag)
-        });
-        o.end_start_tag("data", true);
+        o.0.with_attr_from(
+            "data",
+            "value",
+            |tag| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode_string(a.pdf, tag)
+            },
+            true,
+        );
         o.prim("title", title_without_pdf(a.title));
         o.close("contentAttachment");
         o.close("payload");
