@@ -19,7 +19,7 @@ pub mod xdis91;
 pub mod xml;
 
 use crate::model::Format;
-pub use wire::{Encoded, GpOptions, Letter, PatientOptions, WireFormat};
+pub use wire::{Encoded, GpOptions, Letter, MainDocument, PatientOptions, WireFormat};
 
 impl Format {
     pub fn wire(self) -> &'static dyn WireFormat {

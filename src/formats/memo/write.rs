@@ -9,6 +9,9 @@ use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use quick_xml::events::Event;
 
+// What read_main_document returns is shared with the GP formats, so it is defined in `wire`.
+pub use crate::formats::wire::MainDocument;
+
 pub const VERSION: &str = "1.2";
 /// MeMo memoTextType.
 pub const TEXT_MAX: usize = 256;
@@ -108,13 +111,6 @@ pub fn write(m: &Memo<'_>) -> Result<Vec<u8>, InputError> {
     x.end("memo:MessageBody");
     x.end("memo:Message");
     Ok(x.finish())
-}
-
-/// The letter a MeMo message carries: its main document's label and PDF.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MainDocument {
-    pub label: String,
-    pub pdf: Vec<u8>,
 }
 
 /// Reads the main document of a MeMo message as stored, alone or as the MeMo part of a
