@@ -2,7 +2,8 @@
 //! [`fhir`] (MedCom FHIR CareCommunication, VANSEnvelope and Acknowledgement), [`memo`]
 //! (MeMo and the SF1601 kombi request) and the patient's letter as a tagged [`pdf`]. What
 //! they share is in [`wire`] (the [`WireFormat`] trait and the letter a format is built
-//! from), [`charset`] and [`identity`] (the identifiers derived from a result).
+//! from), [`charset`], [`identity`] (the identifiers derived from a result) and [`xml`] (the
+//! one XML writer).
 //!
 //! A format knows how its bytes are written and read, never who a letter is for or when it
 //! is sent: a third GP format is a new folder here, a [`WireFormat`] impl and a
@@ -15,9 +16,10 @@ pub mod memo;
 pub mod pdf;
 pub mod wire;
 pub mod xdis91;
+pub mod xml;
 
 use crate::model::{Kind, MessageKind};
-pub use wire::{Encoded, GpOptions, Letter, PatientOptions, WireFormat};
+pub use wire::{Encoded, GpOptions, Letter, MainDocument, PatientOptions, WireFormat};
 
 /// Each kind of letter travels in one wire format.
 impl Kind {

@@ -1,9 +1,9 @@
-//! What every wire format shares: the letter it is built from ([`Letter`]), what it writes
-//! ([`Encoded`]), the config it is built with ([`PatientOptions`], [`GpOptions`]) and the
-//! trait each format implements ([`WireFormat`]).
+//! What every wire format shares: the letter it is built from ([`Letter`]), the patient's
+//! letter as sent ([`MainDocument`]), what it writes ([`Encoded`]), the config it is built
+//! with ([`PatientOptions`], [`GpOptions`]) and the trait each format implements
+//! ([`WireFormat`]). It names no format: the formats name it.
 
 use crate::error::Result;
-use crate::formats::memo::write::MainDocument;
 use crate::letters::LetterText;
 use crate::model::{FlsResult, LetterStatus, MessageKind, Warning};
 use crate::schema::{self, Problem};
@@ -25,6 +25,14 @@ pub struct PatientOptions {
 pub struct GpOptions {
     /// Attach the patient's PDF letter to a CareCommunication (XDIS91 carries text only).
     pub attach_pdf: bool,
+}
+
+/// The letter a MeMo message carries, as the patient gets it: its main document's label and
+/// PDF (read back by `memo::write::read_main_document`; a GP format may attach it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MainDocument {
+    pub label: String,
+    pub pdf: Vec<u8>,
 }
 
 /// Everything a format builds one message from: the rendered letter, the model and which

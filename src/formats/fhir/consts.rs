@@ -1,6 +1,7 @@
 //! MedCom FHIR's fixed names: namespaces, identifier systems, profiles, extensions.
 
-pub const NAMESPACE: &str = "http://hl7.org/fhir";
+/// The FHIR namespace (defined once, with the other messages' namespaces).
+pub use crate::schema::namespaces::FHIR as NAMESPACE;
 pub const XHTML: &str = "http://www.w3.org/1999/xhtml";
 
 pub const CPR_SYSTEM: &str = "urn:oid:1.2.208.176.1.2";

@@ -10,15 +10,13 @@ use super::consts::*;
 use super::dom::{Document, El};
 use super::time::fhir_time;
 use super::bundle::bundle_kind;
+use crate::formats::xml::Xml;
 use crate::model::MessageKind;
+use crate::schema::namespaces::{FHIR, VANS_ENVELOPE};
 use crate::schema::{self, Problem};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
 use uuid::Uuid;
-
-pub const NAMESPACE: &str = "urn:oio:medcom:vans-envelope:1.0.4";
 
 /// One FHIR message to wrap.
 pub struct Envelope<'a> {
@@ -41,42 +39,33 @@ pub fn care_communication_name(category: &str) -> String {
 /// Writes the envelope (UTF-8).
 pub fn write(e: &Envelope<'_>) -> Vec<u8> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(e.bundle);
-    let mut w = Writer::new_with_indent(Vec::with_capacity(b64.len() + 1024), b' ', 2);
-    let mut ev = |event: Event<'_>| w.write_event(event).expect("writing to a Vec cannot fail");
+    let mut x = Xml::indented(b64.len() + 1024);
     let id = e.bundle_id.hyphenated().to_string();
-    ev(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    ev(Event::Start(BytesStart::new("VANSEnvelope").with_attributes([("xmlns", NAMESPACE)])));
-    let leaf = |ev: &mut dyn FnMut(Event<'_>), name: &str, attrs: &[(&str, &str)], text: &str| {
-        ev(Event::Start(BytesStart::new(name).with_attributes(attrs.iter().copied())));
-        ev(Event::Text(BytesText::new(text)));
-        ev(Event::End(BytesEnd::new(name)));
-    };
-    leaf(&mut ev, "SenderID", &[("EndPointType", "EAN")], e.sender_ean);
-    leaf(&mut ev, "ReceiverID", &[("EndPointType", "EAN")], e.receiver_ean);
-    leaf(&mut ev, "EnvelopeIdentifier", &[], &id);
-    leaf(&mut ev, "SentDateTime", &[], &fhir_time(&e.sent));
-    ev(Event::Start(BytesStart::new("Message")));
-    ev(Event::Start(BytesStart::new("MetaInformation")));
-    leaf(&mut ev, "Identifier", &[], &id);
-    ev(Event::Start(BytesStart::new("Document")));
-    leaf(&mut ev, "Format", &[], "HL7");
-    leaf(&mut ev, "Name", &[], e.document_name);
-    leaf(&mut ev, "Version", &[], "1.0");
-    leaf(&mut ev, "SizeInBytes", &[], &e.bundle.len().to_string());
-    ev(Event::End(BytesEnd::new("Document")));
-    ev(Event::Start(BytesStart::new("Transport")));
-    leaf(&mut ev, "Type", &[], "reliable");
+    x.decl("UTF-8").start_with("VANSEnvelope", &[("xmlns", VANS_ENVELOPE)]);
+    x.leaf_with("SenderID", &[("EndPointType", "EAN")], e.sender_ean);
+    x.leaf_with("ReceiverID", &[("EndPointType", "EAN")], e.receiver_ean);
+    x.leaf("EnvelopeIdentifier", &id);
+    x.leaf("SentDateTime", &fhir_time(&e.sent));
+    x.start("Message");
+    x.start("MetaInformation");
+    x.leaf("Identifier", &id);
+    x.start("Document");
+    x.leaf("Format", "HL7");
+    x.leaf("Name", e.document_name);
+    x.leaf("Version", "1.0");
+    x.leaf("SizeInBytes", &e.bundle.len().to_string());
+    x.end("Document");
+    x.start("Transport");
+    x.leaf("Type", "reliable");
     // flspost sends FHIR only to receivers registered for it: no conversion is asked for.
-    leaf(&mut ev, "TransformMessage", &[], "false");
-    leaf(&mut ev, "ServiceTag", &[("name", "MCM:MIME")], MIME_FHIR_XML);
-    ev(Event::End(BytesEnd::new("Transport")));
-    ev(Event::End(BytesEnd::new("MetaInformation")));
-    leaf(&mut ev, "Data", &[], &b64);
-    ev(Event::End(BytesEnd::new("Message")));
-    ev(Event::End(BytesEnd::new("VANSEnvelope")));
-    let mut xml = w.into_inner();
-    xml.push(b'\n');
-    xml
+    x.leaf("TransformMessage", "false");
+    x.leaf_with("ServiceTag", &[("name", "MCM:MIME")], MIME_FHIR_XML);
+    x.end("Transport");
+    x.end("MetaInformation");
+    x.leaf("Data", &b64);
+    x.end("Message");
+    x.end("VANSEnvelope");
+    x.finish()
 }
 
 /// Who an envelope says it is from and to: its `SenderID` and `ReceiverID` (EAN end points,
@@ -129,7 +118,7 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
         }
     }
     let kind = match schema::root_of(&bundle) {
-        Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(NAMESPACE_FHIR) => bundle_kind(&bundle),
+        Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(FHIR) => bundle_kind(&bundle),
         _ => {
             problems.push(at(
                 data_el,
@@ -175,8 +164,6 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
     }
     problems
 }
-
-const NAMESPACE_FHIR: &str = super::NAMESPACE;
 
 fn first_resource<'d>(doc: &'d Document, kind: &str) -> Option<El<'d>> {
     doc.root()

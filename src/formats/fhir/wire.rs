@@ -7,7 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::formats::fhir::carecommunication::{self as cc, Attachment, Identity};
-use crate::formats::fhir::{self, codes, vans};
+use crate::formats::fhir::validation::validate;
+use crate::formats::fhir::{codes, vans};
 use crate::formats::identity;
 use crate::formats::wire::{Encoded, Letter, WireFormat};
 use crate::model::FlsResult;
@@ -76,6 +77,6 @@ impl WireFormat for CareCommunication {
     /// The envelope's schema and checks, which validate the enveloped Bundle in full
     /// (flspost's profile schema and MedCom's invariants).
     fn validate(&self, bytes: &[u8]) -> std::result::Result<(), Vec<Problem>> {
-        fhir::validate(MessageKind::VansEnvelope, bytes)
+        validate(MessageKind::VansEnvelope, bytes)
     }
 }

@@ -8,11 +8,10 @@
 //! need (`memo:`, `fjernprint:`), so either part can be cut out and read alone. UTF-8 with
 //! a declaration that says so (SF1601 refused requests without one).
 
+use crate::formats::xml::Xml;
 use crate::input::InputError;
 use crate::model::Address;
 use base64::Engine;
-use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
 
 pub const FJERNPRINT: &str = "urn:oio:fjernprint:1.0.0";
 const DKAL: &str = "urn:oio:dkal:1.0.0";
@@ -93,63 +92,56 @@ pub fn write(k: &Kombi<'_>) -> Result<Vec<u8>, InputError> {
     // The MeMo exactly as written and checked on its own: its bytes, not a re-serialisation.
     out.extend_from_slice(memo.as_bytes());
     out.push(b'\n');
-    let mut w = Writer::new_with_indent(out, b' ', 2);
-    let mut ev = |e: Event<'_>| w.write_event(e).expect("writing to a Vec cannot fail");
-    let start = |ev: &mut dyn FnMut(Event<'_>), name: &str| ev(Event::Start(BytesStart::new(name)));
-    let end = |ev: &mut dyn FnMut(Event<'_>), name: &str| ev(Event::End(BytesEnd::new(name)));
-    let leaf = |ev: &mut dyn FnMut(Event<'_>), name: &str, value: &str| {
-        ev(Event::Start(BytesStart::new(name)));
-        ev(Event::Text(BytesText::new(value)));
-        ev(Event::End(BytesEnd::new(name)));
-    };
+    let mut x = Xml::after(out);
 
-    ev(Event::Start(
-        BytesStart::new("fjernprint:ForsendelseISamling").with_attributes([("xmlns:fjernprint", FJERNPRINT)]),
-    ));
-    ev(Event::Start(BytesStart::new("fjernprint:ForsendelseI").with_attributes([
-        ("xmlns:fjernprint", FJERNPRINT),
-        ("xmlns:dkal", DKAL),
-        ("xmlns:adir", ADIR),
-        ("xmlns:sd", SAGDOK),
-        ("xmlns:itst", ITST),
-        ("xmlns:dkcc", DKCC_2003),
-        ("xmlns:dkcc2005", DKCC_2005_03),
-        ("xmlns:dkcc2005-3", DKCC_2005_05),
-    ])));
-    leaf(&mut ev, "fjernprint:AfsendelseIdentifikator", k.shipment_id);
+    x.start_with("fjernprint:ForsendelseISamling", &[("xmlns:fjernprint", FJERNPRINT)]);
+    x.start_with(
+        "fjernprint:ForsendelseI",
+        &[
+            ("xmlns:fjernprint", FJERNPRINT),
+            ("xmlns:dkal", DKAL),
+            ("xmlns:adir", ADIR),
+            ("xmlns:sd", SAGDOK),
+            ("xmlns:itst", ITST),
+            ("xmlns:dkcc", DKCC_2003),
+            ("xmlns:dkcc2005", DKCC_2005_03),
+            ("xmlns:dkcc2005-3", DKCC_2005_05),
+        ],
+    );
+    x.leaf("fjernprint:AfsendelseIdentifikator", k.shipment_id);
     if let Some(t) = k.print_type {
-        leaf(&mut ev, "fjernprint:ForsendelseTypeIdentifikator", &t.to_string());
+        x.leaf("fjernprint:ForsendelseTypeIdentifikator", &t.to_string());
     }
-    start(&mut ev, "fjernprint:ForsendelseModtager");
-    start(&mut ev, "dkal:AfsendelseModtager");
+    x.start("fjernprint:ForsendelseModtager");
+    x.start("dkal:AfsendelseModtager");
     // "Unknown" CPR with the full address: the SF1601 field description's rule when the
     // sender gives the address (as OS2forms does); the CPR is in the MeMo part.
-    leaf(&mut ev, "adir:CPRnummerIdentifikator", "0000000000");
-    end(&mut ev, "dkal:AfsendelseModtager");
-    start(&mut ev, "fjernprint:ModtagerAdresse");
-    leaf(&mut ev, "itst:PersonName", k.recipient_name);
-    leaf(&mut ev, "dkcc2005-3:PostalAddressFirstLineText", &a.street);
-    leaf(&mut ev, "dkcc2005-3:PostalAddressSecondLineText", &town);
-    leaf(&mut ev, "dkcc2005:PostCodeIdentifier", &a.postcode);
-    ev(Event::Start(BytesStart::new("dkcc:CountryIdentificationCode").with_attributes([("scheme", "iso3166-alpha2")])));
-    ev(Event::Text(BytesText::new("DK")));
-    end(&mut ev, "dkcc:CountryIdentificationCode");
-    end(&mut ev, "fjernprint:ModtagerAdresse");
-    end(&mut ev, "fjernprint:ForsendelseModtager");
-    leaf(&mut ev, "dkal:FilformatNavn", "PDF");
-    start(&mut ev, "dkal:MeddelelseIndholdData");
+    x.leaf("adir:CPRnummerIdentifikator", "0000000000");
+    x.end("dkal:AfsendelseModtager");
+    x.start("fjernprint:ModtagerAdresse");
+    x.leaf("itst:PersonName", k.recipient_name);
+    x.leaf("dkcc2005-3:PostalAddressFirstLineText", &a.street);
+    x.leaf("dkcc2005-3:PostalAddressSecondLineText", &town);
+    x.leaf("dkcc2005:PostCodeIdentifier", &a.postcode);
+    x.start_with("dkcc:CountryIdentificationCode", &[("scheme", "iso3166-alpha2")]);
+    x.text("DK");
+    x.end("dkcc:CountryIdentificationCode");
+    x.end("fjernprint:ModtagerAdresse");
+    x.end("fjernprint:ForsendelseModtager");
+    x.leaf("dkal:FilformatNavn", "PDF");
+    x.start("dkal:MeddelelseIndholdData");
     let b64 = base64::engine::general_purpose::STANDARD.encode(k.pdf);
-    ev(Event::Text(BytesText::from_escaped(b64.as_str())));
-    end(&mut ev, "dkal:MeddelelseIndholdData");
-    start(&mut ev, "fjernprint:DokumentParametre");
-    leaf(&mut ev, "sd:TitelTekst", k.title);
-    end(&mut ev, "fjernprint:DokumentParametre");
-    start(&mut ev, "fjernprint:PostParametre");
-    leaf(&mut ev, "fjernprint:PostKategoriKode", "Prioritaire");
-    end(&mut ev, "fjernprint:PostParametre");
-    end(&mut ev, "fjernprint:ForsendelseI");
-    end(&mut ev, "fjernprint:ForsendelseISamling");
-    let mut out = w.into_inner();
+    x.raw(&b64);
+    x.end("dkal:MeddelelseIndholdData");
+    x.start("fjernprint:DokumentParametre");
+    x.leaf("sd:TitelTekst", k.title);
+    x.end("fjernprint:DokumentParametre");
+    x.start("fjernprint:PostParametre");
+    x.leaf("fjernprint:PostKategoriKode", "Prioritaire");
+    x.end("fjernprint:PostParametre");
+    x.end("fjernprint:ForsendelseI");
+    x.end("fjernprint:ForsendelseISamling");
+    let mut out = x.into_inner();
     out.extend_from_slice(b"\n</kombi_request>\n");
     Ok(out)
 }

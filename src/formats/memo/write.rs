@@ -2,13 +2,16 @@
 //! whose main document is the PDF letter. UTF-8, with the explicit `memo:` prefix that
 //! SF1601 has required in practice.
 
+use crate::formats::xml::Xml;
 use crate::input::InputError;
+use crate::schema::namespaces::MEMO;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
+use quick_xml::events::Event;
 
-pub const NAMESPACE: &str = "https://DigitalPost.dk/MeMo-1";
+// What read_main_document returns is shared with the GP formats, so it is defined in `wire`.
+pub use crate::formats::wire::MainDocument;
+
 pub const VERSION: &str = "1.2";
 /// MeMo memoTextType.
 pub const TEXT_MAX: usize = 256;
@@ -70,64 +73,44 @@ pub fn write(m: &Memo<'_>) -> Result<Vec<u8>, InputError> {
     }
 
     let b64_len = m.pdf.len().div_ceil(3) * 4;
-    let mut w = Writer::new_with_indent(Vec::with_capacity(2048 + b64_len), b' ', 2);
-    let mut ev = |e: Event<'_>| w.write_event(e).expect("writing to a Vec cannot fail");
-    ev(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    ev(Event::Start(
-        BytesStart::new("memo:Message").with_attributes([("xmlns:memo", NAMESPACE), ("memoVersion", VERSION)]),
-    ));
-    let leaf = |ev: &mut dyn FnMut(Event<'_>), name: &str, value: &str| {
-        ev(Event::Start(BytesStart::new(name)));
-        ev(Event::Text(BytesText::new(value)));
-        ev(Event::End(BytesEnd::new(name)));
-    };
-    let start = |ev: &mut dyn FnMut(Event<'_>), name: &str| ev(Event::Start(BytesStart::new(name)));
-    let end = |ev: &mut dyn FnMut(Event<'_>), name: &str| ev(Event::End(BytesEnd::new(name)));
+    let mut x = Xml::indented(2048 + b64_len);
+    x.decl("UTF-8").start_with("memo:Message", &[("xmlns:memo", MEMO), ("memoVersion", VERSION)]);
 
-    start(&mut ev, "memo:MessageHeader");
-    leaf(&mut ev, "memo:messageType", "DIGITALPOST");
-    leaf(&mut ev, "memo:messageUUID", &m.uuid.hyphenated().to_string());
-    leaf(&mut ev, "memo:label", m.label);
-    leaf(&mut ev, "memo:notification", m.notification);
-    start(&mut ev, "memo:Sender");
-    leaf(&mut ev, "memo:senderID", m.sender_cvr);
-    leaf(&mut ev, "memo:idType", "CVR");
-    leaf(&mut ev, "memo:label", m.sender_label);
-    end(&mut ev, "memo:Sender");
-    start(&mut ev, "memo:Recipient");
-    leaf(&mut ev, "memo:recipientID", m.recipient_cpr);
-    leaf(&mut ev, "memo:idType", "CPR");
-    leaf(&mut ev, "memo:label", m.recipient_label);
-    end(&mut ev, "memo:Recipient");
-    end(&mut ev, "memo:MessageHeader");
+    x.start("memo:MessageHeader");
+    x.leaf("memo:messageType", "DIGITALPOST");
+    x.leaf("memo:messageUUID", &m.uuid.hyphenated().to_string());
+    x.leaf("memo:label", m.label);
+    x.leaf("memo:notification", m.notification);
+    x.start("memo:Sender");
+    x.leaf("memo:senderID", m.sender_cvr);
+    x.leaf("memo:idType", "CVR");
+    x.leaf("memo:label", m.sender_label);
+    x.end("memo:Sender");
+    x.start("memo:Recipient");
+    x.leaf("memo:recipientID", m.recipient_cpr);
+    x.leaf("memo:idType", "CPR");
+    x.leaf("memo:label", m.recipient_label);
+    x.end("memo:Recipient");
+    x.end("memo:MessageHeader");
 
-    start(&mut ev, "memo:MessageBody");
-    leaf(&mut ev, "memo:createdDateTime", &m.created.to_rfc3339_opts(SecondsFormat::Secs, true));
-    start(&mut ev, "memo:MainDocument");
-    leaf(&mut ev, "memo:label", m.document_label);
-    start(&mut ev, "memo:File");
-    leaf(&mut ev, "memo:encodingFormat", "application/pdf");
-    leaf(&mut ev, "memo:filename", m.filename);
-    leaf(&mut ev, "memo:language", "da");
+    x.start("memo:MessageBody");
+    x.leaf("memo:createdDateTime", &m.created.to_rfc3339_opts(SecondsFormat::Secs, true));
+    x.start("memo:MainDocument");
+    x.leaf("memo:label", m.document_label);
+    x.start("memo:File");
+    x.leaf("memo:encodingFormat", "application/pdf");
+    x.leaf("memo:filename", m.filename);
+    x.leaf("memo:language", "da");
     // base64 needs no escaping: write it straight in.
-    start(&mut ev, "memo:content");
+    x.start("memo:content");
     let b64 = base64::engine::general_purpose::STANDARD.encode(m.pdf);
-    ev(Event::Text(BytesText::from_escaped(b64.as_str())));
-    end(&mut ev, "memo:content");
-    end(&mut ev, "memo:File");
-    end(&mut ev, "memo:MainDocument");
-    end(&mut ev, "memo:MessageBody");
-    end(&mut ev, "memo:Message");
-    let mut out = w.into_inner();
-    out.push(b'\n');
-    Ok(out)
-}
-
-/// The letter a MeMo message carries: its main document's label and PDF.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MainDocument {
-    pub label: String,
-    pub pdf: Vec<u8>,
+    x.raw(&b64);
+    x.end("memo:content");
+    x.end("memo:File");
+    x.end("memo:MainDocument");
+    x.end("memo:MessageBody");
+    x.end("memo:Message");
+    Ok(x.finish())
 }
 
 /// Reads the main document of a MeMo message as stored, alone or as the MeMo part of a
@@ -145,7 +128,7 @@ pub fn read_main_document(bytes: &[u8]) -> Result<MainDocument, String> {
     loop {
         let (ns, ev) =
             reader.read_resolved_event_into(&mut buf).map_err(|e| format!("MeMo: not well-formed XML: {e}"))?;
-        let memo = matches!(ns, ResolveResult::Bound(n) if n.into_inner() == NAMESPACE);
+        let memo = matches!(ns, ResolveResult::Bound(n) if n.into_inner() == MEMO);
         match ev {
             Event::Start(e) => {
                 path.push(if memo { e.local_name().as_ref().to_string() } else { String::new() });

@@ -1,7 +1,8 @@
 //! Digital Post to the patient: the letter as a PDF, carried by a MeMo 1.2 message, or by
 //! an SF1601 kombi request that adds the same PDF for print (`kombi`).
 
-use super::Line;
+use super::page::{Letter, Line, LARGE, NORMAL};
+use super::render::render;
 use crate::input::InputError;
 use crate::letters::{danish_date, LetterText};
 use crate::model::FlsResult;
@@ -43,7 +44,7 @@ pub fn letter_pdf(
     }
     let place = s.address.as_ref().map(|a| format!("{}, ", a.city)).unwrap_or_default();
     let body_field = format!("letter text ({})", text.template);
-    let letter = super::Letter {
+    let letter = Letter {
         title: text.subject.clone(),
         letterhead,
         return_address,
@@ -52,9 +53,9 @@ pub fn letter_pdf(
         subject: Line::new(format!("letter subject ({})", text.template), &text.subject),
         body: text.main_paragraphs().iter().map(|p| p.iter().map(|l| Line::new(&body_field, l)).collect()).collect(),
         signature: text.signature().iter().map(|p| p.iter().map(|l| Line::new(&body_field, l)).collect()).collect(),
-        sizes: if large_print { super::LARGE } else { super::NORMAL },
+        sizes: if large_print { LARGE } else { NORMAL },
         created,
     };
-    let rendered = super::render(&letter)?;
+    let rendered = render(&letter)?;
     Ok((rendered.bytes, rendered.warnings))
 }

@@ -5,16 +5,15 @@
 //! character Latin-1 cannot hold is reported against the field it came from.
 
 use crate::formats::charset::{self, Latin1};
+use crate::formats::xml::{self, Xml};
 use crate::input::InputError;
 use crate::letters::LetterText;
 use crate::model::LetterStatus;
 use crate::model::Warning;
 use crate::model::{Address, FlsResult, Group};
+use crate::schema::namespaces::MEDCOM_2006;
 use chrono::NaiveDateTime;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
 
-pub const NAMESPACE: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
 pub const VERSION_CODE: &str = "XD9134L";
 pub const TYPE_CODE: &str = "XDIS91";
 
@@ -43,26 +42,21 @@ pub struct Encoded {
 }
 
 struct Out {
-    w: Writer<Vec<u8>>,
+    x: Xml,
     warnings: Vec<Warning>,
 }
 
 impl Out {
     fn start(&mut self, name: &str) {
-        self.event(Event::Start(BytesStart::new(name)));
+        self.x.start(name);
     }
     fn end(&mut self, name: &str) {
-        self.event(Event::End(BytesEnd::new(name)));
-    }
-    fn event(&mut self, e: Event<'_>) {
-        self.w.write_event(e).expect("writing to a Vec cannot fail");
+        self.x.end(name);
     }
     /// `<name>value</name>`, value made Latin-1 safe under `field`'s name.
     fn leaf(&mut self, name: &str, field: &str, value: &str) -> Result<(), InputError> {
         let v = charset::fit(&Latin1, field, value, &mut self.warnings)?;
-        self.start(name);
-        self.event(Event::Text(BytesText::new(&v)));
-        self.end(name);
+        self.x.leaf(name, &v);
         Ok(())
     }
     fn opt_leaf(&mut self, name: &str, field: &str, value: Option<&str>) -> Result<(), InputError> {
@@ -89,9 +83,8 @@ impl Out {
 /// letter too long for XDIS91); anything else would be a bug caught by validation.
 pub fn write(m: &Xdis91<'_>) -> Result<Encoded, InputError> {
     let r = m.result;
-    let mut o = Out { w: Writer::new_with_indent(Vec::with_capacity(4096), b' ', 2), warnings: vec![] };
-    o.event(Event::Decl(BytesDecl::new("1.0", Some("ISO-8859-1"), None)));
-    o.event(Event::Start(BytesStart::new("Emessage").with_attributes([("xmlns", NAMESPACE)])));
+    let mut o = Out { x: Xml::indented(4096), warnings: vec![] };
+    o.x.decl("ISO-8859-1").start_with("Emessage", &[("xmlns", MEDCOM_2006)]);
 
     o.start("Envelope");
     o.date_time("Sent", m.sent);
@@ -158,15 +151,14 @@ pub fn write(m: &Xdis91<'_>) -> Result<Encoded, InputError> {
         o.start("Text01");
         // Mixed content goes out as one pre-escaped run: the indenting writer must not
         // put whitespace between text and <Break/>, which would change the letter.
-        o.event(Event::Text(BytesText::from_escaped(block)));
+        o.x.raw(&block);
         o.end("Text01");
         o.end("ClinicalInformation");
     }
     o.end("ClinicalEmail");
     o.end("Emessage");
 
-    let mut xml = o.w.into_inner();
-    xml.push(b'\n');
+    let xml = o.x.finish();
     let text = String::from_utf8(xml).expect("quick-xml writes UTF-8 from &str");
     Ok(Encoded { bytes: charset::latin1_encode(&text), warnings: o.warnings })
 }
@@ -186,7 +178,7 @@ fn text_blocks(text: &LetterText, warnings: &mut Vec<Warning>) -> Result<Vec<Str
                 escaped.push_str("<Break/>");
             }
             chars += line.chars().count();
-            escaped.push_str(&quick_xml::escape::escape(line.as_ref()));
+            escaped.push_str(&xml::escape(line.as_ref()));
         }
         if chars > BLOCK_CHARS {
             return Err(InputError::new(
