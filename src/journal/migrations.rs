@@ -5,8 +5,9 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub(super) const SCHEMA: &str = include_str!("schema.sql");
 /// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`;
-/// 4: attempt outcome `unknown` (see [`STEPS`]).
-pub(super) const SCHEMA_VERSION: i64 = 4;
+/// 4: attempt outcome `unknown`; 5: refused inputs, problems handled by a person, the audit
+/// log, search indexes (see [`STEPS`]).
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// The CHECK on `messages.kind` as each schema has it.
 const KIND_CHECK_1: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo'))";
@@ -33,6 +34,8 @@ const STEPS: &[Step] = &[
     Step { from: 1, readable_as_is: true, apply: allow_patient_kombi },
     Step { from: 2, readable_as_is: true, apply: allow_gp_carecommunication },
     Step { from: 3, readable_as_is: true, apply: allow_unknown_outcome },
+    // Read as it is through stand-ins ([`read_as_schema_5`]).
+    Step { from: 4, readable_as_is: true, apply: add_work_queue },
 ];
 
 /// Brings a journal of an older schema up to [`SCHEMA_VERSION`], one step at a time. Each
@@ -85,6 +88,50 @@ fn allow_gp_carecommunication(tx: &Transaction<'_>) -> Result<()> {
 /// reply: it may have taken the message).
 fn allow_unknown_outcome(tx: &Transaction<'_>) -> Result<()> {
     widen_check(tx, 3, "attempts", OUTCOME_CHECK_3, OUTCOME_CHECK_4)
+}
+
+/// Schema 4 to 5: what the work queue needs (`schema.sql` has the same): refused inputs, a
+/// person's closing of a problem, the audit log, and the indexes its searches use. Columns are
+/// added, none changed, so every existing row stays as it is.
+fn add_work_queue(tx: &Transaction<'_>) -> Result<()> {
+    let schema = SCHEMA;
+    let start = schema.find("CREATE TABLE refused_inputs").expect("schema.sql has the work queue's tables");
+    let end = schema.find("-- (end of what schema 5 added)").expect("schema.sql marks where schema 5 ends");
+    tx.execute_batch(&format!(
+        "ALTER TABLE messages ADD COLUMN handled_at TEXT;
+         ALTER TABLE messages ADD COLUMN handled_by TEXT;
+         ALTER TABLE messages ADD COLUMN handled_note TEXT;
+         CREATE INDEX messages_replaces ON messages(replaces) WHERE replaces IS NOT NULL;
+         CREATE INDEX messages_updated ON messages(updated_at);
+         CREATE INDEX inputs_cpr ON inputs(json_extract(input_json, '$.patient.cpr'));
+         CREATE INDEX inputs_gp ON inputs(json_extract(input_json, '$.gp.ean'));
+         {}",
+        &schema[start..end]
+    ))?;
+    Ok(())
+}
+
+/// For a command that only reads a journal older than schema 5: what schema 5 added, as empty
+/// stand-ins in the connection's own TEMP schema (which SQLite searches first), so the same
+/// queries read it and the file is never written. Nothing was refused, handled or audited
+/// before schema 5.
+pub(super) fn read_as_schema_5(conn: &Connection) -> Result<()> {
+    let schema = SCHEMA;
+    let start = schema.find("CREATE TABLE refused_inputs").expect("schema.sql has the work queue's tables");
+    let end = schema.find("-- (end of what schema 5 added)").expect("schema.sql marks where schema 5 ends");
+    let tables: String = schema[start..end]
+        .lines()
+        .filter(|l| !l.starts_with("CREATE INDEX"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("CREATE TABLE ", "CREATE TEMP TABLE ")
+        .replace(" REFERENCES inputs(id)", "");
+    conn.execute_batch(&format!(
+        "{tables}
+         CREATE TEMP VIEW messages AS SELECT *, NULL AS handled_at, NULL AS handled_by, NULL AS handled_note
+           FROM main.messages;"
+    ))?;
+    Ok(())
 }
 
 fn widen_kind_check(tx: &Transaction<'_>, from: i64, old: &str, new: &str) -> Result<()> {

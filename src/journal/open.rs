@@ -295,7 +295,18 @@ impl Journal {
         }
         match version(conn)? {
             SCHEMA_VERSION => {}
-            v if access == Access::ReadOnly && migrations::readable_as_is(v) => {}
+            v if access == Access::ReadOnly && migrations::readable_as_is(v) => {
+                if v < 5 {
+                    migrations::read_as_schema_5(conn)?;
+                }
+            }
+            v if (1..SCHEMA_VERSION).contains(&v) => {
+                return Err(Error::Usage(format!(
+                    "journal {} has schema version {v}, older than this flspost's {SCHEMA_VERSION}; reading never \
+                     changes a journal, so the next command that writes (generate, send, receipt) brings it up to date",
+                    path.display()
+                )))
+            }
             v => {
                 return Err(Error::Usage(format!(
                     "journal {} has schema version {v}; this flspost knows {SCHEMA_VERSION}",

@@ -35,6 +35,9 @@ CREATE TABLE messages (
     updated_at       TEXT    NOT NULL,
     regenerated_from INTEGER REFERENCES messages(id),   -- the message this one resends
     replaces         INTEGER REFERENCES messages(id),   -- the earlier letter this one corrects
+    handled_at       TEXT,                  -- a person closed its problem (when, who, why)
+    handled_by       TEXT,
+    handled_note     TEXT,
     UNIQUE (kind, letter_id, attempt)
 );
 -- The exact bytes of each message, apart from its row: listing and deciding never read them.
@@ -47,6 +50,11 @@ CREATE UNIQUE INDEX messages_envelope ON messages(envelope_id) WHERE envelope_id
 CREATE INDEX messages_result ON messages(result_id, kind);
 CREATE INDEX messages_status ON messages(status);
 CREATE INDEX messages_regenerated ON messages(regenerated_from) WHERE regenerated_from IS NOT NULL;
+CREATE INDEX messages_replaces ON messages(replaces) WHERE replaces IS NOT NULL;
+CREATE INDEX messages_updated ON messages(updated_at);
+-- Search by the patient's CPR number (an exact match on the stored input) and by GP.
+CREATE INDEX inputs_cpr ON inputs(json_extract(input_json, '$.patient.cpr'));
+CREATE INDEX inputs_gp ON inputs(json_extract(input_json, '$.gp.ean'));
 
 CREATE TABLE attempts (
     id          INTEGER PRIMARY KEY,
@@ -81,3 +89,34 @@ CREATE TABLE receipts (
 -- index.)
 CREATE INDEX receipts_original_letter ON receipts(original_letter_id);
 CREATE INDEX receipts_message ON receipts(message_id) WHERE message_id IS NOT NULL;
+
+-- An input `generate` refused, kept so that "what failed today" finds it: closed when a later
+-- input for the same result is recorded (`closed_by`), or by a person (`handled_*`).
+CREATE TABLE refused_inputs (
+    id           INTEGER PRIMARY KEY,
+    source       TEXT    NOT NULL,          -- `path`, `path:line` or `-` as the caller named it
+    result_id    TEXT,                      -- when the input names one readably
+    field        TEXT    NOT NULL,          -- the field refused; `input` for the document
+    reason       TEXT    NOT NULL,
+    input_bytes  BLOB    NOT NULL,          -- as received (empty when it could not be read)
+    input_sha256 TEXT    NOT NULL,
+    received_at  TEXT    NOT NULL,
+    closed_by    INTEGER REFERENCES inputs(id),
+    handled_at   TEXT,
+    handled_by   TEXT,
+    handled_note TEXT
+);
+CREATE INDEX refused_inputs_result ON refused_inputs(result_id) WHERE result_id IS NOT NULL;
+CREATE INDEX refused_inputs_received ON refused_inputs(received_at);
+
+-- Who did what a person asked for: a problem closed by hand, a CPR shown, stored bytes or an
+-- input written out. Never the CPR itself.
+CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    who     TEXT NOT NULL,
+    action  TEXT NOT NULL,                  -- handle | reveal-cpr | export-input | export-bytes | ...
+    target  TEXT NOT NULL,                  -- `message 17`, `refused 3`
+    detail  TEXT
+);
+-- (end of what schema 5 added)
