@@ -19,6 +19,7 @@
 
 mod acknowledgements;
 mod answers;
+mod audit;
 pub mod error;
 mod history;
 mod integrity;

@@ -106,7 +106,7 @@ fn supersede_waiting(tx: &Connection, result_id: &str, kind: Kind, by: i64) -> R
 /// The journal inside one write transaction ([`Journal::write`]): what a round of
 /// `generate` or a `regenerate` records, and what healing the output folder reads.
 pub struct Writer<'a> {
-    conn: &'a Connection,
+    pub(super) conn: &'a Connection,
 }
 
 impl Writer<'_> {

@@ -86,6 +86,19 @@ pub struct ReceiptRow {
     pub received_at: String,
 }
 
+/// One row of the audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub target: String,
+    /// A person's note or a file name: their words, masked as a reason is.
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
+    pub detail: Option<String>,
+}
+
 /// A new input version to store.
 pub struct NewInput<'a> {
     pub result_id: &'a str,
