@@ -3,6 +3,8 @@
 
 pub mod config;
 pub mod generate;
+pub mod period;
+pub mod queue;
 pub mod receipt;
 pub mod regenerate;
 pub mod send;

@@ -1,5 +1,6 @@
-//! `flspost journal list` and `flspost journal show`: what support staff look at. CPR
-//! numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
+//! `flspost journal list`, `show` and `verify`: what support staff look at (the work queue's
+//! `queue`, `summary` and `handle` are in `queue.rs`). CPR numbers appear masked
+//! (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
 
 use super::{print_json, shown, Common};
 use flspost::app::show::{show, MessageDetail};
@@ -51,6 +52,14 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Everything that needs a person: failed, rejected, retrying and unanswered letters and
+    /// refused inputs, each with its cause and what to do; oldest first.
+    Queue(super::queue::QueueArgs),
+    /// The journal at a glance: messages per status and kind, problems per cause (open and
+    /// handled), the transports' health, the oldest waiting, today's refused inputs.
+    Summary(super::queue::SummaryArgs),
+    /// Close problems by hand, with a note (who and when are recorded, and audited).
+    Handle(super::queue::HandleArgs),
     /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
     Verify {
         /// One JSON object per damaged message or input instead of a line of text.
@@ -61,8 +70,18 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command changes the journal (the others only read it).
+    pub fn writes(&self) -> bool {
+        matches!(self, Command::Handle(_))
+    }
+}
+
 pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
+        Command::Queue(a) => super::queue::run_queue(a),
+        Command::Summary(a) => super::queue::run_summary(a),
+        Command::Handle(a) => super::queue::run_handle(a),
         Command::Verify { json, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;

@@ -17,6 +17,7 @@ macro_rules! errln {
 
 mod generate;
 mod journal;
+mod queue;
 mod receipt;
 mod send;
 mod validate;
@@ -138,7 +139,7 @@ pub fn run() -> i32 {
         }
     };
     // Reading commands whose reader may stop early (`journal list --json | head -1`).
-    let only_reads = matches!(cli.command, Command::Journal(_) | Command::Validate(_));
+    let only_reads = matches!(&cli.command, Command::Journal(c) if !c.writes()) || matches!(cli.command, Command::Validate(_));
     // Commands whose standard output is JSON lines for a program (the gateway): a command
     // that fails as a whole says so there too, with a stable code to act on.
     let json_out =

@@ -103,6 +103,7 @@ fn add_work_queue(tx: &Transaction<'_>) -> Result<()> {
          ALTER TABLE messages ADD COLUMN handled_note TEXT;
          CREATE INDEX messages_replaces ON messages(replaces) WHERE replaces IS NOT NULL;
          CREATE INDEX messages_updated ON messages(updated_at);
+         CREATE INDEX attempts_transport ON attempts(transport, id);
          CREATE INDEX inputs_cpr ON inputs(json_extract(input_json, '$.patient.cpr'));
          CREATE INDEX inputs_gp ON inputs(json_extract(input_json, '$.gp.ean'));
          {}",

@@ -14,12 +14,14 @@
 //! (stored bytes and inputs against their hashes), `history.rs` (a letter's history for
 //! MedCom's rules in [`crate::reliable`], which decide what an answer or a resend does),
 //! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
-//! letters awaiting an answer); the schema's history in `migrations.rs`, the `send` lock in
+//! letters awaiting an answer), `queue.rs` (what needs a person, and a person closing it),
+//! `audit.rs` (what a person asked for); the schema's history in `migrations.rs`, the `send` lock in
 //! `lock.rs`.
 
 mod acknowledgements;
 mod answers;
 mod audit;
+mod counts;
 pub mod error;
 mod history;
 mod integrity;
@@ -27,6 +29,7 @@ mod lock;
 mod migrations;
 mod open;
 mod queries;
+mod queue;
 mod receipts;
 mod record;
 mod sending;
@@ -35,9 +38,11 @@ mod types;
 mod unanswered;
 
 pub use acknowledgements::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
+pub use counts::TransportHealth;
 pub use error::StoreError;
 pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
+pub use queue::{Filter, Handled, QueuedInput, QueuedMessage};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;
 pub use sql::now_text;

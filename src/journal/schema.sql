@@ -67,6 +67,7 @@ CREATE TABLE attempts (
     reason      TEXT
 );
 CREATE INDEX attempts_message ON attempts(message_id);
+CREATE INDEX attempts_transport ON attempts(transport, id);
 
 CREATE TABLE receipts (
     id                   INTEGER PRIMARY KEY,

@@ -3,6 +3,7 @@
 //! ([`crate::reliable::resend`]) for a letter a person would resend: not regenerated already,
 //! not delivered or refused on another transmission, not replaced by a correction.
 
+use super::queue::Filter;
 use super::sql::{message_row, MESSAGE_COLUMNS};
 use super::{Journal, MessageRow};
 use crate::error::Result;
@@ -27,31 +28,38 @@ impl Journal {
         since: Option<&str>,
         result_id: Option<&str>,
     ) -> Result<Vec<Unanswered>> {
+        let filter = Filter {
+            since: since.map(str::to_string),
+            result_prefix: None,
+            ..Filter::default()
+        };
+        self.unanswered_where(handed_over_by, &filter, result_id)
+    }
+
+    /// [`Journal::unanswered`] under a work-queue filter (its statuses aside: these are `sent`).
+    pub fn unanswered_where(&self, handed_over_by: &str, filter: &Filter, result_id: Option<&str>) -> Result<Vec<Unanswered>> {
+        let filter = Filter { statuses: vec![], ..filter.clone() };
+        let (mut clauses, mut values) = filter.messages_sql();
         let mut sql = format!(
             "SELECT {MESSAGE_COLUMNS}, h.at AS handed_over_at FROM messages m JOIN inputs i ON i.id = m.input_id \
              JOIN (SELECT message_id, MAX(finished_at) AS at FROM attempts WHERE outcome = 'sent' \
                    GROUP BY message_id) h ON h.message_id = m.id \
-             WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= :by \
+             WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= ? \
              AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
              AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
                              AND d.status IN ('acknowledged', 'rejected')) AND NOT {REPLACED}"
         );
-        if since.is_some() {
-            sql.push_str(" AND m.updated_at >= :since");
+        if let Some(r) = &result_id {
+            clauses.push("m.result_id = ?".into());
+            values.push(r);
         }
-        if result_id.is_some() {
-            sql.push_str(" AND m.result_id = :result");
+        for c in &clauses {
+            sql.push_str(" AND ");
+            sql.push_str(c);
         }
         sql.push_str(" ORDER BY h.at, m.id");
         let mut st = self.conn.prepare(&sql)?;
-        let params: Vec<(&str, &dyn rusqlite::ToSql)> = [
-            Some((":by", &handed_over_by as &dyn rusqlite::ToSql)),
-            since.as_ref().map(|s| (":since", s as &dyn rusqlite::ToSql)),
-            result_id.as_ref().map(|r| (":result", r as &dyn rusqlite::ToSql)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let params: Vec<&dyn rusqlite::ToSql> = std::iter::once(&handed_over_by as &dyn rusqlite::ToSql).chain(values).collect();
         let rows = st
             .query_map(params.as_slice(), |r| {
                 Ok(Unanswered { message: message_row(r)?, handed_over_at: r.get("handed_over_at")? })

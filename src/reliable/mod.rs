@@ -3,7 +3,8 @@
 //! FHIR Acknowledgement does to the transmission it answers ([`acknowledgement`]), and what an
 //! XCTL receipt does to the XDIS91 letter it names ([`receipt`]). Nothing here reads or writes
 //! the journal: the journal loads a letter's history, asks, and applies the answer; `regenerate`
-//! asks the same questions of the same history. So each rule is written once, here.
+//! asks the same questions of the same history. So each rule is written once, here. What a
+//! letter's problem means for a person, a stable cause and an action in words, is [`cause`].
 //!
 //! The rules, as MedCom's governance states them (the texts are quoted in the research notes
 //! `../shared/research/operations-and-certification.md` §2 and `medcom-fhir.md` §3.3):
@@ -24,6 +25,7 @@
 //! regional practice 120 minutes), flspost keeps 043's stricter numbers.
 
 pub mod acknowledgement;
+pub mod cause;
 pub mod history;
 pub mod receipt;
 pub mod resend;

@@ -1,0 +1,308 @@
+//! The support work queue: every problem that needs a person (`journal queue`), a summary of
+//! the journal's state (`journal summary`), and a person closing problems (`journal handle`).
+//! What each problem's cause is and what to do about it is MedCom's and flspost's rule
+//! ([`crate::reliable::cause`]); which rows there are is the journal's ([`Journal`]).
+
+use crate::app::period;
+use crate::error::{Error, Result};
+use crate::journal::{Filter, Handled, Journal, QueuedInput, QueuedMessage, TransportHealth};
+use crate::model::{Kind, Status};
+use crate::reliable::cause::{self, Cause, Facts};
+use crate::reliable::resend::RESEND_AFTER_MINUTES;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where a problem stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Needs a person.
+    Open,
+    /// A person closed it (`journal handle`).
+    Handled,
+    /// Closed by itself: its resend or correction was sent or answered, or a later input for
+    /// the result was recorded.
+    Resolved,
+    /// Its resend or correction has a problem of its own, which the queue lists instead.
+    Continued,
+}
+
+/// One problem in the queue.
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    /// What `journal handle` and `journal show` take: a message id (`17`), or `R` and a
+    /// refused input's id (`R3`).
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_id: Option<i64>,
+    pub result_id: Option<String>,
+    /// The message's kind; `None` for a refused input.
+    pub kind: Option<Kind>,
+    /// The message's status, `refused` for an input, `sent` for one waiting for an answer.
+    pub status: &'static str,
+    pub cause: String,
+    pub action: &'static str,
+    pub state: State,
+    /// The reason as recorded (a server's reply, a refuse text): masked for CPR numbers.
+    #[serde(serialize_with = "crate::support::redact::serialize_redacted")]
+    pub reason: String,
+    /// When it became a problem (RFC 3339, UTC): the message's last change, the input's arrival,
+    /// the last hand-over of a letter waiting for its answer.
+    pub since: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpr_masked: Option<String>,
+    /// The transport of the last hand-over attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// The message that resends or corrects this one, or the input that closed a refused one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handled: Option<Handled>,
+}
+
+/// What the queue reads.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub filter: Filter,
+    /// Also the problems already closed (handled, resolved, continued).
+    pub closed_too: bool,
+    /// Only causes that start with this (`smtp_permanent`, `xctl_refused`, `input_refused/gp`).
+    pub cause: Option<String>,
+    /// A GP letter counts as unanswered this long after its last hand-over.
+    pub unanswered_after: Option<Duration>,
+}
+
+/// The queue: open problems first (oldest first: they have waited longest), then, when asked,
+/// the closed ones (newest first).
+pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Problem>> {
+    let mut problems: Vec<Problem> = journal.problem_messages(&q.filter)?.iter().filter_map(of_message).collect();
+    if q.filter.statuses.is_empty() || q.filter.statuses.contains(&Status::Sent) {
+        let after = q.unanswered_after.unwrap_or(Duration::minutes(i64::from(RESEND_AFTER_MINUTES)));
+        let by = period::stored(now.checked_sub_signed(after).unwrap_or(DateTime::<Utc>::MIN_UTC));
+        for u in journal.unanswered_where(&by, &q.filter, None)? {
+            let m = &u.message;
+            let handled = journal.handled(m.id)?;
+            let c = cause::unanswered();
+            problems.push(Problem {
+                key: m.id.to_string(),
+                message_id: Some(m.id),
+                refused_id: None,
+                result_id: Some(m.result_id.clone()),
+                kind: Some(m.kind),
+                status: "sent",
+                cause: c.code,
+                action: c.action,
+                state: if handled.is_some() { State::Handled } else { State::Open },
+                reason: "no receipt or Acknowledgement since its hand-over".into(),
+                since: u.handed_over_at.clone(),
+                cpr_masked: Some(m.cpr_masked.clone()),
+                transport: None,
+                followed_by: None,
+                handled,
+            });
+        }
+    }
+    problems.extend(journal.refused_inputs(&q.filter)?.iter().map(of_input));
+    problems.retain(|p| q.closed_too || p.state == State::Open);
+    if let Some(prefix) = &q.cause {
+        problems.retain(|p| p.cause.starts_with(prefix.as_str()));
+    }
+    problems.sort_by(|a, b| match (a.state == State::Open, b.state == State::Open) {
+        (true, true) => a.since.cmp(&b.since).then(a.key.cmp(&b.key)),
+        (false, false) => b.since.cmp(&a.since),
+        (open, _) => open.cmp(&false).reverse(),
+    });
+    Ok(problems)
+}
+
+fn of_message(q: &QueuedMessage) -> Option<Problem> {
+    let m = &q.message;
+    let facts = Facts {
+        status: m.status,
+        kind: m.kind,
+        reason: m.reason.as_deref(),
+        refuse_code: m.refuse_code.as_deref(),
+        last_attempt: q.last_attempt.as_ref().map(|(o, t)| (o.as_str(), t.as_str())),
+    };
+    let Cause { code, action } = cause::of_message(&facts)?;
+    let state = match (&q.handled, q.next) {
+        (Some(_), _) => State::Handled,
+        (None, Some((_, Status::Sent | Status::Acknowledged))) => State::Resolved,
+        (None, Some((_, Status::Failed | Status::Rejected | Status::Superseded))) => State::Continued,
+        _ => State::Open,
+    };
+    Some(Problem {
+        key: m.id.to_string(),
+        message_id: Some(m.id),
+        refused_id: None,
+        result_id: Some(m.result_id.clone()),
+        kind: Some(m.kind),
+        status: m.status.code(),
+        cause: code,
+        action,
+        state,
+        reason: m.reason.clone().unwrap_or_default(),
+        since: m.updated_at.clone(),
+        cpr_masked: Some(m.cpr_masked.clone()),
+        transport: q.last_attempt.as_ref().map(|(_, t)| t.clone()),
+        followed_by: q.next.map(|(id, status)| format!("message {id} ({})", status.code())),
+        handled: q.handled.clone(),
+    })
+}
+
+fn of_input(r: &QueuedInput) -> Problem {
+    let unreadable = r.field.is_empty() || r.field == "input" && r.result_id.is_none() && r.reason.contains("read");
+    let c = cause::of_refused_input(if unreadable { None } else { Some(r.field.as_str()) });
+    Problem {
+        key: format!("R{}", r.id),
+        message_id: None,
+        refused_id: Some(r.id),
+        result_id: r.result_id.clone(),
+        kind: None,
+        status: "refused",
+        cause: c.code,
+        action: c.action,
+        state: match (&r.handled, r.closed_by) {
+            (Some(_), _) => State::Handled,
+            (None, Some(_)) => State::Resolved,
+            (None, None) => State::Open,
+        },
+        reason: format!("{}: {}", r.field, r.reason),
+        since: r.received_at.clone(),
+        cpr_masked: None,
+        transport: None,
+        followed_by: r.closed_by.map(|i| format!("input {i}")),
+        handled: r.handled.clone(),
+    }
+}
+
+/// The journal at a glance.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// The period counted (RFC 3339, UTC), when one was asked for.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub by_status: BTreeMap<&'static str, i64>,
+    pub by_kind: BTreeMap<&'static str, i64>,
+    /// Problems per cause: open, handled, resolved (by themselves).
+    pub problems: BTreeMap<String, CauseCount>,
+    pub open_problems: u64,
+    pub transports: Vec<TransportHealth>,
+    /// The message waiting longest to be sent.
+    pub oldest_waiting: Option<Waiting>,
+    pub refused_inputs_today: u64,
+    pub unanswered: u64,
+    /// Minutes the GP letter waiting longest for its answer has waited.
+    pub longest_unanswered_minutes: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CauseCount {
+    pub open: u64,
+    pub handled: u64,
+    pub resolved: u64,
+    /// What to do about it (the same for every problem of the cause).
+    pub action: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Waiting {
+    pub message_id: i64,
+    pub created_at: String,
+}
+
+pub fn summary(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Summary> {
+    let (statuses, kinds) = journal.message_counts(&q.filter)?;
+    let all = queue(journal, &Query { closed_too: true, ..q.clone() }, now)?;
+    let mut problems: BTreeMap<String, CauseCount> = BTreeMap::new();
+    for p in &all {
+        let c = problems.entry(p.cause.clone()).or_default();
+        c.action = p.action;
+        match p.state {
+            State::Open => c.open += 1,
+            State::Handled => c.handled += 1,
+            State::Resolved | State::Continued => c.resolved += 1,
+        }
+    }
+    let today = period::stored(period::parse("today", period::End::Start, now)?);
+    let refused_today = journal
+        .refused_inputs(&Filter { since: Some(today), ..Filter::default() })?
+        .len() as u64;
+    let unanswered: Vec<&Problem> = all.iter().filter(|p| p.cause == "unanswered" && p.state == State::Open).collect();
+    let longest = unanswered
+        .iter()
+        .filter_map(|p| DateTime::parse_from_rfc3339(&p.since).ok())
+        .map(|t| (now - t.to_utc()).num_minutes())
+        .max();
+    Ok(Summary {
+        since: q.filter.since.clone(),
+        until: q.filter.until.clone(),
+        by_status: statuses.into_iter().map(|(s, n)| (s.code(), n)).collect(),
+        by_kind: kinds.into_iter().map(|(k, n)| (k.code(), n)).collect(),
+        open_problems: all.iter().filter(|p| p.state == State::Open).count() as u64,
+        problems,
+        transports: journal.transport_health(q.filter.since.as_deref())?,
+        oldest_waiting: journal.oldest_waiting()?.map(|(message_id, created_at)| Waiting { message_id, created_at }),
+        refused_inputs_today: refused_today,
+        unanswered: unanswered.len() as u64,
+        longest_unanswered_minutes: longest,
+    })
+}
+
+/// What `journal handle` did with one key.
+#[derive(Clone, Debug, Serialize)]
+pub struct HandleOutcome {
+    pub key: String,
+    /// `handled`, or `already-handled` (nothing changed).
+    pub outcome: &'static str,
+}
+
+/// A person closes the problems named by `keys` (`17`, `R3`) with `note`: each recorded with
+/// who and when, and in the audit log, in one transaction. A key that names no problem (a
+/// message sent and answered) is refused before anything is written.
+pub fn handle(journal: &mut Journal, keys: &[String], note: &str, who: &str) -> Result<Vec<HandleOutcome>> {
+    if note.trim().is_empty() {
+        return Err(Error::Usage("--note: say why the problem is closed (it is kept with who and when)".into()));
+    }
+    enum Target {
+        Message(i64),
+        Refused(i64),
+    }
+    let mut targets = vec![];
+    for key in keys {
+        let target = if let Some(n) = key.strip_prefix(['R', 'r']) {
+            Target::Refused(n.parse().map_err(|_| Error::Usage(format!("`{key}`: not a refused input (R and a number)")))?)
+        } else {
+            let id: i64 = key
+                .parse()
+                .map_err(|_| Error::Usage(format!("`{key}`: expected a message id (17) or a refused input (R3)")))?;
+            let m = journal.message(id)?.ok_or_else(|| Error::Usage(format!("no message {id} in the journal")))?;
+            if matches!(m.status, Status::Generated | Status::Acknowledged | Status::Superseded) {
+                return Err(Error::Usage(format!(
+                    "message {id} is {}: not a problem to close (a failed, rejected, retrying or unanswered one is)",
+                    m.status.code()
+                )));
+            }
+            Target::Message(id)
+        };
+        targets.push((key.clone(), target));
+    }
+    journal.write(|w| {
+        let mut out = vec![];
+        for (key, target) in &targets {
+            let (done, what) = match target {
+                Target::Message(id) => (w.handle_message(*id, who, note)?, format!("message {id}")),
+                Target::Refused(id) => (w.handle_refused(*id, who, note)?, format!("refused {id}")),
+            };
+            if done {
+                w.audit(who, "handle", &what, Some(note))?;
+            }
+            out.push(HandleOutcome { key: key.clone(), outcome: if done { "handled" } else { "already-handled" } });
+        }
+        Ok(out)
+    })
+}

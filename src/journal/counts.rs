@@ -1,0 +1,89 @@
+//! Counts for the summary (`journal summary`, and the metrics that build on it): messages per
+//! status and kind, each transport's health, the oldest message waiting. One aggregate query
+//! each, over the indexes, whatever the journal's size.
+
+use super::queue::Filter;
+use super::Journal;
+use crate::error::Result;
+use crate::model::{Kind, Status};
+use rusqlite::types::ToSql;
+
+/// One transport as its hand-over attempts show it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TransportHealth {
+    /// As the journal names it (`smtp smtp://host:25`, `outbox /path`).
+    pub transport: String,
+    pub attempts: i64,
+    pub sent: i64,
+    pub failed_for_now: i64,
+    pub failed_for_good: i64,
+    /// When it last took a message.
+    pub last_sent_at: Option<String>,
+    /// Attempts that failed since then (or ever, when none succeeded), the newest run of them.
+    pub consecutive_failures: i64,
+}
+
+impl Journal {
+    /// Messages per status and per kind under `filter`.
+    pub fn message_counts(&self, filter: &Filter) -> Result<(Vec<(Status, i64)>, Vec<(Kind, i64)>)> {
+        let (clauses, values) = filter.messages_sql();
+        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let count = |by: &str| -> Result<Vec<(String, i64)>> {
+            let mut st = self.conn.prepare(&format!(
+                "SELECT m.{by} AS k, COUNT(*) AS n FROM messages m JOIN inputs i ON i.id = m.input_id {filter} \
+                 GROUP BY m.{by} ORDER BY m.{by}"
+            ))?;
+            let rows = st.query_map(values.as_slice(), |r| Ok((r.get("k")?, r.get("n")?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        let statuses = count("status")?.into_iter().filter_map(|(s, n)| Some((Status::from_code(&s)?, n))).collect();
+        let kinds = count("kind")?.into_iter().filter_map(|(k, n)| Some((Kind::from_code(&k)?, n))).collect();
+        Ok((statuses, kinds))
+    }
+
+    /// Each transport's attempts since `since` (all when `None`), with its last success and
+    /// the failures after it.
+    pub fn transport_health(&self, since: Option<&str>) -> Result<Vec<TransportHealth>> {
+        let window = if since.is_some() { "WHERE a.started_at >= ?1" } else { "" };
+        let values: Vec<&dyn ToSql> = since.iter().map(|s| s as &dyn ToSql).collect();
+        let mut st = self.conn.prepare(&format!(
+            "SELECT a.transport AS transport, COUNT(*) AS attempts, \
+               SUM(a.outcome = 'sent') AS sent, \
+               SUM(a.outcome IN ('transient', 'unknown', 'interrupted')) AS for_now, \
+               SUM(a.outcome = 'permanent') AS for_good, \
+               (SELECT MAX(s.finished_at) FROM attempts s WHERE s.transport = a.transport AND s.outcome = 'sent') \
+                 AS last_sent_at, \
+               (SELECT COUNT(*) FROM attempts f WHERE f.transport = a.transport \
+                  AND f.outcome IN ('transient', 'permanent', 'unknown', 'interrupted') \
+                  AND f.id > COALESCE((SELECT MAX(s.id) FROM attempts s WHERE s.transport = a.transport \
+                                       AND s.outcome = 'sent'), 0)) AS consecutive \
+             FROM attempts a {window} GROUP BY a.transport ORDER BY a.transport"
+        ))?;
+        let rows = st.query_map(values.as_slice(), |r| {
+            Ok(TransportHealth {
+                transport: r.get("transport")?,
+                attempts: r.get("attempts")?,
+                sent: r.get::<_, Option<i64>>("sent")?.unwrap_or(0),
+                failed_for_now: r.get::<_, Option<i64>>("for_now")?.unwrap_or(0),
+                failed_for_good: r.get::<_, Option<i64>>("for_good")?.unwrap_or(0),
+                last_sent_at: r.get("last_sent_at")?,
+                consecutive_failures: r.get("consecutive")?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The message waiting longest to be sent (generated or retry): its id and creation time.
+    pub fn oldest_waiting(&self) -> Result<Option<(i64, String)>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, created_at FROM messages WHERE status IN ('generated', 'retry') \
+                 ORDER BY created_at, id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
