@@ -58,12 +58,8 @@ fn sent(w: &World, sample_name: &str) -> serde_json::Value {
     gp
 }
 
-fn show(w: &World, id: &str) -> serde_json::Value {
-    w.run(&["journal", "show", "--json", id]).ok().one()
-}
-
 fn status(w: &World, id: &str) -> String {
-    show(w, id)["message"]["status"].as_str().unwrap().to_string()
+    w.show(id)["message"]["status"].as_str().unwrap().to_string()
 }
 
 /// Writes an Acknowledgement file; returns its path.
@@ -157,12 +153,12 @@ fn ok_acknowledges_the_letter_and_cancels_its_queued_resend() {
     assert_eq!(line["result"]["cancelled"], serde_json::json!([resend]));
     assert_eq!(line["original_envelope_id"], gp["envelope_id"], "matched to the transmission handed over");
     assert_eq!(status(&w, &gp["id"].to_string()), "acknowledged");
-    let cancelled = show(&w, &resend.to_string());
+    let cancelled = w.show(&resend.to_string());
     assert_eq!(cancelled["message"]["status"], "superseded", "{cancelled}");
     assert!(cancelled["message"]["reason"].as_str().unwrap().contains("was acknowledged"), "{cancelled}");
     fl(&w, &["send"]).ok();
     assert_eq!(outbox(&w).len(), 1, "the GP got the letter twice");
-    let receipts = show(&w, &gp["id"].to_string())["receipts"].clone();
+    let receipts = w.show(&gp["id"].to_string())["receipts"].clone();
     assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
     assert_eq!(receipts[0]["type"], "FHIR ok");
     // The test's ids end in a long run of digits, which is masked like any CPR-like run.
@@ -206,7 +202,7 @@ fn duplicates_repeats_in_a_new_envelope_and_contradictions() {
     let r = receipt(&w, &flipped);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.one()["result"]["outcome"], "unchanged", "the conflict was not applied, so ok agrees");
-    let types: Vec<String> = show(&w, &id)["receipts"]
+    let types: Vec<String> = w.show(&id)["receipts"]
         .as_array()
         .unwrap()
         .iter()
@@ -233,7 +229,7 @@ fn duplicates_repeats_in_a_new_envelope_and_contradictions() {
     assert_eq!(r.code, 1);
     assert_eq!(r.one()["result"]["outcome"], "envelope-reused");
     assert_eq!(status(&w, &id), "acknowledged");
-    assert_eq!(show(&w, &id)["receipts"].as_array().unwrap().len(), 5, "not stored");
+    assert_eq!(w.show(&id)["receipts"].as_array().unwrap().len(), 5, "not stored");
 }
 
 #[test]
@@ -264,7 +260,7 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     assert_eq!(line["acknowledgement"]["bundle_id"], "e90e15ae-e019-496b-aaxx-xxxxxxxxxxxx");
     assert_eq!(line["original_letter_id"], letter, "ours: as it is");
     assert!(r.stderr.contains("rejected by the receiver, code MSG_Receiver_Identifier_UNKNOWN"), "{}", r.stderr);
-    let m = show(&w, &id);
+    let m = w.show(&id);
     assert_eq!(m["message"]["status"], "rejected");
     assert_eq!(m["message"]["refuse_code"], "MSG_Receiver_Identifier_UNKNOWN");
     assert_eq!(
@@ -294,7 +290,7 @@ fn fatal_error_rejects_with_the_operation_outcome_code_and_text_and_masks_cpr_nu
     assert_eq!(line["result"]["refuse_code"], "structure");
     assert_eq!(line["result"]["refuse_text"], "Ugyldig XML");
     assert_eq!(line["result"]["cancelled"], serde_json::json!([queued]));
-    assert_eq!(show(&w, &gp3["id"].to_string())["message"]["reason"], "FHIR fatal-error structure: Ugyldig XML");
+    assert_eq!(w.show(&gp3["id"].to_string())["message"]["reason"], "FHIR fatal-error structure: Ugyldig XML");
     assert_eq!(status(&w, &queued.to_string()), "superseded");
 }
 
@@ -315,12 +311,12 @@ fn transient_error_queues_a_resend_that_send_delivers_with_the_same_message_id_a
     assert_eq!(line["result"]["transmission"], 2);
     let resend = line["result"]["resend_id"].as_i64().unwrap();
     assert!(r.stderr.contains(&format!("message {resend}")) && r.stderr.contains("flspost send"), "{}", r.stderr);
-    let m = show(&w, &id.to_string());
+    let m = w.show(&id.to_string());
     assert_eq!(m["message"]["status"], "failed");
     let reason = m["message"]["reason"].as_str().unwrap();
     assert!(reason.starts_with("FHIR transient-error MSG_Mailbox_Out_Of_Operation: Postkassen er lukket"), "{reason}");
     assert!(reason.contains(&format!("resend queued as message {resend}")), "{reason}");
-    let queued = show(&w, &resend.to_string());
+    let queued = w.show(&resend.to_string());
     assert_eq!(queued["message"]["status"], "generated");
     assert_eq!(queued["message"]["letter_id"], letter);
     assert_eq!(queued["message"]["regenerated_from"], id);
@@ -431,7 +427,7 @@ fn after_two_resends_a_transient_error_is_left_to_a_person() {
     let rows = gp_rows(&w);
     assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["failed", "failed", "failed"], "{rows:?}");
     let third = rows[2].0.to_string();
-    let reason = show(&w, &third)["message"]["reason"].as_str().unwrap().to_string();
+    let reason = w.show(&third)["message"]["reason"].as_str().unwrap().to_string();
     assert!(reason.contains("sent 3 times") && reason.contains("allows 2 resends"), "{reason}");
     // Nor does `regenerate` resend it.
     let regen = fl(&w, &["regenerate", &third]);
@@ -450,14 +446,14 @@ fn an_acknowledgement_for_a_letter_never_handed_over_is_stored_and_applied_once_
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.one()["result"]["outcome"], "not-sent");
     assert!(r.stderr.contains("never handed over"), "{}", r.stderr);
-    let m = show(&w, &id);
+    let m = w.show(&id);
     assert_eq!(m["message"]["status"], "generated");
     assert_eq!(m["receipts"][0]["outcome"], "not-sent", "stored: {m}");
     fl(&w, &["send"]).ok();
     assert_eq!(status(&w, &id), "sent", "send still hands it over");
     assert_eq!(receipt(&w, &f).ok().one()["result"]["outcome"], "acknowledged");
     assert_eq!(status(&w, &id), "acknowledged");
-    assert_eq!(show(&w, &id)["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(w.show(&id)["receipts"].as_array().unwrap().len(), 1);
     assert_eq!(receipt(&w, &f).ok().one()["result"]["outcome"], "duplicate");
 }
 
@@ -494,7 +490,7 @@ fn acknowledgements_that_fail_validation_are_refused_with_file_line_col() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("(it is a FHIR CareCommunication in a VANSEnvelope)"), "{}", r.stderr);
     assert_eq!(w.run(&["journal", "list", "--json"]).ok().stdout, before, "nothing changed");
-    assert!(show(&w, letter)["receipts"].as_array().unwrap().is_empty(), "an invalid one was stored");
+    assert!(w.show(letter)["receipts"].as_array().unwrap().is_empty(), "an invalid one was stored");
     // The same Acknowledgement, valid and enveloped, is applied.
     let env = ack_file(&w, "env-ok.xml", &in_vans_envelope(&ok, &uuid(3), "ok"));
     let line = receipt(&w, &env).ok().one();
@@ -617,7 +613,7 @@ fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
     let got = server.attachments();
     assert_eq!(got.len(), 2);
     for ((name, bytes), id) in got.iter().zip([gp["id"].to_string(), resend]) {
-        let m = show(&w, &id)["message"].clone();
+        let m = w.show(&id)["message"].clone();
         assert_eq!(name, &format!("carecommunication-{}.xml", m["envelope_id"].as_str().unwrap()));
         assert_eq!(flspost::support::digest::sha256_hex(bytes), m["sha256"], "the attachment is the journal's bytes");
         assert_eq!(fhir_value(&bundle_in_envelope(bytes), "MessageHeader", "id"), gp["letter_id"].as_str().unwrap());
@@ -629,7 +625,7 @@ fn smtp_and_outbox_carry_the_envelope_bytes_the_journal_holds() {
     // The outbox: the file is the journal's bytes too.
     let w2 = World::new();
     let gp = sent(&w2, "group-2a.json");
-    let m = show(&w2, &gp["id"].to_string())["message"].clone();
+    let m = w2.show(&gp["id"].to_string())["message"].clone();
     let files = outbox(&w2);
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].0, m["envelope_id"].as_str().unwrap());
@@ -673,7 +669,7 @@ fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_made() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.one()["result"]["outcome"], "resend-held");
     assert!(r.stderr.contains("could not be made") && r.stderr.contains("SHA-256"), "{}", r.stderr);
-    let m = show(&w, &gp3["id"].to_string());
+    let m = w.show(&gp3["id"].to_string());
     assert_eq!(m["message"]["status"], "failed");
     assert!(m["message"]["reason"].as_str().unwrap().contains("could not be made"), "{m}");
     assert_eq!(gp_rows(&w).len(), 3, "nothing queued");
@@ -764,7 +760,7 @@ fn a_repeat_naming_the_letter_in_capitals_is_the_same_answer_and_queues_no_third
     let again = ack_file(&w, "again.xml", &acknowledgement("transient-error", &uuid(1), &uuid(1001), &caps, &issues));
     assert_eq!(receipt(&w, &again).ok().one()["result"]["outcome"], "duplicate");
     assert_eq!(gp_rows(&w).len(), 2, "no third transmission");
-    let receipts = show(&w, &id.to_string())["receipts"].clone();
+    let receipts = w.show(&id.to_string())["receipts"].clone();
     assert_eq!(receipts.as_array().unwrap().len(), 2, "{receipts}");
 }
 
@@ -906,7 +902,7 @@ fn a_letter_a_correction_replaced_is_neither_unanswered_nor_resent_by_a_transien
     let rows = gp_rows(&w);
     assert_eq!(rows.len(), 2, "{rows:?}");
     let correction = rows[1].0;
-    assert_eq!(show(&w, &correction.to_string())["message"]["replaces"], old);
+    assert_eq!(w.show(&correction.to_string())["message"]["replaces"], old);
     // Past 30 minutes only the correction waits for its answer.
     at(&mut w, "2025-03-20T10:10:00Z");
     let waiting: Vec<i64> = w
@@ -1117,7 +1113,7 @@ fn an_acknowledgement_with_a_doctype_is_refused_as_one_naming_its_line() {
     assert!(!r.stderr.contains("CareCommunication"), "{}", r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     assert_eq!(status(&w, letter), "sent");
-    assert!(show(&w, letter)["receipts"].as_array().unwrap().is_empty(), "a refused one was stored");
+    assert!(w.show(letter)["receipts"].as_array().unwrap().is_empty(), "a refused one was stored");
 }
 
 /// `cmd`'s run, killed (and the test failed) should it not end within `deadline`: a guard

@@ -10,10 +10,6 @@ fn sent_letter(w: &World, s: &str) -> serde_json::Value {
     gp
 }
 
-fn show(w: &World, id: &str) -> serde_json::Value {
-    w.run(&["journal", "show", "--json", id]).ok().one()
-}
-
 #[test]
 fn positive_receipt_acknowledges_and_a_duplicate_changes_nothing() {
     let w = World::new();
@@ -23,11 +19,11 @@ fn positive_receipt_acknowledges_and_a_duplicate_changes_nothing() {
     std::fs::write(&f, receipt("XCTL03", "R1", env, letter, None)).unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok().one();
     assert_eq!(r["result"]["outcome"], "acknowledged");
-    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    assert_eq!(w.show(env)["message"]["status"], "acknowledged");
     let again = w.run(&["receipt", f.to_str().unwrap()]).ok().one();
     assert_eq!(again["result"]["outcome"], "duplicate");
-    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
-    assert_eq!(show(&w, env)["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(w.show(env)["message"]["status"], "acknowledged");
+    assert_eq!(w.show(env)["receipts"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -50,7 +46,7 @@ fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
     assert_eq!(r.one()["result"]["outcome"], "rejected");
     assert!(r.stderr.contains("XCTL02"), "{}", r.stderr);
-    let m = show(&w, env);
+    let m = w.show(env);
     assert_eq!(m["message"]["status"], "rejected");
     assert_eq!(m["message"]["refuse_code"], "problem_med_modtagerID");
     assert!(m["message"]["reason"].as_str().unwrap().contains("ærgerligt"), "{m}");
@@ -65,7 +61,7 @@ fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
     assert_ne!(new["envelope_id"], env);
     assert_eq!(new["transmission"], 2);
     assert_eq!(new["regenerated_from"].to_string(), id);
-    assert_eq!(show(&w, &id)["regenerated_as"], new["id"]);
+    assert_eq!(w.show(&id)["regenerated_as"], new["id"]);
     // A second regeneration of the same message is refused: no duplicates.
     let twice = w.run(&["regenerate", &id]);
     assert_eq!(twice.code, 2);
@@ -127,7 +123,7 @@ fn unknown_envelopes_and_contradictions_are_reported_not_dropped() {
     let r = w.run(&["receipt", neg.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert_eq!(r.one()["result"]["outcome"], "conflict");
-    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    assert_eq!(w.show(env)["message"]["status"], "acknowledged");
 
     let bad = w.write(
         "bad.xml",
@@ -193,7 +189,7 @@ fn a_receipt_for_a_letter_never_handed_over_is_stored_and_reported_and_changes_n
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.one()["result"]["outcome"], "not-sent");
     assert!(r.stderr.contains("not-sent"), "{}", r.stderr);
-    let m = show(&w, env);
+    let m = w.show(env);
     assert_eq!(m["message"]["status"], "generated");
     assert_eq!(m["receipts"][0]["outcome"], "not-sent", "the receipt is stored: {m}");
 
@@ -201,7 +197,7 @@ fn a_receipt_for_a_letter_never_handed_over_is_stored_and_reported_and_changes_n
     let cfg = outbox_config(&w);
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     assert!(w.path("vans").join(format!("xdis91-{env}.xml")).is_file());
-    assert_eq!(show(&w, env)["message"]["status"], "sent");
+    assert_eq!(w.show(env)["message"]["status"], "sent");
 }
 
 #[test]
@@ -213,13 +209,13 @@ fn a_receipt_for_a_superseded_letter_leaves_it_superseded() {
     v["gp"]["ean"] = serde_json::json!("5790000121441");
     let fixed = w.write("fixed.json", &v.to_string());
     assert_eq!(w.generate(&fixed).ok().one()["outcome"], "corrected");
-    assert_eq!(show(&w, env)["message"]["status"], "superseded");
+    assert_eq!(w.show(env)["message"]["status"], "superseded");
     let f = w.path("neg.xml");
     std::fs::write(&f, receipt("XCTL02", "R8", env, letter, Some(("syntaksfejl", "x")))).unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert_eq!(r.one()["result"]["outcome"], "not-sent");
-    assert_eq!(show(&w, env)["message"]["status"], "superseded");
+    assert_eq!(w.show(env)["message"]["status"], "superseded");
 }
 
 #[test]
@@ -233,7 +229,7 @@ fn a_receipt_naming_another_letter_in_a_known_envelope_is_a_letter_mismatch() {
     assert_eq!(r.code, 1);
     assert_eq!(r.one()["result"]["outcome"], "letter-mismatch");
     assert!(r.stderr.contains("letter-mismatch"), "{}", r.stderr);
-    assert_eq!(show(&w, env)["message"]["status"], "sent");
+    assert_eq!(w.show(env)["message"]["status"], "sent");
 }
 
 #[test]
@@ -251,7 +247,7 @@ fn a_receipt_stored_as_not_sent_is_applied_when_read_again_after_the_letter_is_s
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
     assert_eq!(r.one()["result"]["outcome"], "acknowledged");
-    let m = show(&w, env);
+    let m = w.show(env);
     assert_eq!(m["message"]["status"], "acknowledged");
     let receipts = m["receipts"].as_array().unwrap();
     assert_eq!(receipts.len(), 1, "{m}");
@@ -274,7 +270,7 @@ fn a_receipt_reusing_an_earlier_receipt_s_envelope_with_another_type_is_reported
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(r.one()["result"]["outcome"], "envelope-reused", "{}", r.stdout);
     assert!(r.stderr.contains("KR11") && r.stderr.contains("XCTL03"), "{}", r.stderr);
-    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    assert_eq!(w.show(env)["message"]["status"], "acknowledged");
 }
 
 #[test]
@@ -284,11 +280,11 @@ fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let regen = w.run(&["regenerate", "1"]).ok().one();
     let copy = regen["messages"][0]["id"].as_i64().unwrap().to_string();
-    assert_eq!(show(&w, &copy)["message"]["status"], "generated");
+    assert_eq!(w.show(&copy)["message"]["status"], "generated");
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R12", env, letter, None)).unwrap();
     assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
-    let m = show(&w, &copy);
+    let m = w.show(&copy);
     assert_eq!(m["message"]["status"], "superseded", "{m}");
     assert!(m["message"]["reason"].as_str().unwrap().contains("acknowledged"), "{m}");
     let cfg = outbox_config(&w);
@@ -317,7 +313,7 @@ fn a_receipt_for_a_letter_the_transport_refused_is_not_sent_and_leaves_it_failed
     let cfg = smtp_config(&w, server.port);
     let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(show(&w, env)["message"]["status"], "failed");
+    assert_eq!(w.show(env)["message"]["status"], "failed");
     assert_eq!(server.mails(), 0, "the letter never left");
     // A receipt, positive or negative, cannot answer it: stored, not applied.
     for (kind, own, refuse) in [("XCTL03", "R13", None), ("XCTL02", "R14", Some(("syntaksfejl", "x")))] {
@@ -327,10 +323,10 @@ fn a_receipt_for_a_letter_the_transport_refused_is_not_sent_and_leaves_it_failed
         assert_eq!(r.code, 1, "{kind}: {}", r.stderr);
         assert_eq!(r.one()["result"]["outcome"], "not-sent", "{kind}: {}", r.stdout);
         assert!(r.stderr.contains("never handed over (it is failed)"), "{kind}: {}", r.stderr);
-        let m = show(&w, env);
+        let m = w.show(env);
         assert_eq!(m["message"]["status"], "failed", "{kind}: {m}");
     }
-    let receipts = show(&w, env)["receipts"].clone();
+    let receipts = w.show(env)["receipts"].clone();
     assert_eq!(receipts.as_array().unwrap().len(), 2, "both stored: {receipts}");
     let failed = w.run(&["journal", "list", "--status", "failed", "--json"]).ok().json();
     assert!(failed.iter().any(|m| m["envelope_id"] == env), "still for support to look at: {failed:?}");
@@ -345,18 +341,18 @@ fn a_receipt_for_a_letter_refused_for_now_is_not_sent_until_a_send_succeeds() {
     server.set_mode("tempfail");
     let cfg = smtp_config(&w, server.port);
     w.run(&["send", "--config", cfg.to_str().unwrap()]);
-    assert_eq!(show(&w, env)["message"]["status"], "retry");
+    assert_eq!(w.show(env)["message"]["status"], "retry");
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R15", env, letter, None)).unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]);
     assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
-    assert_eq!(show(&w, env)["message"]["status"], "retry");
+    assert_eq!(w.show(env)["message"]["status"], "retry");
     // Handed over at the next send: the stored receipt, read again, answers it.
     server.set_mode("accept");
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
-    assert_eq!(show(&w, env)["message"]["status"], "sent");
+    assert_eq!(w.show(env)["message"]["status"], "sent");
     assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
-    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    assert_eq!(w.show(env)["message"]["status"], "acknowledged");
 }
 
 /// A hand-over that timed out after the gateway stored the mail has an unknown outcome: it
@@ -380,14 +376,14 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
     let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(server.mails(), 1, "the gateway has it");
-    let m = show(&w, env);
+    let m = w.show(env);
     assert_eq!(m["message"]["status"], "retry", "{m}");
     assert_eq!(m["attempts"][0]["outcome"], "unknown", "{m}");
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R21", env, letter, None)).unwrap();
     let r = w.run(&["receipt", f.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(show(&w, env)["message"]["status"], "acknowledged");
+    assert_eq!(w.show(env)["message"]["status"], "acknowledged");
 }
 
 /// Runs `args` while a plain SQLite client holds the journal's write lock and then records

@@ -45,10 +45,6 @@ fn sent(w: &World, cfg: &Path) -> serde_json::Value {
     gp
 }
 
-fn show(w: &World, id: &str) -> serde_json::Value {
-    w.run(&["journal", "show", "--json", id]).ok().one()["message"].clone()
-}
-
 /// The outbox file of the transmission with envelope id `env`.
 fn handed(w: &World, env: &str) -> Vec<u8> {
     std::fs::read(w.path(&format!("vans/carecommunication-{env}.xml"))).unwrap()
@@ -141,7 +137,7 @@ fn regenerate_resends_the_stored_message_whatever_the_receiver_table_and_attach_
     assert_resent(&original, &bytes, "2025-03-20T11:00:00+01:00");
     let bundle = text(&bundle_in_envelope(&bytes));
     assert!(bundle.contains(SOR_THEN) && !bundle.contains(SOR_NOW), "the SOR id the letter went with");
-    assert_eq!(flspost::support::digest::sha256_hex(&bytes), show(&w, &resend["id"].to_string())["sha256"]);
+    assert_eq!(flspost::support::digest::sha256_hex(&bytes), w.show(&resend["id"].to_string())["message"]["sha256"]);
     assert_eq!(std::fs::read(resend["path"].as_str().unwrap()).unwrap(), bytes, "the output folder has it too");
 }
 
@@ -164,7 +160,7 @@ fn a_transient_errors_resend_is_the_stored_message_whatever_the_config_says_now(
     std::fs::write(&ack, acknowledgement("transient-error", &uuid(1), &uuid(1001), letter, &[issue])).unwrap();
     let line = run(&w, &now, &["receipt", ack.to_str().unwrap()]).ok().one();
     assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
-    let resend = show(&w, &line["result"]["resend_id"].to_string());
+    let resend = w.show(&line["result"]["resend_id"].to_string())["message"].clone();
     let cfg = config(&w, "send", SOR_NOW, "XDIS91", false);
     run(&w, &cfg, &["send"]).ok();
     let bytes = handed(&w, resend["envelope_id"].as_str().unwrap());
@@ -188,7 +184,7 @@ fn a_gp_moved_to_xdis91_only_still_gets_its_carecommunication_resent() {
     std::fs::write(&ack, acknowledgement("transient-error", &uuid(1), &uuid(1001), letter, &[issue])).unwrap();
     let line = run(&w, &now, &["receipt", ack.to_str().unwrap()]).ok().one();
     assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
-    let second = show(&w, &line["result"]["resend_id"].to_string());
+    let second = w.show(&line["result"]["resend_id"].to_string())["message"].clone();
     assert_eq!(second["kind"], "gp-carecommunication");
     run(&w, &now, &["send"]).ok();
     assert_resent(&original, &handed(&w, second["envelope_id"].as_str().unwrap()), "2025-03-20T10:45:00+01:00");

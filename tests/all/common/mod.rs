@@ -108,6 +108,11 @@ impl World {
         self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
     }
 
+    /// `flspost journal show --json ID`: the message, its attempts and its receipts.
+    pub fn show(&self, id: &str) -> serde_json::Value {
+        self.run(&["journal", "show", "--json", id]).ok().one()
+    }
+
     pub fn write(&self, rel: &str, text: &str) -> PathBuf {
         let p = self.path(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -323,7 +323,7 @@ fn changed_content_is_a_correction_that_only_replaces_the_changed_letters() {
     assert_eq!(gp2["status_code"], "rettetbrev");
     assert_eq!(memo2["state"], "kept");
     assert_eq!(memo2["letter_id"], memo1["letter_id"]);
-    let old = w.run(&["journal", "show", "--json", &gp1["id"].to_string()]).ok().one();
+    let old = w.show(&gp1["id"].to_string());
     assert_eq!(old["message"]["status"], "superseded");
 
     // After a GP letter was sent, the next change is again a `rettetbrev`, replacing it.

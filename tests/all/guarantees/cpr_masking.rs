@@ -194,7 +194,7 @@ fn a_cpr_number_in_an_acknowledgement_s_issue_code_is_masked_in_every_json_outpu
     let list = w.run(&["journal", "list", "--json"]).ok();
     let row = list.json().into_iter().find(|m| m["id"] == 1).unwrap();
     assert_eq!(row["refuse_code"], "Patient_xxxxxxxxxx", "kept, masked: {row}");
-    let show = w.run(&["journal", "show", "1", "--json"]).ok().one();
+    let show = w.show("1");
     assert_eq!(show["message"]["refuse_code"], "Patient_xxxxxxxxxx", "{show}");
     assert_eq!(show["receipts"][0]["refuse_code"], "Patient_xxxxxxxxxx", "{show}");
     // Only the patient's own CPR, and only when asked for.

@@ -23,7 +23,7 @@ fn a_journal_of_the_previous_release_opens_with_every_message_attempt_and_receip
     let count = |key: &str, value: &str| messages.iter().filter(|m| m[key] == value).count();
     assert_eq!((count("kind", "gp-xdis91"), count("kind", "patient-memo"), count("kind", "patient-kombi")), (6, 4, 1));
     assert_eq!((count("status", "acknowledged"), count("status", "rejected")), (1, 1));
-    let rejected = w.run(&["journal", "show", "3", "--json"]).ok().one();
+    let rejected = w.show("3");
     assert_eq!(rejected["regenerated_as"], 9, "{rejected}");
     assert_eq!(rejected["attempts"].as_array().unwrap().len(), 1, "{rejected}");
     assert_eq!(rejected["receipts"].as_array().unwrap().len(), 1, "{rejected}");
@@ -73,7 +73,7 @@ fn a_journal_of_this_release_opens_with_its_carecommunications_and_acknowledgeme
     );
     assert_eq!((count("status", "acknowledged"), count("status", "failed"), count("status", "generated")), (2, 1, 1));
     let failed = messages.iter().find(|m| m["status"] == "failed").unwrap();
-    let detail = w.run(&["journal", "show", &failed["id"].to_string(), "--json"]).ok().one();
+    let detail = w.show(&failed["id"].to_string());
     assert_eq!(detail["format"], "CareCommunication");
     assert_eq!(detail["receipts"][0]["type"], "FHIR transient-error", "{detail}");
     assert!(detail["regenerated_as"].is_i64(), "{detail}");

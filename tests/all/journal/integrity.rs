@@ -20,10 +20,6 @@ fn outbox_config(w: &World) -> std::path::PathBuf {
     w.write("c.toml", OUTBOX_TRANSPORTS)
 }
 
-fn show(w: &World, id: &str) -> serde_json::Value {
-    w.run(&["journal", "show", "--json", id]).ok().one()
-}
-
 #[test]
 fn damaged_bytes_are_not_sent_and_the_message_fails_saying_why() {
     let w = World::new();
@@ -33,13 +29,13 @@ fn damaged_bytes_are_not_sent_and_the_message_fails_saying_why() {
     let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(tree(&w.path("vans")).is_empty(), "damaged bytes were handed over");
-    let m = show(&w, "1");
+    let m = w.show("1");
     assert_eq!(m["message"]["status"], "failed");
     assert!(m["message"]["reason"].as_str().unwrap().contains("SHA-256"), "{m}");
     assert!(r.stderr.contains("SHA-256"), "{}", r.stderr);
     // The intact patient letter went.
     assert_eq!(tree(&w.path("dp")).len(), 1);
-    assert_eq!(show(&w, "2")["message"]["status"], "sent");
+    assert_eq!(w.show("2")["message"]["status"], "sent");
     // Nothing left to send: a second run does not try the damaged message again.
     assert!(w.run(&["send", "--config", cfg.to_str().unwrap()]).ok().stderr.contains("nothing to send"));
 }
@@ -56,7 +52,7 @@ fn damaged_bytes_are_not_restored_to_the_output_folder() {
     assert_eq!(r.one()["outcome"], "error");
     assert!(r.stderr.contains("SHA-256"), "{}", r.stderr);
     assert!(!gp.exists());
-    assert_eq!(show(&w, "1")["message"]["status"], "failed");
+    assert_eq!(w.show("1")["message"]["status"], "failed");
 }
 
 #[test]
@@ -70,7 +66,7 @@ fn a_damaged_stored_input_is_not_regenerated_from() {
     let r = w.run(&["regenerate", "1"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("SHA-256"), "{}", r.stderr);
-    assert!(show(&w, "1")["regenerated_as"].is_null());
+    assert!(w.show("1")["regenerated_as"].is_null());
 }
 
 #[test]
@@ -91,7 +87,7 @@ fn journal_verify_names_every_damaged_message() {
     let json = w.run(&["journal", "verify", "--json"]).json();
     assert_eq!(json.iter().map(|v| v["id"].as_i64().unwrap()).collect::<Vec<_>>(), [3, 8]);
     // Only reads: the statuses are as they were.
-    assert_eq!(show(&w, "3")["message"]["status"], "generated");
+    assert_eq!(w.show("3")["message"]["status"], "generated");
 }
 
 /// Message 5's bytes row gone and message 3's stored as TEXT: damage SQLite does not see.
@@ -117,14 +113,14 @@ fn a_missing_or_mistyped_bytes_row_fails_that_message_and_the_rest_are_sent() {
     let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     for id in ["3", "5"] {
-        let m = show(&w, id);
+        let m = w.show(id);
         assert_eq!(m["message"]["status"], "failed", "{m}");
         let reason = m["message"]["reason"].as_str().unwrap();
         assert!(reason.contains(&format!("message {id} ")) && reason.contains("damaged"), "{reason}");
         assert!(r.stderr.contains(&format!("message {id} ")), "{}", r.stderr);
     }
     for id in ["1", "2", "4", "6", "7", "8"] {
-        assert_eq!(show(&w, id)["message"]["status"], "sent", "message {id}");
+        assert_eq!(w.show(id)["message"]["status"], "sent", "message {id}");
     }
 }
 

@@ -62,7 +62,7 @@ fn outbox_files_appear_once_with_the_journal_bytes() {
     assert_eq!((vans.len(), dp.len()), (4, 4));
     for (name, bytes) in &vans {
         let env = name.strip_prefix("xdis91-").unwrap().strip_suffix(".xml").unwrap();
-        let m = w.run(&["journal", "show", "--json", env]).ok().one();
+        let m = w.show(env);
         assert_eq!(m["message"]["sha256"], flspost::support::digest::sha256_hex(bytes));
         assert_eq!(m["message"]["status"], "sent");
         assert_eq!(m["attempts"].as_array().unwrap().len(), 1);

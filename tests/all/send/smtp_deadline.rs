@@ -119,7 +119,7 @@ fn a_server_that_fails_before_the_message_was_sent_is_transient_not_unknown() {
         let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
         assert_eq!(r.code, 1, "{behaviour}: {}", r.stderr);
         assert_eq!(r.one()["status"], "retry", "{behaviour}: {}", r.stdout);
-        let show = w.run(&["journal", "show", "1", "--json"]).ok().one();
+        let show = w.show("1");
         assert_eq!(show["attempts"][0]["outcome"], "transient", "{behaviour}: {show}");
     }
 }
