@@ -5,7 +5,7 @@ use crate::common::*;
 /// Generates and sends (outbox) one sample; returns the GP message summary.
 fn sent_letter(w: &World, s: &str) -> serde_json::Value {
     let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     gp
 }
@@ -173,11 +173,6 @@ fn journal_show_masks_the_cpr_unless_asked() {
     assert!(bad.stderr.contains("unknown status `lost`"), "{}", bad.stderr);
 }
 
-/// An outbox config for both kinds of message.
-fn outbox_config(w: &World) -> std::path::PathBuf {
-    w.write("c.toml", OUTBOX_TRANSPORTS)
-}
-
 #[test]
 fn a_receipt_for_a_letter_never_handed_over_is_stored_and_reported_and_changes_nothing() {
     let w = World::new();
@@ -194,7 +189,7 @@ fn a_receipt_for_a_letter_never_handed_over_is_stored_and_reported_and_changes_n
     assert_eq!(m["receipts"][0]["outcome"], "not-sent", "the receipt is stored: {m}");
 
     // send still hands the GP letter over.
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     assert!(w.path("vans").join(format!("xdis91-{env}.xml")).is_file());
     assert_eq!(w.show(env)["message"]["status"], "sent");
@@ -243,7 +238,7 @@ fn a_receipt_stored_as_not_sent_is_applied_when_read_again_after_the_letter_is_s
     // Read again before the letter is sent: still not-sent (exit 1), not a duplicate.
     let r = w.run(&["receipt", f.to_str().unwrap()]);
     assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
     assert_eq!(r.one()["result"]["outcome"], "acknowledged");
@@ -287,7 +282,7 @@ fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
     let m = w.show(&copy);
     assert_eq!(m["message"]["status"], "superseded", "{m}");
     assert!(m["message"]["reason"].as_str().unwrap().contains("acknowledged"), "{m}");
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     assert_eq!(tree(&w.path("vans")).len(), 1, "the GP got the letter twice");
 }
@@ -415,7 +410,7 @@ fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
     let w = World::new();
     let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let id = gp["id"].as_i64().unwrap();
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
@@ -432,7 +427,7 @@ fn regenerate_with_an_unchanged_input_sends_nothing_for_an_acknowledged_letter()
     let w = World::new();
     let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R31", env, letter, None)).unwrap();
@@ -454,7 +449,7 @@ fn a_resend_that_was_not_recorded_leaves_the_output_folder_as_the_journal_has_it
     let id = gp["id"].as_i64().unwrap();
     let file = std::path::PathBuf::from(gp["path"].as_str().unwrap());
     let before = std::fs::read(&file).unwrap();
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string(), "--out-dir", w.out().to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);

@@ -108,6 +108,11 @@ impl World {
         self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
     }
 
+    /// `c.toml`: both transports as outbox folders ([`OUTBOX_TRANSPORTS`]).
+    pub fn outbox_config(&self) -> PathBuf {
+        self.write("c.toml", OUTBOX_TRANSPORTS)
+    }
+
     /// `flspost journal show --json ID`: the message, its attempts and its receipts.
     pub fn show(&self, id: &str) -> serde_json::Value {
         self.run(&["journal", "show", "--json", id]).ok().one()

@@ -78,7 +78,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
     const ROUNDS: usize = 4;
     const SINGLES: usize = 20;
     let w = World::new();
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     let cfg = cfg.to_str().unwrap().to_string();
     let mut rng = Rng::new();
     // Result id -> the message ids a process reported for it with exit 0.

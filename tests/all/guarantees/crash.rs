@@ -107,7 +107,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     let w = World::new();
     let input = batch(&w);
     w.run(&["generate", "--out-dir", w.out().to_str().unwrap(), input.to_str().unwrap()]).ok();
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     let args = ["send", "--config", cfg.to_str().unwrap()];
     for ms in [5, 15, 30, 60, 100, 160, 250, 400] {
         kill_after(&w, &args, Duration::from_millis(ms));
@@ -159,7 +159,7 @@ fn two_sends_at_once_hand_over_each_message_once() {
     let w = World::new();
     let input = batch(&w);
     w.run(&["generate", input.to_str().unwrap()]).ok();
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     let spawn = || {
         w.cmd()
             .args(["send", "--config", cfg.to_str().unwrap()])

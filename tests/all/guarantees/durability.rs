@@ -271,7 +271,7 @@ fn send_flushes_the_outbox_folder_before_the_journal_says_sent() {
     for s in SAMPLES {
         w.generate(&sample(s)).ok();
     }
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     let (r, calls) = traced(&w, &["send", "--config", cfg.to_str().unwrap()], None);
     assert!(r.ok().stderr.contains("8 sent"));
     assert_eq!(assert_durable_order(&calls, &w.journal()), 8);

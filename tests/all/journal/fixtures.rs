@@ -160,7 +160,7 @@ fn an_older_journal_others_can_read_is_owner_only_from_the_first_write() {
     use std::os::unix::fs::PermissionsExt;
     let w = with_fixture("journal-v2.sqlite");
     std::fs::set_permissions(w.journal(), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&w.journal()), 0o600);

@@ -16,16 +16,12 @@ fn damage_message(w: &World, id: i64) {
     assert_eq!(ok, "ok");
 }
 
-fn outbox_config(w: &World) -> std::path::PathBuf {
-    w.write("c.toml", OUTBOX_TRANSPORTS)
-}
-
 #[test]
 fn damaged_bytes_are_not_sent_and_the_message_fails_saying_why() {
     let w = World::new();
     w.generate(&sample("group-2a.json")).ok();
     damage_message(&w, 1);
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(tree(&w.path("vans")).is_empty(), "damaged bytes were handed over");
@@ -109,7 +105,7 @@ fn a_missing_or_mistyped_bytes_row_fails_that_message_and_the_rest_are_sent() {
     assert_eq!(r.json().iter().map(|v| v["id"].as_i64().unwrap()).collect::<Vec<_>>(), [3, 5], "{}", r.stdout);
     assert!(r.stderr.contains("8 messages"), "{}", r.stderr);
 
-    let cfg = outbox_config(&w);
+    let cfg = w.outbox_config();
     let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     for id in ["3", "5"] {

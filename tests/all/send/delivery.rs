@@ -53,7 +53,7 @@ fn outbox_files_appear_once_with_the_journal_bytes() {
     for s in SAMPLES {
         w.generate(&sample(s)).ok();
     }
-    let cfg = w.write("c.toml", OUTBOX_TRANSPORTS);
+    let cfg = w.outbox_config();
     let r = send(&w, &cfg).ok();
     assert_eq!(r.json().len(), 8);
     assert!(r.stderr.contains("8 sent"), "{}", r.stderr);
