@@ -151,7 +151,7 @@ fn send_without_a_config_says_how_to_give_one() {
 fn a_config_error_points_at_its_line_and_column() {
     let w = World::new();
     let cfg = w.write("c.toml", "[send]\nmax_attempts = 3\nbogus = 1\n");
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 2);
     let line = r.stderr.trim();
     assert!(line.starts_with(&format!("flspost: {}:3:1: unknown field `bogus`", cfg.display())), "{line}");

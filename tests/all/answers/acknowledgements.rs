@@ -32,10 +32,7 @@ fn smtp_config(w: &World, port: u16) -> PathBuf {
 
 /// `flspost ARGS --config cc.toml`.
 fn fl(w: &World, args: &[&str]) -> Run {
-    let cfg = cc_config(w);
-    let mut all = args.to_vec();
-    all.extend(["--config", cfg.to_str().unwrap()]);
-    w.run(&all)
+    w.run_with(&cc_config(w), args)
 }
 
 fn at(w: &mut World, instant: &str) {

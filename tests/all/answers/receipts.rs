@@ -6,7 +6,7 @@ use crate::common::*;
 fn sent_letter(w: &World, s: &str) -> serde_json::Value {
     let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     gp
 }
 
@@ -190,7 +190,7 @@ fn a_receipt_for_a_letter_never_handed_over_is_stored_and_reported_and_changes_n
 
     // send still hands the GP letter over.
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert!(w.path("vans").join(format!("xdis91-{env}.xml")).is_file());
     assert_eq!(w.show(env)["message"]["status"], "sent");
 }
@@ -239,7 +239,7 @@ fn a_receipt_stored_as_not_sent_is_applied_when_read_again_after_the_letter_is_s
     let r = w.run(&["receipt", f.to_str().unwrap()]);
     assert_eq!((r.code, r.one()["result"]["outcome"].clone()), (1, "not-sent".into()), "{}", r.stderr);
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let r = w.run(&["receipt", f.to_str().unwrap()]).ok();
     assert_eq!(r.one()["result"]["outcome"], "acknowledged");
     let m = w.show(env);
@@ -283,7 +283,7 @@ fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
     assert_eq!(m["message"]["status"], "superseded", "{m}");
     assert!(m["message"]["reason"].as_str().unwrap().contains("acknowledged"), "{m}");
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert_eq!(tree(&w.path("vans")).len(), 1, "the GP got the letter twice");
 }
 
@@ -306,7 +306,7 @@ fn a_receipt_for_a_letter_the_transport_refused_is_not_sent_and_leaves_it_failed
     let server = SmtpServer::start(&w.path("smtp"));
     server.set_mode("permfail");
     let cfg = smtp_config(&w, server.port);
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(w.show(env)["message"]["status"], "failed");
     assert_eq!(server.mails(), 0, "the letter never left");
@@ -335,7 +335,7 @@ fn a_receipt_for_a_letter_refused_for_now_is_not_sent_until_a_send_succeeds() {
     let server = SmtpServer::start(&w.path("smtp"));
     server.set_mode("tempfail");
     let cfg = smtp_config(&w, server.port);
-    w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    w.run_with(&cfg, &["send"]);
     assert_eq!(w.show(env)["message"]["status"], "retry");
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R15", env, letter, None)).unwrap();
@@ -344,7 +344,7 @@ fn a_receipt_for_a_letter_refused_for_now_is_not_sent_until_a_send_succeeds() {
     assert_eq!(w.show(env)["message"]["status"], "retry");
     // Handed over at the next send: the stored receipt, read again, answers it.
     server.set_mode("accept");
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert_eq!(w.show(env)["message"]["status"], "sent");
     assert_eq!(w.run(&["receipt", f.to_str().unwrap()]).ok().one()["result"]["outcome"], "acknowledged");
     assert_eq!(w.show(env)["message"]["status"], "acknowledged");
@@ -368,7 +368,7 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
             server.port
         ),
     );
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(server.mails(), 1, "the gateway has it");
     let m = w.show(env);
@@ -411,7 +411,7 @@ fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
     let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let id = gp["id"].as_i64().unwrap();
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("changed while it was being regenerated"), "{}", r.stderr);
@@ -428,7 +428,7 @@ fn regenerate_with_an_unchanged_input_sends_nothing_for_an_acknowledged_letter()
     let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R31", env, letter, None)).unwrap();
     w.run(&["receipt", f.to_str().unwrap()]).ok();
@@ -437,7 +437,7 @@ fn regenerate_with_an_unchanged_input_sends_nothing_for_an_acknowledged_letter()
     assert!(r.stderr.contains("nothing to correct"), "{}", r.stderr);
     let all = w.run(&["journal", "list", "--json"]).ok().json();
     assert_eq!(all.len(), 2, "nothing new was recorded: {all:?}");
-    assert!(w.run(&["send", "--config", cfg.to_str().unwrap()]).ok().stderr.contains("nothing to send"));
+    assert!(w.run_with(&cfg, &["send"]).ok().stderr.contains("nothing to send"));
 }
 
 /// A resend that was not recorded (an answer came meanwhile) does not stay in the output
@@ -450,7 +450,7 @@ fn a_resend_that_was_not_recorded_leaves_the_output_folder_as_the_journal_has_it
     let file = std::path::PathBuf::from(gp["path"].as_str().unwrap());
     let before = std::fs::read(&file).unwrap();
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string(), "--out-dir", w.out().to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let now = flspost::support::digest::sha256_hex(&std::fs::read(&file).unwrap());

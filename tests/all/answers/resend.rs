@@ -30,18 +30,12 @@ fn input(w: &World) -> PathBuf {
     w.write("in.json", &v.to_string())
 }
 
-fn run(w: &World, cfg: &Path, args: &[&str]) -> Run {
-    let mut all = args.to_vec();
-    all.extend(["--config", cfg.to_str().unwrap()]);
-    w.run(&all)
-}
-
 /// Generates and sends the letter under `cfg`; returns the GP message's summary.
 fn sent(w: &World, cfg: &Path) -> serde_json::Value {
     let s = w.generate_with(cfg, &input(w)).ok().one();
     let gp = s["messages"][0].clone();
     assert_eq!(gp["kind"], "gp-carecommunication", "{s}");
-    run(w, cfg, &["send"]).ok();
+    w.run_with(cfg, &["send"]).ok();
     gp
 }
 
@@ -129,10 +123,10 @@ fn regenerate_resends_the_stored_message_whatever_the_receiver_table_and_attach_
     let now = config(&w, "now", SOR_NOW, "XDIS91 CareCommunication", false);
     w.fake_now = Some("2025-03-20T10:00:00Z".into());
     let out = w.out();
-    let r = run(&w, &now, &["regenerate", &gp["id"].to_string(), "--out-dir", out.to_str().unwrap()]).ok().one();
+    let r = w.run_with(&now, &["regenerate", &gp["id"].to_string(), "--out-dir", out.to_str().unwrap()]).ok().one();
     let resend = r["messages"][0].clone();
     assert_eq!((resend["kind"].clone(), resend["transmission"].clone()), (json!("gp-carecommunication"), json!(2)));
-    run(&w, &now, &["send"]).ok();
+    w.run_with(&now, &["send"]).ok();
     let bytes = handed(&w, resend["envelope_id"].as_str().unwrap());
     assert_resent(&original, &bytes, "2025-03-20T11:00:00+01:00");
     let bundle = text(&bundle_in_envelope(&bytes));
@@ -158,11 +152,11 @@ fn a_transient_errors_resend_is_the_stored_message_whatever_the_config_says_now(
     let ack = w.path("ack.xml");
     let issue = ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket");
     std::fs::write(&ack, acknowledgement("transient-error", &uuid(1), &uuid(1001), letter, &[issue])).unwrap();
-    let line = run(&w, &now, &["receipt", ack.to_str().unwrap()]).ok().one();
+    let line = w.run_with(&now, &["receipt", ack.to_str().unwrap()]).ok().one();
     assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
     let resend = w.show(&line["result"]["resend_id"].to_string())["message"].clone();
     let cfg = config(&w, "send", SOR_NOW, "XDIS91", false);
-    run(&w, &cfg, &["send"]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let bytes = handed(&w, resend["envelope_id"].as_str().unwrap());
     assert_resent(&original, &bytes, "2025-03-20T10:45:00+01:00");
     assert!(!text(&bundle_in_envelope(&bytes)).contains(SOR_NOW));
@@ -182,16 +176,16 @@ fn a_gp_moved_to_xdis91_only_still_gets_its_carecommunication_resent() {
     let ack = w.path("ack.xml");
     let issue = ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket");
     std::fs::write(&ack, acknowledgement("transient-error", &uuid(1), &uuid(1001), letter, &[issue])).unwrap();
-    let line = run(&w, &now, &["receipt", ack.to_str().unwrap()]).ok().one();
+    let line = w.run_with(&now, &["receipt", ack.to_str().unwrap()]).ok().one();
     assert_eq!(line["result"]["outcome"], "resend-queued", "{line}");
     let second = w.show(&line["result"]["resend_id"].to_string())["message"].clone();
     assert_eq!(second["kind"], "gp-carecommunication");
-    run(&w, &now, &["send"]).ok();
+    w.run_with(&now, &["send"]).ok();
     assert_resent(&original, &handed(&w, second["envelope_id"].as_str().unwrap()), "2025-03-20T10:45:00+01:00");
     // and, 30 minutes unanswered, `regenerate`'s.
     w.fake_now = Some("2025-03-20T10:20:00Z".into());
-    let third = run(&w, &now, &["regenerate", &second["id"].to_string()]).ok().one()["messages"][0].clone();
+    let third = w.run_with(&now, &["regenerate", &second["id"].to_string()]).ok().one()["messages"][0].clone();
     assert_eq!((third["kind"].clone(), third["transmission"].clone()), (json!("gp-carecommunication"), json!(3)));
-    run(&w, &now, &["send"]).ok();
+    w.run_with(&now, &["send"]).ok();
     assert_resent(&original, &handed(&w, third["envelope_id"].as_str().unwrap()), "2025-03-20T11:20:00+01:00");
 }

@@ -108,6 +108,13 @@ impl World {
         self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
     }
 
+    /// `flspost ARGS --config CFG`.
+    pub fn run_with(&self, cfg: &Path, args: &[&str]) -> Run {
+        let mut all = args.to_vec();
+        all.extend(["--config", cfg.to_str().unwrap()]);
+        self.run(&all)
+    }
+
     /// `c.toml`: both transports as outbox folders ([`OUTBOX_TRANSPORTS`]).
     pub fn outbox_config(&self) -> PathBuf {
         self.write("c.toml", OUTBOX_TRANSPORTS)

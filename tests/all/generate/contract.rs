@@ -329,7 +329,7 @@ fn changed_content_is_a_correction_that_only_replaces_the_changed_letters() {
     // After a GP letter was sent, the next change is again a `rettetbrev`, replacing it.
     let cfg =
         w.write("c.toml", &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"{}\"\n", w.path("vans").display()));
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let mut v2 = v.clone();
     v2["rescan_after_years"] = json!(3);
     let p = w.write("interval-fix.json", &v2.to_string());
@@ -351,24 +351,14 @@ fn config_policy_and_templates_override_the_defaults() {
     let mut v = sample_json("group-1.json");
     v["site"] = json!("RANDERS");
     let p = w.write("randers.json", &v.to_string());
-    let out = w.out();
-    let r = w
-        .run(&["generate", "--config", cfg.to_str().unwrap(), "--out-dir", out.to_str().unwrap(), p.to_str().unwrap()])
-        .ok();
+    let r = w.generate_with(&cfg, &p).ok();
     let memo = std::fs::read(r.one()["messages"][1]["path"].as_str().unwrap()).unwrap();
     let pdf = pdf_of_memo(&memo);
     let text = pdftotext(&pdf);
     assert!(text.contains("Alt er normalt."), "{text}");
 
     w.write("tpl/gp-1.txt", "Emne\n\n{{ patient.cpr }}\n");
-    let r = w.run(&[
-        "generate",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-        p.to_str().unwrap(),
-    ]);
+    let r = w.generate_with(&cfg, &p);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("gp-1.txt") && r.stderr.contains("unknown field `patient.cpr`"), "{}", r.stderr);
 }

@@ -38,7 +38,7 @@ fn a_cpr_number_in_a_refuse_text_is_masked_everywhere() {
     let w = World::new();
     let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let refuse = (
         "problem_med_modtagerID",
@@ -74,7 +74,7 @@ fn a_cpr_number_in_an_smtp_reply_is_masked_everywhere() {
             server.port
         ),
     );
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("refused"), "{}", r.stderr);
     assert_masked("send", &format!("{}\n{}", r.stdout, r.stderr));
@@ -151,7 +151,7 @@ fn bidi_controls_from_outside_are_escaped_in_text_output() {
     let w = World::new();
     let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let refuse = ("syntaksfejl", "a&#x202E;b&#x2066;c&#x200F;d");
     let f = w.path("neg.xml");

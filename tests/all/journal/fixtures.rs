@@ -92,7 +92,7 @@ fn make_journal_v3_fixture() {
     for s in ["group-1.json", "group-2a.json"] {
         w.generate_with(&xdis, &sample(s)).ok();
     }
-    w.run(&["send", "--config", xdis.to_str().unwrap()]).ok();
+    w.run_with(&xdis, &["send"]).ok();
     let listed = w.run(&["journal", "list", "--json"]).ok().json();
     let g1 = listed.iter().find(|m| m["result_id"] == "FLS-AUH-2025-0001" && m["kind"] == "gp-xdis91").unwrap();
     let positive =
@@ -106,13 +106,13 @@ fn make_journal_v3_fixture() {
         let out = w.generate_with(&fhir, &sample(s)).ok().one();
         letters.push(out["messages"][0]["letter_id"].as_str().unwrap().to_string());
     }
-    w.run(&["send", "--config", fhir.to_str().unwrap()]).ok();
+    w.run_with(&fhir, &["send"]).ok();
     for (n, (code, letter)) in [("ok", &letters[0]), ("transient-error", &letters[1])].into_iter().enumerate() {
         let issues =
             if code == "ok" { vec![] } else { vec![ack_issue("MSG_Mailbox_Out_Of_Operation", "Postkassen er lukket")] };
         let ack = acknowledgement(code, &uuid(n as u32 + 1), &uuid(n as u32 + 101), letter, &issues);
         std::fs::write(w.path("ack.xml"), ack).unwrap();
-        w.run(&["receipt", w.path("ack.xml").to_str().unwrap(), "--config", fhir.to_str().unwrap()]).ok();
+        w.run_with(&fhir, &["receipt", w.path("ack.xml").to_str().unwrap()]).ok();
     }
     w.run(&["journal", "verify"]).ok();
     // One file, no WAL beside it.
@@ -161,7 +161,7 @@ fn an_older_journal_others_can_read_is_owner_only_from_the_first_write() {
     let w = with_fixture("journal-v2.sqlite");
     std::fs::set_permissions(w.journal(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let cfg = w.outbox_config();
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&w.journal()), 0o600);
 }

@@ -22,7 +22,7 @@ fn damaged_bytes_are_not_sent_and_the_message_fails_saying_why() {
     w.generate(&sample("group-2a.json")).ok();
     damage_message(&w, 1);
     let cfg = w.outbox_config();
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(tree(&w.path("vans")).is_empty(), "damaged bytes were handed over");
     let m = w.show("1");
@@ -33,7 +33,7 @@ fn damaged_bytes_are_not_sent_and_the_message_fails_saying_why() {
     assert_eq!(tree(&w.path("dp")).len(), 1);
     assert_eq!(w.show("2")["message"]["status"], "sent");
     // Nothing left to send: a second run does not try the damaged message again.
-    assert!(w.run(&["send", "--config", cfg.to_str().unwrap()]).ok().stderr.contains("nothing to send"));
+    assert!(w.run_with(&cfg, &["send"]).ok().stderr.contains("nothing to send"));
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn a_damaged_stored_input_is_not_regenerated_from() {
     let w = World::new();
     w.generate(&sample("group-3.json")).ok();
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
-    w.run(&["send", "--config", cfg.to_str().unwrap()]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let c = rusqlite::Connection::open(w.journal()).unwrap();
     c.execute("UPDATE inputs SET input_json = replace(input_json, 'Berggren', 'Berggrex')", []).unwrap();
     let r = w.run(&["regenerate", "1"]);
@@ -106,7 +106,7 @@ fn a_missing_or_mistyped_bytes_row_fails_that_message_and_the_rest_are_sent() {
     assert!(r.stderr.contains("8 messages"), "{}", r.stderr);
 
     let cfg = w.outbox_config();
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     for id in ["3", "5"] {
         let m = w.show(id);

@@ -106,7 +106,7 @@ fn every_patient_gets_one_request_for_digital_post_or_print() {
     // send hands the request to the patient transport, byte for byte; the journal says
     // which hand-off it was.
     let config = kombi_config(&w);
-    w.run(&["send", "--config", config.to_str().unwrap()]);
+    w.run_with(&config, &["send"]);
     let outbox: Vec<(String, Vec<u8>)> = tree(&w.path("outbox"));
     assert_eq!(outbox.len(), 4, "{:?}", outbox.iter().map(|f| &f.0).collect::<Vec<_>>());
     for (name, bytes) in &outbox {

@@ -24,10 +24,6 @@ fn first_mail(server: &SmtpServer) {
     }
 }
 
-fn send(w: &World, cfg: &std::path::Path) -> Run {
-    w.run(&["send", "--config", cfg.to_str().unwrap()])
-}
-
 fn statuses(w: &World) -> Vec<(i64, String, String, Option<String>)> {
     let mut v: Vec<_> = w
         .run(&["journal", "list", "--json"])
@@ -54,7 +50,7 @@ fn outbox_files_appear_once_with_the_journal_bytes() {
         w.generate(&sample(s)).ok();
     }
     let cfg = w.outbox_config();
-    let r = send(&w, &cfg).ok();
+    let r = w.run_with(&cfg, &["send"]).ok();
     assert_eq!(r.json().len(), 8);
     assert!(r.stderr.contains("8 sent"), "{}", r.stderr);
     let vans = tree(&w.path("vans"));
@@ -70,7 +66,7 @@ fn outbox_files_appear_once_with_the_journal_bytes() {
     for (name, _) in &dp {
         assert!(name.starts_with("memo-") && name.ends_with("-1.xml"), "{name}");
     }
-    let again = send(&w, &cfg).ok();
+    let again = w.run_with(&cfg, &["send"]).ok();
     assert!(again.stderr.contains("nothing to send"), "{}", again.stderr);
     assert_eq!(tree(&w.path("vans")).len(), 4);
 }
@@ -84,7 +80,7 @@ fn smtp_delivers_the_xdis91_bytes_unchanged_as_an_attachment() {
         xdis.push(std::fs::read(w.generate(&sample(s)).ok().one()["messages"][0]["path"].as_str().unwrap()).unwrap());
     }
     let cfg = smtp_config(&w, server.port, 3);
-    send(&w, &cfg).ok();
+    w.run_with(&cfg, &["send"]).ok();
     let got = server.attachments();
     assert_eq!(got.len(), 4);
     for ((name, bytes), sent) in got.iter().zip(&xdis) {
@@ -106,7 +102,7 @@ fn server_down_is_transient_then_bounded_and_nothing_is_lost() {
     w.generate(&sample("group-3.json")).ok();
     let port = free_port(); // nothing listens here
     let cfg = smtp_config(&w, port, 2);
-    let r = send(&w, &cfg);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // The first GP letter failed; the second waits for the next run (the peer is down).
     let st = statuses(&w);
@@ -118,8 +114,8 @@ fn server_down_is_transient_then_bounded_and_nothing_is_lost() {
     // Patient letters went to their outbox regardless.
     assert!(st.iter().filter(|m| m.1 == "patient-memo").all(|m| m.2 == "sent"));
 
-    send(&w, &cfg);
-    send(&w, &cfg);
+    w.run_with(&cfg, &["send"]);
+    w.run_with(&cfg, &["send"]);
     let st = statuses(&w);
     let gp: Vec<_> = st.iter().filter(|m| m.1 == "gp-xdis91").collect();
     assert_eq!(gp[0].2, "failed");
@@ -136,12 +132,12 @@ fn server_down_is_transient_then_bounded_and_nothing_is_lost() {
     // Once the server is up, the waiting letter goes; the failed one needs `regenerate`.
     let server = SmtpServer::start(&w.path("smtp"));
     let cfg = smtp_config(&w, server.port, 2);
-    send(&w, &cfg).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert_eq!(server.mails(), 1);
     let failed_id = gp[0].0.to_string();
     let regen = w.run(&["regenerate", &failed_id]).ok().one();
     assert_eq!(regen["outcome"], "regenerated");
-    send(&w, &cfg).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert_eq!(server.mails(), 2);
     let st = statuses(&w);
     assert_eq!(st.iter().filter(|m| m.2 == "sent").count(), 4, "{st:?}");
@@ -154,13 +150,13 @@ fn a_4xx_reply_is_retried_and_delivered_once() {
     let server = SmtpServer::start(&w.path("smtp"));
     server.set_mode("tempfail");
     let cfg = smtp_config(&w, server.port, 5);
-    let r = send(&w, &cfg);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("451"), "{}", r.stderr);
     assert_eq!(statuses(&w)[0].2, "retry");
     server.set_mode("accept");
-    send(&w, &cfg).ok();
-    send(&w, &cfg).ok();
+    w.run_with(&cfg, &["send"]).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert_eq!(server.mails(), 1, "delivered exactly once");
     let show = w.run(&["journal", "show", "1"]).ok().stdout;
     assert!(show.contains("transient") && show.contains(": sent"), "{show}");
@@ -173,13 +169,13 @@ fn a_5xx_reply_fails_the_message_at_once_with_the_servers_reason() {
     let server = SmtpServer::start(&w.path("smtp"));
     server.set_mode("permfail");
     let cfg = smtp_config(&w, server.port, 5);
-    assert_eq!(send(&w, &cfg).code, 1);
+    assert_eq!(w.run_with(&cfg, &["send"]).code, 1);
     let st = statuses(&w);
     assert_eq!(st[0].2, "failed");
     assert!(st[0].3.as_deref().unwrap().contains("554"), "{:?}", st[0]);
     // A failed message is not retried by `send`.
     server.set_mode("accept");
-    send(&w, &cfg).ok();
+    w.run_with(&cfg, &["send"]).ok();
     assert_eq!(server.mails(), 0);
 }
 
@@ -262,12 +258,12 @@ fn starttls_with_the_gateways_ca_delivers_and_an_untrusted_certificate_does_not(
         )
     };
     // Not trusted: no mail, the letter waits for a retry.
-    let r = send(&w, &config(false));
+    let r = w.run_with(&config(false), &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(server.mails(), 0);
     assert!(r.stderr.to_lowercase().contains("certificate") || r.stderr.to_lowercase().contains("tls"), "{}", r.stderr);
     // With the gateway's CA: both letters, over TLS.
-    send(&w, &config(true)).ok();
+    w.run_with(&config(true), &["send"]).ok();
     assert_eq!(server.mails(), 2);
     assert!(statuses(&w).iter().filter(|m| m.1 == "gp-xdis91").all(|m| m.2 == "sent"));
 }
@@ -348,7 +344,7 @@ fn a_busy_journal_after_a_hand_over_still_records_it_and_nothing_goes_twice() {
     let out = sender.join().unwrap().unwrap();
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     server.set_mode("accept");
-    assert!(send(&w, &cfg).ok().stderr.contains("nothing to send"));
+    assert!(w.run_with(&cfg, &["send"]).ok().stderr.contains("nothing to send"));
     assert_eq!(server.mails(), 1, "the letter was handed over twice");
     let gp = statuses(&w).into_iter().find(|(_, k, _, _)| k == "gp-xdis91").unwrap();
     assert_eq!(gp.2, "sent");

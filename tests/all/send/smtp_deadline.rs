@@ -74,7 +74,7 @@ fn a_server_that_drips_one_byte_at_a_time_is_cut_off_at_the_deadline() {
              to = \"vans@vans.example.dk\"\ntimeout_seconds = 2\n"
         ),
     );
-    let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+    let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let line = r.one();
     assert_eq!(line["status"], "retry", "{line}");
@@ -116,7 +116,7 @@ fn a_server_that_fails_before_the_message_was_sent_is_transient_not_unknown() {
                  to = \"vans@vans.example.dk\"\ntimeout_seconds = 1\n"
             ),
         );
-        let r = w.run(&["send", "--config", cfg.to_str().unwrap()]);
+        let r = w.run_with(&cfg, &["send"]);
         assert_eq!(r.code, 1, "{behaviour}: {}", r.stderr);
         assert_eq!(r.one()["status"], "retry", "{behaviour}: {}", r.stdout);
         let show = w.show("1");
