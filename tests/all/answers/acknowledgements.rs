@@ -50,8 +50,8 @@ fn generated(w: &World, sample_name: &str) -> serde_json::Value {
 
 /// Generates and sends (outbox) `sample` as a CareCommunication.
 fn sent(w: &World, sample_name: &str) -> serde_json::Value {
-    let gp = generated(w, sample_name);
-    fl(w, &["send"]).ok();
+    let gp = w.sent(&cc_config(w), &sample(sample_name));
+    assert_eq!(gp["kind"], "gp-carecommunication", "{gp}");
     gp
 }
 

@@ -2,18 +2,10 @@
 
 use crate::common::*;
 
-/// Generates and sends (outbox) one sample; returns the GP message summary.
-fn sent_letter(w: &World, s: &str) -> serde_json::Value {
-    let gp = w.generate(&sample(s)).ok().one()["messages"][0].clone();
-    let cfg = w.outbox_config();
-    w.run_with(&cfg, &["send"]).ok();
-    gp
-}
-
 #[test]
 fn positive_receipt_acknowledges_and_a_duplicate_changes_nothing() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-1.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R1", env, letter, None)).unwrap();
@@ -29,7 +21,7 @@ fn positive_receipt_acknowledges_and_a_duplicate_changes_nothing() {
 #[test]
 fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-2b.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-2b.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let f = w.path("neg.xml");
     std::fs::write(
@@ -74,7 +66,7 @@ fn negative_receipt_rejects_with_refuse_code_and_text_and_regenerate_resends() {
 #[test]
 fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_failed_one() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-3.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-3.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let f = w.path("vansneg.xml");
     std::fs::write(
@@ -106,7 +98,7 @@ fn regenerate_with_a_corrected_input_sends_a_corrected_letter_linked_to_the_fail
 #[test]
 fn unknown_envelopes_and_contradictions_are_reported_not_dropped() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-1.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let unknown = w.path("unknown.xml");
     std::fs::write(&unknown, receipt("XCTL03", "R4", "NOSUCHENVELOPE", "NOSUCHLETTER", None)).unwrap();
@@ -216,7 +208,7 @@ fn a_receipt_for_a_superseded_letter_leaves_it_superseded() {
 #[test]
 fn a_receipt_naming_another_letter_in_a_known_envelope_is_a_letter_mismatch() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-1.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-1.json"));
     let env = gp["envelope_id"].as_str().unwrap();
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R9", env, "NOSUCHLETTER12", None)).unwrap();
@@ -254,7 +246,7 @@ fn a_receipt_stored_as_not_sent_is_applied_when_read_again_after_the_letter_is_s
 #[test]
 fn a_receipt_reusing_an_earlier_receipt_s_envelope_with_another_type_is_reported() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-1.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let pos = w.path("pos.xml");
     std::fs::write(&pos, receipt("XCTL03", "R11", env, letter, None)).unwrap();
@@ -271,7 +263,7 @@ fn a_receipt_reusing_an_earlier_receipt_s_envelope_with_another_type_is_reported
 #[test]
 fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
     let w = World::new();
-    let gp = sent_letter(&w, "group-1.json");
+    let gp = w.sent(&w.outbox_config(), &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let regen = w.run(&["regenerate", "1"]).ok().one();
     let copy = regen["messages"][0]["id"].as_i64().unwrap().to_string();
@@ -408,10 +400,8 @@ fn acknowledged_meanwhile(w: &World, id: i64, args: &[&str]) -> Run {
 #[test]
 fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
     let w = World::new();
-    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
+    let gp = w.sent(&w.outbox_config(), &sample("group-1.json"));
     let id = gp["id"].as_i64().unwrap();
-    let cfg = w.outbox_config();
-    w.run_with(&cfg, &["send"]).ok();
     let r = acknowledged_meanwhile(&w, id, &["regenerate", &id.to_string()]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("changed while it was being regenerated"), "{}", r.stderr);
@@ -425,10 +415,9 @@ fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
 #[test]
 fn regenerate_with_an_unchanged_input_sends_nothing_for_an_acknowledged_letter() {
     let w = World::new();
-    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
-    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let cfg = w.outbox_config();
-    w.run_with(&cfg, &["send"]).ok();
+    let gp = w.sent(&cfg, &sample("group-1.json"));
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let f = w.path("pos.xml");
     std::fs::write(&f, receipt("XCTL03", "R31", env, letter, None)).unwrap();
     w.run(&["receipt", f.to_str().unwrap()]).ok();

@@ -32,10 +32,8 @@ fn input(w: &World) -> PathBuf {
 
 /// Generates and sends the letter under `cfg`; returns the GP message's summary.
 fn sent(w: &World, cfg: &Path) -> serde_json::Value {
-    let s = w.generate_with(cfg, &input(w)).ok().one();
-    let gp = s["messages"][0].clone();
-    assert_eq!(gp["kind"], "gp-carecommunication", "{s}");
-    w.run_with(cfg, &["send"]).ok();
+    let gp = w.sent(cfg, &input(w));
+    assert_eq!(gp["kind"], "gp-carecommunication", "{gp}");
     gp
 }
 

@@ -115,6 +115,14 @@ impl World {
         self.run(&all)
     }
 
+    /// Generates `input` and sends what is waiting, both under `cfg`; returns the GP message's
+    /// summary.
+    pub fn sent(&self, cfg: &Path, input: &Path) -> serde_json::Value {
+        let gp = self.generate_with(cfg, input).ok().one()["messages"][0].clone();
+        self.run_with(cfg, &["send"]).ok();
+        gp
+    }
+
     /// `c.toml`: both transports as outbox folders ([`OUTBOX_TRANSPORTS`]).
     pub fn outbox_config(&self) -> PathBuf {
         self.write("c.toml", OUTBOX_TRANSPORTS)

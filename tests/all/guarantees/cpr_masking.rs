@@ -36,9 +36,8 @@ fn assert_rows(w: &World, messages: usize) {
 #[test]
 fn a_cpr_number_in_a_refuse_text_is_masked_everywhere() {
     let w = World::new();
-    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
-    w.run_with(&cfg, &["send"]).ok();
+    let gp = w.sent(&cfg, &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let refuse = (
         "problem_med_modtagerID",
@@ -149,9 +148,8 @@ fn a_cpr_number_in_an_input_field_is_masked_in_generate_s_json_too() {
 #[test]
 fn bidi_controls_from_outside_are_escaped_in_text_output() {
     let w = World::new();
-    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
-    w.run_with(&cfg, &["send"]).ok();
+    let gp = w.sent(&cfg, &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let refuse = ("syntaksfejl", "a&#x202E;b&#x2066;c&#x200F;d");
     let f = w.path("neg.xml");

@@ -299,9 +299,8 @@ fn send_flushes_the_outbox_folder_before_the_journal_says_sent() {
 #[test]
 fn regenerate_and_receipt_report_only_what_is_on_disk() {
     let w = World::new();
-    let gp = w.generate(&sample("group-1.json")).ok().one()["messages"][0].clone();
     let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
-    w.run_with(&cfg, &["send"]).ok();
+    let gp = w.sent(&cfg, &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
 
     let (r, calls) = traced(&w, &["regenerate", env, "--out-dir", w.out().to_str().unwrap()], None);
