@@ -6,6 +6,7 @@
 //! test's `flspost` runs too. It borrows `tests/all/common` rather than copying from it.
 
 #[path = "all/common/mod.rs"]
+#[allow(dead_code, unused_imports)] // the few helpers a memory test needs
 mod common;
 use common::*;
 

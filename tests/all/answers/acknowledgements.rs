@@ -6,28 +6,21 @@
 use crate::common::{self, *};
 use std::path::PathBuf;
 
+/// The samples' receiver table (which routes their GP to CareCommunication), XDIS91 for
+/// every other GP, the PDF attached, and outbox transports.
+fn cc(table: &str) -> ConfigOf<'_> {
+    ConfigOf { receivers: Some(table), default_format: Some("xdis91"), attach_pdf: Some(true), ..ConfigOf::outboxes() }
+}
+
 /// Outbox transports, and a receiver table that routes the samples' GP to CareCommunication.
 fn cc_config(w: &World) -> PathBuf {
-    w.write(
-        "cc.toml",
-        &format!(
-            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n{OUTBOX_TRANSPORTS}",
-            root().join("samples/receivers.csv").display()
-        ),
-    )
+    w.config("cc.toml", &cc(&sample_receivers()))
 }
 
 /// As [`cc_config`], the GP's letters over SMTP to 127.0.0.1:`port`.
 fn smtp_config(w: &World, port: u16) -> PathBuf {
-    w.write(
-        "smtp.toml",
-        &format!(
-            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n\
-             [transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
-             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n",
-            root().join("samples/receivers.csv").display()
-        ),
-    )
+    let table = sample_receivers();
+    w.config("smtp.toml", &ConfigOf { gp: Some(Transport::Smtp { port, timeout_seconds: 5 }), ..cc(&table) })
 }
 
 /// `flspost ARGS --config cc.toml`.

@@ -281,13 +281,7 @@ fn a_late_positive_receipt_cancels_the_queued_resend_of_that_letter() {
 
 /// The GP's letters over SMTP to 127.0.0.1:`port`, the patient's to an outbox.
 fn smtp_config(w: &World, port: u16) -> std::path::PathBuf {
-    w.write(
-        "smtp.toml",
-        &format!(
-            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
-             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n"
-        ),
-    )
+    w.config("smtp.toml", &ConfigOf { gp: Some(Transport::Smtp { port, timeout_seconds: 5 }), ..ConfigOf::outboxes() })
 }
 
 #[test]
@@ -352,14 +346,8 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
     let server = SmtpServer::start(&w.path("smtp"));
     // Stored at once, answered after the client's one-second deadline.
     server.set_mode("slow:4");
-    let cfg = w.write(
-        "slow.toml",
-        &format!(
-            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"fls@auh.example.dk\"\n\
-             to = \"vans@vans.example.dk\"\ntimeout_seconds = 1\n",
-            server.port
-        ),
-    );
+    let slow = ConfigOf { gp: Some(Transport::Smtp { port: server.port, timeout_seconds: 1 }), ..ConfigOf::default() };
+    let cfg = w.config("slow.toml", &slow);
     let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(server.mails(), 1, "the gateway has it");

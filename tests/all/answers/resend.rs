@@ -13,14 +13,15 @@ const SOR_NOW: &str = "1017421000016010";
 /// A config whose receiver table lists the sample GP with `formats` and `sor`, with
 /// `attach_pdf`, and outboxes. Each `name` its own files.
 fn config(w: &World, name: &str, sor: &str, formats: &str, attach_pdf: bool) -> PathBuf {
-    w.write(&format!("receivers-{name}.csv"), &format!("EAN;SOR;Formats\n5790000128686;{sor};{formats}\n"));
-    w.write(
-        &format!("{name}.toml"),
-        &format!(
-            "[gp]\nreceivers = \"receivers-{name}.csv\"\ndefault_format = \"xdis91\"\nattach_pdf = {attach_pdf}\n\n\
-             {OUTBOX_TRANSPORTS}"
-        ),
-    )
+    let table = format!("receivers-{name}.csv");
+    w.write(&table, &format!("EAN;SOR;Formats\n5790000128686;{sor};{formats}\n"));
+    let c = ConfigOf {
+        receivers: Some(&table),
+        default_format: Some("xdis91"),
+        attach_pdf: Some(attach_pdf),
+        ..ConfigOf::outboxes()
+    };
+    w.config(&format!("{name}.toml"), &c)
 }
 
 /// Group 2a without the GP's SOR id in the input: the receiver table gives it.

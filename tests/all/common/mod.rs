@@ -2,6 +2,9 @@
 //! private journal and output folder, and finding the reference material in `../shared`.
 #![allow(dead_code)]
 
+mod config;
+pub use config::{ConfigOf, Transport};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -15,11 +18,12 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples/input").join(name)
 }
 
-/// A config's two transports as outbox folders, `vans/` and `dp/` beside the config.
-pub const OUTBOX_TRANSPORTS: &str =
-    "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n";
-
 pub const SAMPLES: [&str; 4] = ["group-1.json", "group-2a.json", "group-2b.json", "group-3.json"];
+
+/// The samples' receiver table, which lists their GP for XDIS91 and CareCommunication.
+pub fn sample_receivers() -> String {
+    root().join("samples/receivers.csv").display().to_string()
+}
 
 /// The public reference material (`../shared/reference`), when this checkout has it.
 /// Tests that need it print a notice and skip when it is absent (a user's own clone).
@@ -123,9 +127,9 @@ impl World {
         gp
     }
 
-    /// `c.toml`: both transports as outbox folders ([`OUTBOX_TRANSPORTS`]).
+    /// `c.toml`: both transports as outbox folders ([`ConfigOf::outboxes`]).
     pub fn outbox_config(&self) -> PathBuf {
-        self.write("c.toml", OUTBOX_TRANSPORTS)
+        self.config("c.toml", &ConfigOf::outboxes())
     }
 
     /// `flspost journal show --json ID`: the message, its attempts and its receipts.

@@ -327,8 +327,8 @@ fn changed_content_is_a_correction_that_only_replaces_the_changed_letters() {
     assert_eq!(old["message"]["status"], "superseded");
 
     // After a GP letter was sent, the next change is again a `rettetbrev`, replacing it.
-    let cfg =
-        w.write("c.toml", &format!("[transport.gp]\ntype = \"outbox\"\ndir = \"{}\"\n", w.path("vans").display()));
+    let vans = w.path("vans").display().to_string();
+    let cfg = w.config("c.toml", &ConfigOf { gp: Some(Transport::Outbox(&vans)), ..ConfigOf::default() });
     w.run_with(&cfg, &["send"]).ok();
     let mut v2 = v.clone();
     v2["rescan_after_years"] = json!(3);

@@ -13,17 +13,17 @@ const OTHER_GP: &str = "5790000201747";
 /// A config routing by `table` (CSV text) with `default`, `attach_pdf`, and an outbox for the
 /// GP's letters.
 fn config(w: &World, table: Option<&str>, default: &str, attach_pdf: bool) -> PathBuf {
-    let mut text = format!(
-        "[gp]\ndefault_format = \"{default}\"\nattach_pdf = {attach_pdf}\n{}\n\
-         [transport.gp]\ntype = \"outbox\"\ndir = \"outbox\"\n",
-        if table.is_some() { "receivers = \"receivers.csv\"" } else { "" }
-    );
     if let Some(t) = table {
         w.write("receivers.csv", t);
-    } else {
-        text = text.replace("\n\n", "\n");
     }
-    w.write("config.toml", &text)
+    let c = ConfigOf {
+        receivers: table.map(|_| "receivers.csv"),
+        default_format: Some(default),
+        attach_pdf: Some(attach_pdf),
+        gp: Some(Transport::Outbox("outbox")),
+        ..ConfigOf::default()
+    };
+    w.config("config.toml", &c)
 }
 
 fn input(w: &World, name: &str, v: &Value) -> PathBuf {

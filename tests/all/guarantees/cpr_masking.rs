@@ -36,7 +36,7 @@ fn assert_rows(w: &World, messages: usize) {
 #[test]
 fn a_cpr_number_in_a_refuse_text_is_masked_everywhere() {
     let w = World::new();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
+    let cfg = w.config("c.toml", &ConfigOf { gp: Some(Transport::Outbox("vans")), ..ConfigOf::default() });
     let gp = w.sent(&cfg, &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let refuse = (
@@ -65,14 +65,8 @@ fn a_cpr_number_in_an_smtp_reply_is_masked_everywhere() {
     w.generate(&sample("group-1.json")).ok();
     let server = SmtpServer::start(&w.path("smtp"));
     server.set_mode("reply:554-5.7.1 recipient 2512489996 refused\\r\\n554 5.7.1 see 251248-9996");
-    let cfg = w.write(
-        "c.toml",
-        &format!(
-            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"fls@auh.example.dk\"\n\
-             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n",
-            server.port
-        ),
-    );
+    let smtp = ConfigOf { gp: Some(Transport::Smtp { port: server.port, timeout_seconds: 5 }), ..ConfigOf::default() };
+    let cfg = w.config("c.toml", &smtp);
     let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("refused"), "{}", r.stderr);
@@ -148,7 +142,7 @@ fn a_cpr_number_in_an_input_field_is_masked_in_generate_s_json_too() {
 #[test]
 fn bidi_controls_from_outside_are_escaped_in_text_output() {
     let w = World::new();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
+    let cfg = w.config("c.toml", &ConfigOf { gp: Some(Transport::Outbox("vans")), ..ConfigOf::default() });
     let gp = w.sent(&cfg, &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
     let refuse = ("syntaksfejl", "a&#x202E;b&#x2066;c&#x200F;d");
@@ -166,13 +160,9 @@ fn bidi_controls_from_outside_are_escaped_in_text_output() {
 #[test]
 fn a_cpr_number_in_an_acknowledgement_s_issue_code_is_masked_in_every_json_output() {
     let w = World::new();
-    let cfg = w.write(
-        "cc.toml",
-        &format!(
-            "[gp]\nreceivers = \"{}\"\ndefault_format = \"xdis91\"\n\n{OUTBOX_TRANSPORTS}",
-            root().join("samples/receivers.csv").display()
-        ),
-    );
+    let table = sample_receivers();
+    let cc = ConfigOf { receivers: Some(&table), default_format: Some("xdis91"), ..ConfigOf::outboxes() };
+    let cfg = w.config("cc.toml", &cc);
     let c = cfg.to_str().unwrap();
     let gp = w.generate_with(&cfg, &sample("group-1.json")).ok().one()["messages"][0].clone();
     assert_eq!(gp["kind"], "gp-carecommunication", "{gp}");

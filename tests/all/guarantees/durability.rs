@@ -299,7 +299,7 @@ fn send_flushes_the_outbox_folder_before_the_journal_says_sent() {
 #[test]
 fn regenerate_and_receipt_report_only_what_is_on_disk() {
     let w = World::new();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
+    let cfg = w.config("c.toml", &ConfigOf { gp: Some(Transport::Outbox("vans")), ..ConfigOf::default() });
     let gp = w.sent(&cfg, &sample("group-1.json"));
     let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
 

@@ -42,7 +42,8 @@ fn a_journal_of_the_previous_release_opens_with_every_message_attempt_and_receip
 /// Two outbox transports and the GP's format by `table` (a receiver table's text).
 fn routed_config(w: &World, table: &str) -> std::path::PathBuf {
     w.write("receivers.csv", table);
-    w.write("config.toml", &format!("[gp]\nreceivers = \"receivers.csv\"\nattach_pdf = true\n{OUTBOX_TRANSPORTS}"))
+    let c = ConfigOf { receivers: Some("receivers.csv"), attach_pdf: Some(true), ..ConfigOf::outboxes() };
+    w.config("config.toml", &c)
 }
 
 const XDIS91_ONLY: &str = "ean;formats\n5790000128686;XDIS91\n";

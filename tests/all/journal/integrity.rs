@@ -55,7 +55,7 @@ fn damaged_bytes_are_not_restored_to_the_output_folder() {
 fn a_damaged_stored_input_is_not_regenerated_from() {
     let w = World::new();
     w.generate(&sample("group-3.json")).ok();
-    let cfg = w.write("c.toml", "[transport.gp]\ntype = \"outbox\"\ndir = \"vans\"\n");
+    let cfg = w.config("c.toml", &ConfigOf { gp: Some(Transport::Outbox("vans")), ..ConfigOf::default() });
     w.run_with(&cfg, &["send"]).ok();
     let c = rusqlite::Connection::open(w.journal()).unwrap();
     c.execute("UPDATE inputs SET input_json = replace(input_json, 'Berggren', 'Berggrex')", []).unwrap();

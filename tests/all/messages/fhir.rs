@@ -859,13 +859,14 @@ fn the_pdf_attached_to_a_corrected_gp_letter_is_the_corrected_patient_letter_s()
 #[test]
 fn the_pdf_attached_to_a_corrected_gp_letter_is_the_kept_kombi_letter_s() {
     let mut w = World::new();
-    let cfg = w.write(
-        "kombi-cc.toml",
-        &format!(
-            "[gp]\nreceivers = \"{}\"\nattach_pdf = true\n\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\nhandoff = \"kombi\"\n",
-            root().join("samples/receivers.csv").display()
-        ),
-    );
+    let table = sample_receivers();
+    let kombi_cc = ConfigOf {
+        receivers: Some(&table),
+        attach_pdf: Some(true),
+        patient: Some(Transport::Kombi("dp")),
+        ..ConfigOf::default()
+    };
+    let cfg = w.config("kombi-cc.toml", &kombi_cc);
     let pdfs = |w: &World| {
         let dir = w.out().join("FLS-AUH-2025-0002");
         let gp = std::fs::read(dir.join("gp-carecommunication.xml")).unwrap();

@@ -12,7 +12,7 @@ const FJERNPRINT: &str = "urn:oio:fjernprint:1.0.0";
 const MEMO: &str = "https://DigitalPost.dk/MeMo-1";
 
 fn kombi_config(w: &World) -> PathBuf {
-    w.write("kombi.toml", "[transport.patient]\ntype = \"outbox\"\ndir = \"outbox\"\nhandoff = \"kombi\"\n")
+    w.config("kombi.toml", &ConfigOf { patient: Some(Transport::Kombi("outbox")), ..ConfigOf::default() })
 }
 
 fn generate_kombi(w: &World, input: &Path) -> Run {

@@ -4,15 +4,14 @@
 use crate::common::*;
 
 fn smtp_config(w: &World, port: u16, max_attempts: u32) -> std::path::PathBuf {
-    w.write(
-        "smtp.toml",
-        &format!(
-            "[send]\nmax_attempts = {max_attempts}\n\n[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\n\
-             from = \"fls@auh.example.dk\"\nto = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n\
-             [transport.patient]\ntype = \"outbox\"\ndir = \"{}\"\n",
-            w.path("digitalpost").display()
-        ),
-    )
+    let dp = w.path("digitalpost").display().to_string();
+    let c = ConfigOf {
+        max_attempts: Some(max_attempts),
+        gp: Some(Transport::Smtp { port, timeout_seconds: 5 }),
+        patient: Some(Transport::Outbox(&dp)),
+        ..ConfigOf::default()
+    };
+    w.config("smtp.toml", &c)
 }
 
 /// Waits (20 s at most) until the server has stored a mail: the hand-over is under way.

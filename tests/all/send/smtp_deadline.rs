@@ -67,13 +67,8 @@ fn a_server_that_drips_one_byte_at_a_time_is_cut_off_at_the_deadline() {
     let port = listener.local_addr().unwrap().port();
     // ~100 bytes of replies at 0.15 s each: some 15 s in all, every read within 0.2 s.
     std::thread::spawn(move || drip_server(listener, Duration::from_millis(150)));
-    let cfg = w.write(
-        "c.toml",
-        &format!(
-            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
-             to = \"vans@vans.example.dk\"\ntimeout_seconds = 2\n"
-        ),
-    );
+    let smtp = ConfigOf { gp: Some(Transport::Smtp { port, timeout_seconds: 2 }), ..ConfigOf::default() };
+    let cfg = w.config("c.toml", &smtp);
     let r = w.run_with(&cfg, &["send"]);
     assert_eq!(r.code, 1, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let line = r.one();
@@ -109,13 +104,8 @@ fn a_server_that_fails_before_the_message_was_sent_is_transient_not_unknown() {
                 }
             }
         });
-        let cfg = w.write(
-            "c.toml",
-            &format!(
-                "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
-                 to = \"vans@vans.example.dk\"\ntimeout_seconds = 1\n"
-            ),
-        );
+        let smtp = ConfigOf { gp: Some(Transport::Smtp { port, timeout_seconds: 1 }), ..ConfigOf::default() };
+        let cfg = w.config("c.toml", &smtp);
         let r = w.run_with(&cfg, &["send"]);
         assert_eq!(r.code, 1, "{behaviour}: {}", r.stderr);
         assert_eq!(r.one()["status"], "retry", "{behaviour}: {}", r.stdout);
