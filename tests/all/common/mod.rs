@@ -112,6 +112,14 @@ impl World {
         self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
     }
 
+    /// The journal, opened with a plain SQLite client once SQLite finds it whole.
+    pub fn db(&self) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(self.journal()).unwrap();
+        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok", "the journal is damaged");
+        c
+    }
+
     /// `flspost ARGS --config CFG`.
     pub fn run_with(&self, cfg: &Path, args: &[&str]) -> Run {
         let mut all = args.to_vec();

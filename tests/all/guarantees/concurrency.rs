@@ -48,13 +48,6 @@ struct Proc {
     kill_at: Option<Instant>,
 }
 
-fn db(w: &World) -> rusqlite::Connection {
-    let c = rusqlite::Connection::open(w.journal()).unwrap();
-    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(ok, "ok", "the journal is damaged");
-    c
-}
-
 /// A plain SQLite client reading the journal over and over until `stop` (as a support
 /// person's tool or a monitoring script would), counting what it read.
 fn plain_reader(path: std::path::PathBuf, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u64 {
@@ -123,7 +116,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
             procs.push(Proc { role: Role::Send, child, out, err, kill_at: kill(&mut rng) });
         }
         // Positive receipts for GP letters an earlier round sent.
-        let c = db(&w);
+        let c = w.db();
         let sent: Vec<(String, String)> = c
             .prepare(
                 "SELECT letter_id, envelope_id FROM messages WHERE kind = 'gp-xdis91' AND status = 'sent' \
@@ -205,7 +198,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
         }
 
         // After the round: whole, verified, and everything reported is there.
-        let c = db(&w);
+        let c = w.db();
         w.run(&["journal", "verify"]).ok();
         for (id, msgs) in &reported {
             for m in msgs {
@@ -243,7 +236,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
     // Finish the work: every result reported is still there, and one last `send` hands over
     // what the killed ones left, each transmission once.
     w.run(&["send", "--config", &cfg]).ok();
-    let c = db(&w);
+    let c = w.db();
     let waiting: i64 =
         c.query_row("SELECT COUNT(*) FROM messages WHERE status IN ('generated', 'retry')", [], |r| r.get(0)).unwrap();
     assert_eq!(waiting, 0);
@@ -295,7 +288,7 @@ fn another_client_holding_the_journal_never_makes_flspost_report_an_unrecorded_r
             assert!(out.status.success(), "{id}: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
             let v: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
             assert_eq!(v["outcome"], "generated");
-            let c = db(&w);
+            let c = w.db();
             for m in v["messages"].as_array().unwrap() {
                 let n: i64 = c
                     .query_row(
@@ -345,7 +338,7 @@ fn a_journal_busy_past_the_configured_wait_fails_with_journal_busy_and_records_n
     }
     release_tx.send(()).unwrap();
     holder.join().unwrap();
-    let c = db(&w);
+    let c = w.db();
     let n: i64 = c.query_row("SELECT COUNT(*) FROM inputs WHERE result_id LIKE 'BUSY%'", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 0, "a busy journal half-recorded a result");
     for input in [&input, &batch] {

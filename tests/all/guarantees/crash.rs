@@ -19,13 +19,6 @@ fn kill_after(w: &World, args: &[&str], delay: Duration) {
     let _ = child.wait();
 }
 
-fn db(w: &World) -> rusqlite::Connection {
-    let c = rusqlite::Connection::open(w.journal()).unwrap();
-    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(ok, "ok");
-    c
-}
-
 fn count(c: &rusqlite::Connection, sql: &str) -> i64 {
     c.query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -71,7 +64,7 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
     for ms in [5, 20, 40, 80, 120, 200, 300, 450, 700] {
         kill_after(&w, &args, Duration::from_millis(ms));
         if w.journal().exists() {
-            let c = db(&w);
+            let c = w.db();
             if count(&c, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'inputs'") == 0 {
                 continue; // killed while creating the journal: it is set up on the next run
             }
@@ -86,7 +79,7 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
     }
     let r = w.run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let c = db(&w);
+    let c = w.db();
     assert_eq!(count(&c, "SELECT COUNT(*) FROM inputs"), N as i64);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM messages"), 2 * N as i64);
     assert_eq!(count(&c, "SELECT COUNT(DISTINCT letter_id) FROM messages"), 2 * N as i64);
@@ -111,7 +104,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     let args = ["send", "--config", cfg.to_str().unwrap()];
     for ms in [5, 15, 30, 60, 100, 160, 250, 400] {
         kill_after(&w, &args, Duration::from_millis(ms));
-        let c = db(&w);
+        let c = w.db();
         // A message marked sent has its file in the outbox.
         let mut st = c
             .prepare("SELECT kind, envelope_id, letter_id, attempt, sha256 FROM messages WHERE status = 'sent'")
@@ -132,7 +125,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
     }
     let r = w.run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let c = db(&w);
+    let c = w.db();
     assert_eq!(count(&c, "SELECT COUNT(*) FROM messages WHERE status = 'sent'"), 2 * N as i64);
     let (vans, dp) = (tree(&w.path("vans")), tree(&w.path("dp")));
     assert_eq!(vans.len(), N, "one file per GP letter, no duplicates, no temporaries");
@@ -174,7 +167,7 @@ fn two_sends_at_once_hand_over_each_message_once() {
         // signal would show here as "signal: N").
         assert!(run.status.success(), "{:?}\n{}", run.status, String::from_utf8_lossy(&run.stderr));
     }
-    let c = db(&w);
+    let c = w.db();
     assert_eq!(count(&c, "SELECT COUNT(*) FROM messages WHERE status = 'sent'"), 2 * N as i64);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM attempts"), 2 * N as i64, "a message was handed over twice");
 }
