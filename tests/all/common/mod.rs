@@ -244,6 +244,23 @@ pub fn ensure_tool(program: &str, package: &str) -> PathBuf {
     })
 }
 
+/// Runs poppler's `tool` (`pdftotext`, `pdfinfo`, `pdffonts`) with `args` on `pdf`, which
+/// must succeed; returns what it printed (`pdftotext` is told to print, with `-`).
+pub fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> String {
+    let exe = ensure_tool(tool, "poppler-utils");
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("letter.pdf");
+    std::fs::write(&p, pdf).unwrap();
+    let mut c = Command::new(exe);
+    c.args(args).arg(&p);
+    if tool == "pdftotext" {
+        c.arg("-");
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The PDF inside a MeMo file.
 pub fn pdf_of_memo(memo: &[u8]) -> Vec<u8> {
     use base64::Engine;

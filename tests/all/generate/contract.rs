@@ -354,21 +354,11 @@ fn config_policy_and_templates_override_the_defaults() {
     let r = w.generate_with(&cfg, &p).ok();
     let memo = std::fs::read(r.one()["messages"][1]["path"].as_str().unwrap()).unwrap();
     let pdf = pdf_of_memo(&memo);
-    let text = pdftotext(&pdf);
+    let text = poppler("pdftotext", &["-layout"], &pdf);
     assert!(text.contains("Alt er normalt."), "{text}");
 
     w.write("tpl/gp-1.txt", "Emne\n\n{{ patient.cpr }}\n");
     let r = w.generate_with(&cfg, &p);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("gp-1.txt") && r.stderr.contains("unknown field `patient.cpr`"), "{}", r.stderr);
-}
-
-pub fn pdftotext(pdf: &[u8]) -> String {
-    let tool = ensure_tool("pdftotext", "poppler-utils");
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("x.pdf");
-    std::fs::write(&p, pdf).unwrap();
-    let out = std::process::Command::new(tool).arg("-layout").arg(&p).arg("-").output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
 }

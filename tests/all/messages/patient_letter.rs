@@ -2,23 +2,6 @@
 //! (the same `pdftotext` a reviewer would use).
 
 use crate::common::*;
-use std::process::Command;
-
-fn poppler(tool: &str, pdf: &[u8]) -> String {
-    let exe = ensure_tool(tool, "poppler-utils");
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("letter.pdf");
-    std::fs::write(&p, pdf).unwrap();
-    let mut c = Command::new(exe);
-    if tool == "pdftotext" {
-        c.arg(&p).arg("-");
-    } else {
-        c.arg(&p);
-    }
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn every_group_letter_says_its_key_words_to_the_named_patient() {
@@ -36,7 +19,7 @@ fn every_group_letter_says_its_key_words_to_the_named_patient() {
         let pdf = pdf_of_memo(&memo);
         // The PDF beside the MeMo is the same document.
         assert_eq!(std::fs::read(s["messages"][1]["pdf"].as_str().unwrap()).unwrap(), pdf);
-        let text = poppler("pdftotext", &pdf);
+        let text = poppler("pdftotext", &[], &pdf);
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         for word in *words {
             assert!(flat.contains(word), "{file}: {word:?} missing from the PDF text:\n{text}");
@@ -60,12 +43,12 @@ fn the_pdf_is_a4_with_embedded_fonts() {
     let w = World::new();
     let s = w.generate(&sample("group-2b.json")).ok().one();
     let pdf = std::fs::read(s["messages"][1]["pdf"].as_str().unwrap()).unwrap();
-    let info = poppler("pdfinfo", &pdf);
+    let info = poppler("pdfinfo", &[], &pdf);
     let field =
         |name: &str| info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string();
     assert_eq!(field("Page size:"), "595.276 x 841.89 pts (A4)", "{info}");
     assert_eq!(field("Pages:"), "1", "{info}");
-    let fonts = poppler("pdffonts", &pdf);
+    let fonts = poppler("pdffonts", &[], &pdf);
     let rows: Vec<&str> = fonts.lines().skip(2).collect();
     assert_eq!(rows.len(), 2, "{fonts}");
     for r in rows {
@@ -108,13 +91,7 @@ fn the_memo_header_carries_sender_recipient_and_a_short_notification() {
 /// The leaf elements of `pdfinfo -struct-text`, in order: (path of element types, text
 /// with runs of whitespace made one space).
 fn structure(pdf: &[u8]) -> Vec<(String, String)> {
-    let exe = ensure_tool("pdfinfo", "poppler-utils");
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("letter.pdf");
-    std::fs::write(&p, pdf).unwrap();
-    let out = Command::new(exe).arg("-struct-text").arg(&p).output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = poppler("pdfinfo", &["-struct-text"], pdf);
     let mut path: Vec<(usize, String)> = vec![];
     let mut leaves: Vec<(String, String)> = vec![];
     for line in text.lines() {
@@ -181,14 +158,14 @@ fn a_screen_reader_reads_every_group_letter_in_order() {
     for file in SAMPLES {
         let s = w.generate(&sample(file)).ok().one();
         let pdf = std::fs::read(s["messages"][1]["pdf"].as_str().unwrap()).unwrap();
-        let info = poppler("pdfinfo", &pdf);
+        let info = poppler("pdfinfo", &[], &pdf);
         assert!(info.lines().any(|l| l.starts_with("Tagged:") && l.ends_with("yes")), "{info}");
         let read = structure(&pdf);
         assert_eq!(read, expected_reading(file), "{file}: the structure tree does not read as the letter");
 
         // Nothing on the page is left out of the tree but the artifacts: the page number
         // and the return line (which repeats the letterhead for the post office).
-        let raw = poppler_raw(&pdf);
+        let raw = poppler("pdftotext", &["-raw"], &pdf); // the text in content-stream order
         let v = sample_json(file);
         let a = &v["sender"]["address"];
         let artifacts = format!(
@@ -213,16 +190,6 @@ fn a_screen_reader_reads_every_group_letter_in_order() {
     }
 }
 
-/// `pdftotext -raw`: the text in content-stream order.
-fn poppler_raw(pdf: &[u8]) -> String {
-    let exe = ensure_tool("pdftotext", "poppler-utils");
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("letter.pdf");
-    std::fs::write(&p, pdf).unwrap();
-    let out = Command::new(exe).arg("-raw").arg(&p).arg("-").output().unwrap();
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn the_pdf_declares_language_title_tagging_and_its_conformance_claims() {
     let w = World::new();
@@ -244,19 +211,14 @@ fn the_pdf_declares_language_title_tagging_and_its_conformance_claims() {
     ] {
         assert!(xmp.contains(needle), "{needle} missing from the XMP");
     }
-    let info = poppler("pdfinfo", &pdf);
+    let info = poppler("pdfinfo", &[], &pdf);
     assert!(info.contains("Metadata Stream: yes") && info.contains("Title:           Resultat af din knogleskanning"));
 }
 
 /// Word boxes from `pdftotext -bbox`: (text, x_min, y_min, x_max, y_max) in points from the
 /// top left of page 1.
 fn words(pdf: &[u8]) -> Vec<(String, f32, f32, f32, f32)> {
-    let exe = ensure_tool("pdftotext", "poppler-utils");
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("letter.pdf");
-    std::fs::write(&p, pdf).unwrap();
-    let out = Command::new(exe).args(["-bbox", "-f", "1", "-l", "1"]).arg(&p).arg("-").output().unwrap();
-    let html = String::from_utf8(out.stdout).unwrap();
+    let html = poppler("pdftotext", &["-bbox", "-f", "1", "-l", "1"], pdf);
     let num = |l: &str, k: &str| -> f32 {
         let at = l.find(&format!("{k}=\"")).unwrap() + k.len() + 2;
         l[at..at + l[at..].find('"').unwrap()].parse().unwrap()
@@ -313,7 +275,7 @@ fn large_print_is_larger_and_still_fits_the_envelope_window() {
     // Body text: 14 pt against 11 pt.
     let ratio = word_height(&large, "årskontrol.") / word_height(&normal, "årskontrol.");
     assert!((ratio - 14.0 / 11.0).abs() < 0.05, "body text ratio {ratio}");
-    let info = poppler("pdfinfo", &large);
+    let info = poppler("pdfinfo", &[], &large);
     assert!(info.contains("Tagged:          yes"));
     let read = structure(&large);
     assert!(read.iter().any(|(k, t)| k == "Document/H1" && t == "Resultat af din knogleskanning"));
