@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests: running the real `flspost` binary against a
 //! private journal and output folder, and finding the reference material in `../shared`.
-#![allow(dead_code)]
 
 mod config;
 pub use config::{ConfigOf, Transport};
@@ -87,11 +86,6 @@ impl World {
         let named = |l: &str| l.strip_prefix(&line).is_some_and(|rest| rest == ")" || rest == ", new: creating it)");
         r.stderr = r.stderr.lines().filter(|l| !named(l)).map(|l| format!("{l}\n")).collect();
         r
-    }
-
-    /// The run as the process wrote it.
-    pub fn run_raw(&self, args: &[&str]) -> Run {
-        Run::from(self.cmd().args(args).output().unwrap())
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
