@@ -18,17 +18,13 @@ fn a_missing_file_is_the_environment_in_every_command() {
     }
 }
 
-/// A pipe whose reader is already gone: every write to it fails with EPIPE.
+/// A pipe whose reader is already gone: every write to it fails with EPIPE. Both ends are
+/// close-on-exec (`std::io::pipe`), so a child another test spawns meanwhile cannot inherit
+/// the read end and keep the pipe open.
 fn closed_pipe() -> Stdio {
-    use std::os::fd::FromRawFd;
-    let mut fds = [0; 2];
-    // SAFETY: pipe fills two new descriptors; the read end is closed at once and the
-    // write end handed to the child as an owned descriptor.
-    unsafe {
-        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
-        libc::close(fds[0]);
-        Stdio::from(std::os::fd::OwnedFd::from_raw_fd(fds[1]))
-    }
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
 }
 
 #[test]
