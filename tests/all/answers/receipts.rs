@@ -365,6 +365,7 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
 /// message `id` acknowledged (a positive receipt's effect, applied by another process): the
 /// command reads and decides before that, and records after.
 fn acknowledged_meanwhile(w: &World, id: i64, args: &[&str]) -> Run {
+    let _exclusive = exclusive();
     let (tx, rx) = std::sync::mpsc::channel();
     let path = w.journal();
     let holder = std::thread::spawn(move || {

@@ -38,6 +38,19 @@ pub fn reference() -> Option<PathBuf> {
     }
 }
 
+/// One at a time: held for its whole run by each test that loads the machine on purpose
+/// (SIGKILL rounds, many processes at once, strace, a deadline measured under load), and by
+/// each whose timing window such load could close. When every file was a binary of its own,
+/// cargo ran those files one after another; in one binary they would run beside each other.
+/// The light tests still run beside them.
+///
+/// `let _exclusive = exclusive();` at the top of the test (not `let _ =`, which drops it).
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding it must not fail the next one too.
+    HEAVY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A private world for one test: its own journal, output folder and scratch space.
 pub struct World {
     pub dir: tempfile::TempDir,

@@ -66,6 +66,7 @@ fn an_unusable_output_folder_for_an_existing_result_fails_and_names_no_file() {
 // The child is reaped by wait4 (which also gives its rusage), which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 fn generate_bounded(w: &World, input: &str) -> (Run, i64) {
+    let _exclusive = exclusive();
     use std::io::Read;
     let mut cmd = w.cmd();
     cmd.args(["generate", "--out-dir", w.out().to_str().unwrap(), sample(input).to_str().unwrap()]);

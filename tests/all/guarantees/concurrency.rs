@@ -68,6 +68,7 @@ fn plain_reader(path: std::path::PathBuf, stop: std::sync::Arc<std::sync::atomic
 
 #[test]
 fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
+    let _exclusive = exclusive();
     const ROUNDS: usize = 4;
     const SINGLES: usize = 20;
     let w = World::new();

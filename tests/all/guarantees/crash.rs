@@ -57,6 +57,7 @@ fn check_out_dir(w: &World, c: &rusqlite::Connection) {
 
 #[test]
 fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
+    let _exclusive = exclusive();
     let w = World::new();
     let input = batch(&w);
     let out = w.out();
@@ -97,6 +98,7 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
 
 #[test]
 fn killing_send_never_loses_or_duplicates_a_message() {
+    let _exclusive = exclusive();
     let w = World::new();
     let input = batch(&w);
     w.run(&["generate", "--out-dir", w.out().to_str().unwrap(), input.to_str().unwrap()]).ok();
@@ -149,6 +151,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
 
 #[test]
 fn two_sends_at_once_hand_over_each_message_once() {
+    let _exclusive = exclusive();
     let w = World::new();
     let input = batch(&w);
     w.run(&["generate", input.to_str().unwrap()]).ok();

@@ -207,6 +207,7 @@ fn flushes_of(calls: &[Call], pred: impl Fn(&str) -> bool) -> usize {
 
 #[test]
 fn generate_prints_a_summary_only_after_the_journal_and_the_files_are_on_disk() {
+    let _exclusive = exclusive();
     let w = World::new();
     let out = w.out();
     let out_s = out.to_str().unwrap();
@@ -248,6 +249,7 @@ fn generate_prints_a_summary_only_after_the_journal_and_the_files_are_on_disk() 
 
 #[test]
 fn a_batch_flushes_the_journal_once_per_round_not_once_per_line() {
+    let _exclusive = exclusive();
     let w = World::new();
     let n = 300; // two rounds of at most 256
     let lines = sample_lines("DUR", n).join("\n");
@@ -267,6 +269,7 @@ fn a_batch_flushes_the_journal_once_per_round_not_once_per_line() {
 
 #[test]
 fn send_flushes_the_outbox_folder_before_the_journal_says_sent() {
+    let _exclusive = exclusive();
     let w = World::new();
     for s in SAMPLES {
         w.generate(&sample(s)).ok();
@@ -298,6 +301,7 @@ fn send_flushes_the_outbox_folder_before_the_journal_says_sent() {
 
 #[test]
 fn regenerate_and_receipt_report_only_what_is_on_disk() {
+    let _exclusive = exclusive();
     let w = World::new();
     let cfg = w.config("c.toml", &ConfigOf { gp: Some(Transport::Outbox("vans")), ..ConfigOf::default() });
     let gp = w.sent(&cfg, &sample("group-1.json"));

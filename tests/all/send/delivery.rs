@@ -271,6 +271,7 @@ fn starttls_with_the_gateways_ca_delivers_and_an_untrusted_certificate_does_not(
 /// an earlier one is checked again at its hand-over and not handed over (issue 17, item 2).
 #[test]
 fn a_letter_superseded_while_send_runs_is_not_handed_over() {
+    let _exclusive = exclusive();
     let w = World::new();
     let server = SmtpServer::start(&w.path("smtp"));
     let cfg = smtp_config(&w, server.port, 5);

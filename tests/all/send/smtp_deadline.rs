@@ -61,6 +61,7 @@ fn serve(conn: TcpStream, drip: Duration) -> std::io::Result<()> {
 
 #[test]
 fn a_server_that_drips_one_byte_at_a_time_is_cut_off_at_the_deadline() {
+    let _exclusive = exclusive();
     let w = World::new();
     w.generate(&sample("group-1.json")).ok();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -82,6 +83,7 @@ fn a_server_that_drips_one_byte_at_a_time_is_cut_off_at_the_deadline() {
 /// `transient` (nothing was handed over), never `unknown` (it may have been).
 #[test]
 fn a_server_that_fails_before_the_message_was_sent_is_transient_not_unknown() {
+    let _exclusive = exclusive();
     for behaviour in ["silent", "close", "garbage"] {
         let w = World::new();
         w.generate(&sample("group-1.json")).ok();
