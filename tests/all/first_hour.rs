@@ -24,14 +24,6 @@ fn copy_samples(w: &World) {
     std::fs::copy(root().join("samples/config-local.toml"), w.path("samples/config-local.toml")).unwrap();
 }
 
-fn files(dir: &std::path::Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 #[test]
 fn the_readme_walk_through_works_with_the_shipped_config_and_receipts() {
     let w = World::new(); // the clock make-samples.sh pins, so the sample receipts match
@@ -59,8 +51,8 @@ fn the_readme_walk_through_works_with_the_shipped_config_and_receipts() {
         .stderr
         .starts_with("flspost: journal samples/../local/journal.sqlite (from samples/config-local.toml)\n"));
     assert_eq!(r.stderr.lines().last(), Some("flspost: 8 sent"));
-    assert_eq!(files(&w.path("local/outbox/vans")).len(), 4);
-    assert_eq!(files(&w.path("local/outbox/digitalpost")).len(), 4);
+    assert_eq!(names(&w.path("local/outbox/vans")).len(), 4);
+    assert_eq!(names(&w.path("local/outbox/digitalpost")).len(), 4);
 
     // 3. receipts: the shipped positive and negative answer two of the sample letters.
     let r = walk(&w, &["receipt", "samples/receipts/positive-group-1.xml", "samples/receipts/negative-group-2a.xml"]);
@@ -91,7 +83,7 @@ fn the_readme_walk_through_works_with_the_shipped_config_and_receipts() {
     assert_eq!(m["transmission"], 2);
     let r = walk(&w, &["send"]).ok();
     assert_eq!(r.stderr.lines().last(), Some("flspost: 1 sent"));
-    assert_eq!(files(&w.path("local/outbox/vans")).len(), 5);
+    assert_eq!(names(&w.path("local/outbox/vans")).len(), 5);
 
     // 6. journal show words each number for what it is.
     let r = walk(&w, &["journal", "show", &id]).ok();

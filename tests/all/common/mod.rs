@@ -212,6 +212,14 @@ pub fn sample_lines(prefix: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// The names in `dir` (which must exist), sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
 /// Every file under `dir`, relative path and bytes, sorted.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = vec![];

@@ -9,14 +9,6 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
-}
-
 fn generate_into(w: &World, journal: &Path) -> Run {
     w.run(&["generate", "--journal", journal.to_str().unwrap(), sample("group-1.json").to_str().unwrap()])
 }
