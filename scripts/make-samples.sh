@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the checked-in samples with a fixed clock, so they are reproducible byte for
-# byte (tests/samples.rs checks that they are current):
+# byte (tests/all/samples.rs checks that they are current):
 #   samples/output/      every samples/input/*.json, MeMo hand-off, normal print;
 #   samples/kombi/       group 3 with the kombi hand-off (samples/kombi.toml);
 #   samples/large-print/ samples/large-print.json (group 2a, patient.large_print);

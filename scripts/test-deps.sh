@@ -2,8 +2,8 @@
 # Installs what the tests use besides Rust, when it is missing. The tests install nothing
 # themselves: a test that lacks a tool fails and names this script.
 #   poppler-utils  pdftotext, pdfinfo, pdffonts, pdftoppm: read the letters back
-#   libxml2-utils  xmllint: ../shared/tools/check-official, and tests/kombi.rs against the
-#                  official MeMo and SF1600 schemas
+#   libxml2-utils  xmllint: ../shared/tools/check-official, and tests/all/messages/kombi.rs
+#                  against the official MeMo and SF1600 schemas
 #   openssl        a test CA and server certificate for the STARTTLS test
 #   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server
 #   strace         the durability tests read the order of flushes and renames from it
@@ -31,8 +31,8 @@ if ! python3 -c 'import aiosmtpd' 2> /dev/null && ! target/test-venv/bin/python 
   python3 -m venv target/test-venv
   target/test-venv/bin/python -m pip install -q aiosmtpd
 fi
-# The FHIRPath oracle for the CareCommunication tests (tests/fhir.rs): MedCom's invariants
-# evaluated by fhirpath.js, from ../shared, installed under target/ (never committed).
+# The FHIRPath oracle for the CareCommunication tests (tests/all/messages/fhir.rs): MedCom's
+# invariants evaluated by fhirpath.js, from ../shared, installed under target/ (never committed).
 oracle=../shared/reference/medcom-fhir/tools/invariant-check
 if [ -d "$oracle" ] && command -v npm > /dev/null && [ ! -d target/invariant-check/node_modules/fhirpath ]; then
   echo "test-deps: installing the FHIRPath oracle into target/invariant-check" >&2

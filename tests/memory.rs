@@ -1,8 +1,12 @@
 //! Memory stays flat however long a batch is (the issue: under 100 MB for 100,000 lines;
 //! `bench/compare.sh --memory` measures that). Here: the peak for 4,000 lines is hardly
 //! above the peak for 1,000, which catches a cache or a queue that grows with the input.
-//! Its own test binary, so the peak RSS of this process's children is the batches' alone.
+//! Its own test binary, so the peak RSS of this process's children is the batches' alone:
+//! `getrusage(RUSAGE_CHILDREN)` is per process, and in `tests/all` it would count every other
+//! test's `flspost` runs too. It borrows `tests/all/common` rather than copying from it.
 
+#[path = "all/common/mod.rs"]
+#[allow(dead_code, unused_imports)] // the few helpers a memory test needs
 mod common;
 use common::*;
 

@@ -1,0 +1,4 @@
+//! What comes back: MedCom receipts, FHIR Acknowledgements, resends and `regenerate`.
+mod acknowledgements;
+mod receipts;
+mod resend;
