@@ -10,6 +10,8 @@
 mod answers;
 // World, Run, SmtpServer, message builders.
 mod common;
+// README.md and docs/ lead where they say.
+mod docs;
 // The README walk-through.
 mod first_hour;
 // The gateway's generate: contract, batches, limits, output folder, templates, routing.
