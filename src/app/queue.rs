@@ -112,7 +112,7 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
         problems.retain(|p| p.cause.starts_with(prefix.as_str()));
     }
     problems.sort_by(|a, b| match (a.state == State::Open, b.state == State::Open) {
-        (true, true) => a.since.cmp(&b.since).then(a.key.cmp(&b.key)),
+        (true, true) => a.since.cmp(&b.since).then((a.message_id, a.refused_id).cmp(&(b.message_id, b.refused_id))),
         (false, false) => b.since.cmp(&a.since),
         (open, _) => open.cmp(&false).reverse(),
     });
