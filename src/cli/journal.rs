@@ -60,6 +60,9 @@ pub enum Command {
     Summary(super::queue::SummaryArgs),
     /// Close problems by hand, with a note (who and when are recorded, and audited).
     Handle(super::queue::HandleArgs),
+    /// What people asked of the journal (problems closed, CPR numbers shown, stored data
+    /// written out): who, when, what; newest first.
+    Audit(super::queue::AuditArgs),
     /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
     Verify {
         /// One JSON object per damaged message or input instead of a line of text.
@@ -82,6 +85,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Queue(a) => super::queue::run_queue(a),
         Command::Summary(a) => super::queue::run_summary(a),
         Command::Handle(a) => super::queue::run_handle(a),
+        Command::Audit(a) => super::queue::run_audit(a),
         Command::Verify { json, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;

@@ -1,4 +1,5 @@
-//! `flspost journal queue`, `journal summary` and `journal handle`: the support work queue.
+//! `flspost journal queue`, `summary`, `handle` and `audit`: the support work queue and the
+//! record of what people did with it.
 //! Times on screen are Danish local time; JSON has RFC 3339 in UTC. CPR numbers appear
 //! masked; a CPR number searched for is read from the arguments or standard input (`--cpr -`,
 //! so it stays out of the process list) and never printed.
@@ -272,6 +273,40 @@ pub fn run_handle(args: HandleArgs) -> Result<i32> {
         } else {
             outln!("{}: {}", o.key, o.outcome);
         }
+    }
+    Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// The newest N entries.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    limit: u32,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run_audit(args: AuditArgs) -> Result<i32> {
+    let config = args.common.config()?;
+    let journal = args.common.open_journal(&config, super::Use::Read)?;
+    let rows = journal.audit_log(args.limit)?;
+    if args.json {
+        rows.iter().for_each(print_json);
+        return Ok(0);
+    }
+    outln!("{:<16}  {:<16}  {:<14}  {:<14}  DETAIL", "AT", "WHO", "ACTION", "TARGET");
+    for r in &rows {
+        outln!(
+            "{:<16}  {:<16}  {:<14}  {:<14}  {}",
+            period::local(&r.at),
+            shown(&r.who),
+            r.action,
+            r.target,
+            shown(r.detail.as_deref().unwrap_or(""))
+        );
     }
     Ok(0)
 }

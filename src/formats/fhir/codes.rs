@@ -10,7 +10,6 @@ pub const DESTINATION_USE_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse";
 pub const ROLE_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-core-PractitionerRolesSKSadministrativ";
-pub const PRIORITY_SYSTEM: &str = "http://hl7.org/fhir/request-priority";
 
 /// The category of an FLS result copy (research note §5: a DXA result to the GP is an
 /// examination result; `examination-results`, da. Undersøgelsessvar).
@@ -116,10 +115,6 @@ pub fn role_for_title(title: &str) -> Option<(&'static str, &'static str)> {
 
 pub fn category_display(code: &str) -> Option<&'static str> {
     CATEGORIES.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
-}
-
-pub fn role_display(code: &str) -> Option<&'static str> {
-    ROLES.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
 }
 
 #[cfg(test)]

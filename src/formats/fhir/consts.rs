@@ -35,13 +35,11 @@ pub const PROFILE_ACK_HEADER: &str =
 pub const CC_DEFINITION: &str =
     "http://medcomfhir.dk/ig/messagedefinitions/MessageDefinition/MedComCareCommunicationMessageDefinition|5.0";
 
-pub const EXT_BASE: &str = "http://medcomfhir.dk/ig/core/StructureDefinition/";
 pub const EXT_DATETIME: &str = "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-datetime-extension";
 pub const EXT_IDENTIFIER: &str = "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-identifier-extension";
 pub const EXT_PRACTITIONER: &str =
     "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-practitioner-extension";
 pub const EXT_CONTACT: &str = "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-contact-extension";
-pub const EXT_SENDER: &str = "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-sender-extension";
 pub const EXT_DESTINATION_USE: &str =
     "http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension";
 

@@ -118,6 +118,8 @@ fn a_person_closes_a_problem_with_a_note_and_it_is_kept_and_audited() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(audit, [("handle".into(), "message 3".into(), "phoned the GP, the letter went by post".into())]);
+    let listed = w.run(&["journal", "audit", "--json"]).ok().one();
+    assert_eq!((listed["action"].as_str(), listed["target"].as_str()), (Some("handle"), Some("message 3")));
 }
 
 #[test]
