@@ -11,7 +11,8 @@ use rusqlite::Row;
 
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
     m.letter_id, m.envelope_id, m.attempt, m.status_code, m.status, m.reason, m.refuse_code, m.send_failures, \
-    m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked";
+    m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked, \
+    (SELECT MIN(n.id) FROM messages n WHERE n.regenerated_from = m.id) AS regenerated_as";
 
 pub(super) const INPUT_COLUMNS: &str =
     "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at";
@@ -97,6 +98,7 @@ pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         updated_at: r.get("updated_at")?,
         regenerated_from: r.get("regenerated_from")?,
         replaces: r.get("replaces")?,
+        regenerated_as: r.get("regenerated_as")?,
         cpr_masked: r.get("cpr_masked")?,
     })
 }

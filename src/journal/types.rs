@@ -51,6 +51,9 @@ pub struct MessageRow {
     pub updated_at: String,
     pub regenerated_from: Option<i64>,
     pub replaces: Option<i64>,
+    /// The message that resent this one (the first, if several), so a list shows a failure
+    /// that was dealt with apart from one that was not.
+    pub regenerated_as: Option<i64>,
     pub cpr_masked: String,
 }
 
