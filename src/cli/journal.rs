@@ -4,7 +4,7 @@
 use super::{print_json, shown, Common};
 use flspost::app::show::{show, MessageDetail};
 use flspost::error::{Error, Result};
-use flspost::journal::{MessageRow, Status, Unanswered};
+use flspost::journal::{refused_label, MessageRow, Status, Unanswered, Verified};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -67,10 +67,14 @@ pub fn run(cmd: Command) -> Result<i32> {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             let mut damaged = 0;
-            let (messages, inputs) = journal.verify(|d| {
+            let checked = journal.verify(|d| {
                 damaged += 1;
                 if json {
                     print_json(&d);
+                } else if d.what == "refused" {
+                    let result =
+                        if d.result_id.is_empty() { String::new() } else { format!(" (result {})", d.result_id) };
+                    outln!("refused input {}{result}: {}", refused_label(d.id), d.problem);
                 } else {
                     let what = match (&d.kind, &d.letter_id) {
                         (Some(k), Some(l)) => format!("{} {l}, result {}", k.code(), d.result_id),
@@ -79,8 +83,16 @@ pub fn run(cmd: Command) -> Result<i32> {
                     outln!("{} {} ({what}): {}", d.what, d.id, d.problem);
                 }
             })?;
+            let Verified { messages, inputs, refused_inputs } = checked;
+            let counted = match refused_inputs {
+                0 => format!("{messages} messages and {inputs} inputs"),
+                n => format!(
+                    "{messages} messages, {inputs} inputs and {n} refused input{}",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
             errln!(
-                "flspost: {messages} messages and {inputs} inputs checked in {}: {}",
+                "flspost: {counted} checked in {}: {}",
                 journal.path().display(),
                 if damaged == 0 { "all match their SHA-256".to_string() } else { format!("{damaged} damaged") }
             );
