@@ -5,7 +5,7 @@
 
 use crate::app::period;
 use crate::error::{Error, Result};
-use crate::journal::{Filter, Handled, Journal, QueuedInput, QueuedMessage, TransportHealth};
+use crate::journal::{Filter, Handled, Journal, QueuedMessage, RefusedRow, TransportHealth};
 use crate::model::{Kind, Status};
 use crate::reliable::cause::{self, Cause, Facts};
 use crate::reliable::resend::RESEND_AFTER_MINUTES;
@@ -106,7 +106,7 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
             });
         }
     }
-    problems.extend(journal.refused_inputs(&q.filter)?.iter().map(of_input));
+    problems.extend(journal.refused_where(&q.filter)?.iter().map(of_input));
     problems.retain(|p| q.closed_too || p.state == State::Open);
     if let Some(prefix) = &q.cause {
         problems.retain(|p| p.cause.starts_with(prefix.as_str()));
@@ -154,11 +154,10 @@ fn of_message(q: &QueuedMessage) -> Option<Problem> {
     })
 }
 
-fn of_input(r: &QueuedInput) -> Problem {
-    let unreadable = r.field.is_empty() || r.field == "input" && r.result_id.is_none() && r.reason.contains("read");
-    let c = cause::of_refused_input(if unreadable { None } else { Some(r.field.as_str()) });
+fn of_input(r: &RefusedRow) -> Problem {
+    let c = cause::of_refused_input(&r.field, r.input_len);
     Problem {
-        key: format!("R{}", r.id),
+        key: r.label(),
         message_id: None,
         refused_id: Some(r.id),
         result_id: r.result_id.clone(),
@@ -166,17 +165,21 @@ fn of_input(r: &QueuedInput) -> Problem {
         status: "refused",
         cause: c.code,
         action: c.action,
-        state: match (&r.handled, r.closed_by) {
-            (Some(_), _) => State::Handled,
-            (None, Some(_)) => State::Resolved,
-            (None, None) => State::Open,
+        state: match (r.handled_at.is_some(), r.closed_by) {
+            (true, _) => State::Handled,
+            (false, Some(_)) => State::Resolved,
+            (false, None) => State::Open,
         },
-        reason: format!("{}: {}", r.field, r.reason),
+        reason: format!("{}: {}: {}", r.source, r.field, r.reason),
         since: r.received_at.clone(),
         cpr_masked: None,
         transport: None,
         followed_by: r.closed_by.map(|i| format!("input {i}")),
-        handled: r.handled.clone(),
+        handled: r.handled_at.clone().map(|at| Handled {
+            at,
+            by: r.handled_by.clone().unwrap_or_default(),
+            note: r.handled_note.clone().unwrap_or_default(),
+        }),
     }
 }
 
@@ -230,7 +233,7 @@ pub fn summary(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Summa
     }
     let today = period::stored(period::parse("today", period::End::Start, now)?);
     let refused_today = journal
-        .refused_inputs(&Filter { since: Some(today), ..Filter::default() })?
+        .refused_where(&Filter { since: Some(today), ..Filter::default() })?
         .len() as u64;
     let unanswered: Vec<&Problem> = all.iter().filter(|p| p.cause == "unanswered" && p.state == State::Open).collect();
     let longest = unanswered

@@ -35,7 +35,8 @@ pub fn run(args: Args) -> Result<i32> {
     let batch = args.jsonl || args.inputs.len() > 1 || args.inputs.iter().any(|p| flspost::input::batch::is_jsonl(p));
     let paths = args.inputs.clone();
     let mut inputs = Inputs::new(args.inputs, args.jsonl);
-    // One document is checked before the journal is touched (`Engine::check_single`).
+    // One document is checked before anything is built (`Engine::check_single`); a refused one
+    // is journaled alone (creating the journal if need be) and reported once it is recorded.
     let now = flspost::support::clock::now();
     let mut single = vec![];
     if !batch {
@@ -44,9 +45,21 @@ pub fn run(args: Args) -> Result<i32> {
             let checked = engine.check_single(&source, now, journal_exists);
             match checked {
                 Ok(p) => single.push((source, Ok(p))),
-                Err(s) => {
-                    print_json(&s);
-                    errln!("flspost: {}", super::shown(&s.error_line().unwrap_or_default()));
+                Err(refusal) => {
+                    let s = &refusal.summary;
+                    let error_line = super::shown(&s.error_line().unwrap_or_default());
+                    let recorded = args.common.open_journal(&config, super::Use::Create).and_then(|mut journal| {
+                        journal.refuse_own_files(paths.iter().map(|p| p.as_path()))?;
+                        refusal.record_alone(&mut journal)
+                    });
+                    if let Err(e) = recorded {
+                        // Not journaled: the command fails with the journal's error (its JSON
+                        // line), and a person still reads why the input was refused.
+                        errln!("flspost: {error_line} (not journaled)");
+                        return Err(e);
+                    }
+                    print_json(s);
+                    errln!("flspost: {error_line}");
                     return Ok(s.exit_code());
                 }
             }

@@ -1,17 +1,18 @@
-//! `flspost journal list`, `show` and `verify`: what support staff look at (the work queue's
-//! `queue`, `summary` and `handle` are in `queue.rs`). CPR numbers appear masked
-//! (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
+//! `flspost journal list`, `show` and `verify`: what support staff look at (messages, and the
+//! inputs `generate` refused; the work queue's `queue`, `summary`, `handle` and `audit` are in
+//! `queue.rs`). CPR numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
 
 use super::{print_json, shown, Common};
 use flspost::app::show::{show, MessageDetail};
 use flspost::error::{Error, Result};
-use flspost::journal::{MessageRow, Status, Unanswered};
+use flspost::journal::{refused_label, ListStatus, Listed, MessageRow, RefusedRow, Unanswered, Verified};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Messages, newest first.
+    /// Messages and refused inputs (`R<n>`, kind `input`), newest first.
     List {
-        /// Only messages in this status (generated, retry, sent, failed, acknowledged, rejected, superseded).
+        /// Only messages in this status (generated, retry, sent, failed, acknowledged, rejected,
+        /// superseded), or only refused inputs: `refused` (open) or `refused-closed`.
         #[arg(long, value_name = "STATUS", conflicts_with = "unanswered")]
         status: Option<String>,
         /// Only GP letters (XDIS91 and CareCommunication) still `sent` whose last hand-over
@@ -26,10 +27,11 @@ pub enum Command {
             default_missing_value = "30"
         )]
         unanswered: Option<u32>,
-        /// Only messages changed on or after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
+        /// Only messages changed (refused inputs received) on or after this date (YYYY-MM-DD,
+        /// UTC) or RFC 3339 instant.
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
-        /// Only the messages of this result.
+        /// Only the messages (and refused inputs) of this result.
         #[arg(long, value_name = "RESULT_ID")]
         result: Option<String>,
         /// One JSON object per line instead of a table.
@@ -38,7 +40,7 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// One message: its state, links, send attempts and receipts.
+    /// One message: its state, links, send attempts and receipts; or one refused input (`R<n>`).
     Show {
         /// The message: its journal id (from `journal list`), letter identifier, envelope
         /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
@@ -90,10 +92,14 @@ pub fn run(cmd: Command) -> Result<i32> {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             let mut damaged = 0;
-            let (messages, inputs) = journal.verify(|d| {
+            let checked = journal.verify(|d| {
                 damaged += 1;
                 if json {
                     print_json(&d);
+                } else if d.what == "refused" {
+                    let result =
+                        if d.result_id.is_empty() { String::new() } else { format!(" (result {})", d.result_id) };
+                    outln!("refused input {}{result}: {}", refused_label(d.id), d.problem);
                 } else {
                     let what = match (&d.kind, &d.letter_id) {
                         (Some(k), Some(l)) => format!("{} {l}, result {}", k.code(), d.result_id),
@@ -102,8 +108,16 @@ pub fn run(cmd: Command) -> Result<i32> {
                     outln!("{} {} ({what}): {}", d.what, d.id, d.problem);
                 }
             })?;
+            let Verified { messages, inputs, refused_inputs } = checked;
+            let counted = match refused_inputs {
+                0 => format!("{messages} messages and {inputs} inputs"),
+                n => format!(
+                    "{messages} messages, {inputs} inputs and {n} refused input{}",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
             errln!(
-                "flspost: {messages} messages and {inputs} inputs checked in {}: {}",
+                "flspost: {counted} checked in {}: {}",
                 journal.path().display(),
                 if damaged == 0 { "all match their SHA-256".to_string() } else { format!("{damaged} damaged") }
             );
@@ -112,11 +126,8 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::List { status, unanswered, since, result, json, common } => {
             let status = status
                 .map(|s| {
-                    Status::from_code(&s).ok_or_else(|| {
-                        Error::Usage(format!(
-                            "unknown status `{s}` (expected {})",
-                            Status::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join(", ")
-                        ))
+                    ListStatus::from_code(&s).ok_or_else(|| {
+                        Error::Usage(format!("unknown status `{s}` (expected {})", ListStatus::all_codes().join(", ")))
                     })
                 })
                 .transpose()?;
@@ -144,7 +155,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 }
                 return Ok(0);
             }
-            let rows = journal.list(status, since.as_deref(), result.as_deref())?;
+            let rows = journal.listing(status, since.as_deref(), result.as_deref())?;
             if json {
                 rows.iter().for_each(print_json);
             } else {
@@ -155,6 +166,14 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Show { id, json, reveal_cpr, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
+            if let Some(n) = flspost::journal::parse_refused_label(&id) {
+                if reveal_cpr {
+                    return Err(Error::Usage(format!(
+                        "--reveal-cpr shows a message's patient; refused input {id} shows no CPR number"
+                    )));
+                }
+                return show_refused(&journal, n, json);
+            }
             let MessageDetail { message: m, input, attempts, receipts, regenerated_as, cpr } =
                 show(&journal, &id, reveal_cpr)?;
             // What came from outside (server replies, refuse codes and texts, the receivers'
@@ -174,11 +193,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 outln!("message {}  {}  result {}", m.id, m.kind.code(), m.result_id);
                 let reason = m.reason.as_deref().map(shown);
                 outln!("  status          {}{}", m.status.code(), reason.map(|r| format!(": {r}")).unwrap_or_default());
-                outln!(
-                    "  format          {} (to the {})",
-                    m.kind.wire().label(),
-                    <&str>::from(m.kind.addressee())
-                );
+                outln!("  format          {} (to the {})", m.kind.wire().label(), <&str>::from(m.kind.addressee()));
                 outln!("  letter          {} ({}, letter revision {})", m.letter_id, m.status_code, m.letter_revision);
                 outln!(
                     "  transmission    {} (1 = first sent; each regeneration is the next, in a new envelope)",
@@ -245,9 +260,9 @@ fn parse_since(s: &str) -> Result<String> {
         .map_err(|_| Error::Usage(format!("--since `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
 }
 
-fn print_table(rows: &[MessageRow]) {
+fn print_table(rows: &[Listed]) {
     outln!(
-        "{:>6}  {:<24}  {:<20}  {:<36}  {:<12}  {:<11}  {:<24}  REASON",
+        "{:>6}  {:<24}  {:<20}  {:<36}  {:<14}  {:<11}  {:<24}  REASON",
         "ID",
         "RESULT",
         "KIND",
@@ -256,19 +271,83 @@ fn print_table(rows: &[MessageRow]) {
         "CPR",
         "UPDATED"
     );
-    for m in rows {
+    for row in rows {
+        match row {
+            Listed::Message(m) => print_message_row(m),
+            Listed::Refused(r) => print_refused_row(r),
+        }
+    }
+}
+
+fn print_message_row(m: &MessageRow) {
+    outln!(
+        "{:>6}  {:<24}  {:<20}  {:<36}  {:<14}  {:<11}  {:<24}  {}",
+        m.id,
+        m.result_id,
+        m.kind.code(),
+        m.letter_id,
+        m.status.code(),
+        m.cpr_masked,
+        m.updated_at,
+        shown(m.reason.as_deref().unwrap_or(""))
+    );
+}
+
+/// A refused input's row: no letter and no CPR (nothing of it was checked); its reason reads
+/// as `generate` said it on standard error, `source: field: reason`.
+fn print_refused_row(r: &RefusedRow) {
+    outln!(
+        "{:>6}  {:<24}  {:<20}  {:<36}  {:<14}  {:<11}  {:<24}  {}",
+        r.label(),
+        r.result_id.as_deref().unwrap_or("-"),
+        flspost::journal::REFUSED_KIND,
+        "-",
+        r.status(),
+        "-",
+        r.received_at,
+        shown(&format!("{}: {}: {}", r.source, r.field, r.reason))
+    );
+}
+
+/// `journal show R<n>`: a refused input, what closed it, never its bytes or a CPR number.
+fn show_refused(journal: &flspost::journal::Journal, id: i64, json: bool) -> Result<i32> {
+    let r = journal.refused_input(id)?.ok_or_else(|| {
+        Error::Usage(format!("no refused input {} in the journal {}", refused_label(id), journal.path().display()))
+    })?;
+    let closing = r.closed_by.map(|i| journal.input(i)).transpose()?;
+    if json {
+        let closed_by = closing.as_ref().map(|i| {
+            serde_json::json!({ "input_id": i.id, "result_id": i.result_id, "revision": i.revision, "received_at": i.received_at })
+        });
+        print_json(&serde_json::json!({ "refused": r, "closed_by_input": closed_by }));
+        return Ok(0);
+    }
+    outln!("refused input {}  result {}", r.label(), r.result_id.as_deref().unwrap_or("- (none readable)"));
+    outln!("  status          {}", r.status());
+    outln!("  source          {}", shown(&r.source));
+    outln!("  field           {}", shown(&r.field));
+    outln!("  code            {}", shown(&r.code()));
+    outln!("  reason          {}", shown(&r.reason));
+    outln!("  received        {}", r.received_at);
+    outln!("  input           {} bytes, sha256 {}", r.input_len, r.input_sha256);
+    match &closing {
+        Some(i) => outln!(
+            "  closed by       input {} (result {}, revision {}, received {})",
+            i.id,
+            i.result_id,
+            i.revision,
+            i.received_at
+        ),
+        None => outln!("  closed by       - (open until a later input for its result is generated)"),
+    }
+    if let Some(at) = &r.handled_at {
         outln!(
-            "{:>6}  {:<24}  {:<20}  {:<36}  {:<12}  {:<11}  {:<24}  {}",
-            m.id,
-            m.result_id,
-            m.kind.code(),
-            m.letter_id,
-            m.status.code(),
-            m.cpr_masked,
-            m.updated_at,
-            shown(m.reason.as_deref().unwrap_or(""))
+            "  handled         {at} by {}{}",
+            shown(r.handled_by.as_deref().unwrap_or("?")),
+            r.handled_note.as_deref().map(|n| format!(": {}", shown(n))).unwrap_or_default()
         );
     }
+    Ok(0)
 }
 
 fn print_unanswered(rows: &[Unanswered], waited: impl Fn(&str) -> i64) {

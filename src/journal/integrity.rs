@@ -1,5 +1,5 @@
 //! A stored message's bytes and an input against their hashes: checked before use, and
-//! all of them by `journal verify`.
+//! all of them (and every refused input's bytes) by `journal verify`.
 
 use super::types::*;
 use super::{now_text, Journal};
@@ -18,10 +18,10 @@ impl Journal {
         self.transaction(|tx| fail_damaged(tx, id, reason))
     }
 
-    /// Checks every message's bytes against their SHA-256 and every input against its
-    /// hash, one row at a time; `damaged` gets each that does not match. Returns how many
-    /// messages and inputs were checked.
-    pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<(u64, u64)> {
+    /// Checks every message's bytes against their SHA-256, every input against its hash and
+    /// every refused input's bytes against theirs, one row at a time; `damaged` gets each that
+    /// does not match. Returns how many of each were checked.
+    pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<Verified> {
         let mut messages = 0;
         let mut st = self.conn.prepare(
             "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
@@ -77,11 +77,36 @@ impl Journal {
                 problem,
             });
         }
-        Ok((messages, inputs))
+        let mut refused_inputs = 0;
+        let mut st =
+            self.conn.prepare("SELECT id, result_id, input_bytes, input_sha256 FROM refused_inputs ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            refused_inputs += 1;
+            let sha256: String = r.get("input_sha256")?;
+            let problem = match r.get_ref("input_bytes")? {
+                rusqlite::types::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => continue,
+                rusqlite::types::ValueRef::Blob(_) => REFUSED_DAMAGED,
+                _ => REFUSED_MISTYPED,
+            };
+            let result_id: Option<String> = r.get("result_id")?;
+            damaged(Damage {
+                what: "refused",
+                id: r.get("id")?,
+                result_id: result_id.unwrap_or_default(),
+                kind: None,
+                letter_id: None,
+                problem: problem.to_string(),
+            });
+        }
+        Ok(Verified { messages, inputs, refused_inputs })
     }
 }
 
 const BYTES_DAMAGED: &str = "its stored bytes do not match their SHA-256 (the journal is damaged)";
+
+const REFUSED_DAMAGED: &str = "its stored input does not match its SHA-256 (the journal is damaged)";
+const REFUSED_MISTYPED: &str = "its stored input is not stored as bytes (the journal is damaged)";
 
 const BYTES_MISSING: &str = "its stored bytes are missing (the journal is damaged)";
 const BYTES_MISTYPED: &str = "its stored bytes are not stored as bytes (the journal is damaged)";

@@ -11,8 +11,9 @@
 //! `open.rs` (a journal file opened safely, set up or migrated), `sql.rs` (conversions, row
 //! mappers, shared SQL), `queries.rs` (reading), `record.rs` (the write transaction,
 //! [`Writer`]), `sending.rs` (a hand-over claimed and its outcome recorded), `integrity.rs`
-//! (stored bytes and inputs against their hashes), `history.rs` (a letter's history for
-//! MedCom's rules in [`crate::reliable`], which decide what an answer or a resend does),
+//! (stored bytes, inputs and refused inputs against their hashes), `history.rs` (a letter's
+//! history for MedCom's rules in [`crate::reliable`], which decide what an answer or a resend
+//! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
 //! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, and a person closing it),
 //! `audit.rs` (what a person asked for); the schema's history in `migrations.rs`, the `send` lock in
@@ -32,6 +33,7 @@ mod queries;
 mod queue;
 mod receipts;
 mod record;
+mod refused;
 mod sending;
 mod sql;
 mod types;
@@ -42,7 +44,7 @@ pub use counts::TransportHealth;
 pub use error::StoreError;
 pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
-pub use queue::{Filter, Handled, QueuedInput, QueuedMessage};
+pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;
 pub use sql::now_text;

@@ -60,7 +60,7 @@ impl Filter {
         (clauses, values)
     }
 
-    fn common_sql<'a>(
+    pub(super) fn common_sql<'a>(
         &'a self,
         time: &str,
         json: &str,
@@ -101,19 +101,6 @@ pub struct QueuedMessage {
     pub last_attempt: Option<(String, String)>,
     /// Its first resend or correction, and that one's status.
     pub next: Option<(i64, Status)>,
-}
-
-/// A refused input as the queue reads it.
-#[derive(Clone, Debug)]
-pub struct QueuedInput {
-    pub id: i64,
-    pub source: String,
-    pub result_id: Option<String>,
-    pub field: String,
-    pub reason: String,
-    pub received_at: String,
-    pub closed_by: Option<i64>,
-    pub handled: Option<Handled>,
 }
 
 /// A person closed a problem: when, who, and their note.
@@ -160,39 +147,6 @@ impl Journal {
                     handled: handled(r.get("handled_at")?, r.get("handled_by")?, r.get("handled_note")?),
                     last_attempt: transport.map(|t| (outcome.unwrap_or_default(), t)),
                     next: next_id.zip(next_status),
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
-    }
-
-    /// Refused inputs, newest first (none when the filter asks for message statuses or a
-    /// kind or a transport: an input has none of them).
-    pub fn refused_inputs(&self, filter: &Filter) -> Result<Vec<QueuedInput>> {
-        if !filter.statuses.is_empty() || filter.kind.is_some() || filter.transport.is_some() {
-            return Ok(vec![]);
-        }
-        let mut clauses = vec!["1 = 1".to_string()];
-        let mut values: Vec<&dyn ToSql> = vec![];
-        let json = "(CASE WHEN json_valid(CAST(r.input_bytes AS TEXT)) THEN CAST(r.input_bytes AS TEXT) END)";
-        filter.common_sql("r.received_at", json, "r.result_id", &mut clauses, &mut values);
-        let sql = format!(
-            "SELECT id, source, result_id, field, reason, received_at, closed_by, handled_at, handled_by, handled_note \
-             FROM refused_inputs r WHERE {} ORDER BY r.received_at DESC, r.id DESC",
-            clauses.join(" AND ")
-        );
-        let mut st = self.conn.prepare(&sql)?;
-        let rows = st
-            .query_map(values.as_slice(), |r| {
-                Ok(QueuedInput {
-                    id: r.get("id")?,
-                    source: r.get("source")?,
-                    result_id: r.get("result_id")?,
-                    field: r.get("field")?,
-                    reason: r.get("reason")?,
-                    received_at: r.get("received_at")?,
-                    closed_by: r.get("closed_by")?,
-                    handled: handled(r.get("handled_at")?, r.get("handled_by")?, r.get("handled_note")?),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

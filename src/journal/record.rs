@@ -3,6 +3,7 @@
 
 use super::error::StoreError;
 use super::history::letter_history;
+use super::refused::close_refused;
 use super::types::*;
 use super::Journal;
 use super::{integrity, now_text};
@@ -113,12 +114,15 @@ impl Writer<'_> {
     /// Records a result's new input version and its messages, as one unit: a failure
     /// (say, another process recorded the same revision first) undoes only this result,
     /// not the rest of the transaction. A message that replaces an earlier letter
-    /// supersedes the waiting messages to the same addressee. Returns the messages' ids.
+    /// supersedes the waiting messages to the same addressee, and the new input closes the
+    /// result's open refused inputs. Returns the messages' ids.
     pub fn record_result(&self, input: &NewInput<'_>, messages: &[NewMessage<'_>]) -> Result<Vec<i64>> {
         let run = |sql: &str| -> Result<()> { Ok(self.conn.prepare_cached(sql)?.execute([]).map(|_| ())?) };
         run("SAVEPOINT result")?;
         let r = (|| {
             let input_id = insert_input(self.conn, input).map_err(|e| concurrent(e, input.result_id))?;
+            // A later input for the result settles what was refused of it before.
+            close_refused(self.conn, input.result_id, input_id)?;
             let mut ids = vec![];
             for m in messages {
                 let id = insert_message(self.conn, input_id, m).map_err(|e| concurrent(e, m.result_id))?;

@@ -154,10 +154,19 @@ pub enum Access {
 
 pub const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
 
-/// A stored message or input that no longer matches its hash.
+/// How many rows `journal verify` checked.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Verified {
+    pub messages: u64,
+    pub inputs: u64,
+    pub refused_inputs: u64,
+}
+
+/// A stored message, input or refused input that no longer matches its hash.
 #[derive(Clone, Debug, Serialize)]
 pub struct Damage {
-    /// `message` or `input`.
+    /// `message`, `input` or `refused` (a refused input: its id is the number in `R<id>`,
+    /// its `result_id` empty when it named none).
     pub what: &'static str,
     pub id: i64,
     pub result_id: String,
@@ -166,4 +175,198 @@ pub struct Damage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub letter_id: Option<String>,
     pub problem: String,
+}
+
+/// An input `generate` refused, as stored (without its bytes, which listing never reads). It is open until a later input for the same result
+/// is recorded (`closed_by`, that input's id) or a person closes it (`handled_*`).
+#[derive(Clone, Debug)]
+pub struct RefusedRow {
+    pub id: i64,
+    /// `path`, `path:line` or `-`, as the caller named the input (a file may be named after
+    /// the patient: masked wherever it is printed).
+    pub source: String,
+    /// When the input named a valid one.
+    pub result_id: Option<String>,
+    /// The field refused (`patient.cpr`), `input` for the document as a whole.
+    pub field: String,
+    pub reason: String,
+    /// How many bytes of the input the journal holds (0: none could be read).
+    pub input_len: u64,
+    pub input_sha256: String,
+    pub received_at: String,
+    /// The input (an `inputs` row) that closed it.
+    pub closed_by: Option<i64>,
+    pub handled_at: Option<String>,
+    pub handled_by: Option<String>,
+    pub handled_note: Option<String>,
+}
+
+/// What a refused input's id looks like wherever one is shown or given (`R3`), so that it is
+/// never mistaken for a message's id.
+pub const REFUSED_ID_PREFIX: char = 'R';
+
+/// `R<id>`: a refused input's id as shown and as `journal show` takes it.
+pub fn refused_label(id: i64) -> String {
+    format!("{REFUSED_ID_PREFIX}{id}")
+}
+
+/// The refused input's id in `R<id>` (or `r<id>`), if `key` is one.
+pub fn parse_refused_label(key: &str) -> Option<i64> {
+    let digits = key.strip_prefix(REFUSED_ID_PREFIX).or_else(|| key.strip_prefix('r'))?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+/// The stable cause code of a refused input, derived from what is stored (never stored
+/// itself, so that it can be refined without touching a row): `input_unreadable` when the
+/// journal holds none of the document (`stored_len` 0: not UTF-8, longer than the limit, a
+/// file that could not be read, an empty file; there is nothing to correct and send again),
+/// otherwise `input_refused/<field>` (`input_refused/gp.ean`, `input_refused/site`,
+/// `input_refused/input` for a document that is not a JSON object). The work queue groups by it.
+pub fn refused_code(field: &str, stored_len: u64) -> String {
+    crate::reliable::cause::of_refused_input(field, stored_len).code
+}
+
+impl RefusedRow {
+    /// `R<id>`, see [`refused_label`].
+    pub fn label(&self) -> String {
+        refused_label(self.id)
+    }
+
+    /// See [`refused_code`].
+    pub fn code(&self) -> String {
+        refused_code(&self.field, self.input_len)
+    }
+
+    /// Neither closed by a later input nor by a person.
+    pub fn is_open(&self) -> bool {
+        self.closed_by.is_none() && self.handled_at.is_none()
+    }
+
+    /// `refused` while open, `refused-closed` once a later input or a person closed it.
+    pub fn status(&self) -> &'static str {
+        if self.is_open() {
+            REFUSED_OPEN
+        } else {
+            REFUSED_CLOSED
+        }
+    }
+}
+
+/// The status `journal list` gives a refused input, open and closed.
+pub const REFUSED_OPEN: &str = "refused";
+pub const REFUSED_CLOSED: &str = "refused-closed";
+/// The kind `journal list` gives a refused input (a message's kind is its format).
+pub const REFUSED_KIND: &str = "input";
+
+/// As `journal list --json` and `journal show --json` print it: `"id":"R3"`, `"kind":"input"`,
+/// its status and code; what came from the caller (source, field, reason, a note) masked.
+impl Serialize for RefusedRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::support::redact::redact_cpr_like;
+        #[derive(Serialize)]
+        struct View<'a> {
+            id: String,
+            kind: &'static str,
+            status: &'static str,
+            result_id: Option<&'a str>,
+            source: String,
+            field: String,
+            code: String,
+            reason: String,
+            input_size: u64,
+            input_sha256: &'a str,
+            received_at: &'a str,
+            closed_by: Option<i64>,
+            handled_at: Option<&'a str>,
+            handled_by: Option<&'a str>,
+            handled_note: Option<String>,
+        }
+        View {
+            id: self.label(),
+            kind: REFUSED_KIND,
+            status: self.status(),
+            result_id: self.result_id.as_deref(),
+            source: redact_cpr_like(&self.source),
+            field: redact_cpr_like(&self.field),
+            code: redact_cpr_like(&self.code()),
+            reason: redact_cpr_like(&self.reason),
+            input_size: self.input_len,
+            input_sha256: &self.input_sha256,
+            received_at: &self.received_at,
+            closed_by: self.closed_by,
+            handled_at: self.handled_at.as_deref(),
+            handled_by: self.handled_by.as_deref(),
+            handled_note: self.handled_note.as_deref().map(redact_cpr_like),
+        }
+        .serialize(s)
+    }
+}
+
+/// An input `generate` refused, to record ([`super::Writer::record_refused`]).
+pub struct NewRefused<'a> {
+    pub source: &'a str,
+    pub result_id: Option<&'a str>,
+    pub field: &'a str,
+    pub reason: &'a str,
+    /// Exactly as received; empty when it could not be read.
+    pub input_bytes: &'a [u8],
+}
+
+/// Which rows `journal list` shows: messages (all, or those in one status) and refused inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListStatus {
+    Message(Status),
+    /// Refused inputs still open.
+    Refused,
+    /// Refused inputs closed by a later input or a person.
+    RefusedClosed,
+}
+
+impl ListStatus {
+    pub fn from_code(code: &str) -> Option<ListStatus> {
+        match code {
+            REFUSED_OPEN => Some(ListStatus::Refused),
+            REFUSED_CLOSED => Some(ListStatus::RefusedClosed),
+            other => Status::from_code(other).map(ListStatus::Message),
+        }
+    }
+
+    /// Every status `--status` takes, messages' first.
+    pub fn all_codes() -> Vec<&'static str> {
+        Status::ALL.iter().map(|s| s.code()).chain([REFUSED_OPEN, REFUSED_CLOSED]).collect()
+    }
+}
+
+/// A row of `journal list`: a message or a refused input.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Listed {
+    Message(MessageRow),
+    Refused(RefusedRow),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_inputs_code_names_its_field_unless_nothing_of_it_could_be_kept() {
+        assert_eq!(refused_code("gp.ean", 1045), "input_refused/gp.ean");
+        assert_eq!(refused_code("site", 1045), "input_refused/site");
+        assert_eq!(refused_code("input", 9), "input_refused/input", "readable, though not a JSON object");
+        assert_eq!(refused_code("input", 0), "input_unreadable");
+    }
+
+    #[test]
+    fn a_refused_inputs_id_reads_back_and_nothing_else_is_taken_for_one() {
+        assert_eq!(refused_label(3), "R3");
+        assert_eq!(parse_refused_label("R3"), Some(3));
+        assert_eq!(parse_refused_label("r17"), Some(17));
+        for other in ["3", "R", "R0", "R-1", "R3x", "RX", " R3", "R+3", "OLOKSUEAWXHGRV"] {
+            assert_eq!(parse_refused_label(other), None, "{other}");
+        }
+    }
 }

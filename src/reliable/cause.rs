@@ -91,14 +91,15 @@ pub fn unanswered() -> Cause {
     )
 }
 
-/// An input `generate` refused: its field names the cause. `None` when it could not be read.
-pub fn of_refused_input(field: Option<&str>) -> Cause {
-    match field {
-        None => Cause::new(
+/// An input `generate` refused: its field names the cause; one of which the journal holds no
+/// bytes (not UTF-8, too long, no such file, empty) could not be read.
+pub fn of_refused_input(field: &str, stored_len: u64) -> Cause {
+    match (field, stored_len) {
+        ("input", 0) => Cause::new(
             "input_unreadable",
             "The input could not be read (not UTF-8, too long, no such file): fix it at the sender and send it again.",
         ),
-        Some(field) => Cause::new(
+        (field, _) => Cause::new(
             format!("input_refused/{field}"),
             "The input breaks the contract at this field: correct it at the sender (the lab system or the \
              gateway) and send it again; a result flspost will never send (a site without FLS) is handled \
@@ -226,8 +227,9 @@ mod tests {
         );
         assert_eq!(of_message(&facts(Status::Retry, "4xx", None, Some(("transient", "smtp smtp://h")))).unwrap().code, "smtp_retry");
         assert_eq!(of_message(&facts(Status::Sent, "", None, None)), None);
-        assert_eq!(of_refused_input(Some("gp.ean")).code, "input_refused/gp.ean");
-        assert_eq!(of_refused_input(None).code, "input_unreadable");
+        assert_eq!(of_refused_input("gp.ean", 1045).code, "input_refused/gp.ean");
+        assert_eq!(of_refused_input("input", 9).code, "input_refused/input");
+        assert_eq!(of_refused_input("input", 0).code, "input_unreadable");
     }
 
     #[test]

@@ -10,24 +10,30 @@
 //! A batch runs as a pipeline of rounds: each is checked, decided and built (on all cores),
 //! then recorded in the journal in input order, in one transaction (one savepoint per
 //! result), while the next round is being built.
+//! An input refused (by its checks, or because it cannot make a letter its GP's format needs)
+//! is journaled with its round, in input order, as a refused input, which a later input for
+//! the same result closes.
 //! `prepare` parses and checks each input once, `decide` applies the identity rules,
-//! `report` holds what is printed per input, `output` keeps the output folder a mirror
-//! of the journal; this module is the pipeline that joins them. `regenerate`, which
+//! `refusal` is what a refused input journals, `report` holds what is printed per input,
+//! `output` keeps the output folder a mirror of the journal; this module is the pipeline that
+//! joins them. `regenerate`, which
 //! rebuilds a message for resending, is [`crate::app::regenerate`].
 
 mod decide;
 mod output;
 mod prepare;
+mod refusal;
 mod report;
 
 pub(crate) use decide::current;
 use decide::{decide, Decision};
 pub(crate) use output::heal_files;
 pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
+pub use refusal::Refusal;
 pub use report::{ErrorSummary, MessageState, MessageSummary, Outcome, Summary};
 
 use crate::compose::{Addressee, Built, Composer};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::formats::memo::write::MainDocument;
 use crate::journal::{Journal, MessageRow, NewInput, NewMessage, Writer};
 use crate::model::policy::RolloutPolicy;
@@ -73,10 +79,11 @@ fn next_round(
 }
 
 /// What a line of a round says when the round cannot be recorded: its outcome already
-/// (a refused input), or where it came from, to fail with the journal's error.
+/// (a failure that records nothing), or where it came from, to fail with the journal's error
+/// (a refused input too: its refusal is not journaled, and running again records it).
 enum IfUnrecorded {
     Done(Summary),
-    Failed { origin: String, line: Option<u64>, result_id: String },
+    Failed { origin: String, line: Option<u64>, result_id: Option<String> },
 }
 
 /// Work decided for one input, carried between the stages.
@@ -89,7 +96,10 @@ struct Task {
 }
 
 enum Staged {
+    /// A failure that records nothing (the environment's, or flspost's).
     Done(Summary),
+    /// The input was refused: journaled with the round, then reported.
+    Refused(Refusal),
     /// Decided, not yet built.
     Decided(Task),
     Exists {
@@ -227,10 +237,11 @@ impl Engine {
         let tasks: Vec<Staged> = round
             .into_iter()
             .map(|(source, p)| match p {
-                _ if source.read_error.is_some() => {
-                    Staged::Done(Summary::unreadable(&source).expect("a read error was checked"))
-                }
-                Err(e) => Staged::Done(Summary::refused(&source, e)),
+                _ if source.read_error.is_some() => Staged::Refused(Refusal::new(
+                    Summary::unreadable(&source).expect("a read error was checked"),
+                    String::new(),
+                )),
+                Err(e) => Staged::Refused(Refusal::new(Summary::refused(&source, e), source.text)),
                 Ok(prepared) => match decide(
                     journal,
                     &prepared,
@@ -242,7 +253,7 @@ impl Engine {
                     Ok((kept_patient_letter, decision)) => {
                         Staged::Decided(Task { source, prepared, decision, kept_patient_letter })
                     }
-                    Err(e) => Staged::Done(Summary::failed(&source, Some(prepared.result.result_id.clone()), &e)),
+                    Err(e) => failure(&source, Some(prepared.result.result_id.clone()), &e, prepared.text),
                 },
             })
             .collect();
@@ -262,26 +273,38 @@ impl Engine {
             .iter()
             .map(|s| match s {
                 Staged::Done(summary) => IfUnrecorded::Done(summary.clone()),
+                Staged::Refused(r) => IfUnrecorded::Failed {
+                    origin: r.summary.source.clone(),
+                    line: r.summary.line,
+                    result_id: r.summary.result_id.clone(),
+                },
                 Staged::Decided(task) | Staged::Exists { task } | Staged::Built { task, .. } => IfUnrecorded::Failed {
                     origin: task.source.origin.clone(),
                     line: task.source.line,
-                    result_id: task.prepared.result.result_id.clone(),
+                    result_id: Some(task.prepared.result.result_id.clone()),
                 },
             })
             .collect();
         let recorded = journal.write(|tx| {
-            Ok(staged
-                .into_iter()
-                .map(|s| match s {
+            let mut summaries = Vec::with_capacity(staged.len());
+            for s in staged {
+                summaries.push(match s {
                     Staged::Done(summary) => summary,
+                    // In input order with the rest: a refusal after an input of its result stays
+                    // open, one before it is closed by it.
+                    Staged::Refused(r) => {
+                        r.record(tx)?;
+                        r.summary
+                    }
                     Staged::Decided(_) => unreachable!("every decided task is built before it is recorded"),
                     Staged::Exists { task } => self.summary_exists(tx, &task),
                     Staged::Built { task, built, revision, kept } => match record(tx, &task, &built, revision) {
                         Ok(ids) => self.summary_built(&task, &built, &ids, &kept),
                         Err(e) => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
                     },
-                })
-                .collect())
+                });
+            }
+            Ok(summaries)
         });
         match recorded {
             Ok(summaries) => {
@@ -292,9 +315,7 @@ impl Engine {
                 .into_iter()
                 .map(|s| match s {
                     IfUnrecorded::Done(summary) => summary,
-                    IfUnrecorded::Failed { origin, line, result_id } => {
-                        Summary::failed_at(origin, line, Some(result_id), &e)
-                    }
+                    IfUnrecorded::Failed { origin, line, result_id } => Summary::failed_at(origin, line, result_id, &e),
                 })
                 .collect()),
         }
@@ -339,7 +360,7 @@ impl Engine {
                         });
                     match b {
                         Ok(b) => slots[i] = Some((b, *replaces)),
-                        Err(e) => return Staged::Done(Summary::failed(&task.source, Some(rid), &e)),
+                        Err(e) => return failure(&task.source, Some(rid), &e, task.prepared.text.clone()),
                     }
                 }
                 let mut built: Vec<(Built, Option<i64>)> = slots.into_iter().flatten().collect();
@@ -354,6 +375,17 @@ impl Engine {
                 Staged::Built { task, built, revision, kept }
             }
         }
+    }
+}
+
+/// An input's failure with `e`: a refusal to journal when the input is the cause, else a
+/// failure that records nothing. `text` is the document as received.
+fn failure(source: &Source, result_id: Option<String>, e: &Error, text: String) -> Staged {
+    let summary = Summary::failed(source, result_id, e);
+    if Refusal::is_refusal(e) {
+        Staged::Refused(Refusal::new(summary, text))
+    } else {
+        Staged::Done(summary)
     }
 }
 
@@ -417,5 +449,32 @@ mod tests {
         assert_eq!(lost.outcome, Outcome::Error);
         assert_eq!(lost.exit_code(), 1, "{lost:?}");
         assert!(lost.error_line().unwrap().contains("run again"), "{lost:?}");
+    }
+
+    #[test]
+    fn a_round_the_journal_cannot_record_records_no_refusal_and_each_line_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let mut journal = Journal::open(&path).unwrap();
+        let engine =
+            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
+        let source = |line: u64, text: &str| Source {
+            origin: format!("in.jsonl:{line}"),
+            line: Some(line),
+            text: text.into(),
+            refused: None,
+            read_error: None,
+        };
+        let bad = testdata::GROUP_1.replace("\"AUH\"", "\"RANDERS\"");
+        // The refusal cannot be recorded (its table is gone): nothing of the round is.
+        rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TABLE refused_inputs").unwrap();
+        let summaries = engine.run_chunk(&mut journal, vec![source(1, testdata::GROUP_1), source(2, &bad)]).unwrap();
+        for s in &summaries {
+            assert_eq!(s.outcome, Outcome::Error, "{s:?}");
+            assert_eq!(s.error.as_ref().unwrap().code, "journal", "not journaled, so not the input's refusal: {s:?}");
+            assert_eq!(s.exit_code(), 1, "{s:?}");
+        }
+        assert_eq!(summaries[1].result_id.as_deref(), Some("FLS-AUH-2025-0001"));
+        assert!(journal.latest_input("FLS-AUH-2025-0001").unwrap().is_none(), "the good line was not recorded either");
     }
 }

@@ -1,6 +1,6 @@
 //! Input preparation: a document parsed, checked against the contract and hashed, once.
 
-use super::{Engine, Summary};
+use super::{Engine, Refusal, Summary};
 use crate::compose::{Addressee, Kind};
 use crate::input::{self, InputError};
 use crate::model::policy::RolloutPolicy;
@@ -90,20 +90,26 @@ impl Engine {
         Ok(p)
     }
 
-    /// Checks the one document of a single `generate` before the journal is touched, so a
-    /// bad input leaves nothing; what it prepared is what is then recorded (one parse, one
+    /// Checks the one document of a single `generate` before anything is built or written:
+    /// a bad input is refused (then journaled alone, [`Refusal::record_alone`], with no output
+    /// folder and no message); what it prepared is what is then recorded (one parse, one
     /// clock). The GP's format is checked where a new GP letter is decided on (an input
     /// already journaled keeps its letter); with no journal yet every letter is new, so a
-    /// GP it cannot reach is refused here, before one is created.
-    pub fn check_single(&self, source: &Source, now: DateTime<Utc>, journal_exists: bool) -> Result<Prepared, Summary> {
+    /// GP it cannot reach is refused here.
+    pub fn check_single(
+        &self,
+        source: &Source,
+        now: DateTime<Utc>,
+        journal_exists: bool,
+    ) -> Result<Prepared, Box<Refusal>> {
         if let Some(s) = Summary::unreadable(source) {
-            return Err(s);
+            return Err(Box::new(Refusal::new(s, String::new())));
         }
         self.prepare_source(source, now)
             .and_then(|p| match self.composer.gp_route(&p.result) {
                 Err(error) if !journal_exists => Err(Refused { error, result_id: Some(p.result.result_id.clone()) }),
                 _ => Ok(p),
             })
-            .map_err(|e| Summary::refused(source, e))
+            .map_err(|e| Box::new(Refusal::new(Summary::refused(source, e), source.text.clone())))
     }
 }

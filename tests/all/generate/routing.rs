@@ -99,7 +99,11 @@ fn a_fhir_field_missing_is_an_error_naming_it_only_when_fhir_is_chosen_and_nothi
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("gp.sor_id: required: this GP gets a FHIR CareCommunication"), "{}", r.stderr);
     assert!(!w.out().exists(), "no output folder for a refused input");
-    assert!(!w.journal().exists(), "no journal for a refused single input");
+    // The refusal is journaled (the journal created for it), and no message was made.
+    let rows = w.run(&["journal", "list", "--json"]).ok().json();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0]["kind"].as_str(), rows[0]["status"].as_str()), (Some("input"), Some("refused")), "{rows:?}");
+    assert_eq!(rows[0]["code"], "input_refused/gp.sor_id", "{rows:?}");
 
     // The table's SOR id stands in for the input's; the next missing field is named.
     let w = World::new();
@@ -188,12 +192,17 @@ fn an_input_already_sent_is_not_refused_when_its_gp_has_moved_to_fhir_since() {
     let again = w.generate_with(&fhir, &original).ok().one();
     assert_eq!(again["outcome"], "exists", "{again}");
     // A changed letter for that GP needs the FHIR fields now: refused naming the field,
-    // nothing recorded.
+    // nothing recorded but the refusal.
     v["scan"]["t_score_hip"] = json!(-1.9);
     let r = w.generate_with(&fhir, &input(&w, "changed.json", &v));
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("gp.sor_id: required"), "{}", r.stderr);
-    assert_eq!(w.run(&["journal", "list", "--json"]).ok().json().len(), 2, "nothing new recorded");
+    let rows = w.run(&["journal", "list", "--json"]).ok().json();
+    let messages = rows.iter().filter(|r| r["kind"] != "input").count();
+    assert_eq!(messages, 2, "no new message: {rows:?}");
+    let refused: Vec<_> = rows.iter().filter(|r| r["kind"] == "input").collect();
+    assert_eq!(refused.len(), 1, "{rows:?}");
+    assert_eq!(refused[0]["code"], "input_refused/gp.sor_id", "{rows:?}");
 }
 
 #[test]

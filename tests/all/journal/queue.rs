@@ -207,3 +207,28 @@ fn reading_the_queue_of_a_journal_of_the_previous_release_changes_nothing() {
     w.run(&["journal", "summary", "--json"]).ok();
     assert_eq!(std::fs::read(w.journal()).unwrap(), before, "reading never migrates");
 }
+
+#[test]
+fn refused_inputs_are_in_the_queue_until_a_corrected_input_or_a_person_closes_them() {
+    let w = World::new();
+    let mut bad_ean = sample_json("group-1.json");
+    bad_ean["gp"]["ean"] = serde_json::json!("5790000128687");
+    let mut randers = sample_json("group-2a.json");
+    randers["site"] = serde_json::json!("RANDERS");
+    let batch = w.write("in.jsonl", &format!("{bad_ean}\n{randers}\n"));
+    assert_eq!(w.run(&["generate", batch.to_str().unwrap()]).code, 2);
+    let q = queue(&w, &[]);
+    let causes: Vec<(&str, &str)> = q.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
+    assert_eq!(causes, [("R1", "input_refused/gp.ean"), ("R2", "input_refused/site")], "{q:?}");
+    assert_eq!(queue(&w, &["--cause", "input_refused/site"]).len(), 1);
+    assert_eq!(queue(&w, &["--cpr", "2512489996"]).len(), 1, "the CPR of a refused input's stored bytes");
+    assert_eq!(w.run(&["journal", "summary", "--json"]).ok().one()["refused_inputs_today"], 2);
+
+    // The corrected input for group 1's result closes R1; a person closes R2 (RANDERS has no FLS).
+    w.generate(&sample("group-1.json")).ok();
+    w.run(&["journal", "handle", "R2", "--note", "RANDERS: no FLS arrangement"]).ok();
+    assert!(queue(&w, &[]).is_empty());
+    let all = queue(&w, &["--all"]);
+    let states: Vec<(&str, &str)> = all.iter().map(|p| (p["key"].as_str().unwrap(), p["state"].as_str().unwrap())).collect();
+    assert!(states.contains(&("R1", "resolved")) && states.contains(&("R2", "handled")), "{states:?}");
+}

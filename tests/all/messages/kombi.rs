@@ -249,7 +249,11 @@ fn a_letter_that_cannot_be_printed_is_refused_and_nothing_is_written() {
         assert!(r.stderr.contains(&format!("{field}: ")), "{field}: {}", r.stderr);
         assert_eq!(r.one()["error"]["field"], field);
         assert!(!r.stderr.contains(v["patient"]["cpr"].as_str().unwrap()), "no CPR in errors");
-        assert!(!w.journal().exists(), "{field}: a journal was written");
+        // Only the refusals are journaled, this one newest; no message was made.
+        let rows = w.run(&["journal", "list", "--json"]).ok().json();
+        assert!(rows.iter().all(|r| r["kind"] == "input" && r["status"] == "refused"), "{field}: {rows:?}");
+        assert_eq!(rows[0]["code"], format!("input_refused/{field}"), "{field}: {rows:?}");
+        assert!(!w.out().exists(), "{field}: an output folder was made");
         assert!(!w.out().exists(), "{field}: output was written");
     }
     // With the MeMo hand-off the address stays optional.
