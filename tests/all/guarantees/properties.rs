@@ -11,6 +11,11 @@
 //!   field, and nothing is written.
 //!
 //! `cargo test --test all guarantees::properties -- --ignored` runs the same properties on 50,000 cases.
+//!
+//! Long because it is one suite: most of it is the generator of valid results and the table of
+//! corruptions that breaks them one field at a time (and knows the generator's fields), and the
+//! four tests are those two properties run in process, at size and through the binary. Split,
+//! the tests would be files of a few lines each, apart from the generator they are read against.
 
 use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
