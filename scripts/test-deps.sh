@@ -31,7 +31,7 @@ if ! python3 -c 'import aiosmtpd' 2> /dev/null && ! target/test-venv/bin/python 
   python3 -m venv target/test-venv
   target/test-venv/bin/python -m pip install -q aiosmtpd
 fi
-# The FHIRPath oracle for the CareCommunication tests (tests/all/messages/fhir.rs): MedCom's
+# The FHIRPath oracle for the CareCommunication tests (tests/all/messages/fhir/): MedCom's
 # invariants evaluated by fhirpath.js, from ../shared, installed under target/ (never committed).
 oracle=../shared/reference/medcom-fhir/tools/invariant-check
 if [ -d "$oracle" ] && command -v npm > /dev/null && [ ! -d target/invariant-check/node_modules/fhirpath ]; then
