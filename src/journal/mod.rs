@@ -40,6 +40,7 @@ pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;
+pub use sending::Settle;
 pub use sql::now_text;
 pub use types::*;
 pub use unanswered::Unanswered;
