@@ -125,7 +125,16 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
     let mut transports: BTreeMap<Addressee, Box<dyn Transport>> = BTreeMap::new();
     for (to, cfg) in [(Addressee::Gp, &config.transport.gp), (Addressee::Patient, &config.transport.patient)] {
         if let Some(cfg) = cfg {
-            transports.insert(to, cfg.open()?);
+            // A transport its section cannot build (a bad URL, an unset password variable) is
+            // the config's mistake: code `config`, naming the section.
+            let open = cfg.open().map_err(|e| match e {
+                Error::Usage(reason) => Error::Config {
+                    path: config.source.clone().unwrap_or_default(),
+                    reason: format!("[transport.{}] {reason}", <&str>::from(to)),
+                },
+                other => other,
+            });
+            transports.insert(to, open?);
         }
     }
     let pending = journal.pending()?;

@@ -61,6 +61,16 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether its standard output is JSON lines for a program (`--json`): then a failure of
+    /// the whole command is a JSON error line there too.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::List { json, .. } | Command::Show { json, .. } | Command::Verify { json, .. } => *json,
+        }
+    }
+}
+
 pub fn run(cmd: Command) -> Result<i32> {
     match cmd {
         Command::Verify { json, common } => {
