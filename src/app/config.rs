@@ -14,6 +14,10 @@
 //!
 //! [send]
 //! max_attempts = 5                         # transient failures before `failed`
+//! hold_after_identical_permanent = 3       # identical permanent replies (5xx) for this many
+//!                                          # different receivers in a row hold that
+//!                                          # transport's queue instead of failing the letters
+//!                                          # (0: off, each 5xx fails its letter; 1 is refused)
 //!
 //! [transport.gp]                           # XDIS91 to the GP, via VANS
 //! type = "smtp"
@@ -134,16 +138,25 @@ pub enum PolicyEntry {
 pub struct SendConfig {
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// How many different receivers a run of identical permanent replies from one transport
+    /// must cover to hold that transport's queue ([`crate::app::send::hold`]); 0 turns the
+    /// rule off.
+    #[serde(default = "default_hold_after")]
+    pub hold_after_identical_permanent: u32,
 }
 
 impl Default for SendConfig {
     fn default() -> Self {
-        SendConfig { max_attempts: default_max_attempts() }
+        SendConfig { max_attempts: default_max_attempts(), hold_after_identical_permanent: default_hold_after() }
     }
 }
 
 fn default_max_attempts() -> u32 {
     5
+}
+
+fn default_hold_after() -> u32 {
+    3
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,6 +288,14 @@ impl Config {
         if cfg.send.max_attempts == 0 {
             return Err(Error::Config { path, reason: "send.max_attempts must be at least 1".into() });
         }
+        if cfg.send.hold_after_identical_permanent == 1 {
+            return Err(Error::Config {
+                path,
+                reason: "send.hold_after_identical_permanent = 1 would hold a transport for any one permanent \
+                         reply: give 2 or more identical replies (default 3), or 0 to fail each letter at once"
+                    .into(),
+            });
+        }
         cfg.policy()?;
         cfg.source = Some(path);
         Ok(cfg)
@@ -375,6 +396,12 @@ mod tests {
         std::fs::write(&p, "[send]\nmax_attempts = \"five\"\n").unwrap();
         let e = Config::load(Some(&p)).unwrap_err().to_string();
         assert!(e.starts_with(&format!("{}:2:16: invalid type", p.display())), "{e}");
+        std::fs::write(&p, "[send]\nhold_after_identical_permanent = 1\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains("hold_after_identical_permanent = 1"), "{e}");
+        std::fs::write(&p, "[send]\nhold_after_identical_permanent = 0\n").unwrap();
+        assert_eq!(Config::load(Some(&p)).unwrap().send.hold_after_identical_permanent, 0);
+        assert_eq!(Config::default().send.hold_after_identical_permanent, 3);
         std::fs::write(&p, "[transport.gp]\ntype = \"outbox\"\ndir = \"out\"\n").unwrap();
         match Config::load(Some(&p)).unwrap().transport.gp.unwrap() {
             TransportConfig::Outbox { dir, .. } => assert_eq!(dir, d.path().join("out")),

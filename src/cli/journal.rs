@@ -80,6 +80,18 @@ impl Command {
     pub fn writes(&self) -> bool {
         matches!(self, Command::Handle(_))
     }
+
+    /// Whether its standard output is JSON lines for a program (`--json`): then a failure of
+    /// the whole command is a JSON error line there too.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::List { json, .. } | Command::Show { json, .. } | Command::Verify { json, .. } => *json,
+            Command::Queue(a) => a.json,
+            Command::Summary(a) => a.json,
+            Command::Handle(a) => a.json,
+            Command::Audit(a) => a.json,
+        }
+    }
 }
 
 pub fn run(cmd: Command) -> Result<i32> {

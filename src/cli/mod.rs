@@ -140,10 +140,14 @@ pub fn run() -> i32 {
     };
     // Reading commands whose reader may stop early (`journal list --json | head -1`).
     let only_reads = matches!(&cli.command, Command::Journal(c) if !c.writes()) || matches!(cli.command, Command::Validate(_));
-    // Commands whose standard output is JSON lines for a program (the gateway): a command
-    // that fails as a whole says so there too, with a stable code to act on.
-    let json_out =
-        matches!(cli.command, Command::Generate(_) | Command::Send(_) | Command::Regenerate(_) | Command::Receipt(_));
+    // Commands whose standard output is JSON lines for a program (the gateway, and `journal
+    // ... --json`): a command that fails as a whole says so there too, with a stable code to
+    // act on.
+    let json_out = match &cli.command {
+        Command::Generate(_) | Command::Send(_) | Command::Regenerate(_) | Command::Receipt(_) => true,
+        Command::Journal(c) => c.json(),
+        Command::Validate(_) => false,
+    };
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
         Command::Validate(a) => validate::run(a),

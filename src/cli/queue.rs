@@ -128,7 +128,7 @@ pub struct QueueArgs {
     all: bool,
     /// One JSON object per line instead of a table.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -191,7 +191,7 @@ pub struct SummaryArgs {
     filter: FilterArgs,
     /// One JSON object instead of text.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -257,7 +257,7 @@ pub struct HandleArgs {
     note: String,
     /// One JSON object per problem instead of text.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -284,7 +284,7 @@ pub struct AuditArgs {
     limit: u32,
     /// One JSON object per line instead of a table.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     common: Common,
 }

@@ -57,6 +57,7 @@ pub fn run(args: Args) -> Result<i32> {
                 let mut line = serde_json::json!({
                     "file": file_shown(path),
                     "receipt": kind,
+                    "code": outcome.problem_code(),
                     "result": outcome,
                 });
                 flspost::support::redact::redact_cpr_like_json(&mut line);
@@ -80,30 +81,34 @@ pub fn run(args: Args) -> Result<i32> {
             }
             Applied::Unreadable(line) => {
                 errln!("flspost: {}", shown(&line));
+                print_json(&file_error(path, "receipt_unreadable", &line));
                 code = code.max(1);
                 continue;
             }
             Applied::NotAReceipt(what) => {
                 let what = what.map(|w| format!(" (it is a {w})")).unwrap_or_default();
-                errln!(
-                    "flspost: {}",
-                    shown(&format!(
-                        "{name}: not a MedCom receipt or FHIR Acknowledgement{what}: expected an Emessage in the \
-                         2005/08/07 namespace, or an Acknowledgement Bundle, bare or in a VANSEnvelope"
-                    ))
+                let reason = format!(
+                    "{name}: not a MedCom receipt or FHIR Acknowledgement{what}: expected an Emessage in the \
+                     2005/08/07 namespace, or an Acknowledgement Bundle, bare or in a VANSEnvelope"
                 );
+                errln!("flspost: {}", shown(&reason));
+                print_json(&file_error(path, "receipt_unrecognised", &reason));
                 code = code.max(1);
                 continue;
             }
             Applied::Invalid(problems) => {
-                for p in problems {
+                for p in &problems {
                     errln!("flspost: {}", shown(&format!("{name}:{p}")));
                 }
+                let all = problems.iter().map(|p| format!("{name}:{p}")).collect::<Vec<_>>().join("; ");
+                print_json(&file_error(path, "receipt_invalid", &all));
                 code = code.max(1);
                 continue;
             }
             Applied::Unparsable(e) => {
-                errln!("flspost: {}", shown(&format!("{name}: {e}")));
+                let reason = format!("{name}: {e}");
+                errln!("flspost: {}", shown(&reason));
+                print_json(&file_error(path, "receipt_unparsable", &reason));
                 code = code.max(1);
                 continue;
             }
@@ -134,6 +139,7 @@ pub fn run(args: Args) -> Result<i32> {
                 "receipt": r.receipt_type,
                 "original_envelope_id": id_shown(&journal, &r.original_envelope_id)?,
                 "original_letter_id": id_shown(&journal, &letter)?,
+                "code": outcome.problem_code(),
                 "result": outcome,
             });
             print_json(&line);
@@ -271,6 +277,22 @@ fn id_shown(journal: &Journal, id: &str) -> Result<String> {
     } else {
         Ok(shown(&flspost::support::redact::redact_cpr_like_id(id)))
     }
+}
+
+/// The JSON line of a file that could not be read as a receipt at all: the whole-command
+/// error line's shape (`{"outcome":"error","error":{...}}`) with the file it is about.
+/// `code`: `receipt_unreadable`, `receipt_unrecognised`, `receipt_invalid` (every problem in
+/// `reason`, `; ` between them), `receipt_unparsable`. Masked as every reason is.
+fn file_error(path: &std::path::Path, code: &'static str, reason: &str) -> serde_json::Value {
+    serde_json::json!({
+        "file": file_shown(path),
+        "outcome": "error",
+        "error": {
+            "code": code,
+            "reason": flspost::support::redact::redact_cpr_like(&reason.replace('\n', " ")),
+            "exit_code": 1,
+        },
+    })
 }
 
 /// The caller's file name as a JSON line carries it: CPR-like numbers masked (a file can be

@@ -129,6 +129,29 @@ impl AckOutcome {
         self.into()
     }
 
+    /// The stable `code` of an Acknowledgement's line that needs a person, `None` for one
+    /// that does not (a queued resend, or one not needed, is no one's problem):
+    /// `fhir_fatal` (a `fatal-error`: its issue code says why), `fhir_resend_held` (a
+    /// `transient-error` whose resend flspost may not or could not make), and `receipt_`
+    /// with the outcome for one that could not be applied (`receipt_wrong_sender`, ...).
+    pub fn problem_code(&self) -> Option<&'static str> {
+        match self {
+            AckOutcome::Acknowledged { .. }
+            | AckOutcome::ResendQueued { .. }
+            | AckOutcome::ResendNotNeeded { .. }
+            | AckOutcome::Duplicate { .. }
+            | AckOutcome::Unchanged { .. } => None,
+            AckOutcome::Rejected { .. } => Some("fhir_fatal"),
+            AckOutcome::ResendHeld { .. } => Some("fhir_resend_held"),
+            AckOutcome::Conflict { .. } => Some("receipt_conflict"),
+            AckOutcome::NotSent { .. } => Some("receipt_not_sent"),
+            AckOutcome::UnknownLetter => Some("receipt_unknown_letter"),
+            AckOutcome::WrongSender { .. } => Some("receipt_wrong_sender"),
+            AckOutcome::EnvelopeMismatch { .. } => Some("receipt_envelope_mismatch"),
+            AckOutcome::EnvelopeReused { .. } => Some("receipt_envelope_reused"),
+        }
+    }
+
     /// Whether a person has to look at it.
     pub fn needs_attention(&self) -> bool {
         self.not_applied() || matches!(self, AckOutcome::Rejected { .. })

@@ -43,6 +43,7 @@ impl Journal {
                 result_id: r.get("result_id")?,
                 kind: Kind::from_code(&kind),
                 letter_id: Some(r.get("letter_id")?),
+                code: "journal_damaged",
                 problem: problem.to_string(),
             });
         }
@@ -74,6 +75,7 @@ impl Journal {
                 result_id: r.get("result_id")?,
                 kind: None,
                 letter_id: None,
+                code: "journal_damaged",
                 problem,
             });
         }
@@ -96,6 +98,7 @@ impl Journal {
                 result_id: result_id.unwrap_or_default(),
                 kind: None,
                 letter_id: None,
+                code: "journal_damaged",
                 problem: problem.to_string(),
             });
         }

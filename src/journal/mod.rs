@@ -47,6 +47,7 @@ pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
 pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;
+pub use sending::Settle;
 pub use sql::now_text;
 pub use types::*;
 pub use unanswered::Unanswered;

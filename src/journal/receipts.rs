@@ -77,6 +77,24 @@ impl ReceiptOutcome {
         self.into()
     }
 
+    /// The stable `code` of a receipt line that needs a person, `None` for one that does
+    /// not: `xctl_refused` (a negative receipt: the receiver's refuse code says why), and
+    /// `receipt_` with the outcome for one that could not be applied
+    /// (`receipt_unknown_envelope`, ...).
+    pub fn problem_code(&self) -> Option<&'static str> {
+        match self {
+            ReceiptOutcome::Acknowledged { .. }
+            | ReceiptOutcome::Duplicate { .. }
+            | ReceiptOutcome::Unchanged { .. } => None,
+            ReceiptOutcome::Rejected { .. } => Some("xctl_refused"),
+            ReceiptOutcome::Conflict { .. } => Some("receipt_conflict"),
+            ReceiptOutcome::NotSent { .. } => Some("receipt_not_sent"),
+            ReceiptOutcome::LetterMismatch { .. } => Some("receipt_letter_mismatch"),
+            ReceiptOutcome::UnknownEnvelope => Some("receipt_unknown_envelope"),
+            ReceiptOutcome::EnvelopeReused { .. } => Some("receipt_envelope_reused"),
+        }
+    }
+
     /// Whether an operator has to look at it.
     pub fn needs_attention(&self) -> bool {
         self.not_applied() || matches!(self, ReceiptOutcome::Rejected { .. })

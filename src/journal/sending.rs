@@ -80,3 +80,90 @@ impl Journal {
         })
     }
 }
+
+/// How `send` settles a permanent reply it recorded provisionally
+/// ([`Journal::finish_attempt_provisionally`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// The letter's own failure: `failed`, with the reply as the reason (what
+    /// [`Journal::finish_attempt`] records for a permanent reply at once).
+    Failed(String),
+    /// The transport's failure: the message stays `retry`, `reason` saying why, and its
+    /// count of send failures is left as it was (it was never the letter's fault).
+    Held(String),
+}
+
+impl Journal {
+    /// Records a permanent reply to attempt `attempt_id` while `send` has not yet decided
+    /// whether the letter or its transport failed: the attempt is finished (`permanent`,
+    /// with the reply: no attempt is left open, so nothing stays claimed), and the message
+    /// is `retry` with `reason`, which says so. A `send` killed before it settles the message
+    /// leaves it `retry`: the next `send` tries it again, as after any other interruption,
+    /// and a permanent reply never handed anything over.
+    pub fn finish_attempt_provisionally(
+        &mut self,
+        attempt_id: i64,
+        m: &MessageRow,
+        reply: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.transaction(|tx| {
+            let now = now_text();
+            tx.execute(
+                "UPDATE attempts SET outcome = 'permanent', reason = ?2, finished_at = ?3 WHERE id = ?1",
+                params![attempt_id, reply, now],
+            )?;
+            tx.execute(
+                "UPDATE messages SET status = 'retry', reason = ?2, updated_at = ?3 \
+                 WHERE id = ?1 AND status IN ('generated', 'retry')",
+                params![m.id, reason, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Settles a message [`Self::finish_attempt_provisionally`] left `retry`, in a
+    /// transaction of its own. A message no longer `retry` (a person or a receipt moved it
+    /// meanwhile) is left as it is. Returns where the message stands.
+    pub fn settle_permanent(&mut self, message_id: i64, how: &Settle) -> Result<Status> {
+        self.transaction(|tx| {
+            let now = now_text();
+            match how {
+                Settle::Failed(reply) => tx.execute(
+                    "UPDATE messages SET status = 'failed', reason = ?2, send_failures = send_failures + 1, \
+                     updated_at = ?3 WHERE id = ?1 AND status = 'retry'",
+                    params![message_id, reply, now],
+                )?,
+                Settle::Held(reason) => tx.execute(
+                    "UPDATE messages SET reason = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'retry'",
+                    params![message_id, reason, now],
+                )?,
+            };
+            Ok(tx.query_row("SELECT status FROM messages WHERE id = ?1", [message_id], |r| r.get(0))?)
+        })
+    }
+
+    /// Who message `m` is for, as `send` tells receivers apart: the GP's EAN for a GP
+    /// letter, the patient's CPR number for the patient's (compared, never printed); `None`
+    /// when its stored input does not say.
+    pub fn receiver_of(&self, m: &MessageRow) -> Result<Option<String>> {
+        let path = match m.kind.addressee() {
+            crate::model::Addressee::Gp => "$.gp.ean",
+            crate::model::Addressee::Patient => "$.patient.cpr",
+        };
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT CASE WHEN json_valid(input_json) THEN json_extract(input_json, ?2) END FROM inputs WHERE id = ?1",
+                params![m.input_id, path],
+                |r| r.get::<_, Option<rusqlite::types::Value>>(0),
+            )
+            .optional()?
+            .flatten()
+            .and_then(|v| match v {
+                rusqlite::types::Value::Text(t) => Some(t),
+                rusqlite::types::Value::Integer(i) => Some(i.to_string()),
+                _ => None,
+            }))
+    }
+}

@@ -174,6 +174,9 @@ pub struct Damage {
     pub kind: Option<Kind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub letter_id: Option<String>,
+    /// Always `journal_damaged` (the code of [`crate::error::Error::Damaged`]), for the
+    /// program reading `journal verify --json`.
+    pub code: &'static str,
     pub problem: String,
 }
 

@@ -35,8 +35,30 @@ pub enum SendError {
     Unknown(String),
 }
 
+impl SendError {
+    /// The stable `code` of this failure by a transport of `kind` ([`Transport::kind`]):
+    /// `smtp_permanent`, `smtp_transient`, `smtp_unknown`, `outbox_permanent`,
+    /// `outbox_transient` (an outbox never leaves an outcome unknown).
+    pub fn code(&self, kind: &str) -> &'static str {
+        match (kind, self) {
+            ("smtp", SendError::Permanent(_)) => "smtp_permanent",
+            ("smtp", SendError::Transient(_)) => "smtp_transient",
+            ("smtp", SendError::Unknown(_)) => "smtp_unknown",
+            ("outbox", SendError::Permanent(_)) => "outbox_permanent",
+            ("outbox", SendError::Transient(_)) => "outbox_transient",
+            ("outbox", SendError::Unknown(_)) => "outbox_unknown",
+            (_, SendError::Permanent(_)) => "transport_permanent",
+            (_, SendError::Transient(_)) => "transport_transient",
+            (_, SendError::Unknown(_)) => "transport_unknown",
+        }
+    }
+}
+
 pub trait Transport {
     /// Short description for the journal (`smtp smtp://host:25`, `outbox /path`).
     fn describe(&self) -> String;
+    /// Which kind of transport it is (`smtp`, `outbox`): the first word of the stable
+    /// `code` of its failures (`smtp_permanent`, `outbox_transient`).
+    fn kind(&self) -> &'static str;
     fn send(&mut self, message: &Outgoing<'_>) -> std::result::Result<(), SendError>;
 }

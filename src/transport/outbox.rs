@@ -24,6 +24,10 @@ impl Transport for Outbox {
         format!("outbox {}", self.dir.display())
     }
 
+    fn kind(&self) -> &'static str {
+        "outbox"
+    }
+
     fn send(&mut self, m: &Outgoing<'_>) -> Result<(), SendError> {
         let path = self.dir.join(m.file_name());
         match std::fs::read(&path) {

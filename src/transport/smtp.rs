@@ -219,6 +219,10 @@ impl Transport for Smtp {
         format!("smtp {}", self.url)
     }
 
+    fn kind(&self) -> &'static str {
+        "smtp"
+    }
+
     fn send(&mut self, m: &Outgoing<'_>) -> std::result::Result<(), SendError> {
         let email = self.email(m)?.formatted();
         let (endpoint, from, to) = (self.endpoint.clone(), self.from.email.clone(), self.to.email.clone());

@@ -60,6 +60,12 @@ pub fn register() {
         // initialisation only when no handler is registered yet, so registering ours
         // before it would leave libxml2 unable to read any file.
         libxml::bindings::xmlInitParser();
+        // No XML catalogs: a schema import names only `flspost:` files, never a catalog
+        // entry of this machine's (/etc/xml/catalog is not ours to follow). Catalogs are also
+        // libxml2's one lazily initialised global: two threads compiling their first schema
+        // at once could deadlock in its lock (seen: both waiting in xmlCatalogResolve).
+        libxml::bindings::xmlInitializeCatalog();
+        libxml::bindings::xmlCatalogSetDefaults(libxml::bindings::xmlCatalogAllow_XML_CATA_ALLOW_NONE);
         xmlRegisterInputCallbacks(Some(matches), Some(open), Some(read), Some(close));
     });
 }

@@ -1,9 +1,10 @@
-//! Promises under stress: crash, durability, exit codes, CPR masking, concurrency, robustness, properties, layers.
+//! Promises under stress: crash, durability, exit codes, CPR masking, concurrency, robustness, properties, layers, the JSON Schemas of every stdout line.
 mod concurrency;
 mod cpr_masking;
 mod crash;
 mod durability;
 mod exit_codes;
+mod json_schemas;
 mod layers;
 mod properties;
 mod robustness;

@@ -1,3 +1,4 @@
-//! `flspost send`: the outbox and SMTP transports, and their deadlines.
+//! `flspost send`: the outbox and SMTP transports, their deadlines, and a failing transport held.
 mod delivery;
+mod hold;
 mod smtp_deadline;

@@ -71,7 +71,13 @@ fn an_acknowledgement_with_a_doctype_is_refused_as_one_naming_its_line() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("enveloped Bundle: 2:1: DOCTYPE: "), "{}", r.stderr);
     assert!(!r.stderr.contains("CareCommunication"), "{}", r.stderr);
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // For the program: one error line with a stable code, and no result.
+    let line = r.one();
+    assert_eq!(
+        (line["outcome"].as_str(), line["error"]["code"].as_str()),
+        (Some("error"), Some("receipt_invalid")),
+        "{line}"
+    );
     assert_eq!(status(&w, letter), "sent");
     assert!(w.show(letter)["receipts"].as_array().unwrap().is_empty(), "a refused one was stored");
 }
