@@ -2,6 +2,7 @@
 //! arguments and prints, and a long-running mode can call the same functions.
 
 pub mod config;
+pub mod export;
 pub mod generate;
 pub mod receipt;
 pub mod regenerate;

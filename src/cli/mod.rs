@@ -55,8 +55,9 @@ pub struct Common {
 pub enum Use {
     /// `generate`: the first run starts the journal.
     Create,
-    /// `send`, `receipt`, `regenerate` change what was generated: a missing journal means
-    /// the wrong path, never "nothing to do".
+    /// `send`, `receipt`, `regenerate` change what was generated, and `journal show --input/
+    /// --bytes/--pdf` records its export in the audit log: a missing journal means the wrong
+    /// path, never "nothing to do".
     Write,
     /// `journal list/show/verify`: never creates or changes anything.
     Read,

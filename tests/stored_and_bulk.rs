@@ -1,0 +1,188 @@
+//! What support staff get from the journal (issue 19): `journal show ID --input / --bytes /
+//! --pdf` write exactly what is stored (checked, owner-only, never over a file, each in the
+//! audit log).
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Outbox transports, no receiver table (every GP gets XDIS91).
+fn outbox_config(w: &World) -> PathBuf {
+    w.write("outbox.toml", OUTBOX_TRANSPORTS)
+}
+
+/// `flspost ARGS --config CONFIG`.
+fn fl(w: &World, config: &Path, args: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    all.extend(["--config", config.to_str().unwrap()]);
+    w.run(&all)
+}
+
+/// The result's messages as `generate` summarised them: (GP message, patient message).
+fn generated(w: &World, config: &Path, input: &Path) -> (Value, Value) {
+    let s = w.generate_with(config, input).ok().one();
+    let of = |to: &str| {
+        s["messages"].as_array().unwrap().iter().find(|m| m["kind"].as_str().unwrap().starts_with(to)).unwrap().clone()
+    };
+    (of("gp-"), of("patient-"))
+}
+
+fn id(m: &Value) -> String {
+    m["id"].to_string()
+}
+
+/// The audit log, oldest first: (who, action, target, detail).
+fn audit(w: &World) -> Vec<(String, String, String, Option<String>)> {
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let mut st = c.prepare("SELECT who, action, target, detail FROM audit ORDER BY id").unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// The one file in `dir` whose name starts with `prefix`.
+fn only_file(dir: &Path, prefix: &str) -> Vec<u8> {
+    let files: Vec<_> = tree(dir).into_iter().filter(|(n, _)| n.starts_with(prefix)).collect();
+    assert_eq!(files.len(), 1, "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+    files.into_iter().next().unwrap().1
+}
+
+const CPR: &str = "0211223989";
+
+#[test]
+fn the_stored_input_comes_out_as_it_was_received_and_a_correction_of_it_goes_back_in() {
+    let w = World::new();
+    let cfg = outbox_config(&w);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    fl(&w, &cfg, &["send"]).ok();
+    // To standard output (not a terminal here), and to a new file.
+    let out = w.cmd().args(["journal", "show", &id(&gp), "--input"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, std::fs::read(sample("group-2a.json")).unwrap(), "exactly as received");
+    let file = w.path("stored.json");
+    w.run(&["journal", "show", &id(&gp), "--input", "--output", file.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read(&file).unwrap(), out.stdout);
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // A person corrects a field and sends it back: a correction of the letter.
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    v["gp"]["identifier"] = "077124".into();
+    let corrected = w.write("corrected.json", &serde_json::to_string_pretty(&v).unwrap());
+    let r = fl(&w, &cfg, &["regenerate", &id(&gp), "--input", corrected.to_str().unwrap()]).ok().one();
+    assert_eq!(r["outcome"], "corrected", "{r}");
+    let new_gp = r["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "gp-xdis91").unwrap();
+    assert_eq!(new_gp["status_code"], "rettetbrev", "{r}");
+    assert_eq!(new_gp["replaces"], gp["id"], "{r}");
+    assert_eq!(new_gp["regenerated_from"], gp["id"], "{r}");
+
+    // Each export is in the audit log, naming the message and where it went, never the CPR.
+    let log = audit(&w);
+    assert_eq!(log.len(), 2, "{log:?}");
+    for (who, action, target, detail) in &log {
+        assert!(!who.is_empty());
+        assert_eq!(action, "export-input");
+        assert_eq!(target, &format!("message {}", gp["id"]));
+        assert!(!detail.as_deref().unwrap_or("").contains(CPR), "{detail:?}");
+    }
+    assert!(log[0].3.as_deref().unwrap().ends_with("to standard output"), "{log:?}");
+    assert!(log[1].3.as_deref().unwrap().ends_with(&format!("to {}", file.display())), "{log:?}");
+}
+
+#[test]
+fn the_stored_bytes_are_what_went_to_the_gp_byte_for_byte_and_validate() {
+    let w = World::new();
+    let cfg = outbox_config(&w);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    fl(&w, &cfg, &["send"]).ok();
+    let sent = only_file(&w.path("vans"), "xdis91-");
+    let file = w.path("bytes.xml");
+    let r = w.run(&["journal", "show", &id(&gp), "--bytes", "--output", file.to_str().unwrap()]).ok();
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(std::fs::read(&file).unwrap(), sent);
+    let v = w.run(&["validate", file.to_str().unwrap()]).ok();
+    assert!(v.stdout.contains("valid XDIS91"), "{}", v.stdout);
+    // To standard output too, the same bytes (ISO-8859-1: not text a terminal shows).
+    let out = w.cmd().args(["journal", "show", &id(&gp), "--bytes"]).output().unwrap();
+    assert_eq!(out.stdout, sent);
+    let log = audit(&w);
+    assert_eq!(
+        log.iter().map(|a| (a.1.as_str(), a.2.clone())).collect::<Vec<_>>(),
+        [("export-bytes", format!("message {}", gp["id"])), ("export-bytes", format!("message {}", gp["id"]))]
+    );
+}
+
+#[test]
+fn the_pdf_inside_a_patient_letter_is_the_letter_the_patient_got() {
+    let pdfinfo = ensure_tool("pdfinfo", "poppler-utils");
+    let w = World::new();
+    let cfg = outbox_config(&w);
+    let (gp, patient) = generated(&w, &cfg, &sample("group-2a.json"));
+    fl(&w, &cfg, &["send"]).ok();
+    let file = w.path("letter.pdf");
+    w.run(&["journal", "show", &id(&patient), "--pdf", "--output", file.to_str().unwrap()]).ok();
+    let pdf = std::fs::read(&file).unwrap();
+    assert_eq!(pdf, pdf_of_memo(&only_file(&w.path("dp"), "memo-")));
+    let info = std::process::Command::new(pdfinfo).arg(&file).output().unwrap();
+    assert!(info.status.success());
+    assert!(String::from_utf8_lossy(&info.stdout).contains("Pages:"), "{}", String::from_utf8_lossy(&info.stdout));
+    // The GP's XDIS91 carries no PDF: refused, and nothing recorded.
+    let r = w.run(&["journal", "show", &id(&gp), "--pdf", "--output", w.path("gp.pdf").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("only a patient letter"), "{}", r.stderr);
+    assert!(!w.path("gp.pdf").exists());
+    assert_eq!(
+        audit(&w).iter().map(|a| (a.1.clone(), a.2.clone())).collect::<Vec<_>>(),
+        [("export-pdf".to_string(), format!("message {}", patient["id"]))]
+    );
+}
+
+#[test]
+fn a_damaged_message_or_input_is_refused_and_nothing_is_written_or_recorded() {
+    let w = World::new();
+    let cfg = outbox_config(&w);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let mut bytes: Vec<u8> = c
+        .query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [gp["id"].as_i64()], |r| r.get(0))
+        .unwrap();
+    bytes[200] ^= 0x01;
+    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", rusqlite::params![gp["id"].as_i64(), bytes])
+        .unwrap();
+    let file = w.path("bytes.xml");
+    let r = w.run(&["journal", "show", &id(&gp), "--bytes", "--output", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("do not match their SHA-256"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+    assert!(!file.exists());
+    let out = w.cmd().args(["journal", "show", &id(&gp), "--bytes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    c.execute("UPDATE inputs SET input_json = replace(input_json, '\"2a\"', '\"2b\"')", []).unwrap();
+    let r = w.run(&["journal", "show", &id(&gp), "--input"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("the stored input does not match its SHA-256"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(audit(&w).is_empty(), "{:?}", audit(&w));
+}
+
+#[test]
+fn an_export_never_writes_over_a_file_nor_through_a_link() {
+    let w = World::new();
+    let cfg = outbox_config(&w);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    let existing = w.write("existing.json", "keep me");
+    let r = w.run(&["journal", "show", &id(&gp), "--input", "--output", existing.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("never writes over a file"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    let target = w.path("target.json");
+    let link = w.path("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let r = w.run(&["journal", "show", &id(&gp), "--input", "--output", link.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!target.exists(), "written through a link");
+    assert!(audit(&w).is_empty(), "a refused export records nothing: {:?}", audit(&w));
+    // The other options of `show` do not mix with an export.
+    let r = w.run(&["journal", "show", &id(&gp), "--input", "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
