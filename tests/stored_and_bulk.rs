@@ -1,6 +1,7 @@
-//! What support staff get from the journal (issue 19): `journal show ID --input / --bytes /
-//! --pdf` write exactly what is stored (checked, owner-only, never over a file, each in the
-//! audit log).
+//! What support staff get from the journal and do with it (issue 19): `journal show ID --input
+//! / --bytes / --pdf` write exactly what is stored (checked, owner-only, never over a file, each
+//! in the audit log); `regenerate ID --reroute` sends a letter refused for its format again, as
+//! the same letter, in the format today's receiver table gives its GP.
 
 mod common;
 use common::*;
@@ -33,11 +34,19 @@ fn id(m: &Value) -> String {
     m["id"].to_string()
 }
 
+fn show(w: &World, id: &str) -> Value {
+    w.run(&["journal", "show", "--json", id]).ok().one()
+}
+
 /// The audit log, oldest first: (who, action, target, detail).
 fn audit(w: &World) -> Vec<(String, String, String, Option<String>)> {
     let c = rusqlite::Connection::open(w.journal()).unwrap();
     let mut st = c.prepare("SELECT who, action, target, detail FROM audit ORDER BY id").unwrap();
     st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+fn messages_in_journal(w: &World) -> usize {
+    w.run(&["journal", "list", "--json"]).ok().json().len()
 }
 
 /// The one file in `dir` whose name starts with `prefix`.
@@ -185,4 +194,111 @@ fn an_export_never_writes_over_a_file_nor_through_a_link() {
     // The other options of `show` do not mix with an export.
     let r = w.run(&["journal", "show", &id(&gp), "--input", "--json"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+/// Outbox transports and the receiver table `table` (CSV), attaching the patient's PDF.
+fn routed_config(w: &World, table: &str) -> PathBuf {
+    w.write("receivers.csv", table);
+    w.write(
+        "routed.toml",
+        &format!("[gp]\nreceivers = \"receivers.csv\"\ndefault_format = \"xdis91\"\nattach_pdf = true\n\n{OUTBOX_TRANSPORTS}"),
+    )
+}
+
+const FHIR_TABLE: &str = "EAN;SOR;Formats\n5790000128686;1017421000016003;XDIS91 CareCommunication\n";
+const XDIS91_TABLE: &str = "EAN;SOR;Formats\n5790000128686;1017421000016003;XDIS91\n";
+
+/// The XDIS91 letter identifier of the group 2a sample (its identity rule, revision 0).
+fn sample_xdis91_letter_id() -> String {
+    let xml = std::fs::read(root().join("samples/output/FLS-AUH-2025-0002/gp-xdis91.xml")).unwrap();
+    let text = String::from_utf8_lossy(&xml);
+    let letter = &text[text.find("<Letter>").unwrap()..];
+    let at = letter.find("<Identifier>").unwrap() + "<Identifier>".len();
+    letter[at..at + letter[at..].find('<').unwrap()].to_string()
+}
+
+#[test]
+fn a_carecommunication_refused_for_its_format_reaches_the_gp_as_the_same_letter_in_xdis91() {
+    let w = World::new();
+    let cfg = routed_config(&w, FHIR_TABLE);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    assert_eq!(gp["kind"], "gp-carecommunication");
+    fl(&w, &cfg, &["send"]).ok();
+    let letter = gp["letter_id"].as_str().unwrap();
+    let issue = ack_issue("MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE", "Modtager kan ikke modtage denne meddelelsestype");
+    let ack = w.path("ack.xml");
+    std::fs::write(&ack, acknowledgement("fatal-error", &uuid(1), &uuid(1001), letter, &[issue])).unwrap();
+    fl(&w, &cfg, &["receipt", ack.to_str().unwrap()]).ok();
+    assert_eq!(show(&w, &id(&gp))["message"]["status"], "rejected");
+
+    // Not a dead end: a resend is refused (MedCom), and the refusal names the way on.
+    let r = fl(&w, &cfg, &["regenerate", &id(&gp)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("flspost regenerate {} --reroute", gp["id"])), "{}", r.stderr);
+    // While the table still gives the GP CareCommunication, there is nowhere else to go.
+    let r = fl(&w, &cfg, &["regenerate", &id(&gp), "--reroute"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("gives its GP a CareCommunication too"), "{}", r.stderr);
+
+    // The table is corrected: the GP takes XDIS91 only.
+    w.write("receivers.csv", XDIS91_TABLE);
+    let r = fl(&w, &cfg, &["regenerate", &id(&gp), "--reroute"]).ok().one();
+    assert_eq!(r["outcome"], "regenerated", "{r}");
+    let new = &r["messages"][0];
+    assert_eq!(new["kind"], "gp-xdis91", "{r}");
+    assert_eq!(new["status_code"], "nytbrev", "the same letter, not a correction: {r}");
+    assert_eq!(new["regenerated_from"], gp["id"], "{r}");
+    assert_eq!(new["transmission"], 1, "{r}");
+    assert!(new["replaces"].is_null(), "{r}");
+    // XDIS91's own identity rule for the same letter: as a first XDIS91 of it would have.
+    assert_eq!(new["letter_id"], sample_xdis91_letter_id(), "{r}");
+    assert_ne!(new["envelope_id"], gp["envelope_id"]);
+
+    fl(&w, &cfg, &["send"]).ok();
+    let xdis = only_file(&w.path("vans"), "xdis91-");
+    let text = String::from_utf8_lossy(&xdis);
+    assert!(text.contains("<StatusCode>nytbrev</StatusCode>"), "{text}");
+    assert!(!text.contains("Rettet") && !text.contains("rettet"), "the GP never got the letter: {text}");
+    let file = w.path("rerouted.xml");
+    std::fs::write(&file, &xdis).unwrap();
+    assert!(w.run(&["validate", file.to_str().unwrap()]).ok().stdout.contains("valid XDIS91"));
+
+    // The journal links the two, both ways.
+    let new_id = new["id"].to_string();
+    assert_eq!(show(&w, &id(&gp))["regenerated_as"], new["id"]);
+    assert_eq!(show(&w, &new_id)["message"]["status"], "sent");
+    let text = w.run(&["journal", "show", &new_id]).ok().stdout;
+    assert!(text.contains(&format!("regenerates     message {}", gp["id"])), "{text}");
+    let text = w.run(&["journal", "show", &id(&gp)]).ok().stdout;
+    assert!(text.contains(&format!("regenerated as  message {new_id}")), "{text}");
+    // Once is enough: the refused letter was regenerated.
+    let r = fl(&w, &cfg, &["regenerate", &id(&gp), "--reroute"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("already regenerated as message {new_id}")), "{}", r.stderr);
+    // The XDIS91 is a letter of its own: its resend is its transmission 2, same identifier.
+    let (env, xletter) = (new["envelope_id"].as_str().unwrap(), new["letter_id"].as_str().unwrap());
+    let xctl = w.path("xctl.xml");
+    std::fs::write(&xctl, receipt("XCTL02", "R1", env, xletter, Some(("ikke_specificeret", "Fejl")))).unwrap();
+    fl(&w, &cfg, &["receipt", xctl.to_str().unwrap()]).ok();
+    let resend = fl(&w, &cfg, &["regenerate", &new_id]).ok().one();
+    assert_eq!(resend["messages"][0]["kind"], "gp-xdis91", "{resend}");
+    assert_eq!(resend["messages"][0]["letter_id"], new["letter_id"], "{resend}");
+    assert_eq!(resend["messages"][0]["transmission"], 2, "{resend}");
+}
+
+#[test]
+fn only_a_gp_letter_is_rerouted_and_never_one_still_on_its_way() {
+    let w = World::new();
+    let cfg = routed_config(&w, XDIS91_TABLE);
+    let (gp, patient) = generated(&w, &cfg, &sample("group-2a.json"));
+    fl(&w, &cfg, &["send"]).ok();
+    w.write("receivers.csv", FHIR_TABLE);
+    let r = fl(&w, &cfg, &["regenerate", &id(&patient), "--reroute"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("the patient's letter"), "{}", r.stderr);
+    // Sent, no answer yet: it may still reach the GP (VANS converts), so it is not sent twice.
+    let r = fl(&w, &cfg, &["regenerate", &id(&gp), "--reroute"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("may still reach the GP"), "{}", r.stderr);
+    assert_eq!(messages_in_journal(&w), 2);
 }

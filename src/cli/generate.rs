@@ -140,8 +140,14 @@ pub struct RegenerateArgs {
     id: String,
     /// A corrected input for the same result_id; without it a CareCommunication is resent as
     /// stored and any other message rebuilt from the stored input.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "reroute")]
     input: Option<PathBuf>,
+    /// Send the GP letter again as the same letter (not a correction) in the format today's
+    /// receiver table gives its GP: for a letter refused for its format (FHIR
+    /// MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE, XCTL problem_med_version) or any GP letter
+    /// whose format the table no longer gives. Refused when the table gives the same format.
+    #[arg(long)]
+    reroute: bool,
     /// Also copy the new message into DIR/<result_id>/.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
@@ -157,7 +163,11 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
         None => None,
         Some(p) => Some((p.display().to_string(), flspost::input::batch::read_document(p)?)),
     };
-    let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
+    let summary = if args.reroute {
+        engine.reroute(&mut journal, &args.id)?
+    } else {
+        engine.regenerate(&mut journal, &args.id, corrected)?
+    };
     if let Some(dir) = &args.out_dir {
         flspost::support::files::remove_staging_if_empty(dir);
     }
