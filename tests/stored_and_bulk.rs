@@ -1,7 +1,8 @@
-//! What support staff get from the journal and do with it (issue 19): `journal show ID --input
-//! / --bytes / --pdf` write exactly what is stored (checked, owner-only, never over a file, each
-//! in the audit log); `regenerate ID --reroute` sends a letter refused for its format again, as
-//! the same letter, in the format today's receiver table gives its GP.
+//! What support staff get from the journal and do in bulk (issue 19): `journal show ID --input /
+//! --bytes / --pdf` write exactly what is stored (checked, owner-only, never over a file, each
+//! in the audit log); `regenerate` over a filter shows what it will do, asks (or `--yes`), and
+//! reports each message; `regenerate ID --reroute` sends a letter refused for its format again,
+//! as the same letter, in the format today's receiver table gives its GP.
 
 mod common;
 use common::*;
@@ -196,6 +197,97 @@ fn an_export_never_writes_over_a_file_nor_through_a_link() {
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
+/// A config sending the GP's letters over SMTP to 127.0.0.1:`port`, the patient's to an outbox.
+fn smtp_config(w: &World, port: u16) -> PathBuf {
+    w.write(
+        "smtp.toml",
+        &format!(
+            "[transport.gp]\ntype = \"smtp\"\nurl = \"smtp://127.0.0.1:{port}\"\nfrom = \"fls@auh.example.dk\"\n\
+             to = \"vans@vans.example.dk\"\ntimeout_seconds = 5\n\n[transport.patient]\ntype = \"outbox\"\ndir = \"dp\"\n"
+        ),
+    )
+}
+
+/// Sample `name` as result `result_id`.
+fn input_as(w: &World, name: &str, result_id: &str) -> PathBuf {
+    let mut v = sample_json(name);
+    v["result_id"] = result_id.into();
+    w.write(&format!("{result_id}.json"), &v.to_string())
+}
+
+#[test]
+fn regenerate_over_a_filter_resends_exactly_the_failed_group_once_confirmed() {
+    let w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    let cfg = smtp_config(&w, server.port);
+    // One letter delivered, then three the server refuses for good (550), each in its own run.
+    let (ok, _) = generated(&w, &cfg, &input_as(&w, "group-1.json", "R-OK"));
+    fl(&w, &cfg, &["send"]).ok();
+    let mut failed = vec![];
+    for (i, name) in ["group-2a.json", "group-2b.json", "group-3.json"].iter().enumerate() {
+        server.set_mode(&format!("reply:550 5.7.1 Relaying denied ({i})"));
+        let (gp, _) = generated(&w, &cfg, &input_as(&w, name, &format!("R-FAIL-{i}")));
+        fl(&w, &cfg, &["send"]);
+        assert_eq!(show(&w, &id(&gp))["message"]["status"], "failed");
+        failed.push(gp["id"].as_i64().unwrap());
+    }
+    server.set_mode("accept");
+    assert_eq!(show(&w, &id(&ok))["message"]["status"], "sent");
+    // One of them a person resent already.
+    let single = fl(&w, &cfg, &["regenerate", &failed[2].to_string()]).ok().one();
+    let before = messages_in_journal(&w);
+
+    // No terminal to ask on and no --yes: what it would do is shown, nothing is done.
+    let filter = ["regenerate", "--status", "failed", "--transport", "smtp", "--kind", "gp-xdis91"];
+    let r = fl(&w, &cfg, &filter);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // As for any command that fails as a whole, one JSON error line for a program.
+    assert_eq!(r.one()["error"]["code"], "usage", "{}", r.stdout);
+    assert!(r.stderr.contains("needs a person's confirmation"), "{}", r.stderr);
+    assert!(r.stderr.contains("3 messages match the filter"), "{}", r.stderr);
+    for id in &failed {
+        assert!(r.stderr.contains(&format!("  {id:>6}  gp-xdis91")), "message {id} not shown:\n{}", r.stderr);
+    }
+    assert!(r.stderr.contains("Relaying denied (0)"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&format!("  {:>6}  ", ok["id"])), "{}", r.stderr);
+    assert!(r.stderr.contains("2 to regenerate, 1 not"), "{}", r.stderr);
+    assert_eq!(messages_in_journal(&w), before, "nothing was regenerated");
+
+    // With --yes: one JSON line each, as `regenerate ID` prints it; the one resent already is
+    // refused by MedCom's rule with why, and the batch goes on; the exit code is the worst.
+    let mut args = filter.to_vec();
+    args.push("--yes");
+    let r = fl(&w, &cfg, &args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let lines = r.json();
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    for (line, from) in lines[..2].iter().zip(&failed) {
+        assert_eq!(line["outcome"], "regenerated", "{line}");
+        assert_eq!(line["source"], format!("journal message {from}"));
+        assert_eq!(line["messages"][0]["regenerated_from"], *from, "{line}");
+        assert_eq!(line["messages"][0]["status"], "generated", "{line}");
+    }
+    assert_eq!(lines[2]["outcome"], "error", "{}", lines[2]);
+    assert_eq!(lines[2]["source"], format!("journal message {}", failed[2]));
+    assert_eq!(lines[2]["error"]["code"], "usage");
+    let reason = lines[2]["error"]["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("already regenerated as message {}", single["messages"][0]["id"])), "{reason}");
+    assert_eq!(messages_in_journal(&w), before + 2);
+
+    // The resends go: the two, and the one resent by hand.
+    let mails = server.mails();
+    fl(&w, &cfg, &["send"]).ok();
+    assert_eq!(server.mails(), mails + 3);
+
+    // Nothing matches: nothing to do, exit 0.
+    let r = fl(&w, &cfg, &["regenerate", "--status", "rejected", "--yes"]).ok();
+    assert!(r.stdout.is_empty() && r.stderr.contains("no message matches"), "{}", r.stderr);
+    // A filter is needed; an unknown status is named.
+    assert_eq!(fl(&w, &cfg, &["regenerate"]).code, 2);
+    let r = fl(&w, &cfg, &["regenerate", "--status", "broken"]);
+    assert!(r.code == 2 && r.stderr.contains("unknown status `broken`"), "{}", r.stderr);
+}
+
 /// Outbox transports and the receiver table `table` (CSV), attaching the patient's PDF.
 fn routed_config(w: &World, table: &str) -> PathBuf {
     w.write("receivers.csv", table);
@@ -287,6 +379,41 @@ fn a_carecommunication_refused_for_its_format_reaches_the_gp_as_the_same_letter_
 }
 
 #[test]
+fn an_xdis91_the_receiver_cannot_take_goes_as_a_carecommunication_when_the_table_says_so() {
+    let w = World::new();
+    let cfg = routed_config(&w, XDIS91_TABLE);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    assert_eq!(gp["kind"], "gp-xdis91");
+    fl(&w, &cfg, &["send"]).ok();
+    let env = gp["envelope_id"].as_str().unwrap();
+    let letter = gp["letter_id"].as_str().unwrap();
+    let xctl = receipt("XCTL02", "R1", env, letter, Some(("problem_med_version", "Modtager kan ikke modtage XDIS91")));
+    let file = w.path("xctl.xml");
+    std::fs::write(&file, xctl).unwrap();
+    fl(&w, &cfg, &["receipt", file.to_str().unwrap()]).ok();
+    assert_eq!(show(&w, &id(&gp))["message"]["status"], "rejected");
+    w.write("receivers.csv", FHIR_TABLE);
+    // Over a filter as well: every rejected GP letter, re-routed.
+    let r = fl(&w, &cfg, &["regenerate", "--status", "rejected", "--reroute", "--yes"]).ok();
+    assert!(r.stderr.contains("re-route: as gp-carecommunication transmission 1"), "{}", r.stderr);
+    let line = r.one();
+    let new = &line["messages"][0];
+    assert_eq!(new["kind"], "gp-carecommunication", "{line}");
+    assert_eq!(new["status_code"], "nytbrev", "{line}");
+    assert_eq!(new["regenerated_from"], gp["id"], "{line}");
+    fl(&w, &cfg, &["send"]).ok();
+    let envelope = only_file(&w.path("vans"), "carecommunication-");
+    let file = w.path("rerouted.xml");
+    std::fs::write(&file, &envelope).unwrap();
+    w.run(&["validate", file.to_str().unwrap()]).ok();
+    let bundle = bundle_in_envelope(&envelope);
+    let text = String::from_utf8_lossy(&bundle);
+    assert!(text.contains("new-message"), "{text}");
+    assert!(!text.contains("Rettet") && !text.contains("rettet"), "{text}");
+    assert_eq!(fhir_value(&bundle, "MessageHeader", "id"), new["letter_id"].as_str().unwrap());
+}
+
+#[test]
 fn only_a_gp_letter_is_rerouted_and_never_one_still_on_its_way() {
     let w = World::new();
     let cfg = routed_config(&w, XDIS91_TABLE);
@@ -301,4 +428,50 @@ fn only_a_gp_letter_is_rerouted_and_never_one_still_on_its_way() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("may still reach the GP"), "{}", r.stderr);
     assert_eq!(messages_in_journal(&w), 2);
+}
+
+/// `flspost ARGS` on a terminal (a pseudo-terminal `script` gives it), `answer` typed in.
+fn on_terminal(w: &World, args: &[&str], answer: &str) -> Run {
+    use std::io::Write;
+    let script = ensure_tool("script", "bsdutils");
+    let line = std::iter::once(env!("CARGO_BIN_EXE_flspost").to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = std::process::Command::new(script)
+        .args(["-qec", &line, "/dev/null"])
+        .env("FLSPOST_JOURNAL", w.journal())
+        .env("FLSPOST_FAKE_NOW", FAKE_NOW)
+        .env_remove("FLSPOST_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn on_a_terminal_regenerate_over_a_filter_asks_first() {
+    let w = World::new();
+    let cfg = outbox_config(&w);
+    let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
+    fl(&w, &cfg, &["send"]).ok();
+    let (env, letter) = (gp["envelope_id"].as_str().unwrap(), gp["letter_id"].as_str().unwrap());
+    let file = w.path("xctl.xml");
+    std::fs::write(&file, receipt("XCTL02", "R1", env, letter, Some(("ikke_specificeret", "Fejl")))).unwrap();
+    fl(&w, &cfg, &["receipt", file.to_str().unwrap()]).ok();
+    let before = messages_in_journal(&w);
+    let args = ["regenerate", "--status", "rejected", "--config", cfg.to_str().unwrap()];
+    // The terminal shows stdout and stderr as one stream.
+    let no = on_terminal(&w, &args, "n\n");
+    assert_eq!(no.code, 0, "{}{}", no.stdout, no.stderr);
+    assert!(no.stdout.contains("Regenerate 1 message? [y/N]"), "{}", no.stdout);
+    assert!(no.stdout.contains("nothing was regenerated"), "{}", no.stdout);
+    assert_eq!(messages_in_journal(&w), before);
+    let yes = on_terminal(&w, &args, "y\n");
+    assert_eq!(yes.code, 0, "{}{}", yes.stdout, yes.stderr);
+    assert!(yes.stdout.contains("\"outcome\":\"regenerated\""), "{}", yes.stdout);
+    assert_eq!(messages_in_journal(&w), before + 1);
 }

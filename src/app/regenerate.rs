@@ -121,6 +121,14 @@ impl Engine {
         })
     }
 
+    /// What `regenerate` of message `m` (no corrected input) would make now, decided on this
+    /// reading by MedCom's resend rules: its transmission number, or (a usage error) why it is
+    /// refused. Records nothing (`regenerate` over a filter shows it before it asks).
+    pub fn regenerate_decision(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<u32> {
+        let h = journal.letter_history(m.kind, &m.letter_id)?;
+        resend_allowed(m, &h, Asked::Regenerate { now }, false, format_refused(journal, &h)?)
+    }
+
     /// Re-routes GP letter `key` (journal id, letter identifier or envelope identifier): sends
     /// the same letter again in the format today's receiver table gives its GP, when that is
     /// not the format it went in ([`resend::reroute`] says when a letter may go so).
@@ -216,7 +224,8 @@ impl Engine {
 
     /// Where a re-route of GP letter `m` goes, decided at `now` on what the journal holds:
     /// today's format for its GP, that letter's identifier and its next transmission; `Err`
-    /// (a usage error) says why it does not go. Records nothing.
+    /// (a usage error) says why it does not go. Records nothing (`regenerate --reroute` over
+    /// a filter shows it before it asks).
     pub fn reroute_to(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<RerouteTo> {
         if m.kind.addressee() != crate::compose::Addressee::Gp {
             return Err(Error::Usage(format!(

@@ -14,7 +14,8 @@
 //! (stored bytes and inputs against their hashes), `history.rs` (a letter's history for
 //! MedCom's rules in [`crate::reliable`], which decide what an answer or a resend does),
 //! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
-//! letters awaiting an answer); the schema's history in `migrations.rs`, the `send` lock in
+//! letters awaiting an answer), `select.rs` (the messages a filter names), `audit.rs` (what a
+//! person asked for); the schema's history in `migrations.rs`, the `send` lock in
 //! `lock.rs`.
 
 mod acknowledgements;
@@ -29,6 +30,7 @@ mod open;
 mod queries;
 mod receipts;
 mod record;
+mod select;
 mod sending;
 mod sql;
 mod types;
@@ -39,6 +41,7 @@ pub use error::StoreError;
 pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
 pub use receipts::ReceiptOutcome;
+pub use select::MessageFilter;
 pub use record::Writer;
 pub use sql::now_text;
 pub use types::*;
