@@ -140,7 +140,6 @@ pub fn run(args: Args) -> Result<i32> {
 pub struct RegenerateArgs {
     /// The message: its journal id (from `journal list`), letter identifier, envelope
     /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
-    /// Without it, the messages a filter names (--status, --kind, --transport, --since, --until).
     #[arg(required_unless_present_any = ["status", "kind", "transport", "since", "until"])]
     id: Option<String>,
     /// A corrected input for the same result_id; without it a CareCommunication is resent as
@@ -149,8 +148,9 @@ pub struct RegenerateArgs {
     input: Option<PathBuf>,
     /// Send the GP letter again as the same letter (not a correction) in the format today's
     /// receiver table gives its GP: for a letter refused for its format (FHIR
-    /// MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE, XCTL problem_med_version) or any GP letter
-    /// whose format the table no longer gives. Refused when the table gives the same format.
+    /// MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE, XCTL problem_med_version), or any other failed or
+    /// refused GP letter whose format the table no longer gives. Refused when the table gives
+    /// the same format.
     #[arg(long)]
     reroute: bool,
     /// Filter: only messages in this status (repeat it, or separate several with commas).
