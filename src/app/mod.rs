@@ -1,7 +1,9 @@
 //! The commands' work, as library functions that return typed results: the CLI only parses
 //! arguments and prints, and a long-running mode can call the same functions.
 
+pub mod bulk;
 pub mod config;
+pub mod export;
 pub mod generate;
 pub mod period;
 pub mod queue;

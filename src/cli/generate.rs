@@ -1,9 +1,12 @@
-//! `flspost generate` and `flspost regenerate`.
+//! `flspost generate` and `flspost regenerate` (one message, or the messages a filter names).
 
 use super::{print_json, Common};
+use flspost::app::bulk::Action;
 use flspost::app::generate::{Engine, Outcome};
-use flspost::error::Result;
+use flspost::compose::Kind;
+use flspost::error::{Error, Result};
 use flspost::input::batch::{Inputs, CHUNK};
+use flspost::journal::{MessageFilter, Status};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -150,11 +153,40 @@ pub fn run(args: Args) -> Result<i32> {
 pub struct RegenerateArgs {
     /// The message: its journal id (from `journal list`), letter identifier, envelope
     /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
-    id: String,
+    #[arg(required_unless_present_any = ["status", "kind", "transport", "since", "until"])]
+    id: Option<String>,
     /// A corrected input for the same result_id; without it a CareCommunication is resent as
     /// stored and any other message rebuilt from the stored input.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "id", conflicts_with = "reroute")]
     input: Option<PathBuf>,
+    /// Send the GP letter again as the same letter (not a correction) in the format today's
+    /// receiver table gives its GP: for a letter refused for its format (FHIR
+    /// MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE, XCTL problem_med_version), or any other failed or
+    /// refused GP letter whose format the table no longer gives. Refused when the table gives
+    /// the same format.
+    #[arg(long)]
+    reroute: bool,
+    /// Filter: only messages in this status (repeat it, or separate several with commas).
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', conflicts_with = "id")]
+    status: Vec<String>,
+    /// Filter: only messages of this kind (gp-xdis91, gp-carecommunication, patient-memo,
+    /// patient-kombi; repeat it, or separate several with commas).
+    #[arg(long, value_name = "KIND", value_delimiter = ',', conflicts_with = "id")]
+    kind: Vec<String>,
+    /// Filter: only messages last handed to this transport, as `journal show` names it
+    /// (`smtp smtp://vans.example.dk:25`), or its type alone (`smtp`, `outbox`).
+    #[arg(long, value_name = "TRANSPORT", conflicts_with = "id")]
+    transport: Option<String>,
+    /// Filter: only messages changed on or after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
+    #[arg(long, value_name = "DATE", conflicts_with = "id")]
+    since: Option<String>,
+    /// Filter: only messages changed before this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
+    #[arg(long, value_name = "DATE", conflicts_with = "id")]
+    until: Option<String>,
+    /// With a filter: regenerate without asking (what it does is printed first all the same).
+    /// Without a terminal to ask on, a filter needs it.
+    #[arg(long)]
+    yes: bool,
     /// Also copy the new message into DIR/<result_id>/.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
@@ -164,13 +196,18 @@ pub struct RegenerateArgs {
 
 pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     let (engine, config) = engine(&args.common, args.out_dir.clone())?;
+    let Some(id) = &args.id else { return regenerate_filtered(&args, &engine, &config) };
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
     journal.refuse_own_files(args.input.as_deref())?;
     let corrected = match &args.input {
         None => None,
         Some(p) => Some((p.display().to_string(), flspost::input::batch::read_document(p)?)),
     };
-    let summary = engine.regenerate(&mut journal, &args.id, corrected)?;
+    let summary = if args.reroute {
+        engine.reroute(&mut journal, id)?
+    } else {
+        engine.regenerate(&mut journal, id, corrected)?
+    };
     if let Some(dir) = &args.out_dir {
         flspost::support::files::remove_staging_if_empty(dir);
     }
@@ -179,4 +216,141 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
         errln!("flspost: {}", super::shown(&line));
     }
     Ok(summary.exit_code())
+}
+
+/// An instant a filter names: a date (its midnight, UTC) or an RFC 3339 instant, as the
+/// journal writes its times.
+fn instant(flag: &str, s: &str) -> Result<String> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(format!("{d}T00:00:00.000Z"));
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .map_err(|_| Error::Usage(format!("{flag} `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
+}
+
+/// The filter the options name.
+fn filter(args: &RegenerateArgs) -> Result<MessageFilter> {
+    let statuses = args
+        .status
+        .iter()
+        .map(|s| {
+            Status::from_code(s.trim()).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown status `{s}` (expected {})",
+                    Status::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join(", ")
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let kinds = args
+        .kind
+        .iter()
+        .map(|k| {
+            Kind::from_code(k.trim()).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown kind `{k}` (expected {})",
+                    Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(MessageFilter {
+        statuses,
+        kinds,
+        transport: args.transport.clone(),
+        since: args.since.as_deref().map(|s| instant("--since", s)).transpose()?,
+        until: args.until.as_deref().map(|s| instant("--until", s)).transpose()?,
+    })
+}
+
+/// `regenerate` over a filter: what it would do with each message first (stderr), then, once
+/// confirmed (on a terminal, or by --yes), each message in a transaction of its own, one JSON
+/// line each (as `regenerate ID` prints; an error line for each refused). Exit code: the worst.
+fn regenerate_filtered(args: &RegenerateArgs, engine: &Engine, config: &flspost::app::config::Config) -> Result<i32> {
+    let filter = filter(args)?;
+    let mut journal = args.common.open_journal(config, super::Use::Write)?;
+    let plan = engine.plan_bulk(&journal, &filter, args.reroute)?;
+    if plan.is_empty() {
+        errln!("flspost: no message matches the filter; nothing was regenerated");
+        return Ok(0);
+    }
+    let acting = plan.iter().filter(|p| p.acts()).count();
+    errln!(
+        "flspost: {} {} the filter; {}:",
+        plan.len(),
+        if plan.len() == 1 { "message matches" } else { "messages match" },
+        if args.reroute { "regenerate --reroute would" } else { "regenerate would" }
+    );
+    for p in &plan {
+        let m = &p.message;
+        let does = match &p.action {
+            Action::Resend { transmission } => format!("resend: transmission {transmission}"),
+            Action::Reroute { kind, transmission } => {
+                format!("re-route: as {} transmission {transmission}", kind.code())
+            }
+            Action::Refused(e) => format!("not regenerated: {}", e.to_string().replace('\n', " ")),
+        };
+        let reason = m.reason.as_deref().map(|r| format!("  (reason: {r})")).unwrap_or_default();
+        errln!(
+            "  {:>6}  {:<20}  {:<24}  {:<12}  {}",
+            m.id,
+            m.kind.code(),
+            m.result_id,
+            m.status.code(),
+            super::shown(&format!("{does}{reason}"))
+        );
+    }
+    let refused = plan.len() - acting;
+    if refused == 0 {
+        errln!("flspost: {acting} to regenerate");
+    } else {
+        errln!(
+            "flspost: {acting} to regenerate, {refused} not (MedCom's rules{} say why, above)",
+            if args.reroute { " or the receiver table" } else { "" }
+        );
+    }
+    if acting > 0 && !args.yes {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(Error::Usage(format!(
+                "regenerating {acting} {} over a filter needs a person's confirmation: run it on a terminal, or \
+                 add --yes; nothing was regenerated",
+                if acting == 1 { "message" } else { "messages" }
+            )));
+        }
+        if !confirmed(acting)? {
+            errln!("flspost: nothing was regenerated");
+            return Ok(0);
+        }
+    }
+    // Why one was refused when planned was printed above; only what happens now is said again.
+    let told: std::collections::HashSet<String> =
+        plan.iter().filter(|p| !p.acts()).map(|p| format!("journal message {}", p.message.id)).collect();
+    let mut exit = 0;
+    let mut counts = [0u64; 2];
+    engine.run_bulk(&mut journal, plan, |s| {
+        exit = exit.max(s.exit_code());
+        counts[usize::from(s.error.is_some())] += 1;
+        print_json(&s);
+        if let Some(line) = s.error_line().filter(|_| !told.contains(&s.source)) {
+            errln!("flspost: {}", super::shown(&line));
+        }
+    });
+    if let Some(dir) = &args.out_dir {
+        flspost::support::files::remove_staging_if_empty(dir);
+    }
+    errln!("flspost: {} regenerated, {} not", counts[0], counts[1]);
+    Ok(exit)
+}
+
+/// Asks on the terminal whether to go on with `n` messages.
+fn confirmed(n: usize) -> Result<bool> {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "Regenerate {n} {}? [y/N] ", if n == 1 { "message" } else { "messages" });
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::io("standard input", e))?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }

@@ -1,11 +1,15 @@
 //! `flspost journal list`, `show` and `verify`: what support staff look at (messages, and the
 //! inputs `generate` refused; the work queue's `queue`, `summary`, `handle` and `audit` are in
-//! `queue.rs`). CPR numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given.
+//! `queue.rs`). CPR numbers appear masked (`DDMMYY-xxxx`) unless `show --reveal-cpr` is given,
+//! or a person asks for what is stored (`show --input`, `--bytes`, `--pdf`), which the audit
+//! log records.
 
 use super::{print_json, shown, Common};
+use flspost::app::export::Part;
 use flspost::app::show::{show, MessageDetail};
 use flspost::error::{Error, Result};
 use flspost::journal::{refused_label, ListStatus, Listed, MessageRow, RefusedRow, Unanswered, Verified};
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -51,6 +55,24 @@ pub enum Command {
         /// Also print the patient's full CPR number (it is sensitive: only when needed).
         #[arg(long)]
         reveal_cpr: bool,
+        /// Write the input the message was built from, exactly as the journal holds it (JSON,
+        /// checked against its SHA-256), instead: to correct it and give it to `regenerate ID
+        /// --input`. It holds the CPR number: recorded in the audit log.
+        #[arg(long, group = "export", conflicts_with_all = ["json", "reveal_cpr"])]
+        input: bool,
+        /// Write the message's stored bytes, exactly as handed to its transport (checked against
+        /// their SHA-256), instead: for `flspost validate`. Recorded in the audit log.
+        #[arg(long, group = "export", conflicts_with_all = ["json", "reveal_cpr"])]
+        bytes: bool,
+        /// Write the PDF letter inside a patient letter (MeMo or kombi request), instead.
+        /// Recorded in the audit log.
+        #[arg(long, group = "export", conflicts_with_all = ["json", "reveal_cpr"])]
+        pdf: bool,
+        /// Where --input, --bytes or --pdf go: a new file (owner-only; never over an existing
+        /// file, nor through a symbolic link). Without it, standard output (not a terminal for
+        /// what is not plain text).
+        #[arg(long, value_name = "FILE", requires = "export")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -175,7 +197,20 @@ pub fn run(cmd: Command) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Show { id, json, reveal_cpr, common } => {
+        Command::Show { id, input, bytes, pdf, output, common, .. } if input || bytes || pdf => {
+            let part = if input {
+                Part::Input
+            } else if bytes {
+                Part::Bytes
+            } else {
+                Part::Pdf
+            };
+            let config = common.config()?;
+            // Writing the audit row is the one change: the journal opens for writing.
+            let mut journal = common.open_journal(&config, super::Use::Write)?;
+            export(&mut journal, &id, part, output.as_deref())
+        }
+        Command::Show { id, json, reveal_cpr, common, .. } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             if let Some(n) = flspost::journal::parse_refused_label(&id) {
@@ -261,6 +296,65 @@ pub fn run(cmd: Command) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// Writes `part` of message `key` to `output` (a new file) or standard output, exactly as the
+/// journal holds it, once the export is in the audit log.
+fn export(journal: &mut flspost::journal::Journal, key: &str, part: Part, output: Option<&Path>) -> Result<i32> {
+    let stored = flspost::app::export::stored(journal, key, part)?;
+    let what = match part {
+        Part::Input => "input",
+        Part::Bytes => "stored bytes",
+        Part::Pdf => "PDF letter",
+    };
+    let to = match output {
+        Some(path) => {
+            // Checked before the audit row too, so that a refusal records nothing.
+            if std::fs::symlink_metadata(path).is_ok() {
+                return Err(Error::Usage(format!(
+                    "{}: exists; flspost never writes over a file (nor through a link): name a new one",
+                    path.display()
+                )));
+            }
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            if path.file_name().is_none() || !folder.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{}: names no new file in an existing folder; nothing was written",
+                    path.display()
+                )));
+            }
+            // The audit log names it as it is found again, from anywhere.
+            std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+        }
+        None => {
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() && !stored.is_plain_text() {
+                return Err(Error::Usage(format!(
+                    "the {what} of message {} is not plain UTF-8 text (a PDF, or ISO-8859-1 XDIS91), so it is not \
+                     written to a terminal: give --output FILE, or redirect standard output",
+                    stored.message.id
+                )));
+            }
+            "standard output".to_string()
+        }
+    };
+    flspost::app::export::record(journal, &stored, &to)?;
+    match output {
+        Some(path) => flspost::support::files::write_new(path, &stored.bytes).map_err(|e| Error::io(path, e))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&stored.bytes).and_then(|()| out.flush()).map_err(|e| Error::io("standard output", e))?;
+        }
+    }
+    errln!(
+        "flspost: {} of message {} ({} bytes) written to {}; recorded in the journal's audit log",
+        what,
+        stored.message.id,
+        stored.bytes.len(),
+        shown(&to)
+    );
+    Ok(0)
 }
 
 fn parse_since(s: &str) -> Result<String> {

@@ -56,8 +56,9 @@ pub struct Common {
 pub enum Use {
     /// `generate`: the first run starts the journal.
     Create,
-    /// `send`, `receipt`, `regenerate` change what was generated: a missing journal means
-    /// the wrong path, never "nothing to do".
+    /// `send`, `receipt`, `regenerate` change what was generated, and `journal show --input/
+    /// --bytes/--pdf` records its export in the audit log: a missing journal means the wrong
+    /// path, never "nothing to do".
     Write,
     /// `journal list/show/verify`: never creates or changes anything.
     Read,
@@ -119,7 +120,9 @@ enum Command {
     /// Hand every generated, unsent message to the transport configured for its kind.
     Send(send::Args),
     /// Resend a failed (or unanswered) message: a CareCommunication as stored (new Bundle.id and
-    /// times), another rebuilt from its stored input; or send a corrected input's letter.
+    /// times), another rebuilt from its stored input; or send a corrected input's letter, or the
+    /// letter in the other GP format (--reroute). Without an ID: the messages a filter names
+    /// (--status, --kind, --transport, --since, --until), shown first and confirmed.
     Regenerate(generate::RegenerateArgs),
     /// Read MedCom receipts (XCTL01/02/03) and FHIR Acknowledgements, and mark the letters they answer.
     Receipt(receipt::Args),

@@ -44,7 +44,8 @@ pub(super) fn transmissions(conn: &Connection, kind: Kind, letter_id: &str) -> R
          (SELECT MAX(a.finished_at) FROM attempts a WHERE a.message_id = m.id AND a.outcome = 'sent') \
              AS handed_over_at, \
          {TRANSIENT_ANSWERED} AS transient_answered, \
-         g.id AS regenerated_as, g.status AS regenerated_status, g.attempt AS regenerated_attempt \
+         g.id AS regenerated_as, g.status AS regenerated_status, g.attempt AS regenerated_attempt, \
+         (g.kind = m.kind AND g.letter_id = m.letter_id) AS regenerated_resend \
          FROM messages m JOIN inputs i ON i.id = m.input_id \
          LEFT JOIN messages g ON g.id = (SELECT MIN(n.id) FROM messages n WHERE n.regenerated_from = m.id) \
          WHERE m.kind = ?1 AND m.letter_id = ?2 ORDER BY m.id"
@@ -68,6 +69,7 @@ fn transmission(r: &Row<'_>) -> rusqlite::Result<Transmission> {
                 message_id,
                 status: r.get::<_, Status>("regenerated_status")?,
                 number: r.get("regenerated_attempt")?,
+                resend: r.get("regenerated_resend")?,
             }),
             None => None,
         },

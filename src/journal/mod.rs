@@ -16,7 +16,8 @@
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
 //! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, and a person closing it),
-//! `audit.rs` (what a person asked for); the schema's history in `migrations.rs`, the `send` lock in
+//! `select.rs` (the messages a filter names), `audit.rs` (what a person asked for); the
+//! schema's history in `migrations.rs`, the `send` lock in
 //! `lock.rs`.
 
 mod acknowledgements;
@@ -34,6 +35,7 @@ mod queue;
 mod receipts;
 mod record;
 mod refused;
+mod select;
 mod sending;
 mod sql;
 mod types;
@@ -46,6 +48,7 @@ pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
 pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
+pub use select::MessageFilter;
 pub use record::Writer;
 pub use sending::Settle;
 pub use sql::now_text;

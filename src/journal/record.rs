@@ -9,6 +9,7 @@ use super::Journal;
 use super::{integrity, now_text};
 use crate::error::{Error, Result};
 use crate::model::Kind;
+use crate::reliable::history::LetterHistory;
 use crate::reliable::resend::{self, Change};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
@@ -166,6 +167,12 @@ impl Writer<'_> {
             Change::Replaced { by } => format!("message {by}, a later letter, replaced it"),
             Change::Recorded { last } => format!("transmission {last} of its letter was recorded meanwhile"),
         }))
+    }
+
+    /// Letter `letter_id` of `kind` as it stands under the write lock, for a decision made on
+    /// an earlier reading to be made again before it is recorded (a re-route).
+    pub fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
+        letter_history(self.conn, kind, letter_id)
     }
 
     /// Records a new transmission of a stored letter, built again for input `input_id`.

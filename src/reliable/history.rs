@@ -22,8 +22,8 @@ pub struct Transmission {
     pub handed_over_at: Option<DateTime<Utc>>,
     /// A `transient-error` Acknowledgement was applied to it (so its `failed` is that answer).
     pub transient_answered: bool,
-    /// The first message made from it (`regenerated_from`): its resend, or the correction
-    /// linked to it.
+    /// The first message made from it (`regenerated_from`): its resend, or a later letter
+    /// linked to it (a correction, or a re-route in the other format).
     pub regenerated_as: Option<Regenerated>,
     /// The Provenance times (occurred, recorded) in its stored bytes, when the caller read
     /// them (an Acknowledgement's copy of them names the transmission it answers); empty when
@@ -36,8 +36,13 @@ pub struct Transmission {
 pub struct Regenerated {
     pub message_id: i64,
     pub status: Status,
-    /// Its transmission number.
+    /// Its transmission number (of its own letter: see `resend`).
     pub number: u32,
+    /// It is a transmission of the same letter (the same kind and letter identifier): this
+    /// one's resend. Otherwise it is another letter made from this one (a correction linked to
+    /// it, or the letter re-routed in the other format), whose number counts that letter's
+    /// transmissions, not this one's; the rules read it as a later letter, not a resend.
+    pub resend: bool,
 }
 
 /// One letter (a kind and a letter identifier) as the journal holds it.

@@ -139,9 +139,10 @@ fn asked_by_person(h: &LetterHistory, of: &Transmission, now: Option<DateTime<Ut
 fn asked_by_transient_error(h: &LetterHistory, of: &Transmission) -> Resend {
     let no = |why| Resend::NotNeeded(why);
     // Its own resend, when that is neither queued nor on its way: unless a later transmission
-    // of the letter is (below), a person must look.
+    // of the letter is (below), a person must look. A later letter made from it (a correction
+    // linked to it, a re-route in the other format) is no resend: it replaced this letter (below).
     let mut stuck = None;
-    if let Some(r) = of.regenerated_as {
+    if let Some(r) = of.regenerated_as.filter(|r| r.resend) {
         match r.status {
             // `regenerate` queued one already (after 30 minutes without an answer).
             Status::Generated | Status::Retry => {
@@ -181,6 +182,91 @@ fn asked_by_transient_error(h: &LetterHistory, of: &Transmission) -> Resend {
         return Resend::Held(held);
     }
     limit(h).unwrap_or(Resend::Make { number: h.next_number() })
+}
+
+/// The refuse codes that say the receiver cannot take the letter's format, not that anything
+/// in it is wrong: a FHIR Acknowledgement's `MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE` (MedCom's
+/// `medcom-acknowledgement-error-codes`: "Receiver unable to receive this message type") and
+/// an XCTL01/02's `problem_med_version` (the receiver does not take this message version).
+pub const FORMAT_REFUSALS: [(Kind, &str); 2] =
+    [(Kind::GpCareCommunication, "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"), (Kind::GpXdis91, "problem_med_version")];
+
+/// Whether a transmission of `kind` refused with `refuse_code` was refused for its format
+/// ([`FORMAT_REFUSALS`]; codes compared without case, as a receiver's system may spell them).
+pub fn refused_for_format(kind: Kind, refuse_code: Option<&str>) -> bool {
+    refuse_code.is_some_and(|code| FORMAT_REFUSALS.iter().any(|(k, c)| *k == kind && code.eq_ignore_ascii_case(c)))
+}
+
+/// Whether a GP letter goes again in the other format (`regenerate --reroute`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reroute {
+    /// Build it in the other format: a new letter there, linked to this transmission.
+    Make,
+    /// Nothing to re-route, as for a resend (it was regenerated, is queued or superseded, the
+    /// letter was delivered or replaced by a later one), or the receiver refused it with
+    /// `fatal-error` for something else than its format: only a corrected letter goes.
+    NotNeeded(NotNeeded),
+    /// It was handed over and has no answer: it may still reach the receiver (VANS converts
+    /// between XDIS91 and CareCommunication for a receiver that takes only one), so the letter
+    /// in the other format could reach it twice.
+    OnItsWay,
+}
+
+/// Whether transmission `of` of GP letter `h` is re-routed: sent again as the same letter in
+/// the other format, which is a new message there (its own identifier by that format's identity
+/// rule, its own transmissions, its own resend limit). `format_refused`: a transmission of the
+/// letter was refused for its format ([`refused_for_format`]).
+///
+/// As a person's resend, except: a CareCommunication refused with `fatal-error` for its format
+/// goes (MedCom forbids resending *that message* as it is; the re-route is another message,
+/// which the receiver can take), one refused for anything else does not; MedCom's wait and limit
+/// are this letter's and do not hold the other; and a transmission still awaiting its answer
+/// is never re-routed.
+pub fn reroute(h: &LetterHistory, of: &Transmission, format_refused: bool) -> Reroute {
+    let no = Reroute::NotNeeded;
+    if let Some(r) = of.regenerated_as {
+        return no(NotNeeded::Regenerated { resend_id: r.message_id });
+    }
+    match of.status {
+        Status::Generated | Status::Retry => return no(NotNeeded::Queued { status: of.status }),
+        Status::Superseded => return no(NotNeeded::Superseded),
+        _ => {}
+    }
+    if let Some(d) = Some(of).filter(|t| t.status == Status::Acknowledged).or(h.first_in(Status::Acknowledged)) {
+        return no(NotNeeded::Delivered { by: d.message_id, number: d.number });
+    }
+    if let Some((by, letter_id)) = h.replaced_by() {
+        return no(NotNeeded::Replaced { by, letter_id: letter_id.to_string() });
+    }
+    if h.kind == Kind::GpCareCommunication && !format_refused {
+        if let Some(r) = Some(of).filter(|t| t.status == Status::Rejected).or(h.first_in(Status::Rejected)) {
+            return no(NotNeeded::Refused { by: r.message_id, number: r.number });
+        }
+    }
+    // Awaiting its answer, unless the receiver refused the letter already (on another
+    // transmission: they are one message).
+    if of.status == Status::Sent && h.first_in(Status::Rejected).is_none() {
+        return Reroute::OnItsWay;
+    }
+    Reroute::Make
+}
+
+/// Whether letter `h` (the same letter in the format a re-route builds it in, which the journal
+/// may hold already: a letter re-routed back) can take a new transmission: not when it was
+/// delivered in that format, is queued there, or (FHIR) was refused there with `fatal-error`.
+pub fn reroute_into(h: &LetterHistory) -> std::result::Result<u32, NotNeeded> {
+    if let Some(d) = h.first_in(Status::Acknowledged) {
+        return Err(NotNeeded::Delivered { by: d.message_id, number: d.number });
+    }
+    if let Some(q) = h.transmissions.iter().find(|t| matches!(t.status, Status::Generated | Status::Retry)) {
+        return Err(NotNeeded::LaterOnItsWay { by: q.message_id, number: q.number, queued: true });
+    }
+    if h.kind == Kind::GpCareCommunication {
+        if let Some(r) = h.first_in(Status::Rejected) {
+            return Err(NotNeeded::Refused { by: r.message_id, number: r.number });
+        }
+    }
+    Ok(h.next_number())
 }
 
 /// MedCom's limit: held once the first transmission and [`MAX_RESENDS`] resends were handed over.
@@ -255,7 +341,7 @@ mod tests {
     }
 
     fn regenerated(t: &mut Transmission, message_id: i64, status: Status, number: u32) {
-        t.regenerated_as = Some(Regenerated { message_id, status, number });
+        t.regenerated_as = Some(Regenerated { message_id, status, number, resend: true });
     }
 
     fn not_needed(why: NotNeeded) -> Resend {
@@ -386,6 +472,94 @@ mod tests {
     }
 
     #[test]
+    fn a_letter_refused_for_its_format_is_rerouted_one_refused_for_its_content_is_not() {
+        let refused = fhir(vec![tx(1, Rejected)]);
+        assert_eq!(reroute(&refused, &refused.transmissions[0], true), Reroute::Make);
+        assert_eq!(
+            reroute(&refused, &refused.transmissions[0], false),
+            Reroute::NotNeeded(NotNeeded::Refused { by: 10, number: 1 })
+        );
+        // A negative XCTL asks for a resend: any rejected XDIS91 may go in the other format.
+        let x = letter(Kind::GpXdis91, vec![tx(1, Rejected)]);
+        assert_eq!(reroute(&x, &x.transmissions[0], false), Reroute::Make);
+        assert!(refused_for_format(Kind::GpCareCommunication, Some("MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE")));
+        assert!(refused_for_format(Kind::GpXdis91, Some("problem_med_version")));
+        assert!(!refused_for_format(Kind::GpXdis91, Some("MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE")));
+        assert!(!refused_for_format(Kind::GpCareCommunication, Some("MSG_DUPLICATE_ID")));
+        assert!(!refused_for_format(Kind::GpCareCommunication, None));
+    }
+
+    #[test]
+    fn a_reroute_follows_a_persons_resend_rules_but_not_the_letters_wait_or_limit() {
+        let mut h = fhir(vec![tx(1, Failed), tx(2, Failed), tx(3, Failed)]);
+        // Sent three times: the letter is held (MedCom's limit is this letter's); the other
+        // format's letter is another message, with a limit of its own.
+        assert_eq!(ask(&h, 30, later()), Resend::Held(Held::Limit { sent: 3 }));
+        assert_eq!(reroute(&h, h.get(30).unwrap(), false), Reroute::Make);
+        regenerated(&mut h.transmissions[2], 40, Generated, 1);
+        assert_eq!(
+            reroute(&h, h.get(30).unwrap(), false),
+            Reroute::NotNeeded(NotNeeded::Regenerated { resend_id: 40 })
+        );
+        let delivered = fhir(vec![tx(1, Acknowledged), tx(2, Failed)]);
+        assert_eq!(
+            reroute(&delivered, delivered.get(20).unwrap(), false),
+            Reroute::NotNeeded(NotNeeded::Delivered { by: 10, number: 1 })
+        );
+        let queued = letter(Kind::GpXdis91, vec![tx(1, Retry)]);
+        assert_eq!(
+            reroute(&queued, &queued.transmissions[0], false),
+            Reroute::NotNeeded(NotNeeded::Queued { status: Retry })
+        );
+        let mut replaced = letter(Kind::GpXdis91, vec![tx(1, Failed)]);
+        replaced.newest_to_addressee = Some((55, "M".into()));
+        assert_eq!(
+            reroute(&replaced, &replaced.transmissions[0], false),
+            Reroute::NotNeeded(NotNeeded::Replaced { by: 55, letter_id: "M".into() })
+        );
+        // Handed over, no answer: it may still arrive (VANS converts), so it is not re-routed;
+        // once the receiver refused the letter, it is.
+        let on_its_way = letter(Kind::GpXdis91, vec![tx(1, Sent)]);
+        assert_eq!(reroute(&on_its_way, &on_its_way.transmissions[0], false), Reroute::OnItsWay);
+        let refused_later = fhir(vec![tx(1, Sent), tx(2, Rejected)]);
+        assert_eq!(reroute(&refused_later, &refused_later.transmissions[0], true), Reroute::Make);
+    }
+
+    #[test]
+    fn a_reroute_goes_into_the_other_formats_letter_as_its_next_transmission() {
+        assert_eq!(reroute_into(&letter(Kind::GpXdis91, vec![])), Ok(1));
+        // A letter re-routed back into a format it went in before: its next transmission.
+        assert_eq!(reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Rejected)])), Ok(2));
+        assert_eq!(
+            reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Acknowledged)])),
+            Err(NotNeeded::Delivered { by: 10, number: 1 })
+        );
+        assert_eq!(reroute_into(&fhir(vec![tx(1, Rejected)])), Err(NotNeeded::Refused { by: 10, number: 1 }));
+        assert_eq!(
+            reroute_into(&fhir(vec![tx(1, Failed), tx(2, Generated)])),
+            Err(NotNeeded::LaterOnItsWay { by: 20, number: 2, queued: true })
+        );
+    }
+
+    #[test]
+    fn a_later_letter_made_from_a_transmission_is_no_resend_of_it() {
+        // A correction linked to it, or the letter re-routed in the other format (transmission
+        // 1 of that letter): a transient-error reads that later letter as replacing this one.
+        let mut h = fhir(vec![tx(1, Failed)]);
+        h.transmissions[0].regenerated_as =
+            Some(Regenerated { message_id: 20, status: Generated, number: 1, resend: false });
+        h.newest_to_addressee = Some((20, "X".into()));
+        assert_eq!(
+            ask(&h, 10, Asked::TransientError),
+            not_needed(NotNeeded::Replaced { by: 20, letter_id: "X".into() })
+        );
+        // A person is told it was regenerated (that one is the one to look at).
+        assert_eq!(ask(&h, 10, later()), not_needed(NotNeeded::Regenerated { resend_id: 20 }));
+        // The resend limit counts the letter's own transmissions only.
+        assert_eq!(h.handed_over(), 1);
+    }
+
+    #[test]
     fn a_resend_is_not_recorded_over_what_changed_since_it_was_decided() {
         let mut h = fhir(vec![tx(1, Failed), tx(2, Failed)]);
         let of = h.get(20).unwrap().clone();
@@ -400,7 +574,7 @@ mod tests {
         let x = letter(Kind::GpXdis91, h.transmissions.clone());
         assert_eq!(changed_since(&x, &of, Failed, 3), None);
         let mut of = of;
-        of.regenerated_as = Some(Regenerated { message_id: 30, status: Generated, number: 3 });
+        of.regenerated_as = Some(Regenerated { message_id: 30, status: Generated, number: 3, resend: true });
         assert_eq!(changed_since(&h, &of, Failed, 3), Some(Change::Regenerated { resend_id: 30 }));
     }
 }

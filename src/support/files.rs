@@ -96,6 +96,36 @@ fn write_atomic_via(path: &Path, bytes: &[u8], tmp_dir: &Path) -> io::Result<()>
     sync_dir(dir)
 }
 
+/// Writes `bytes` to a new file at `path`, owner-only (0600): never over anything already
+/// there (a file, a folder, or a symbolic link, which is not followed), and complete or absent
+/// (written to a temporary name beside it and flushed, then linked to `path`, which fails when
+/// `path` exists, and flushed in its folder). For a file a person asked for: it may hold CPR
+/// numbers.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_of(path);
+    let name = path.file_name().ok_or_else(|| io::Error::other("names no file"))?;
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists; flspost never writes over a file"));
+    }
+    let tmp = dir.join(temp_name(name));
+    let result = (|| {
+        let mut f =
+            OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data()?;
+        // link(2) never replaces what is at `path`, a dangling symbolic link included.
+        fs::hard_link(&tmp, path).map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => {
+                io::Error::new(io::ErrorKind::AlreadyExists, "exists; flspost never writes over a file")
+            }
+            _ => e,
+        })
+    })();
+    let _ = fs::remove_file(&tmp);
+    result?;
+    sync_dir(dir)
+}
+
 /// Makes an existing file and its name durable (a file an earlier, killed run renamed into
 /// place but may not have flushed).
 pub fn sync_existing(path: &Path) -> io::Result<()> {
@@ -291,5 +321,24 @@ mod tests {
         remove_staging_if_empty(&d.path().join("out"));
         let names: Vec<_> = fs::read_dir(d.path().join("out")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names, ["R1"]);
+    }
+
+    #[test]
+    fn a_new_file_is_owner_only_and_never_written_over_nor_through_a_link() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("export.json");
+        write_new(&p, b"one").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        let e = write_new(&p, b"two").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        let target = d.path().join("elsewhere");
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(write_new(&link, b"x").unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert!(!target.exists(), "nothing written through the link");
+        let names: Vec<_> = fs::read_dir(d.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names.len(), 2, "no temporary left: {names:?}");
     }
 }

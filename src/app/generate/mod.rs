@@ -27,7 +27,7 @@ mod report;
 
 pub(crate) use decide::current;
 use decide::{decide, Decision};
-pub(crate) use output::heal_files;
+pub(crate) use output::{heal_files, read_patient_letter};
 pub use prepare::{input_intact, prepare, prepare_source, Prepared, Refused, Source};
 pub use refusal::Refusal;
 pub use report::{ErrorSummary, MessageState, MessageSummary, Outcome, Summary};

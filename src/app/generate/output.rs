@@ -118,7 +118,7 @@ fn holds(path: &Path, len: u64, check: impl FnOnce(&[u8]) -> bool) -> Result<boo
 }
 
 /// The letter a patient message flspost wrote carries (MeMo, or kombi's MeMo part).
-pub(super) fn read_patient_letter(bytes: &[u8]) -> Result<crate::formats::memo::write::MainDocument> {
+pub(crate) fn read_patient_letter(bytes: &[u8]) -> Result<crate::formats::memo::write::MainDocument> {
     crate::formats::memo::write::read_main_document(bytes)
         .map_err(|e| crate::error::Error::Internal(format!("the patient's letter cannot be read back: {e}")))
 }

@@ -144,6 +144,7 @@ mod tests {
             updated_at: String::new(),
             regenerated_from: None,
             replaces: None,
+            regenerated_as: None,
             cpr_masked: String::new(),
         }
     }

@@ -2,3 +2,4 @@
 mod acknowledgements;
 mod receipts;
 mod resend;
+mod stored_and_bulk;
