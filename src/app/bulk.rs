@@ -5,7 +5,8 @@
 
 use super::generate::{Engine, Summary};
 use crate::error::{Error, Result};
-use crate::journal::{Journal, MessageFilter, MessageRow};
+use super::queue::{self, Query};
+use crate::journal::{Journal, MessageRow};
 use crate::model::Kind;
 
 /// What `regenerate` would do with one message, as decided when the plan was made.
@@ -35,19 +36,29 @@ impl Planned {
 }
 
 impl Engine {
-    /// The messages `filter` names (oldest first) and what `regenerate` (with `reroute`:
-    /// `regenerate --reroute`) would do with each now. Reads only.
-    pub fn plan_bulk(&self, journal: &Journal, filter: &MessageFilter, reroute: bool) -> Result<Vec<Planned>> {
-        if filter.is_empty() {
+    /// The messages `query` names (oldest first) and what `regenerate` (with `reroute`:
+    /// `regenerate --reroute`) would do with each now. With a cause, the messages are the work
+    /// queue's open problems of that cause under the filter ([`queue::queue`]). Reads only.
+    pub fn plan_bulk(&self, journal: &Journal, query: &Query, reroute: bool) -> Result<Vec<Planned>> {
+        if query.filter.is_empty() && query.cause.is_none() {
             return Err(Error::Usage(
-                "regenerate over a filter needs at least one of --status, --kind, --transport, --since, --until \
-                 (it never regenerates the whole journal)"
+                "regenerate over a filter needs at least one of --status, --cause, --kind, --transport, --since, \
+                 --until, --result, --cpr, --gp (it never regenerates the whole journal)"
                     .into(),
             ));
         }
         let now = crate::support::clock::now();
+        let messages = match &query.cause {
+            None => journal.matching(&query.filter)?,
+            Some(_) => {
+                let mut ids: Vec<i64> = queue::queue(journal, query, now)?.iter().filter_map(|p| p.message_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into_iter().filter_map(|id| journal.message(id).transpose()).collect::<Result<Vec<_>>>()?
+            }
+        };
         let mut planned = vec![];
-        for message in journal.matching(filter)? {
+        for message in messages {
             let action = if reroute {
                 match self.reroute_to(journal, &message, now) {
                     Ok(to) => Action::Reroute { kind: to.kind, transmission: to.attempt },

@@ -3,10 +3,8 @@
 use super::{print_json, Common};
 use flspost::app::bulk::Action;
 use flspost::app::generate::{Engine, Outcome};
-use flspost::compose::Kind;
 use flspost::error::{Error, Result};
 use flspost::input::batch::{Inputs, CHUNK};
-use flspost::journal::{MessageFilter, Status};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -153,7 +151,10 @@ pub fn run(args: Args) -> Result<i32> {
 pub struct RegenerateArgs {
     /// The message: its journal id (from `journal list`), letter identifier, envelope
     /// identifier or MeMo UUID (a letter identifier or UUID names its latest transmission).
-    #[arg(required_unless_present_any = ["status", "kind", "transport", "since", "until"])]
+    #[arg(
+        required_unless_present_any = FILTERS,
+        conflicts_with_all = FILTERS
+    )]
     id: Option<String>,
     /// A corrected input for the same result_id; without it a CareCommunication is resent as
     /// stored and any other message rebuilt from the stored input.
@@ -166,23 +167,10 @@ pub struct RegenerateArgs {
     /// the same format.
     #[arg(long)]
     reroute: bool,
-    /// Filter: only messages in this status (repeat it, or separate several with commas).
-    #[arg(long, value_name = "STATUS", value_delimiter = ',', conflicts_with = "id")]
-    status: Vec<String>,
-    /// Filter: only messages of this kind (gp-xdis91, gp-carecommunication, patient-memo,
-    /// patient-kombi; repeat it, or separate several with commas).
-    #[arg(long, value_name = "KIND", value_delimiter = ',', conflicts_with = "id")]
-    kind: Vec<String>,
-    /// Filter: only messages last handed to this transport, as `journal show` names it
-    /// (`smtp smtp://vans.example.dk:25`), or its type alone (`smtp`, `outbox`).
-    #[arg(long, value_name = "TRANSPORT", conflicts_with = "id")]
-    transport: Option<String>,
-    /// Filter: only messages changed on or after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
-    #[arg(long, value_name = "DATE", conflicts_with = "id")]
-    since: Option<String>,
-    /// Filter: only messages changed before this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
-    #[arg(long, value_name = "DATE", conflicts_with = "id")]
-    until: Option<String>,
+    /// Which messages, instead of an ID: the work queue's filters (`--status failed`,
+    /// `--cause smtp_permanent`, `--since today`, ...; see `flspost journal queue --help`).
+    #[command(flatten)]
+    filter: super::queue::FilterArgs,
     /// With a filter: regenerate without asking (what it does is printed first all the same).
     /// Without a terminal to ask on, a filter needs it.
     #[arg(long)]
@@ -218,59 +206,16 @@ pub fn regenerate(args: RegenerateArgs) -> Result<i32> {
     Ok(summary.exit_code())
 }
 
-/// An instant a filter names: a date (its midnight, UTC) or an RFC 3339 instant, as the
-/// journal writes its times.
-fn instant(flag: &str, s: &str) -> Result<String> {
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(format!("{d}T00:00:00.000Z"));
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .map_err(|_| Error::Usage(format!("{flag} `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
-}
-
-/// The filter the options name.
-fn filter(args: &RegenerateArgs) -> Result<MessageFilter> {
-    let statuses = args
-        .status
-        .iter()
-        .map(|s| {
-            Status::from_code(s.trim()).ok_or_else(|| {
-                Error::Usage(format!(
-                    "unknown status `{s}` (expected {})",
-                    Status::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join(", ")
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let kinds = args
-        .kind
-        .iter()
-        .map(|k| {
-            Kind::from_code(k.trim()).ok_or_else(|| {
-                Error::Usage(format!(
-                    "unknown kind `{k}` (expected {})",
-                    Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(MessageFilter {
-        statuses,
-        kinds,
-        transport: args.transport.clone(),
-        since: args.since.as_deref().map(|s| instant("--since", s)).transpose()?,
-        until: args.until.as_deref().map(|s| instant("--until", s)).transpose()?,
-    })
-}
+/// The work-queue filters that name messages for `regenerate` instead of an ID.
+const FILTERS: [&str; 9] = ["status", "cause", "kind", "transport", "since", "until", "result", "cpr", "gp"];
 
 /// `regenerate` over a filter: what it would do with each message first (stderr), then, once
 /// confirmed (on a terminal, or by --yes), each message in a transaction of its own, one JSON
 /// line each (as `regenerate ID` prints; an error line for each refused). Exit code: the worst.
 fn regenerate_filtered(args: &RegenerateArgs, engine: &Engine, config: &flspost::app::config::Config) -> Result<i32> {
-    let filter = filter(args)?;
+    let query = args.filter.query(flspost::support::clock::now())?;
     let mut journal = args.common.open_journal(config, super::Use::Write)?;
-    let plan = engine.plan_bulk(&journal, &filter, args.reroute)?;
+    let plan = engine.plan_bulk(&journal, &query, args.reroute)?;
     if plan.is_empty() {
         errln!("flspost: no message matches the filter; nothing was regenerated");
         return Ok(0);

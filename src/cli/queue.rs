@@ -35,11 +35,12 @@ pub struct FilterArgs {
     /// Only letters to this GP (EAN).
     #[arg(long, value_name = "EAN")]
     gp: Option<String>,
-    /// Only this kind (gp-xdis91, gp-carecommunication, patient-memo, patient-kombi).
-    #[arg(long, value_name = "KIND")]
-    kind: Option<String>,
-    /// Only messages whose last hand-over went by this transport (`smtp`, `outbox`, or the
-    /// start of its description).
+    /// Only these kinds: gp-xdis91, gp-carecommunication, patient-memo, patient-kombi
+    /// (several: `--kind gp-xdis91,gp-carecommunication`).
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    kind: Vec<String>,
+    /// Only messages last handed to this transport, as `journal show` names it
+    /// (`smtp smtp://vans.example.dk:25`), or its type alone (`smtp`, `outbox`).
     #[arg(long, value_name = "TRANSPORT")]
     transport: Option<String>,
     /// Only problems whose cause starts with this (`smtp_permanent`, `xctl_refused`, `fhir_fatal/MSG_`).
@@ -71,18 +72,18 @@ impl FilterArgs {
                 })
                 .transpose()
         };
-        let kind = self
+        let kinds = self
             .kind
-            .as_deref()
+            .iter()
             .map(|k| {
-                Kind::from_code(k).ok_or_else(|| {
+                Kind::from_code(k.trim()).ok_or_else(|| {
                     Error::Usage(format!(
                         "--kind `{k}`: expected {}",
                         Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
                     ))
                 })
             })
-            .transpose()?;
+            .collect::<Result<Vec<_>>>()?;
         let cpr = self.cpr.as_deref().map(read_cpr).transpose()?;
         Ok(Query {
             filter: Filter {
@@ -92,7 +93,7 @@ impl FilterArgs {
                 result_prefix: self.result.clone(),
                 cpr,
                 gp: self.gp.clone(),
-                kind,
+                kinds,
                 transport: self.transport.clone(),
             },
             closed_too: false,

@@ -15,8 +15,8 @@
 //! history for MedCom's rules in [`crate::reliable`], which decide what an answer or a resend
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
 //! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
-//! letters awaiting an answer), `queue.rs` (what needs a person, and a person closing it),
-//! `select.rs` (the messages a filter names), `audit.rs` (what a person asked for); the
+//! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
+//! and a person closing a problem), `audit.rs` (what a person asked for); the
 //! schema's history in `migrations.rs`, the `send` lock in
 //! `lock.rs`.
 
@@ -35,7 +35,6 @@ mod queue;
 mod receipts;
 mod record;
 mod refused;
-mod select;
 mod sending;
 mod sql;
 mod types;
@@ -48,7 +47,6 @@ pub use lock::SendLock;
 pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
 pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
-pub use select::MessageFilter;
 pub use record::Writer;
 pub use sending::Settle;
 pub use sql::now_text;

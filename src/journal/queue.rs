@@ -29,12 +29,26 @@ pub struct Filter {
     pub cpr: Option<String>,
     /// The GP's EAN, as in the stored input.
     pub gp: Option<String>,
-    pub kind: Option<Kind>,
-    /// The transport of the last hand-over attempt starts with this (`smtp`, `outbox /srv/...`).
+    /// Of one of these kinds.
+    pub kinds: Vec<Kind>,
+    /// Last handed to this transport: its description as `journal show` prints it (`smtp
+    /// smtp://host:25`, `outbox /var/spool/vans`), or its type alone (`smtp`, `outbox`).
     pub transport: Option<String>,
 }
 
 impl Filter {
+    /// Whether the filter names no condition at all (every message).
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.result_prefix.is_none()
+            && self.cpr.is_none()
+            && self.gp.is_none()
+            && self.kinds.is_empty()
+            && self.transport.is_none()
+    }
+
     /// The filter as SQL over `messages m JOIN inputs i`, with its values.
     pub(super) fn messages_sql(&self) -> (Vec<String>, Vec<&dyn ToSql>) {
         let mut clauses = vec![];
@@ -44,18 +58,18 @@ impl Filter {
             values.extend(self.statuses.iter().map(|s| s as &dyn ToSql));
         }
         self.common_sql("m.updated_at", "i.input_json", "m.result_id", &mut clauses, &mut values);
-        if let Some(kind) = &self.kind {
-            clauses.push("m.kind = ?".into());
-            values.push(kind);
+        if !self.kinds.is_empty() {
+            clauses.push(format!("m.kind IN ({})", vec!["?"; self.kinds.len()].join(", ")));
+            values.extend(self.kinds.iter().map(|k| k as &dyn ToSql));
         }
         if let Some(t) = &self.transport {
+            // The latest hand-over's transport, whole or by its type (the word before the space).
             clauses.push(
-                "substr((SELECT a.transport FROM attempts a WHERE a.message_id = m.id ORDER BY a.id DESC LIMIT 1), \
-                 1, length(?)) = ?"
+                "EXISTS (SELECT 1 FROM attempts a WHERE a.id = (SELECT MAX(b.id) FROM attempts b \
+                 WHERE b.message_id = m.id) AND (a.transport = ? OR substr(a.transport, 1, length(?) + 1) = ? || ' '))"
                     .into(),
             );
-            values.push(t);
-            values.push(t);
+            values.extend([t as &dyn ToSql, t, t]);
         }
         (clauses, values)
     }
@@ -162,6 +176,19 @@ impl Journal {
             })
             .optional()?
             .flatten())
+    }
+}
+
+impl Journal {
+    /// The messages `filter` names, oldest first (by journal id).
+    pub fn matching(&self, filter: &Filter) -> Result<Vec<MessageRow>> {
+        let (clauses, values) = filter.messages_sql();
+        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id {filter} ORDER BY m.id"
+        ))?;
+        let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 }
 

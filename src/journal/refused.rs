@@ -118,7 +118,7 @@ impl Journal {
     /// message statuses, a kind or a transport: an input has none of them). A CPR or GP filter
     /// reads the stored bytes as JSON where they are.
     pub fn refused_where(&self, filter: &super::queue::Filter) -> Result<Vec<RefusedRow>> {
-        if !filter.statuses.is_empty() || filter.kind.is_some() || filter.transport.is_some() {
+        if !filter.statuses.is_empty() || !filter.kinds.is_empty() || filter.transport.is_some() {
             return Ok(vec![]);
         }
         let mut clauses = vec!["1 = 1".to_string()];

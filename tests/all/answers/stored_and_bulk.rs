@@ -285,7 +285,7 @@ fn regenerate_over_a_filter_resends_exactly_the_failed_group_once_confirmed() {
     // A filter is needed; an unknown status is named.
     assert_eq!(fl(&w, &cfg, &["regenerate"]).code, 2);
     let r = fl(&w, &cfg, &["regenerate", "--status", "broken"]);
-    assert!(r.code == 2 && r.stderr.contains("unknown status `broken`"), "{}", r.stderr);
+    assert!(r.code == 2 && r.stderr.contains("--status `broken`: expected generated"), "{}", r.stderr);
 }
 
 /// Outbox transports and the receiver table `table` (CSV), attaching the patient's PDF.

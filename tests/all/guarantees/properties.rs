@@ -369,9 +369,14 @@ fn valid_results_build_and_validate(cases: u32) {
             for kind in [Kind::GpXdis91, Kind::PatientMemo] {
                 let status = if corrected { LetterStatus::Corrected } else { LetterStatus::New };
                 let plan = Plan { kind, letter_revision: revision, attempt, status };
-                let built = composer
-                    .build(&p.result, &plan, now())
-                    .map_err(|e| TestCaseError::fail(format!("{kind:?} not built: {e}\n{text}")))?;
+                let built = match composer.build(&p.result, &plan, now()) {
+                    Ok(b) => b,
+                    // The one limit the contract's field lengths do not bound: the patient's
+                    // name and address, wrapped, may not fit the envelope window. The letter is
+                    // then refused naming the address, never cut; every other case must build.
+                    Err(e) if kind == Kind::PatientMemo && e.to_string().contains("patient.address: has more lines than the envelope window shows") => continue,
+                    Err(e) => return Err(TestCaseError::fail(format!("{kind:?} not built: {e}\n{text}"))),
+                };
                 if let Some(o) = official.borrow_mut().as_mut() {
                     let schema = if kind == Kind::GpXdis91 { &mut o.xdis91 } else { &mut o.memo };
                     schema.validate(&built.bytes).map_err(|e| {

@@ -232,3 +232,25 @@ fn refused_inputs_are_in_the_queue_until_a_corrected_input_or_a_person_closes_th
     let states: Vec<(&str, &str)> = all.iter().map(|p| (p["key"].as_str().unwrap(), p["state"].as_str().unwrap())).collect();
     assert!(states.contains(&("R1", "resolved")) && states.contains(&("R2", "handled")), "{states:?}");
 }
+
+#[test]
+fn regenerate_takes_the_queues_filters_and_resends_one_cause_in_bulk() {
+    let mut w = World::new();
+    let cfg = morning(&w);
+    later(&mut w, 60);
+    // Without a terminal or --yes nothing happens; with --yes exactly the unanswered group goes.
+    let r = w.run_with(&cfg, &["regenerate", "--cause", "unanswered"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = w.run_with(&cfg, &["regenerate", "--cause", "unanswered", "--yes"]).ok();
+    let made: Vec<i64> = r.json().iter().map(|s| s["messages"][0]["regenerated_from"].as_i64().unwrap()).collect();
+    assert_eq!(made, [5, 7], "{}", r.stdout);
+    assert!(r.stderr.contains("FLS-AUH-2025-0003") && r.stderr.contains("FLS-AUH-2025-0004"), "the plan first: {}", r.stderr);
+    // The rejection was left alone, and the two resends wait for `send`.
+    let open = queue(&w, &[]);
+    let keys: Vec<(&str, &str)> = open.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
+    assert_eq!(keys, [("3", "xctl_refused/problem_med_modtagerID")], "{open:?}");
+    // A filter that names nothing regenerates nothing; an ID and a filter together are refused.
+    let r = w.run_with(&cfg, &["regenerate", "--cause", "smtp_permanent", "--yes"]).ok();
+    assert!(r.stdout.is_empty());
+    assert_eq!(w.run_with(&cfg, &["regenerate", "3", "--cause", "xctl_refused"]).code, 2);
+}
