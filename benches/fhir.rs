@@ -24,7 +24,7 @@ fn benches(c: &mut Criterion) {
     let result = flspost::app::generate::prepare(&input.to_string(), &Default::default(), now).unwrap().result;
     let letters = Letters::shipped();
     let composer = Composer::new(Letters::shipped());
-    let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+    let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, transmission: 1, status: LetterStatus::New };
     let date = now.date_naive();
     let patient_text = letters.render(Addressee::Patient, &result, date).unwrap();
     let pdf = flspost::formats::pdf::letter_pdf(&result, &patient_text, date, now, false).unwrap().0;

@@ -18,7 +18,7 @@ fn benches(c: &mut Criterion) {
     let policy = RolloutPolicy::default();
     let composer = Composer::new(Letters::shipped());
     let result = prepare(INPUT, &policy, now).unwrap().result;
-    let plan = |kind| Plan { kind, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+    let plan = |kind| Plan { kind, letter_revision: 0, transmission: 1, status: LetterStatus::New };
     let xdis = composer.build(&result, &plan(Kind::GpXdis91), now).unwrap().bytes;
     let memo = composer.build(&result, &plan(Kind::PatientMemo), now).unwrap().bytes;
     let kombi_composer =

@@ -4,8 +4,8 @@
 //! ([`crate::reliable::resend`]): one the rules refuse is reported with why, and the rest go on.
 
 use super::generate::{Engine, Summary};
-use crate::error::{Error, Result};
 use super::queue::{self, Query};
+use crate::error::{Error, Result};
 use crate::journal::{Journal, MessageRow};
 use crate::model::Kind;
 
@@ -51,7 +51,8 @@ impl Engine {
         let messages = match &query.cause {
             None => journal.matching(&query.filter)?,
             Some(_) => {
-                let mut ids: Vec<i64> = queue::queue(journal, query, now)?.iter().filter_map(|p| p.message_id).collect();
+                let mut ids: Vec<i64> =
+                    queue::queue(journal, query, now)?.iter().filter_map(|p| p.message_id).collect();
                 ids.sort_unstable();
                 ids.dedup();
                 ids.into_iter().filter_map(|id| journal.message(id).transpose()).collect::<Result<Vec<_>>>()?
@@ -61,7 +62,7 @@ impl Engine {
         for message in messages {
             let action = if reroute {
                 match self.reroute_to(journal, &message, now) {
-                    Ok(to) => Action::Reroute { kind: to.kind, transmission: to.attempt },
+                    Ok(to) => Action::Reroute { kind: to.kind, transmission: to.transmission },
                     Err(e) => Action::Refused(e),
                 }
             } else {

@@ -232,9 +232,7 @@ pub fn summary(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Summa
         }
     }
     let today = period::stored(period::parse("today", period::End::Start, now)?);
-    let refused_today = journal
-        .refused_where(&Filter { since: Some(today), ..Filter::default() })?
-        .len() as u64;
+    let refused_today = journal.refused_where(&Filter { since: Some(today), ..Filter::default() })?.len() as u64;
     let unanswered: Vec<&Problem> = all.iter().filter(|p| p.cause == "unanswered" && p.state == State::Open).collect();
     let longest = unanswered
         .iter()
@@ -278,7 +276,9 @@ pub fn handle(journal: &mut Journal, keys: &[String], note: &str, who: &str) -> 
     let mut targets = vec![];
     for key in keys {
         let target = if let Some(n) = key.strip_prefix(['R', 'r']) {
-            Target::Refused(n.parse().map_err(|_| Error::Usage(format!("`{key}`: not a refused input (R and a number)")))?)
+            Target::Refused(
+                n.parse().map_err(|_| Error::Usage(format!("`{key}`: not a refused input (R and a number)")))?,
+            )
         } else {
             let id: i64 = key
                 .parse()

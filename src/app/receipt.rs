@@ -116,11 +116,11 @@ fn acknowledgement(
 /// [`apply`].
 pub fn resend(r: &ResendRequest<'_>) -> Result<Rebuilt> {
     let m = r.message;
-    let x = fhir::restamp::resend(r.bytes, &m.letter_id, r.attempt, crate::support::clock::now())?;
+    let x = fhir::restamp::resend(r.bytes, &m.letter_id, r.transmission, crate::support::clock::now())?;
     Ok(Rebuilt {
         letter_id: x.message_id,
         envelope_id: Some(x.bundle_id),
-        attempt: r.attempt,
+        transmission: r.transmission,
         status_code: m.status_code.clone(),
         bytes: x.bytes,
         sha256: x.sha256,

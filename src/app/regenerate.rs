@@ -5,6 +5,7 @@ use crate::compose::{Built, Kind, Plan};
 use crate::error::{Error, Result};
 use crate::formats::fhir;
 use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage};
+use crate::model::Warning;
 use crate::model::{LetterStatus, Status};
 use crate::reliable::history::LetterHistory;
 use crate::reliable::resend::{self, limit_reason, Asked, Held, NotNeeded, Reroute, Resend, RESEND_AFTER_MINUTES};
@@ -30,7 +31,7 @@ impl Engine {
         // A correction is checked against the resend rules once it is known to change nothing.
         let asked = if correcting { Asked::Correction } else { Asked::Regenerate { now } };
         let h = journal.letter_history(m.kind, &m.letter_id)?;
-        let mut attempt = resend_allowed(&m, &h, asked, correcting, format_refused(journal, &h)?)?;
+        let mut transmission = resend_allowed(&m, &h, asked, correcting, format_refused(journal, &h)?)?;
         if let Some((origin, text)) = corrected {
             let source = Source { origin, line: None, text, refused: None, read_error: None };
             let p = prepare(&source.text, &self.policy, now)?;
@@ -46,8 +47,10 @@ impl Engine {
                 if s.outcome == Outcome::Error {
                     return Ok(s);
                 }
-                if let Some(new) =
-                    s.messages.iter_mut().find(|x| x.kind.addressee() == m.kind.addressee() && x.state == MessageState::New)
+                if let Some(new) = s
+                    .messages
+                    .iter_mut()
+                    .find(|x| x.kind.addressee() == m.kind.addressee() && x.state == MessageState::New)
                 {
                     journal.set_regenerated_from(new.id, m.id)?;
                     new.regenerated_from = Some(m.id);
@@ -60,47 +63,42 @@ impl Engine {
             // Nothing to correct: an unchanged input is a plain resend, under MedCom's resend
             // rules (which a letter the receiver acknowledged never gets).
             let h = journal.letter_history(m.kind, &m.letter_id)?;
-            attempt = resend_allowed(&m, &h, Asked::Regenerate { now }, correcting, format_refused(journal, &h)?)?;
+            transmission = resend_allowed(&m, &h, Asked::Regenerate { now }, correcting, format_refused(journal, &h)?)?;
         }
 
         let built = if m.kind == Kind::GpCareCommunication {
             // The same message again, from what went: today's config (receiver table,
             // `attach_pdf`, templates) has no say in it.
-            restamped(&m, &journal.verified_bytes(&m)?, attempt, now)?
+            restamped(&m, &journal.verified_bytes(&m)?, transmission, now)?
         } else {
-            self.rebuild(&m, &journal.input(m.input_id)?, attempt, now)?
+            self.rebuild(&m, &journal.input(m.input_id)?, transmission, now)?
         };
         self.write_files(&m.result_id, std::iter::once(&built))?;
         let id = journal.write(|w| {
             // Decided on what was read above; another process may have answered or
             // corrected the letter since. Checked again under the write lock.
-            if let Some(what) = w.changed_since(&m, built.attempt)? {
+            if let Some(what) = w.changed_since(&m, built.transmission)? {
                 return Err(Error::Conflict(format!(
                     "message {} changed while it was being regenerated ({what}); nothing was recorded; \
                      see `flspost journal show {}`",
                     m.id, m.id
                 )));
             }
-            w.record_regenerated(
-                m.input_id,
-                &NewMessage {
-                    result_id: &m.result_id,
-                    kind: m.kind,
-                    content_sha256: &m.content_sha256,
-                    letter_revision: m.letter_revision,
-                    letter_id: &built.letter_id,
-                    envelope_id: built.envelope_id.as_deref(),
-                    attempt: built.attempt,
-                    status_code: built.status.code(),
-                    bytes: &built.bytes,
-                    sha256: &built.sha256,
-                    regenerated_from: Some(m.id),
-                    replaces: m.replaces,
-                },
-            )
+            w.record_regenerated(m.input_id, &NewMessage::made_from(&m, m.kind, &m.content_sha256, (&built).into()))
         });
-        // The output folder got the new transmission's files first (files may be ahead of the
-        // journal, never behind it); when nothing was recorded, it gets the journal's back.
+        self.regenerated(journal, &m, id, built.warnings)
+    }
+
+    /// What a regeneration of `m` that recorded message `id` (or failed to) reports. The
+    /// output folder got the new transmission's files first (files may be ahead of the journal,
+    /// never behind it); when nothing was recorded, it gets the journal's back.
+    fn regenerated(
+        &self,
+        journal: &mut Journal,
+        m: &MessageRow,
+        id: Result<i64>,
+        warnings: Vec<Warning>,
+    ) -> Result<Summary> {
         if id.is_err() {
             self.restore_files(journal, &m.result_id);
         }
@@ -116,7 +114,7 @@ impl Engine {
             outcome: Outcome::Regenerated,
             dir: self.result_dir(&m.result_id),
             messages: vec![self.message_summary(&row, MessageState::New)],
-            warnings: built.warnings,
+            warnings,
             error: None,
         })
     }
@@ -153,7 +151,7 @@ impl Engine {
         let p = &to.prepared;
         let status =
             if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
-        let plan = Plan { kind: to.kind, letter_revision: m.letter_revision, attempt: to.attempt, status };
+        let plan = Plan { kind: to.kind, letter_revision: m.letter_revision, transmission: to.transmission, status };
         let patient_letter = self.current_patient_letter(journal, &m.result_id, to.kind)?;
         let built = self.composer.build_with(&p.result, &plan, now, patient_letter.as_ref())?;
         if built.letter_id != to.letter_id {
@@ -175,7 +173,7 @@ impl Engine {
                     m.id, m.id
                 )));
             }
-            if resend::reroute_into(&w.letter_history(to.kind, &to.letter_id)?) != Ok(to.attempt) {
+            if resend::reroute_into(&w.letter_history(to.kind, &to.letter_id)?) != Ok(to.transmission) {
                 return Err(Error::Conflict(format!(
                     "letter {} ({}) changed while message {} was being re-routed into it; nothing was recorded; \
                      run again",
@@ -184,42 +182,9 @@ impl Engine {
                     m.id
                 )));
             }
-            w.record_regenerated(
-                m.input_id,
-                &NewMessage {
-                    result_id: &m.result_id,
-                    kind: to.kind,
-                    content_sha256: p.content(to.kind),
-                    letter_revision: m.letter_revision,
-                    letter_id: &built.letter_id,
-                    envelope_id: built.envelope_id.as_deref(),
-                    attempt: built.attempt,
-                    status_code: built.status.code(),
-                    bytes: &built.bytes,
-                    sha256: &built.sha256,
-                    regenerated_from: Some(m.id),
-                    replaces: m.replaces,
-                },
-            )
+            w.record_regenerated(m.input_id, &NewMessage::made_from(&m, to.kind, p.content(to.kind), (&built).into()))
         });
-        if id.is_err() {
-            self.restore_files(journal, &m.result_id);
-        }
-        let id = id?;
-        self.sync_out_dir()?;
-        let row = journal.message(id)?.ok_or_else(|| {
-            Error::Internal(format!("message {id} is not in the journal right after it was recorded"))
-        })?;
-        Ok(Summary {
-            source: format!("journal message {}", m.id),
-            line: None,
-            result_id: Some(m.result_id.clone()),
-            outcome: Outcome::Regenerated,
-            dir: self.result_dir(&m.result_id),
-            messages: vec![self.message_summary(&row, MessageState::New)],
-            warnings: built.warnings,
-            error: None,
-        })
+        self.regenerated(journal, &m, id, built.warnings)
     }
 
     /// Where a re-route of GP letter `m` goes, decided at `now` on what the journal holds:
@@ -285,7 +250,7 @@ impl Engine {
             )));
         }
         let letter_id = kind.wire().letter_id(&p.result, m.letter_revision);
-        let attempt = match resend::reroute_into(&journal.letter_history(kind, &letter_id)?) {
+        let transmission = match resend::reroute_into(&journal.letter_history(kind, &letter_id)?) {
             Ok(n) => n,
             Err(NotNeeded::Delivered { by, .. }) => {
                 return Err(Error::Usage(format!(
@@ -310,7 +275,7 @@ impl Engine {
                 return Err(Error::Internal(format!("a re-route into letter {letter_id} was answered {other:?}")))
             }
         };
-        Ok(RerouteTo { kind, letter_id, attempt, from_last: h.last_number(), format_refused, prepared: p })
+        Ok(RerouteTo { kind, letter_id, transmission, from_last: h.last_number(), format_refused, prepared: p })
     }
 
     /// The patient's current letter of `result_id` as its message carries it, when a GP
@@ -348,7 +313,7 @@ impl Engine {
     /// `input`: the same letter identifier, a new envelope; validated, recorded nowhere. What
     /// `regenerate` records for an XDIS91 or a patient letter; a CareCommunication is resent
     /// from its stored bytes instead (`restamped`).
-    pub fn rebuild(&self, m: &MessageRow, input: &InputRow, attempt: u32, now: DateTime<Utc>) -> Result<Built> {
+    pub fn rebuild(&self, m: &MessageRow, input: &InputRow, transmission: u32, now: DateTime<Utc>) -> Result<Built> {
         if !crate::input::input_intact(&input.input_json, &input.input_sha256) {
             return Err(Error::Damaged(format!(
                 "input {} of result {} (message {}): {}; nothing was regenerated",
@@ -361,7 +326,7 @@ impl Engine {
         let p = prepare(&input.input_json, &self.policy, now)?;
         let status =
             if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
-        let plan = Plan { kind: m.kind, letter_revision: m.letter_revision, attempt, status };
+        let plan = Plan { kind: m.kind, letter_revision: m.letter_revision, transmission, status };
         let built = self.composer.build(&p.result, &plan, now)?;
         if built.letter_id != m.letter_id {
             return Err(Error::Internal(format!(
@@ -393,7 +358,7 @@ pub struct RerouteTo {
     /// The letter's identifier in that format (its identity rule, the same letter revision).
     pub letter_id: String,
     /// Its transmission number there (1, unless the letter went in that format before).
-    pub attempt: u32,
+    pub transmission: u32,
     /// The re-routed letter's last transmission number and whether it was refused for its
     /// format, as read: the decision is made again on them under the write lock.
     from_last: u32,
@@ -495,8 +460,8 @@ fn resend_allowed(
 /// bytes, checked against their SHA-256): the same Bundle with a new `Bundle.id`, timestamp
 /// and Provenance times, in a new envelope, validated ([`fhir::restamp::resend`]). MedCom: a
 /// resend is the same message; only the transmission's stamps are new.
-pub fn restamped(m: &MessageRow, stored: &[u8], attempt: u32, now: DateTime<Utc>) -> Result<Built> {
-    let r = fhir::restamp::resend(stored, &m.letter_id, attempt, now)?;
+pub fn restamped(m: &MessageRow, stored: &[u8], transmission: u32, now: DateTime<Utc>) -> Result<Built> {
+    let r = fhir::restamp::resend(stored, &m.letter_id, transmission, now)?;
     let status =
         if m.status_code == LetterStatus::Corrected.code() { LetterStatus::Corrected } else { LetterStatus::New };
     Ok(Built {
@@ -506,7 +471,7 @@ pub fn restamped(m: &MessageRow, stored: &[u8], attempt: u32, now: DateTime<Utc>
         letter_id: r.message_id,
         envelope_id: Some(r.bundle_id),
         status,
-        attempt,
+        transmission,
         letter_revision: m.letter_revision,
         pdf: None,
         warnings: vec![],

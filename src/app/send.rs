@@ -192,7 +192,7 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
             bytes: &bytes,
             letter_id: &m.letter_id,
             envelope_id: m.envelope_id.as_deref(),
-            attempt: m.attempt,
+            transmission: m.transmission,
         };
         let result = t.send(&out);
         let (kind, describe) = (t.kind(), t.describe());

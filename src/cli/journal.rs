@@ -244,7 +244,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 outln!("  letter          {} ({}, letter revision {})", m.letter_id, m.status_code, m.letter_revision);
                 outln!(
                     "  transmission    {} (1 = first sent; each regeneration is the next, in a new envelope)",
-                    m.attempt
+                    m.transmission
                 );
                 if let Some(e) = &m.envelope_id {
                     outln!("  envelope        {e}");
@@ -475,7 +475,7 @@ fn print_unanswered(rows: &[Unanswered], waited: impl Fn(&str) -> i64) {
             m.result_id,
             m.kind.code(),
             m.letter_id,
-            m.attempt,
+            m.transmission,
             m.cpr_masked,
             u.handed_over_at,
             waited(&u.handed_over_at)

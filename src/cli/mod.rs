@@ -142,7 +142,8 @@ pub fn run() -> i32 {
         }
     };
     // Reading commands whose reader may stop early (`journal list --json | head -1`).
-    let only_reads = matches!(&cli.command, Command::Journal(c) if !c.writes()) || matches!(cli.command, Command::Validate(_));
+    let only_reads =
+        matches!(&cli.command, Command::Journal(c) if !c.writes()) || matches!(cli.command, Command::Validate(_));
     // Commands whose standard output is JSON lines for a program (the gateway, and `journal
     // ... --json`): a command that fails as a whole says so there too, with a stable code to
     // act on.

@@ -150,7 +150,16 @@ pub fn run_queue(args: QueueArgs) -> Result<i32> {
 }
 
 fn print_problems(problems: &[Problem]) {
-    outln!("{:>6}  {:<22}  {:<20}  {:<8}  {:<40}  {:<9}  {:<16}  REASON", "ID", "RESULT", "KIND", "STATUS", "CAUSE", "STATE", "SINCE");
+    outln!(
+        "{:>6}  {:<22}  {:<20}  {:<8}  {:<40}  {:<9}  {:<16}  REASON",
+        "ID",
+        "RESULT",
+        "KIND",
+        "STATUS",
+        "CAUSE",
+        "STATE",
+        "SINCE"
+    );
     for p in problems {
         let state = match p.state {
             State::Open => "open",

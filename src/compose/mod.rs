@@ -32,7 +32,7 @@ pub struct Plan {
     /// 0 for the first letter of this kind for the result, +1 for each content change.
     pub letter_revision: u32,
     /// 1 for the first send of this letter, +1 for each regeneration (new envelope).
-    pub attempt: u32,
+    pub transmission: u32,
     pub status: LetterStatus,
 }
 
@@ -48,7 +48,7 @@ pub struct Built {
     /// XDIS91 envelope identifier or FHIR Bundle.id (MeMo has none).
     pub envelope_id: Option<String>,
     pub status: LetterStatus,
-    pub attempt: u32,
+    pub transmission: u32,
     pub letter_revision: u32,
     /// The PDF letter inside a MeMo message.
     pub pdf: Option<Vec<u8>>,
@@ -181,7 +181,7 @@ impl Composer {
             now,
             letter_id: &letter_id,
             letter_revision: plan.letter_revision,
-            attempt: plan.attempt,
+            transmission: plan.transmission,
             status: plan.status,
             patient: &self.patient,
             gp: &self.gp,
@@ -194,7 +194,7 @@ impl Composer {
             letter_id,
             envelope_id: encoded.envelope_id,
             status: plan.status,
-            attempt: plan.attempt,
+            transmission: plan.transmission,
             letter_revision: plan.letter_revision,
             pdf: encoded.pdf,
             warnings: warning.into_iter().chain(encoded.warnings).collect(),
@@ -209,7 +209,7 @@ mod tests {
     use crate::testdata;
 
     fn plan(kind: Kind) -> Plan {
-        Plan { kind, letter_revision: 0, attempt: 1, status: LetterStatus::New }
+        Plan { kind, letter_revision: 0, transmission: 1, status: LetterStatus::New }
     }
 
     #[test]

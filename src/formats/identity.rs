@@ -34,8 +34,8 @@ pub fn letter_id(sender_ean: &str, result_id: &str, revision: u32) -> String {
 }
 
 /// XDIS91 Envelope/Identifier: new on every (re)send.
-pub fn envelope_id(letter_id: &str, attempt: u32, generated_at_nanos: i64) -> String {
-    base32_14(&digest(&["xdis91-envelope", letter_id, &attempt.to_string(), &generated_at_nanos.to_string()]))
+pub fn envelope_id(letter_id: &str, transmission: u32, generated_at_nanos: i64) -> String {
+    base32_14(&digest(&["xdis91-envelope", letter_id, &transmission.to_string(), &generated_at_nanos.to_string()]))
 }
 
 /// A version-4 UUID whose "random" bits come from a digest: MeMo and MedCom demand v4.
@@ -65,9 +65,9 @@ pub fn fhir_thread_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid:
 }
 
 /// FHIR `Bundle.id`, which is also the VANS envelope identifier: new on every send.
-pub fn fhir_bundle_id(message_id: &uuid::Uuid, attempt: u32, generated_at_nanos: i64) -> uuid::Uuid {
+pub fn fhir_bundle_id(message_id: &uuid::Uuid, transmission: u32, generated_at_nanos: i64) -> uuid::Uuid {
     let m = message_id.hyphenated().to_string();
-    uuid_v4(&digest(&["fhir-bundle", &m, &attempt.to_string(), &generated_at_nanos.to_string()]))
+    uuid_v4(&digest(&["fhir-bundle", &m, &transmission.to_string(), &generated_at_nanos.to_string()]))
 }
 
 /// Ids inside one message (resource ids, payload identifiers), named by `role`: fixed by the

@@ -50,7 +50,7 @@ pub struct Letter<'a> {
     /// From [`WireFormat::letter_id`].
     pub letter_id: &'a str,
     pub letter_revision: u32,
-    pub attempt: u32,
+    pub transmission: u32,
     pub status: LetterStatus,
     pub patient: &'a PatientOptions,
     pub gp: &'a GpOptions,
@@ -75,7 +75,7 @@ pub trait WireFormat: Sync {
     /// Its name for a person (a mail's subject and note).
     fn label(&self) -> &'static str;
     /// A file name in an outbox that no other message has.
-    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, attempt: u32) -> String;
+    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, transmission: u32) -> String;
     /// The identity rule: a letter's identifier, the same for every transmission of one
     /// letter revision of a result.
     fn letter_id(&self, result: &FlsResult, letter_revision: u32) -> String;

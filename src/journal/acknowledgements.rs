@@ -21,6 +21,7 @@
 //! flspost never acknowledges an Acknowledgement (MedCom rules KR1/KR2): nothing is sent back.
 
 use super::answers::{envelope_of, evaluate, Answer};
+use super::types::Made;
 use super::{now_text, Journal, MessageRow, Status};
 use crate::error::Result;
 use crate::formats::fhir::ack::Acknowledgement;
@@ -209,17 +210,30 @@ pub struct ResendRequest<'a> {
     /// resend is the same message, restamped (`fhir::restamp`), never rebuilt from the input.
     pub bytes: &'a [u8],
     /// The transmission number the resend gets.
-    pub attempt: u32,
+    pub transmission: u32,
 }
 
 /// A resend, built and validated, for the journal to record.
 pub struct Rebuilt {
     pub letter_id: String,
     pub envelope_id: Option<String>,
-    pub attempt: u32,
+    pub transmission: u32,
     pub status_code: String,
     pub bytes: Vec<u8>,
     pub sha256: String,
+}
+
+impl<'a> From<&'a Rebuilt> for Made<'a> {
+    fn from(b: &'a Rebuilt) -> Made<'a> {
+        Made {
+            letter_id: &b.letter_id,
+            envelope_id: b.envelope_id.as_deref(),
+            transmission: b.transmission,
+            status_code: &b.status_code,
+            bytes: &b.bytes,
+            sha256: &b.sha256,
+        }
+    }
 }
 
 /// Builds a resend; the journal calls it inside the transaction that applies the

@@ -156,7 +156,7 @@ fn repeat(tx: &Connection, a: &Acknowledgement) -> Result<Option<Repeat>> {
 fn make_resend(tx: &Connection, m: &MessageRow, resend: Resend, rebuild: &mut Rebuild<'_>) -> Result<AckOutcome> {
     let id = m.id;
     let held = |reason: String| Ok(AckOutcome::ResendHeld { message_id: id, reason });
-    let attempt = match resend {
+    let transmission = match resend {
         Resend::Make { number } => number,
         Resend::AlreadyQueued { resend_id, number } => {
             return Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission: number })
@@ -170,11 +170,11 @@ fn make_resend(tx: &Connection, m: &MessageRow, resend: Resend, rebuild: &mut Re
         Err(Error::Damaged(why)) => return held(format!("the resend could not be made ({why}); a person must look")),
         Err(e) => return Err(e),
     };
-    let built = match rebuild(&ResendRequest { message: m, bytes: &bytes, attempt }) {
-        Ok(b) if b.letter_id != m.letter_id || b.attempt != attempt => {
+    let built = match rebuild(&ResendRequest { message: m, bytes: &bytes, transmission }) {
+        Ok(b) if b.letter_id != m.letter_id || b.transmission != transmission => {
             return held(format!(
-                "the resend was built as letter {} transmission {} instead of {} {attempt}; a person must look",
-                b.letter_id, b.attempt, m.letter_id
+                "the resend was built as letter {} transmission {} instead of {} {transmission}; a person must look",
+                b.letter_id, b.transmission, m.letter_id
             ))
         }
         Ok(b) => b,
@@ -186,25 +186,9 @@ fn make_resend(tx: &Connection, m: &MessageRow, resend: Resend, rebuild: &mut Re
             ))
         }
     };
-    let resend_id = insert_message(
-        tx,
-        m.input_id,
-        &NewMessage {
-            result_id: &m.result_id,
-            kind: m.kind,
-            content_sha256: &m.content_sha256,
-            letter_revision: m.letter_revision,
-            letter_id: &built.letter_id,
-            envelope_id: built.envelope_id.as_deref(),
-            attempt: built.attempt,
-            status_code: &built.status_code,
-            bytes: &built.bytes,
-            sha256: &built.sha256,
-            regenerated_from: Some(m.id),
-            replaces: m.replaces,
-        },
-    )?;
-    Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission: built.attempt })
+    let resend_id =
+        insert_message(tx, m.input_id, &NewMessage::made_from(m, m.kind, &m.content_sha256, (&built).into()))?;
+    Ok(AckOutcome::ResendQueued { message_id: id, resend_id, transmission: built.transmission })
 }
 
 /// Why a `transient-error` needs no resend, in the words its outcome keeps.

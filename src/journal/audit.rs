@@ -22,9 +22,9 @@ impl Writer<'_> {
 impl Journal {
     /// The audit log, newest first (at most `limit` rows).
     pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, at, who, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, at, who, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([limit], |r| {
             Ok(AuditRow {
                 id: r.get("id")?,

@@ -76,7 +76,7 @@ pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>)
         m.letter_revision,
         m.letter_id,
         m.envelope_id,
-        m.attempt,
+        m.transmission,
         m.status_code,
         m.sha256,
         now,
@@ -155,10 +155,10 @@ impl Writer<'_> {
     /// process is never overtaken: the status moved on, it was regenerated already, a
     /// transmission of its letter was acknowledged (or, for a CareCommunication, refused with
     /// fatal-error), a later letter replaced it, or another transmission was recorded.
-    pub fn changed_since(&self, m: &MessageRow, attempt: u32) -> Result<Option<String>> {
+    pub fn changed_since(&self, m: &MessageRow, transmission: u32) -> Result<Option<String>> {
         let h = letter_history(self.conn, m.kind, &m.letter_id)?;
         let now = h.get(m.id).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        Ok(resend::changed_since(&h, now, m.status, attempt).map(|change| match change {
+        Ok(resend::changed_since(&h, now, m.status, transmission).map(|change| match change {
             Change::Status { from, to } => format!("its status changed from {} to {}", from.code(), to.code()),
             Change::Regenerated { resend_id: n } => format!("it was regenerated as message {n}"),
             Change::Answered { by: n, status: st } => {

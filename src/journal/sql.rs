@@ -87,7 +87,7 @@ pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         letter_revision: r.get("letter_revision")?,
         letter_id: r.get("letter_id")?,
         envelope_id: r.get("envelope_id")?,
-        attempt: r.get("attempt")?,
+        transmission: r.get("attempt")?,
         status_code: r.get("status_code")?,
         status: r.get("status")?,
         reason: r.get("reason")?,

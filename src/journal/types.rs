@@ -34,7 +34,7 @@ pub struct MessageRow {
     pub envelope_id: Option<String>,
     /// 1 for the letter's first transmission, +1 per regeneration (each a new envelope).
     #[serde(rename = "transmission")]
-    pub attempt: u32,
+    pub transmission: u32,
     pub status_code: String,
     pub status: Status,
     /// Why failed/rejected/superseded; it can quote a server's reply or a receipt's refuse
@@ -121,13 +121,74 @@ pub struct NewMessage<'a> {
     pub letter_revision: u32,
     pub letter_id: &'a str,
     pub envelope_id: Option<&'a str>,
-    pub attempt: u32,
+    pub transmission: u32,
     pub status_code: &'a str,
     pub bytes: &'a [u8],
     /// SHA-256 of `bytes` (hex), computed where the message was built.
     pub sha256: &'a str,
     pub regenerated_from: Option<i64>,
     pub replaces: Option<i64>,
+}
+
+/// A new transmission as it was built: what a resend, or the same letter in another kind,
+/// gets anew (from a [`crate::compose::Built`] or a [`super::Rebuilt`]).
+pub struct Made<'a> {
+    pub letter_id: &'a str,
+    pub envelope_id: Option<&'a str>,
+    pub transmission: u32,
+    pub status_code: &'a str,
+    pub bytes: &'a [u8],
+    pub sha256: &'a str,
+}
+
+impl<'a> From<&'a crate::compose::Built> for Made<'a> {
+    fn from(b: &'a crate::compose::Built) -> Made<'a> {
+        Made {
+            letter_id: &b.letter_id,
+            envelope_id: b.envelope_id.as_deref(),
+            transmission: b.transmission,
+            status_code: b.status.code(),
+            bytes: &b.bytes,
+            sha256: &b.sha256,
+        }
+    }
+}
+
+impl<'a> NewMessage<'a> {
+    /// A transmission made from message `of` (its resend, or the same letter as `kind`): of
+    /// the same result, letter revision and correction link, regenerated from `of`. The one
+    /// place a regenerated message's record is put together, whoever made it.
+    pub fn made_from(of: &'a MessageRow, kind: Kind, content_sha256: &'a str, made: Made<'a>) -> NewMessage<'a> {
+        NewMessage {
+            regenerated_from: Some(of.id),
+            ..NewMessage::new(&of.result_id, kind, content_sha256, of.letter_revision, made, of.replaces)
+        }
+    }
+
+    /// A message of `result_id` as it was built, correcting letter `replaces` when it does.
+    pub fn new(
+        result_id: &'a str,
+        kind: Kind,
+        content_sha256: &'a str,
+        letter_revision: u32,
+        made: Made<'a>,
+        replaces: Option<i64>,
+    ) -> NewMessage<'a> {
+        NewMessage {
+            result_id,
+            kind,
+            content_sha256,
+            letter_revision,
+            letter_id: made.letter_id,
+            envelope_id: made.envelope_id,
+            transmission: made.transmission,
+            status_code: made.status_code,
+            bytes: made.bytes,
+            sha256: made.sha256,
+            regenerated_from: None,
+            replaces,
+        }
+    }
 }
 
 /// The result of a send attempt, as the journal records it.

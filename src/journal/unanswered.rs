@@ -28,16 +28,17 @@ impl Journal {
         since: Option<&str>,
         result_id: Option<&str>,
     ) -> Result<Vec<Unanswered>> {
-        let filter = Filter {
-            since: since.map(str::to_string),
-            result_prefix: None,
-            ..Filter::default()
-        };
+        let filter = Filter { since: since.map(str::to_string), result_prefix: None, ..Filter::default() };
         self.unanswered_where(handed_over_by, &filter, result_id)
     }
 
     /// [`Journal::unanswered`] under a work-queue filter (its statuses aside: these are `sent`).
-    pub fn unanswered_where(&self, handed_over_by: &str, filter: &Filter, result_id: Option<&str>) -> Result<Vec<Unanswered>> {
+    pub fn unanswered_where(
+        &self,
+        handed_over_by: &str,
+        filter: &Filter,
+        result_id: Option<&str>,
+    ) -> Result<Vec<Unanswered>> {
         let filter = Filter { statuses: vec![], ..filter.clone() };
         let (mut clauses, mut values) = filter.messages_sql();
         let mut sql = format!(
@@ -59,7 +60,8 @@ impl Journal {
         }
         sql.push_str(" ORDER BY h.at, m.id");
         let mut st = self.conn.prepare(&sql)?;
-        let params: Vec<&dyn rusqlite::ToSql> = std::iter::once(&handed_over_by as &dyn rusqlite::ToSql).chain(values).collect();
+        let params: Vec<&dyn rusqlite::ToSql> =
+            std::iter::once(&handed_over_by as &dyn rusqlite::ToSql).chain(values).collect();
         let rows = st
             .query_map(params.as_slice(), |r| {
                 Ok(Unanswered { message: message_row(r)?, handed_over_at: r.get("handed_over_at")? })

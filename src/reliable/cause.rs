@@ -151,7 +151,10 @@ pub fn fhir_action(code: &str, fatal: bool) -> &'static str {
             "The GP cannot take a CareCommunication: fix the receiver table (`[gp] receivers`) and re-route the \
              letter as XDIS91 (`regenerate ID --reroute`); it goes as the same letter."
         }
-        "MSG_VALUESET_VALUE_UNKNOWN" | "MSG_CodeSystem_VALUE_UNKNOWN" | "MSG_Element_To_Long" | "MSG_Datatype_Wrong" => {
+        "MSG_VALUESET_VALUE_UNKNOWN"
+        | "MSG_CodeSystem_VALUE_UNKNOWN"
+        | "MSG_Element_To_Long"
+        | "MSG_Datatype_Wrong" => {
             "The receiver found invalid content: validate the stored bytes (`journal show ID --bytes`, \
              `flspost validate`); a value from the input is corrected with `regenerate ID --input`, one of \
              flspost's own is a bug to report with `journal show ID --json`."
@@ -191,7 +194,12 @@ pub const FHIR_CODES: &[&str] = &[
 mod tests {
     use super::*;
 
-    fn facts(status: Status, reason: &str, code: Option<&'static str>, last: Option<(&'static str, &'static str)>) -> Facts<'static> {
+    fn facts(
+        status: Status,
+        reason: &str,
+        code: Option<&'static str>,
+        last: Option<(&'static str, &'static str)>,
+    ) -> Facts<'static> {
         let reason: &'static str = Box::leak(reason.to_string().into_boxed_str());
         Facts { status, kind: Kind::GpXdis91, reason: Some(reason), refuse_code: code, last_attempt: last }
     }
@@ -199,13 +207,30 @@ mod tests {
     #[test]
     fn each_problem_has_its_stable_code() {
         let smtp = Some(("permanent", "smtp smtp://127.0.0.1:2525"));
-        assert_eq!(of_message(&facts(Status::Failed, "SMTP server refused: permanent error (550)", None, smtp)).unwrap().code, "smtp_permanent");
         assert_eq!(
-            of_message(&facts(Status::Failed, "gave up after 5 attempts; last: x", None, Some(("transient", "outbox /x")))).unwrap().code,
+            of_message(&facts(Status::Failed, "SMTP server refused: permanent error (550)", None, smtp)).unwrap().code,
+            "smtp_permanent"
+        );
+        assert_eq!(
+            of_message(&facts(
+                Status::Failed,
+                "gave up after 5 attempts; last: x",
+                None,
+                Some(("transient", "outbox /x"))
+            ))
+            .unwrap()
+            .code,
             "outbox_gave_up"
         );
         assert_eq!(
-            of_message(&facts(Status::Rejected, "XCTL02 problem_med_modtagerID: Ydernummer", Some("problem_med_modtagerID"), None)).unwrap().code,
+            of_message(&facts(
+                Status::Rejected,
+                "XCTL02 problem_med_modtagerID: Ydernummer",
+                Some("problem_med_modtagerID"),
+                None
+            ))
+            .unwrap()
+            .code,
             "xctl_refused/problem_med_modtagerID"
         );
         assert_eq!(
@@ -220,12 +245,20 @@ mod tests {
             "fhir_fatal/MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"
         );
         assert_eq!(
-            of_message(&facts(Status::Failed, "FHIR transient-error MSG_Mailbox_Out_Of_Operation: x", Some("MSG_Mailbox_Out_Of_Operation"), None))
-                .unwrap()
-                .code,
+            of_message(&facts(
+                Status::Failed,
+                "FHIR transient-error MSG_Mailbox_Out_Of_Operation: x",
+                Some("MSG_Mailbox_Out_Of_Operation"),
+                None
+            ))
+            .unwrap()
+            .code,
             "fhir_transient/MSG_Mailbox_Out_Of_Operation"
         );
-        assert_eq!(of_message(&facts(Status::Retry, "4xx", None, Some(("transient", "smtp smtp://h")))).unwrap().code, "smtp_retry");
+        assert_eq!(
+            of_message(&facts(Status::Retry, "4xx", None, Some(("transient", "smtp smtp://h")))).unwrap().code,
+            "smtp_retry"
+        );
         assert_eq!(of_message(&facts(Status::Sent, "", None, None)), None);
         assert_eq!(of_refused_input("gp.ean", 1045).code, "input_refused/gp.ean");
         assert_eq!(of_refused_input("input", 9).code, "input_refused/input");

@@ -93,16 +93,24 @@ pub fn resend(h: &LetterHistory, of: &Transmission, asked: Asked) -> Resend {
     }
 }
 
+/// Why nothing is to be made of `of` whatever its letter's history: it was regenerated
+/// already, still waits to be sent, or a correction superseded it.
+fn already_dealt_with(of: &Transmission) -> Option<NotNeeded> {
+    if let Some(r) = of.regenerated_as {
+        return Some(NotNeeded::Regenerated { resend_id: r.message_id });
+    }
+    match of.status {
+        Status::Generated | Status::Retry => Some(NotNeeded::Queued { status: of.status }),
+        Status::Superseded => Some(NotNeeded::Superseded),
+        _ => None,
+    }
+}
+
 /// `regenerate`'s order. `now` is `None` for a correction.
 fn asked_by_person(h: &LetterHistory, of: &Transmission, now: Option<DateTime<Utc>>) -> Resend {
     let no = |why| Resend::NotNeeded(why);
-    if let Some(r) = of.regenerated_as {
-        return no(NotNeeded::Regenerated { resend_id: r.message_id });
-    }
-    match of.status {
-        Status::Generated | Status::Retry => return no(NotNeeded::Queued { status: of.status }),
-        Status::Superseded => return no(NotNeeded::Superseded),
-        _ => {}
+    if let Some(why) = already_dealt_with(of) {
+        return no(why);
     }
     if now.is_some() {
         // Delivered by this or another transmission (an answer that came late): resending it
@@ -224,13 +232,8 @@ pub enum Reroute {
 /// is never re-routed.
 pub fn reroute(h: &LetterHistory, of: &Transmission, format_refused: bool) -> Reroute {
     let no = Reroute::NotNeeded;
-    if let Some(r) = of.regenerated_as {
-        return no(NotNeeded::Regenerated { resend_id: r.message_id });
-    }
-    match of.status {
-        Status::Generated | Status::Retry => return no(NotNeeded::Queued { status: of.status }),
-        Status::Superseded => return no(NotNeeded::Superseded),
-        _ => {}
+    if let Some(why) = already_dealt_with(of) {
+        return no(why);
     }
     if let Some(d) = Some(of).filter(|t| t.status == Status::Acknowledged).or(h.first_in(Status::Acknowledged)) {
         return no(NotNeeded::Delivered { by: d.message_id, number: d.number });

@@ -12,14 +12,14 @@ pub struct Outgoing<'a> {
     pub bytes: &'a [u8],
     pub letter_id: &'a str,
     pub envelope_id: Option<&'a str>,
-    pub attempt: u32,
+    pub transmission: u32,
 }
 
 impl Outgoing<'_> {
     /// A file name no other message can have: XDIS91 by its envelope identifier (new on
     /// every send), MeMo and kombi requests by the MeMo UUID and attempt.
     pub fn file_name(&self) -> String {
-        self.kind.wire().outbox_file_name(self.letter_id, self.envelope_id, self.attempt)
+        self.kind.wire().outbox_file_name(self.letter_id, self.envelope_id, self.transmission)
     }
 }
 

@@ -158,7 +158,7 @@ impl Smtp {
         let note = SinglePart::plain(format!("{label} letter {} (attached).\r\n", m.letter_id));
         // The same envelope always gets the same Message-ID, so a resend after an
         // interrupted attempt is recognisably the same mail.
-        let message_id = format!("<{}.{}.{}@flspost>", m.envelope_id.unwrap_or("memo"), m.letter_id, m.attempt);
+        let message_id = format!("<{}.{}.{}@flspost>", m.envelope_id.unwrap_or("memo"), m.letter_id, m.transmission);
         Message::builder()
             .from(self.from.clone())
             .to(self.to.clone())

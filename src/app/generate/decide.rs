@@ -49,7 +49,7 @@ pub(super) fn decide(
                 // holds as unsent (a gateway can take it from the output folder), so a
                 // changed letter is always sent as a correction.
                 let status = if last.is_some() { LetterStatus::Corrected } else { LetterStatus::New };
-                plans.push((Plan { kind, letter_revision, attempt: 1, status }, last.map(|m| m.id)));
+                plans.push((Plan { kind, letter_revision, transmission: 1, status }, last.map(|m| m.id)));
             }
         }
     }

@@ -403,19 +403,8 @@ fn record(w: &Writer<'_>, task: &Task, built: &[(Built, Option<i64>)], revision:
     };
     let messages: Vec<NewMessage<'_>> = built
         .iter()
-        .map(|(b, replaces)| NewMessage {
-            result_id: &p.result.result_id,
-            kind: b.kind,
-            content_sha256: p.content(b.kind),
-            letter_revision: b.letter_revision,
-            letter_id: &b.letter_id,
-            envelope_id: b.envelope_id.as_deref(),
-            attempt: b.attempt,
-            status_code: b.status.code(),
-            bytes: &b.bytes,
-            sha256: &b.sha256,
-            regenerated_from: None,
-            replaces: *replaces,
+        .map(|(b, replaces)| {
+            NewMessage::new(&p.result.result_id, b.kind, p.content(b.kind), b.letter_revision, b.into(), *replaces)
         })
         .collect();
     w.record_result(&input, &messages)

@@ -4,10 +4,10 @@ use super::decide::{current, Decision};
 use super::output::heal_files;
 use super::{Engine, Refused, Source, Task};
 use crate::compose::{Addressee, Built, PDF_FILE_NAME};
-use crate::journal::{MessageRow, Writer};
 use crate::error::Error;
 use crate::input::InputError;
 use crate::journal::Status;
+use crate::journal::{MessageRow, Writer};
 use crate::model::Kind;
 use crate::model::Warning;
 use serde::Serialize;
@@ -75,7 +75,7 @@ pub struct MessageSummary {
     pub status_code: String,
     /// 1 for the letter's first transmission, +1 per regeneration (each a new envelope).
     #[serde(rename = "transmission")]
-    pub attempt: u32,
+    pub transmission: u32,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaces: Option<i64>,
@@ -98,7 +98,7 @@ impl Engine {
             letter_id: m.letter_id.clone(),
             envelope_id: m.envelope_id.clone(),
             status_code: m.status_code.clone(),
-            attempt: m.attempt,
+            transmission: m.transmission,
             status: m.status,
             replaces: m.replaces,
             regenerated_from: m.regenerated_from,
@@ -128,7 +128,13 @@ impl Engine {
         }
     }
 
-    pub(super) fn summary_built(&self, task: &Task, built: &[(Built, Option<i64>)], ids: &[i64], kept: &[MessageRow]) -> Summary {
+    pub(super) fn summary_built(
+        &self,
+        task: &Task,
+        built: &[(Built, Option<i64>)],
+        ids: &[i64],
+        kept: &[MessageRow],
+    ) -> Summary {
         let rid = &task.prepared.result.result_id;
         let dir = self.result_dir(rid);
         let mut messages: Vec<MessageSummary> = built
@@ -143,7 +149,7 @@ impl Engine {
                 letter_id: b.letter_id.clone(),
                 envelope_id: b.envelope_id.clone(),
                 status_code: b.status.code().to_string(),
-                attempt: b.attempt,
+                transmission: b.transmission,
                 status: Status::Generated,
                 replaces: *replaces,
                 regenerated_from: None,

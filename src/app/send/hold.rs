@@ -133,7 +133,7 @@ mod tests {
             letter_revision: 0,
             letter_id: letter.into(),
             envelope_id: Some(envelope.into()),
-            attempt: 1,
+            transmission: 1,
             status_code: "nytbrev".into(),
             status: crate::model::Status::Generated,
             reason: None,

@@ -29,6 +29,6 @@ pub mod validation;
 pub mod vans;
 pub(crate) mod wire;
 
-pub use consts::*;
 pub use bundle::bundle_kind;
+pub use consts::*;
 pub use validation::{validate, MAX_PROBLEMS};

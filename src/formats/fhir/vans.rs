@@ -6,10 +6,10 @@
 //! The envelope identifier is the Bundle's id (MedCom rule MR7: "new envelopeid = Bundle.id"),
 //! so it is new on every send exactly when the Bundle id is.
 
+use super::bundle::bundle_kind;
 use super::consts::*;
 use super::dom::{Document, El};
 use super::time::fhir_time;
-use super::bundle::bundle_kind;
 use crate::formats::xml::Xml;
 use crate::model::MessageKind;
 use crate::schema::namespaces::{FHIR, VANS_ENVELOPE};

@@ -30,10 +30,10 @@ impl WireFormat for CareCommunication {
     }
 
     /// By its envelope identifier (the Bundle.id), new on every send.
-    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, attempt: u32) -> String {
+    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, transmission: u32) -> String {
         match envelope_id {
             Some(env) => format!("carecommunication-{env}.xml"),
-            None => format!("carecommunication-{letter_id}-{attempt}.xml"),
+            None => format!("carecommunication-{letter_id}-{transmission}.xml"),
         }
     }
 
@@ -43,7 +43,7 @@ impl WireFormat for CareCommunication {
 
     fn build(&self, l: &Letter<'_>) -> Result<Encoded> {
         let r = l.result;
-        let mut identity = Identity::derive(r, l.letter_revision, l.attempt, l.now);
+        let mut identity = Identity::derive(r, l.letter_revision, l.transmission, l.now);
         // The GP sees the patient's letter as the patient got it: the very PDF, not one
         // rendered again (that would carry today's date, and never the correction).
         let pdf = match (l.gp.attach_pdf, l.patient_letter) {

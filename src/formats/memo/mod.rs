@@ -61,8 +61,8 @@ impl WireFormat for Memo {
         "MeMo"
     }
 
-    fn outbox_file_name(&self, letter_id: &str, _: Option<&str>, attempt: u32) -> String {
-        format!("memo-{letter_id}-{attempt}.xml")
+    fn outbox_file_name(&self, letter_id: &str, _: Option<&str>, transmission: u32) -> String {
+        format!("memo-{letter_id}-{transmission}.xml")
     }
 
     fn letter_id(&self, r: &FlsResult, letter_revision: u32) -> String {
@@ -92,8 +92,8 @@ impl WireFormat for Kombi {
         "SF1601 kombi_request"
     }
 
-    fn outbox_file_name(&self, letter_id: &str, _: Option<&str>, attempt: u32) -> String {
-        format!("kombi-{letter_id}-{attempt}.xml")
+    fn outbox_file_name(&self, letter_id: &str, _: Option<&str>, transmission: u32) -> String {
+        format!("kombi-{letter_id}-{transmission}.xml")
     }
 
     fn letter_id(&self, r: &FlsResult, letter_revision: u32) -> String {

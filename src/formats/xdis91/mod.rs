@@ -26,10 +26,10 @@ impl WireFormat for Xdis91 {
     }
 
     /// By its envelope identifier, new on every send.
-    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, attempt: u32) -> String {
+    fn outbox_file_name(&self, letter_id: &str, envelope_id: Option<&str>, transmission: u32) -> String {
         match envelope_id {
             Some(env) => format!("xdis91-{env}.xml"),
-            None => format!("memo-{letter_id}-{attempt}.xml"),
+            None => format!("memo-{letter_id}-{transmission}.xml"),
         }
     }
 
@@ -40,7 +40,7 @@ impl WireFormat for Xdis91 {
     fn build(&self, l: &Letter<'_>) -> Result<Encoded> {
         let r = l.result;
         let envelope_id =
-            identity::envelope_id(l.letter_id, l.attempt, l.now.timestamp_nanos_opt().unwrap_or_default());
+            identity::envelope_id(l.letter_id, l.transmission, l.now.timestamp_nanos_opt().unwrap_or_default());
         let encoded = write::write(&write::Xdis91 {
             result: r,
             text: l.text,

@@ -4,7 +4,6 @@
 //! reports each message; `regenerate ID --reroute` sends a letter refused for its format again,
 //! as the same letter, in the format today's receiver table gives its GP.
 
-
 use crate::common::*;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;

@@ -116,11 +116,11 @@ fn killing_send_never_loses_or_duplicates_a_message() {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        for (kind, env, letter, attempt, sha) in sent {
+        for (kind, env, letter, transmission, sha) in sent {
             let path = if kind == "gp-xdis91" {
                 w.path(&format!("vans/xdis91-{}.xml", env.unwrap()))
             } else {
-                w.path(&format!("dp/memo-{letter}-{attempt}.xml"))
+                w.path(&format!("dp/memo-{letter}-{transmission}.xml"))
             };
             assert_eq!(flspost::support::digest::sha256_hex(&std::fs::read(&path).unwrap()), sha, "{path:?}");
         }

@@ -6,7 +6,6 @@
 //! whole-command errors), and each schema is strict: a renamed field anywhere in a line fails
 //! it. The error codes the schemas allow are the ones the docs' table lists.
 
-
 use crate::common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

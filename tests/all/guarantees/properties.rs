@@ -361,20 +361,26 @@ fn valid_results_build_and_validate(cases: u32) {
     let official = RefCell::new(official());
     let strategy = (valid_result(), 0u32..3, 1u32..4, any::<bool>());
     runner(cases)
-        .run(&strategy, |(v, revision, attempt, corrected)| {
+        .run(&strategy, |(v, revision, transmission, corrected)| {
             let text = v.to_string();
             let p = flspost::app::generate::prepare(&text, &policy, now())
                 .map_err(|e| TestCaseError::fail(format!("refused: {e}\n{text}")))?;
             // The default hand-offs; the kombi request (which needs an address) has messages::kombi.
             for kind in [Kind::GpXdis91, Kind::PatientMemo] {
                 let status = if corrected { LetterStatus::Corrected } else { LetterStatus::New };
-                let plan = Plan { kind, letter_revision: revision, attempt, status };
+                let plan = Plan { kind, letter_revision: revision, transmission, status };
                 let built = match composer.build(&p.result, &plan, now()) {
                     Ok(b) => b,
                     // The one limit the contract's field lengths do not bound: the patient's
                     // name and address, wrapped, may not fit the envelope window. The letter is
                     // then refused naming the address, never cut; every other case must build.
-                    Err(e) if kind == Kind::PatientMemo && e.to_string().contains("patient.address: has more lines than the envelope window shows") => continue,
+                    Err(e)
+                        if kind == Kind::PatientMemo
+                            && e.to_string()
+                                .contains("patient.address: has more lines than the envelope window shows") =>
+                    {
+                        continue
+                    }
                     Err(e) => return Err(TestCaseError::fail(format!("{kind:?} not built: {e}\n{text}"))),
                 };
                 if let Some(o) = official.borrow_mut().as_mut() {

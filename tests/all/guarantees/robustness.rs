@@ -78,7 +78,7 @@ fn no_mutation_of_an_input_panics() {
                 Ok(p) => {
                     accepted += 1;
                     for &kind in Kind::ALL {
-                        let plan = Plan { kind, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+                        let plan = Plan { kind, letter_revision: 0, transmission: 1, status: LetterStatus::New };
                         // Building may refuse (a character XDIS91 cannot hold), never panic.
                         if let Err(e) = composer.build(&p.result, &plan, now) {
                             assert_ne!(e.exit_code(), 3, "{path:?}: a built message failed its own schema: {e}");
@@ -135,7 +135,7 @@ fn truncated_messages_are_refused_not_panicked_on() {
     let policy = RolloutPolicy::default();
     let now = "2025-03-20T09:30:00Z".parse().unwrap();
     let result = prepare(BASE, &policy, now).unwrap().result;
-    let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+    let plan = Plan { kind: Kind::GpXdis91, letter_revision: 0, transmission: 1, status: LetterStatus::New };
     let xdis = Composer::new(Letters::shipped()).build(&result, &plan, now).unwrap().bytes;
     for cut in (0..xdis.len() - 1).step_by(7) {
         let errs = schema::validate(MessageKind::Xdis91, &xdis[..cut]).unwrap_err();

@@ -12,7 +12,8 @@ fn morning(w: &World) -> std::path::PathBuf {
         w.generate_with(&cfg, &sample(s)).ok();
     }
     w.run_with(&cfg, &["send"]).ok();
-    let receipts = [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
+    let receipts =
+        [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
     let mut args = vec!["receipt"];
     args.extend(receipts.iter().map(|p| p.to_str().unwrap()));
     w.run_with(&cfg, &args).ok();
@@ -66,7 +67,8 @@ fn letters_sent_and_unanswered_past_thirty_minutes_join_the_queue() {
     assert_eq!(unanswered.len(), 2, "{q:?}");
     assert!(unanswered.iter().all(|p| p["kind"] == "gp-xdis91" && p["status"] == "sent"));
     // Oldest first (the pinned clock gives them one instant: then by message).
-    let order: Vec<(&str, &str)> = q.iter().map(|p| (p["since"].as_str().unwrap(), p["key"].as_str().unwrap())).collect();
+    let order: Vec<(&str, &str)> =
+        q.iter().map(|p| (p["since"].as_str().unwrap(), p["key"].as_str().unwrap())).collect();
     assert_eq!(order.iter().map(|o| o.1).collect::<Vec<_>>(), ["3", "5", "7"], "{order:?}");
 }
 
@@ -104,7 +106,10 @@ fn a_person_closes_a_problem_with_a_note_and_it_is_kept_and_audited() {
     assert_eq!(all[0]["handled"]["note"], "phoned the GP, the letter went by post");
     assert!(!all[0]["handled"]["by"].as_str().unwrap().is_empty());
     // Once is enough; what is no problem cannot be closed; a note is required.
-    assert_eq!(w.run(&["journal", "handle", "3", "--note", "again", "--json"]).ok().one()["outcome"], "already-handled");
+    assert_eq!(
+        w.run(&["journal", "handle", "3", "--note", "again", "--json"]).ok().one()["outcome"],
+        "already-handled"
+    );
     let r = w.run(&["journal", "handle", "1", "--note", "x"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("message 1 is acknowledged: not a problem to close"), "{}", r.stderr);
@@ -218,7 +223,8 @@ fn refused_inputs_are_in_the_queue_until_a_corrected_input_or_a_person_closes_th
     let batch = w.write("in.jsonl", &format!("{bad_ean}\n{randers}\n"));
     assert_eq!(w.run(&["generate", batch.to_str().unwrap()]).code, 2);
     let q = queue(&w, &[]);
-    let causes: Vec<(&str, &str)> = q.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
+    let causes: Vec<(&str, &str)> =
+        q.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
     assert_eq!(causes, [("R1", "input_refused/gp.ean"), ("R2", "input_refused/site")], "{q:?}");
     assert_eq!(queue(&w, &["--cause", "input_refused/site"]).len(), 1);
     assert_eq!(queue(&w, &["--cpr", "2512489996"]).len(), 1, "the CPR of a refused input's stored bytes");
@@ -229,7 +235,8 @@ fn refused_inputs_are_in_the_queue_until_a_corrected_input_or_a_person_closes_th
     w.run(&["journal", "handle", "R2", "--note", "RANDERS: no FLS arrangement"]).ok();
     assert!(queue(&w, &[]).is_empty());
     let all = queue(&w, &["--all"]);
-    let states: Vec<(&str, &str)> = all.iter().map(|p| (p["key"].as_str().unwrap(), p["state"].as_str().unwrap())).collect();
+    let states: Vec<(&str, &str)> =
+        all.iter().map(|p| (p["key"].as_str().unwrap(), p["state"].as_str().unwrap())).collect();
     assert!(states.contains(&("R1", "resolved")) && states.contains(&("R2", "handled")), "{states:?}");
 }
 
@@ -244,10 +251,15 @@ fn regenerate_takes_the_queues_filters_and_resends_one_cause_in_bulk() {
     let r = w.run_with(&cfg, &["regenerate", "--cause", "unanswered", "--yes"]).ok();
     let made: Vec<i64> = r.json().iter().map(|s| s["messages"][0]["regenerated_from"].as_i64().unwrap()).collect();
     assert_eq!(made, [5, 7], "{}", r.stdout);
-    assert!(r.stderr.contains("FLS-AUH-2025-0003") && r.stderr.contains("FLS-AUH-2025-0004"), "the plan first: {}", r.stderr);
+    assert!(
+        r.stderr.contains("FLS-AUH-2025-0003") && r.stderr.contains("FLS-AUH-2025-0004"),
+        "the plan first: {}",
+        r.stderr
+    );
     // The rejection was left alone, and the two resends wait for `send`.
     let open = queue(&w, &[]);
-    let keys: Vec<(&str, &str)> = open.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
+    let keys: Vec<(&str, &str)> =
+        open.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
     assert_eq!(keys, [("3", "xctl_refused/problem_med_modtagerID")], "{open:?}");
     // A filter that names nothing regenerates nothing; an ID and a filter together are refused.
     let r = w.run_with(&cfg, &["regenerate", "--cause", "smtp_permanent", "--yes"]).ok();

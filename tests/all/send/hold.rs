@@ -4,7 +4,6 @@
 //! successes still fails that letter. Through the real binary and a real SMTP server
 //! (aiosmtpd, `tests/support/smtp_server.py`).
 
-
 use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -73,11 +73,15 @@ impl Identity<'static> {
     /// The identity of send `attempt` (1, 2, ...) of revision `revision` (0, 1, ...) of a
     /// result's GP letter, derived like the XDIS91 identifiers (`ids`), so a regeneration
     /// cannot mint a second letter.
-    pub fn derive(r: &FlsResult, revision: u32, attempt: u32, sent: DateTime<Utc>) -> Identity<'static> {
+    pub fn derive(r: &FlsResult, revision: u32, transmission: u32, sent: DateTime<Utc>) -> Identity<'static> {
         let message_id = identity::fhir_message_id(r.sender.ean.as_str(), &r.result_id, revision);
         Identity {
             message_id,
-            bundle_id: identity::fhir_bundle_id(&message_id, attempt, sent.timestamp_nanos_opt().unwrap_or_default()),
+            bundle_id: identity::fhir_bundle_id(
+                &message_id,
+                transmission,
+                sent.timestamp_nanos_opt().unwrap_or_default(),
+            ),
             thread_id: identity::fhir_thread_id(r.sender.ean.as_str(), &r.result_id, revision),
             sent,
             attachment: None,

@@ -337,9 +337,10 @@ pub fn rewrite(bundle: &[u8], old: &Stamps, bundle_id: &Uuid, sent: DateTime<Utc
 /// The Bundle `bundle` restamped for transmission `attempt`, sent at `sent`: `Bundle.id` is
 /// [`identity::fhir_bundle_id`] of its `MessageHeader.id`, `attempt` and `sent`, as for any send.
 /// Returns the old stamps, the new `Bundle.id` and the new Bundle.
-pub fn restamp(bundle: &[u8], attempt: u32, sent: DateTime<Utc>) -> Result<(Stamps, Uuid, Vec<u8>), Unrecognised> {
+pub fn restamp(bundle: &[u8], transmission: u32, sent: DateTime<Utc>) -> Result<(Stamps, Uuid, Vec<u8>), Unrecognised> {
     let old = stamps(bundle)?;
-    let bundle_id = identity::fhir_bundle_id(&old.message_id, attempt, sent.timestamp_nanos_opt().unwrap_or_default());
+    let bundle_id =
+        identity::fhir_bundle_id(&old.message_id, transmission, sent.timestamp_nanos_opt().unwrap_or_default());
     let bytes = rewrite(bundle, &old, &bundle_id, sent)?;
     Ok((old, bundle_id, bytes))
 }
@@ -396,10 +397,10 @@ pub struct Resent {
 /// `SentDateTime` = `now`), validated like any message flspost builds. Stored bytes it does
 /// not recognise, that carry another letter, or a result that fails validation, are
 /// flspost's own fault: [`Error::Internal`] / [`Error::Invalid`], exit 3.
-pub fn resend(stored: &[u8], message_id: &str, attempt: u32, now: DateTime<Utc>) -> Result<Resent, Error> {
+pub fn resend(stored: &[u8], message_id: &str, transmission: u32, now: DateTime<Utc>) -> Result<Resent, Error> {
     let internal = |e: Unrecognised| Error::Internal(format!("the stored message of letter {message_id}: {e}"));
     let s = open_envelope(stored).map_err(internal)?;
-    let (old, bundle_id, bundle) = restamp(&s.bundle, attempt, now).map_err(internal)?;
+    let (old, bundle_id, bundle) = restamp(&s.bundle, transmission, now).map_err(internal)?;
     if old.message_id.hyphenated().to_string() != message_id {
         return Err(Error::Internal(format!(
             "the stored message of letter {message_id} carries MessageHeader.id {}",

@@ -10,7 +10,7 @@ use crate::testdata;
 fn built(attach_pdf: bool, now: DateTime<Utc>) -> Vec<u8> {
     let c = Composer::new(Letters::shipped())
         .with_gp(GpOptions { attach_pdf }, GpRouting { table: None, default: GpFormat::CareCommunication });
-    let plan = Plan { kind: Kind::GpCareCommunication, letter_revision: 0, attempt: 1, status: LetterStatus::New };
+    let plan = Plan { kind: Kind::GpCareCommunication, letter_revision: 0, transmission: 1, status: LetterStatus::New };
     let r = testdata::checked(testdata::GROUP_2A);
     // The PDF attached is the patient's letter, as its MeMo carries it.
     let memo = Plan { kind: Kind::PatientMemo, ..plan };

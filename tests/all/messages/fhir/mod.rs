@@ -55,7 +55,7 @@ struct Built {
 }
 
 /// Builds (write + validate with flspost's own schema and rules) one message.
-fn build(name: &str, r: &FlsResult, revision: u32, attempt: u32, pdf: bool) -> Built {
+fn build(name: &str, r: &FlsResult, revision: u32, transmission: u32, pdf: bool) -> Built {
     let letters = Letters::shipped();
     let date = now().date_naive();
     let text = letters.render(Addressee::Gp, r, date).unwrap();
@@ -63,7 +63,7 @@ fn build(name: &str, r: &FlsResult, revision: u32, attempt: u32, pdf: bool) -> B
         let patient_text = letters.render(Addressee::Patient, r, date).unwrap();
         flspost::formats::pdf::letter_pdf(r, &patient_text, date, now(), false).unwrap().0
     });
-    let mut identity = Identity::derive(r, revision, attempt, now());
+    let mut identity = Identity::derive(r, revision, transmission, now());
     let attachment_id = identity.attachment_id();
     identity.attachment = pdf_bytes.as_deref().map(|p| Attachment {
         pdf: p,
