@@ -24,6 +24,10 @@
 //! | storage, hand-over | [`journal`], [`transport`] |
 //! | use cases | [`app`] |
 
+// The items a module keeps to the crate are documented with `cargo doc --document-private-items`,
+// where public docs may link them.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod app;
 pub mod compose;
 pub mod error;

@@ -6,10 +6,10 @@ use crate::model::policy::RolloutPolicy;
 use crate::model::FlsResult;
 use chrono::{DateTime, Utc};
 
-pub const GROUP_1: &str = include_str!("../samples/input/group-1.json");
-pub const GROUP_2A: &str = include_str!("../samples/input/group-2a.json");
-pub const GROUP_2B: &str = include_str!("../samples/input/group-2b.json");
-pub const GROUP_3: &str = include_str!("../samples/input/group-3.json");
+pub(crate) const GROUP_1: &str = include_str!("../samples/input/group-1.json");
+pub(crate) const GROUP_2A: &str = include_str!("../samples/input/group-2a.json");
+pub(crate) const GROUP_2B: &str = include_str!("../samples/input/group-2b.json");
+pub(crate) const GROUP_3: &str = include_str!("../samples/input/group-3.json");
 pub const ALL: [&str; 4] = [GROUP_1, GROUP_2A, GROUP_2B, GROUP_3];
 
 /// A fixed clock after every sample's classification.

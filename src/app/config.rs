@@ -302,7 +302,7 @@ impl Config {
     }
 
     /// How the patient's letter is made: hand-off (from `[transport.patient]`) and print size.
-    pub fn patient_options(&self) -> crate::compose::PatientOptions {
+    pub(crate) fn patient_options(&self) -> crate::compose::PatientOptions {
         let (handoff, print_type) = self.transport.patient.as_ref().map_or((None, None), |t| t.handoff_settings());
         crate::compose::PatientOptions {
             kombi: handoff == Some(Handoff::Kombi),
@@ -312,7 +312,7 @@ impl Config {
     }
 
     /// How the GP's copy is made: options, and the routing (reads the receiver table).
-    pub fn gp_routing(&self) -> Result<(crate::compose::GpOptions, GpRouting)> {
+    pub(crate) fn gp_routing(&self) -> Result<(crate::compose::GpOptions, GpRouting)> {
         let table = self.gp.receivers.as_deref().map(ReceiverTable::load).transpose()?;
         Ok((
             crate::compose::GpOptions { attach_pdf: self.gp.attach_pdf },

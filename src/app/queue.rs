@@ -123,7 +123,6 @@ fn of_message(q: &QueuedMessage) -> Option<Problem> {
     let m = &q.message;
     let facts = Facts {
         status: m.status,
-        kind: m.kind,
         reason: m.reason.as_deref(),
         refuse_code: m.refuse_code.as_deref(),
         last_attempt: q.last_attempt.as_ref().map(|(o, t)| (o.as_str(), t.as_str())),

@@ -122,7 +122,7 @@ impl Engine {
     /// What `regenerate` of message `m` (no corrected input) would make now, decided on this
     /// reading by MedCom's resend rules: its transmission number, or (a usage error) why it is
     /// refused. Records nothing (`regenerate` over a filter shows it before it asks).
-    pub fn regenerate_decision(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<u32> {
+    pub(crate) fn regenerate_decision(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<u32> {
         let h = journal.letter_history(m.kind, &m.letter_id)?;
         resend_allowed(m, &h, Asked::Regenerate { now }, false, format_refused(journal, &h)?)
     }
@@ -191,7 +191,7 @@ impl Engine {
     /// today's format for its GP, that letter's identifier and its next transmission; `Err`
     /// (a usage error) says why it does not go. Records nothing (`regenerate --reroute` over
     /// a filter shows it before it asks).
-    pub fn reroute_to(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<RerouteTo> {
+    pub(crate) fn reroute_to(&self, journal: &Journal, m: &MessageRow, now: DateTime<Utc>) -> Result<RerouteTo> {
         if m.kind.addressee() != crate::compose::Addressee::Gp {
             return Err(Error::Usage(format!(
                 "message {} is a {} (the patient's letter); --reroute sends a GP letter in the other GP format \
@@ -352,7 +352,7 @@ fn format_refused(journal: &Journal, h: &LetterHistory) -> Result<bool> {
 }
 
 /// Where a re-route goes ([`Engine::reroute_to`]).
-pub struct RerouteTo {
+pub(crate) struct RerouteTo {
     /// Today's format for the GP.
     pub kind: Kind,
     /// The letter's identifier in that format (its identity rule, the same letter revision).

@@ -23,7 +23,7 @@ pub use crate::model::Kind;
 pub mod routing;
 
 /// The patient letter's PDF in the output folder, beside its MeMo message.
-pub const PDF_FILE_NAME: &str = "patient-letter.pdf";
+pub(crate) const PDF_FILE_NAME: &str = "patient-letter.pdf";
 
 /// What to build for one message: which revision of its letter, which send attempt.
 #[derive(Clone, Copy, Debug)]
@@ -56,7 +56,7 @@ pub struct Built {
 }
 
 /// What [`Composer::gp_route`] decided for a new GP letter.
-pub struct GpRoute<'r> {
+pub(crate) struct GpRoute<'r> {
     pub kind: Kind,
     /// The result as the format needs it (a SOR id filled in from the receiver table).
     pub result: Cow<'r, FlsResult>,
@@ -80,7 +80,7 @@ impl Composer {
     }
 
     /// Sets how the GP's copy is made and which format each GP gets.
-    pub fn with_gp(mut self, gp: GpOptions, routing: GpRouting) -> Composer {
+    pub(crate) fn with_gp(mut self, gp: GpOptions, routing: GpRouting) -> Composer {
         self.gp = gp;
         self.routing = routing;
         self
@@ -91,7 +91,7 @@ impl Composer {
     /// a warning when both give one and they differ (the input's is used; one of the two is
     /// out of date). `Err` names the input field that is missing or the table line that
     /// excludes the GP.
-    pub fn gp_route<'r>(&self, r: &'r FlsResult) -> std::result::Result<GpRoute<'r>, InputError> {
+    pub(crate) fn gp_route<'r>(&self, r: &'r FlsResult) -> std::result::Result<GpRoute<'r>, InputError> {
         let route = self.routing.route(&r.gp).map_err(|reason| InputError::new("gp.ean", reason))?;
         if route.format == GpFormat::Xdis91 {
             return Ok(GpRoute { kind: Kind::GpXdis91, result: Cow::Borrowed(r), warning: None });
@@ -125,7 +125,7 @@ impl Composer {
     }
 
     /// The kind of message a new patient letter is.
-    pub fn patient_kind(&self) -> Kind {
+    pub(crate) fn patient_kind(&self) -> Kind {
         if self.patient.kombi {
             Kind::PatientKombi
         } else {
@@ -135,7 +135,7 @@ impl Composer {
 
     /// Whether a message of `kind` attaches the patient's letter (a CareCommunication with
     /// `[gp] attach_pdf`): then [`Composer::build_with`] needs that letter.
-    pub fn attaches_patient_letter(&self, kind: Kind) -> bool {
+    pub(crate) fn attaches_patient_letter(&self, kind: Kind) -> bool {
         kind == Kind::GpCareCommunication && self.gp.attach_pdf
     }
 
@@ -147,7 +147,7 @@ impl Composer {
 
     /// As [`Composer::build`], with the patient's current letter (as its MeMo carries it) for
     /// a GP copy that attaches it.
-    pub fn build_with(
+    pub(crate) fn build_with(
         &self,
         r: &FlsResult,
         plan: &Plan,

@@ -39,7 +39,7 @@ pub struct Receiver {
 
 /// A receiver table, by EAN.
 #[derive(Clone, Debug, Default)]
-pub struct ReceiverTable {
+pub(crate) struct ReceiverTable {
     pub path: PathBuf,
     by_ean: HashMap<String, Receiver>,
 }
@@ -185,18 +185,15 @@ impl ReceiverTable {
         self.by_ean.get(ean)
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_ean.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_ean.is_empty()
     }
 }
 
 /// The routing rule: a receiver table (optional) and the format for GPs not in it.
 #[derive(Clone, Debug)]
-pub struct GpRouting {
+pub(crate) struct GpRouting {
     pub table: Option<ReceiverTable>,
     pub default: GpFormat,
 }
@@ -210,7 +207,7 @@ impl Default for GpRouting {
 
 /// What the routing decided for one GP.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     pub format: GpFormat,
     /// The practice's SOR id from the table, for an input that gives none.
     pub table_sor: Option<Sor>,

@@ -20,7 +20,7 @@ pub trait Repertoire {
 }
 
 /// ISO-8859-1: every code point up to U+00FF is the byte of the same value.
-pub struct Latin1;
+pub(crate) struct Latin1;
 
 impl Repertoire for Latin1 {
     fn name(&self) -> &str {
@@ -85,11 +85,11 @@ fn transliterable(c: char) -> bool {
 }
 
 /// Encodes text that went through [`fit`] with [`Latin1`].
-pub fn latin1_encode(s: &str) -> Vec<u8> {
+pub(crate) fn latin1_encode(s: &str) -> Vec<u8> {
     s.chars().map(|c| u8::try_from(c as u32).expect("text was fitted to Latin-1 first")).collect()
 }
 
-pub fn latin1_decode(bytes: &[u8]) -> String {
+pub(crate) fn latin1_decode(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| b as char).collect()
 }
 

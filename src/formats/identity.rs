@@ -46,33 +46,33 @@ fn uuid_v4(d: &[u8; 32]) -> uuid::Uuid {
 }
 
 /// MeMo messageUUID: a version-4 UUID (the MeMo schema demands one), stable per letter revision.
-pub fn memo_uuid(sender_cvr: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+pub(crate) fn memo_uuid(sender_cvr: &str, result_id: &str, revision: u32) -> uuid::Uuid {
     uuid_v4(&digest(&["memo-message", sender_cvr, result_id, &revision.to_string()]))
 }
 
 /// FHIR CareCommunication `MessageHeader.id`: identifies the letter, so it stays the same
 /// when the same content is resent and changes with every revision (MedCom reliable
 /// messaging: changed content is a new message).
-pub fn fhir_message_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+pub(crate) fn fhir_message_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
     uuid_v4(&digest(&["fhir-message", sender_ean, result_id, &revision.to_string()]))
 }
 
 /// FHIR `Communication.identifier` (the thread). Every revision of a letter is a
 /// `new-message`, and a new message starts a new thread (MedCom CareCommunication
 /// governance), so the thread is per revision, stable across resends.
-pub fn fhir_thread_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
+pub(crate) fn fhir_thread_id(sender_ean: &str, result_id: &str, revision: u32) -> uuid::Uuid {
     uuid_v4(&digest(&["fhir-thread", sender_ean, result_id, &revision.to_string()]))
 }
 
 /// FHIR `Bundle.id`, which is also the VANS envelope identifier: new on every send.
-pub fn fhir_bundle_id(message_id: &uuid::Uuid, transmission: u32, generated_at_nanos: i64) -> uuid::Uuid {
+pub(crate) fn fhir_bundle_id(message_id: &uuid::Uuid, transmission: u32, generated_at_nanos: i64) -> uuid::Uuid {
     let m = message_id.hyphenated().to_string();
     uuid_v4(&digest(&["fhir-bundle", &m, &transmission.to_string(), &generated_at_nanos.to_string()]))
 }
 
 /// Ids inside one message (resource ids, payload identifiers), named by `role`: fixed by the
 /// message id, so a resend of the same letter carries the same resources.
-pub fn fhir_part_id(message_id: &uuid::Uuid, role: &str) -> uuid::Uuid {
+pub(crate) fn fhir_part_id(message_id: &uuid::Uuid, role: &str) -> uuid::Uuid {
     uuid_v4(&digest(&["fhir-part", &message_id.hyphenated().to_string(), role]))
 }
 

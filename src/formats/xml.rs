@@ -12,7 +12,7 @@ use quick_xml::Writer;
 use std::borrow::Cow;
 
 /// A document being written.
-pub struct Xml {
+pub(crate) struct Xml {
     w: Writer<Vec<u8>>,
     /// The start tag being written on the fast path, kept between tags (one allocation per
     /// message, not one per element).
@@ -21,7 +21,7 @@ pub struct Xml {
 
 impl Xml {
     /// A document in a buffer of `capacity` bytes.
-    pub fn indented(capacity: usize) -> Xml {
+    pub(crate) fn indented(capacity: usize) -> Xml {
         Xml::after(Vec::with_capacity(capacity))
     }
 
@@ -32,7 +32,7 @@ impl Xml {
     }
 
     /// A start-tag buffer of `capacity` for [`Xml::with_attr`].
-    pub fn with_tag_capacity(mut self, capacity: usize) -> Xml {
+    pub(crate) fn with_tag_capacity(mut self, capacity: usize) -> Xml {
         self.tag.reserve(capacity);
         self
     }
@@ -68,7 +68,7 @@ impl Xml {
     }
 
     /// `<name a="v" ...>text</name>`.
-    pub fn leaf_with(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> &mut Self {
+    pub(crate) fn leaf_with(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> &mut Self {
         self.start_with(name, attrs).text(text).end(name)
     }
 
@@ -86,7 +86,7 @@ impl Xml {
 
     /// The fast path: `<name attr="value">`, or `<name attr="value"/>` when `empty`, the value
     /// escaped with its line breaks ([`push_escaped_attr`]).
-    pub fn with_attr(&mut self, name: &str, attr: &str, value: &str, empty: bool) -> &mut Self {
+    pub(crate) fn with_attr(&mut self, name: &str, attr: &str, value: &str, empty: bool) -> &mut Self {
         self.with_attr_from(name, attr, |tag| push_escaped_attr(tag, value), empty)
     }
 
@@ -95,7 +95,7 @@ impl Xml {
     ///
     /// Makes in the kept buffer the content `BytesStart::push_attribute` makes, without an
     /// allocation of its own.
-    pub fn with_attr_from(
+    pub(crate) fn with_attr_from(
         &mut self,
         name: &str,
         attr: &str,
@@ -137,7 +137,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 
 /// Appends an attribute value escaped for XML, line breaks included: an unescaped newline in
 /// an attribute would be read back as a space (XML attribute normalisation).
-pub fn push_escaped_attr(out: &mut String, v: &str) {
+pub(crate) fn push_escaped_attr(out: &mut String, v: &str) {
     // The characters escaped are ASCII, so each run between them is whole characters.
     let mut rest = v;
     while let Some(i) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')) {

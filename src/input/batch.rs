@@ -32,11 +32,11 @@ pub const CHUNK: usize = 256;
 
 /// The largest document (a JSON file, or one JSON Lines line without its line end): 1 MiB,
 /// some 300 times a real result, far below what would strain memory with a round in flight.
-pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
 /// How far past [`MAX_DOCUMENT_BYTES`] an over-long line is skipped looking for its end
 /// before the rest of that input is given up.
-pub const MAX_SKIP_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_SKIP_BYTES: u64 = 64 << 20;
 
 /// Reads documents from several inputs in order.
 pub struct Inputs {
@@ -144,7 +144,7 @@ impl Inputs {
 }
 
 /// How the limit reads in an error: `1 MiB (1048576 bytes), the limit for one result`.
-pub fn limit_text() -> String {
+pub(crate) fn limit_text() -> String {
     format!("{} MiB ({MAX_DOCUMENT_BYTES} bytes), the limit for one result", MAX_DOCUMENT_BYTES >> 20)
 }
 

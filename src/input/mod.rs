@@ -144,15 +144,15 @@ pub fn parse(text: &str) -> Result<ResultInput, InputError> {
 // ---- limits (XDIS91 unless noted) -------------------------------------------------------
 
 /// PersonSurnameName / PersonGivenName.
-pub const NAME_MAX: usize = 70;
+pub(crate) const NAME_MAX: usize = 70;
 /// OrganisationName, DepartmentName, StreetName, DistrictName.
-pub const ORG_TEXT_MAX: usize = 35;
+pub(crate) const ORG_TEXT_MAX: usize = 35;
 /// PostCodeIdentifier.
-pub const POSTCODE_MAX: usize = 9;
+pub(crate) const POSTCODE_MAX: usize = 9;
 /// TelephoneSubscriberIdentifier.
-pub const PHONE_MAX: usize = 25;
+pub(crate) const PHONE_MAX: usize = 25;
 /// Author name and title are printed in letters; 70 matches XDIS91's name fields.
-pub const AUTHOR_MAX: usize = 70;
+pub(crate) const AUTHOR_MAX: usize = 70;
 
 /// Allowed IdentifierCode values per role (XDIS91 allows more; these are what FLS uses).
 pub const GP_IDENTIFIER_CODES: &[&str] = &["ydernummer", "lokationsnummer", "sorkode"];
@@ -267,7 +267,7 @@ pub fn check(input: &ResultInput, policy: &RolloutPolicy, now: DateTime<Utc>) ->
 }
 
 /// `[A-Za-z0-9._-]{1,64}`, and not `.`/`..` or a hidden name: it becomes a folder name.
-pub fn check_result_id(id: &str) -> Result<String, InputError> {
+pub(crate) fn check_result_id(id: &str) -> Result<String, InputError> {
     let ok_chars = id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if id.is_empty() || id.len() > 64 || !ok_chars {
         return Err(InputError::new("result_id", "must be 1 to 64 of the characters A-Z a-z 0-9 . _ -"));

@@ -245,7 +245,7 @@ impl Journal {
     /// transaction; `envelope`: the end points of the VANSEnvelope it came in, if it did. For
     /// a `transient-error` within the resend limit, `rebuild` makes the next transmission from
     /// the stored bytes, which is recorded in the same transaction.
-    pub fn apply_acknowledgement(
+    pub(crate) fn apply_acknowledgement(
         &mut self,
         a: &Acknowledgement,
         envelope: Option<&EndPoints>,

@@ -25,7 +25,7 @@ pub struct TransportHealth {
 
 impl Journal {
     /// Messages per status and per kind under `filter`.
-    pub fn message_counts(&self, filter: &Filter) -> Result<(Vec<(Status, i64)>, Vec<(Kind, i64)>)> {
+    pub(crate) fn message_counts(&self, filter: &Filter) -> Result<(Vec<(Status, i64)>, Vec<(Kind, i64)>)> {
         let (clauses, values) = filter.messages_sql();
         let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let count = |by: &str| -> Result<Vec<(String, i64)>> {
@@ -43,7 +43,7 @@ impl Journal {
 
     /// Each transport's attempts since `since` (all when `None`), with its last success and
     /// the failures after it.
-    pub fn transport_health(&self, since: Option<&str>) -> Result<Vec<TransportHealth>> {
+    pub(crate) fn transport_health(&self, since: Option<&str>) -> Result<Vec<TransportHealth>> {
         let window = if since.is_some() { "WHERE a.started_at >= ?1" } else { "" };
         let values: Vec<&dyn ToSql> = since.iter().map(|s| s as &dyn ToSql).collect();
         let mut st = self.conn.prepare(&format!(

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 impl Journal {
     /// What the journal holds of letter `letter_id` of `kind`, for MedCom's rules.
-    pub fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
+    pub(crate) fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
         letter_history(&self.conn, kind, letter_id)
     }
 }

@@ -9,12 +9,12 @@ use rusqlite::{params, Connection};
 
 impl Journal {
     /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
-    pub fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
+    pub(crate) fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
         verified_bytes(&self.conn, m)
     }
 
     /// Marks a queued message whose stored bytes are damaged `failed`, so it is never sent.
-    pub fn fail_damaged(&mut self, id: i64, reason: &str) -> Result<()> {
+    pub(crate) fn fail_damaged(&mut self, id: i64, reason: &str) -> Result<()> {
         self.transaction(|tx| fail_damaged(tx, id, reason))
     }
 

@@ -13,7 +13,7 @@ impl Journal {
     /// Serialises `send`: holds an exclusive lock (beside the journal) until dropped, so two
     /// `send` processes never hand over the same message. The lock goes with the process,
     /// also when it is killed. A second `send` waits for the first to finish.
-    pub fn lock_for_sending(&self) -> Result<SendLock> {
+    pub(crate) fn lock_for_sending(&self) -> Result<SendLock> {
         use std::os::unix::fs::OpenOptionsExt;
         let path = beside(self.path(), ".send-lock");
         // Never through a link someone put beside the journal.

@@ -187,7 +187,7 @@ impl Journal {
     /// Opens the journal at `path`. Only an absent path (when writing) or a regular file
     /// holding a flspost journal is used: a symbolic link, folder, device or FIFO, or a file
     /// of another kind, is refused before anything is written, and its mode is left alone.
-    pub fn open_with(path: &Path, access: Access) -> Result<Journal> {
+    pub(crate) fn open_with(path: &Path, access: Access) -> Result<Journal> {
         Journal::open_bounded(path, access, DEFAULT_BUSY_TIMEOUT)
     }
 

@@ -9,7 +9,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension};
 
 impl Journal {
-    pub fn latest_input(&self, result_id: &str) -> Result<Option<InputRow>> {
+    pub(crate) fn latest_input(&self, result_id: &str) -> Result<Option<InputRow>> {
         Ok(self
             .conn
             .query_row(
@@ -25,7 +25,7 @@ impl Journal {
     }
 
     /// Messages of a result, oldest first.
-    pub fn messages_of(&self, result_id: &str) -> Result<Vec<MessageRow>> {
+    pub(crate) fn messages_of(&self, result_id: &str) -> Result<Vec<MessageRow>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.result_id = ?1 ORDER BY m.id"
         ))?;
@@ -45,7 +45,7 @@ impl Journal {
     }
 
     /// Finds a message by journal id, letter identifier or MeMo UUID (latest attempt).
-    pub fn find_message(&self, key: &str) -> Result<Option<MessageRow>> {
+    pub(crate) fn find_message(&self, key: &str) -> Result<Option<MessageRow>> {
         if let Ok(id) = key.parse::<i64>() {
             return self.message(id);
         }
@@ -83,7 +83,7 @@ impl Journal {
     }
 
     /// Links a message built by a correction to the failed message it answers.
-    pub fn set_regenerated_from(&mut self, id: i64, from: i64) -> Result<()> {
+    pub(crate) fn set_regenerated_from(&mut self, id: i64, from: i64) -> Result<()> {
         self.conn.execute("UPDATE messages SET regenerated_from = ?2 WHERE id = ?1", params![id, from])?;
         Ok(())
     }

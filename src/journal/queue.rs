@@ -133,7 +133,7 @@ fn handled(at: Option<String>, by: Option<String>, note: Option<String>) -> Opti
 impl Journal {
     /// Messages in a problem status (failed, rejected, retry), or of `filter.statuses` when
     /// given, newest change first.
-    pub fn problem_messages(&self, filter: &Filter) -> Result<Vec<QueuedMessage>> {
+    pub(crate) fn problem_messages(&self, filter: &Filter) -> Result<Vec<QueuedMessage>> {
         let (mut clauses, values) = filter.messages_sql();
         if filter.statuses.is_empty() {
             clauses.push("m.status IN ('failed', 'rejected', 'retry')".into());
@@ -181,7 +181,7 @@ impl Journal {
 
 impl Journal {
     /// The messages `filter` names, oldest first (by journal id).
-    pub fn matching(&self, filter: &Filter) -> Result<Vec<MessageRow>> {
+    pub(crate) fn matching(&self, filter: &Filter) -> Result<Vec<MessageRow>> {
         let (clauses, values) = filter.messages_sql();
         let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let mut st = self.conn.prepare(&format!(
@@ -194,7 +194,7 @@ impl Journal {
 
 impl Writer<'_> {
     /// A person closes message `id`'s problem with `note`; `false` when it was closed already.
-    pub fn handle_message(&self, id: i64, who: &str, note: &str) -> Result<bool> {
+    pub(crate) fn handle_message(&self, id: i64, who: &str, note: &str) -> Result<bool> {
         let n = self.conn.execute(
             "UPDATE messages SET handled_at = ?2, handled_by = ?3, handled_note = ?4 WHERE id = ?1 AND handled_at IS NULL",
             params![id, now_text(), who, note],
@@ -203,7 +203,7 @@ impl Writer<'_> {
     }
 
     /// A person closes refused input `id` with `note`; `false` when it was closed already.
-    pub fn handle_refused(&self, id: i64, who: &str, note: &str) -> Result<bool> {
+    pub(crate) fn handle_refused(&self, id: i64, who: &str, note: &str) -> Result<bool> {
         let exists: bool =
             self.conn.query_row("SELECT EXISTS (SELECT 1 FROM refused_inputs WHERE id = ?1)", [id], |r| r.get(0))?;
         if !exists {

@@ -121,7 +121,7 @@ const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "letter-mismatch", "unkn
 
 impl Journal {
     /// Applies one parsed receipt; returns (original letter identifier, outcome) per letter.
-    pub fn apply_receipt(&mut self, r: &Receipt, bytes: &[u8]) -> Result<Vec<(String, ReceiptOutcome)>> {
+    pub(crate) fn apply_receipt(&mut self, r: &Receipt, bytes: &[u8]) -> Result<Vec<(String, ReceiptOutcome)>> {
         // A receipt that names no letter answers the whole envelope.
         let targets: Vec<(String, Option<String>, Option<String>)> = if r.letters.is_empty() {
             vec![(String::new(), r.refuse_code.clone(), r.refuse_text.clone())]
@@ -260,7 +260,7 @@ impl Journal {
     }
 
     /// Receipts recorded for a message.
-    pub fn receipts_for(&self, message_id: i64) -> Result<Vec<ReceiptRow>> {
+    pub(crate) fn receipts_for(&self, message_id: i64) -> Result<Vec<ReceiptRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT receipt_type, envelope_id, refuse_code, refuse_text, outcome, received_at FROM receipts \
              WHERE message_id = ?1 ORDER BY id",

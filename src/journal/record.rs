@@ -117,7 +117,7 @@ impl Writer<'_> {
     /// not the rest of the transaction. A message that replaces an earlier letter
     /// supersedes the waiting messages to the same addressee, and the new input closes the
     /// result's open refused inputs. Returns the messages' ids.
-    pub fn record_result(&self, input: &NewInput<'_>, messages: &[NewMessage<'_>]) -> Result<Vec<i64>> {
+    pub(crate) fn record_result(&self, input: &NewInput<'_>, messages: &[NewMessage<'_>]) -> Result<Vec<i64>> {
         let run = |sql: &str| -> Result<()> { Ok(self.conn.prepare_cached(sql)?.execute([]).map(|_| ())?) };
         run("SAVEPOINT result")?;
         let r = (|| {
@@ -155,7 +155,7 @@ impl Writer<'_> {
     /// process is never overtaken: the status moved on, it was regenerated already, a
     /// transmission of its letter was acknowledged (or, for a CareCommunication, refused with
     /// fatal-error), a later letter replaced it, or another transmission was recorded.
-    pub fn changed_since(&self, m: &MessageRow, transmission: u32) -> Result<Option<String>> {
+    pub(crate) fn changed_since(&self, m: &MessageRow, transmission: u32) -> Result<Option<String>> {
         let h = letter_history(self.conn, m.kind, &m.letter_id)?;
         let now = h.get(m.id).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         Ok(resend::changed_since(&h, now, m.status, transmission).map(|change| match change {
@@ -171,18 +171,18 @@ impl Writer<'_> {
 
     /// Letter `letter_id` of `kind` as it stands under the write lock, for a decision made on
     /// an earlier reading to be made again before it is recorded (a re-route).
-    pub fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
+    pub(crate) fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
         letter_history(self.conn, kind, letter_id)
     }
 
     /// Records a new transmission of a stored letter, built again for input `input_id`.
-    pub fn record_regenerated(&self, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
+    pub(crate) fn record_regenerated(&self, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
         insert_message(self.conn, input_id, m).map_err(|e| concurrent(e, m.result_id))
     }
 
     /// The size of message `id`'s stored bytes (`None`: missing or damaged, which
     /// [`Writer::verified_bytes`] reports).
-    pub fn stored_len(&self, id: i64) -> Result<Option<u64>> {
+    pub(crate) fn stored_len(&self, id: i64) -> Result<Option<u64>> {
         let len: Option<i64> = self
             .conn
             .prepare_cached("SELECT length(bytes) FROM message_bytes WHERE message_id = ?1")?
@@ -193,12 +193,12 @@ impl Writer<'_> {
     }
 
     /// See [`Journal::verified_bytes`].
-    pub fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
+    pub(crate) fn verified_bytes(&self, m: &MessageRow) -> Result<Vec<u8>> {
         integrity::verified_bytes(self.conn, m)
     }
 
     /// See [`Journal::fail_damaged`].
-    pub fn fail_damaged(&self, id: i64, reason: &str) -> Result<()> {
+    pub(crate) fn fail_damaged(&self, id: i64, reason: &str) -> Result<()> {
         integrity::fail_damaged(self.conn, id, reason)
     }
 }

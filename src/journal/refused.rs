@@ -43,7 +43,7 @@ fn refused_row(r: &Row<'_>) -> rusqlite::Result<RefusedRow> {
 impl Writer<'_> {
     /// Records a refused input in the caller's transaction, or finds the open identical
     /// refusal it repeats (see the module's doc); returns the row's id either way.
-    pub fn record_refused(&self, r: &NewRefused<'_>) -> Result<i64> {
+    pub(crate) fn record_refused(&self, r: &NewRefused<'_>) -> Result<i64> {
         let sha256 = sha256_hex(r.input_bytes);
         let same = self
             .conn
@@ -117,7 +117,7 @@ impl Journal {
     /// Refused inputs under a work-queue filter, newest first (none when the filter asks for
     /// message statuses, a kind or a transport: an input has none of them). A CPR or GP filter
     /// reads the stored bytes as JSON where they are.
-    pub fn refused_where(&self, filter: &super::queue::Filter) -> Result<Vec<RefusedRow>> {
+    pub(crate) fn refused_where(&self, filter: &super::queue::Filter) -> Result<Vec<RefusedRow>> {
         if !filter.statuses.is_empty() || !filter.kinds.is_empty() || filter.transport.is_some() {
             return Ok(vec![]);
         }

@@ -15,7 +15,7 @@ impl Journal {
     /// longer waiting. An attempt a killed process left open is closed as `interrupted`
     /// first: the bytes are the same, so sending them again is a resend of the same
     /// envelope, which MedCom receivers recognise.
-    pub fn claim(&mut self, m: &MessageRow, transport: &str) -> Result<Option<(i64, MessageRow)>> {
+    pub(crate) fn claim(&mut self, m: &MessageRow, transport: &str) -> Result<Option<(i64, MessageRow)>> {
         self.transaction(|tx| {
             let now: Option<MessageRow> = tx
                 .prepare_cached(&format!(
@@ -40,7 +40,7 @@ impl Journal {
 
     /// Records the outcome of an attempt and moves the message on. Transient failures
     /// become `retry` until `max_attempts` failures, then `failed`.
-    pub fn finish_attempt(
+    pub(crate) fn finish_attempt(
         &mut self,
         attempt_id: i64,
         m: &MessageRow,
@@ -100,7 +100,7 @@ impl Journal {
     /// is `retry` with `reason`, which says so. A `send` killed before it settles the message
     /// leaves it `retry`: the next `send` tries it again, as after any other interruption,
     /// and a permanent reply never handed anything over.
-    pub fn finish_attempt_provisionally(
+    pub(crate) fn finish_attempt_provisionally(
         &mut self,
         attempt_id: i64,
         m: &MessageRow,
@@ -125,7 +125,7 @@ impl Journal {
     /// Settles a message [`Self::finish_attempt_provisionally`] left `retry`, in a
     /// transaction of its own. A message no longer `retry` (a person or a receipt moved it
     /// meanwhile) is left as it is. Returns where the message stands.
-    pub fn settle_permanent(&mut self, message_id: i64, how: &Settle) -> Result<Status> {
+    pub(crate) fn settle_permanent(&mut self, message_id: i64, how: &Settle) -> Result<Status> {
         self.transaction(|tx| {
             let now = now_text();
             match how {
@@ -146,7 +146,7 @@ impl Journal {
     /// Who message `m` is for, as `send` tells receivers apart: the GP's EAN for a GP
     /// letter, the patient's CPR number for the patient's (compared, never printed); `None`
     /// when its stored input does not say.
-    pub fn receiver_of(&self, m: &MessageRow) -> Result<Option<String>> {
+    pub(crate) fn receiver_of(&self, m: &MessageRow) -> Result<Option<String>> {
         let path = match m.kind.addressee() {
             crate::model::Addressee::Gp => "$.gp.ean",
             crate::model::Addressee::Patient => "$.patient.cpr",

@@ -103,7 +103,7 @@ pub struct AuditRow {
 }
 
 /// A new input version to store.
-pub struct NewInput<'a> {
+pub(crate) struct NewInput<'a> {
     pub result_id: &'a str,
     pub revision: u32,
     pub input_json: &'a str,
@@ -114,7 +114,7 @@ pub struct NewInput<'a> {
 }
 
 /// A new message to store.
-pub struct NewMessage<'a> {
+pub(crate) struct NewMessage<'a> {
     pub result_id: &'a str,
     pub kind: Kind,
     pub content_sha256: &'a str,
@@ -132,7 +132,7 @@ pub struct NewMessage<'a> {
 
 /// A new transmission as it was built: what a resend, or the same letter in another kind,
 /// gets anew (from a [`crate::compose::Built`] or a [`super::Rebuilt`]).
-pub struct Made<'a> {
+pub(crate) struct Made<'a> {
     pub letter_id: &'a str,
     pub envelope_id: Option<&'a str>,
     pub transmission: u32,
@@ -158,7 +158,7 @@ impl<'a> NewMessage<'a> {
     /// A transmission made from message `of` (its resend, or the same letter as `kind`): of
     /// the same result, letter revision and correction link, regenerated from `of`. The one
     /// place a regenerated message's record is put together, whoever made it.
-    pub fn made_from(of: &'a MessageRow, kind: Kind, content_sha256: &'a str, made: Made<'a>) -> NewMessage<'a> {
+    pub(crate) fn made_from(of: &'a MessageRow, kind: Kind, content_sha256: &'a str, made: Made<'a>) -> NewMessage<'a> {
         NewMessage {
             regenerated_from: Some(of.id),
             ..NewMessage::new(&of.result_id, kind, content_sha256, of.letter_revision, made, of.replaces)
@@ -193,7 +193,7 @@ impl<'a> NewMessage<'a> {
 
 /// The result of a send attempt, as the journal records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AttemptOutcome {
+pub(crate) enum AttemptOutcome {
     Sent,
     Transient(String),
     Permanent(String),
@@ -213,7 +213,7 @@ pub enum Access {
     ReadOnly,
 }
 
-pub const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
+pub(crate) const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
 
 /// How many rows `journal verify` checked.
 #[derive(Clone, Copy, Debug, Default)]
@@ -267,7 +267,7 @@ pub struct RefusedRow {
 
 /// What a refused input's id looks like wherever one is shown or given (`R3`), so that it is
 /// never mistaken for a message's id.
-pub const REFUSED_ID_PREFIX: char = 'R';
+pub(crate) const REFUSED_ID_PREFIX: char = 'R';
 
 /// `R<id>`: a refused input's id as shown and as `journal show` takes it.
 pub fn refused_label(id: i64) -> String {
@@ -289,7 +289,7 @@ pub fn parse_refused_label(key: &str) -> Option<i64> {
 /// file that could not be read, an empty file; there is nothing to correct and send again),
 /// otherwise `input_refused/<field>` (`input_refused/gp.ean`, `input_refused/site`,
 /// `input_refused/input` for a document that is not a JSON object). The work queue groups by it.
-pub fn refused_code(field: &str, stored_len: u64) -> String {
+pub(crate) fn refused_code(field: &str, stored_len: u64) -> String {
     crate::reliable::cause::of_refused_input(field, stored_len).code
 }
 
@@ -305,7 +305,7 @@ impl RefusedRow {
     }
 
     /// Neither closed by a later input nor by a person.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.closed_by.is_none() && self.handled_at.is_none()
     }
 
@@ -320,8 +320,8 @@ impl RefusedRow {
 }
 
 /// The status `journal list` gives a refused input, open and closed.
-pub const REFUSED_OPEN: &str = "refused";
-pub const REFUSED_CLOSED: &str = "refused-closed";
+pub(crate) const REFUSED_OPEN: &str = "refused";
+pub(crate) const REFUSED_CLOSED: &str = "refused-closed";
 /// The kind `journal list` gives a refused input (a message's kind is its format).
 pub const REFUSED_KIND: &str = "input";
 
@@ -370,7 +370,7 @@ impl Serialize for RefusedRow {
 }
 
 /// An input `generate` refused, to record ([`super::Writer::record_refused`]).
-pub struct NewRefused<'a> {
+pub(crate) struct NewRefused<'a> {
     pub source: &'a str,
     pub result_id: Option<&'a str>,
     pub field: &'a str,

@@ -33,7 +33,7 @@ impl Journal {
     }
 
     /// [`Journal::unanswered`] under a work-queue filter (its statuses aside: these are `sent`).
-    pub fn unanswered_where(
+    pub(crate) fn unanswered_where(
         &self,
         handed_over_by: &str,
         filter: &Filter,

@@ -25,13 +25,13 @@ pub use context::{danish_date, KNOWN_FIELDS};
 /// 64 bytes of data made). The shipped templates use under 200; a hospital's template that
 /// loops or repeats without bound (`{{ "x" * 100000000 }}`, nested loops) stops here, in
 /// milliseconds, with an error naming it.
-pub const TEMPLATE_FUEL: u64 = 100_000;
+pub(crate) const TEMPLATE_FUEL: u64 = 100_000;
 /// The largest template file a folder may hold.
-pub const TEMPLATE_MAX_BYTES: u64 = 64 << 10;
+pub(crate) const TEMPLATE_MAX_BYTES: u64 = 64 << 10;
 /// The most characters a patient letter (subject and body) may have: some six pages.
-pub const PATIENT_LETTER_MAX_CHARS: usize = 20_000;
+pub(crate) const PATIENT_LETTER_MAX_CHARS: usize = 20_000;
 /// The most characters a GP letter may have: XDIS91's ten text blocks of 3,150.
-pub const GP_LETTER_MAX_CHARS: usize = 31_500;
+pub(crate) const GP_LETTER_MAX_CHARS: usize = 31_500;
 
 /// The shipped templates: name and text.
 const SHIPPED: &[(&str, &str)] = &[
@@ -104,7 +104,7 @@ impl LetterText {
     }
 
     /// The body as plain text (paragraphs separated by a blank line).
-    pub fn body_text(&self) -> String {
+    pub(crate) fn body_text(&self) -> String {
         self.paragraphs.iter().map(|p| p.join("\n")).collect::<Vec<_>>().join("\n\n")
     }
 }
@@ -180,7 +180,7 @@ impl Letters {
 
     /// [`Letters::render`] for a first letter or, with `corrected`, one that corrects a
     /// letter already sent (the templates' `corrected`).
-    pub fn render_letter(
+    pub(crate) fn render_letter(
         &self,
         reader: Addressee,
         result: &FlsResult,

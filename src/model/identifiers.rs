@@ -47,7 +47,7 @@ impl Cpr {
             .ok_or_else(|| "the first six digits are not a real date (DDMMYY)".to_string())
     }
 
-    pub fn birth_date(&self) -> NaiveDate {
+    pub(crate) fn birth_date(&self) -> NaiveDate {
         Self::birth_date_of(&self.0).expect("checked at construction")
     }
 

@@ -109,7 +109,7 @@ impl GpFormat {
 
     /// A format name as SOR-EDI exports and people write it; `None` for formats flspost
     /// does not send.
-    pub fn from_name(name: &str) -> Option<GpFormat> {
+    pub(crate) fn from_name(name: &str) -> Option<GpFormat> {
         match name.to_ascii_lowercase().as_str() {
             "xdis91" => Some(GpFormat::Xdis91),
             "carecommunication" | "care-communication" | "fdis91" => Some(GpFormat::CareCommunication),

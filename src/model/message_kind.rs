@@ -33,7 +33,7 @@ impl MessageKind {
     ];
 
     /// Validated by [`crate::formats::fhir::validate()`]: the schema plus the profile rules.
-    pub fn is_fhir(self) -> bool {
+    pub(crate) fn is_fhir(self) -> bool {
         matches!(self, MessageKind::CareCommunication | MessageKind::Acknowledgement | MessageKind::VansEnvelope)
     }
 

@@ -30,7 +30,7 @@ impl Default for RolloutPolicy {
 }
 
 impl RolloutPolicy {
-    pub fn set_start(&mut self, site: Site, start: Option<NaiveDate>) {
+    pub(crate) fn set_start(&mut self, site: Site, start: Option<NaiveDate>) {
         match start {
             Some(d) => self.starts.insert(site, d),
             None => self.starts.remove(&site),

@@ -180,7 +180,7 @@ fn answered<'h>(a: &Answer<'_>, handed: &[&'h Transmission]) -> Option<&'h Trans
 }
 
 /// Whether two FHIR times are the same instant (a receiver may write ours in another offset).
-pub fn same_instant(a: &str, b: &str) -> bool {
+pub(crate) fn same_instant(a: &str, b: &str) -> bool {
     match (chrono::DateTime::parse_from_rfc3339(a), chrono::DateTime::parse_from_rfc3339(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,

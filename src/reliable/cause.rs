@@ -6,13 +6,12 @@
 //! CodeSystem `medcom-acknowledgement-error-codes` (terminology IG 2.0.1), and from what a
 //! transport's reply means. `docs/support.md` has the same table (a test keeps them equal).
 
-use crate::model::{Kind, Status};
+use crate::model::Status;
 
 /// What the journal knows of one message, as the cause is read from it.
 #[derive(Clone, Copy, Debug)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     pub status: Status,
-    pub kind: Kind,
     /// The message's reason (the server's reply, `FHIR fatal-error CODE: text`, `XCTL02 ...`).
     pub reason: Option<&'a str>,
     /// A receipt's RefuseCode or an Acknowledgement's issue code.
@@ -37,7 +36,7 @@ impl Cause {
 
 /// The cause of a message that needs a person, or `None` when it needs none (waiting to be
 /// sent, sent and answered, superseded).
-pub fn of_message(f: &Facts<'_>) -> Option<Cause> {
+pub(crate) fn of_message(f: &Facts<'_>) -> Option<Cause> {
     let reason = f.reason.unwrap_or("");
     let code = f.refuse_code.unwrap_or("");
     match f.status {
@@ -93,7 +92,7 @@ pub fn unanswered() -> Cause {
 
 /// An input `generate` refused: its field names the cause; one of which the journal holds no
 /// bytes (not UTF-8, too long, no such file, empty) could not be read.
-pub fn of_refused_input(field: &str, stored_len: u64) -> Cause {
+pub(crate) fn of_refused_input(field: &str, stored_len: u64) -> Cause {
     match (field, stored_len) {
         ("input", 0) => Cause::new(
             "input_unreadable",
@@ -117,7 +116,7 @@ fn transport_name(transport: Option<&str>) -> &'static str {
 }
 
 /// What to do about an XCTL01/02 RefuseCode.
-pub fn xctl_action(code: &str) -> &'static str {
+pub(crate) fn xctl_action(code: &str) -> &'static str {
     match code {
         "ukendt_lokationsnummer" => {
             "The receiver's location number (EAN) is unknown at the receiver or at VANS: check the GP's EAN in \
@@ -141,7 +140,7 @@ pub fn xctl_action(code: &str) -> &'static str {
 
 /// What to do about an Acknowledgement's issue code (MedCom's nine), for a fatal-error or a
 /// transient-error.
-pub fn fhir_action(code: &str, fatal: bool) -> &'static str {
+pub(crate) fn fhir_action(code: &str, fatal: bool) -> &'static str {
     match code {
         "MSG_Receiver_Identifier_UNKNOWN" | "MSG_Receiver_Identifier_MISSING" => {
             "The receiver does not know the receiver identifier (the GP's SOR or EAN): check it in SOR and \
@@ -175,10 +174,12 @@ pub fn fhir_action(code: &str, fatal: bool) -> &'static str {
     }
 }
 
-/// The XCTL RefuseCodes and FHIR issue codes the actions know, for the documentation's table.
-pub const XCTL_CODES: &[&str] =
+/// The XCTL RefuseCodes and FHIR issue codes the actions know.
+#[cfg(test)]
+const XCTL_CODES: &[&str] =
     &["ikke_specificeret", "ukendt_lokationsnummer", "problem_med_modtagerID", "problem_med_version", "syntaksfejl"];
-pub const FHIR_CODES: &[&str] = &[
+#[cfg(test)]
+const FHIR_CODES: &[&str] = &[
     "MSG_Receiver_Identifier_UNKNOWN",
     "MSG_Receiver_Identifier_MISSING",
     "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
@@ -201,7 +202,7 @@ mod tests {
         last: Option<(&'static str, &'static str)>,
     ) -> Facts<'static> {
         let reason: &'static str = Box::leak(reason.to_string().into_boxed_str());
-        Facts { status, kind: Kind::GpXdis91, reason: Some(reason), refuse_code: code, last_attempt: last }
+        Facts { status, reason: Some(reason), refuse_code: code, last_attempt: last }
     }
 
     #[test]

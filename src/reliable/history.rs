@@ -65,7 +65,7 @@ impl LetterHistory {
     }
 
     /// The transmissions, the highest number first (then the newest message).
-    pub fn newest_first(&self) -> Vec<&Transmission> {
+    pub(crate) fn newest_first(&self) -> Vec<&Transmission> {
         let mut all: Vec<&Transmission> = self.transmissions.iter().collect();
         all.sort_by_key(|t| std::cmp::Reverse((t.number, t.message_id)));
         all
@@ -77,28 +77,28 @@ impl LetterHistory {
     }
 
     /// The highest transmission number so far (0 for none).
-    pub fn last_number(&self) -> u32 {
+    pub(crate) fn last_number(&self) -> u32 {
         self.transmissions.iter().map(|t| t.number).max().unwrap_or(0)
     }
 
     /// The number the next transmission gets.
-    pub fn next_number(&self) -> u32 {
+    pub(crate) fn next_number(&self) -> u32 {
         self.last_number() + 1
     }
 
     /// The later letter that replaced this one: (message id, its letter identifier).
-    pub fn replaced_by(&self) -> Option<(i64, &str)> {
+    pub(crate) fn replaced_by(&self) -> Option<(i64, &str)> {
         self.newest_to_addressee.as_ref().filter(|(_, l)| *l != self.letter_id).map(|(id, l)| (*id, l.as_str()))
     }
 
     /// The first transmission (by message id) in `status`.
-    pub fn first_in(&self, status: Status) -> Option<&Transmission> {
+    pub(crate) fn first_in(&self, status: Status) -> Option<&Transmission> {
         self.transmissions.iter().find(|t| t.status == status)
     }
 
     /// The transmissions besides `of` still queued for `send`, by message id: a verdict on the
     /// letter cancels them (sent, they would give the receiver the letter twice).
-    pub fn queued_besides(&self, of: i64) -> Vec<i64> {
+    pub(crate) fn queued_besides(&self, of: i64) -> Vec<i64> {
         self.transmissions
             .iter()
             .filter(|t| t.message_id != of && matches!(t.status, Status::Generated | Status::Retry))

@@ -14,11 +14,11 @@ use chrono::{DateTime, Utc};
 /// lists (MR5/MR6) leave the number open and the certification protocol allows 3; flspost
 /// follows the stricter 2. Beyond it nothing is resent automatically or by `regenerate`: a
 /// person must find out why (MedCom also says resends are a person's decision).
-pub const MAX_RESENDS: u32 = 2;
+pub(crate) const MAX_RESENDS: u32 = 2;
 
 /// Minutes without an answer after which MedCom allows a resend (043: "not received within a
 /// timelimit of 30 minutes").
-pub const RESEND_AFTER_MINUTES: u32 = 30;
+pub(crate) const RESEND_AFTER_MINUTES: u32 = 30;
 
 /// Who asks for the resend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,12 +196,12 @@ fn asked_by_transient_error(h: &LetterHistory, of: &Transmission) -> Resend {
 /// in it is wrong: a FHIR Acknowledgement's `MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE` (MedCom's
 /// `medcom-acknowledgement-error-codes`: "Receiver unable to receive this message type") and
 /// an XCTL01/02's `problem_med_version` (the receiver does not take this message version).
-pub const FORMAT_REFUSALS: [(Kind, &str); 2] =
+pub(crate) const FORMAT_REFUSALS: [(Kind, &str); 2] =
     [(Kind::GpCareCommunication, "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"), (Kind::GpXdis91, "problem_med_version")];
 
 /// Whether a transmission of `kind` refused with `refuse_code` was refused for its format
 /// ([`FORMAT_REFUSALS`]; codes compared without case, as a receiver's system may spell them).
-pub fn refused_for_format(kind: Kind, refuse_code: Option<&str>) -> bool {
+pub(crate) fn refused_for_format(kind: Kind, refuse_code: Option<&str>) -> bool {
     refuse_code.is_some_and(|code| FORMAT_REFUSALS.iter().any(|(k, c)| *k == kind && code.eq_ignore_ascii_case(c)))
 }
 
@@ -257,7 +257,7 @@ pub fn reroute(h: &LetterHistory, of: &Transmission, format_refused: bool) -> Re
 /// Whether letter `h` (the same letter in the format a re-route builds it in, which the journal
 /// may hold already: a letter re-routed back) can take a new transmission: not when it was
 /// delivered in that format, is queued there, or (FHIR) was refused there with `fatal-error`.
-pub fn reroute_into(h: &LetterHistory) -> std::result::Result<u32, NotNeeded> {
+pub(crate) fn reroute_into(h: &LetterHistory) -> std::result::Result<u32, NotNeeded> {
     if let Some(d) = h.first_in(Status::Acknowledged) {
         return Err(NotNeeded::Delivered { by: d.message_id, number: d.number });
     }
@@ -279,7 +279,7 @@ fn limit(h: &LetterHistory) -> Option<Resend> {
 }
 
 /// Why a letter sent `sent` times may not be resent again.
-pub fn limit_reason(sent: u32) -> String {
+pub(crate) fn limit_reason(sent: u32) -> String {
     format!(
         "it was sent {sent} times, and MedCom allows {MAX_RESENDS} resends of one message (the stricter of \
          \"043 Reliable messaging\" and MR5/MR6); a person must look (ask the receiver), and only a corrected \
@@ -305,7 +305,7 @@ pub enum Change {
 
 /// What changed about transmission `of` (as it stands now, in `h`) since it was read in status
 /// `read` and transmission `number` of its letter was decided on; `None`: nothing.
-pub fn changed_since(h: &LetterHistory, of: &Transmission, read: Status, number: u32) -> Option<Change> {
+pub(crate) fn changed_since(h: &LetterHistory, of: &Transmission, read: Status, number: u32) -> Option<Change> {
     if of.status != read {
         return Some(Change::Status { from: read, to: of.status });
     }

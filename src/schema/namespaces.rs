@@ -1,8 +1,8 @@
 //! The namespaces of the messages flspost writes and reads, as their bundled schemas declare
 //! them: one definition, for the writers and for recognising a document by its root.
 
-pub const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
-pub const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
+pub(crate) const MEDCOM_2006: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/";
+pub(crate) const MEDCOM_RECEIPTS: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/";
 pub const MEMO: &str = "https://DigitalPost.dk/MeMo-1";
 pub const FHIR: &str = "http://hl7.org/fhir";
-pub const VANS_ENVELOPE: &str = "urn:oio:medcom:vans-envelope:1.0.4";
+pub(crate) const VANS_ENVELOPE: &str = "urn:oio:medcom:vans-envelope:1.0.4";

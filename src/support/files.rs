@@ -28,14 +28,14 @@ pub fn restrict_umask() {
 }
 
 /// Creates `dir` and missing parents with mode 0700.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
 /// Whether `dir` is a real folder (false when absent). A symbolic link, even to a folder, is an
 /// error, as is anything else that is not a folder: flspost never writes through a link it did
 /// not make (into someone else's folder).
-pub fn real_dir(dir: &Path) -> io::Result<bool> {
+pub(crate) fn real_dir(dir: &Path) -> io::Result<bool> {
     match fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_dir() => Ok(true),
         Ok(m) if m.file_type().is_symlink() => {
@@ -49,7 +49,7 @@ pub fn real_dir(dir: &Path) -> io::Result<bool> {
 
 /// As [`create_private_dir`], and flushes the folder each new one was created in, so the
 /// new folders' names are on disk before anything inside them is reported.
-pub fn create_private_dir_durable(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir_durable(dir: &Path) -> io::Result<()> {
     let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.is_dir()).collect();
     if missing.is_empty() {
         return Ok(());
@@ -62,7 +62,7 @@ pub fn create_private_dir_durable(dir: &Path) -> io::Result<()> {
 }
 
 /// Flushes a folder's entries (new names, renames) to disk.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
@@ -73,7 +73,7 @@ fn parent_of(path: &Path) -> &Path {
 
 /// Writes `bytes` to `path` atomically with mode 0600; when this returns, the file and its
 /// name are on disk (the data flushed before the rename, the folder after it).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_via(path, bytes, parent_of(path))
 }
 
@@ -128,7 +128,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Makes an existing file and its name durable (a file an earlier, killed run renamed into
 /// place but may not have flushed).
-pub fn sync_existing(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_existing(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()?;
     sync_dir(parent_of(path))
 }
@@ -139,7 +139,7 @@ pub const STAGING: &str = ".flspost-tmp";
 /// Replaces (or adds) one file in the result folder `dir`, staged in the parent's
 /// [`STAGING`] folder: a killed run never leaves a temporary file inside a result folder,
 /// only in the staging folder, which [`sweep_temporaries`] clears.
-pub fn replace_in_dir(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn replace_in_dir(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let staging = parent_of(dir).join(STAGING);
     create_private_dir(&staging)?;
     write_atomic_via(&dir.join(name), bytes, &staging)
@@ -153,7 +153,7 @@ pub fn replace_in_dir(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 /// Every file and `dir` itself are flushed to disk; the rename of a new `dir` lives in its
 /// parent, which the caller flushes with [`sync_dir`] before reporting the files: once for
 /// a whole round of results rather than once per result.
-pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+pub(crate) fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     if real_dir(dir)? {
         for (name, bytes) in files {
             replace_in_dir(dir, name, bytes)?;
@@ -228,7 +228,7 @@ pub fn remove_staging_if_empty(dir: &Path) {
 
 /// Reads an input file, or standard input for `-`: at most `limit` bytes of it, so a
 /// caller can refuse a longer one without holding it.
-pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if path != Path::new("-") {
         return read_capped(path, limit);
     }
@@ -238,7 +238,7 @@ pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 }
 
 /// Reads at most `limit` bytes of a file (`/dev/zero` ends too).
-pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut buf = vec![];
     io::Read::read_to_end(&mut io::Read::take(File::open(path)?, limit), &mut buf)?;
     Ok(buf)
@@ -246,7 +246,7 @@ pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 
 /// Why [`read_regular_file`] refused a file.
 #[derive(Debug)]
-pub enum NotRead {
+pub(crate) enum NotRead {
     /// A symbolic link (it could point anywhere, or at something that never ends).
     Link,
     /// A FIFO, device or folder.
@@ -269,7 +269,7 @@ impl std::fmt::Display for NotRead {
 
 /// Reads a regular file of at most `limit` bytes, never through a symbolic link and never
 /// waiting on a FIFO: for files a config names (templates, the receiver table).
-pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, NotRead> {
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, NotRead> {
     let meta = path.symlink_metadata().map_err(NotRead::Io)?;
     if meta.file_type().is_symlink() {
         return Err(NotRead::Link);

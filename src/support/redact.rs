@@ -71,12 +71,12 @@ pub fn redact_cpr_like_id(id: &str) -> String {
 
 /// For `#[serde(serialize_with)]` on summary fields that quote input (a field name, an
 /// error's reason): the one place such text is masked on its way into JSON, whoever built it.
-pub fn serialize_redacted<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_redacted<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&redact_cpr_like(text))
 }
 
 /// As [`serialize_redacted`], for an optional field.
-pub fn serialize_redacted_opt<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_redacted_opt<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match text {
         Some(t) => serialize_redacted(t, s),
         None => s.serialize_none(),
@@ -85,7 +85,7 @@ pub fn serialize_redacted_opt<S: serde::Serializer>(text: &Option<String>, s: S)
 
 /// For `#[serde(serialize_with)]` on an identifier from outside (a receipt's own envelope
 /// identifier, an Acknowledgement's Bundle.id): masked as [`redact_cpr_like_id`] masks it.
-pub fn serialize_redacted_id<S: serde::Serializer>(id: &str, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_redacted_id<S: serde::Serializer>(id: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&redact_cpr_like_id(id))
 }
 

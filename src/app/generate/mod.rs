@@ -128,7 +128,7 @@ impl Engine {
 
     /// Runs a chunk of documents: check and build in parallel, record in order.
     /// Returns one summary per document, in input order.
-    pub fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
+    pub(crate) fn run_chunk(&self, journal: &mut Journal, sources: Vec<Source>) -> Result<Vec<Summary>> {
         let now = crate::support::clock::now();
         self.run_prepared(journal, self.prepare_all(sources, now), now)
     }

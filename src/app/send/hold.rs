@@ -39,7 +39,7 @@ use crate::journal::MessageRow;
 /// 5.1.1` and `550 5.7.1` are different replies; a reply that carries some other token of its
 /// own per message (a queue id of its own making) is never identical, and its letters fail
 /// one by one as before (holding wrongly would be worse than not holding).
-pub fn normalise(reply: &str, m: &MessageRow) -> String {
+pub(crate) fn normalise(reply: &str, m: &MessageRow) -> String {
     let masked = crate::support::redact::redact_cpr_like(reply);
     let mut text = String::with_capacity(masked.len());
     let mut rest = masked.as_str();
@@ -67,13 +67,13 @@ pub fn normalise(reply: &str, m: &MessageRow) -> String {
 }
 
 /// One message of a streak: recorded `permanent`, waiting for the streak's decision.
-pub struct Provisional {
+pub(crate) struct Provisional {
     pub message: MessageRow,
     pub reply: String,
 }
 
 /// A run of identical permanent replies from one transport, not yet decided.
-pub struct Streak {
+pub(crate) struct Streak {
     /// The reply as compared ([`normalise`]).
     pub key: String,
     /// The first reply as the server gave it.
@@ -102,7 +102,7 @@ impl Streak {
 
 /// The reason a held message carries (in the journal and on its line): the reply, masked,
 /// and what happens next.
-pub fn held_reason(replies: usize, receivers: usize, transport: &str, reply: &str) -> String {
+pub(crate) fn held_reason(replies: usize, receivers: usize, transport: &str, reply: &str) -> String {
     format!(
         "transport held: {replies} identical permanent replies from {transport} for {receivers} different \
          receivers ({}): the transport, not this letter, is failing; it waits for the next `flspost send`",
@@ -112,7 +112,7 @@ pub fn held_reason(replies: usize, receivers: usize, transport: &str, reply: &st
 
 /// The reason a message carries between its permanent reply and the streak's decision
 /// (seen only by a `journal list` meanwhile, or after a killed `send`).
-pub fn provisional_reason(reply: &str) -> String {
+pub(crate) fn provisional_reason(reply: &str) -> String {
     format!(
         "{reply} (permanent reply, not yet decided: `send` holds the transport instead of failing letters when \
          it refuses several receivers alike; a killed `send` leaves it to be tried again)"

@@ -2,11 +2,11 @@
 //! `medcom.fhir.dk.terminology` 2.0.1 (the version CareCommunication 5.0.x depends on):
 //! the required bindings are checked against these, and author titles are mapped with them.
 
-pub const CATEGORY_SYSTEM: &str =
+pub(crate) const CATEGORY_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-careCommunication-categoryCodes";
-pub const EVENT_SYSTEM: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes";
-pub const ACTIVITY_SYSTEM: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes";
-pub const DESTINATION_USE_SYSTEM: &str =
+pub(crate) const EVENT_SYSTEM: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes";
+pub(crate) const ACTIVITY_SYSTEM: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes";
+pub(crate) const DESTINATION_USE_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse";
 pub const ROLE_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-core-PractitionerRolesSKSadministrativ";
@@ -16,7 +16,7 @@ pub const ROLE_SYSTEM: &str =
 pub const FLS_CATEGORY: &str = "examination-results";
 
 /// ValueSet `medcom-careCommunication-categories` (the whole CodeSystem, 1.9.0): code, Danish display.
-pub const CATEGORIES: &[(&str, &str)] = &[
+pub(crate) const CATEGORIES: &[(&str, &str)] = &[
     ("alcohol-and-drug-treatment", "Rusmiddelbehandling"),
     ("assistive-devices", "Hjælpemidler"),
     ("carecoordination", "Forløbskoordinering"),
@@ -38,14 +38,14 @@ pub const CATEGORIES: &[(&str, &str)] = &[
 ];
 
 /// ValueSet `medcom-careCommunication-messagingActivities`.
-pub const CC_ACTIVITIES: &[&str] = &["new-message", "reply-message", "forward-message"];
+pub(crate) const CC_ACTIVITIES: &[&str] = &["new-message", "reply-message", "forward-message"];
 /// ValueSet `medcom-careCommunication-requestPriority`.
-pub const PRIORITIES: &[&str] = &["routine", "asap"];
+pub(crate) const PRIORITIES: &[&str] = &["routine", "asap"];
 /// ValueSet `medcom-core-attachmentMimeTypes`.
-pub const ATTACHMENT_MIME_TYPES: &[&str] =
+pub(crate) const ATTACHMENT_MIME_TYPES: &[&str] =
     &["application/pdf", "image/gif", "image/jpeg", "image/png", "image/tiff", "image/bmp"];
 /// ValueSet `medcom-messaging-messageTypes`.
-pub const MESSAGE_TYPES: &[&str] = &[
+pub(crate) const MESSAGE_TYPES: &[&str] = &[
     "empty-message",
     "care-communication-message",
     "hospital-notification-message",
@@ -53,7 +53,7 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "homecareobservation-message",
 ];
 /// `MessageHeader.response.code` (FHIR R4 `response-code`, required).
-pub const RESPONSE_CODES: &[&str] = &["ok", "transient-error", "fatal-error"];
+pub(crate) const RESPONSE_CODES: &[&str] = &["ok", "transient-error", "fatal-error"];
 
 /// CodeSystem `medcom-core-PractitionerRolesSKSadministrativ`: code, display. The three
 /// misspelt duplicates the CodeSystem also carries (`socialogsundhedsmehjaelper`,
@@ -108,12 +108,12 @@ pub const ROLES: &[(&str, &str)] = &[
 /// The role code for an author title, when the title names one of MedCom's roles: the part
 /// before the first comma (`Overlæge, ph.d.` -> `overlaege`), compared without case. Other
 /// titles travel as `PractitionerRole.code.text` (cc-7 allows exactly one of the two).
-pub fn role_for_title(title: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn role_for_title(title: &str) -> Option<(&'static str, &'static str)> {
     let head = title.split(',').next().unwrap_or("").trim().to_lowercase();
     ROLES.iter().copied().find(|(_, display)| display.to_lowercase() == head)
 }
 
-pub fn category_display(code: &str) -> Option<&'static str> {
+pub(crate) fn category_display(code: &str) -> Option<&'static str> {
     CATEGORIES.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
 }
 

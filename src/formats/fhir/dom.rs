@@ -254,7 +254,7 @@ impl<'d> El<'d> {
     pub fn column(&self) -> u32 {
         self.node().column
     }
-    pub fn has_content(&self) -> bool {
+    pub(crate) fn has_content(&self) -> bool {
         self.node().has_content
     }
     /// The element's character content (trimmed), for the non-FHIR envelope.
@@ -272,10 +272,10 @@ impl<'d> El<'d> {
         let doc = self.doc;
         std::iter::successors(self.node().first_child, move |&i| doc.nodes[i].next_sibling).map(move |i| El { doc, i })
     }
-    pub fn children_named(&self, name: &'d str) -> impl Iterator<Item = El<'d>> + 'd {
+    pub(crate) fn children_named(&self, name: &'d str) -> impl Iterator<Item = El<'d>> + 'd {
         self.children().filter(move |c| c.name() == name)
     }
-    pub fn first_child(&self) -> Option<El<'d>> {
+    pub(crate) fn first_child(&self) -> Option<El<'d>> {
         self.children().next()
     }
     pub fn child(&self, name: &str) -> Option<El<'d>> {
@@ -298,7 +298,7 @@ impl<'d> El<'d> {
         current
     }
     /// The extensions with `url`.
-    pub fn extensions(&self, url: &'d str) -> impl Iterator<Item = El<'d>> + 'd {
+    pub(crate) fn extensions(&self, url: &'d str) -> impl Iterator<Item = El<'d>> + 'd {
         self.children_named("extension").filter(move |e| e.url() == Some(url))
     }
     /// The path of element names from the root, as rules name a location (`Bundle.entry[2]...`).

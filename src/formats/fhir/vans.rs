@@ -71,13 +71,13 @@ pub fn write(e: &Envelope<'_>) -> Vec<u8> {
 /// Who an envelope says it is from and to: its `SenderID` and `ReceiverID` (EAN end points,
 /// GLNs), as VANS routes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EndPoints {
+pub(crate) struct EndPoints {
     pub sender: String,
     pub receiver: String,
 }
 
 /// The envelope's [`EndPoints`] (empty when absent; the schema requires both).
-pub fn end_points(doc: &Document) -> EndPoints {
+pub(crate) fn end_points(doc: &Document) -> EndPoints {
     let id = |name: &str| doc.root().text_at(&[name]).unwrap_or("").to_string();
     EndPoints { sender: id("SenderID"), receiver: id("ReceiverID") }
 }

@@ -23,11 +23,11 @@ const DKCC_2005_03: &str = "http://rep.oio.dk/ebxml/xml/schemas/dkcc/2005/03/15/
 const DKCC_2005_05: &str = "http://rep.oio.dk/ebxml/xml/schemas/dkcc/2005/05/19/";
 
 /// The platform chooses Digital Post or print.
-pub const CHOICE: &str = "Automatisk Valg";
+pub(crate) const CHOICE: &str = "Automatisk Valg";
 /// An address label line (CPR_CompletePostalLabelText).
-pub const LABEL_LINE_MAX: usize = 34;
+pub(crate) const LABEL_LINE_MAX: usize = 34;
 /// ITST_PersonName.
-pub const NAME_MAX: usize = 130;
+pub(crate) const NAME_MAX: usize = 130;
 
 pub struct Kombi<'a> {
     /// The MeMo message, as written (with its XML declaration).
@@ -58,7 +58,7 @@ fn label_line(field: &str, value: &str) -> Result<(), InputError> {
 /// What print needs of the patient: an address, Danish, in label lines that fit; a name
 /// that fits. Checked when the input is read, so a result that cannot be printed is refused
 /// before anything is written. Returns the address.
-pub fn check_recipient<'a>(name: &str, address: Option<&'a Address>) -> Result<&'a Address, InputError> {
+pub(crate) fn check_recipient<'a>(name: &str, address: Option<&'a Address>) -> Result<&'a Address, InputError> {
     let a = address.ok_or_else(|| {
         InputError::new(
             "patient.address",

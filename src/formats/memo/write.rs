@@ -12,11 +12,11 @@ use quick_xml::events::Event;
 // What read_main_document returns is shared with the GP formats, so it is defined in `wire`.
 pub use crate::formats::wire::MainDocument;
 
-pub const VERSION: &str = "1.2";
+pub(crate) const VERSION: &str = "1.2";
 /// MeMo memoTextType.
-pub const TEXT_MAX: usize = 256;
+pub(crate) const TEXT_MAX: usize = 256;
 /// memoNotificationType: 150 in the 1.1 data types; one 1.2 copy says 160. The lower holds in both.
-pub const NOTIFICATION_MAX: usize = 150;
+pub(crate) const NOTIFICATION_MAX: usize = 150;
 
 pub struct Memo<'a> {
     pub uuid: uuid::Uuid,
@@ -35,7 +35,7 @@ pub struct Memo<'a> {
 
 /// Makes a file name Digital Post accepts: no `< > : " / \ | ? *`, line breaks or the
 /// special spaces it rejects (each run becomes one `-`).
-pub fn safe_filename(name: &str) -> String {
+pub(crate) fn safe_filename(name: &str) -> String {
     let bad = |c: char| {
         "<>:\"/\\|?*".contains(c)
             || c.is_control()
@@ -117,7 +117,7 @@ pub fn write(m: &Memo<'_>) -> Result<Vec<u8>, InputError> {
 /// kombi request (whose print part carries the same PDF; the MeMo's is what the patient
 /// gets in Digital Post). By namespace and element, not by text search: a label, or a
 /// second document, can hold anything. The error says what is missing.
-pub fn read_main_document(bytes: &[u8]) -> Result<MainDocument, String> {
+pub(crate) fn read_main_document(bytes: &[u8]) -> Result<MainDocument, String> {
     use quick_xml::name::ResolveResult;
     let mut reader = quick_xml::NsReader::from_reader(bytes);
     let mut buf = Vec::new();

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 /// Characters below this are looked up in a flat table (every glyph the fonts have is).
 const TABLE: usize = 0x2100;
 
-pub struct Face {
+pub(crate) struct Face {
     /// PostScript name (a subset tag is added per PDF).
     pub name: &'static str,
     pub data: &'static [u8],
@@ -33,7 +33,7 @@ pub fn regular() -> &'static Face {
     F.get_or_init(|| Face::load(REGULAR_TTF, "DejaVuSans", false))
 }
 
-pub fn bold() -> &'static Face {
+pub(crate) fn bold() -> &'static Face {
     static F: OnceLock<Face> = OnceLock::new();
     F.get_or_init(|| Face::load(BOLD_TTF, "DejaVuSans-Bold", true))
 }
@@ -68,7 +68,7 @@ impl Face {
     }
 
     /// Glyph id and advance (1/1000 em) for `c`.
-    pub fn glyph(&self, c: char) -> Option<(u16, f32)> {
+    pub(crate) fn glyph(&self, c: char) -> Option<(u16, f32)> {
         self.glyphs.get(c as usize).copied().flatten()
     }
 
@@ -77,12 +77,12 @@ impl Face {
     }
 
     /// Advance of `c` at `size` points (0 for a character the font lacks).
-    pub fn advance(&self, c: char, size: f32) -> f32 {
+    pub(crate) fn advance(&self, c: char, size: f32) -> f32 {
         self.glyph(c).map_or(0.0, |g| g.1) * size / 1000.0
     }
 
     /// Width of `text` at `size` points.
-    pub fn width(&self, text: &str, size: f32) -> f32 {
+    pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
         text.chars().map(|c| self.advance(c, size)).sum()
     }
 }

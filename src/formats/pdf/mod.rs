@@ -14,7 +14,7 @@
 //! that names the title and both conformance claims.
 //!
 //! The files: [`letter_pdf`] (`letter.rs`) makes the FLS letter's [`Letter`] (`page.rs`: the
-//! page's geometry and what goes on it); [`render`] (`render.rs`) lays it out (`layout.rs`,
+//! page's geometry and what goes on it); [`render()`] (`render.rs`) lays it out (`layout.rs`,
 //! each run tagged as `tagging.rs` says) and writes the file (`write.rs`, with the font
 //! subsets of `embed.rs` and the metadata of `xmp.rs`).
 

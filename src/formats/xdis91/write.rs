@@ -14,8 +14,8 @@ use crate::model::{Address, FlsResult, Group};
 use crate::schema::namespaces::MEDCOM_2006;
 use chrono::NaiveDateTime;
 
-pub const VERSION_CODE: &str = "XD9134L";
-pub const TYPE_CODE: &str = "XDIS91";
+pub(crate) const VERSION_CODE: &str = "XD9134L";
+pub(crate) const TYPE_CODE: &str = "XDIS91";
 
 /// OS2korrespondance's split size for ClinicalInformation blocks (45 lines of 70).
 const BLOCK_CHARS: usize = 3150;

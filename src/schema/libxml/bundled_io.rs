@@ -52,7 +52,7 @@ unsafe extern "C" fn close(ctx: *mut c_void) -> c_int {
 }
 
 /// Registers the callbacks once per process.
-pub fn register() {
+pub(crate) fn register() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     // SAFETY: the callbacks only read static data and their own boxed cursor.
     ONCE.call_once(|| unsafe {

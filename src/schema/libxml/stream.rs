@@ -22,7 +22,7 @@ use std::ffi::{c_int, c_void, CStr};
 /// Larger documents go to the tree path only: its builder refuses a text node over
 /// 10,000,000 bytes (`XML_MAX_TEXT_LENGTH`, without `XML_PARSE_HUGE`), which the stream
 /// never builds; no encoding makes a document more than three times longer in UTF-8.
-pub const MAX_BYTES: usize = 2_500_000;
+pub(crate) const MAX_BYTES: usize = 2_500_000;
 
 thread_local! {
     /// Set by [`watch`]'s callbacks during a stream on this thread.
@@ -156,7 +156,7 @@ impl Drop for Counting {
 
 /// Whether `bytes` stream through `ctx`'s schema with nothing reported. Errors the
 /// validator collected on the way are dropped: the tree path reports them again.
-pub fn is_clean(ctx: &mut SchemaValidationContext, bytes: &[u8]) -> bool {
+pub(crate) fn is_clean(ctx: &mut SchemaValidationContext, bytes: &[u8]) -> bool {
     if bytes.len() > MAX_BYTES {
         return false;
     }

@@ -148,7 +148,7 @@ fn a_resend_is_a_valid_envelope_around_the_restamped_bundle() {
     assert_eq!(masked(&new), masked(&old));
     assert_eq!(r.message_id, message_id);
     assert_eq!(r.sha256, crate::support::digest::sha256_hex(&r.bytes));
-    assert_eq!(envelope_stamps(&r.bytes).unwrap().occurred(), "2025-03-20T12:07:09+01:00");
+    assert_eq!(envelope_stamps(&r.bytes).unwrap().provenance[0].0, "2025-03-20T12:07:09+01:00");
     // Sender, receiver and document name are the stored envelope's.
     for tag in ["SenderID", "ReceiverID", "Name"] {
         let pick = |t: &str| t.split(&format!("<{tag}")).nth(1).unwrap().split('<').next().unwrap().to_string();
