@@ -32,3 +32,9 @@ pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDet
     }
     Ok(MessageDetail { message, input, attempts, receipts, regenerated_as, cpr })
 }
+
+/// Records in the audit log that `who` had message `id`'s patient's CPR number shown, before
+/// it is shown: a CPR number leaves the journal only when a person asks, and that is kept.
+pub fn record_reveal(journal: &mut Journal, id: i64, who: &str) -> Result<()> {
+    journal.write(|w| w.audit(who, "reveal-cpr", &format!("message {id}"), None))
+}

@@ -52,7 +52,8 @@ pub enum Command {
         /// The message, its input's metadata, attempts and receipts as one JSON object.
         #[arg(long)]
         json: bool,
-        /// Also print the patient's full CPR number (it is sensitive: only when needed).
+        /// Also print the patient's full CPR number (it is sensitive: only when needed; who
+        /// asked, and when, is recorded in the audit log).
         #[arg(long)]
         reveal_cpr: bool,
         /// Write the input the message was built from, exactly as the journal holds it (JSON,
@@ -212,7 +213,9 @@ pub fn run(cmd: Command) -> Result<i32> {
         }
         Command::Show { id, json, reveal_cpr, common, .. } => {
             let config = common.config()?;
-            let journal = common.open_journal(&config, super::Use::Read)?;
+            // A CPR number shown is recorded in the audit log first: the one change.
+            let how = if reveal_cpr { super::Use::Write } else { super::Use::Read };
+            let mut journal = common.open_journal(&config, how)?;
             if let Some(n) = flspost::journal::parse_refused_label(&id) {
                 if reveal_cpr {
                     return Err(Error::Usage(format!(
@@ -223,6 +226,9 @@ pub fn run(cmd: Command) -> Result<i32> {
             }
             let MessageDetail { message: m, input, attempts, receipts, regenerated_as, cpr } =
                 show(&journal, &id, reveal_cpr)?;
+            if reveal_cpr {
+                flspost::app::show::record_reveal(&mut journal, m.id, &flspost::support::person::who())?;
+            }
             // What came from outside (server replies, refuse codes and texts, the receivers'
             // identifiers) is masked by the rows' own serialisation, as in `journal list`.
             let doc = serde_json::json!({

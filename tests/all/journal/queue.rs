@@ -266,3 +266,19 @@ fn regenerate_takes_the_queues_filters_and_resends_one_cause_in_bulk() {
     assert!(r.stdout.is_empty());
     assert_eq!(w.run_with(&cfg, &["regenerate", "3", "--cause", "xctl_refused"]).code, 2);
 }
+
+#[test]
+fn a_cpr_number_shown_is_in_the_audit_log_and_a_plain_show_is_not() {
+    let w = World::new();
+    morning(&w);
+    w.run(&["journal", "show", "3"]).ok();
+    assert!(w.run(&["journal", "audit", "--json"]).ok().stdout.is_empty(), "a masked show audits nothing");
+    let r = w.run(&["journal", "show", "3", "--reveal-cpr"]).ok();
+    assert!(r.stdout.contains("0211223989"), "{}", r.stdout);
+    let a = w.run(&["journal", "audit", "--json"]).ok().one();
+    assert_eq!((a["action"].as_str(), a["target"].as_str()), (Some("reveal-cpr"), Some("message 3")), "{a}");
+    assert!(!a["who"].as_str().unwrap().is_empty());
+    // The audit log names the message, never the number.
+    let table = w.run(&["journal", "audit"]).ok().stdout;
+    assert!(!table.contains("0211223989") && !table.contains("3989"), "{table}");
+}
