@@ -196,3 +196,64 @@ fn errors_name_where_the_input_and_the_journal_came_from() {
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.trim(), format!("flspost: no journal at {}: nothing was generated there", nope.display()));
 }
+
+/// The fenced block under `heading` in a Markdown file, as written.
+pub fn fenced_block_under(markdown: &str, heading: &str) -> String {
+    let after = markdown.split_once(heading).unwrap_or_else(|| panic!("no `{heading}`")).1;
+    let start = after.find("```sh\n").expect("a ```sh block under the heading") + "```sh\n".len();
+    let len = after[start..].find("\n```").expect("the block ends");
+    after[start..start + len].to_string()
+}
+
+/// Runs a shell block from the docs as written, with `flspost` the binary under test on the
+/// PATH (the block's own `export PATH=...target/debug...` line is left out: the test's binary
+/// stands in), in `w`'s folder holding a copy of `samples/`; every command must succeed.
+pub fn run_doc_block(w: &World, block: &str) -> Run {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_flspost")).parent().unwrap().to_path_buf();
+    let script: String =
+        block.lines().filter(|l| !l.starts_with("export PATH=")).map(|l| format!("{l}\n")).collect();
+    let mut c = Command::new("bash");
+    c.args(["-euo", "pipefail", "-c", &script])
+        .current_dir(w.dir.path())
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env_remove("FLSPOST_JOURNAL")
+        .env_remove("FLSPOST_CONFIG")
+        .env_remove("FLSPOST_FAKE_NOW");
+    Run::from(c.output().unwrap())
+}
+
+#[test]
+fn the_readme_walk_through_runs_as_it_is_written() {
+    let w = World::new();
+    copy_samples(&w);
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = fenced_block_under(&readme, "## Walk-through");
+    assert!(block.contains("flspost journal queue") && block.contains("regenerate 3 --input corrected.json"), "{block}");
+    let r = run_doc_block(&w, &block);
+    assert_eq!(r.code, 0, "the walk-through as written failed:\n{}\n{}", r.stdout, r.stderr);
+    // Where it ends: the rejected letter replaced by a sent rettetbrev, nothing left to do.
+    assert!(r.stderr.lines().any(|l| l == "flspost: 1 sent"), "{}", r.stderr);
+    let list = walk(&w, &["journal", "list", "--json", "--result", "FLS-AUH-2025-0002"]).ok().json();
+    let correction = list.iter().find(|m| m["replaces"] == 3).expect("a correction of letter 3");
+    assert_eq!((correction["status_code"].as_str(), correction["status"].as_str()), (Some("rettetbrev"), Some("sent")));
+    assert!(walk(&w, &["journal", "queue", "--json"]).ok().stdout.is_empty());
+}
+
+#[test]
+fn the_support_guides_bad_morning_runs_as_it_is_written_and_leaves_one_problem() {
+    let mut w = World::new();
+    copy_samples(&w);
+    std::fs::copy(root().join("samples/morning.jsonl"), w.path("samples/morning.jsonl")).unwrap();
+    let guide = std::fs::read_to_string(root().join("docs/support.md")).unwrap();
+    let block = fenced_block_under(&guide, "## A bad morning, from flspost alone");
+    let r = run_doc_block(&w, &block);
+    assert_eq!(r.code, 0, "the bad morning as written failed:\n{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.lines().any(|l| l == "flspost: 3 sent"), "{}", r.stderr);
+    w.fake_now = Some("2025-03-20T10:30:00Z".into()); // where the block's clock ended
+    let open = walk(&w, &["journal", "queue", "--json"]).ok().json();
+    let keys: Vec<(&str, &str)> = open.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
+    assert_eq!(keys, [("R1", "input_refused/gp.ean")], "{open:?}");
+    let audit = walk(&w, &["journal", "audit", "--json"]).ok().json();
+    let actions: Vec<&str> = audit.iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["handle", "export-input"], "newest first");
+}
