@@ -31,13 +31,24 @@ pub enum Command {
             default_missing_value = "30"
         )]
         unanswered: Option<u32>,
-        /// Only messages changed (refused inputs received) on or after this date (YYYY-MM-DD,
-        /// UTC) or RFC 3339 instant.
-        #[arg(long, value_name = "DATE")]
+        /// Only messages changed (refused inputs received) from this time: today, yesterday, a
+        /// span back from now (30m, 2h, 7d), a date (YYYY-MM-DD, from Danish midnight) or an
+        /// RFC 3339 instant.
+        #[arg(long, value_name = "WHEN")]
         since: Option<String>,
+        /// Up to this time (a date: to the end of that day, Danish time); as --since.
+        #[arg(long, value_name = "WHEN")]
+        until: Option<String>,
         /// Only the messages (and refused inputs) of this result.
         #[arg(long, value_name = "RESULT_ID")]
         result: Option<String>,
+        /// Only this patient's (exact CPR number, 10 digits or DDMMYY-XXXX; `-` reads it from
+        /// standard input). Never printed.
+        #[arg(long, value_name = "CPR")]
+        cpr: Option<String>,
+        /// Only letters to this GP (EAN).
+        #[arg(long, value_name = "EAN")]
+        gp: Option<String>,
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
@@ -158,7 +169,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             );
             Ok(if damaged == 0 { 0 } else { 1 })
         }
-        Command::List { status, unanswered, since, result, json, common } => {
+        Command::List { status, unanswered, since, until, result, cpr, gp, json, common } => {
             let status = status
                 .map(|s| {
                     ListStatus::from_code(&s).ok_or_else(|| {
@@ -166,7 +177,15 @@ pub fn run(cmd: Command) -> Result<i32> {
                     })
                 })
                 .transpose()?;
-            let since = since.map(|s| parse_since(&s)).transpose()?;
+            let now = flspost::support::clock::now();
+            let filter = flspost::journal::Filter {
+                since: super::queue::when(since.as_deref(), flspost::app::period::End::Start, "since", now)?,
+                until: super::queue::when(until.as_deref(), flspost::app::period::End::Until, "until", now)?,
+                result_id: result,
+                cpr: cpr.as_deref().map(super::queue::read_cpr).transpose()?,
+                gp,
+                ..flspost::journal::Filter::default()
+            };
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             if let Some(minutes) = unanswered {
@@ -175,7 +194,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                     .checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
                     .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
                 let by = by.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                let rows = journal.unanswered(&by, since.as_deref(), result.as_deref())?;
+                let rows = journal.unanswered_where(&by, &filter, None)?;
                 let waited = |at: &str| {
                     chrono::DateTime::parse_from_rfc3339(at).map(|t| (now - t.to_utc()).num_minutes()).unwrap_or(0)
                 };
@@ -190,7 +209,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                 }
                 return Ok(0);
             }
-            let rows = journal.listing(status, since.as_deref(), result.as_deref())?;
+            let rows = journal.listing(status, &filter)?;
             if json {
                 rows.iter().for_each(print_json);
             } else {
@@ -361,15 +380,6 @@ fn export(journal: &mut flspost::journal::Journal, key: &str, part: Part, output
         shown(&to)
     );
     Ok(0)
-}
-
-fn parse_since(s: &str) -> Result<String> {
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(format!("{d}T00:00:00.000Z"));
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .map_err(|_| Error::Usage(format!("--since `{s}`: expected YYYY-MM-DD or an RFC 3339 instant")))
 }
 
 fn print_table(rows: &[Listed]) {

@@ -63,15 +63,6 @@ impl FilterArgs {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let when = |t: &Option<String>, end: End, name: &str| -> Result<Option<String>> {
-            t.as_deref()
-                .map(|t| {
-                    period::parse(t, end, now)
-                        .map(period::stored)
-                        .map_err(|e| Error::Usage(format!("--{name} {}", e.to_string().trim_start_matches("usage: "))))
-                })
-                .transpose()
-        };
         let kinds = self
             .kind
             .iter()
@@ -88,9 +79,10 @@ impl FilterArgs {
         Ok(Query {
             filter: Filter {
                 statuses,
-                since: when(&self.since, End::Start, "since")?,
-                until: when(&self.until, End::Until, "until")?,
+                since: when(self.since.as_deref(), End::Start, "since", now)?,
+                until: when(self.until.as_deref(), End::Until, "until", now)?,
                 result_prefix: self.result.clone(),
+                result_id: None,
                 cpr,
                 gp: self.gp.clone(),
                 kinds,
@@ -103,8 +95,18 @@ impl FilterArgs {
     }
 }
 
+/// A time a person gave for `--NAME`, as the journal stores times.
+pub fn when(t: Option<&str>, end: End, name: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Option<String>> {
+    t.map(|t| {
+        period::parse(t, end, now)
+            .map(period::stored)
+            .map_err(|e| Error::Usage(format!("--{name} {}", e.to_string().trim_start_matches("usage: "))))
+    })
+    .transpose()
+}
+
 /// The CPR number searched for, checked (a typo is an error, not an empty result).
-fn read_cpr(arg: &str) -> Result<String> {
+pub fn read_cpr(arg: &str) -> Result<String> {
     let text = if arg == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), 64), &mut s)

@@ -5,7 +5,6 @@ use super::types::*;
 use super::Journal;
 use crate::error::Result;
 use crate::model::Kind;
-use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension};
 
 impl Journal {
@@ -119,35 +118,6 @@ impl Journal {
         Ok(rows)
     }
 
-    /// Messages for `journal list`, newest first. Only the filters given go into the query,
-    /// so the status and result indexes serve them.
-    pub fn list(
-        &self,
-        status: Option<Status>,
-        since: Option<&str>,
-        result_id: Option<&str>,
-    ) -> Result<Vec<MessageRow>> {
-        let mut clauses = vec![];
-        let mut values: Vec<&dyn ToSql> = vec![];
-        if let Some(st) = &status {
-            clauses.push("m.status = ?");
-            values.push(st);
-        }
-        if let Some(since) = &since {
-            clauses.push("m.updated_at >= ?");
-            values.push(since);
-        }
-        if let Some(rid) = &result_id {
-            clauses.push("m.result_id = ?");
-            values.push(rid);
-        }
-        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id {filter} ORDER BY m.id DESC"
-        ))?;
-        let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
-    }
 }
 
 /// The message that regenerated `id`, if any.

@@ -25,6 +25,8 @@ pub struct Filter {
     pub until: Option<String>,
     /// Result ids that start with this.
     pub result_prefix: Option<String>,
+    /// This result only.
+    pub result_id: Option<String>,
     /// The patient's CPR number, matched exactly against the stored input.
     pub cpr: Option<String>,
     /// The GP's EAN, as in the stored input.
@@ -43,6 +45,7 @@ impl Filter {
             && self.since.is_none()
             && self.until.is_none()
             && self.result_prefix.is_none()
+            && self.result_id.is_none()
             && self.cpr.is_none()
             && self.gp.is_none()
             && self.kinds.is_empty()
@@ -94,6 +97,10 @@ impl Filter {
             clauses.push(format!("substr({result}, 1, length(?)) = ?"));
             values.push(p);
             values.push(p);
+        }
+        if let Some(r) = &self.result_id {
+            clauses.push(format!("{result} = ?"));
+            values.push(r);
         }
         if let Some(cpr) = &self.cpr {
             clauses.push(format!("json_extract({json}, '$.patient.cpr') = ?"));

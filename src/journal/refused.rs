@@ -83,37 +83,6 @@ impl Journal {
             .optional()?)
     }
 
-    /// Refused inputs, newest first: all, or only the open (`Some(true)`) or closed
-    /// (`Some(false)`) ones; received on or after `since`; of one result.
-    pub fn refused_inputs(
-        &self,
-        open: Option<bool>,
-        since: Option<&str>,
-        result_id: Option<&str>,
-    ) -> Result<Vec<RefusedRow>> {
-        let mut clauses = vec![];
-        let mut values: Vec<&dyn ToSql> = vec![];
-        let closed = format!("NOT ({OPEN})");
-        match open {
-            Some(true) => clauses.push(OPEN),
-            Some(false) => clauses.push(&closed),
-            None => {}
-        }
-        if let Some(since) = &since {
-            clauses.push("received_at >= ?");
-            values.push(since);
-        }
-        if let Some(rid) = &result_id {
-            clauses.push("result_id = ?");
-            values.push(rid);
-        }
-        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let mut st =
-            self.conn.prepare(&format!("SELECT {REFUSED_COLUMNS} FROM refused_inputs {filter} ORDER BY id DESC"))?;
-        let rows = st.query_map(values.as_slice(), refused_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
-    }
-
     /// Refused inputs under a work-queue filter, newest first (none when the filter asks for
     /// message statuses, a kind or a transport: an input has none of them). A CPR or GP filter
     /// reads the stored bytes as JSON where they are.
@@ -133,20 +102,26 @@ impl Journal {
         Ok(rows)
     }
 
-    /// What `journal list` shows, newest first: messages (by [`Journal::list`]) and refused
+    /// What `journal list` shows, newest first: messages (by [`Journal::matching`]) and refused
     /// inputs, merged by when each was made or received. A message status shows messages only;
     /// `refused` or `refused-closed` shows those refused inputs only.
-    pub fn listing(
-        &self,
-        status: Option<ListStatus>,
-        since: Option<&str>,
-        result_id: Option<&str>,
-    ) -> Result<Vec<Listed>> {
+    pub fn listing(&self, status: Option<ListStatus>, filter: &super::queue::Filter) -> Result<Vec<Listed>> {
+        let messages = |statuses: Vec<Status>| -> Result<Vec<MessageRow>> {
+            let mut rows = self.matching(&super::queue::Filter { statuses, ..filter.clone() })?;
+            rows.reverse();
+            Ok(rows)
+        };
+        let refused = |open: Option<bool>| -> Result<Vec<RefusedRow>> {
+            let mut rows = self.refused_where(&super::queue::Filter { statuses: vec![], ..filter.clone() })?;
+            rows.retain(|r| open.is_none_or(|o| r.is_open() == o));
+            rows.sort_by(|a, b| b.id.cmp(&a.id));
+            Ok(rows)
+        };
         let (messages, refused) = match status {
-            None => (self.list(None, since, result_id)?, self.refused_inputs(None, since, result_id)?),
-            Some(ListStatus::Message(st)) => (self.list(Some(st), since, result_id)?, vec![]),
-            Some(ListStatus::Refused) => (vec![], self.refused_inputs(Some(true), since, result_id)?),
-            Some(ListStatus::RefusedClosed) => (vec![], self.refused_inputs(Some(false), since, result_id)?),
+            None => (messages(vec![])?, refused(None)?),
+            Some(ListStatus::Message(st)) => (messages(vec![st])?, vec![]),
+            Some(ListStatus::Refused) => (vec![], refused(Some(true))?),
+            Some(ListStatus::RefusedClosed) => (vec![], refused(Some(false))?),
         };
         let mut out = Vec::with_capacity(messages.len() + refused.len());
         let (mut messages, mut refused) = (messages.into_iter().peekable(), refused.into_iter().peekable());

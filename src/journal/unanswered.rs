@@ -17,23 +17,13 @@ const REPLACED: &str = "EXISTS (SELECT 1 FROM messages c WHERE c.result_id = m.r
 
 impl Journal {
     /// GP letters still `sent` (every receipt or Acknowledgement that answers one moves it on)
-    /// whose last hand-over finished at or before `handed_over_by`, longest waiting first. A
-    /// message already regenerated is left out: its resend is the one waiting now; so is one
-    /// whose letter another transmission delivered (`acknowledged`) or the receiver refused
-    /// (`rejected`, fatal-error: never resent as it is), or that a correction replaced (a newer
-    /// letter to the GP of the same result): nothing to resend.
-    pub fn unanswered(
-        &self,
-        handed_over_by: &str,
-        since: Option<&str>,
-        result_id: Option<&str>,
-    ) -> Result<Vec<Unanswered>> {
-        let filter = Filter { since: since.map(str::to_string), result_prefix: None, ..Filter::default() };
-        self.unanswered_where(handed_over_by, &filter, result_id)
-    }
-
-    /// [`Journal::unanswered`] under a work-queue filter (its statuses aside: these are `sent`).
-    pub(crate) fn unanswered_where(
+    /// whose last hand-over finished at or before `handed_over_by`, longest waiting first,
+    /// under a work-queue filter (its statuses aside: these are `sent`). A message already
+    /// regenerated is left out: its resend is the one waiting now; so is one whose letter
+    /// another transmission delivered (`acknowledged`) or the receiver refused (`rejected`,
+    /// fatal-error: never resent as it is), or that a correction replaced (a newer letter to
+    /// the GP of the same result): nothing to resend.
+    pub fn unanswered_where(
         &self,
         handed_over_by: &str,
         filter: &Filter,
@@ -71,7 +61,7 @@ impl Journal {
     }
 }
 
-/// A GP letter waiting for its answer ([`Journal::unanswered`]).
+/// A GP letter waiting for its answer ([`Journal::unanswered_where`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct Unanswered {
     #[serde(flatten)]

@@ -282,3 +282,27 @@ fn a_cpr_number_shown_is_in_the_audit_log_and_a_plain_show_is_not() {
     let table = w.run(&["journal", "audit"]).ok().stdout;
     assert!(!table.contains("0211223989") && !table.contains("3989"), "{table}");
 }
+
+#[test]
+fn journal_list_finds_all_of_a_patients_messages_by_cpr_gp_and_danish_days() {
+    let w = World::new();
+    morning(&w);
+    let list = |args: &[&str]| {
+        let mut all = vec!["journal", "list", "--json"];
+        all.extend(args);
+        w.run(&all).ok().json()
+    };
+    let hers = list(&["--cpr", "0211223989"]);
+    let kinds: Vec<&str> = hers.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["patient-memo", "gp-xdis91"], "both her letters, newest first: {hers:?}");
+    assert!(hers.iter().all(|m| m["result_id"] == "FLS-AUH-2025-0002"));
+    let r = w.run(&["journal", "list", "--cpr", "0211223989"]).ok();
+    assert!(!r.stdout.contains("0211223989") && !r.stdout.contains("3989"), "{}", r.stdout);
+    // The samples' patients share one GP: all eight letters are its results'; another GP has none.
+    let gp = sample_json("group-1.json")["gp"]["ean"].as_str().unwrap().to_string();
+    assert_eq!(list(&["--gp", &gp]).len(), 8);
+    assert!(list(&["--gp", "5790000201747"]).is_empty());
+    assert_eq!(list(&["--since", "today"]).len(), 8);
+    assert_eq!(list(&["--until", "2025-03-19"]).len(), 0);
+    assert_eq!(list(&["--result", "FLS-AUH-2025-000"]).len(), 0, "--result names one result exactly");
+}
