@@ -39,7 +39,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused_id: Option<i64>,
     pub result_id: Option<String>,
-    /// The message's kind; `None` for a refused input.
+    /// The message's kind; `input` for a refused input (as `journal list` says).
+    #[serde(serialize_with = "kind_or_input")]
     pub kind: Option<Kind>,
     /// The message's status, `refused` for an input, `sent` for one waiting for an answer.
     pub status: &'static str,
@@ -62,6 +63,10 @@ pub struct Problem {
     pub followed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handled: Option<Handled>,
+}
+
+fn kind_or_input<S: serde::Serializer>(kind: &Option<Kind>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(kind.map(|k| k.code()).unwrap_or("input"))
 }
 
 /// What the queue reads.

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The kinds of stdout line, each `schemas/json/<kind>.schema.json`.
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 12] = [
     "generate-summary",
     "error-line",
     "send-message",
@@ -21,6 +21,10 @@ const KINDS: [&str; 8] = [
     "journal-list",
     "journal-show",
     "journal-verify",
+    "journal-queue",
+    "journal-summary",
+    "journal-handle",
+    "journal-audit",
 ];
 
 fn schema_path(kind: &str) -> PathBuf {
@@ -65,6 +69,10 @@ impl Lines {
                 "list" => "journal-list",
                 "show" => "journal-show",
                 "verify" => "journal-verify",
+                "queue" => "journal-queue",
+                "summary" => "journal-summary",
+                "handle" => "journal-handle",
+                "audit" => "journal-audit",
                 other => panic!("no kind for {other}"),
             };
             self.by_kind.entry(kind).or_default().push((format!("{what}: {line}"), v.clone()));
@@ -101,6 +109,13 @@ fn read_journal(lines: &mut Lines, w: &World) {
     }
     run(lines, w, None, &["journal", "show", "1", "--json", "--reveal-cpr"]);
     run(lines, w, None, &["journal", "verify", "--json"]);
+    // The work queue: every problem, the summary, one closed by hand, and the audit log.
+    let open = run(lines, w, None, &["journal", "queue", "--all", "--json"]).json();
+    run(lines, w, None, &["journal", "summary", "--json"]);
+    if let Some(p) = open.iter().find(|p| p["state"] == "open") {
+        run(lines, w, None, &["journal", "handle", p["key"].as_str().unwrap(), "--note", "checked", "--json"]);
+    }
+    run(lines, w, None, &["journal", "audit", "--json"]);
 }
 
 /// A GLN with a valid GS1 check digit: `579000001nnn` and its check digit.
@@ -298,15 +313,22 @@ fn scenarios() -> Lines {
     lines
 }
 
+/// Objects whose keys are data, not fields: the summary's problems by cause (a cause code holds
+/// the receiver's own refuse code, any text).
+const KEYED_BY_DATA: &[&str] = &["problems"];
+
 /// A copy of `v` with the key at `path` (object keys, from the top) renamed, for every
-/// object key anywhere in `v`.
+/// object key anywhere in `v` (the keys of [`KEYED_BY_DATA`] objects aside).
 fn renamed_everywhere(v: &Value) -> Vec<(String, Value)> {
     fn walk(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         match v {
             Value::Object(m) => {
+                let data_keys = at.last().is_some_and(|k| KEYED_BY_DATA.contains(&k.as_str()));
                 for (k, x) in m {
                     at.push(k.clone());
-                    out.push(at.clone());
+                    if !data_keys {
+                        out.push(at.clone());
+                    }
                     walk(x, at, out);
                     at.pop();
                 }
