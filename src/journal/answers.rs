@@ -2,7 +2,7 @@
 //! ([`crate::reliable::acknowledgement::decide`]) and the decision carried out (statuses, the
 //! cancelled resends, a resend made).
 
-use super::acknowledgements::{AckOutcome, Rebuild, ResendRequest};
+use super::ack_outcome::{AckOutcome, Rebuild, ResendRequest};
 use super::history::{history_of, read_provenance, transmissions};
 use super::integrity::verified_bytes;
 use super::record::insert_message;

@@ -14,12 +14,13 @@
 //! (stored bytes, inputs and refused inputs against their hashes), `history.rs` (a letter's
 //! history for MedCom's rules in [`crate::reliable`], which decide what an answer or a resend
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
-//! `receipts.rs` (XCTL), `acknowledgements.rs` and `answers.rs` (FHIR), `unanswered.rs` (the
+//! `receipts.rs` (XCTL), `acknowledgements.rs`, `answers.rs` and `ack_outcome.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
 //! and a person closing a problem), `audit.rs` (what a person asked for); the
 //! schema's history in `migrations.rs`, the `send` lock in
 //! `lock.rs`.
 
+mod ack_outcome;
 mod acknowledgements;
 mod answers;
 mod audit;
@@ -40,7 +41,7 @@ mod sql;
 mod types;
 mod unanswered;
 
-pub use acknowledgements::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
+pub use ack_outcome::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
 pub use counts::TransportHealth;
 pub use error::StoreError;
 pub use lock::SendLock;
