@@ -9,6 +9,7 @@ pub mod period;
 pub mod queue;
 pub mod receipt;
 pub mod regenerate;
+pub mod reroute;
 pub mod send;
 pub mod show;
 pub mod validate;
