@@ -107,7 +107,9 @@ fn copy_and_check(conn: &Connection, tmp: &Path, busy: std::time::Duration) -> R
         let copy = Journal::open_bounded(tmp, Access::ReadOnly, busy)?;
         let integrity: String = copy.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if integrity != "ok" {
-            return Err(Error::Damaged(format!("the copy fails SQLite's integrity check ({integrity}); no backup made")));
+            return Err(Error::Damaged(format!(
+                "the copy fails SQLite's integrity check ({integrity}); no backup made"
+            )));
         }
         let mut damaged = Vec::new();
         let checked: Verified = copy.verify(|d| damaged.push(d))?;
@@ -161,10 +163,19 @@ pub(super) fn before_migration(path: &Path, from: i64, busy: std::time::Duration
             path.display()
         )),
     };
-    let dest = (1..100)
-        .map(|n| if n == 1 { beside(path, &format!(".v{from}.bak")) } else { beside(path, &format!(".v{from}.{n}.bak")) })
-        .find(|p| std::fs::symlink_metadata(p).is_err())
-        .ok_or_else(|| Error::Usage(format!("journal {}: 99 backups of schema {from} beside it already", path.display())))?;
+    let dest =
+        (1..100)
+            .map(|n| {
+                if n == 1 {
+                    beside(path, &format!(".v{from}.bak"))
+                } else {
+                    beside(path, &format!(".v{from}.{n}.bak"))
+                }
+            })
+            .find(|p| std::fs::symlink_metadata(p).is_err())
+            .ok_or_else(|| {
+                Error::Usage(format!("journal {}: 99 backups of schema {from} beside it already", path.display()))
+            })?;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NOFOLLOW | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let reader = Connection::open_with_flags(path, flags).map_err(|e| failed(e.into()))?;
     reader.busy_timeout(busy).map_err(|e| failed(e.into()))?;

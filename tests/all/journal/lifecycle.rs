@@ -162,7 +162,8 @@ fn a_migration_backs_the_journal_up_first_beside_it_as_the_schema_it_had() {
     // The journal as it was: what it lists is the fixture's, row for row.
     let fixture = with_v3();
     assert_eq!(sha256(&fixture.journal()), before);
-    let listed = |w: &World, j: &Path| w.run(&["journal", "list", "--json", "--journal", j.to_str().unwrap()]).ok().stdout;
+    let listed =
+        |w: &World, j: &Path| w.run(&["journal", "list", "--json", "--journal", j.to_str().unwrap()]).ok().stdout;
     assert_eq!(listed(&w, &bak), listed(&fixture, &fixture.journal()));
     let verified = w.run(&["journal", "verify", "--journal", bak.to_str().unwrap()]).ok();
     assert!(verified.stderr.contains("9 messages and 4 inputs checked"), "{}", verified.stderr);
@@ -222,7 +223,10 @@ fn journal_migrate_says_what_it_does_and_with_dry_run_does_nothing() {
     assert!(!w.path("state/journal.sqlite.v3.bak").exists());
 
     let done = w.run(&["journal", "migrate", "--json"]).ok().one();
-    assert_eq!((done["from"].as_i64(), done["to"].as_i64(), done["migrated"].as_bool()), (Some(3), Some(5), Some(true)));
+    assert_eq!(
+        (done["from"].as_i64(), done["to"].as_i64(), done["migrated"].as_bool()),
+        (Some(3), Some(5), Some(true))
+    );
     assert_eq!(done["steps"].as_array().unwrap().len(), 2, "{done}");
     assert_eq!(done["backup"]["schema_version"], 3, "{done}");
     assert_eq!(done["backup"]["messages"], 9, "{done}");
