@@ -7,6 +7,7 @@
 //! # [journal]
 //! # path = "/var/lib/flspost/journal.sqlite"
 //! # busy_timeout_seconds = 30                   # the longest wait for another process
+//! # backup_before_migrate = true                # a verified copy beside it before a migration
 //! templates = "/etc/flspost/templates"     # overrides, file by file
 //!
 //! [policy]                                 # site = first date, or false
@@ -85,6 +86,9 @@ pub struct JournalConfig {
     /// How long a command waits, each time it must, for a journal another process holds;
     /// past it the command fails with `journal_busy` (exit 1) and records nothing.
     pub busy_timeout: Option<std::time::Duration>,
+    /// Whether a migration first copies the journal beside itself (`journal.sqlite.v3.bak`,
+    /// verified); `None`: yes.
+    pub backup_before_migrate: Option<bool>,
 }
 
 impl JournalConfig {
@@ -92,6 +96,11 @@ impl JournalConfig {
     /// [`crate::journal::DEFAULT_BUSY_TIMEOUT`].
     pub fn busy_timeout(&self) -> std::time::Duration {
         self.busy_timeout.unwrap_or(crate::journal::DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// Whether a migration backs the journal up first (yes, unless the config says false).
+    pub fn backup_before_migrate(&self) -> bool {
+        self.backup_before_migrate.unwrap_or(true)
     }
 }
 
@@ -103,10 +112,11 @@ impl<'de> Deserialize<'de> for JournalConfig {
         struct Table {
             path: Option<PathBuf>,
             busy_timeout_seconds: Option<f64>,
+            backup_before_migrate: Option<bool>,
         }
         // Through a value, not an untagged enum, so a typo in the table keeps serde's words.
         match toml::Value::deserialize(d)? {
-            toml::Value::String(p) => Ok(JournalConfig { path: Some(PathBuf::from(p)), busy_timeout: None }),
+            toml::Value::String(p) => Ok(JournalConfig { path: Some(PathBuf::from(p)), ..JournalConfig::default() }),
             v @ toml::Value::Table(_) => {
                 let t = Table::deserialize(v).map_err(D::Error::custom)?;
                 let busy_timeout = match t.busy_timeout_seconds {
@@ -119,9 +129,11 @@ impl<'de> Deserialize<'de> for JournalConfig {
                         return Err(D::Error::custom("busy_timeout_seconds: a number of seconds from 0 to 3600"))
                     }
                 };
-                Ok(JournalConfig { path: t.path, busy_timeout })
+                Ok(JournalConfig { path: t.path, busy_timeout, backup_before_migrate: t.backup_before_migrate })
             }
-            _ => Err(D::Error::custom("journal: a path, or a [journal] table with path and busy_timeout_seconds")),
+            _ => Err(D::Error::custom(
+                "journal: a path, or a [journal] table with path, busy_timeout_seconds and backup_before_migrate",
+            )),
         }
     }
 }

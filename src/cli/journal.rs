@@ -99,6 +99,31 @@ pub enum Command {
     /// What people asked of the journal (problems closed, CPR numbers shown, stored data
     /// written out): who, when, what; newest first.
     Audit(super::queue::AuditArgs),
+    /// A consistent copy of the journal while others write to it, to a new owner-only file,
+    /// verified (every stored message and input against its SHA-256, and SQLite's integrity
+    /// check) before it is put at PATH; exit 0 only then.
+    Backup {
+        /// The copy: a new file (never over an existing file, nor through a symbolic link).
+        path: PathBuf,
+        /// One JSON object (path, size, schema version, what was checked) instead of a line of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Bring a journal of an older schema up to this release's, after a verified backup beside
+    /// it (`journal.sqlite.v3.bak`; unless `[journal] backup_before_migrate = false`). Any
+    /// command that writes does the same; this one says what it does.
+    Migrate {
+        /// Say from which schema to which and which steps, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object instead of lines of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
     Verify {
         /// One JSON object per damaged message or input instead of a line of text.
@@ -112,14 +137,18 @@ pub enum Command {
 impl Command {
     /// Whether the command changes the journal (the others only read it).
     pub fn writes(&self) -> bool {
-        matches!(self, Command::Handle(_))
+        matches!(self, Command::Handle(_) | Command::Migrate { dry_run: false, .. })
     }
 
     /// Whether its standard output is JSON lines for a program (`--json`): then a failure of
     /// the whole command is a JSON error line there too.
     pub fn json(&self) -> bool {
         match self {
-            Command::List { json, .. } | Command::Show { json, .. } | Command::Verify { json, .. } => *json,
+            Command::List { json, .. }
+            | Command::Show { json, .. }
+            | Command::Verify { json, .. }
+            | Command::Backup { json, .. }
+            | Command::Migrate { json, .. } => *json,
             Command::Queue(a) => a.json,
             Command::Summary(a) => a.json,
             Command::Handle(a) => a.json,
@@ -134,6 +163,32 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Summary(a) => super::queue::run_summary(a),
         Command::Handle(a) => super::queue::run_handle(a),
         Command::Audit(a) => super::queue::run_audit(a),
+        Command::Backup { path, json, common } => {
+            let config = common.config()?;
+            let journal = common.open_journal(&config, super::Use::Read)?;
+            let started = std::time::Instant::now();
+            let b = journal.backup(&path)?;
+            if json {
+                print_json(&b);
+            } else {
+                outln!(
+                    "{}: {} bytes, schema {}, {} messages and {} inputs verified",
+                    b.path.display(),
+                    b.size,
+                    b.schema_version,
+                    b.messages,
+                    b.inputs
+                );
+            }
+            errln!(
+                "flspost: backup of {} written to {} in {:.1} s and verified",
+                journal.path().display(),
+                b.path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(0)
+        }
+        Command::Migrate { dry_run, json, common } => migrate(&common, dry_run, json),
         Command::Verify { json, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
@@ -379,6 +434,67 @@ fn export(journal: &mut flspost::journal::Journal, key: &str, part: Part, output
         stored.bytes.len(),
         shown(&to)
     );
+    Ok(0)
+}
+
+/// `journal migrate [--dry-run]`: what a migration does (and, without --dry-run, doing it).
+fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
+    let config = common.config()?;
+    let backup_first = config.journal.backup_before_migrate();
+    let to = flspost::journal::Journal::SCHEMA_VERSION;
+    // Read only first: --dry-run never writes, and neither does a journal already up to date.
+    let reader = common.open_journal(&config, super::Use::Read)?;
+    let from = reader.schema_version()?;
+    let steps = reader.migration_steps()?;
+    let path = reader.path().to_path_buf();
+    drop(reader);
+    let mut backup = None;
+    let mut migrated_here = false;
+    if !dry_run && !steps.is_empty() {
+        let journal = common.open_journal(&config, super::Use::Write)?;
+        if let Some(m) = journal.migrated() {
+            migrated_here = true;
+            backup = m.backup.clone();
+        }
+    }
+    let backup_name = |from: i64| {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".v{from}.bak"));
+        path.with_file_name(name)
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "journal": path,
+            "from": from,
+            "to": to,
+            "steps": steps.iter().map(|(a, b, what)| serde_json::json!({"from": a, "to": b, "changes": what})).collect::<Vec<_>>(),
+            "dry_run": dry_run,
+            "migrated": migrated_here,
+            "backup": backup,
+        }));
+    } else if steps.is_empty() {
+        outln!("{}: schema {from}, this release's: nothing to migrate", path.display());
+    } else {
+        outln!("{}: schema {from} to {to}", path.display());
+        for (a, b, what) in &steps {
+            outln!("  {a} -> {b}: {what}");
+        }
+        match (&backup, dry_run) {
+            (Some(b), _) => outln!("backup first: {} ({} bytes, verified)", b.path.display(), b.size),
+            (None, true) if backup_first => {
+                outln!("backup first: beside it, as {} (or the next free name)", backup_name(from).display())
+            }
+            (None, _) if !backup_first => outln!("no backup first: [journal] backup_before_migrate = false"),
+            (None, _) => {}
+        }
+        if dry_run {
+            outln!("--dry-run: nothing was changed");
+        } else if migrated_here {
+            outln!("migrated");
+        } else {
+            outln!("another process migrated it meanwhile");
+        }
+    }
     Ok(0)
 }
 

@@ -106,7 +106,7 @@ impl Common {
             return Err(Error::Usage(format!("no journal at {}: nothing was generated there{hint}", path.display())));
         }
         let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
-        Journal::open_bounded(&path, access, config.journal.busy_timeout())
+        Journal::open_upgrading(&path, access, config.journal.busy_timeout(), config.journal.backup_before_migrate())
     }
 }
 
@@ -126,7 +126,7 @@ enum Command {
     Regenerate(generate::RegenerateArgs),
     /// Read MedCom receipts (XCTL01/02/03) and FHIR Acknowledgements, and mark the letters they answer.
     Receipt(receipt::Args),
-    /// List and inspect what the journal holds.
+    /// List and inspect what the journal holds; back it up; migrate it.
     #[command(subcommand)]
     Journal(journal::Command),
 }

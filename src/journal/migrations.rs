@@ -25,32 +25,55 @@ struct Step {
     /// Whether a command that only reads may read a journal of `from` as it is (the next
     /// schema only allows more), so that reading never has to write.
     readable_as_is: bool,
+    /// What the step changes, for `journal migrate`.
+    pub(super) what: &'static str,
     apply: fn(&Transaction<'_>) -> Result<()>,
 }
 
 /// Every migration, oldest first. A new schema adds its step here and bumps
 /// [`SCHEMA_VERSION`]; tests/fixtures keeps a journal of each released schema.
 const STEPS: &[Step] = &[
-    Step { from: 1, readable_as_is: true, apply: allow_patient_kombi },
-    Step { from: 2, readable_as_is: true, apply: allow_gp_carecommunication },
-    Step { from: 3, readable_as_is: true, apply: allow_unknown_outcome },
+    Step { from: 1, readable_as_is: true, what: "message kind patient-kombi", apply: allow_patient_kombi },
+    Step {
+        from: 2,
+        readable_as_is: true,
+        what: "message kind gp-carecommunication, receipts indexes",
+        apply: allow_gp_carecommunication,
+    },
+    Step { from: 3, readable_as_is: true, what: "hand-over outcome unknown", apply: allow_unknown_outcome },
     // Read as it is through stand-ins ([`read_as_schema_5`]).
-    Step { from: 4, readable_as_is: true, apply: add_work_queue },
+    Step {
+        from: 4,
+        readable_as_is: true,
+        what: "refused inputs, problems handled by a person, the audit log, search indexes",
+        apply: add_work_queue,
+    },
 ];
 
-/// Brings a journal of an older schema up to [`SCHEMA_VERSION`], one step at a time. Each
-/// step checks the version again under the write lock, so two processes that open the same
-/// old journal at once migrate it once.
-pub(super) fn migrate(conn: &Connection) -> Result<()> {
-    for step in STEPS {
-        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-        if user_version(&tx)? == step.from {
-            (step.apply)(&tx)?;
-            tx.pragma_update(None, "user_version", step.from + 1)?;
-        }
-        tx.commit()?;
+/// Brings a journal of an older schema up to [`SCHEMA_VERSION`], every step in one write
+/// transaction: the version is read again under the write lock, so two processes that open
+/// the same old journal at once migrate it (and call `first`) once, and a migration that
+/// fails leaves the journal as it was. `first` runs under that lock before any step, with the
+/// version found (the backup a migration makes first). Returns that version when this call
+/// migrated, `None` when another process had.
+pub(super) fn migrate(conn: &Connection, first: impl FnOnce(&Connection, i64) -> Result<()>) -> Result<Option<i64>> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let from = user_version(&tx)?;
+    if !(1..SCHEMA_VERSION).contains(&from) {
+        return Ok(None);
     }
-    Ok(())
+    first(&tx, from)?;
+    for step in STEPS.iter().filter(|s| s.from >= from) {
+        (step.apply)(&tx)?;
+        tx.pragma_update(None, "user_version", step.from + 1)?;
+    }
+    tx.commit()?;
+    Ok(Some(from))
+}
+
+/// The steps from schema `from` to [`SCHEMA_VERSION`]: `(from, to, what it changes)`.
+pub(super) fn steps_from(from: i64) -> Vec<(i64, i64, &'static str)> {
+    STEPS.iter().filter(|s| s.from >= from).map(|s| (s.from, s.from + 1, s.what)).collect()
 }
 
 /// Whether a journal of schema `version` can be read as it is, without migrating.

@@ -17,13 +17,15 @@
 //! `receipts.rs` (XCTL), `acknowledgements.rs`, `answers.rs` and `ack_outcome.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
 //! and a person closing a problem), `audit.rs` (what a person asked for); the
-//! schema's history in `migrations.rs`, the `send` lock in
+//! schema's history in `migrations.rs`, a verified copy (`journal backup`, and before a
+//! migration) in `backup.rs`, the `send` lock in
 //! `lock.rs`.
 
 mod ack_outcome;
 mod acknowledgements;
 mod answers;
 mod audit;
+mod backup;
 mod counts;
 pub mod error;
 mod history;
@@ -42,10 +44,11 @@ mod types;
 mod unanswered;
 
 pub use ack_outcome::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
+pub use backup::BackedUp;
 pub use counts::TransportHealth;
 pub use error::StoreError;
 pub use lock::SendLock;
-pub use open::{default_path, Journal, DEFAULT_BUSY_TIMEOUT};
+pub use open::{default_path, Journal, Migrated, DEFAULT_BUSY_TIMEOUT};
 pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;

@@ -15,9 +15,20 @@ pub struct Journal {
     /// SQLite's write-ahead log beside the journal (its size decides checkpoints).
     pub(super) wal: PathBuf,
     /// The longest wait for another process, each time (SQLite's busy timeout).
-    busy: std::time::Duration,
+    pub(super) busy: std::time::Duration,
     /// Keeps this process's count of connections to the file (see [`open_files`]).
     _open: OpenFile,
+    /// The migration this opening made, if it made one.
+    migrated: Option<Migrated>,
+}
+
+/// A migration an opening made: from which schema, to which, and the backup it made first.
+#[derive(Clone, Debug)]
+pub struct Migrated {
+    pub from: i64,
+    pub to: i64,
+    /// `None` when the config said not to (`[journal] backup_before_migrate = false`).
+    pub backup: Option<super::backup::BackedUp>,
 }
 
 /// How long a command waits for a journal another process is writing, unless the config
@@ -194,6 +205,17 @@ impl Journal {
     /// [`Journal::open_with`], waiting at most `busy` for a journal another process holds
     /// (each time it must wait); past it a command fails with [`Error::Busy`].
     pub fn open_bounded(path: &Path, access: Access, busy: std::time::Duration) -> Result<Journal> {
+        Journal::open_upgrading(path, access, busy, true)
+    }
+
+    /// [`Journal::open_bounded`]; an older journal opened for writing is migrated, after a
+    /// verified backup beside it (`journal.sqlite.v3.bak`) unless `backup_first` is false.
+    pub fn open_upgrading(
+        path: &Path,
+        access: Access,
+        busy: std::time::Duration,
+        backup_first: bool,
+    ) -> Result<Journal> {
         // Held until the connection is counted, so no other thread of this process opens
         // the file's descriptors meanwhile.
         let mut open = open_files().lock().unwrap_or_else(|e| e.into_inner());
@@ -201,8 +223,15 @@ impl Journal {
         let key = std::fs::metadata(path).map(|m| file_key(&m)).map_err(|e| Error::io(path, e))?;
         *open.entry(key).or_insert(0) += 1;
         drop(open);
-        let journal = Journal { conn, path: path.to_path_buf(), wal: beside(path, "-wal"), busy, _open: OpenFile(key) };
-        journal.set_up(access)?;
+        let mut journal = Journal {
+            conn,
+            path: path.to_path_buf(),
+            wal: beside(path, "-wal"),
+            busy,
+            _open: OpenFile(key),
+            migrated: None,
+        };
+        journal.migrated = journal.set_up(access, backup_first)?;
         Ok(journal)
     }
 
@@ -253,8 +282,9 @@ impl Journal {
         Ok(conn)
     }
 
-    /// Sets up a new journal, migrates an older one and checks it is a flspost journal.
-    fn set_up(&self, access: Access) -> Result<()> {
+    /// Sets up a new journal, migrates an older one (returning what it did) and checks it is
+    /// a flspost journal.
+    fn set_up(&self, access: Access, backup_first: bool) -> Result<Option<Migrated>> {
         let (conn, path) = (&self.conn, self.path.as_path());
         let version = migrations::user_version;
         // "file is not a database" and the like: someone else's file, untouched so far. A
@@ -288,10 +318,19 @@ impl Journal {
             }
             tx.commit()?;
         }
-        // An older journal is migrated by the first command that writes; one that only
-        // reads may read it as it is where the migrations allow that.
+        // An older journal is migrated by the first command that writes, after a backup of it
+        // as it is (taken under the migration's write lock, so made once); one that only reads
+        // may read it as it is where the migrations allow that.
+        let mut migrated = None;
         if (1..SCHEMA_VERSION).contains(&version(conn)?) && access == Access::ReadWrite {
-            migrations::migrate(conn)?;
+            let mut backup = None;
+            let from = migrations::migrate(conn, |_, from| {
+                if backup_first {
+                    backup = Some(super::backup::before_migration(path, from, self.busy)?);
+                }
+                Ok(())
+            })?;
+            migrated = from.map(|from| Migrated { from, to: SCHEMA_VERSION, backup });
         }
         match version(conn)? {
             SCHEMA_VERSION => {}
@@ -305,6 +344,15 @@ impl Journal {
                     "journal {} has schema version {v}, older than this flspost's {SCHEMA_VERSION}; reading never \
                      changes a journal, so the next command that writes (generate, send, receipt) brings it up to date",
                     path.display()
+                )))
+            }
+            v if v > SCHEMA_VERSION => {
+                return Err(Error::Usage(format!(
+                    "journal {} has schema version {v}, newer than this flspost ({}) knows ({SCHEMA_VERSION}): a newer \
+                     release wrote it; nothing was read or changed. Use that release (or a newer one) on every host \
+                     that opens this journal",
+                    path.display(),
+                    env!("CARGO_PKG_VERSION")
                 )))
             }
             v => {
@@ -333,7 +381,28 @@ impl Journal {
         // what a command reported survives a power cut, not only a killed process (NORMAL
         // may lose the last commits). A batch commits once per round: one flush per round.
         conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        Ok(())
+        Ok(migrated)
+    }
+
+    /// The migration opening this journal made, if it made one.
+    pub fn migrated(&self) -> Option<&Migrated> {
+        self.migrated.as_ref()
+    }
+
+    /// The journal file's schema version (`user_version`); this release's is
+    /// [`Journal::SCHEMA_VERSION`].
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(migrations::user_version(&self.conn)?)
+    }
+
+    /// The schema this release writes.
+    pub const SCHEMA_VERSION: i64 = SCHEMA_VERSION;
+
+    /// What migrating this journal would do: each step's schema before and after, and what
+    /// it changes (nothing for a journal of this release's schema).
+    pub fn migration_steps(&self) -> Result<Vec<(i64, i64, &'static str)>> {
+        let v = self.schema_version()?;
+        Ok(if v < SCHEMA_VERSION { migrations::steps_from(v) } else { Vec::new() })
     }
 
     pub fn path(&self) -> &Path {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `.NAME.tmp-PID-N`: unique per process and per call, and tells `sweep_temporaries`
 /// whose it is.
-fn temp_name(name: &std::ffi::OsStr) -> String {
+pub(crate) fn temp_name(name: &std::ffi::OsStr) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     format!(".{}.tmp-{}-{}", name.to_string_lossy(), std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
@@ -67,7 +67,7 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// The folder a path's entry lives in (`.` for a bare name).
-fn parent_of(path: &Path) -> &Path {
+pub(crate) fn parent_of(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 

@@ -2,5 +2,6 @@
 //! bytes; the support work queue over it.
 mod fixtures;
 mod integrity;
+mod lifecycle;
 mod path;
 mod queue;
