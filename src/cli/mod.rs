@@ -17,9 +17,11 @@ macro_rules! errln {
 
 mod generate;
 mod journal;
+mod lifecycle;
 mod queue;
 mod receipt;
 mod send;
+mod show;
 mod validate;
 
 use clap::{Parser, Subcommand};

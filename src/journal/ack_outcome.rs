@@ -177,7 +177,6 @@ pub struct AckApplied {
     pub answered_envelope: Option<String>,
 }
 
-
 /// A transmission to send again, for a `transient-error`.
 pub struct ResendRequest<'a> {
     pub message: &'a MessageRow,

@@ -117,7 +117,6 @@ impl Journal {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
-
 }
 
 /// The message that regenerated `id`, if any.

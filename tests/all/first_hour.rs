@@ -210,8 +210,7 @@ pub fn fenced_block_under(markdown: &str, heading: &str) -> String {
 /// stands in), in `w`'s folder holding a copy of `samples/`; every command must succeed.
 pub fn run_doc_block(w: &World, block: &str) -> Run {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_flspost")).parent().unwrap().to_path_buf();
-    let script: String =
-        block.lines().filter(|l| !l.starts_with("export PATH=")).map(|l| format!("{l}\n")).collect();
+    let script: String = block.lines().filter(|l| !l.starts_with("export PATH=")).map(|l| format!("{l}\n")).collect();
     let mut c = Command::new("bash");
     c.args(["-euo", "pipefail", "-c", &script])
         .current_dir(w.dir.path())
@@ -228,7 +227,10 @@ fn the_readme_walk_through_runs_as_it_is_written() {
     copy_samples(&w);
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let block = fenced_block_under(&readme, "## Walk-through");
-    assert!(block.contains("flspost journal queue") && block.contains("regenerate 3 --input corrected.json"), "{block}");
+    assert!(
+        block.contains("flspost journal queue") && block.contains("regenerate 3 --input corrected.json"),
+        "{block}"
+    );
     let r = run_doc_block(&w, &block);
     assert_eq!(r.code, 0, "the walk-through as written failed:\n{}\n{}", r.stdout, r.stderr);
     // Where it ends: the rejected letter replaced by a sent rettetbrev, nothing left to do.
@@ -251,7 +253,8 @@ fn the_support_guides_bad_morning_runs_as_it_is_written_and_leaves_one_problem()
     assert!(r.stderr.lines().any(|l| l == "flspost: 3 sent"), "{}", r.stderr);
     w.fake_now = Some("2025-03-20T10:30:00Z".into()); // where the block's clock ended
     let open = walk(&w, &["journal", "queue", "--json"]).ok().json();
-    let keys: Vec<(&str, &str)> = open.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
+    let keys: Vec<(&str, &str)> =
+        open.iter().map(|p| (p["key"].as_str().unwrap(), p["cause"].as_str().unwrap())).collect();
     assert_eq!(keys, [("R1", "input_refused/gp.ean")], "{open:?}");
     let audit = walk(&w, &["journal", "audit", "--json"]).ok().json();
     let actions: Vec<&str> = audit.iter().map(|a| a["action"].as_str().unwrap()).collect();

@@ -5,7 +5,8 @@
 pub(crate) const CATEGORY_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-careCommunication-categoryCodes";
 pub(crate) const EVENT_SYSTEM: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes";
-pub(crate) const ACTIVITY_SYSTEM: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes";
+pub(crate) const ACTIVITY_SYSTEM: &str =
+    "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes";
 pub(crate) const DESTINATION_USE_SYSTEM: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse";
 pub const ROLE_SYSTEM: &str =

@@ -25,7 +25,8 @@ pub(crate) const PROFILE_ORGANIZATION: &str =
     "http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-organization";
 pub(crate) const PROFILE_PRACTITIONER_ROLE: &str =
     "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-practitionerrole";
-pub(crate) const PROFILE_PRACTITIONER: &str = "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-practitioner";
+pub(crate) const PROFILE_PRACTITIONER: &str =
+    "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-practitioner";
 pub(crate) const PROFILE_ACK_MESSAGE: &str =
     "http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgement";
 pub(crate) const PROFILE_ACK_HEADER: &str =

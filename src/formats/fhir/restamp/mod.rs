@@ -239,7 +239,12 @@ fn with_value(e: &BytesStart<'_>, value: &str) -> Result<BytesStart<'static>, Un
 
 /// The Bundle with new per-transmission values: `bundle_id` and `sent` (FHIR time, Danish
 /// offset, as the writer gives it). Every other byte is as it was.
-pub(crate) fn rewrite(bundle: &[u8], old: &Stamps, bundle_id: &Uuid, sent: DateTime<Utc>) -> Result<Vec<u8>, Unrecognised> {
+pub(crate) fn rewrite(
+    bundle: &[u8],
+    old: &Stamps,
+    bundle_id: &Uuid,
+    sent: DateTime<Utc>,
+) -> Result<Vec<u8>, Unrecognised> {
     let (new_id, new_time) = (bundle_id.hyphenated().to_string(), fhir_time(&sent));
     let mut r = reader(bundle)?;
     let mut w = Writer::new(Vec::with_capacity(bundle.len() + 64));
@@ -330,7 +335,11 @@ pub(crate) fn rewrite(bundle: &[u8], old: &Stamps, bundle_id: &Uuid, sent: DateT
 /// The Bundle `bundle` restamped for transmission `attempt`, sent at `sent`: `Bundle.id` is
 /// [`identity::fhir_bundle_id`] of its `MessageHeader.id`, `attempt` and `sent`, as for any send.
 /// Returns the old stamps, the new `Bundle.id` and the new Bundle.
-pub(crate) fn restamp(bundle: &[u8], transmission: u32, sent: DateTime<Utc>) -> Result<(Stamps, Uuid, Vec<u8>), Unrecognised> {
+pub(crate) fn restamp(
+    bundle: &[u8],
+    transmission: u32,
+    sent: DateTime<Utc>,
+) -> Result<(Stamps, Uuid, Vec<u8>), Unrecognised> {
     let old = stamps(bundle)?;
     let bundle_id =
         identity::fhir_bundle_id(&old.message_id, transmission, sent.timestamp_nanos_opt().unwrap_or_default());

@@ -1,0 +1,93 @@
+//! `flspost journal backup` and `journal migrate`: the journal's lifecycle for operations.
+
+use super::{print_json, Common};
+use flspost::error::Result;
+use std::path::Path;
+
+/// `journal backup PATH`: a verified copy while other processes write.
+pub fn backup(common: &Common, path: &Path, json: bool) -> Result<i32> {
+    let config = common.config()?;
+    let journal = common.open_journal(&config, super::Use::Read)?;
+    let started = std::time::Instant::now();
+    let b = journal.backup(&path)?;
+    if json {
+        print_json(&b);
+    } else {
+        outln!(
+            "{}: {} bytes, schema {}, {} messages and {} inputs verified",
+            b.path.display(),
+            b.size,
+            b.schema_version,
+            b.messages,
+            b.inputs
+        );
+    }
+    errln!(
+        "flspost: backup of {} written to {} in {:.1} s and verified",
+        journal.path().display(),
+        b.path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
+}
+
+/// `journal migrate [--dry-run]`: what a migration does (and, without --dry-run, doing it).
+pub fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
+    let config = common.config()?;
+    let backup_first = config.journal.backup_before_migrate();
+    let to = flspost::journal::Journal::SCHEMA_VERSION;
+    // Read only first: --dry-run never writes, and neither does a journal already up to date.
+    let reader = common.open_journal(&config, super::Use::Read)?;
+    let from = reader.schema_version()?;
+    let steps = reader.migration_steps()?;
+    let path = reader.path().to_path_buf();
+    drop(reader);
+    let mut backup = None;
+    let mut migrated_here = false;
+    if !dry_run && !steps.is_empty() {
+        let journal = common.open_journal(&config, super::Use::Write)?;
+        if let Some(m) = journal.migrated() {
+            migrated_here = true;
+            backup = m.backup.clone();
+        }
+    }
+    let backup_name = |from: i64| {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".v{from}.bak"));
+        path.with_file_name(name)
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "journal": path,
+            "from": from,
+            "to": to,
+            "steps": steps.iter().map(|(a, b, what)| serde_json::json!({"from": a, "to": b, "changes": what})).collect::<Vec<_>>(),
+            "dry_run": dry_run,
+            "migrated": migrated_here,
+            "backup": backup,
+        }));
+    } else if steps.is_empty() {
+        outln!("{}: schema {from}, this release's: nothing to migrate", path.display());
+    } else {
+        outln!("{}: schema {from} to {to}", path.display());
+        for (a, b, what) in &steps {
+            outln!("  {a} -> {b}: {what}");
+        }
+        match (&backup, dry_run) {
+            (Some(b), _) => outln!("backup first: {} ({} bytes, verified)", b.path.display(), b.size),
+            (None, true) if backup_first => {
+                outln!("backup first: beside it, as {} (or the next free name)", backup_name(from).display())
+            }
+            (None, _) if !backup_first => outln!("no backup first: [journal] backup_before_migrate = false"),
+            (None, _) => {}
+        }
+        if dry_run {
+            outln!("--dry-run: nothing was changed");
+        } else if migrated_here {
+            outln!("migrated");
+        } else {
+            outln!("another process migrated it meanwhile");
+        }
+    }
+    Ok(0)
+}
