@@ -60,6 +60,12 @@ impl Engine {
         };
         let mut planned = vec![];
         for message in messages {
+            // A problem a person closed ("sent by letter post") is not resent behind their back.
+            if let Some(h) = journal.handled(message.id)? {
+                let why = format!("message {} was closed by {} at {}: {}", message.id, h.by, h.at, h.note);
+                planned.push(Planned { message, action: Action::Refused(Error::Usage(why)) });
+                continue;
+            }
             let action = if reroute {
                 match self.reroute_to(journal, &message, now) {
                     Ok(to) => Action::Reroute { kind: to.kind, transmission: to.transmission },

@@ -136,7 +136,9 @@ fn of_message(q: &QueuedMessage) -> Option<Problem> {
     let state = match (&q.handled, q.next) {
         (Some(_), _) => State::Handled,
         (None, Some((_, Status::Sent | Status::Acknowledged))) => State::Resolved,
-        (None, Some((_, Status::Failed | Status::Rejected | Status::Superseded))) => State::Continued,
+        // Its resend has a problem of its own (listed itself); a resend superseded by this
+        // letter's own answer leaves the problem here.
+        (None, Some((_, Status::Failed | Status::Rejected | Status::Retry))) => State::Continued,
         _ => State::Open,
     };
     Some(Problem {
@@ -306,7 +308,8 @@ pub fn handle(journal: &mut Journal, keys: &[String], note: &str, who: &str) -> 
                 Target::Refused(id) => (w.handle_refused(*id, who, note)?, format!("refused {id}")),
             };
             if done {
-                w.audit(who, "handle", &what, Some(note))?;
+                // The audit log never holds a CPR number: a note naming one is kept masked there.
+                w.audit(who, "handle", &what, Some(&crate::support::redact::redact_cpr_like(note)))?;
             }
             out.push(HandleOutcome { key: key.clone(), outcome: if done { "handled" } else { "already-handled" } });
         }

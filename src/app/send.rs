@@ -155,6 +155,9 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
     // instead of waiting out a timeout, or failing a letter, for each.
     let mut stopped: BTreeMap<Addressee, usize> = BTreeMap::new();
     let mut streaks: BTreeMap<Addressee, hold::Streak> = BTreeMap::new();
+    // The transports that took a letter in this run: a letter held before that is refused
+    // again after that fails on its own (see `hold`).
+    let mut took: std::collections::BTreeSet<Addressee> = std::collections::BTreeSet::new();
     for m in pending {
         let to = m.kind.addressee();
         let Some(t) = transports.get_mut(&to) else {
@@ -196,7 +199,11 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
         };
         let result = t.send(&out);
         let (kind, describe) = (t.kind(), t.describe());
-        if let (Err(e @ SendError::Permanent(reply)), true) = (&result, threshold > 0) {
+        if result.is_ok() {
+            took.insert(to);
+        }
+        let streak_rule = threshold > 0 && !(hold::was_held(&m) && took.contains(&to));
+        if let (Err(e @ SendError::Permanent(reply)), true) = (&result, streak_rule) {
             let key = hold::normalise(reply, &m);
             // Another reply ends the streak before it starts one of its own.
             if let Some(s) = streaks.remove(&to) {

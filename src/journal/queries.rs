@@ -87,11 +87,13 @@ impl Journal {
         Ok(())
     }
 
-    /// Messages waiting for `send`, oldest first.
+    /// Messages waiting for `send`, oldest first; those an earlier `send` held because their
+    /// transport was failing (`transport held: ...`) after the rest.
     pub fn pending(&self) -> Result<Vec<MessageRow>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
-             WHERE m.status IN ('generated', 'retry') ORDER BY m.id"
+             WHERE m.status IN ('generated', 'retry') \
+             ORDER BY (m.status = 'retry' AND m.reason LIKE 'transport held:%'), m.id"
         ))?;
         let rows = st.query_map([], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)

@@ -103,11 +103,12 @@ impl Filter {
             values.push(r);
         }
         if let Some(cpr) = &self.cpr {
-            clauses.push(format!("json_extract({json}, '$.patient.cpr') = ?"));
+            // As the index has it: a damaged input (not JSON) is no match, never an error.
+            clauses.push(format!("(CASE WHEN json_valid({json}) THEN json_extract({json}, '$.patient.cpr') END) = ?"));
             values.push(cpr);
         }
         if let Some(gp) = &self.gp {
-            clauses.push(format!("json_extract({json}, '$.gp.ean') = ?"));
+            clauses.push(format!("(CASE WHEN json_valid({json}) THEN json_extract({json}, '$.gp.ean') END) = ?"));
             values.push(gp);
         }
     }

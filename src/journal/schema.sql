@@ -53,8 +53,8 @@ CREATE INDEX messages_regenerated ON messages(regenerated_from) WHERE regenerate
 CREATE INDEX messages_replaces ON messages(replaces) WHERE replaces IS NOT NULL;
 CREATE INDEX messages_updated ON messages(updated_at);
 -- Search by the patient's CPR number (an exact match on the stored input) and by GP.
-CREATE INDEX inputs_cpr ON inputs(json_extract(input_json, '$.patient.cpr'));
-CREATE INDEX inputs_gp ON inputs(json_extract(input_json, '$.gp.ean'));
+CREATE INDEX inputs_cpr ON inputs((CASE WHEN json_valid(input_json) THEN json_extract(input_json, '$.patient.cpr') END));
+CREATE INDEX inputs_gp ON inputs((CASE WHEN json_valid(input_json) THEN json_extract(input_json, '$.gp.ean') END));
 
 CREATE TABLE attempts (
     id          INTEGER PRIMARY KEY,
@@ -120,4 +120,9 @@ CREATE TABLE audit (
     target  TEXT NOT NULL,                  -- `message 17`, `refused 3`
     detail  TEXT
 );
+-- A person's closing of a problem holds for the state it was closed in: when the message
+-- moves on (a handled retry is rejected later), its new state is a problem of its own.
+CREATE TRIGGER messages_handled_until_changed AFTER UPDATE OF status ON messages
+  WHEN NEW.status <> OLD.status AND NEW.handled_at IS NOT NULL
+  BEGIN UPDATE messages SET handled_at = NULL, handled_by = NULL, handled_note = NULL WHERE id = NEW.id; END;
 -- (end of what schema 5 added)

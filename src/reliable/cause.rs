@@ -41,13 +41,20 @@ pub(crate) fn of_message(f: &Facts<'_>) -> Option<Cause> {
     let code = f.refuse_code.unwrap_or("");
     match f.status {
         Status::Rejected if reason.starts_with("FHIR fatal-error") => {
+            let code = if code.is_empty() { "unspecified" } else { code };
             Some(Cause::new(format!("fhir_fatal/{code}"), fhir_action(code, true)))
         }
-        Status::Rejected => Some(Cause::new(format!("xctl_refused/{code}"), xctl_action(code))),
+        Status::Rejected => {
+            // A negative XCTL without a RefuseCode says no more than `ikke_specificeret`.
+            let code = if code.is_empty() { "ikke_specificeret" } else { code };
+            Some(Cause::new(format!("xctl_refused/{code}"), xctl_action(code)))
+        }
         Status::Failed if reason.starts_with("FHIR transient-error") => {
+            let code = if code.is_empty() { "unspecified" } else { code };
             Some(Cause::new(format!("fhir_transient/{code}"), fhir_action(code, false)))
         }
-        Status::Failed if reason.contains("does not match its SHA-256") => Some(Cause::new(
+        // Every reason the journal's integrity check writes ends so.
+        Status::Failed if reason.contains("(the journal is damaged)") => Some(Cause::new(
             "journal_damaged",
             "The stored message is damaged: run `flspost journal verify`, restore the journal from a backup, \
              or regenerate the result from its input (`regenerate ID --input`).",
@@ -98,8 +105,9 @@ pub(crate) fn of_refused_input(field: &str, stored_len: u64) -> Cause {
             "input_unreadable",
             "The input could not be read (not UTF-8, too long, no such file): fix it at the sender and send it again.",
         ),
+        // A field named by the input's own keys can be anything: masked as reasons are.
         (field, _) => Cause::new(
-            format!("input_refused/{field}"),
+            format!("input_refused/{}", crate::support::redact::redact_cpr_like(field)),
             "The input breaks the contract at this field: correct it at the sender (the lab system or the \
              gateway) and send it again; a result flspost will never send (a site without FLS) is handled \
              with a note (`flspost journal handle`).",
@@ -264,6 +272,23 @@ mod tests {
         assert_eq!(of_refused_input("gp.ean", 1045).code, "input_refused/gp.ean");
         assert_eq!(of_refused_input("input", 9).code, "input_refused/input");
         assert_eq!(of_refused_input("input", 0).code, "input_unreadable");
+        // Each reason the integrity check writes; receipts that name no code.
+        for damaged in [
+            "its stored bytes do not match their SHA-256 (the journal is damaged)",
+            "its stored bytes are missing (the journal is damaged)",
+        ] {
+            assert_eq!(of_message(&facts(Status::Failed, damaged, None, None)).unwrap().code, "journal_damaged");
+        }
+        assert_eq!(
+            of_message(&facts(Status::Rejected, "XCTL02: x", None, None)).unwrap().code,
+            "xctl_refused/ikke_specificeret"
+        );
+        assert_eq!(
+            of_message(&facts(Status::Rejected, "FHIR fatal-error: x", None, None)).unwrap().code,
+            "fhir_fatal/unspecified"
+        );
+        // A field named by the input's own keys is masked like any text from outside.
+        assert_eq!(of_refused_input("patient.0101011234", 900).code, "input_refused/patient.xxxxxxxxxx");
     }
 
     #[test]

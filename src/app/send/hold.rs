@@ -18,6 +18,11 @@
 //! - A streak that ends short of that (or is still short when the run ends) was the letters'
 //!   own: each of its messages is `failed` with its reply, as without the rule.
 //!
+//! - A letter held by an earlier run is tried after the others (its queue goes first), and
+//!   when the same run's transport has taken another letter since, a permanent reply to it is
+//!   its own: it fails (three letters to three unknown addresses, answered alike, are not held
+//!   for ever in front of the queue).
+//!
 //! `0` turns the rule off (every permanent reply fails its letter at once); `1` is refused
 //! by the config (one reply is no streak). A queue with fewer receivers than the threshold
 //! cannot show its transport is broken, and fails its letters as before.
@@ -102,9 +107,17 @@ impl Streak {
 
 /// The reason a held message carries (in the journal and on its line): the reply, masked,
 /// and what happens next.
+/// How a held message's reason begins.
+pub(crate) const HELD: &str = "transport held:";
+
+/// Whether `m` was held by an earlier run's streak.
+pub(crate) fn was_held(m: &MessageRow) -> bool {
+    m.reason.as_deref().is_some_and(|r| r.starts_with(HELD))
+}
+
 pub(crate) fn held_reason(replies: usize, receivers: usize, transport: &str, reply: &str) -> String {
     format!(
-        "transport held: {replies} identical permanent replies from {transport} for {receivers} different \
+        "{HELD} {replies} identical permanent replies from {transport} for {receivers} different \
          receivers ({}): the transport, not this letter, is failing; it waits for the next `flspost send`",
         crate::support::redact::redact_cpr_like(reply)
     )

@@ -142,10 +142,7 @@ fn a_transient_error_needs_no_resend_while_a_later_transmission_is_on_its_way() 
     // its way, and this one's own resend (failed) is stuck: a person must look.
     h.transmissions[1].transient_answered = true;
     h.transmissions[2].transient_answered = true;
-    assert_eq!(
-        ask(&h, 10, Asked::TransientError),
-        Resend::Held(Held::ResendStuck { resend_id: 20, status: Failed })
-    );
+    assert_eq!(ask(&h, 10, Asked::TransientError), Resend::Held(Held::ResendStuck { resend_id: 20, status: Failed }));
 }
 
 #[test]
@@ -174,10 +171,7 @@ fn a_reroute_follows_a_persons_resend_rules_but_not_the_letters_wait_or_limit() 
     assert_eq!(ask(&h, 30, later()), Resend::Held(Held::Limit { sent: 3 }));
     assert_eq!(reroute(&h, h.get(30).unwrap(), false), Reroute::Make);
     regenerated(&mut h.transmissions[2], 40, Generated, 1);
-    assert_eq!(
-        reroute(&h, h.get(30).unwrap(), false),
-        Reroute::NotNeeded(NotNeeded::Regenerated { resend_id: 40 })
-    );
+    assert_eq!(reroute(&h, h.get(30).unwrap(), false), Reroute::NotNeeded(NotNeeded::Regenerated { resend_id: 40 }));
     let delivered = fhir(vec![tx(1, Acknowledged), tx(2, Failed)]);
     assert_eq!(
         reroute(&delivered, delivered.get(20).unwrap(), false),
@@ -226,10 +220,7 @@ fn a_later_letter_made_from_a_transmission_is_no_resend_of_it() {
     h.transmissions[0].regenerated_as =
         Some(Regenerated { message_id: 20, status: Generated, number: 1, resend: false });
     h.newest_to_addressee = Some((20, "X".into()));
-    assert_eq!(
-        ask(&h, 10, Asked::TransientError),
-        not_needed(NotNeeded::Replaced { by: 20, letter_id: "X".into() })
-    );
+    assert_eq!(ask(&h, 10, Asked::TransientError), not_needed(NotNeeded::Replaced { by: 20, letter_id: "X".into() }));
     // A person is told it was regenerated (that one is the one to look at).
     assert_eq!(ask(&h, 10, later()), not_needed(NotNeeded::Regenerated { resend_id: 20 }));
     // The resend limit counts the letter's own transmissions only.

@@ -306,3 +306,33 @@ fn journal_list_finds_all_of_a_patients_messages_by_cpr_gp_and_danish_days() {
     assert_eq!(list(&["--until", "2025-03-19"]).len(), 0);
     assert_eq!(list(&["--result", "FLS-AUH-2025-000"]).len(), 0, "--result names one result exactly");
 }
+
+#[test]
+fn a_problem_closed_by_hand_opens_again_when_the_letter_moves_on_and_bulk_leaves_it_alone() {
+    let mut w = World::new();
+    let cfg = morning(&w);
+    later(&mut w, 60);
+    w.run(&["journal", "handle", "5", "--note", "phoned the GP: it came"]).ok();
+    assert!(queue(&w, &[]).iter().all(|p| p["key"] != "5"), "handled");
+    // Bulk resending by cause leaves the handled letter alone.
+    let r = w.run_with(&cfg, &["regenerate", "--cause", "unanswered", "--status", "sent", "--yes"]).ok();
+    let made: Vec<i64> = r.json().iter().filter_map(|s| s["messages"][0]["regenerated_from"].as_i64()).collect();
+    assert_eq!(made, [7], "{}", r.stdout);
+    let r = w.run_with(&cfg, &["regenerate", "--status", "sent", "--kind", "gp-xdis91", "--yes"]);
+    assert!(r.stderr.contains("message 5 was closed by"), "{}", r.stderr);
+    // Then the GP system refuses it after all: a new problem, open again.
+    let m = w.show("5")["message"].clone();
+    let xctl = receipt(
+        "XCTL02",
+        "RCPTHANDLED01",
+        m["envelope_id"].as_str().unwrap(),
+        m["letter_id"].as_str().unwrap(),
+        Some(("syntaksfejl", "Brevet kunne ikke indlæses")),
+    );
+    let file = w.path("xctl.xml");
+    std::fs::write(&file, xctl).unwrap();
+    w.run_with(&cfg, &["receipt", file.to_str().unwrap()]).ok();
+    let open = queue(&w, &[]);
+    let five = open.iter().find(|p| p["key"] == "5").unwrap_or_else(|| panic!("5 is open again: {open:?}"));
+    assert_eq!((five["cause"].as_str(), five["state"].as_str()), (Some("xctl_refused/syntaksfejl"), Some("open")));
+}

@@ -141,7 +141,8 @@ fn a_gateway_refusing_every_receiver_alike_holds_its_queue_and_fails_no_letter()
     let table = w.run(&["journal", "list", "--status", "retry"]).ok().stdout;
     assert_eq!(table.matches("transport held").count(), 3, "{table}");
 
-    // The gateway is still broken: the next run is held again after as many letters.
+    // The gateway is still broken: the next run is held again after as many letters (the next
+    // three of the queue: the letters held before wait behind the rest).
     let again = send(&w, &cfg);
     assert_eq!(again.code, 1);
     assert_eq!(refusals(&server).len(), 6);
@@ -160,7 +161,7 @@ fn a_gateway_refusing_every_receiver_alike_holds_its_queue_and_fails_no_letter()
     assert_eq!(first["message"]["transmission"], 1);
     assert_eq!(first["message"]["send_failures"], 0, "a hold is not the letter's failure");
     let outcomes: Vec<_> = first["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].clone()).collect();
-    assert_eq!(outcomes, ["permanent", "permanent", "sent"]);
+    assert_eq!(outcomes, ["permanent", "sent"], "held first, then tried after the others");
 }
 
 #[test]
@@ -297,4 +298,22 @@ fn a_send_killed_during_a_streak_leaves_nothing_claimed_for_ever() {
     assert_eq!(second, ["interrupted", "sent"]);
     let first: Vec<_> = attempts(&w, gp[0].0).iter().map(|a| a["outcome"].clone()).collect();
     assert_eq!(first, ["permanent", "sent"]);
+}
+
+#[test]
+fn letters_held_before_go_after_the_rest_and_fail_on_their_own_once_the_transport_takes_others() {
+    let w = World::new();
+    let server = SmtpServer::start(&w.path("smtp"));
+    // Three GPs unknown to the gateway, answered alike; a fourth it knows, queued behind them.
+    generate_for(&w, &[11, 12, 13, 20]);
+    server.set_mode("match:57900000101:reply:550 5.1.1 <gp>: Recipient address rejected: User unknown");
+    let cfg = config(&w, server.port, "");
+    send(&w, &cfg);
+    let st = |w: &World| gp_letters(w).iter().map(|m| m.1.clone()).collect::<Vec<_>>();
+    assert_eq!(st(&w), ["retry", "retry", "retry", "generated"], "held: the fourth waits");
+    // The next run tries the waiting letter first; the gateway takes it, so the same reply
+    // again for the three held ones is theirs: they fail, and nothing stays held for ever.
+    let r = send(&w, &cfg);
+    assert_eq!(st(&w), ["failed", "failed", "failed", "sent"], "{}{}", r.stdout, r.stderr);
+    assert_eq!(server.mails(), 1);
 }
