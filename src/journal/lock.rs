@@ -1,6 +1,6 @@
 //! The lock that serialises `send`.
 
-use super::open::beside;
+use crate::support::files::beside;
 use super::Journal;
 use crate::error::{Error, Result};
 

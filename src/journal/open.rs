@@ -6,6 +6,7 @@ use super::migrations::{self, SCHEMA, SCHEMA_VERSION};
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::support::files;
+use crate::support::files::beside;
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
@@ -65,13 +66,6 @@ impl Drop for OpenFile {
 fn file_key(meta: &std::fs::Metadata) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt;
     (meta.dev(), meta.ino())
-}
-
-/// `PATH` with `suffix` added to its file name (`journal.sqlite` -> `journal.sqlite-wal`).
-pub(super) fn beside(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
 }
 
 /// `$XDG_STATE_HOME/flspost/journal.sqlite`, else `~/.local/state/flspost/journal.sqlite`:
@@ -326,7 +320,7 @@ impl Journal {
             let mut backup = None;
             let from = migrations::migrate(conn, |_, from| {
                 if backup_first {
-                    backup = Some(super::backup::before_migration(path, from, self.busy)?);
+                    backup = Some(super::backup::before_migration(path, from, self.busy, check_copy)?);
                 }
                 Ok(())
             })?;
@@ -433,4 +427,34 @@ impl Journal {
     pub fn another_connection(&self) -> Result<Journal> {
         Journal::open_bounded(&self.path, Access::ReadWrite, self.busy)
     }
+}
+
+impl Journal {
+    /// Copies this journal, as one consistent snapshot, to the new file `dest` (`backup.rs`).
+    pub fn backup(&self, dest: &Path) -> Result<super::backup::BackedUp> {
+        super::backup::backup_to(&self.conn, dest, self.busy, check_copy)
+    }
+}
+
+/// A copy opened as a journal and checked whole, for `backup.rs`.
+fn check_copy(tmp: &Path, busy: std::time::Duration) -> Result<(i64, super::types::Verified)> {
+    let copy = Journal::open_bounded(tmp, Access::ReadOnly, busy)?;
+    let integrity: String = copy.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if integrity != "ok" {
+        return Err(Error::Damaged(format!("the copy fails SQLite's integrity check ({integrity}); no backup made")));
+    }
+    let mut damaged = Vec::new();
+    let checked: super::types::Verified = copy.verify(|d| damaged.push(d))?;
+    if let Some(d) = damaged.first() {
+        return Err(Error::Damaged(format!(
+            "{} of the journal's stored messages and inputs do not match their SHA-256 (first: {} {}, result \
+         {}: {}); no backup made, run `flspost journal verify`",
+            damaged.len(),
+            d.what,
+            d.id,
+            d.result_id,
+            d.problem
+        )));
+    }
+    Ok((super::migrations::user_version(&copy.conn)?, checked))
 }

@@ -342,3 +342,10 @@ mod tests {
         assert_eq!(names.len(), 2, "no temporary left: {names:?}");
     }
 }
+
+/// `PATH` with `suffix` added to its file name (`journal.sqlite` -> `journal.sqlite-wal`).
+pub fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
