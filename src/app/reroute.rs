@@ -8,7 +8,7 @@ use crate::compose::{Kind, Plan};
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal, MessageRow, NewMessage};
 use crate::model::LetterStatus;
-use crate::reliable::resend::{self, Asked, NotNeeded, Reroute};
+use crate::reliable::resend::{self, limit_reason, Asked, Held, NotNeeded, Reroute, Resend};
 use chrono::{DateTime, Utc};
 
 /// Where a re-route goes ([`Engine::reroute_to`]).
@@ -153,20 +153,28 @@ impl Engine {
         let letter_id = kind.wire().letter_id(&p.result, m.letter_revision);
         let transmission = match resend::reroute_into(&journal.letter_history(kind, &letter_id)?) {
             Ok(n) => n,
-            Err(NotNeeded::Delivered { by, .. }) => {
+            Err(Resend::NotNeeded(NotNeeded::Delivered { by, .. })) => {
                 return Err(Error::Usage(format!(
                     "the GP acknowledged this letter as a {} already (message {by}): nothing to re-route",
                     kind.wire().label()
                 )))
             }
-            Err(NotNeeded::Refused { by, .. }) => {
+            Err(Resend::NotNeeded(NotNeeded::Refused { by, .. })) => {
                 return Err(Error::Usage(format!(
                     "the GP refused this letter as a {} with fatal-error (message {by}), and MedCom forbids \
                      sending that message again as it is",
                     kind.wire().label()
                 )))
             }
-            Err(NotNeeded::LaterOnItsWay { by, .. }) => {
+            Err(Resend::NotNeeded(NotNeeded::LaterOnItsWay { by, queued: false, .. })) => {
+                return Err(Error::Usage(format!(
+                    "this letter is on its way as a {} already (message {by}), awaiting its answer: resend that \
+                     one when MedCom allows (`flspost regenerate {by}`)",
+                    kind.wire().label()
+                )))
+            }
+            Err(Resend::Held(Held::Limit { sent })) => return Err(Error::Usage(limit_reason(sent))),
+            Err(Resend::NotNeeded(NotNeeded::LaterOnItsWay { by, .. })) => {
                 return Err(Error::Usage(format!(
                     "this letter is queued as a {} already (message {by}): `flspost send` sends it",
                     kind.wire().label()

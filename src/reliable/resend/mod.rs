@@ -257,17 +257,26 @@ pub fn reroute(h: &LetterHistory, of: &Transmission, format_refused: bool) -> Re
 /// Whether letter `h` (the same letter in the format a re-route builds it in, which the journal
 /// may hold already: a letter re-routed back) can take a new transmission: not when it was
 /// delivered in that format, is queued there, or (FHIR) was refused there with `fatal-error`.
-pub(crate) fn reroute_into(h: &LetterHistory) -> std::result::Result<u32, NotNeeded> {
+pub(crate) fn reroute_into(h: &LetterHistory) -> std::result::Result<u32, Resend> {
+    let no = |why| Err(Resend::NotNeeded(why));
     if let Some(d) = h.first_in(Status::Acknowledged) {
-        return Err(NotNeeded::Delivered { by: d.message_id, number: d.number });
+        return no(NotNeeded::Delivered { by: d.message_id, number: d.number });
     }
     if let Some(q) = h.transmissions.iter().find(|t| matches!(t.status, Status::Generated | Status::Retry)) {
-        return Err(NotNeeded::LaterOnItsWay { by: q.message_id, number: q.number, queued: true });
+        return no(NotNeeded::LaterOnItsWay { by: q.message_id, number: q.number, queued: true });
+    }
+    // Sent there and awaiting its answer: a transmission more would be a resend without
+    // MedCom's wait; that letter is resent by `regenerate`, which keeps it.
+    if let Some(s) = h.first_in(Status::Sent) {
+        return no(NotNeeded::LaterOnItsWay { by: s.message_id, number: s.number, queued: false });
     }
     if h.kind == Kind::GpCareCommunication {
         if let Some(r) = h.first_in(Status::Rejected) {
-            return Err(NotNeeded::Refused { by: r.message_id, number: r.number });
+            return no(NotNeeded::Refused { by: r.message_id, number: r.number });
         }
+    }
+    if let Some(held) = limit(h) {
+        return Err(held);
     }
     Ok(h.next_number())
 }

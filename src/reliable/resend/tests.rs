@@ -203,12 +203,25 @@ fn a_reroute_goes_into_the_other_formats_letter_as_its_next_transmission() {
     assert_eq!(reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Rejected)])), Ok(2));
     assert_eq!(
         reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Acknowledged)])),
-        Err(NotNeeded::Delivered { by: 10, number: 1 })
+        Err(Resend::NotNeeded(NotNeeded::Delivered { by: 10, number: 1 }))
     );
-    assert_eq!(reroute_into(&fhir(vec![tx(1, Rejected)])), Err(NotNeeded::Refused { by: 10, number: 1 }));
+    assert_eq!(
+        reroute_into(&fhir(vec![tx(1, Rejected)])),
+        Err(Resend::NotNeeded(NotNeeded::Refused { by: 10, number: 1 }))
+    );
     assert_eq!(
         reroute_into(&fhir(vec![tx(1, Failed), tx(2, Generated)])),
-        Err(NotNeeded::LaterOnItsWay { by: 20, number: 2, queued: true })
+        Err(Resend::NotNeeded(NotNeeded::LaterOnItsWay { by: 20, number: 2, queued: true }))
+    );
+    // On its way there and awaiting its answer: no transmission more without MedCom's wait.
+    assert_eq!(
+        reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Sent)])),
+        Err(Resend::NotNeeded(NotNeeded::LaterOnItsWay { by: 10, number: 1, queued: false }))
+    );
+    // Its limit holds there too.
+    assert_eq!(
+        reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Failed), tx(2, Failed), tx(3, Failed)])),
+        Err(Resend::Held(Held::Limit { sent: 3 }))
     );
 }
 
