@@ -1,5 +1,6 @@
 //! Times as support staff say them and read them: in Danish local time (`Europe/Copenhagen`),
 //! the time of the letters, the envelopes and the people. `--since today`, `--since 2h`,
+//! `--since 7d` (calendar days: the same clock time a week back),
 //! `--since 2026-12-07` (Danish midnight), `--until 2026-12-07` (to the end of that day), or
 //! an RFC 3339 instant; the journal stores and JSON prints UTC in RFC 3339.
 
@@ -36,6 +37,13 @@ pub fn parse(text: &str, end: End, now: DateTime<Utc>) -> Result<DateTime<Utc>> 
         _ => {}
     }
     if let Some((n, unit)) = t.find(|c: char| !c.is_ascii_digit()).map(|i| t.split_at(i)) {
+        // Days are calendar days in Copenhagen (the same clock time N days back, 23 or 25
+        // hours across a change to or from summer time).
+        if let (Ok(n), "d") = (n.parse::<u64>(), unit) {
+            let local = now.with_timezone(&Copenhagen).naive_local();
+            let back = local.checked_sub_days(chrono::Days::new(n)).ok_or_else(bad)?;
+            return Copenhagen.from_local_datetime(&back).earliest().map(|d| d.to_utc()).ok_or_else(bad);
+        }
         if let (Ok(n), Some(minutes)) = (n.parse::<i64>(), unit_minutes(unit)) {
             let span = n.checked_mul(minutes).and_then(Duration::try_minutes).ok_or_else(bad)?;
             return Ok(now.checked_sub_signed(span).unwrap_or(DateTime::<Utc>::MIN_UTC));
@@ -51,7 +59,6 @@ fn unit_minutes(unit: &str) -> Option<i64> {
     match unit {
         "m" | "min" => Some(1),
         "h" => Some(60),
-        "d" => Some(24 * 60),
         _ => None,
     }
 }
@@ -95,6 +102,8 @@ mod tests {
         assert_eq!(parse("2h", End::Start, now).unwrap(), at("2026-12-07T07:30:00Z"));
         assert_eq!(parse("30m", End::Start, now).unwrap(), at("2026-12-07T09:00:00Z"));
         assert_eq!(parse("7d", End::Start, now).unwrap(), at("2026-11-30T09:30:00Z"));
+        // Across the change to summer time (29 March 2026): the same clock time, 23 hours back.
+        assert_eq!(parse("1d", End::Start, at("2026-03-29T10:00:00Z")).unwrap(), at("2026-03-28T11:00:00Z"));
         assert_eq!(parse("2026-12-07T08:00:00+01:00", End::Start, now).unwrap(), at("2026-12-07T07:00:00Z"));
         for bad in ["", "tomorrow", "2x", "99999999999999999d", "2026-13-01", "h"] {
             assert!(parse(bad, End::Start, now).is_err(), "{bad}");

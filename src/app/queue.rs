@@ -252,7 +252,7 @@ pub fn summary(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Summa
         by_kind: kinds.into_iter().map(|(k, n)| (k.code(), n)).collect(),
         open_problems: all.iter().filter(|p| p.state == State::Open).count() as u64,
         problems,
-        transports: journal.transport_health(q.filter.since.as_deref())?,
+        transports: journal.transport_health(q.filter.since.as_deref(), q.filter.until.as_deref())?,
         oldest_waiting: journal.oldest_waiting()?.map(|(message_id, created_at)| Waiting { message_id, created_at }),
         refused_inputs_today: refused_today,
         unanswered: unanswered.len() as u64,

@@ -41,11 +41,21 @@ impl Journal {
         Ok((statuses, kinds))
     }
 
-    /// Each transport's attempts since `since` (all when `None`), with its last success and
-    /// the failures after it.
-    pub(crate) fn transport_health(&self, since: Option<&str>) -> Result<Vec<TransportHealth>> {
-        let window = if since.is_some() { "WHERE a.started_at >= ?1" } else { "" };
-        let values: Vec<&dyn ToSql> = since.iter().map(|s| s as &dyn ToSql).collect();
+    /// Each transport's attempts started in `[since, until)` (either end open when `None`),
+    /// with its last success and the failures after it (over all its attempts: they say how
+    /// it stands now).
+    pub(crate) fn transport_health(&self, since: Option<&str>, until: Option<&str>) -> Result<Vec<TransportHealth>> {
+        let mut clauses = vec![];
+        let mut values: Vec<&dyn ToSql> = vec![];
+        if let Some(s) = &since {
+            clauses.push("a.started_at >= ?");
+            values.push(s);
+        }
+        if let Some(u) = &until {
+            clauses.push("a.started_at < ?");
+            values.push(u);
+        }
+        let window = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let mut st = self.conn.prepare(&format!(
             "SELECT a.transport AS transport, COUNT(*) AS attempts, \
                SUM(a.outcome = 'sent') AS sent, \
