@@ -88,7 +88,7 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
     if q.filter.statuses.is_empty() || q.filter.statuses.contains(&Status::Sent) {
         let after = q.unanswered_after.unwrap_or(Duration::minutes(i64::from(RESEND_AFTER_MINUTES)));
         let by = period::stored(now.checked_sub_signed(after).unwrap_or(DateTime::<Utc>::MIN_UTC));
-        for u in journal.unanswered_where(&by, &q.filter, None)? {
+        for u in journal.unanswered_where(&by, &q.filter)? {
             let m = &u.message;
             let handled = journal.handled(m.id)?;
             let c = cause::unanswered();

@@ -222,7 +222,7 @@ pub fn run(cmd: Command) -> Result<i32> {
                     .checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
                     .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
                 let by = by.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                let rows = journal.unanswered_where(&by, &filter, None)?;
+                let rows = journal.unanswered_where(&by, &filter)?;
                 let waited = |at: &str| {
                     chrono::DateTime::parse_from_rfc3339(at).map(|t| (now - t.to_utc()).num_minutes()).unwrap_or(0)
                 };

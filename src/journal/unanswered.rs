@@ -23,14 +23,9 @@ impl Journal {
     /// another transmission delivered (`acknowledged`) or the receiver refused (`rejected`,
     /// fatal-error: never resent as it is), or that a correction replaced (a newer letter to
     /// the GP of the same result): nothing to resend.
-    pub fn unanswered_where(
-        &self,
-        handed_over_by: &str,
-        filter: &Filter,
-        result_id: Option<&str>,
-    ) -> Result<Vec<Unanswered>> {
+    pub fn unanswered_where(&self, handed_over_by: &str, filter: &Filter) -> Result<Vec<Unanswered>> {
         let filter = Filter { statuses: vec![], ..filter.clone() };
-        let (mut clauses, mut values) = filter.messages_sql();
+        let (clauses, values) = filter.messages_sql();
         let mut sql = format!(
             "SELECT {MESSAGE_COLUMNS}, h.at AS handed_over_at FROM messages m JOIN inputs i ON i.id = m.input_id \
              JOIN (SELECT message_id, MAX(finished_at) AS at FROM attempts WHERE outcome = 'sent' \
@@ -40,10 +35,6 @@ impl Journal {
              AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
                              AND d.status IN ('acknowledged', 'rejected')) AND NOT {REPLACED}"
         );
-        if let Some(r) = &result_id {
-            clauses.push("m.result_id = ?".into());
-            values.push(r);
-        }
         for c in &clauses {
             sql.push_str(" AND ");
             sql.push_str(c);
