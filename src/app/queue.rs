@@ -281,10 +281,10 @@ pub fn handle(journal: &mut Journal, keys: &[String], note: &str, who: &str) -> 
     }
     let mut targets = vec![];
     for key in keys {
-        let target = if let Some(n) = key.strip_prefix(['R', 'r']) {
-            Target::Refused(
-                n.parse().map_err(|_| Error::Usage(format!("`{key}`: not a refused input (R and a number)")))?,
-            )
+        let target = if key.starts_with(['R', 'r']) {
+            let n = crate::journal::parse_refused_label(key)
+                .ok_or_else(|| Error::Usage(format!("`{key}`: not a refused input (R and a number)")))?;
+            Target::Refused(n)
         } else {
             let id: i64 = key
                 .parse()
