@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod config;
+pub mod erase;
 pub mod export;
 pub mod generate;
 pub mod period;

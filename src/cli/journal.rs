@@ -1,6 +1,6 @@
 //! `flspost journal ...`: the subcommands, and `list` and `verify` (messages, and the inputs
 //! `generate` refused). `show` is in `show.rs`, the work queue's `queue`, `summary`, `handle`
-//! and `audit` in `queue.rs`, `backup` and `migrate` in `lifecycle.rs`. CPR numbers appear
+//! and `audit` in `queue.rs`, `backup`, `migrate` and `erase` in `lifecycle.rs`. CPR numbers appear
 //! masked (`DDMMYY-xxxx`).
 
 use super::{print_json, shown, Common};
@@ -121,6 +121,28 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Erase a patient (the right to erasure): their inputs, message and receipt bytes and
+    /// refused inputs removed from the journal file, personal fields of what stays replaced
+    /// (`erased`); ids, results, statuses and times stay. Refused while one of their letters is
+    /// open (in `journal queue`, not yet sent, or awaiting its answer) unless --force. Asks for
+    /// confirmation on a terminal (or --yes); audited without the CPR number.
+    Erase {
+        /// The patient's CPR number (10 digits or DDMMYY-XXXX; `-` reads it from standard input).
+        #[arg(long, value_name = "CPR")]
+        cpr: String,
+        /// Erase even while one of the patient's letters is open (it is failed and closed).
+        #[arg(long)]
+        force: bool,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// One JSON object (how many inputs, messages, receipts and refused inputs) instead of
+        /// a line of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
     Verify {
         /// One JSON object per damaged message or input instead of a line of text.
@@ -134,7 +156,7 @@ pub enum Command {
 impl Command {
     /// Whether the command changes the journal (the others only read it).
     pub fn writes(&self) -> bool {
-        matches!(self, Command::Handle(_) | Command::Migrate { dry_run: false, .. })
+        matches!(self, Command::Handle(_) | Command::Erase { .. } | Command::Migrate { dry_run: false, .. })
     }
 
     /// Whether its standard output is JSON lines for a program (`--json`): then a failure of
@@ -145,6 +167,7 @@ impl Command {
             | Command::Show { json, .. }
             | Command::Verify { json, .. }
             | Command::Backup { json, .. }
+            | Command::Erase { json, .. }
             | Command::Migrate { json, .. } => *json,
             Command::Queue(a) => a.json,
             Command::Summary(a) => a.json,
@@ -162,6 +185,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Audit(a) => super::queue::run_audit(a),
         Command::Backup { path, json, common } => super::lifecycle::backup(&common, &path, json),
         Command::Migrate { dry_run, json, common } => super::lifecycle::migrate(&common, dry_run, json),
+        Command::Erase { cpr, force, yes, json, common } => super::lifecycle::erase(&common, &cpr, force, yes, json),
         Command::Verify { json, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;

@@ -1,7 +1,8 @@
-//! `flspost journal backup` and `journal migrate`: the journal's lifecycle for operations.
+//! `flspost journal backup`, `journal migrate` and `journal erase`: the journal's lifecycle for
+//! operations.
 
 use super::{print_json, Common};
-use flspost::error::Result;
+use flspost::error::{Error, Result};
 use std::path::Path;
 
 /// `journal backup PATH`: a verified copy while other processes write.
@@ -90,4 +91,78 @@ pub fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `journal erase --cpr NUMBER`: a patient's data removed (see [`flspost::app::erase`]), after a
+/// person's confirmation on a terminal or `--yes`; without either and no terminal, refused.
+pub fn erase(common: &Common, cpr: &str, force: bool, yes: bool, json: bool) -> Result<i32> {
+    use std::io::IsTerminal as _;
+    let cpr = super::queue::read_cpr(cpr)?;
+    let config = common.config()?;
+    let mut journal = common.open_journal(&config, super::Use::Write)?;
+    let now = flspost::support::clock::now();
+    let plan = flspost::app::erase::plan(&journal, &cpr, now)?;
+    if plan.is_empty() {
+        errln!("flspost: nothing of that patient in {}: nothing was erased", journal.path().display());
+        if json {
+            print_json(&flspost::journal::Erased::default());
+        }
+        return Ok(0);
+    }
+    let what = format!(
+        "{} message{} and {} refused input{} of this patient{}",
+        plan.messages.len(),
+        if plan.messages.len() == 1 { "" } else { "s" },
+        plan.refused.len(),
+        if plan.refused.len() == 1 { "" } else { "s" },
+        match plan.open.len() {
+            0 => String::new(),
+            n if force => format!(" ({n} of them open: forced)"),
+            n => format!(" ({n} of them open)"),
+        }
+    );
+    if !yes && (force || plan.open.is_empty()) {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(Error::Usage(format!(
+                "erasing {what} needs a person's confirmation: run it on a terminal, or add --yes; nothing was erased"
+            )));
+        }
+        if !confirmed(&what)? {
+            errln!("flspost: nothing was erased");
+            return Ok(0);
+        }
+    }
+    let who = flspost::support::person::who();
+    let (erased, emptied) = flspost::app::erase::erase(&mut journal, &cpr, force, &who, now)?;
+    if json {
+        print_json(&erased);
+    } else {
+        outln!(
+            "erased: {} inputs, {} messages, {} receipts, {} refused inputs",
+            erased.inputs,
+            erased.messages,
+            erased.receipts,
+            erased.refused
+        );
+    }
+    if !emptied {
+        errln!(
+            "flspost: another process was reading the journal: the write-ahead log beside it still holds the old \
+             pages until the next checkpoint"
+        );
+    }
+    errln!("flspost: erasure recorded in the audit log (without the CPR number)");
+    Ok(0)
+}
+
+/// Asks on the terminal whether to erase `what`.
+fn confirmed(what: &str) -> Result<bool> {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "Erase {what}? This cannot be undone. [y/N] ");
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::io("standard input", e))?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }

@@ -5,7 +5,7 @@ use super::types::*;
 use super::{now_text, Journal};
 use crate::error::{Error, Result};
 use crate::model::Kind;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 impl Journal {
     /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
@@ -20,12 +20,13 @@ impl Journal {
 
     /// Checks every message's bytes against their SHA-256, every input against its hash and
     /// every refused input's bytes against theirs, one row at a time; `damaged` gets each that
-    /// does not match. Returns how many of each were checked.
+    /// does not match. What `journal erase` emptied (`erased_at`) is not checked: it is gone
+    /// on purpose. Returns how many of each were checked.
     pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<Verified> {
         let mut messages = 0;
         let mut st = self.conn.prepare(
             "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
-             LEFT JOIN message_bytes b ON b.message_id = m.id ORDER BY m.id",
+             LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.erased_at IS NULL ORDER BY m.id",
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
@@ -48,7 +49,9 @@ impl Journal {
             });
         }
         let mut inputs = 0;
-        let mut st = self.conn.prepare("SELECT id, result_id, input_json, input_sha256 FROM inputs ORDER BY id")?;
+        let mut st = self.conn.prepare(
+            "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE erased_at IS NULL ORDER BY id",
+        )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             inputs += 1;
@@ -141,6 +144,19 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
     let mut st = conn.prepare_cached("SELECT bytes FROM message_bytes WHERE message_id = ?1")?;
     let mut rows = st.query([m.id])?;
     let row = rows.next()?;
+    if row.is_none() {
+        let erased: Option<String> =
+            conn.query_row("SELECT erased_at FROM messages WHERE id = ?1", [m.id], |r| r.get(0)).optional()?.flatten();
+        if let Some(at) = erased {
+            return Err(Error::Usage(format!(
+                "message {} ({} {}, result {}): its bytes were erased at {at} (journal erase)",
+                m.id,
+                m.kind.code(),
+                m.letter_id,
+                m.result_id
+            )));
+        }
+    }
     let bytes = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
     if crate::support::digest::sha256_hex(bytes) != m.sha256 {
         return Err(damaged(BYTES_DAMAGED));

@@ -16,7 +16,8 @@
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
 //! `receipts.rs` (XCTL), `acknowledgements.rs`, `answers.rs` and `ack_outcome.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
-//! and a person closing a problem), `audit.rs` (what a person asked for); the
+//! and a person closing a problem), `audit.rs` (what a person asked for), `erase.rs` (a patient
+//! erased); the
 //! schema's history in `migrations.rs`, a verified copy (`journal backup`, and before a
 //! migration) in `backup.rs`, the `send` lock in
 //! `lock.rs`.
@@ -27,6 +28,7 @@ mod answers;
 mod audit;
 mod backup;
 mod counts;
+mod erase;
 pub mod error;
 mod history;
 mod integrity;
@@ -46,6 +48,7 @@ mod unanswered;
 pub use ack_outcome::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
 pub use backup::BackedUp;
 pub use counts::TransportHealth;
+pub use erase::Erased;
 pub use error::StoreError;
 pub use lock::SendLock;
 pub use open::{default_path, Journal, Migrated, DEFAULT_BUSY_TIMEOUT};

@@ -1,5 +1,5 @@
 -- flspost journal. One row per input version, per message built, per send attempt,
--- per receipt. Rows are never deleted; statuses only move forward.
+-- per receipt. Rows are never deleted (`journal erase` empties a patient's); statuses only move forward.
 
 CREATE TABLE inputs (
     id           INTEGER PRIMARY KEY,
@@ -11,6 +11,7 @@ CREATE TABLE inputs (
     grp          TEXT    NOT NULL,
     cpr_masked   TEXT    NOT NULL,          -- DDMMYY-xxxx, for listings
     received_at  TEXT    NOT NULL,
+    erased_at    TEXT,                      -- schema 5: `journal erase` replaced the patient's data
     UNIQUE (result_id, revision)
 );
 
@@ -38,6 +39,7 @@ CREATE TABLE messages (
     handled_at       TEXT,                  -- a person closed its problem (when, who, why)
     handled_by       TEXT,
     handled_note     TEXT,
+    erased_at        TEXT,                  -- schema 5: `journal erase` removed its bytes
     UNIQUE (kind, letter_id, attempt)
 );
 -- The exact bytes of each message, apart from its row: listing and deciding never read them.

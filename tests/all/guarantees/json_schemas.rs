@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The kinds of stdout line, each `schemas/json/<kind>.schema.json`.
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 13] = [
     "generate-summary",
     "error-line",
     "send-message",
@@ -25,6 +25,7 @@ const KINDS: [&str; 12] = [
     "journal-summary",
     "journal-handle",
     "journal-audit",
+    "journal-erase",
 ];
 
 fn schema_path(kind: &str) -> PathBuf {
@@ -73,6 +74,7 @@ impl Lines {
                 "summary" => "journal-summary",
                 "handle" => "journal-handle",
                 "audit" => "journal-audit",
+                "erase" => "journal-erase",
                 other => panic!("no kind for {other}"),
             };
             self.by_kind.entry(kind).or_default().push((format!("{what}: {line}"), v.clone()));
@@ -95,7 +97,7 @@ fn run(lines: &mut Lines, w: &World, cfg: Option<&Path>, args: &[&str]) -> Run {
 }
 
 /// The journal's every message and row, as `journal list`, `list --unanswered`, `show` and
-/// `verify` print them.
+/// `verify` print them; then a patient erased.
 fn read_journal(lines: &mut Lines, w: &World) {
     // A message's id is a number, a refused input's a string (`R3`).
     let ids: Vec<String> = run(lines, w, None, &["journal", "list", "--json"])
@@ -116,6 +118,11 @@ fn read_journal(lines: &mut Lines, w: &World) {
         run(lines, w, None, &["journal", "handle", p["key"].as_str().unwrap(), "--note", "checked", "--json"]);
     }
     run(lines, w, None, &["journal", "audit", "--json"]);
+    // Last, as it empties a patient's rows: the group 1 patient erased (or nothing, where
+    // there is none), and the journal read again.
+    run(lines, w, None, &["journal", "erase", "--cpr", "2512489996", "--force", "--yes", "--json"]);
+    run(lines, w, None, &["journal", "list", "--json"]);
+    run(lines, w, None, &["journal", "verify", "--json"]);
 }
 
 /// A GLN with a valid GS1 check digit: `579000001nnn` and its check digit.

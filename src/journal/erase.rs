@@ -1,0 +1,143 @@
+//! A patient erased (`journal erase`): their inputs and message bytes removed, the personal
+//! fields of what stays replaced, in one transaction with SQLite's `secure_delete` on, so the
+//! old content is overwritten in the file, not only unlinked. The rows stay (ids, result ids,
+//! site, group, statuses, times: what the journal's history and MedCom's resend rules need),
+//! marked `erased_at`, so `journal verify` tells an erased row from a damaged one.
+//!
+//! Which of the patient's letters are still open is the work queue's question
+//! ([`crate::app::erase`] asks it before); this file only removes.
+
+use super::sql::now_text;
+use super::Writer;
+use crate::error::Result;
+use rusqlite::params;
+use serde::Serialize;
+
+/// What stands in for an erased input: still JSON, saying what happened, naming no one.
+pub const ERASED_INPUT: &str = r#"{"erased":true}"#;
+/// What stands in for an erased text (a reason, a note, a masked CPR).
+pub const ERASED: &str = "erased";
+/// SHA-256 of no bytes: an erased refused input holds none, and still matches its hash.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// How many rows of each kind an erasure emptied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    pub inputs: u64,
+    pub messages: u64,
+    pub receipts: u64,
+    pub refused: u64,
+}
+
+impl Erased {
+    pub fn is_empty(&self) -> bool {
+        *self == Erased::default()
+    }
+}
+
+/// The patient's inputs (by the CPR in the stored input, as the search index has it).
+const PATIENT_INPUTS: &str = "SELECT id FROM inputs WHERE erased_at IS NULL AND \
+    (CASE WHEN json_valid(input_json) THEN json_extract(input_json, '$.patient.cpr') END) = ?1";
+
+impl Writer<'_> {
+    /// Erases the patient with CPR number `cpr` (10 digits), in the caller's transaction;
+    /// `who` closes the problems their rows leave. Their inputs become [`ERASED_INPUT`], their
+    /// messages' bytes and receipts' bytes are deleted, every text that may quote them (a
+    /// reason, a refuse text, a note, an audit detail about those rows) is replaced, and their
+    /// refused inputs (by the CPR in them, or by one of their results) are emptied. A message
+    /// still to be sent is failed (it has nothing left to send); every problem is closed.
+    pub fn erase_patient(&self, cpr: &str, who: &str) -> Result<Erased> {
+        let c = self.conn;
+        let was: i64 = c.pragma_query_value(None, "secure_delete", |r| r.get(0))?;
+        c.pragma_update(None, "secure_delete", true)?;
+        let erased = erase(c, cpr, who);
+        c.pragma_update(None, "secure_delete", was)?;
+        erased
+    }
+}
+
+fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
+    let now = now_text();
+    c.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS erase_inputs (id INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE IF NOT EXISTS erase_messages (id INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE IF NOT EXISTS erase_refused (id INTEGER PRIMARY KEY);
+         DELETE FROM erase_inputs; DELETE FROM erase_messages; DELETE FROM erase_refused;",
+    )?;
+    c.execute(&format!("INSERT INTO erase_inputs {PATIENT_INPUTS}"), [cpr])?;
+    c.execute(
+        "INSERT INTO erase_messages SELECT id FROM messages WHERE input_id IN (SELECT id FROM erase_inputs)",
+        [],
+    )?;
+    c.execute(
+        "INSERT INTO erase_refused SELECT id FROM refused_inputs WHERE \
+           (CASE WHEN json_valid(CAST(input_bytes AS TEXT)) \
+                 THEN json_extract(CAST(input_bytes AS TEXT), '$.patient.cpr') END) = ?1 \
+           OR result_id IN (SELECT result_id FROM inputs WHERE id IN (SELECT id FROM erase_inputs))",
+        [cpr],
+    )?;
+    let messages_where = "id IN (SELECT id FROM temp.erase_messages)";
+    // Nothing left to send: a letter still queued fails (before its problem is closed, which
+    // a change of status would reopen).
+    c.execute(
+        &format!(
+            "UPDATE messages SET status = 'failed', updated_at = ?1 WHERE {messages_where} \
+             AND status IN ('generated', 'retry')"
+        ),
+        [&now],
+    )?;
+    let messages = c.execute(
+        &format!(
+            "UPDATE messages SET erased_at = ?1, \
+               reason = CASE WHEN reason IS NULL THEN NULL ELSE ?2 END, \
+               refuse_code = CASE WHEN refuse_code GLOB '*[^A-Za-z0-9_.-]*' THEN ?2 ELSE refuse_code END, \
+               handled_note = ?2, \
+               handled_by = COALESCE(handled_by, ?3), handled_at = COALESCE(handled_at, ?1) \
+             WHERE {messages_where}"
+        ),
+        params![now, ERASED, who],
+    )?;
+    c.execute("DELETE FROM message_bytes WHERE message_id IN (SELECT id FROM temp.erase_messages)", [])?;
+    c.execute(
+        "UPDATE attempts SET reason = ?1 WHERE reason IS NOT NULL \
+         AND message_id IN (SELECT id FROM temp.erase_messages)",
+        [ERASED],
+    )?;
+    let receipts = c.execute(
+        "UPDATE receipts SET bytes = x'', refuse_text = CASE WHEN refuse_text IS NULL THEN NULL ELSE ?1 END \
+         WHERE message_id IN (SELECT id FROM temp.erase_messages)",
+        [ERASED],
+    )?;
+    let inputs = c.execute(
+        "UPDATE inputs SET input_json = ?1, cpr_masked = ?2, erased_at = ?3 \
+         WHERE id IN (SELECT id FROM temp.erase_inputs)",
+        params![ERASED_INPUT, ERASED, now],
+    )?;
+    let refused = c.execute(
+        "UPDATE refused_inputs SET input_bytes = x'', input_sha256 = ?1, reason = ?2, \
+           handled_note = ?2, handled_by = COALESCE(handled_by, ?3), \
+           handled_at = COALESCE(handled_at, ?4) \
+         WHERE id IN (SELECT id FROM temp.erase_refused)",
+        params![EMPTY_SHA256, ERASED, who, now],
+    )?;
+    // A note someone wrote about one of these rows (`journal handle`) may name the patient.
+    c.execute(
+        "UPDATE audit SET detail = ?1 WHERE detail IS NOT NULL AND ( \
+           target IN (SELECT 'message ' || id FROM temp.erase_messages) \
+           OR target IN (SELECT 'refused ' || id FROM temp.erase_refused))",
+        [ERASED],
+    )?;
+    c.execute_batch("DELETE FROM erase_inputs; DELETE FROM erase_messages; DELETE FROM erase_refused;")?;
+    let n = |x: usize| x as u64;
+    Ok(Erased { inputs: n(inputs), messages: n(messages), receipts: n(receipts), refused: n(refused) })
+}
+
+impl super::Journal {
+    /// Copies the write-ahead log into the file and empties it (`PRAGMA wal_checkpoint(TRUNCATE)`):
+    /// after an erasure, so the old pages are in neither. `false` when another process's
+    /// reading kept it from completing.
+    pub fn checkpoint_truncate(&mut self) -> Result<bool> {
+        let busy: i64 = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+}
