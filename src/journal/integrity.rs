@@ -25,7 +25,7 @@ impl Journal {
         let mut messages = 0;
         let mut st = self.conn.prepare(
             "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
-             LEFT JOIN message_bytes b ON b.message_id = m.id ORDER BY m.id",
+             LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.pruned_at IS NULL ORDER BY m.id",
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
@@ -48,7 +48,10 @@ impl Journal {
             });
         }
         let mut inputs = 0;
-        let mut st = self.conn.prepare("SELECT id, result_id, input_json, input_sha256 FROM inputs ORDER BY id")?;
+        // A pruned message's bytes and a pruned input are gone by design (retention), not damage.
+        let mut st = self.conn.prepare(
+            "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE pruned_at IS NULL ORDER BY id",
+        )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             inputs += 1;
@@ -138,6 +141,16 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
             m.result_id
         ))
     };
+    if let Some(at) = &m.pruned_at {
+        return Err(Error::Usage(format!(
+            "message {} ({} {}, result {}): its bytes were pruned on {at} (retention, `journal prune`); \
+             the journal keeps its metadata only",
+            m.id,
+            m.kind.code(),
+            m.letter_id,
+            m.result_id
+        )));
+    }
     let mut st = conn.prepare_cached("SELECT bytes FROM message_bytes WHERE message_id = ?1")?;
     let mut rows = st.query([m.id])?;
     let row = rows.next()?;

@@ -16,7 +16,7 @@
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
 //! `receipts.rs` (XCTL), `acknowledgements.rs`, `answers.rs` and `ack_outcome.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
-//! and a person closing a problem), `audit.rs` (what a person asked for); the
+//! and a person closing a problem), `audit.rs` (what a person asked for), `retention.rs` (`journal prune`: a final result's bytes and inputs removed); the
 //! schema's history in `migrations.rs`, a verified copy (`journal backup`, and before a
 //! migration) in `backup.rs`, the `send` lock in
 //! `lock.rs`.
@@ -38,6 +38,7 @@ mod queue;
 mod receipts;
 mod record;
 mod refused;
+mod retention;
 mod sending;
 mod sql;
 mod types;
@@ -52,6 +53,7 @@ pub use open::{default_path, Journal, Migrated, DEFAULT_BUSY_TIMEOUT};
 pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;
+pub use retention::{Pruned, PrunedMessage, Retention};
 pub use sending::Settle;
 pub use sql::now_text;
 pub use types::*;

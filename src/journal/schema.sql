@@ -11,6 +11,7 @@ CREATE TABLE inputs (
     grp          TEXT    NOT NULL,
     cpr_masked   TEXT    NOT NULL,          -- DDMMYY-xxxx, for listings
     received_at  TEXT    NOT NULL,
+    pruned_at    TEXT,                      -- retention removed input_json (now ''), when
     UNIQUE (result_id, revision)
 );
 
@@ -38,6 +39,7 @@ CREATE TABLE messages (
     handled_at       TEXT,                  -- a person closed its problem (when, who, why)
     handled_by       TEXT,
     handled_note     TEXT,
+    pruned_at        TEXT,                  -- retention removed its message_bytes row, when
     UNIQUE (kind, letter_id, attempt)
 );
 -- The exact bytes of each message, apart from its row: listing and deciding never read them.

@@ -5,3 +5,4 @@ mod integrity;
 mod lifecycle;
 mod path;
 mod queue;
+mod retention;
