@@ -45,6 +45,13 @@
 //! default_format = "xdis91"                # for a GP not in the table: "xdis91" or
 //!                                          # "carecommunication"
 //! attach_pdf = false                       # CareCommunication: the patient's PDF attached
+//!
+//! [retention]                              # `journal prune`; each left out: kept for ever
+//! bytes_days = 90                          # message bytes, days after the result's letters
+//!                                          # are all final (acknowledged, superseded, handled)
+//! inputs_days = 90                         # the inputs (JSON as received), likewise
+//! archive_dir = "/var/lib/flspost/archive" # optional: each pruned message's bytes go here
+//!                                          # first, one owner-only file per message
 //! ```
 
 use crate::compose::routing::{GpRouting, ReceiverTable};
@@ -74,6 +81,8 @@ pub struct Config {
     pub patient_letter: PatientLetterConfig,
     #[serde(default)]
     pub gp: GpConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
     /// Where the file was read from (relative paths in it are relative to its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -135,6 +144,28 @@ impl<'de> Deserialize<'de> for JournalConfig {
                 "journal: a path, or a [journal] table with path, busy_timeout_seconds and backup_before_migrate",
             )),
         }
+    }
+}
+
+/// `[retention]`: how long a final result's message bytes and inputs are kept (`journal
+/// prune`); the metadata is kept for ever. Without a value, kept for ever.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub bytes_days: Option<u32>,
+    pub inputs_days: Option<u32>,
+    pub archive_dir: Option<PathBuf>,
+}
+
+impl RetentionConfig {
+    /// The cut-offs at `now`, as the journal's times are written.
+    pub fn at(&self, now: chrono::DateTime<chrono::Utc>) -> crate::journal::Retention {
+        let before = |days: Option<u32>| {
+            days.map(|d| {
+                (now - chrono::Duration::days(i64::from(d))).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            })
+        };
+        crate::journal::Retention { bytes_before: before(self.bytes_days), inputs_before: before(self.inputs_days) }
     }
 }
 
@@ -281,6 +312,7 @@ impl Config {
         cfg.journal.path.as_mut().map(resolve);
         cfg.templates.as_mut().map(resolve);
         cfg.gp.receivers.as_mut().map(resolve);
+        cfg.retention.archive_dir.as_mut().map(resolve);
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
             match t {
                 TransportConfig::Outbox { dir, .. } => resolve(dir),

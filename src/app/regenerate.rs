@@ -26,6 +26,16 @@ impl Engine {
         let m = journal
             .find_message(key)?
             .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+        if let Some(at) = &m.pruned_at {
+            return Err(Error::Usage(format!(
+                "message {} ({} {}, result {}) is final and its bytes were pruned on {at} (retention, \
+                 `journal prune`): it cannot be built again; a changed result goes in with `generate`",
+                m.id,
+                m.kind.code(),
+                m.letter_id,
+                m.result_id
+            )));
+        }
         let now = crate::support::clock::now();
         let correcting = corrected.is_some();
         // A correction is checked against the resend rules once it is known to change nothing.

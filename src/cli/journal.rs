@@ -143,6 +143,20 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Apply `[retention]`: remove the message bytes and inputs of results whose letters have
+    /// all been final (acknowledged, superseded, handled) for longer than the config says; the
+    /// metadata stays, open letters are never touched, and the run is audited. The bytes are
+    /// overwritten in the file, not only unlinked.
+    Prune {
+        /// Say how many messages and inputs (and bytes) would go, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object instead of a line of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Check every stored message (and input) against its SHA-256; exit 1 naming any that differ.
     Verify {
         /// One JSON object per damaged message or input instead of a line of text.
@@ -156,7 +170,13 @@ pub enum Command {
 impl Command {
     /// Whether the command changes the journal (the others only read it).
     pub fn writes(&self) -> bool {
-        matches!(self, Command::Handle(_) | Command::Erase { .. } | Command::Migrate { dry_run: false, .. })
+        matches!(
+            self,
+            Command::Handle(_)
+                | Command::Erase { .. }
+                | Command::Migrate { dry_run: false, .. }
+                | Command::Prune { dry_run: false, .. }
+        )
     }
 
     /// Whether its standard output is JSON lines for a program (`--json`): then a failure of
@@ -168,7 +188,8 @@ impl Command {
             | Command::Verify { json, .. }
             | Command::Backup { json, .. }
             | Command::Erase { json, .. }
-            | Command::Migrate { json, .. } => *json,
+            | Command::Migrate { json, .. }
+            | Command::Prune { json, .. } => *json,
             Command::Queue(a) => a.json,
             Command::Summary(a) => a.json,
             Command::Handle(a) => a.json,
@@ -186,6 +207,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Backup { path, json, common } => super::lifecycle::backup(&common, &path, json),
         Command::Migrate { dry_run, json, common } => super::lifecycle::migrate(&common, dry_run, json),
         Command::Erase { cpr, force, yes, json, common } => super::lifecycle::erase(&common, &cpr, force, yes, json),
+        Command::Prune { dry_run, json, common } => super::lifecycle::prune(&common, dry_run, json),
         Command::Verify { json, common } => {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;

@@ -1,4 +1,4 @@
-//! `flspost journal backup`, `journal migrate` and `journal erase`: the journal's lifecycle for
+//! `flspost journal backup`, `migrate`, `erase` and `prune`: the journal's lifecycle for
 //! operations.
 
 use super::{print_json, Common};
@@ -165,4 +165,41 @@ fn confirmed(what: &str) -> Result<bool> {
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).map_err(|e| Error::io("standard input", e))?;
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// `journal prune [--dry-run]`: `[retention]` applied (archived first when it names a folder).
+pub fn prune(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
+    let config = common.config()?;
+    let r = &config.retention;
+    let how = if dry_run { super::Use::Read } else { super::Use::Write };
+    let mut journal = common.open_journal(&config, how)?;
+    let cut = r.at(flspost::support::clock::now());
+    let who = flspost::support::person::who();
+    let archive = r.archive_dir.clone();
+    let p = journal.prune(&cut, dry_run, &who, |m| {
+        let Some(dir) = &archive else { return Ok(()) };
+        let name = format!("message-{}-{}.{}", m.id, m.kind, if m.kind.ends_with("memo") { "memo" } else { "xml" });
+        flspost::support::files::archive_file(dir, &name, m.bytes)
+            .map_err(|e| flspost::error::Error::io(dir.join(&name), e))
+    })?;
+    if json {
+        print_json(&p);
+    } else {
+        let verb = if dry_run { "would prune" } else { "pruned" };
+        outln!(
+            "{verb}: {} messages' bytes ({} bytes) of {} results, {} inputs ({} bytes)",
+            p.messages,
+            p.message_bytes,
+            p.results,
+            p.inputs,
+            p.input_bytes
+        );
+    }
+    if r.bytes_days.is_none() && r.inputs_days.is_none() {
+        errln!("flspost: no [retention] in the config: everything is kept");
+    }
+    if p.wal_emptied == Some(false) {
+        errln!("flspost: another process was reading; the old pages leave the write-ahead log at its next checkpoint");
+    }
+    Ok(0)
 }

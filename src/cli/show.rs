@@ -78,6 +78,12 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
             input.site,
             input.group
         );
+        if let Some(at) = &m.pruned_at {
+            outln!("  bytes           pruned {at} (retention, `journal prune`; the metadata is kept)");
+        }
+        if let Some(at) = &input.pruned_at {
+            outln!("  input JSON      pruned {at} (retention)");
+        }
         outln!("  bytes           sha256 {}", m.sha256);
         outln!("  created         {}   updated {}", m.created_at, m.updated_at);
         if let Some(f) = m.regenerated_from {

@@ -26,7 +26,7 @@ impl Journal {
         let mut messages = 0;
         let mut st = self.conn.prepare(
             "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
-             LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.erased_at IS NULL ORDER BY m.id",
+             LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.erased_at IS NULL AND m.pruned_at IS NULL ORDER BY m.id",
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
@@ -49,8 +49,9 @@ impl Journal {
             });
         }
         let mut inputs = 0;
+        // An erased or pruned message's bytes and input are gone by design, not damage.
         let mut st = self.conn.prepare(
-            "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE erased_at IS NULL ORDER BY id",
+            "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE erased_at IS NULL AND pruned_at IS NULL ORDER BY id",
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
@@ -141,6 +142,16 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
             m.result_id
         ))
     };
+    if let Some(at) = &m.pruned_at {
+        return Err(Error::Usage(format!(
+            "message {} ({} {}, result {}): its bytes were pruned on {at} (retention, `journal prune`); \
+             the journal keeps its metadata only",
+            m.id,
+            m.kind.code(),
+            m.letter_id,
+            m.result_id
+        )));
+    }
     let mut st = conn.prepare_cached("SELECT bytes FROM message_bytes WHERE message_id = ?1")?;
     let mut rows = st.query([m.id])?;
     let row = rows.next()?;

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 pub(super) const SCHEMA: &str = include_str!("schema.sql");
 /// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`;
 /// 4: attempt outcome `unknown`; 5: refused inputs, problems handled by a person, the audit
-/// log, search indexes, erasure marks (see [`STEPS`]).
+/// log, search indexes, erasure and retention marks (see [`STEPS`]).
 pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// The CHECK on `messages.kind` as each schema has it.
@@ -45,7 +45,7 @@ const STEPS: &[Step] = &[
     Step {
         from: 4,
         readable_as_is: true,
-        what: "refused inputs, problems handled by a person, the audit log, search indexes, erasure marks",
+        what: "refused inputs, problems handled by a person, the audit log, search indexes, erasure and retention marks",
         apply: add_work_queue,
     },
 ];
@@ -126,6 +126,8 @@ fn add_work_queue(tx: &Transaction<'_>) -> Result<()> {
          ALTER TABLE messages ADD COLUMN handled_note TEXT;
          ALTER TABLE inputs ADD COLUMN erased_at TEXT;
          ALTER TABLE messages ADD COLUMN erased_at TEXT;
+         ALTER TABLE messages ADD COLUMN pruned_at TEXT;
+         ALTER TABLE inputs ADD COLUMN pruned_at TEXT;
          CREATE INDEX messages_replaces ON messages(replaces) WHERE replaces IS NOT NULL;
          CREATE INDEX messages_updated ON messages(updated_at);
          CREATE INDEX attempts_transport ON attempts(transport, id);
@@ -158,8 +160,8 @@ pub(super) fn read_as_schema_5(conn: &Connection) -> Result<()> {
     conn.execute_batch(&format!(
         "{tables}
          CREATE TEMP VIEW messages AS SELECT *, NULL AS handled_at, NULL AS handled_by, NULL AS handled_note,
-           NULL AS erased_at FROM main.messages;
-         CREATE TEMP VIEW inputs AS SELECT *, NULL AS erased_at FROM main.inputs;"
+           NULL AS erased_at, NULL AS pruned_at FROM main.messages;
+         CREATE TEMP VIEW inputs AS SELECT *, NULL AS erased_at, NULL AS pruned_at FROM main.inputs;"
     ))?;
     Ok(())
 }

@@ -17,7 +17,7 @@
 //! `receipts.rs` (XCTL), `acknowledgements.rs`, `answers.rs` and `ack_outcome.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
 //! and a person closing a problem), `audit.rs` (what a person asked for), `erase.rs` (a patient
-//! erased); the
+//! erased), `retention.rs` (`journal prune`: a final result's bytes and inputs removed); the
 //! schema's history in `migrations.rs`, a verified copy (`journal backup`, and before a
 //! migration) in `backup.rs`, the `send` lock in
 //! `lock.rs`.
@@ -40,6 +40,7 @@ mod queue;
 mod receipts;
 mod record;
 mod refused;
+mod retention;
 mod sending;
 mod sql;
 mod types;
@@ -55,6 +56,7 @@ pub use open::{default_path, Journal, Migrated, DEFAULT_BUSY_TIMEOUT};
 pub use queue::{Filter, Handled, QueuedMessage};
 pub use receipts::ReceiptOutcome;
 pub use record::Writer;
+pub use retention::{Pruned, PrunedMessage, Retention};
 pub use sending::Settle;
 pub use sql::now_text;
 pub use types::*;

@@ -12,6 +12,7 @@ CREATE TABLE inputs (
     cpr_masked   TEXT    NOT NULL,          -- DDMMYY-xxxx, for listings
     received_at  TEXT    NOT NULL,
     erased_at    TEXT,                      -- schema 5: `journal erase` replaced the patient's data
+    pruned_at    TEXT,                      -- retention removed input_json (now ''), when
     UNIQUE (result_id, revision)
 );
 
@@ -40,6 +41,7 @@ CREATE TABLE messages (
     handled_by       TEXT,
     handled_note     TEXT,
     erased_at        TEXT,                  -- schema 5: `journal erase` removed its bytes
+    pruned_at        TEXT,                  -- retention removed its message_bytes row, when
     UNIQUE (kind, letter_id, attempt)
 );
 -- The exact bytes of each message, apart from its row: listing and deciding never read them.

@@ -11,11 +11,11 @@ use rusqlite::Row;
 
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
     m.letter_id, m.envelope_id, m.attempt, m.status_code, m.status, m.reason, m.refuse_code, m.send_failures, \
-    m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked, \
+    m.sha256, m.created_at, m.updated_at, m.regenerated_from, m.replaces, i.cpr_masked, m.pruned_at, \
     (SELECT MIN(n.id) FROM messages n WHERE n.regenerated_from = m.id) AS regenerated_as";
 
 pub(super) const INPUT_COLUMNS: &str =
-    "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at";
+    "id, result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at, pruned_at";
 
 /// SQL over `attempts a` for message `m`: some hand-over of it may have delivered it, as far
 /// as flspost knows: accepted (`sent`), or cut short with its outcome unknown (`interrupted`
@@ -100,6 +100,7 @@ pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         replaces: r.get("replaces")?,
         regenerated_as: r.get("regenerated_as")?,
         cpr_masked: r.get("cpr_masked")?,
+        pruned_at: r.get("pruned_at")?,
     })
 }
 
@@ -115,6 +116,7 @@ pub(super) fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
         group: r.get("grp")?,
         cpr_masked: r.get("cpr_masked")?,
         received_at: r.get("received_at")?,
+        pruned_at: r.get("pruned_at")?,
     })
 }
 

@@ -18,6 +18,9 @@ pub struct InputRow {
     pub group: String,
     pub cpr_masked: String,
     pub received_at: String,
+    /// When retention removed the input's JSON (`journal prune`); its metadata stays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruned_at: Option<String>,
 }
 
 /// A stored message (without its bytes; see [`super::Journal::verified_bytes`]).
@@ -55,6 +58,9 @@ pub struct MessageRow {
     /// that was dealt with apart from one that was not.
     pub regenerated_as: Option<i64>,
     pub cpr_masked: String,
+    /// When retention removed the message's bytes (`journal prune`); its row stays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruned_at: Option<String>,
 }
 
 /// A send attempt.

@@ -96,6 +96,28 @@ fn write_atomic_via(path: &Path, bytes: &[u8], tmp_dir: &Path) -> io::Result<()>
     sync_dir(dir)
 }
 
+/// Puts `bytes` into the archive folder `dir` as the new owner-only file `name` (the folder
+/// made owner-only when missing; never through a link). A file there with the same bytes
+/// already (an earlier prune that stopped before it committed) is left as it is.
+pub fn archive_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    if !real_dir(dir)? {
+        create_private_dir_durable(dir)?;
+    }
+    let path = dir.join(name);
+    match write_new(&path, bytes) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let same = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file())
+                && fs::read(&path).is_ok_and(|b| b == bytes);
+            if same {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        other => other,
+    }
+}
+
 /// Writes `bytes` to a new file at `path`, owner-only (0600): never over anything already
 /// there (a file, a folder, or a symbolic link, which is not followed), and complete or absent
 /// (written to a temporary name beside it and flushed, then linked to `path`, which fails when

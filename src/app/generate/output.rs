@@ -44,6 +44,9 @@ pub(crate) fn heal_files(w: &Writer<'_>, dir: &Path, current: &[&MessageRow]) ->
         files::create_private_dir_durable(dir).map_err(|e| Error::io(dir, e))?;
     }
     for m in current {
+        if m.pruned_at.is_some() {
+            continue; // retention removed its bytes (a final letter): nothing to put back
+        }
         let path = dir.join(m.kind.file_name());
         // No length: the bytes row is damaged, which `verified_bytes` below reports.
         let same = match w.stored_len(m.id)? {

@@ -159,6 +159,7 @@ mod tests {
             replaces: None,
             regenerated_as: None,
             cpr_masked: String::new(),
+            pruned_at: None,
         }
     }
 

@@ -6,3 +6,4 @@ mod integrity;
 mod lifecycle;
 mod path;
 mod queue;
+mod retention;
