@@ -76,6 +76,29 @@ pub(super) fn steps_from(from: i64) -> Vec<(i64, i64, &'static str)> {
     STEPS.iter().filter(|s| s.from >= from).map(|s| (s.from, s.from + 1, s.what)).collect()
 }
 
+/// The columns schema 5 added, each of which a journal of this schema has (the first one
+/// missing, as `table.column`, when not). A journal that lacks one was made while schema 5 was
+/// still being built; it is named plainly instead of failing in some query later.
+pub(super) fn check_columns(conn: &Connection) -> std::result::Result<(), String> {
+    for (table, column) in [
+        ("messages", "handled_at"),
+        ("messages", "erased_at"),
+        ("messages", "pruned_at"),
+        ("inputs", "erased_at"),
+        ("inputs", "pruned_at"),
+    ] {
+        let found: bool = conn
+            .query_row(&format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"), [column], |r| {
+                r.get(0)
+            })
+            .unwrap_or(false);
+        if !found {
+            return Err(format!("{table}.{column}"));
+        }
+    }
+    Ok(())
+}
+
 /// Whether a journal of schema `version` can be read as it is, without migrating.
 pub(super) fn readable_as_is(version: i64) -> bool {
     version == SCHEMA_VERSION

@@ -327,7 +327,13 @@ impl Journal {
             migrated = from.map(|from| Migrated { from, to: SCHEMA_VERSION, backup });
         }
         match version(conn)? {
-            SCHEMA_VERSION => {}
+            SCHEMA_VERSION => migrations::check_columns(conn).map_err(|missing| {
+                Error::Usage(format!(
+                    "journal {} says schema {SCHEMA_VERSION} but has no {missing}: a development build before \
+                     this release made it; restore a backup or start a new journal",
+                    path.display()
+                ))
+            })?,
             v if access == Access::ReadOnly && migrations::readable_as_is(v) => {
                 if v < 5 {
                     migrations::read_as_schema_5(conn)?;

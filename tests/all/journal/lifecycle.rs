@@ -272,3 +272,14 @@ fn a_journal_of_a_newer_schema_is_refused_by_every_command_naming_both_versions(
     }
     assert!(!copy.exists());
 }
+
+#[test]
+fn a_journal_of_this_schema_without_its_columns_is_named_plainly() {
+    let w = World::new();
+    w.generate(&sample("group-1.json")).ok();
+    // As a build made while schema 5 was being written left it: the version, not the column.
+    w.db().execute_batch("ALTER TABLE messages DROP COLUMN pruned_at").unwrap();
+    let r = w.run(&["journal", "list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("says schema 5 but has no messages.pruned_at"), "{}", r.stderr);
+}
