@@ -134,6 +134,27 @@ impl World {
         self.run(&all)
     }
 
+    /// A morning: `inputs` (the samples, or versions of them) generated and sent under `cfg`,
+    /// then the two sample receipts read: group 1's letter acknowledged, group 2a's (message 3
+    /// when the samples go in order) rejected with `problem_med_modtagerID`.
+    pub fn morning_of(&self, cfg: &Path, inputs: &[PathBuf]) {
+        for input in inputs {
+            self.generate_with(cfg, input).ok();
+        }
+        self.run_with(cfg, &["send"]).ok();
+        let receipts =
+            [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
+        let mut args = vec!["receipt"];
+        args.extend(receipts.iter().map(|p| p.to_str().unwrap()));
+        self.run_with(cfg, &args).ok();
+    }
+
+    /// The clock pinned `by` after [`FAKE_NOW`], the samples' send time.
+    pub fn later_by(&mut self, by: chrono::Duration) {
+        let t = chrono::DateTime::parse_from_rfc3339(FAKE_NOW).unwrap() + by;
+        self.fake_now = Some(t.to_rfc3339());
+    }
+
     /// Generates `input` and sends what is waiting, both under `cfg`; returns the GP message's
     /// summary.
     pub fn sent(&self, cfg: &Path, input: &Path) -> serde_json::Value {

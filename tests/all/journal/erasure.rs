@@ -17,15 +17,7 @@ fn morning(w: &World) -> std::path::PathBuf {
     own["patient"]["surname"] = "Test Sletbæk".into();
     own["patient"]["address"]["street"] = "Glemmevej 7".into();
     let own = w.write("own-2a.json", &own.to_string());
-    for s in SAMPLES {
-        w.generate_with(&cfg, &if s == "group-2a.json" { own.clone() } else { sample(s) }).ok();
-    }
-    w.run_with(&cfg, &["send"]).ok();
-    let receipts =
-        [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
-    let mut args = vec!["receipt"];
-    args.extend(receipts.iter().map(|p| p.to_str().unwrap()));
-    w.run_with(&cfg, &args).ok();
+    w.morning_of(&cfg, &SAMPLES.map(|s| if s == "group-2a.json" { own.clone() } else { sample(s) }));
     let mut bad: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&own).unwrap()).unwrap();
     bad["result_id"] = "FLS-AUH-2025-0099".into();
     bad["group"] = "9z".into();

@@ -8,15 +8,7 @@ use crate::common::*;
 /// the group 1 letter acknowledged.
 fn morning(w: &World) -> std::path::PathBuf {
     let cfg = w.outbox_config();
-    for s in SAMPLES {
-        w.generate_with(&cfg, &sample(s)).ok();
-    }
-    w.run_with(&cfg, &["send"]).ok();
-    let receipts =
-        [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
-    let mut args = vec!["receipt"];
-    args.extend(receipts.iter().map(|p| p.to_str().unwrap()));
-    w.run_with(&cfg, &args).ok();
+    w.morning_of(&cfg, &SAMPLES.map(sample));
     cfg
 }
 
@@ -28,8 +20,7 @@ fn queue(w: &World, args: &[&str]) -> Vec<serde_json::Value> {
 
 /// Later than the pinned send time by `minutes`.
 fn later(w: &mut World, minutes: i64) {
-    let t = chrono::DateTime::parse_from_rfc3339(FAKE_NOW).unwrap() + chrono::Duration::minutes(minutes);
-    w.fake_now = Some(t.to_rfc3339());
+    w.later_by(chrono::Duration::minutes(minutes));
 }
 
 #[test]

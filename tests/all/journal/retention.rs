@@ -13,21 +13,12 @@ fn morning(w: &World, extra: &str) -> std::path::PathBuf {
     let mut text = std::fs::read_to_string(&cfg).unwrap();
     text.push_str(&format!("[retention]\nbytes_days = 30\ninputs_days = 30\n{extra}"));
     std::fs::write(&cfg, text).unwrap();
-    for s in SAMPLES {
-        w.generate_with(&cfg, &sample(s)).ok();
-    }
-    w.run_with(&cfg, &["send"]).ok();
-    let receipts =
-        [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
-    let mut args = vec!["receipt"];
-    args.extend(receipts.iter().map(|p| p.to_str().unwrap()));
-    w.run_with(&cfg, &args).ok();
+    w.morning_of(&cfg, &SAMPLES.map(sample));
     cfg
 }
 
 fn days_later(w: &mut World, days: i64) {
-    let t = chrono::DateTime::parse_from_rfc3339(FAKE_NOW).unwrap() + chrono::Duration::days(days);
-    w.fake_now = Some(t.to_rfc3339());
+    w.later_by(chrono::Duration::days(days));
 }
 
 fn statuses(w: &World) -> Vec<(i64, String, String, Option<String>)> {
