@@ -28,24 +28,11 @@ pub enum Command {
             default_missing_value = "30"
         )]
         unanswered: Option<u32>,
-        /// Only messages changed (refused inputs received) from this time: today, yesterday, a
-        /// span back from now (30m, 2h, 7d), a date (YYYY-MM-DD, from Danish midnight) or an
-        /// RFC 3339 instant.
-        #[arg(long, value_name = "WHEN")]
-        since: Option<String>,
-        /// Up to this time (a date: to the end of that day, Danish time); as --since.
-        #[arg(long, value_name = "WHEN")]
-        until: Option<String>,
+        #[command(flatten)]
+        search: super::queue::SearchArgs,
         /// Only the messages (and refused inputs) of this result.
         #[arg(long, value_name = "RESULT_ID")]
         result: Option<String>,
-        /// Only this patient's (exact CPR number, 10 digits or DDMMYY-XXXX; `-` reads it from
-        /// standard input). Never printed.
-        #[arg(long, value_name = "CPR")]
-        cpr: Option<String>,
-        /// Only letters to this GP (EAN).
-        #[arg(long, value_name = "EAN")]
-        gp: Option<String>,
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
@@ -243,7 +230,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             );
             Ok(if damaged == 0 { 0 } else { 1 })
         }
-        Command::List { status, unanswered, since, until, result, cpr, gp, json, common } => {
+        Command::List { status, unanswered, search, result, json, common } => {
             let status = status
                 .map(|s| {
                     ListStatus::from_code(&s).ok_or_else(|| {
@@ -252,22 +239,14 @@ pub fn run(cmd: Command) -> Result<i32> {
                 })
                 .transpose()?;
             let now = flspost::support::clock::now();
-            let filter = flspost::journal::Filter {
-                since: super::queue::when(since.as_deref(), flspost::app::period::End::Start, "since", now)?,
-                until: super::queue::when(until.as_deref(), flspost::app::period::End::Until, "until", now)?,
-                result_id: result,
-                cpr: cpr.as_deref().map(super::queue::read_cpr).transpose()?,
-                gp,
-                ..flspost::journal::Filter::default()
-            };
+            let filter = flspost::journal::Filter { result_id: result, ..search.filter(now)? };
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             if let Some(minutes) = unanswered {
-                let now = flspost::support::clock::now();
-                let by = now
-                    .checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
-                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-                let by = by.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let by = flspost::app::period::stored(
+                    now.checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
+                );
                 let rows = journal.unanswered_where(&by, &filter)?;
                 let waited = |at: &str| {
                     chrono::DateTime::parse_from_rfc3339(at).map(|t| (now - t.to_utc()).num_minutes()).unwrap_or(0)

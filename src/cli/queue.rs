@@ -18,23 +18,11 @@ pub struct FilterArgs {
     /// (several: `--status failed,rejected`, or the option again).
     #[arg(long, value_name = "STATUS", value_delimiter = ',')]
     status: Vec<String>,
-    /// From this time: today, yesterday, a span back from now (30m, 2h, 7d), a date
-    /// (YYYY-MM-DD, from Danish midnight) or an RFC 3339 instant.
-    #[arg(long, value_name = "WHEN")]
-    since: Option<String>,
-    /// Up to this time (a date: to the end of that day, Danish time); as --since.
-    #[arg(long, value_name = "WHEN")]
-    until: Option<String>,
+    #[command(flatten)]
+    search: SearchArgs,
     /// Only results whose id starts with this.
     #[arg(long, value_name = "RESULT_ID")]
     result: Option<String>,
-    /// Only this patient's (exact CPR number, 10 digits or DDMMYY-XXXX; `-` reads it from
-    /// standard input). Never printed.
-    #[arg(long, value_name = "CPR")]
-    cpr: Option<String>,
-    /// Only letters to this GP (EAN).
-    #[arg(long, value_name = "EAN")]
-    gp: Option<String>,
     /// Only these kinds: gp-xdis91, gp-carecommunication, patient-memo, patient-kombi
     /// (several: `--kind gp-xdis91,gp-carecommunication`).
     #[arg(long, value_name = "KIND", value_delimiter = ',')]
@@ -46,6 +34,40 @@ pub struct FilterArgs {
     /// Only problems whose cause starts with this (`smtp_permanent`, `xctl_refused`, `fhir_fatal/MSG_`).
     #[arg(long, value_name = "CAUSE")]
     cause: Option<String>,
+}
+
+/// The search every listing of the journal takes (`journal list` and the queue's filters): a
+/// period, and a patient or a GP.
+#[derive(clap::Args, Clone, Default)]
+pub struct SearchArgs {
+    /// From this time (a message's last change, an input's arrival): today, yesterday, a span
+    /// back from now (30m, 2h, 7d), a date (YYYY-MM-DD, from Danish midnight) or an RFC 3339
+    /// instant.
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Up to this time (a date: to the end of that day, Danish time); as --since.
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Only this patient's (exact CPR number, 10 digits or DDMMYY-XXXX; `-` reads it from
+    /// standard input). Never printed.
+    #[arg(long, value_name = "CPR")]
+    cpr: Option<String>,
+    /// Only letters to this GP (EAN).
+    #[arg(long, value_name = "EAN")]
+    gp: Option<String>,
+}
+
+impl SearchArgs {
+    /// The filter this search names, read at `now` (for `today`, `2h`, ...).
+    pub fn filter(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Filter> {
+        Ok(Filter {
+            since: when(self.since.as_deref(), End::Start, "since", now)?,
+            until: when(self.until.as_deref(), End::Until, "until", now)?,
+            cpr: self.cpr.as_deref().map(read_cpr).transpose()?,
+            gp: self.gp.clone(),
+            ..Filter::default()
+        })
+    }
 }
 
 impl FilterArgs {
@@ -75,18 +97,13 @@ impl FilterArgs {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let cpr = self.cpr.as_deref().map(read_cpr).transpose()?;
         Ok(Query {
             filter: Filter {
                 statuses,
-                since: when(self.since.as_deref(), End::Start, "since", now)?,
-                until: when(self.until.as_deref(), End::Until, "until", now)?,
                 result_prefix: self.result.clone(),
-                result_id: None,
-                cpr,
-                gp: self.gp.clone(),
                 kinds,
                 transport: self.transport.clone(),
+                ..self.search.filter(now)?
             },
             closed_too: false,
             cause: self.cause.clone(),
