@@ -1,7 +1,7 @@
 //! One message with everything the journal knows about it, for `journal show`.
 
 use crate::error::{Error, Result};
-use crate::journal::{AttemptRow, InputRow, Journal, MessageRow, ReceiptRow};
+use crate::journal::{AttemptRow, Handled, InputRow, Journal, MessageRow, ReceiptRow};
 
 /// A message, its input, its send attempts and receipts, and what regenerated it.
 pub struct MessageDetail {
@@ -10,6 +10,8 @@ pub struct MessageDetail {
     pub attempts: Vec<AttemptRow>,
     pub receipts: Vec<ReceiptRow>,
     pub regenerated_as: Option<i64>,
+    /// A person closed its problem (`journal handle`).
+    pub handled: Option<Handled>,
     /// The patient's CPR number: masked, or as in the input when it was asked for (the
     /// input's own JSON value, whatever it holds).
     pub cpr: serde_json::Value,
@@ -25,12 +27,13 @@ pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDet
     let receipts = journal.receipts_for(message.id)?;
     let input = journal.input(message.input_id)?;
     let regenerated_as = journal.regenerated_as(message.id)?;
+    let handled = journal.handled_of(message.id)?;
     let mut cpr = serde_json::Value::String(message.cpr_masked.clone());
     if reveal_cpr {
         let raw: serde_json::Value = serde_json::from_str(&input.input_json).unwrap_or_default();
         cpr = raw["patient"]["cpr"].clone();
     }
-    Ok(MessageDetail { message, input, attempts, receipts, regenerated_as, cpr })
+    Ok(MessageDetail { message, input, attempts, receipts, regenerated_as, handled, cpr })
 }
 
 /// Records in the audit log that `who` had message `id`'s patient's CPR number shown, before

@@ -38,7 +38,7 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
         }
         return show_refused(&journal, n, json);
     }
-    let MessageDetail { message: m, input, attempts, receipts, regenerated_as, cpr } =
+    let MessageDetail { message: m, input, attempts, receipts, regenerated_as, handled, cpr } =
         detail(&journal, id, reveal_cpr)?;
     if reveal_cpr {
         flspost::app::show::record_reveal(&mut journal, m.id, &flspost::support::person::who())?;
@@ -51,6 +51,7 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
         "cpr": cpr,
         "input": { "id": input.id, "revision": input.revision, "received_at": input.received_at, "site": input.site, "group": input.group },
         "regenerated_as": regenerated_as,
+        "handled": handled,
         "attempts": attempts,
         "receipts": receipts,
     });
@@ -94,6 +95,9 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
         }
         if let Some(n) = regenerated_as {
             outln!("  regenerated as  message {n}");
+        }
+        if let Some(h) = &handled {
+            outln!("  handled         {} by {}: {}", h.at, shown(&h.by), shown(&h.note));
         }
         if !attempts.is_empty() {
             outln!("  hand-overs to a transport, oldest first:");

@@ -1,8 +1,8 @@
 //! The lock that serialises `send`.
 
-use crate::support::files::beside;
 use super::Journal;
 use crate::error::{Error, Result};
+use crate::support::files::beside;
 
 /// Held while a `send` runs; released when dropped or when the process ends.
 pub struct SendLock {

@@ -45,7 +45,8 @@ const STEPS: &[Step] = &[
     Step {
         from: 4,
         readable_as_is: true,
-        what: "refused inputs, problems handled by a person, the audit log, search indexes, erasure and retention marks",
+        what:
+            "refused inputs, problems handled by a person, the audit log, search indexes, erasure and retention marks",
         apply: add_work_queue,
     },
 ];
@@ -88,9 +89,11 @@ pub(super) fn check_columns(conn: &Connection) -> std::result::Result<(), String
         ("inputs", "pruned_at"),
     ] {
         let found: bool = conn
-            .query_row(&format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"), [column], |r| {
-                r.get(0)
-            })
+            .query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"),
+                [column],
+                |r| r.get(0),
+            )
             .unwrap_or(false);
         if !found {
             return Err(format!("{table}.{column}"));

@@ -139,6 +139,16 @@ fn handled(at: Option<String>, by: Option<String>, note: Option<String>) -> Opti
 }
 
 impl Journal {
+    /// Who closed message `id`'s problem, when and why (`None`: nobody has).
+    pub(crate) fn handled_of(&self, id: i64) -> Result<Option<Handled>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT handled_at, handled_by, handled_note FROM messages WHERE id = ?1")?
+            .query_row([id], |r| Ok(handled(r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(row.flatten())
+    }
+
     /// Messages in a problem status (failed, rejected, retry), or of `filter.statuses` when
     /// given, newest change first.
     pub(crate) fn problem_messages(&self, filter: &Filter) -> Result<Vec<QueuedMessage>> {

@@ -142,8 +142,10 @@ impl World {
             self.generate_with(cfg, input).ok();
         }
         self.run_with(cfg, &["send"]).ok();
-        let receipts =
-            [root().join("samples/receipts/positive-group-1.xml"), root().join("samples/receipts/negative-group-2a.xml")];
+        let receipts = [
+            root().join("samples/receipts/positive-group-1.xml"),
+            root().join("samples/receipts/negative-group-2a.xml"),
+        ];
         let mut args = vec!["receipt"];
         args.extend(receipts.iter().map(|p| p.to_str().unwrap()));
         self.run_with(cfg, &args).ok();

@@ -82,7 +82,11 @@ fn a_summary_counts_statuses_kinds_causes_and_transports() {
     assert!(transports.iter().all(|t| t["sent"] == 4 && t["consecutive_failures"] == 0), "{s}");
     // A period before the morning: no messages and no hand-overs in it.
     let before = w.run(&["journal", "summary", "--until", "2025-03-19", "--json"]).ok().one();
-    assert_eq!((before["by_status"].as_object().unwrap().len(), before["transports"].as_array().unwrap().len()), (0, 0), "{before}");
+    assert_eq!(
+        (before["by_status"].as_object().unwrap().len(), before["transports"].as_array().unwrap().len()),
+        (0, 0),
+        "{before}"
+    );
     let text = w.run(&["journal", "summary"]).ok().stdout;
     assert!(text.contains("messages   1 acknowledged, 1 rejected, 6 sent"), "{text}");
     assert!(text.contains("problems   3 open"), "{text}");
