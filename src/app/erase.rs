@@ -59,19 +59,21 @@ pub fn plan(journal: &Journal, cpr: &str, now: DateTime<Utc>) -> Result<Plan> {
 /// write-ahead log is checkpointed and emptied, so the old pages leave it too (`false` in the
 /// second value when another process's reading kept it: the next writer's checkpoint does it).
 pub fn erase(journal: &mut Journal, cpr: &str, force: bool, who: &str, now: DateTime<Utc>) -> Result<(Erased, bool)> {
-    let plan = plan(journal, cpr, now)?;
-    if !plan.open.is_empty() && !force {
-        let ids: Vec<String> = plan.open.iter().map(|i| i.to_string()).collect();
-        return Err(Error::Usage(format!(
-            "the patient has {} open letter{} (message {}): finish {} first (`journal queue`), or add --force; \
-             nothing was erased",
-            ids.len(),
-            if ids.len() == 1 { "" } else { "s" },
-            ids.join(", "),
-            if ids.len() == 1 { "it" } else { "them" }
-        )));
-    }
-    let erased = journal.write(|w| {
+    // The plan is made again under the write lock: a letter recorded since a person saw
+    // the plan is open too, and refused the same way.
+    let erased = journal.write_checked(|journal, w| {
+        let plan = plan(journal, cpr, now)?;
+        if !plan.open.is_empty() && !force {
+            let ids: Vec<String> = plan.open.iter().map(|i| i.to_string()).collect();
+            return Err(Error::Usage(format!(
+                "the patient has {} open letter{} (message {}): finish {} first (`journal queue`), or add --force; \
+                 nothing was erased",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                ids.join(", "),
+                if ids.len() == 1 { "it" } else { "them" }
+            )));
+        }
         let e = w.erase_patient(cpr, who)?;
         if !e.is_empty() {
             let detail = format!(

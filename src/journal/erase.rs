@@ -97,7 +97,7 @@ fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
         ),
         params![now, ERASED, who],
     )?;
-    c.execute("DELETE FROM message_bytes WHERE message_id IN (SELECT id FROM temp.erase_messages)", [])?;
+    super::bytes::remove(c, "SELECT id FROM temp.erase_messages", [])?;
     c.execute(
         "UPDATE attempts SET reason = ?1 WHERE reason IS NOT NULL \
          AND message_id IN (SELECT id FROM temp.erase_messages)",

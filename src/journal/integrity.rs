@@ -34,8 +34,11 @@ impl Journal {
             let sha256: String = r.get("sha256")?;
             let problem = match stored_bytes(Some(r.get_ref("bytes")?)) {
                 Err(problem) => problem,
-                Ok(b) if crate::support::digest::sha256_hex(b) != sha256 => BYTES_DAMAGED,
-                Ok(_) => continue,
+                Ok(b) => match super::bytes::made(&self.conn, b)? {
+                    Err(problem) => problem,
+                    Ok(b) if crate::support::digest::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
+                    Ok(_) => continue,
+                },
             };
             let kind: String = r.get("kind")?;
             damaged(Damage {
@@ -168,11 +171,12 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
             )));
         }
     }
-    let bytes = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
-    if crate::support::digest::sha256_hex(bytes) != m.sha256 {
+    let stored = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
+    let bytes = super::bytes::made(conn, stored)?.map_err(damaged)?;
+    if crate::support::digest::sha256_hex(&bytes) != m.sha256 {
         return Err(damaged(BYTES_DAMAGED));
     }
-    Ok(bytes.to_vec())
+    Ok(bytes)
 }
 
 /// Marks a queued message `failed` because its bytes are damaged: it must never be sent.

@@ -6,8 +6,9 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 pub(super) const SCHEMA: &str = include_str!("schema.sql");
 /// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`;
 /// 4: attempt outcome `unknown`; 5: refused inputs, problems handled by a person, the audit
-/// log, search indexes, erasure and retention marks (see [`STEPS`]).
-pub(super) const SCHEMA_VERSION: i64 = 5;
+/// log, search indexes, erasure and retention marks; 6: parts several messages carry (the
+/// patient's PDF) stored once (see [`STEPS`]).
+pub(super) const SCHEMA_VERSION: i64 = 6;
 
 /// The CHECK on `messages.kind` as each schema has it.
 const KIND_CHECK_1: &str = "CHECK (kind IN ('gp-xdis91', 'patient-memo'))";
@@ -48,6 +49,13 @@ const STEPS: &[Step] = &[
         what:
             "refused inputs, problems handled by a person, the audit log, search indexes, erasure and retention marks",
         apply: add_work_queue,
+    },
+    // A schema-5 journal holds no recipe, so reading it never looks for a part.
+    Step {
+        from: 5,
+        readable_as_is: true,
+        what: "shared parts stored once (the patient's PDF), the journal's facts (letter revisions after a restore)",
+        apply: add_parts,
     },
 ];
 
@@ -162,6 +170,19 @@ fn add_work_queue(tx: &Transaction<'_>) -> Result<()> {
          {}",
         &schema[start..end]
     ))?;
+    Ok(())
+}
+
+/// Schema 5 to 6: the `parts` tables and `journal_meta` (`schema.sql` has the same). Stored messages stay as
+/// they are; those recorded from now on are packed.
+fn add_parts(tx: &Transaction<'_>) -> Result<()> {
+    let schema = SCHEMA;
+    let start = schema.find("CREATE TABLE parts").expect("schema.sql has the parts table");
+    let end = schema.find("-- (end of what schema 6 added)").expect("schema.sql marks where schema 6 ends");
+    tx.execute_batch(&schema[start..end])?;
+    let start = schema.find("CREATE TABLE journal_meta").expect("schema.sql has the journal's facts");
+    let end = schema.find("-- (end of the journal's facts)").expect("schema.sql marks where they end");
+    tx.execute_batch(&schema[start..end])?;
     Ok(())
 }
 

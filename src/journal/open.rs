@@ -380,13 +380,27 @@ impl Journal {
         // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
         // what a command reported survives a power cut, not only a killed process (NORMAL
         // may lose the last commits). A batch commits once per round: one flush per round.
-        conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // secure_delete: what SQLite frees or moves (a page split copies a leaf's rows, a
+        // delete frees their space) is zeroed then, so a patient's bytes erased or pruned
+        // later leave no copy behind in a page that once held them.
+        conn.execute_batch(
+            "PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+        )?;
+        if access == Access::ReadWrite {
+            super::restore::settle_if_restored(conn)?;
+        }
         Ok(migrated)
     }
 
     /// The migration opening this journal made, if it made one.
     pub fn migrated(&self) -> Option<&Migrated> {
         self.migrated.as_ref()
+    }
+
+    /// The revision a result's new letters count from (0 unless the journal was restored
+    /// from a backup: see `restore`).
+    pub(crate) fn revision_floor(&self) -> Result<u32> {
+        super::restore::revision_floor(&self.conn)
     }
 
     /// The journal file's schema version (`user_version`); this release's is

@@ -23,6 +23,20 @@ impl Journal {
         self.transaction(|tx| f(&Writer { conn: tx }))
     }
 
+    /// [`Journal::write`] for a change that depends on what the journal holds: `f` reads
+    /// through the journal and writes through the writer inside one write transaction, so
+    /// what it read cannot change before it writes (another writer waits for the commit).
+    pub fn write_checked<T>(&mut self, f: impl FnOnce(&Journal, &Writer<'_>) -> Result<T>) -> Result<T> {
+        let v = {
+            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            let v = f(self, &Writer { conn: &tx })?;
+            tx.commit()?;
+            v
+        };
+        self.checkpoint_if_large()?;
+        Ok(v)
+    }
+
     pub(super) fn transaction<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let v = f(&tx)?;
@@ -84,8 +98,7 @@ pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>)
         m.replaces,
     ])?;
     let id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO message_bytes (message_id, bytes) VALUES (?1, ?2)")?
-        .execute(params![id, m.bytes])?;
+    super::bytes::store(tx, id, m.result_id, m.bytes)?;
     Ok(id)
 }
 
@@ -183,13 +196,12 @@ impl Writer<'_> {
     /// The size of message `id`'s stored bytes (`None`: missing or damaged, which
     /// [`Writer::verified_bytes`] reports).
     pub(crate) fn stored_len(&self, id: i64) -> Result<Option<u64>> {
-        let len: Option<i64> = self
+        let row: Option<(Option<Vec<u8>>, Option<i64>)> = self
             .conn
-            .prepare_cached("SELECT length(bytes) FROM message_bytes WHERE message_id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?
-            .flatten();
-        Ok(len.and_then(|l| u64::try_from(l).ok()))
+            .prepare_cached("SELECT substr(bytes, 1, ?2), length(bytes) FROM message_bytes WHERE message_id = ?1")?
+            .query_row(params![id, super::bytes::PREFIX_LEN as i64], |r| Ok((r.get(0).ok().flatten(), r.get(1)?)))
+            .optional()?;
+        Ok(row.and_then(|(prefix, len)| super::bytes::made_len(&prefix?, u64::try_from(len?).ok()?)))
     }
 
     /// See [`Journal::verified_bytes`].

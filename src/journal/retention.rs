@@ -11,7 +11,7 @@
 //! after it, so the bytes are gone from the file, not only from the tables.
 
 use super::{now_text, Journal};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
@@ -87,7 +87,19 @@ impl Journal {
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
             )?)
         };
-        let ms = |conn: &Connection| count(conn, &msgs, "b.bytes", bytes_before);
+        // The parts those messages use go with them (a result's parts are its own).
+        let ms = |conn: &Connection| -> Result<(u64, u64, u64)> {
+            let (n, len, res) = count(conn, &msgs, "b.bytes", bytes_before)?;
+            let parts: i64 = conn.query_row(
+                &format!(
+                    "SELECT COALESCE(SUM(length(p.bytes)), 0) FROM parts p WHERE p.id IN \
+                     (SELECT mp.part_id FROM message_parts mp WHERE mp.message_id IN (SELECT m.id {msgs}))"
+                ),
+                [bytes_before],
+                |r| r.get(0),
+            )?;
+            Ok((n, len + parts as u64, res))
+        };
         if dry_run {
             let (n, len, res) = ms(&self.conn)?;
             let (i, ilen, _) = count(&self.conn, &ins, "CAST(input_json AS BLOB)", inputs_before)?;
@@ -104,12 +116,18 @@ impl Journal {
                 let mut rows = st.query([bytes_before])?;
                 while let Some(row) = rows.next()? {
                     let kind: String = row.get(2)?;
+                    let id: i64 = row.get(0)?;
+                    let result_id = row.get_ref(1)?.as_str().unwrap_or_default();
+                    let bytes =
+                        super::bytes::made(tx, row.get_ref(4)?.as_blob().unwrap_or_default())?.map_err(|p| {
+                            Error::Damaged(format!("message {id} (result {result_id}): {p}; nothing pruned"))
+                        })?;
                     archive(&PrunedMessage {
-                        id: row.get(0)?,
-                        result_id: row.get_ref(1)?.as_str().unwrap_or_default(),
+                        id,
+                        result_id,
                         kind: &kind,
                         letter_id: row.get_ref(3)?.as_str().unwrap_or_default(),
-                        bytes: row.get_ref(4)?.as_blob().unwrap_or_default(),
+                        bytes: &bytes,
                     })?;
                 }
             }
@@ -121,11 +139,7 @@ impl Journal {
                 ),
                 params![bytes_before, now],
             )?;
-            tx.execute(
-                "DELETE FROM message_bytes WHERE message_id IN \
-                 (SELECT id FROM messages WHERE pruned_at = ?1)",
-                [&now],
-            )?;
+            super::bytes::remove(tx, "SELECT id FROM messages WHERE pruned_at = ?1", [&now])?;
             tx.execute(
                 &format!("UPDATE inputs SET input_json = '', pruned_at = ?2 WHERE id IN (SELECT id {ins})"),
                 params![inputs_before, now],

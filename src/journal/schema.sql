@@ -130,3 +130,30 @@ CREATE TRIGGER messages_handled_until_changed AFTER UPDATE OF status ON messages
   WHEN NEW.status <> OLD.status AND NEW.handled_at IS NOT NULL
   BEGIN UPDATE messages SET handled_at = NULL, handled_by = NULL, handled_note = NULL WHERE id = NEW.id; END;
 -- (end of what schema 5 added)
+
+-- Schema 6: what several messages of a result carry (the patient's PDF: in the MeMo or
+-- kombi request, and in the GP's CareCommunication) is stored once; such a message's
+-- message_bytes row holds a recipe that makes its exact bytes from literal runs and these
+-- parts (src/journal/packing.rs).
+CREATE TABLE parts (
+    id         INTEGER PRIMARY KEY,
+    result_id  TEXT NOT NULL,               -- a result's messages share its parts
+    bytes      BLOB NOT NULL
+);
+CREATE INDEX parts_result ON parts(result_id);
+-- Which parts each message's recipe uses: a part goes when no message uses it.
+CREATE TABLE message_parts (
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    part_id    INTEGER NOT NULL REFERENCES parts(id),
+    PRIMARY KEY (message_id, part_id)
+) WITHOUT ROWID;
+CREATE INDEX message_parts_part ON message_parts(part_id);
+-- (end of what schema 6 added)
+
+-- Schema 6: facts about the journal itself. `revision_floor`: set when a journal is first
+-- written after it was restored from a backup (src/journal/restore.rs).
+CREATE TABLE journal_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- (end of the journal's facts)

@@ -30,6 +30,7 @@ pub(super) fn decide(
         return Ok(Decision::Exists { messages });
     }
     let revision = latest.map_or(0, |i| i.revision + 1);
+    let floor = journal.revision_floor()?;
     let mut plans = vec![];
     let mut kept = vec![];
     for addressee in [Addressee::Gp, Addressee::Patient] {
@@ -44,7 +45,9 @@ pub(super) fn decide(
                     Addressee::Gp => gp_kind()?,
                     Addressee::Patient => patient_kind,
                 };
-                let letter_revision = of_kind.iter().map(|m| m.letter_revision + 1).max().unwrap_or(0);
+                // Counted from the journal's floor: a restored journal never mints again
+                // the identifier of a letter made after its backup was taken.
+                let letter_revision = crate::journal::next_revision(floor, of_kind.iter().map(|m| m.letter_revision));
                 // Any earlier letter may have reached the GP, even one the journal still
                 // holds as unsent (a gateway can take it from the output folder), so a
                 // changed letter is always sent as a correction.

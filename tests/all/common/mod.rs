@@ -217,6 +217,12 @@ impl Run {
     }
 }
 
+/// The SHA-256 of `bytes` in hex, as the journal writes it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A sample input as JSON, to change for a test.
 pub fn sample_json(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(sample(name)).unwrap()).unwrap()

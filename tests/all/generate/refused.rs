@@ -84,11 +84,6 @@ fn stored_bytes(w: &World, id: i64) -> (Vec<u8>, String) {
     .unwrap()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[test]
 fn the_trials_three_bad_lines_are_journaled_as_refused_beside_the_good_ones() {
     let w = World::new();

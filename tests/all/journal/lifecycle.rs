@@ -3,6 +3,9 @@
 //! an older flspost's refusal of a newer schema.
 
 use crate::common::*;
+
+/// This release's schema.
+const CURRENT: i64 = flspost::journal::Journal::SCHEMA_VERSION;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -72,7 +75,7 @@ fn a_backup_taken_while_a_batch_runs_is_a_whole_verified_prefix_of_it() {
             during += 1;
         }
         assert_eq!(line["path"], copy.to_str().unwrap(), "{line}");
-        assert_eq!(line["schema_version"], 5, "{line}");
+        assert_eq!(line["schema_version"], CURRENT, "{line}");
         assert_eq!(line["size"], std::fs::metadata(&copy).unwrap().len(), "{line}");
         // One file: no -wal or -shm left beside it.
         for side in ["-wal", "-shm", "-journal"] {
@@ -86,7 +89,7 @@ fn a_backup_taken_while_a_batch_runs_is_a_whole_verified_prefix_of_it() {
     assert_eq!(last.len(), N + 1);
     for (copy, line) in &copies {
         assert_eq!(mode(copy), 0o600, "{}", copy.display());
-        assert_eq!(schema_of(copy), 5);
+        assert_eq!(schema_of(copy), CURRENT);
         w.run(&["journal", "verify", "--journal", copy.to_str().unwrap()]).ok();
         let held = messages_per_result(copy);
         assert_eq!(line["messages"], held.values().sum::<i64>(), "{line}");
@@ -156,7 +159,7 @@ fn a_migration_backs_the_journal_up_first_beside_it_as_the_schema_it_had() {
     let before = sha256(&w.journal());
     let bak = w.path("state/journal.sqlite.v3.bak");
     w.generate(&sample("group-2a.json")).ok();
-    assert_eq!(schema_of(&w.journal()), 5);
+    assert_eq!(schema_of(&w.journal()), CURRENT);
     assert_eq!(mode(&bak), 0o600);
     assert_eq!(schema_of(&bak), 3);
     // The journal as it was: what it lists is the fixture's, row for row.
@@ -176,7 +179,7 @@ fn the_config_can_say_a_migration_makes_no_backup() {
     let w = with_v3();
     let cfg = w.write("config.toml", "[journal]\nbackup_before_migrate = false\n");
     w.run_with(&cfg, &["journal", "migrate"]).ok();
-    assert_eq!(schema_of(&w.journal()), 5);
+    assert_eq!(schema_of(&w.journal()), CURRENT);
     let names = names(w.journal().parent().unwrap());
     assert!(!names.iter().any(|n| n.contains(".bak")), "{names:?}");
 }
@@ -205,7 +208,7 @@ fn two_processes_migrating_at_once_migrate_once_and_back_up_once() {
         assert_eq!(outs.iter().filter(|o| o["migrated"] == true).count(), 1, "{outs:?}");
         let names = names(w.journal().parent().unwrap());
         assert_eq!(names.iter().filter(|n| n.contains(".bak")).collect::<Vec<_>>(), ["journal.sqlite.v3.bak"]);
-        assert_eq!(schema_of(&w.journal()), 5);
+        assert_eq!(schema_of(&w.journal()), CURRENT);
         assert_eq!(schema_of(&w.path("state/journal.sqlite.v3.bak")), 3);
     }
 }
@@ -215,8 +218,12 @@ fn journal_migrate_says_what_it_does_and_with_dry_run_does_nothing() {
     let w = with_v3();
     let before = sha256(&w.journal());
     let dry = w.run(&["journal", "migrate", "--dry-run"]).ok();
-    assert!(dry.stdout.contains("schema 3 to 5"), "{}", dry.stdout);
-    assert!(dry.stdout.contains("3 -> 4: ") && dry.stdout.contains("4 -> 5: "), "{}", dry.stdout);
+    assert!(dry.stdout.contains(&format!("schema 3 to {CURRENT}")), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("3 -> 4: ") && dry.stdout.contains("4 -> 5: ") && dry.stdout.contains("5 -> 6: "),
+        "{}",
+        dry.stdout
+    );
     assert!(dry.stdout.contains("journal.sqlite.v3.bak"), "{}", dry.stdout);
     assert!(dry.stdout.contains("nothing was changed"), "{}", dry.stdout);
     assert_eq!(sha256(&w.journal()), before);
@@ -225,12 +232,12 @@ fn journal_migrate_says_what_it_does_and_with_dry_run_does_nothing() {
     let done = w.run(&["journal", "migrate", "--json"]).ok().one();
     assert_eq!(
         (done["from"].as_i64(), done["to"].as_i64(), done["migrated"].as_bool()),
-        (Some(3), Some(5), Some(true))
+        (Some(3), Some(CURRENT), Some(true))
     );
-    assert_eq!(done["steps"].as_array().unwrap().len(), 2, "{done}");
+    assert_eq!(done["steps"].as_array().unwrap().len(), (CURRENT - 3) as usize, "{done}");
     assert_eq!(done["backup"]["schema_version"], 3, "{done}");
     assert_eq!(done["backup"]["messages"], 9, "{done}");
-    assert_eq!(schema_of(&w.journal()), 5);
+    assert_eq!(schema_of(&w.journal()), CURRENT);
     let again = w.run(&["journal", "migrate"]).ok();
     assert!(again.stdout.contains("nothing to migrate"), "{}", again.stdout);
 }
@@ -240,7 +247,7 @@ fn a_journal_of_a_newer_schema_is_refused_by_every_command_naming_both_versions(
     let w = World::new();
     w.generate(&sample("group-1.json")).ok();
     let c = w.db();
-    c.pragma_update(None, "user_version", 6).unwrap();
+    c.pragma_update(None, "user_version", CURRENT + 1).unwrap();
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
     drop(c);
     let before = sha256(&w.journal());
@@ -266,8 +273,8 @@ fn a_journal_of_a_newer_schema_is_refused_by_every_command_naming_both_versions(
     for args in runs {
         let r = w.run(&args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains("schema version 6, newer than"), "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains("knows (5)"), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("schema version {}, newer than", CURRENT + 1)), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("knows ({CURRENT})")), "{args:?}: {}", r.stderr);
         assert_eq!(sha256(&w.journal()), before, "{args:?} changed it");
     }
     assert!(!copy.exists());
@@ -281,5 +288,5 @@ fn a_journal_of_this_schema_without_its_columns_is_named_plainly() {
     w.db().execute_batch("ALTER TABLE messages DROP COLUMN pruned_at").unwrap();
     let r = w.run(&["journal", "list"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("says schema 5 but has no messages.pruned_at"), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("says schema {CURRENT} but has no messages.pruned_at")), "{}", r.stderr);
 }

@@ -4,6 +4,8 @@ mod erasure;
 mod fixtures;
 mod integrity;
 mod lifecycle;
+mod parts;
 mod path;
 mod queue;
+mod restore;
 mod retention;

@@ -291,7 +291,7 @@ fn a_journal_written_before_kombi_opens_and_takes_kombi_letters() {
 
     let conn = rusqlite::Connection::open(w.journal()).unwrap();
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 5, "migrated through every step to the current schema");
+    assert_eq!(version, flspost::journal::Journal::SCHEMA_VERSION, "migrated through every step to the current schema");
     let check: String = conn.pragma_query_value(None, "integrity_check", |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }
