@@ -144,6 +144,12 @@ pub fn erase(common: &Common, cpr: &str, force: bool, yes: bool, json: bool) -> 
             erased.receipts,
             erased.refused
         );
+        if !erased.results.is_empty() {
+            outln!(
+                "results: {} (remove the gateway's own copies of these: --out-dir folders, handed-on files)",
+                erased.results.join(" ")
+            );
+        }
     }
     if !emptied {
         errln!(

@@ -21,12 +21,16 @@ pub const ERASED: &str = "erased";
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// How many rows of each kind an erasure emptied.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Erased {
     pub inputs: u64,
     pub messages: u64,
     pub receipts: u64,
     pub refused: u64,
+    /// The results whose letters were erased (ids name no one): what the gateway removes of
+    /// its own copies (`--out-dir` folders, files a transport handed on), which flspost
+    /// never touches.
+    pub results: Vec<String>,
 }
 
 impl Erased {
@@ -103,10 +107,14 @@ fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
          AND message_id IN (SELECT id FROM temp.erase_messages)",
         [ERASED],
     )?;
+    // Their letters' receipts, and any receipt that matched no letter but quotes the number.
+    let dashed = format!("{}-{}", &cpr[..cpr.len().min(6)], &cpr[cpr.len().min(6)..]);
     let receipts = c.execute(
         "UPDATE receipts SET bytes = x'', refuse_text = CASE WHEN refuse_text IS NULL THEN NULL ELSE ?1 END \
-         WHERE message_id IN (SELECT id FROM temp.erase_messages)",
-        [ERASED],
+         WHERE message_id IN (SELECT id FROM temp.erase_messages) \
+            OR (message_id IS NULL AND (instr(bytes, CAST(?2 AS BLOB)) > 0 OR instr(bytes, CAST(?3 AS BLOB)) > 0 \
+                OR instr(coalesce(refuse_text, ''), ?2) > 0 OR instr(coalesce(refuse_text, ''), ?3) > 0))",
+        params![ERASED, cpr, dashed],
     )?;
     let inputs = c.execute(
         "UPDATE inputs SET input_json = ?1, cpr_masked = ?2, erased_at = ?3 \
@@ -127,9 +135,15 @@ fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
            OR target IN (SELECT 'refused ' || id FROM temp.erase_refused))",
         [ERASED],
     )?;
+    let results = c
+        .prepare(
+            "SELECT DISTINCT result_id FROM inputs WHERE id IN (SELECT id FROM temp.erase_inputs) ORDER BY result_id",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
     c.execute_batch("DELETE FROM erase_inputs; DELETE FROM erase_messages; DELETE FROM erase_refused;")?;
     let n = |x: usize| x as u64;
-    Ok(Erased { inputs: n(inputs), messages: n(messages), receipts: n(receipts), refused: n(refused) })
+    Ok(Erased { inputs: n(inputs), messages: n(messages), receipts: n(receipts), refused: n(refused), results })
 }
 
 impl super::Journal {

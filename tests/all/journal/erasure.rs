@@ -176,3 +176,28 @@ fn erase_leaves_no_copy_in_pages_sqlite_moved_while_the_journal_grew() {
     }
     assert!(!in_file(&w, "2911829996").is_empty(), "the other patients are still there");
 }
+
+/// A receipt that matched none of flspost's letters but quotes the patient's number in its
+/// refuse text is emptied too, and the erasure names the results whose copies outside the
+/// journal (output folders, handed-on files) the gateway removes itself.
+#[test]
+fn erase_empties_an_unmatched_receipt_quoting_the_patient_and_names_the_results() {
+    let w = World::new();
+    w.generate(&sample("group-2a.json")).ok();
+    let stray = receipt(
+        "XCTL01",
+        "STRAY01",
+        "NOSUCHENVELOPE",
+        "NOSUCHLETTER",
+        Some(("problem_med_modtagerID", "CPR 021122-3989 ukendt")),
+    );
+    std::fs::write(w.path("stray.xml"), stray).unwrap();
+    let _ = w.run(&["receipt", w.path("stray.xml").to_str().unwrap()]);
+    let stored: i64 =
+        w.db().query_row("SELECT count(*) FROM receipts WHERE message_id IS NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, 1, "the unmatched receipt is kept");
+    let e = w.run(&["journal", "erase", "--cpr", CPR, "--force", "--yes", "--json"]).ok().one();
+    assert_eq!(e["results"], serde_json::json!(["FLS-AUH-2025-0002"]), "{e}");
+    assert_eq!(in_tables(&w, "021122-3989"), Vec::<String>::new());
+    assert_eq!(in_file(&w, "021122-3989"), Vec::<String>::new());
+}
