@@ -122,6 +122,7 @@ const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "letter-mismatch", "unkn
 impl Journal {
     /// Applies one parsed receipt; returns (original letter identifier, outcome) per letter.
     pub(crate) fn apply_receipt(&mut self, r: &Receipt, bytes: &[u8]) -> Result<Vec<(String, ReceiptOutcome)>> {
+        let policy = self.resend_policy;
         // A receipt that names no letter answers the whole envelope.
         let targets: Vec<(String, Option<String>, Option<String>)> = if r.letters.is_empty() {
             vec![(String::new(), r.refuse_code.clone(), r.refuse_text.clone())]
@@ -172,7 +173,7 @@ impl Journal {
                     )
                     .optional()?;
                 let history = match &found {
-                    Some((_, letter_id)) => Some(letter_history(tx, Kind::GpXdis91, letter_id)?),
+                    Some((_, letter_id)) => Some(letter_history(tx, Kind::GpXdis91, letter_id, policy)?),
                     None => None,
                 };
                 let sent = match (&found, &history) {
