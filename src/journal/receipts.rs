@@ -7,7 +7,7 @@
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
 use super::history::letter_history;
-use super::{now_text, Journal, ReceiptRow, Status};
+use super::{now_text, Journal, LetterAnswer, ReceiptRow, Status};
 use crate::error::Result;
 use crate::formats::xdis91::receipt::{Receipt, ReceiptType};
 use crate::model::Kind;
@@ -258,6 +258,34 @@ impl Journal {
             }
             Ok(out)
         })
+    }
+
+    /// Every answer a letter got (receipts and Acknowledgements of any of its transmissions),
+    /// in the order they came, each with the transmission it answered. A duplicate is one row
+    /// (it is logged as a duplicate when read, never stored twice), so it is listed once.
+    pub fn answers_to_letter(&self, kind: Kind, letter_id: &str) -> Result<Vec<LetterAnswer>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.receipt_type, r.envelope_id, r.refuse_code, r.refuse_text, r.outcome, r.received_at, \
+             m.id AS message_id, m.attempt AS transmission FROM receipts r JOIN messages m ON m.id = r.message_id \
+             WHERE m.kind = ?1 AND m.letter_id = ?2 ORDER BY r.id",
+        )?;
+        let rows = st
+            .query_map(params![kind.code(), letter_id], |r| {
+                Ok(LetterAnswer {
+                    message_id: r.get("message_id")?,
+                    transmission: r.get("transmission")?,
+                    receipt: ReceiptRow {
+                        receipt_type: r.get("receipt_type")?,
+                        envelope_id: r.get("envelope_id")?,
+                        refuse_code: r.get("refuse_code")?,
+                        refuse_text: r.get("refuse_text")?,
+                        outcome: r.get("outcome")?,
+                        received_at: r.get("received_at")?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     /// Receipts recorded for a message.

@@ -179,7 +179,7 @@ pub(crate) fn fhir_action(code: &str, fatal: bool) -> &'static str {
              flspost's own is a bug to report with `journal show ID --json`."
         }
         "MSG_Mailbox_Out_Of_Operation" | "MSG_Damaged_durin_transport" if !fatal => {
-            "A technical error at the receiver or on the way: flspost resent the message (MedCom allows it twice); \
+            "A technical error at the receiver or on the way: flspost resent the message (within the resend policy, `[resend]`); \
              a person looks only when the resends are used up."
         }
         "MSG_Mailbox_Out_Of_Operation" | "MSG_Damaged_durin_transport" => {
