@@ -1,5 +1,5 @@
 //! FHIR JSON (`application/fhir+json`) read with serde_json and written as the FHIR XML it
-//! stands for (the R4 mapping of the two formats, https://hl7.org/fhir/R4/json.html), so a JSON
+//! stands for (the R4 mapping of the two formats, <https://hl7.org/fhir/R4/json.html>), so a JSON
 //! Acknowledgement is judged by the same schema and rules and read by the same reader as an
 //! XML one: there is one model, one set of rules.
 //!
