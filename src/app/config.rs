@@ -46,6 +46,16 @@
 //!                                          # "carecommunication"
 //! attach_pdf = false                       # CareCommunication: the patient's PDF attached
 //!
+//! [resend]                                 # MedCom's texts disagree; each left out: the
+//!                                          # strictest (governance 020/043)
+//! preset = "governance"                    # or "certification" (test protocol 2.0.4: 30, 3,
+//!                                          # automatic) or "region" (VANS conversion use
+//!                                          # cases §4.5: 120, 3, automatic); keys below win
+//! after_minutes = 30                       # no answer this long after the hand-over:
+//!                                          # unanswered, a resend allowed (30 to 10080)
+//! max_resends = 2                          # resends of one message at most (0 to 3)
+//! unanswered = "manual"                    # "automatic": `flspost resend-due` resends
+//!
 //! [retention]                              # `journal prune`; each left out: kept for ever
 //! bytes_days = 90                          # message bytes, days after the result's letters
 //!                                          # are all final (acknowledged, superseded, handled)
@@ -59,6 +69,7 @@ use crate::error::{Error, Result};
 use crate::model::policy::RolloutPolicy;
 use crate::model::GpFormat;
 use crate::model::Site;
+use crate::reliable::resend::{Policy, Unanswered};
 use crate::transport::{self, Transport};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -83,6 +94,8 @@ pub struct Config {
     pub gp: GpConfig,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub resend: ResendConfig,
     /// Where the file was read from (relative paths in it are relative to its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -166,6 +179,51 @@ impl RetentionConfig {
             })
         };
         crate::journal::Retention { bytes_before: before(self.bytes_days), inputs_before: before(self.inputs_days) }
+    }
+}
+
+/// `[resend]`: MedCom's resend policy where its texts disagree ([`Policy`] cites each source).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResendConfig {
+    /// `governance` (the default), `certification` or `region`: the values each source gives.
+    pub preset: Option<String>,
+    pub after_minutes: Option<u32>,
+    pub max_resends: Option<u32>,
+    pub unanswered: Option<Unanswered>,
+}
+
+impl ResendConfig {
+    /// The policy: the preset's values, each key given overriding its own; `Err` names the key.
+    pub fn policy(&self) -> std::result::Result<Policy, String> {
+        let base = match self.preset.as_deref() {
+            None => Policy::default(),
+            Some(name) => Policy::preset(name).ok_or_else(|| {
+                format!("resend.preset `{name}`: expected \"governance\", \"certification\" or \"region\"")
+            })?,
+        };
+        let p = Policy {
+            after_minutes: self.after_minutes.unwrap_or(base.after_minutes),
+            max_resends: self.max_resends.unwrap_or(base.max_resends),
+            unanswered: self.unanswered.unwrap_or(base.unanswered),
+        };
+        // No MedCom text allows a resend sooner than 30 minutes or more than 3 resends; a week
+        // without an answer is a case for a person, not a timer.
+        if !(30..=10080).contains(&p.after_minutes) {
+            return Err(format!(
+                "resend.after_minutes = {}: from 30 (MedCom's shortest wait, 020/043 and the test protocol) to \
+                 10080 (a week)",
+                p.after_minutes
+            ));
+        }
+        if p.max_resends > 3 {
+            return Err(format!(
+                "resend.max_resends = {}: at most 3 (the test protocol and the regions' practice; MedCom's \
+                 governance says 2)",
+                p.max_resends
+            ));
+        }
+        Ok(p)
     }
 }
 
@@ -341,6 +399,9 @@ impl Config {
             });
         }
         cfg.policy()?;
+        if let Err(reason) = cfg.resend.policy() {
+            return Err(Error::Config { path, reason });
+        }
         cfg.source = Some(path);
         Ok(cfg)
     }

@@ -11,6 +11,7 @@ pub mod queue;
 pub mod receipt;
 pub mod regenerate;
 pub mod reroute;
+pub mod resend_due;
 pub mod send;
 pub mod show;
 pub mod validate;

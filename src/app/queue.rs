@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::journal::{Filter, Handled, Journal, QueuedMessage, RefusedRow, TransportHealth};
 use crate::model::{Kind, Status};
 use crate::reliable::cause::{self, Cause, Facts};
-use crate::reliable::resend::RESEND_AFTER_MINUTES;
+use crate::reliable::resend::{self, Asked, Held, Resend};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -86,12 +86,15 @@ pub struct Query {
 pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Problem>> {
     let mut problems: Vec<Problem> = journal.problem_messages(&q.filter)?.iter().filter_map(of_message).collect();
     if q.filter.statuses.is_empty() || q.filter.statuses.contains(&Status::Sent) {
-        let after = q.unanswered_after.unwrap_or(Duration::minutes(i64::from(RESEND_AFTER_MINUTES)));
+        let after = q.unanswered_after.unwrap_or(journal.resend_policy().wait());
         let by = period::stored(now.checked_sub_signed(after).unwrap_or(DateTime::<Utc>::MIN_UTC));
         for u in journal.unanswered_where(&by, &q.filter)? {
             let m = &u.message;
             let handled = journal.handled(m.id)?;
-            let c = cause::unanswered();
+            let (c, reason) = match tried_to_the_limit(journal, m)? {
+                Some(tried) => (cause::unanswered_limit(), tried),
+                None => (cause::unanswered(), "no receipt or Acknowledgement since its hand-over".to_string()),
+            };
             problems.push(Problem {
                 key: m.id.to_string(),
                 message_id: Some(m.id),
@@ -102,7 +105,7 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
                 cause: c.code,
                 action: c.action,
                 state: if handled.is_some() { State::Handled } else { State::Open },
-                reason: "no receipt or Acknowledgement since its hand-over".into(),
+                reason,
                 since: u.handed_over_at.clone(),
                 cpr_masked: Some(m.cpr_masked.clone()),
                 transport: None,
@@ -122,6 +125,37 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
         (open, _) => open.cmp(&false).reverse(),
     });
     Ok(problems)
+}
+
+/// For a CareCommunication the resend policy allows no more resends of ([`resend::resend`]
+/// says `Limit`): what was tried, in words (each transmission and when it was handed over).
+/// `None` while a resend is still allowed, and for an XDIS91 letter (MedCom sets it no limit).
+fn tried_to_the_limit(journal: &Journal, m: &crate::journal::MessageRow) -> Result<Option<String>> {
+    if m.kind != Kind::GpCareCommunication {
+        return Ok(None);
+    }
+    let h = journal.letter_history(m.kind, &m.letter_id)?;
+    let Some(of) = h.get(m.id) else { return Ok(None) };
+    // Asked as the timer would ask, once the wait is over: only the limit holds it then.
+    let later = of.handed_over_at.map(|at| at + h.policy.wait()).unwrap_or_else(Utc::now);
+    let Resend::Held(Held::Limit { sent, max_resends }) = resend::resend(&h, of, Asked::Regenerate { now: later })
+    else {
+        return Ok(None);
+    };
+    let local = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::Copenhagen).format("%Y-%m-%d %H:%M").to_string();
+    let each: Vec<String> = h
+        .transmissions
+        .iter()
+        .filter(|t| t.handed_over)
+        .map(|t| match t.handed_over_at {
+            Some(at) => format!("transmission {} (message {}) at {}", t.number, t.message_id, local(at)),
+            None => format!("transmission {} (message {})", t.number, t.message_id),
+        })
+        .collect();
+    Ok(Some(format!(
+        "sent {sent} times, no receipt or Acknowledgement: {}; the resend policy allows {max_resends} resends",
+        each.join(", ")
+    )))
 }
 
 fn of_message(q: &QueuedMessage) -> Option<Problem> {

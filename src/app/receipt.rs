@@ -2,7 +2,7 @@
 //! in the VANSEnvelope it arrives in; validated, parsed, and applied to the letters it answers.
 
 use crate::error::Result;
-use crate::formats::fhir::{self, ack, dom::Document, vans};
+use crate::formats::fhir::{self, ack, dom::Document, json, vans};
 use crate::formats::xdis91::receipt::{self, Receipt};
 use crate::journal::{AckOutcome, Journal, Rebuild, Rebuilt, ReceiptOutcome, ResendRequest};
 use crate::schema::{self, MessageKind, Problem};
@@ -41,13 +41,21 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
         Ok(b) => b,
         Err(line) => return Ok(Applied::Unreadable(line)),
     };
+    // FHIR JSON (an Acknowledgement, bare): judged and read as the FHIR XML it stands for,
+    // stored as it came.
+    if schema::is_json(&bytes) {
+        return match json::to_xml(&bytes) {
+            Ok(j) => acknowledgement(journal, &j.xml, Some(&j), &bytes, None, rebuild),
+            Err(p) => Ok(Applied::Invalid(vec![p])),
+        };
+    }
     // Before anything reads it as a receipt or Acknowledgement (see `schema::doctype`).
     if let Some(p) = schema::doctype(&bytes) {
         return Ok(Applied::Invalid(vec![p]));
     }
     match schema::root_of(&bytes).and_then(|r| schema::detect(&r)) {
         Some(MessageKind::Receipt) => {}
-        Some(MessageKind::CareCommunication) => return acknowledgement(journal, &bytes, None, rebuild),
+        Some(MessageKind::CareCommunication) => return acknowledgement(journal, &bytes, None, &bytes, None, rebuild),
         Some(MessageKind::VansEnvelope) => {
             // What arrives over VANS: the envelope and the Bundle inside it are validated
             // together (problems inside are reported at Data with their place in the Bundle).
@@ -58,7 +66,12 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
                 .map_err(|e| e.to_string())
                 .and_then(|d| vans::data(&d).map(|x| (x.1, vans::end_points(&d))));
             return match inner {
-                Ok((inner, end_points)) => acknowledgement(journal, &inner, Some((&bytes, &end_points)), rebuild),
+                // The envelope's validation judged a JSON Bundle already (as XML).
+                Ok((inner, end_points)) if schema::is_json(&inner) => match json::to_xml(&inner) {
+                    Ok(j) => acknowledgement(journal, &j.xml, Some(&j), &bytes, Some(&end_points), rebuild),
+                    Err(p) => Ok(Applied::Unparsable(p.message)),
+                },
+                Ok((inner, end_points)) => acknowledgement(journal, &inner, None, &bytes, Some(&end_points), rebuild),
                 Err(e) => Ok(Applied::Unparsable(e)),
             };
         }
@@ -76,13 +89,16 @@ pub fn apply(journal: &mut Journal, path: &Path, rebuild: &mut Rebuild<'_>) -> R
     Ok(Applied::Applied { receipt, outcomes })
 }
 
-/// A FHIR Bundle (`bundle`), bare or from the envelope `enveloped` (then stored whole, as
-/// received, and its end points checked against the letter): an Acknowledgement is
-/// validated, read and applied.
+/// A FHIR Bundle (`bundle`, FHIR XML; `json`: the FHIR JSON it was written from, whose keys
+/// its problems are reported at), bare or from the envelope whose end points are `enveloped`
+/// (then checked against the letter): an Acknowledgement is validated, read and applied, and
+/// `stored` (the file as received: the envelope, or the bare Bundle in its own format) kept.
 fn acknowledgement(
     journal: &mut Journal,
     bundle: &[u8],
-    enveloped: Option<(&[u8], &vans::EndPoints)>,
+    json: Option<&json::FromJson>,
+    stored: &[u8],
+    enveloped: Option<&vans::EndPoints>,
     rebuild: &mut Rebuild<'_>,
 ) -> Result<Applied> {
     let kind = fhir::bundle_kind(bundle);
@@ -95,13 +111,9 @@ fn acknowledgement(
         // Enveloped, the Bundle passed the envelope's validation already; anything left is
         // its content, not its place in the file.
         Err(e) if enveloped.is_some() => return Ok(Applied::Unparsable(e.to_string())),
-        Err(e) => return Ok(Applied::Invalid(e.0)),
+        Err(e) => return Ok(Applied::Invalid(json.map(|j| j.located(e.0.clone())).unwrap_or(e.0))),
     };
-    let (bytes, end_points) = match enveloped {
-        Some((envelope, end_points)) => (envelope, Some(end_points)),
-        None => (bundle, None),
-    };
-    let applied = journal.apply_acknowledgement(&ack, end_points, bytes, rebuild)?;
+    let applied = journal.apply_acknowledgement(&ack, enveloped, stored, rebuild)?;
     Ok(Applied::Acknowledgement {
         ack,
         enveloped: enveloped.is_some(),

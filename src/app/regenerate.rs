@@ -8,7 +8,7 @@ use crate::journal::{self, InputRow, Journal, MessageRow, NewMessage};
 use crate::model::Warning;
 use crate::model::{LetterStatus, Status};
 use crate::reliable::history::LetterHistory;
-use crate::reliable::resend::{self, limit_reason, Asked, Held, NotNeeded, Resend, RESEND_AFTER_MINUTES};
+use crate::reliable::resend::{self, limit_reason, Asked, Held, NotNeeded, Resend};
 use chrono::{DateTime, Utc};
 
 impl Engine {
@@ -20,8 +20,9 @@ impl Engine {
     /// the message of the same kind is linked to `key` as its regeneration.
     ///
     /// An unchanged CareCommunication follows MedCom's resend rules ([`resend::resend`]): a `sent`
-    /// one only once [`RESEND_AFTER_MINUTES`] have passed without an answer, never one refused with
-    /// `fatal-error` (on any of its transmissions), and at most [`resend::MAX_RESENDS`] resends of one MessageHeader.id.
+    /// one only once the resend policy's wait ([`resend::Policy::after_minutes`]) has passed without
+    /// an answer, never one refused with `fatal-error` (on any of its transmissions), and at most
+    /// [`resend::Policy::max_resends`] resends of one MessageHeader.id.
     pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
         let m = journal
             .find_message(key)?
@@ -280,15 +281,17 @@ pub(super) fn resend_allowed(
                 t.with_timezone(&chrono_tz::Europe::Copenhagen).format("%Y-%m-%d %H:%M:%S %Z").to_string()
             };
             format!(
-                "message {} was handed over at {} and has no answer yet; MedCom allows a resend when no \
-                 Acknowledgement has come within {} minutes: from {}",
+                "message {} was handed over at {} and has no answer yet; the resend policy (`[resend] \
+                 after_minutes`) allows a resend when no Acknowledgement has come within {} minutes: from {}",
                 m.id,
                 local(handed_over_at),
-                RESEND_AFTER_MINUTES,
+                h.policy.after_minutes,
                 local(allowed_from)
             )
         }
-        Resend::Held(Held::Limit { sent }) => format!("message {} is not resent: {}", m.id, limit_reason(sent)),
+        Resend::Held(Held::Limit { sent, max_resends }) => {
+            format!("message {} is not resent: {}", m.id, limit_reason(sent, max_resends))
+        }
         // A transient-error's answers: a person's resend is never asked so.
         other @ (Resend::AlreadyQueued { .. }
         | Resend::NotNeeded(NotNeeded::ResendWent { .. } | NotNeeded::LaterOnItsWay { .. })

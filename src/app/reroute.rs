@@ -173,7 +173,9 @@ impl Engine {
                     kind.wire().label()
                 )))
             }
-            Err(Resend::Held(Held::Limit { sent })) => return Err(Error::Usage(limit_reason(sent))),
+            Err(Resend::Held(Held::Limit { sent, max_resends })) => {
+                return Err(Error::Usage(limit_reason(sent, max_resends)))
+            }
             Err(Resend::NotNeeded(NotNeeded::LaterOnItsWay { by, .. })) => {
                 return Err(Error::Usage(format!(
                     "this letter is queued as a {} already (message {by}): `flspost send` sends it",

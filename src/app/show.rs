@@ -1,7 +1,7 @@
 //! One message with everything the journal knows about it, for `journal show`.
 
 use crate::error::{Error, Result};
-use crate::journal::{AttemptRow, Handled, InputRow, Journal, MessageRow, ReceiptRow};
+use crate::journal::{AttemptRow, Handled, InputRow, Journal, LetterAnswer, MessageRow, ReceiptRow};
 
 /// A message, its input, its send attempts and receipts, and what regenerated it.
 pub struct MessageDetail {
@@ -9,6 +9,10 @@ pub struct MessageDetail {
     pub input: InputRow,
     pub attempts: Vec<AttemptRow>,
     pub receipts: Vec<ReceiptRow>,
+    /// Every answer the letter got, on any of its transmissions, in the order they came:
+    /// MedCom's "the first decides" is the journal's rule, the latest is what the screen shows
+    /// as the letter's answer (test protocol 3.3.3.3, 3.4.2); a duplicate is one row.
+    pub letter_answers: Vec<LetterAnswer>,
     pub regenerated_as: Option<i64>,
     /// A person closed its problem (`journal handle`).
     pub handled: Option<Handled>,
@@ -25,6 +29,7 @@ pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDet
         .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
     let attempts = journal.attempts(message.id)?;
     let receipts = journal.receipts_for(message.id)?;
+    let letter_answers = journal.answers_to_letter(message.kind, &message.letter_id)?;
     let input = journal.input(message.input_id)?;
     let regenerated_as = journal.regenerated_as(message.id)?;
     let handled = journal.handled_of(message.id)?;
@@ -33,7 +38,7 @@ pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDet
         let raw: serde_json::Value = serde_json::from_str(&input.input_json).unwrap_or_default();
         cpr = raw["patient"]["cpr"].clone();
     }
-    Ok(MessageDetail { message, input, attempts, receipts, regenerated_as, handled, cpr })
+    Ok(MessageDetail { message, input, attempts, receipts, letter_answers, regenerated_as, handled, cpr })
 }
 
 /// Records in the audit log that `who` had message `id`'s patient's CPR number shown, before

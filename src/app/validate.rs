@@ -10,11 +10,19 @@ use crate::schema::{self, Problem};
 pub fn validate(bytes: &[u8]) -> Result<MessageKind, Vec<Problem>> {
     let at_start = |message: String| Problem { line: Some(1), column: Some(1), message };
     if schema::is_json(bytes) {
-        return Err(vec![at_start(
-            "a JSON document, not XML: flspost reads FHIR XML (and MedCom's XML messages); FHIR JSON is not \
-             supported yet"
-                .into(),
-        )]);
+        // FHIR JSON: judged as the FHIR XML it stands for, its problems named by JSON key.
+        let j = fhir::json::to_xml(bytes).map_err(|p| vec![p])?;
+        let kind = match schema::root_of(&j.xml).and_then(|r| schema::detect(&r)) {
+            Some(MessageKind::CareCommunication) => fhir::bundle_kind(&j.xml),
+            _ => {
+                return Err(vec![at_start(
+                    "a FHIR JSON resource flspost does not judge: it knows a Bundle (CareCommunication, \
+                     Acknowledgement)"
+                        .into(),
+                )])
+            }
+        };
+        return fhir::validate(kind, &j.xml).map(|()| kind).map_err(|p| j.located(p));
     }
     if let Some(p) = schema::doctype(bytes) {
         return Err(vec![p]);

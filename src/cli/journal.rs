@@ -17,17 +17,12 @@ pub enum Command {
         #[arg(long, value_name = "STATUS", conflicts_with = "unanswered")]
         status: Option<String>,
         /// Only GP letters (XDIS91 and CareCommunication) still `sent` whose last hand-over
-        /// finished at least MINUTES ago (default 30: after that MedCom allows a resend, which
-        /// `flspost regenerate ID` makes) with no receipt or Acknowledgement since; longest
-        /// waiting first, with when each was handed over and for how many minutes it has waited.
-        #[arg(
-            long,
-            value_name = "MINUTES",
-            num_args = 0..=1,
-            require_equals = true,
-            default_missing_value = "30"
-        )]
-        unanswered: Option<u32>,
+        /// finished at least MINUTES ago (default: the resend policy's `[resend] after_minutes`,
+        /// 30 unless set: after that a resend is allowed, which `flspost regenerate ID` makes)
+        /// with no receipt or Acknowledgement since; longest waiting first, with when each was
+        /// handed over and for how many minutes it has waited.
+        #[arg(long, value_name = "MINUTES", num_args = 0..=1, require_equals = true)]
+        unanswered: Option<Option<u32>>,
         #[command(flatten)]
         search: super::queue::SearchArgs,
         /// Only the messages (and refused inputs) of this result.
@@ -243,6 +238,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             let config = common.config()?;
             let journal = common.open_journal(&config, super::Use::Read)?;
             if let Some(minutes) = unanswered {
+                let minutes = minutes.unwrap_or(journal.resend_policy().after_minutes);
                 let by = flspost::app::period::stored(
                     now.checked_sub_signed(chrono::Duration::minutes(i64::from(minutes)))
                         .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),

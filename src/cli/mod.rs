@@ -20,6 +20,7 @@ mod journal;
 mod lifecycle;
 mod queue;
 mod receipt;
+mod resend_due;
 mod send;
 mod show;
 mod validate;
@@ -108,7 +109,16 @@ impl Common {
             return Err(Error::Usage(format!("no journal at {}: nothing was generated there{hint}", path.display())));
         }
         let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
-        Journal::open_upgrading(&path, access, config.journal.busy_timeout(), config.journal.backup_before_migrate())
+        let policy = config.resend.policy().map_err(Error::Usage)?;
+        let mut journal = Journal::open_upgrading(
+            &path,
+            access,
+            config.journal.busy_timeout(),
+            config.journal.backup_before_migrate(),
+        )?;
+        // MedCom's resend rules, with the numbers the config sets where MedCom's texts disagree.
+        journal.set_resend_policy(policy);
+        Ok(journal)
     }
 }
 
@@ -128,6 +138,10 @@ enum Command {
     Regenerate(generate::RegenerateArgs),
     /// Read MedCom receipts (XCTL01/02/03) and FHIR Acknowledgements, and mark the letters they answer.
     Receipt(receipt::Args),
+    /// Resend the CareCommunications whose Acknowledgement is overdue by the resend policy
+    /// (`[resend]`: when it makes resends after no answer automatic, within its limit), or list
+    /// them for a person; safe to run every minute, from several processes at once.
+    ResendDue(resend_due::Args),
     /// List and inspect what the journal holds; back it up; migrate it.
     #[command(subcommand)]
     Journal(journal::Command),
@@ -150,7 +164,11 @@ pub fn run() -> i32 {
     // ... --json`): a command that fails as a whole says so there too, with a stable code to
     // act on.
     let json_out = match &cli.command {
-        Command::Generate(_) | Command::Send(_) | Command::Regenerate(_) | Command::Receipt(_) => true,
+        Command::Generate(_)
+        | Command::Send(_)
+        | Command::Regenerate(_)
+        | Command::Receipt(_)
+        | Command::ResendDue(_) => true,
         Command::Journal(c) => c.json(),
         Command::Validate(_) => false,
     };
@@ -160,6 +178,7 @@ pub fn run() -> i32 {
         Command::Send(a) => send::run(a),
         Command::Regenerate(a) => generate::regenerate(a),
         Command::Receipt(a) => receipt::run(a),
+        Command::ResendDue(a) => resend_due::run(a),
         Command::Journal(c) => journal::run(c),
     };
     let code = match result {

@@ -38,7 +38,7 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
         }
         return show_refused(&journal, n, json);
     }
-    let MessageDetail { message: m, input, attempts, receipts, regenerated_as, handled, cpr } =
+    let MessageDetail { message: m, input, attempts, receipts, letter_answers, regenerated_as, handled, cpr } =
         detail(&journal, id, reveal_cpr)?;
     if reveal_cpr {
         flspost::app::show::record_reveal(&mut journal, m.id, &flspost::support::person::who())?;
@@ -54,6 +54,7 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
         "handled": handled,
         "attempts": attempts,
         "receipts": receipts,
+        "letter_answers": letter_answers,
     });
     if json {
         print_json(&doc);
@@ -117,6 +118,29 @@ pub fn show(common: &Common, id: &str, json: bool, reveal_cpr: bool) -> Result<i
                 r.receipt_type,
                 r.outcome,
                 shown(r.refuse_text.as_deref().unwrap_or(""))
+            );
+        }
+        // The letter's answers on all its transmissions: the latest is its answer on screen.
+        if let Some(latest) = letter_answers.last() {
+            outln!(
+                "  latest answer   {} to transmission {} (message {}), {}",
+                latest.receipt.receipt_type,
+                latest.transmission,
+                latest.message_id,
+                latest.receipt.received_at
+            );
+            outln!("  answers to the letter, in the order they came (each once; duplicates are logged, not listed):");
+        }
+        for a in &letter_answers {
+            let r = &a.receipt;
+            outln!(
+                "    {}  {} to transmission {} (message {}): {}{}",
+                r.received_at,
+                r.receipt_type,
+                a.transmission,
+                a.message_id,
+                r.outcome,
+                r.refuse_code.as_deref().map(|c| format!(" {}", shown(c))).unwrap_or_default()
             );
         }
     }

@@ -29,7 +29,13 @@ pub fn run(args: Args) -> Result<i32> {
             Err(problems) => {
                 // libxml2 quotes the offending value, which can be a (malformed) CPR number.
                 for p in problems {
-                    outln!("{}", super::shown(&format!("{}:{p}", path.display())));
+                    // A FHIR JSON document's problems are named by their JSON key, not a line.
+                    let at = if p.line.is_none() {
+                        format!("{}: {}", path.display(), p.message)
+                    } else {
+                        format!("{}:{p}", path.display())
+                    };
+                    outln!("{}", super::shown(&at));
                 }
                 code = code.max(1);
             }

@@ -46,6 +46,7 @@ impl Journal {
     ) -> Result<AckApplied> {
         let receipt_type = format!("FHIR {}", a.code.code());
         let (refuse_code, refuse_text) = a.refusal();
+        let policy = self.resend_policy;
         self.transaction(|tx| {
             // `acknowledges` is lower case (`ack::read`), and stored so; a row stored as
             // received before it was, in capitals, is found too (index `receipts_original_letter`
@@ -79,7 +80,7 @@ impl Journal {
                 refuse_code: refuse_code.as_deref(),
                 refuse_text: refuse_text.as_deref(),
             };
-            let outcome = evaluate(tx, &answer, rebuild)?;
+            let outcome = evaluate(tx, &answer, policy, rebuild)?;
             let message_id = outcome.message_id();
             if let Some(row_id) = stored {
                 // The same Acknowledgement, evaluated again: its one row says what it did last.

@@ -45,10 +45,15 @@ fn code(c: ResponseCode) -> Code {
 }
 
 /// Decides what the Acknowledgement does and does it (not the receipts row).
-pub(super) fn evaluate(tx: &Connection, ans: &Answer<'_>, rebuild: &mut Rebuild<'_>) -> Result<AckOutcome> {
+pub(super) fn evaluate(
+    tx: &Connection,
+    ans: &Answer<'_>,
+    policy: crate::reliable::resend::Policy,
+    rebuild: &mut Rebuild<'_>,
+) -> Result<AckOutcome> {
     let a = ans.ack;
     let kind = Kind::GpCareCommunication;
-    let (mut h, rows) = history_of(tx, kind, &a.acknowledges, transmissions(tx, kind, &a.acknowledges)?)?;
+    let (mut h, rows) = history_of(tx, kind, &a.acknowledges, transmissions(tx, kind, &a.acknowledges)?, policy)?;
     let newest = h.newest_first().first().and_then(|t| rows.iter().find(|m| m.id == t.message_id));
     let mut parties = Parties::default();
     if let Some(newest) = newest {
@@ -224,7 +229,7 @@ fn held_reason(why: &Held) -> Result<String> {
         Held::ResendStuck { resend_id, status } => {
             format!("its resend, message {resend_id}, is {}; a person must look", status.code())
         }
-        Held::Limit { sent } => limit_reason(*sent),
+        Held::Limit { sent, max_resends } => limit_reason(*sent, *max_resends),
         Held::TooEarly { .. } => return Err(Error::Internal(format!("a transient-error's resend was held {why:?}"))),
     })
 }

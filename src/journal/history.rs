@@ -8,18 +8,28 @@ use super::Journal;
 use crate::error::{Error, Result};
 use crate::model::{Kind, Status};
 use crate::reliable::history::{LetterHistory, Regenerated, Transmission};
+use crate::reliable::resend::Policy;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 impl Journal {
     /// What the journal holds of letter `letter_id` of `kind`, for MedCom's rules.
     pub(crate) fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
-        letter_history(&self.conn, kind, letter_id)
+        letter_history(&self.conn, kind, letter_id, self.resend_policy)
+    }
+
+    /// The resend policy the rules apply from now on (the config's `[resend]`).
+    pub fn set_resend_policy(&mut self, policy: Policy) {
+        self.resend_policy = policy;
+    }
+
+    pub fn resend_policy(&self) -> Policy {
+        self.resend_policy
     }
 }
 
 /// A letter's history; see [`transmissions`].
-pub(super) fn letter_history(conn: &Connection, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
-    Ok(history_of(conn, kind, letter_id, transmissions(conn, kind, letter_id)?)?.0)
+pub(super) fn letter_history(conn: &Connection, kind: Kind, letter_id: &str, policy: Policy) -> Result<LetterHistory> {
+    Ok(history_of(conn, kind, letter_id, transmissions(conn, kind, letter_id)?, policy)?.0)
 }
 
 /// The history of the letter whose transmissions (with their rows) are `rows`, and the rows.
@@ -28,13 +38,14 @@ pub(super) fn history_of(
     kind: Kind,
     letter_id: &str,
     rows: Vec<(MessageRow, Transmission)>,
+    policy: Policy,
 ) -> Result<(LetterHistory, Vec<MessageRow>)> {
     let newest_to_addressee = match rows.first() {
         Some((m, _)) => newest_to_addressee(conn, &m.result_id, kind)?,
         None => None,
     };
     let (rows, transmissions) = rows.into_iter().unzip();
-    Ok((LetterHistory { kind, letter_id: letter_id.to_string(), transmissions, newest_to_addressee }, rows))
+    Ok((LetterHistory { kind, letter_id: letter_id.to_string(), transmissions, newest_to_addressee, policy }, rows))
 }
 
 /// Each transmission of a letter, oldest first, with its message row.

@@ -21,6 +21,9 @@ pub struct Journal {
     _open: OpenFile,
     /// The migration this opening made, if it made one.
     migrated: Option<Migrated>,
+    /// The resend policy MedCom's rules apply to the letters of this journal
+    /// ([`Journal::set_resend_policy`]; the strictest by default).
+    pub(super) resend_policy: crate::reliable::resend::Policy,
 }
 
 /// A migration an opening made: from which schema, to which, and the backup it made first.
@@ -224,6 +227,7 @@ impl Journal {
             busy,
             _open: OpenFile(key),
             migrated: None,
+            resend_policy: crate::reliable::resend::Policy::default(),
         };
         journal.migrated = journal.set_up(access, backup_first)?;
         Ok(journal)

@@ -7,7 +7,7 @@
 //! one that contradicts an earlier receipt is recorded and reported, not applied.
 
 use super::history::letter_history;
-use super::{now_text, Journal, ReceiptRow, Status};
+use super::{now_text, Journal, LetterAnswer, ReceiptRow, Status};
 use crate::error::Result;
 use crate::formats::xdis91::receipt::{Receipt, ReceiptType};
 use crate::model::Kind;
@@ -122,6 +122,7 @@ const NOT_APPLIED: [&str; 4] = ["conflict", "not-sent", "letter-mismatch", "unkn
 impl Journal {
     /// Applies one parsed receipt; returns (original letter identifier, outcome) per letter.
     pub(crate) fn apply_receipt(&mut self, r: &Receipt, bytes: &[u8]) -> Result<Vec<(String, ReceiptOutcome)>> {
+        let policy = self.resend_policy;
         // A receipt that names no letter answers the whole envelope.
         let targets: Vec<(String, Option<String>, Option<String>)> = if r.letters.is_empty() {
             vec![(String::new(), r.refuse_code.clone(), r.refuse_text.clone())]
@@ -172,7 +173,7 @@ impl Journal {
                     )
                     .optional()?;
                 let history = match &found {
-                    Some((_, letter_id)) => Some(letter_history(tx, Kind::GpXdis91, letter_id)?),
+                    Some((_, letter_id)) => Some(letter_history(tx, Kind::GpXdis91, letter_id, policy)?),
                     None => None,
                 };
                 let sent = match (&found, &history) {
@@ -257,6 +258,34 @@ impl Journal {
             }
             Ok(out)
         })
+    }
+
+    /// Every answer a letter got (receipts and Acknowledgements of any of its transmissions),
+    /// in the order they came, each with the transmission it answered. A duplicate is one row
+    /// (it is logged as a duplicate when read, never stored twice), so it is listed once.
+    pub fn answers_to_letter(&self, kind: Kind, letter_id: &str) -> Result<Vec<LetterAnswer>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.receipt_type, r.envelope_id, r.refuse_code, r.refuse_text, r.outcome, r.received_at, \
+             m.id AS message_id, m.attempt AS transmission FROM receipts r JOIN messages m ON m.id = r.message_id \
+             WHERE m.kind = ?1 AND m.letter_id = ?2 ORDER BY r.id",
+        )?;
+        let rows = st
+            .query_map(params![kind.code(), letter_id], |r| {
+                Ok(LetterAnswer {
+                    message_id: r.get("message_id")?,
+                    transmission: r.get("transmission")?,
+                    receipt: ReceiptRow {
+                        receipt_type: r.get("receipt_type")?,
+                        envelope_id: r.get("envelope_id")?,
+                        refuse_code: r.get("refuse_code")?,
+                        refuse_text: r.get("refuse_text")?,
+                        outcome: r.get("outcome")?,
+                        received_at: r.get("received_at")?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     /// Receipts recorded for a message.

@@ -20,7 +20,8 @@ impl Journal {
     /// Runs `f` inside one write transaction (taken at once, so concurrent flspost
     /// processes queue instead of interleaving), committing only when it succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Writer<'_>) -> Result<T>) -> Result<T> {
-        self.transaction(|tx| f(&Writer { conn: tx }))
+        let policy = self.resend_policy;
+        self.transaction(|tx| f(&Writer { conn: tx, policy }))
     }
 
     /// [`Journal::write`] for a change that depends on what the journal holds: `f` reads
@@ -29,7 +30,7 @@ impl Journal {
     pub fn write_checked<T>(&mut self, f: impl FnOnce(&Journal, &Writer<'_>) -> Result<T>) -> Result<T> {
         let v = {
             let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            let v = f(self, &Writer { conn: &tx })?;
+            let v = f(self, &Writer { conn: &tx, policy: self.resend_policy })?;
             tx.commit()?;
             v
         };
@@ -122,6 +123,8 @@ fn supersede_waiting(tx: &Connection, result_id: &str, kind: Kind, by: i64) -> R
 /// `generate` or a `regenerate` records, and what healing the output folder reads.
 pub struct Writer<'a> {
     pub(super) conn: &'a Connection,
+    /// The journal's resend policy, for the rules asked again under the write lock.
+    pub(super) policy: crate::reliable::resend::Policy,
 }
 
 impl Writer<'_> {
@@ -169,7 +172,7 @@ impl Writer<'_> {
     /// transmission of its letter was acknowledged (or, for a CareCommunication, refused with
     /// fatal-error), a later letter replaced it, or another transmission was recorded.
     pub(crate) fn changed_since(&self, m: &MessageRow, transmission: u32) -> Result<Option<String>> {
-        let h = letter_history(self.conn, m.kind, &m.letter_id)?;
+        let h = letter_history(self.conn, m.kind, &m.letter_id, self.policy)?;
         let now = h.get(m.id).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         Ok(resend::changed_since(&h, now, m.status, transmission).map(|change| match change {
             Change::Status { from, to } => format!("its status changed from {} to {}", from.code(), to.code()),
@@ -185,7 +188,7 @@ impl Writer<'_> {
     /// Letter `letter_id` of `kind` as it stands under the write lock, for a decision made on
     /// an earlier reading to be made again before it is recorded (a re-route).
     pub(crate) fn letter_history(&self, kind: Kind, letter_id: &str) -> Result<LetterHistory> {
-        letter_history(self.conn, kind, letter_id)
+        letter_history(self.conn, kind, letter_id, self.policy)
     }
 
     /// Records a new transmission of a stored letter, built again for input `input_id`.

@@ -77,6 +77,16 @@ pub struct AttemptRow {
     pub reason: Option<String>,
 }
 
+/// One answer to a letter ([`crate::journal::Journal`]'s `answers_to_letter`): the
+/// transmission it answered and the receipt.
+#[derive(Clone, Debug, Serialize)]
+pub struct LetterAnswer {
+    pub message_id: i64,
+    pub transmission: u32,
+    #[serde(flatten)]
+    pub receipt: ReceiptRow,
+}
+
 /// A receipt or Acknowledgement stored for a message. What came from its sender is masked
 /// when it is serialised, so that every JSON view of it is.
 #[derive(Clone, Debug, Serialize)]

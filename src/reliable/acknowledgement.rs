@@ -309,7 +309,8 @@ mod tests {
         let transient = decide(&fhir(vec![tx(1, Sent)]), &gp(), &answer(Code::TransientError), None);
         assert_eq!(transient, Decision::Transient { message_id: 10, resend: Resend::Make { number: 2 } });
         let three = fhir(vec![tx(1, Failed), tx(2, Failed), tx(3, Sent)]);
-        let held = Decision::Transient { message_id: 30, resend: Resend::Held(Held::Limit { sent: 3 }) };
+        let held =
+            Decision::Transient { message_id: 30, resend: Resend::Held(Held::Limit { sent: 3, max_resends: 2 }) };
         assert_eq!(decide(&three, &gp(), &answer(Code::TransientError), None), held);
     }
 

@@ -88,12 +88,24 @@ pub(crate) fn of_message(f: &Facts<'_>) -> Option<Cause> {
     }
 }
 
-/// A GP letter sent and not answered in time (MedCom: after 30 minutes a resend is allowed).
+/// A GP letter sent and not answered within the resend policy's wait (`[resend] after_minutes`).
 pub fn unanswered() -> Cause {
     Cause::new(
         "unanswered",
         "Sent, and no receipt or Acknowledgement came in time. Check with the VANS provider or the GP; \
-         `flspost regenerate ID` resends it as MedCom allows (at most twice).",
+         `flspost regenerate ID` resends it within the resend policy (`[resend]`), or `flspost resend-due` \
+         does when the policy makes resends after no answer automatic.",
+    )
+}
+
+/// A CareCommunication sent as often as the resend policy allows, still without an answer: MedCom
+/// says the message is then "handled safely manually" (020); the reason lists what was tried.
+pub fn unanswered_limit() -> Cause {
+    Cause::new(
+        "unanswered_limit",
+        "Sent as often as the resend policy allows and still no Acknowledgement: nothing resends it now. \
+         Ask the GP (by phone) whether it arrived and the VANS provider whether it was delivered; send it \
+         another way if need be, then close it with `flspost journal handle ID --note`.",
     )
 }
 
@@ -167,7 +179,7 @@ pub(crate) fn fhir_action(code: &str, fatal: bool) -> &'static str {
              flspost's own is a bug to report with `journal show ID --json`."
         }
         "MSG_Mailbox_Out_Of_Operation" | "MSG_Damaged_durin_transport" if !fatal => {
-            "A technical error at the receiver or on the way: flspost resent the message (MedCom allows it twice); \
+            "A technical error at the receiver or on the way: flspost resent the message (within the resend policy, `[resend]`); \
              a person looks only when the resends are used up."
         }
         "MSG_Mailbox_Out_Of_Operation" | "MSG_Damaged_durin_transport" => {

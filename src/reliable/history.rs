@@ -56,6 +56,8 @@ pub struct LetterHistory {
     /// id, letter identifier). When it carries another letter, that later letter (a
     /// correction) replaced this one.
     pub newest_to_addressee: Option<(i64, String)>,
+    /// The resend policy the rules apply to it (the config's `[resend]`).
+    pub policy: super::resend::Policy,
 }
 
 impl LetterHistory {
@@ -130,7 +132,13 @@ pub(crate) mod build {
     /// A letter `L` of `kind` with these transmissions, its result's newest letter.
     pub fn letter(kind: Kind, transmissions: Vec<Transmission>) -> LetterHistory {
         let newest = transmissions.iter().map(|t| t.message_id).max().map(|id| (id, "L".to_string()));
-        LetterHistory { kind, letter_id: "L".into(), transmissions, newest_to_addressee: newest }
+        LetterHistory {
+            kind,
+            letter_id: "L".into(),
+            transmissions,
+            newest_to_addressee: newest,
+            policy: crate::reliable::resend::Policy::GOVERNANCE,
+        }
     }
 
     pub fn fhir(transmissions: Vec<Transmission>) -> LetterHistory {

@@ -9,8 +9,9 @@
 //! The rules, as MedCom's governance states them (the texts are quoted in the research notes
 //! `../shared/research/operations-and-certification.md` §2 and `medcom-fhir.md` §3.3):
 //! - **043 Reliable Messaging – FHIR**: a sender MAY resend a message when its Acknowledgement
-//!   has not come within 30 minutes ([`resend::RESEND_AFTER_MINUTES`]), and MUST NOT resend it
-//!   more than 2 times ([`resend::MAX_RESENDS`]). A resend is the same message (the same
+//!   has not come within 30 minutes, and MUST NOT resend it more than 2 times: the default
+//!   [`resend::Policy`], which the config's `[resend]` may set to the test protocol's or the
+//!   regions' numbers (where the texts disagree). A resend is the same message (the same
 //!   `MessageHeader.id`, the letter) with a new `Bundle.id` and timestamp (rule MR7); changed
 //!   content is a new message. Re-dispatches are a person's decision (020, 032).
 //! - **MR3/MR4, MR5**: a `fatal-error` marks the message failed for good (never resent as it
@@ -22,7 +23,8 @@
 //!   XDIS91 receipts (XCTL03 positive, XCTL01/02 negative).
 //!
 //! Where MedCom's texts differ (the rule lists say "x" resends, the certification protocol 3,
-//! regional practice 120 minutes), flspost keeps 043's stricter numbers.
+//! regional practice 120 minutes), the policy is configurable and defaults to 043's stricter
+//! numbers ([`resend::Policy`] cites each).
 
 pub mod acknowledgement;
 pub mod cause;

@@ -8,6 +8,8 @@
 
 // What comes back: receipts, Acknowledgements, resends, regenerate.
 mod answers;
+// MedCom's Acknowledgement test protocol (receive), step by step.
+mod certification;
 // World, Run, SmtpServer, message builders.
 mod common;
 // README.md and docs/ lead where they say.

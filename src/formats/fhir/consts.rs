@@ -46,3 +46,5 @@ pub(crate) const EXT_DESTINATION_USE: &str =
 
 /// The MIME type of the Bundle in the VANS envelope (`MCM:MIME`).
 pub(crate) const MIME_FHIR_XML: &str = "application/fhir+xml";
+/// The same for FHIR JSON (an Acknowledgement may come so: test protocol 3.4.4).
+pub(crate) const MIME_FHIR_JSON: &str = "application/fhir+json";

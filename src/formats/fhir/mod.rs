@@ -6,7 +6,8 @@
 //!   the checked model, the GP letter text `letters` renders (the same text XDIS91 carries) and
 //!   an explicit [`carecommunication::Identity`].
 //! - [`vans`] wraps a Bundle in a VANSEnvelope and reads one back.
-//! - [`ack`] reads an Acknowledgement into a typed value.
+//! - [`ack`] reads an Acknowledgement into a typed value; [`json`] turns FHIR JSON into the FHIR
+//!   XML it stands for, so a JSON one is judged and read by the same schema, rules and reader.
 //! - [`restamp`] makes a resend from the stored message: new Bundle.id and send times, the
 //!   rest byte for byte.
 //! - [`rules`] checks what no XSD can say (MedCom's invariants, slices, fixed values,
@@ -22,6 +23,7 @@ pub mod carecommunication;
 pub mod codes;
 pub mod consts;
 pub mod dom;
+pub mod json;
 pub mod restamp;
 pub mod rules;
 pub mod time;

@@ -117,6 +117,27 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
             ));
         }
     }
+    // FHIR JSON (`application/fhir+json`) is judged as the FHIR XML it stands for.
+    // The ServiceTag naming the FHIR format (its `name`, MCM:MIME, is not kept by the reader).
+    let declared = root.at(&["Message", "MetaInformation", "Transport"]).and_then(|t| {
+        t.children_named("ServiceTag").map(|s| (s, s.text())).find(|(_, m)| m.starts_with("application/fhir+"))
+    });
+    let json = if schema::is_json(&bundle) {
+        match super::json::to_xml(&bundle) {
+            Ok(j) => Some(j),
+            Err(p) => {
+                problems.push(at(data_el, "enveloped Bundle", p.message));
+                return problems;
+            }
+        }
+    } else {
+        None
+    };
+    let format = if json.is_some() { MIME_FHIR_JSON } else { MIME_FHIR_XML };
+    if let Some((tag, mime)) = declared.filter(|(_, m)| !m.is_empty() && *m != format) {
+        problems.push(at(tag, "envelope", format!("ServiceTag MCM:MIME is `{mime}`, but Data holds {format}")));
+    }
+    let bundle = json.as_ref().map(|j| j.xml.clone()).unwrap_or(bundle);
     let kind = match schema::root_of(&bundle) {
         Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(FHIR) => bundle_kind(&bundle),
         _ => {
@@ -129,8 +150,13 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
         }
     };
     if let Err(inner) = validate(kind, &bundle) {
-        problems.extend(inner.into_iter().map(|p| {
-            at(data_el, "enveloped Bundle", format!("{}:{}: {}", p.line.unwrap_or(0), p.column.unwrap_or(0), p.message))
+        let inner = match &json {
+            Some(j) => j.located(inner),
+            None => inner,
+        };
+        problems.extend(inner.into_iter().map(|p| match p.line {
+            Some(line) => at(data_el, "enveloped Bundle", format!("{line}:{}: {}", p.column.unwrap_or(0), p.message)),
+            None => at(data_el, "enveloped Bundle", p.message),
         }));
     }
     let Ok(inner) = Document::parse(&bundle) else { return problems };

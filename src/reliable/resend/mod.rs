@@ -9,16 +9,8 @@ use super::history::{LetterHistory, Transmission};
 use crate::model::{Kind, Status};
 use chrono::{DateTime, Utc};
 
-/// Resends of one message (one `MessageHeader.id`) MedCom allows: "MUST NOT resend the MedCom
-/// Message more than 2 times" (043 Reliable Messaging – FHIR; 020 says the same). The rule
-/// lists (MR5/MR6) leave the number open and the certification protocol allows 3; flspost
-/// follows the stricter 2. Beyond it nothing is resent automatically or by `regenerate`: a
-/// person must find out why (MedCom also says resends are a person's decision).
-pub(crate) const MAX_RESENDS: u32 = 2;
-
-/// Minutes without an answer after which MedCom allows a resend (043: "not received within a
-/// timelimit of 30 minutes").
-pub(crate) const RESEND_AFTER_MINUTES: u32 = 30;
+mod policy;
+pub use policy::{Policy, Unanswered};
 
 /// Who asks for the resend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,8 +70,9 @@ pub enum NotNeeded {
 pub enum Held {
     /// Handed over at `handed_over_at`; MedCom allows a resend from `allowed_from`.
     TooEarly { handed_over_at: DateTime<Utc>, allowed_from: DateTime<Utc> },
-    /// The letter was handed over `sent` times: more than [`MAX_RESENDS`] resends.
-    Limit { sent: u32 },
+    /// The letter was handed over `sent` times: the first and `max_resends` resends (the
+    /// policy's [`Policy::max_resends`]).
+    Limit { sent: u32, max_resends: u32 },
     /// Its own resend, message `resend_id`, is neither queued nor on its way (`status`).
     ResendStuck { resend_id: i64, status: Status },
 }
@@ -130,7 +123,7 @@ fn asked_by_person(h: &LetterHistory, of: &Transmission, now: Option<DateTime<Ut
             return no(NotNeeded::Refused { by: r.message_id, number: r.number });
         }
         if let Some(at) = of.handed_over_at.filter(|_| of.status == Status::Sent) {
-            let allowed_from = at + chrono::Duration::minutes(i64::from(RESEND_AFTER_MINUTES));
+            let allowed_from = at + h.policy.wait();
             if now < allowed_from {
                 return Resend::Held(Held::TooEarly { handed_over_at: at, allowed_from });
             }
@@ -281,18 +274,21 @@ pub(crate) fn reroute_into(h: &LetterHistory) -> std::result::Result<u32, Resend
     Ok(h.next_number())
 }
 
-/// MedCom's limit: held once the first transmission and [`MAX_RESENDS`] resends were handed over.
+/// MedCom's limit: held once the first transmission and the policy's
+/// [`Policy::max_resends`] resends were handed over.
 fn limit(h: &LetterHistory) -> Option<Resend> {
     let sent = h.handed_over();
-    (sent > MAX_RESENDS).then_some(Resend::Held(Held::Limit { sent }))
+    let max_resends = h.policy.max_resends;
+    (sent > max_resends).then_some(Resend::Held(Held::Limit { sent, max_resends }))
 }
 
-/// Why a letter sent `sent` times may not be resent again.
-pub(crate) fn limit_reason(sent: u32) -> String {
+/// Why a letter sent `sent` times may not be resent again, under a limit of `max_resends`.
+pub(crate) fn limit_reason(sent: u32, max_resends: u32) -> String {
     format!(
-        "it was sent {sent} times, and MedCom allows {MAX_RESENDS} resends of one message (the stricter of \
-         \"043 Reliable messaging\" and MR5/MR6); a person must look (ask the receiver), and only a corrected \
-         letter (`regenerate --input`) goes out as a new message"
+        "it was sent {sent} times, and the resend policy allows {max_resends} resends of one message (`[resend] \
+         max_resends`; MedCom's governance 043 says 2, its test protocol 3); a person must look (ask the \
+         receiver, send it another way), and only a corrected letter (`regenerate --input`) goes out as a new \
+         message"
     )
 }
 

@@ -105,14 +105,16 @@ fn a_person_resends_an_unanswered_carecommunication_only_after_30_minutes() {
 #[test]
 fn at_most_two_resends_of_one_carecommunication() {
     let h = fhir(vec![tx(1, Failed), tx(2, Failed), tx(3, Failed)]);
-    let limit = Resend::Held(Held::Limit { sent: 3 });
+    let limit = Resend::Held(Held::Limit { sent: 3, max_resends: 2 });
     assert_eq!(ask(&h, 30, later()), limit);
     assert_eq!(ask(&h, 30, Asked::TransientError), limit);
     // Transmissions the transport refused never left, so they do not count.
     let mut refused = h.clone();
     refused.transmissions[1].handed_over = false;
     assert_eq!(ask(&refused, 30, Asked::TransientError), Resend::Make { number: 4 });
-    assert!(limit_reason(3).starts_with("it was sent 3 times, and MedCom allows 2 resends of one message"));
+    assert!(
+        limit_reason(3, 2).starts_with("it was sent 3 times, and the resend policy allows 2 resends of one message")
+    );
 }
 
 #[test]
@@ -168,7 +170,7 @@ fn a_reroute_follows_a_persons_resend_rules_but_not_the_letters_wait_or_limit() 
     let mut h = fhir(vec![tx(1, Failed), tx(2, Failed), tx(3, Failed)]);
     // Sent three times: the letter is held (MedCom's limit is this letter's); the other
     // format's letter is another message, with a limit of its own.
-    assert_eq!(ask(&h, 30, later()), Resend::Held(Held::Limit { sent: 3 }));
+    assert_eq!(ask(&h, 30, later()), Resend::Held(Held::Limit { sent: 3, max_resends: 2 }));
     assert_eq!(reroute(&h, h.get(30).unwrap(), false), Reroute::Make);
     regenerated(&mut h.transmissions[2], 40, Generated, 1);
     assert_eq!(reroute(&h, h.get(30).unwrap(), false), Reroute::NotNeeded(NotNeeded::Regenerated { resend_id: 40 }));
@@ -221,7 +223,7 @@ fn a_reroute_goes_into_the_other_formats_letter_as_its_next_transmission() {
     // Its limit holds there too.
     assert_eq!(
         reroute_into(&letter(Kind::GpXdis91, vec![tx(1, Failed), tx(2, Failed), tx(3, Failed)])),
-        Err(Resend::Held(Held::Limit { sent: 3 }))
+        Err(Resend::Held(Held::Limit { sent: 3, max_resends: 2 }))
     );
 }
 
@@ -257,4 +259,21 @@ fn a_resend_is_not_recorded_over_what_changed_since_it_was_decided() {
     let mut of = of;
     of.regenerated_as = Some(Regenerated { message_id: 30, status: Generated, number: 3, resend: true });
     assert_eq!(changed_since(&h, &of, Failed, 3), Some(Change::Regenerated { resend_id: 30 }));
+}
+
+#[test]
+fn the_policy_sets_the_wait_and_the_limit() {
+    let mut h = fhir(vec![tx(1, Failed), tx(2, Failed), tx(3, Sent)]);
+    h.transmissions[2].handed_over_at = Some(at("2026-01-01T10:00:00Z"));
+    h.policy = Policy::REGION;
+    // Three resends allowed: a fourth transmission, but only after 120 minutes.
+    let early = Asked::Regenerate { now: at("2026-01-01T11:59:00Z") };
+    assert!(matches!(ask(&h, 30, early), Resend::Held(Held::TooEarly { .. })));
+    assert_eq!(ask(&h, 30, Asked::Regenerate { now: at("2026-01-01T12:00:00Z") }), Resend::Make { number: 4 });
+    h.policy = Policy::GOVERNANCE;
+    assert_eq!(ask(&h, 30, later()), Resend::Held(Held::Limit { sent: 3, max_resends: 2 }));
+    assert_eq!(
+        Policy::preset("certification"),
+        Some(Policy { after_minutes: 30, max_resends: 3, unanswered: Unanswered::Automatic })
+    );
 }

@@ -2,4 +2,5 @@
 mod acknowledgements;
 mod receipts;
 mod resend;
+mod resend_due;
 mod stored_and_bulk;

@@ -30,6 +30,8 @@ pub struct ConfigOf<'a> {
     pub gp: Option<Transport<'a>>,
     /// `[transport.patient]`.
     pub patient: Option<Transport<'a>>,
+    /// The `[resend]` table's lines (`preset = "certification"`, ...).
+    pub resend: Option<&'a str>,
 }
 
 impl ConfigOf<'_> {
@@ -53,6 +55,9 @@ impl ConfigOf<'_> {
                 writeln!(t, "attach_pdf = {a}").unwrap();
             }
             t.push('\n');
+        }
+        if let Some(r) = self.resend {
+            writeln!(t, "[resend]\n{r}\n").unwrap();
         }
         if let Some(n) = self.max_attempts {
             writeln!(t, "[send]\nmax_attempts = {n}\n").unwrap();

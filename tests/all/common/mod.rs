@@ -575,3 +575,54 @@ pub fn fhir_value(bundle: &[u8], after: &str, name: &str) -> String {
     let at = rest.find(&format!("<{name} value=\"")).unwrap() + name.len() + 9;
     rest[at..at + rest[at..].find('"').unwrap()].to_string()
 }
+
+/// MedCom's Acknowledgement example `Bundle-<name>.json` from the IG package
+/// `medcom.fhir.dk.acknowledgement-2.0.3.tgz` in `../shared/reference` (unpacked once, with
+/// `tar`, under target/), made to answer our letter `acknowledges` (transmission sent at
+/// `sent`) from the samples' GP to the hospital, with its own ids `bundle_id` and `header_id`:
+/// the JSON a GP system on FHIR JSON returns. `None` without the reference material.
+pub fn medcom_json_ack(
+    name: &str,
+    bundle_id: &str,
+    header_id: &str,
+    acknowledges: &str,
+    sent: &str,
+) -> Option<Vec<u8>> {
+    let package = reference()?.join("medcom-fhir/fhir-packages/medcom.fhir.dk.acknowledgement-2.0.3.tgz");
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = root().join("target/medcom-acknowledgement-2.0.3");
+        if !dir.join("package/example").is_dir() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let tar = ensure_tool("tar", "tar");
+            let ok = Command::new(tar).arg("xzf").arg(&package).arg("-C").arg(&dir).status().unwrap();
+            assert!(ok.success(), "tar xzf {}", package.display());
+        }
+        dir
+    });
+    let file = dir.join(format!("package/example/Bundle-{name}.json"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Edited as text: the keys keep MedCom's order (a serde_json Value would sort them).
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let header = &v["entry"][0]["resource"];
+    let (own_bundle, own_header) = (v["id"].as_str().unwrap(), header["id"].as_str().unwrap());
+    let answered = header["response"]["identifier"].as_str().unwrap();
+    let text = text
+        .replace(own_bundle, bundle_id)
+        .replace(own_header, header_id)
+        .replace(answered, acknowledges)
+        // The copy of the answered message's Provenance names it by another id in two examples.
+        .replace("42cb9200-f421-4d08-8391-7d51a2503cb4", acknowledges)
+        .replace("2022-09-01T12:01:20+02:00", sent)
+        // The example's sender (the GP) and receiver (us), as the samples have them.
+        .replace("5790001348120", "5790000128686")
+        .replace("5790000209354", "5790002727016");
+    Some(text.into_bytes())
+}
+
+/// `bundle` (FHIR JSON) in a VANSEnvelope as [`in_vans_envelope`] makes one, its ServiceTag
+/// `application/fhir+json`.
+pub fn in_vans_envelope_json(bundle: &[u8], bundle_id: &str, code: &str) -> Vec<u8> {
+    let xml = String::from_utf8(in_vans_envelope(bundle, bundle_id, code)).unwrap();
+    xml.replace("application/fhir+xml", "application/fhir+json").into_bytes()
+}

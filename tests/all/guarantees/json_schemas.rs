@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The kinds of stdout line, each `schemas/json/<kind>.schema.json`.
-const KINDS: [&str; 13] = [
+const KINDS: [&str; 14] = [
     "generate-summary",
     "error-line",
     "send-message",
@@ -26,6 +26,7 @@ const KINDS: [&str; 13] = [
     "journal-handle",
     "journal-audit",
     "journal-erase",
+    "resend-due",
 ];
 
 fn schema_path(kind: &str) -> PathBuf {
@@ -75,6 +76,7 @@ impl Lines {
                 "handle" => "journal-handle",
                 "audit" => "journal-audit",
                 "erase" => "journal-erase",
+                "resend-due" => "resend-due",
                 other => panic!("no kind for {other}"),
             };
             self.by_kind.entry(kind).or_default().push((format!("{what}: {line}"), v.clone()));
@@ -316,6 +318,19 @@ fn scenarios() -> Lines {
     run(l, &w, Some(&cc), &["receipt", files[0].as_str()]).ok();
     w.fake_now = Some("2025-03-20T11:00:00Z".into());
     run(l, &w, Some(&cc), &["send"]).ok();
+    // The letter without an answer: due for a person (the default policy), resent (the test
+    // protocol's), at the limit (one resend allowed, made).
+    run(l, &w, Some(&cc), &["resend-due"]).ok();
+    let policy = |name: &str, table: &str| {
+        let text = std::fs::read_to_string(&cc).unwrap();
+        w.write(name, &format!("{text}\n[resend]\n{table}\n"))
+    };
+    let automatic = policy("auto.toml", "preset = \"certification\"");
+    let one = policy("one.toml", "preset = \"certification\"\nmax_resends = 1");
+    run(l, &w, Some(&automatic), &["resend-due"]).ok();
+    run(l, &w, Some(&automatic), &["send"]).ok();
+    w.fake_now = Some("2025-03-20T12:00:00Z".into());
+    run(l, &w, Some(&one), &["resend-due"]).ok();
     read_journal(l, &w);
     lines
 }

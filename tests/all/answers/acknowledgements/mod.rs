@@ -10,6 +10,7 @@ use crate::common::{self, *};
 use std::path::PathBuf;
 
 mod duplicates_and_conflicts;
+mod json;
 mod refused_files;
 mod transient_errors;
 mod transmissions;

@@ -85,9 +85,10 @@ fn a_document_with_a_doctype_is_refused_naming_its_line() {
 }
 
 #[test]
-fn validate_says_a_json_acknowledgement_is_json_not_xml() {
+fn validate_reads_a_json_acknowledgement_as_json_and_names_its_problems_by_key() {
     // FHIR JSON, as a receiver could send it: its narrative is an XHTML string, whose `<div`
-    // was taken for the document's root element.
+    // was once taken for the document's root element. This one lacks most of what MedCom
+    // requires: each problem is named by the JSON key it is at.
     let json = r#"{
   "resourceType": "Bundle",
   "id": "e90e15ae-e019-496b-aa65-95aab4983f0d",
@@ -108,9 +109,13 @@ fn validate_says_a_json_acknowledgement_is_json_not_xml() {
     for text in [json.to_string(), format!("\u{FEFF}\n  {json}")] {
         std::fs::write(&p, text).unwrap();
         let (code, lines) = validate_cli(&p);
-        assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
-        assert!(lines[0].starts_with("1:1: a JSON document, not XML"), "{lines:?}");
-        assert!(lines[0].contains("flspost reads FHIR XML"), "{lines:?}");
-        assert!(!lines[0].contains("div"), "{lines:?}");
+        assert_eq!(code, 1, "{lines:?}");
+        assert!(lines.iter().all(|l| l.starts_with("JSON Bundle")), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("JSON Bundle.entry[0].resource(MessageHeader): ")
+                && l.contains("MessageHeader.id 1..1 is missing")),
+            "{lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("root element")), "{lines:?}");
     }
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Writes the evidence of MedCom's Acknowledgement test protocol (receive, v2.0.4) for flspost:
+# runs tests/all/certification (each step under a pinned clock, with the protocol's resend
+# policy and again with the regions') and keeps, per policy and step, every command run with
+# its output (log.txt), the Acknowledgements read (XML, JSON, JSON in a VANSEnvelope), what
+# went to the VANS outbox, and `journal show` / `journal queue` as a person reads them.
+# Screenshots of the console's message page come once the console exists.
+#
+#   bash scripts/certification-evidence.sh [DIR]     # default: target/certification-evidence
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="${1:-target/certification-evidence}"
+mkdir -p "$dir"
+dir="$(cd "$dir" && pwd)"
+umask 077
+# The steps need MedCom's JSON examples from ../shared/reference (the IG package).
+[ -d ../shared/reference ] || { echo "certification-evidence: ../shared/reference is needed (MedCom's packages)" >&2; exit 2; }
+FLSPOST_EVIDENCE_DIR="$dir" cargo test --test all certification -- --test-threads=1 2>&1 | tee "$dir/test-run.txt"
+{
+  echo "flspost $(git describe --always --dirty 2>/dev/null || echo unknown), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "MedCom Acknowledgement test protocol (receive) v2.0.4: evidence per policy and step"
+  for policy in "$dir"/*/; do
+    echo "policy $(basename "$policy")"
+    for step in "$policy"*/; do echo "  $(basename "$step"): $(ls "$step" | wc -l) files"; done
+  done
+} > "$dir/README.txt"
+cat "$dir/README.txt"
