@@ -26,6 +26,9 @@ const MAX_DEPTH: usize = 1;
 /// reading a damaged recipe never allocates more.
 const MAX_LEN: u64 = 256 * 1024 * 1024;
 
+/// The most [`unpack`] reserves before it has made the bytes.
+const RESERVE: u64 = 4 * 1024 * 1024;
+
 const LITERAL: u8 = b'L';
 const PART: u8 = b'P';
 const BASE64: u8 = b'B';
@@ -154,7 +157,9 @@ pub(super) fn unpack(
     if len > MAX_LEN {
         return Err(Unpack::Damaged("its recipe names an impossible length (the journal is damaged)"));
     }
-    let mut out = Vec::with_capacity(len as usize);
+    // What the header claims is reserved only up to a size letters have: a damaged header
+    // costs no more memory than the bytes it makes.
+    let mut out = Vec::with_capacity(len.min(RESERVE) as usize);
     unpack_into(&stored[MAGIC.len() + 8..], 0, part, &mut out)?;
     if out.len() as u64 != len {
         return Err(Unpack::Damaged("its recipe makes bytes of another length (the journal is damaged)"));
