@@ -158,7 +158,32 @@ pub fn erase(common: &Common, cpr: &str, force: bool, yes: bool, json: bool) -> 
         );
     }
     errln!("flspost: erasure recorded in the audit log (without the CPR number)");
+    let backups = migration_backups(journal.path());
+    if !backups.is_empty() {
+        errln!(
+            "flspost: the backups a migration made beside the journal still hold the patient as they were: {} \
+             (erase them by the same rule: `journal erase --journal FILE`, or delete them)",
+            backups.join(", ")
+        );
+    }
     Ok(0)
+}
+
+/// The `NAME.vN.bak` files beside the journal (the backups migrations make there).
+fn migration_backups(journal: &std::path::Path) -> Vec<String> {
+    let (Some(dir), Some(name)) = (journal.parent(), journal.file_name().and_then(|n| n.to_str())) else {
+        return vec![];
+    };
+    let prefix = format!("{name}.v");
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with(&prefix) && n.ends_with(".bak"))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Asks on the terminal whether to erase `what`.

@@ -51,6 +51,32 @@ impl Journal {
                 problem: problem.to_string(),
             });
         }
+        // What schema 6 stores apart: a part no message uses, or one a message without bytes
+        // still claims, is patient data that no prune or erasure would ever remove.
+        let mut st = self.conn.prepare(
+            "SELECT p.id, p.result_id, 'no message uses it' AS problem FROM parts p \
+               WHERE NOT EXISTS (SELECT 1 FROM message_parts mp WHERE mp.part_id = p.id) \
+             UNION ALL \
+             SELECT mp.part_id, m.result_id, 'message ' || m.id || ' claims it but has no stored bytes' FROM message_parts mp \
+               JOIN messages m ON m.id = mp.message_id \
+               WHERE NOT EXISTS (SELECT 1 FROM message_bytes b WHERE b.message_id = mp.message_id) \
+             ORDER BY 1",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let why: String = r.get(2)?;
+            damaged(Damage {
+                what: "part",
+                id: r.get(0)?,
+                result_id: r.get(1)?,
+                kind: None,
+                letter_id: None,
+                code: "journal_damaged",
+                problem: format!(
+                    "a stored part (a patient's PDF) that {why}: nothing would remove it (the journal is damaged)"
+                ),
+            });
+        }
         let mut inputs = 0;
         // An erased or pruned message's bytes and input are gone by design, not damage.
         let mut st = self.conn.prepare(

@@ -186,6 +186,32 @@ fn add_parts(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// For a command that only reads a journal older than schema 6: its tables, empty, in the
+/// connection's TEMP schema (nothing was stored apart, and it was never restored), so the
+/// queries that count or read parts work on it unchanged and the file is never written.
+pub(super) fn read_as_schema_6(conn: &Connection) -> Result<()> {
+    let schema = SCHEMA;
+    let mut tables = String::new();
+    for (start, end) in [
+        ("CREATE TABLE parts", "-- (end of what schema 6 added)"),
+        ("CREATE TABLE journal_meta", "-- (end of the journal's facts)"),
+    ] {
+        let from = schema.find(start).expect("schema.sql has the schema-6 tables");
+        let to = schema[from..].find(end).map(|n| from + n).expect("schema.sql marks where they end");
+        tables.push_str(&schema[from..to]);
+    }
+    let tables: String = tables
+        .lines()
+        .filter(|l| !l.starts_with("CREATE INDEX"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("CREATE TABLE ", "CREATE TEMP TABLE ")
+        .replace(" REFERENCES messages(id)", "")
+        .replace(" REFERENCES parts(id)", "");
+    conn.execute_batch(&tables)?;
+    Ok(())
+}
+
 /// For a command that only reads a journal older than schema 5: what schema 5 added, as empty
 /// stand-ins in the connection's own TEMP schema (which SQLite searches first), so the same
 /// queries read it and the file is never written. Nothing was refused, handled or audited

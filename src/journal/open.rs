@@ -342,6 +342,9 @@ impl Journal {
                 if v < 5 {
                     migrations::read_as_schema_5(conn)?;
                 }
+                if v < 6 {
+                    migrations::read_as_schema_6(conn)?;
+                }
             }
             v if (1..SCHEMA_VERSION).contains(&v) => {
                 return Err(Error::Usage(format!(
@@ -390,9 +393,6 @@ impl Journal {
         conn.execute_batch(
             "PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
         )?;
-        if access == Access::ReadWrite {
-            super::restore::settle_if_restored(conn)?;
-        }
         Ok(migrated)
     }
 
@@ -405,6 +405,13 @@ impl Journal {
     /// from a backup: see `restore`).
     pub(crate) fn revision_floor(&self) -> Result<u32> {
         super::restore::revision_floor(&self.conn)
+    }
+
+    /// Before a command makes letters: when this journal is a restored backup copy, picks
+    /// its new revision floor (once, audited). Only commands that may give a letter an
+    /// identifier call it, so erasing or pruning a backup file leaves its mark in place.
+    pub fn settle_if_restored(&mut self) -> Result<Option<u32>> {
+        super::restore::settle_if_restored(&self.conn)
     }
 
     /// The journal file's schema version (`user_version`); this release's is

@@ -26,7 +26,9 @@ pub(crate) const REVISIONS_PER_FLOOR: u32 = 1 << 16;
 
 /// Marks the copy `conn` has open as a backup taken now.
 pub(super) fn mark_copy(conn: &Connection) -> Result<()> {
-    conn.execute_batch(&format!("CREATE TABLE {MARK} (taken_at TEXT NOT NULL);"))?;
+    // A copy of a marked journal (a backup of a backup, a restored one not yet written) has
+    // the mark already: one more row says when this copy was taken.
+    conn.execute_batch(&format!("CREATE TABLE IF NOT EXISTS {MARK} (taken_at TEXT NOT NULL);"))?;
     conn.execute(&format!("INSERT INTO {MARK} (taken_at) VALUES (?1)"), [now_text()])?;
     Ok(())
 }

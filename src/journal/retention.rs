@@ -106,22 +106,29 @@ impl Journal {
             (p.messages, p.message_bytes, p.results, p.inputs, p.input_bytes) = (n, len, res, i, ilen);
             return Ok(p);
         }
+        // On for every connection (open.rs); said again here because prune depends on it.
         self.conn.pragma_update(None, "secure_delete", true)?;
         let done = self.transaction(|tx| {
             let (n, len, res) = ms(tx)?;
             let (i, ilen, _) = count(tx, &ins, "CAST(input_json AS BLOB)", inputs_before)?;
             {
-                let mut st = tx
-                    .prepare(&format!("SELECT m.id, m.result_id, m.kind, m.letter_id, b.bytes {msgs} ORDER BY m.id"))?;
+                let mut st = tx.prepare(&format!(
+                    "SELECT m.id, m.result_id, m.kind, m.letter_id, b.bytes, m.sha256 {msgs} ORDER BY m.id"
+                ))?;
                 let mut rows = st.query([bytes_before])?;
                 while let Some(row) = rows.next()? {
                     let kind: String = row.get(2)?;
                     let id: i64 = row.get(0)?;
                     let result_id = row.get_ref(1)?.as_str().unwrap_or_default();
+                    let damaged =
+                        |p: &str| Error::Damaged(format!("message {id} (result {result_id}): {p}; nothing pruned"));
                     let bytes =
-                        super::bytes::made(tx, row.get_ref(4)?.as_blob().unwrap_or_default())?.map_err(|p| {
-                            Error::Damaged(format!("message {id} (result {result_id}): {p}; nothing pruned"))
-                        })?;
+                        super::bytes::made(tx, row.get_ref(4)?.as_blob().unwrap_or_default())?.map_err(damaged)?;
+                    // What goes to the archive is what was sent, or nothing goes.
+                    let sha256: String = row.get(5)?;
+                    if crate::support::digest::sha256_hex(&bytes) != sha256 {
+                        return Err(damaged("its stored bytes do not match their SHA-256 (the journal is damaged)"));
+                    }
                     archive(&PrunedMessage {
                         id,
                         result_id,
@@ -151,7 +158,6 @@ impl Journal {
             )?;
             Ok((n, len, res, i, ilen))
         });
-        let _ = self.conn.pragma_update(None, "secure_delete", false);
         (p.messages, p.message_bytes, p.results, p.inputs, p.input_bytes) = done?;
         // The pages as they were before are still in the write-ahead log until a checkpoint.
         let emptied: rusqlite::Result<i64> = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));

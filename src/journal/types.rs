@@ -242,8 +242,8 @@ pub struct Verified {
 /// A stored message, input or refused input that no longer matches its hash.
 #[derive(Clone, Debug, Serialize)]
 pub struct Damage {
-    /// `message`, `input` or `refused` (a refused input: its id is the number in `R<id>`,
-    /// its `result_id` empty when it named none).
+    /// `message`, `input`, `refused` (a refused input: its id is the number in `R<id>`,
+    /// its `result_id` empty when it named none) or `part` (a stored part, by its row).
     pub what: &'static str,
     pub id: i64,
     pub result_id: String,

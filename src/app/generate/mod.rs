@@ -141,6 +141,7 @@ impl Engine {
         prepared: Vec<(Source, Result<Prepared, Refused>)>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Summary>> {
+        journal.settle_if_restored()?;
         let mut rest = prepared.into_iter().peekable();
         let mut summaries = vec![];
         while rest.peek().is_some() {
@@ -165,6 +166,7 @@ impl Engine {
     ) -> Result<()> {
         use std::collections::{HashSet, VecDeque};
         use std::sync::mpsc;
+        writer.settle_if_restored()?;
         let now = crate::support::clock::now();
         std::thread::scope(|scope| {
             // One round queued while another is recorded: memory stays bounded.

@@ -201,3 +201,15 @@ fn erase_empties_an_unmatched_receipt_quoting_the_patient_and_names_the_results(
     assert_eq!(in_tables(&w, "021122-3989"), Vec::<String>::new());
     assert_eq!(in_file(&w, "021122-3989"), Vec::<String>::new());
 }
+
+/// The backup a migration left beside the journal holds the patient as they were: the erasure
+/// says so, by name.
+#[test]
+fn erase_names_the_migration_backups_beside_the_journal() {
+    let w = World::new();
+    std::fs::create_dir_all(w.journal().parent().unwrap()).unwrap();
+    std::fs::copy(root().join("tests/fixtures/journal-v5.sqlite"), w.journal()).unwrap();
+    w.generate(&sample("group-2a.json")).ok();
+    let r = w.run(&["journal", "erase", "--cpr", "2911829996", "--force", "--yes"]).ok();
+    assert!(r.stderr.contains("journal.sqlite.v5.bak"), "{}", r.stderr);
+}

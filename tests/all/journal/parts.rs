@@ -121,3 +121,40 @@ fn erase_and_prune_take_a_results_parts_with_its_messages() {
     );
     w.run(&["journal", "verify"]).ok();
 }
+
+#[test]
+fn verify_names_a_part_no_message_uses() {
+    let w = World::new();
+    let cfg = fhir_config(&w);
+    w.generate_with(&cfg, &sample("group-2a.json")).ok();
+    w.db().execute("INSERT INTO parts (result_id, bytes) VALUES ('FLS-AUH-2025-0002', x'25504446')", []).unwrap();
+    let v = w.run(&["journal", "verify", "--json"]);
+    assert_ne!(v.code, 0);
+    let parts: Vec<_> = v.json().into_iter().filter(|d| d["what"] == "part").collect();
+    assert_eq!(parts.len(), 1, "{}", v.stdout);
+    assert!(parts[0]["problem"].as_str().unwrap().contains("no message uses it"), "{}", v.stdout);
+}
+
+#[test]
+fn prune_archives_nothing_and_removes_nothing_when_a_part_is_damaged() {
+    let mut w = World::new();
+    let cfg = fhir_config(&w);
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("[retention]\nbytes_days = 30\ninputs_days = 30\narchive_dir = \"archive\"\n");
+    std::fs::write(&cfg, &text).unwrap();
+    let s = w.generate_with(&cfg, &sample("group-2a.json")).ok().one();
+    // Both letters final: handed over, the GP's acknowledged.
+    w.run_with(&cfg, &["send"]).ok();
+    let gp = s["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "gp-carecommunication").unwrap();
+    let ack = acknowledgement("ok", &uuid(1), &uuid(101), gp["letter_id"].as_str().unwrap(), &[]);
+    std::fs::write(w.path("ack.xml"), ack).unwrap();
+    w.run_with(&cfg, &["receipt", w.path("ack.xml").to_str().unwrap()]).ok();
+    // One byte of the PDF changed, its length kept.
+    w.db().execute("UPDATE parts SET bytes = CAST(CAST('X' AS BLOB) || substr(bytes, 2) AS BLOB)", []).unwrap();
+    w.later_by(chrono::Duration::days(31));
+    let r = w.run_with(&cfg, &["journal", "prune"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("nothing pruned"), "{}", r.stderr);
+    assert_eq!(count(&w, "SELECT count(*) FROM messages WHERE pruned_at IS NOT NULL"), 0);
+    assert!(tree(&w.path("archive")).is_empty(), "nothing archived");
+}

@@ -71,3 +71,43 @@ fn a_journal_never_restored_keeps_its_identifiers_as_before() {
     };
     assert_eq!(id(&xdis), id(&sample), "{s}");
 }
+
+#[test]
+fn a_backup_of_a_backup_and_a_restored_migration_backup_are_usable() {
+    let w = World::new();
+    std::fs::create_dir_all(w.journal().parent().unwrap()).unwrap();
+    std::fs::copy(root().join("tests/fixtures/journal-v5.sqlite"), w.journal()).unwrap();
+    // A backup of the schema-5 journal, then a backup of that backup (both marked).
+    let (b1, b2) = (w.path("b1.sqlite"), w.path("b2.sqlite"));
+    w.run(&["journal", "backup", b1.to_str().unwrap()]).ok();
+    w.run(&["journal", "backup", "--journal", b1.to_str().unwrap(), b2.to_str().unwrap()]).ok();
+    // Put back in place: this release migrates it (backing it up first, marked already) and
+    // writes to it.
+    restore(&w, &b2);
+    w.generate(&corrected(&w, "c1.json", "Nyvej 1")).ok();
+    assert!(w.path("state/journal.sqlite.v5.bak").exists());
+    let restored = w.run(&["journal", "audit", "--json"]).ok().json();
+    assert_eq!(restored.iter().filter(|a| a["action"] == "restored").count(), 1, "{restored:?}");
+    // A restored journal backed up before anything wrote to it: its copy is marked too.
+    restore(&w, &b1);
+    let b3 = w.path("b3.sqlite");
+    w.run(&["journal", "backup", b3.to_str().unwrap()]).ok();
+    w.run(&["journal", "verify", "--journal", b3.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn erasing_or_pruning_a_backup_file_leaves_its_mark_for_the_restore() {
+    let w = World::new();
+    w.generate(&sample("group-2a.json")).ok();
+    let backup = w.path("backup.sqlite");
+    w.run(&["journal", "backup", backup.to_str().unwrap()]).ok();
+    let b = backup.to_str().unwrap();
+    w.run(&["journal", "erase", "--journal", b, "--cpr", "0211223989", "--force", "--yes"]).ok();
+    let db = rusqlite::Connection::open(&backup).unwrap();
+    let marked: bool = db
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'flspost_backup_copy')", [], |r| r.get(0))
+        .unwrap();
+    assert!(marked, "the erasure used the backup's mark up");
+    let restored: i64 = db.query_row("SELECT count(*) FROM audit WHERE action = 'restored'", [], |r| r.get(0)).unwrap();
+    assert_eq!(restored, 0);
+}
