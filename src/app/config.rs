@@ -55,6 +55,9 @@
 //!                                          # unanswered, a resend allowed (30 to 10080)
 //! max_resends = 2                          # resends of one message at most (0 to 3)
 //! unanswered = "manual"                    # "automatic": `flspost resend-due` resends
+//! xdis91_positive = "expected"             # "optional": an XDIS91 letter without a
+//!                                          # positive XCTL is no one's problem (many GP
+//!                                          # systems send none); XDIS91 is never resent
 //!
 //! [retention]                              # `journal prune`; each left out: kept for ever
 //! bytes_days = 90                          # message bytes, days after the result's letters
@@ -69,7 +72,7 @@ use crate::error::{Error, Result};
 use crate::model::policy::RolloutPolicy;
 use crate::model::GpFormat;
 use crate::model::Site;
-use crate::reliable::resend::{Policy, Unanswered};
+use crate::reliable::resend::{Policy, Unanswered, Xdis91Positive};
 use crate::transport::{self, Transport};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -191,6 +194,8 @@ pub struct ResendConfig {
     pub after_minutes: Option<u32>,
     pub max_resends: Option<u32>,
     pub unanswered: Option<Unanswered>,
+    /// `expected` (the default) or `optional` ([`Xdis91Positive`] cites both readings).
+    pub xdis91_positive: Option<Xdis91Positive>,
 }
 
 impl ResendConfig {
@@ -206,6 +211,7 @@ impl ResendConfig {
             after_minutes: self.after_minutes.unwrap_or(base.after_minutes),
             max_resends: self.max_resends.unwrap_or(base.max_resends),
             unanswered: self.unanswered.unwrap_or(base.unanswered),
+            xdis91_positive: self.xdis91_positive.unwrap_or(base.xdis91_positive),
         };
         // No MedCom text allows a resend sooner than 30 minutes or more than 3 resends; a week
         // without an answer is a case for a person, not a timer.

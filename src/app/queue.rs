@@ -93,6 +93,9 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
             let handled = journal.handled(m.id)?;
             let (c, reason) = match tried_to_the_limit(journal, m)? {
                 Some(tried) => (cause::unanswered_limit(), tried),
+                None if m.kind == Kind::GpXdis91 => {
+                    (cause::unanswered_xdis91(), "no XCTL receipt since its hand-over".to_string())
+                }
                 None => (cause::unanswered(), "no receipt or Acknowledgement since its hand-over".to_string()),
             };
             problems.push(Problem {
@@ -273,7 +276,8 @@ pub fn summary(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Summa
     }
     let today = period::stored(period::parse("today", period::End::Start, now)?);
     let refused_today = journal.refused_where(&Filter { since: Some(today), ..Filter::default() })?.len() as u64;
-    let unanswered: Vec<&Problem> = all.iter().filter(|p| p.cause == "unanswered" && p.state == State::Open).collect();
+    let waiting = |p: &&Problem| matches!(p.cause.as_str(), "unanswered" | "unanswered_xdis91");
+    let unanswered: Vec<&Problem> = all.iter().filter(|p| waiting(p) && p.state == State::Open).collect();
     let longest = unanswered
         .iter()
         .filter_map(|p| DateTime::parse_from_rfc3339(&p.since).ok())

@@ -27,8 +27,12 @@ pub enum Applied {
         /// Whether it came in a VANSEnvelope.
         enveloped: bool,
         outcome: AckOutcome,
-        /// The Bundle.id of our transmission it was matched to.
+        /// The Bundle.id of our transmission it was matched to (the Envelope/Identifier of a
+        /// letter sent as XDIS91).
         answered_envelope: Option<String>,
+        /// `XCTL03`/`XCTL02` when it answered a letter sent as XDIS91, applied as the XCTL VANS
+        /// converts it to (`reliable::conversion`).
+        read_as: Option<&'static str>,
     },
 }
 
@@ -119,6 +123,7 @@ fn acknowledgement(
         enveloped: enveloped.is_some(),
         outcome: applied.outcome,
         answered_envelope: applied.answered_envelope,
+        read_as: applied.read_as,
     })
 }
 

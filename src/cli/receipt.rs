@@ -13,7 +13,9 @@ whose MessageHeader.id its response.identifier names: ok -> acknowledged; fatal-
 OperationOutcome's code and text; transient-error -> that transmission failed and a resend (same MessageHeader.id, \
 new Bundle.id) is queued for `flspost send`, at most 2 resends per message (MedCom). A resend is the stored \
 message with a new Bundle.id and send times, as `flspost regenerate` makes it: today's config does not change it. \
-Nothing is ever sent back: MedCom Acknowledgements are not acknowledged.")]
+One whose response.identifier is a Letter/Identifier of ours sent as XDIS91 (VANS forwarding it unconverted) \
+is applied to that letter as the XCTL VANS converts it to: ok as XCTL03, an error as XCTL02 (docs/formats.md, \
+Answers in the other format). Nothing is ever sent back: MedCom Acknowledgements are not acknowledged.")]
 pub struct Args {
     /// Receipt files: MedCom XCTL01, XCTL02, XCTL03, and FHIR Acknowledgements, bare or in a VANSEnvelope.
     #[arg(required = true, value_name = "FILE")]
@@ -33,8 +35,11 @@ pub fn run(args: Args) -> Result<i32> {
         let name = path.display();
         let (r, outcomes) = match receipt::apply(&mut journal, path, &mut rebuild)? {
             Applied::Applied { receipt, outcomes } => (receipt, outcomes),
-            Applied::Acknowledgement { ack, enveloped, outcome, answered_envelope } => {
+            Applied::Acknowledgement { ack, enveloped, outcome, answered_envelope, read_as } => {
                 let kind = format!("FHIR {}", ack.code.code());
+                // An answer to a letter sent as XDIS91 is named as that letter is (upper case).
+                let letter =
+                    if read_as.is_some() { ack.acknowledges.to_ascii_uppercase() } else { ack.acknowledges.clone() };
                 // A queued resend (or why none is needed) is no one's problem, but says what the
                 // next `send` does.
                 if outcome.needs_attention()
@@ -43,9 +48,12 @@ pub fn run(args: Args) -> Result<i32> {
                     errln!(
                         "flspost: {}: {kind} Acknowledgement for letter {}: {}: {}",
                         shown(&name.to_string()),
-                        id_shown(&journal, &ack.acknowledges)?,
+                        id_shown(&journal, &letter)?,
                         outcome.code(),
-                        shown(&describe_ack(&outcome))
+                        shown(&match read_as {
+                            Some(x) => format!("read as {x} (the letter went as XDIS91): {}", describe_ack(&outcome)),
+                            None => describe_ack(&outcome),
+                        })
                     );
                 }
                 if outcome.not_applied() {
@@ -54,10 +62,15 @@ pub fn run(args: Args) -> Result<i32> {
                 // Issue texts come from the receiver and could quote a CPR number; so could an
                 // identifier that is not one of ours. (AckOutcome does not mask its own fields
                 // when serialised, as ReceiptOutcome does: it is masked here, whole.)
+                // A negative one read as XCTL02 is an XDIS91 letter's refusal, as the queue names it.
+                let problem = match (&outcome, read_as) {
+                    (AckOutcome::Rejected { .. }, Some(_)) => Some("xctl_refused"),
+                    _ => outcome.problem_code(),
+                };
                 let mut line = serde_json::json!({
                     "file": file_shown(path),
                     "receipt": kind,
-                    "code": outcome.problem_code(),
+                    "code": problem,
                     "result": outcome,
                 });
                 flspost::support::redact::redact_cpr_like_json(&mut line);
@@ -65,7 +78,10 @@ pub fn run(args: Args) -> Result<i32> {
                     Some(env) => id_shown(&journal, env)?.into(),
                     None => serde_json::Value::Null,
                 };
-                line["original_letter_id"] = id_shown(&journal, &ack.acknowledges)?.into();
+                line["original_letter_id"] = id_shown(&journal, &letter)?.into();
+                if let Some(x) = read_as {
+                    line["read_as"] = x.into();
+                }
                 line["acknowledgement"] = serde_json::json!({
                     "bundle_id": id_shown(&journal, &ack.bundle_id)?,
                     "message_id": id_shown(&journal, &ack.message_id)?,
@@ -178,9 +194,12 @@ fn describe(outcome: &ReceiptOutcome) -> String {
              is not applied or stored, for a person to look at",
             flspost::support::redact::redact_cpr_like_id(envelope_id)
         ),
-        ReceiptOutcome::UnknownEnvelope => {
-            "this journal sent no such envelope; stored for a person to look at".to_string()
-        }
+        // MedCom's VANS conversion use cases 3.1.0 §4.5.1 and §4.1.2 (see reliable::conversion).
+        ReceiptOutcome::UnknownEnvelope => "this journal sent no XDIS91 in such an envelope; stored for a person to \
+            look at. If the GP takes only XDIS91, this may be a receipt VANS forwarded unconverted for one of our \
+            CareCommunications (after its 3 months of waiting to merge receipts): it names the identifiers VANS \
+            gave the converted XDIS91, which flspost never saw, so look for the CareCommunication to that GP"
+            .to_string(),
     }
 }
 

@@ -173,8 +173,12 @@ impl AckOutcome {
 #[derive(Clone, Debug)]
 pub struct AckApplied {
     pub outcome: AckOutcome,
-    /// The Bundle.id of the transmission it was matched to, when it was.
+    /// The Bundle.id of the transmission it was matched to, when it was (for a letter sent as
+    /// XDIS91: its Envelope/Identifier).
     pub answered_envelope: Option<String>,
+    /// `XCTL03` or `XCTL02` when it answered a letter sent as XDIS91 and was applied as the
+    /// XCTL VANS converts it to ([`crate::reliable::conversion`]); `None` for a CareCommunication.
+    pub read_as: Option<&'static str>,
 }
 
 /// A transmission to send again, for a `transient-error`.

@@ -66,10 +66,11 @@ impl Journal {
                 if earlier_type != receipt_type {
                     let envelope_id = a.bundle_id.clone();
                     let outcome = AckOutcome::EnvelopeReused { message_id, envelope_id, earlier_type };
-                    return Ok(AckApplied { outcome, answered_envelope });
+                    return Ok(AckApplied { outcome, answered_envelope, read_as: None });
                 }
                 if !NOT_APPLIED.contains(&earlier_outcome.as_str()) {
-                    return Ok(AckApplied { outcome: AckOutcome::Duplicate { message_id }, answered_envelope });
+                    let outcome = AckOutcome::Duplicate { message_id };
+                    return Ok(AckApplied { outcome, answered_envelope, read_as: None });
                 }
                 stored = Some(row_id);
             }
@@ -80,7 +81,7 @@ impl Journal {
                 refuse_code: refuse_code.as_deref(),
                 refuse_text: refuse_text.as_deref(),
             };
-            let outcome = evaluate(tx, &answer, policy, rebuild)?;
+            let (outcome, read_as) = evaluate(tx, &answer, policy, rebuild)?;
             let message_id = outcome.message_id();
             if let Some(row_id) = stored {
                 // The same Acknowledgement, evaluated again: its one row says what it did last.
@@ -107,7 +108,7 @@ impl Journal {
                     ],
                 )?;
             }
-            Ok(AckApplied { answered_envelope: envelope_of(tx, message_id)?, outcome })
+            Ok(AckApplied { answered_envelope: envelope_of(tx, message_id)?, outcome, read_as })
         })
     }
 }

@@ -44,16 +44,22 @@ fn code(c: ResponseCode) -> Code {
     }
 }
 
-/// Decides what the Acknowledgement does and does it (not the receipts row).
+/// Decides what the Acknowledgement does and does it (not the receipts row); with the XCTL
+/// type it was read as when it answers a letter sent as XDIS91 ([`as_xctl`]).
 pub(super) fn evaluate(
     tx: &Connection,
     ans: &Answer<'_>,
     policy: crate::reliable::resend::Policy,
     rebuild: &mut Rebuild<'_>,
-) -> Result<AckOutcome> {
+) -> Result<(AckOutcome, Option<&'static str>)> {
     let a = ans.ack;
     let kind = Kind::GpCareCommunication;
     let (mut h, rows) = history_of(tx, kind, &a.acknowledges, transmissions(tx, kind, &a.acknowledges)?, policy)?;
+    if rows.is_empty() {
+        if let Some(done) = as_xctl(tx, ans, policy)? {
+            return Ok(done);
+        }
+    }
     let newest = h.newest_first().first().and_then(|t| rows.iter().find(|m| m.id == t.message_id));
     let mut parties = Parties::default();
     if let Some(newest) = newest {
@@ -73,7 +79,7 @@ pub(super) fn evaluate(
     };
     let repeat = if rows.is_empty() { None } else { repeat(tx, a)? };
     let now = now_text();
-    Ok(match decide(&h, &parties, &read, repeat.as_ref()) {
+    let outcome = match decide(&h, &parties, &read, repeat.as_ref()) {
         Decision::UnknownLetter => AckOutcome::UnknownLetter,
         Decision::WrongSender { message_id, sender_gln, receiver_gln } => {
             AckOutcome::WrongSender { message_id, sender_gln, receiver_gln }
@@ -130,7 +136,86 @@ pub(super) fn evaluate(
             )?;
             outcome
         }
-    })
+    };
+    Ok((outcome, None))
+}
+
+/// An Acknowledgement whose `response.identifier` is no CareCommunication's but one of our
+/// XDIS91 Letter/Identifiers: MedCom's conversion mapping pairs the two, and VANS may forward
+/// a GP's Acknowledgement unconverted (use cases 3.1.0 §4.5.1). It is applied as the XCTL VANS
+/// would have made of it ([`crate::reliable::conversion`]: ok as XCTL03, an error as XCTL02).
+/// `None` when no XDIS91 letter has that identifier either.
+fn as_xctl(
+    tx: &Connection,
+    ans: &Answer<'_>,
+    policy: crate::reliable::resend::Policy,
+) -> Result<Option<(AckOutcome, Option<&'static str>)>> {
+    let a = ans.ack;
+    let kind = Kind::GpXdis91;
+    // Ours are upper-case base32; `acknowledges` was put in lower case for UUIDs.
+    let letter = a.acknowledges.to_ascii_uppercase();
+    let (h, rows) = history_of(tx, kind, &letter, transmissions(tx, kind, &letter)?, policy)?;
+    let Some(newest) = h.newest_first().first().and_then(|t| rows.iter().find(|m| m.id == t.message_id)) else {
+        return Ok(None);
+    };
+    let parties = Parties {
+        receiver_gln: end_point(tx, newest, "ReceiverID", "gp")?,
+        sender_gln: if ans.envelope.is_some() { end_point(tx, newest, "SenderID", "sender")? } else { None },
+    };
+    let read = Read {
+        code: code(a.code),
+        sender_gln: a.sender_gln.as_deref(),
+        answers_sent: None,
+        envelope: ans.envelope.map(|e| (e.sender.as_str(), e.receiver.as_str())),
+    };
+    let xctl = crate::reliable::conversion::xctl_type(read.code);
+    let now = now_text();
+    let outcome = match crate::reliable::conversion::decide(&h, &parties, &read) {
+        Decision::UnknownLetter => return Ok(None),
+        Decision::WrongSender { message_id, sender_gln, receiver_gln } => {
+            AckOutcome::WrongSender { message_id, sender_gln, receiver_gln }
+        }
+        Decision::EnvelopeMismatch { message_id, envelope_field, envelope_gln, expected_gln } => {
+            AckOutcome::EnvelopeMismatch { message_id, envelope_field, envelope_gln, expected_gln }
+        }
+        Decision::Unchanged { message_id, status } => AckOutcome::Unchanged { message_id, status },
+        Decision::Conflict { message_id, status, .. } => {
+            AckOutcome::Conflict { message_id, status, contradicts: None, contradicts_status: None }
+        }
+        Decision::NotSent { message_id, status } => AckOutcome::NotSent { message_id, status },
+        Decision::Acknowledge { message_id: id, cancel } => {
+            tx.execute(
+                "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+            let cancelled =
+                cancel_queued(tx, &cancel, &format!("not sent: the original (message {id}) was acknowledged"))?;
+            AckOutcome::Acknowledged { message_id: id, cancelled }
+        }
+        Decision::Reject { message_id: id, .. } => {
+            // As an XCTL02 reason reads, so the work queue reads it as the XCTL it stands for.
+            let reason = format!(
+                "XCTL02 (a FHIR {} Acknowledgement read as the XCTL VANS converts it to) {}: {}",
+                a.code.code(),
+                ans.refuse_code.unwrap_or("ikke_specificeret"),
+                ans.refuse_text.unwrap_or("(no text)")
+            );
+            tx.execute(
+                "UPDATE messages SET status = 'rejected', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, reason, ans.refuse_code, now],
+            )?;
+            AckOutcome::Rejected {
+                message_id: id,
+                refuse_code: ans.refuse_code.map(str::to_string),
+                refuse_text: ans.refuse_text.map(str::to_string),
+                cancelled: vec![],
+            }
+        }
+        Decision::Transient { .. } => {
+            return Err(Error::Internal("an Acknowledgement read as an XCTL asked for a FHIR resend".into()))
+        }
+    };
+    Ok(Some((outcome, Some(xctl))))
 }
 
 fn lost(id: i64) -> Error {

@@ -7,6 +7,7 @@ use super::queue::Filter;
 use super::sql::{message_row, MESSAGE_COLUMNS};
 use super::{Journal, MessageRow};
 use crate::error::Result;
+use crate::reliable::resend::Xdis91Positive;
 use serde::Serialize;
 
 /// The GP letter of message `m` was replaced: a newer letter to the GP of the same result
@@ -23,14 +24,21 @@ impl Journal {
     /// another transmission delivered (`acknowledged`) or the receiver refused (`rejected`,
     /// fatal-error: never resent as it is), or that a correction replaced (a newer letter to
     /// the GP of the same result): nothing to resend.
+    ///
+    /// An XDIS91 letter waits for a receipt only when the resend policy expects positive
+    /// receipts of XDIS91 ([`Xdis91Positive`]); with `optional` it is left out.
     pub fn unanswered_where(&self, handed_over_by: &str, filter: &Filter) -> Result<Vec<Unanswered>> {
         let filter = Filter { statuses: vec![], ..filter.clone() };
+        let kinds = match self.resend_policy.xdis91_positive {
+            Xdis91Positive::Expected => "'gp-xdis91', 'gp-carecommunication'",
+            Xdis91Positive::Optional => "'gp-carecommunication'",
+        };
         let (clauses, values) = filter.messages_sql();
         let mut sql = format!(
             "SELECT {MESSAGE_COLUMNS}, h.at AS handed_over_at FROM messages m JOIN inputs i ON i.id = m.input_id \
              JOIN (SELECT message_id, MAX(finished_at) AS at FROM attempts WHERE outcome = 'sent' \
                    GROUP BY message_id) h ON h.message_id = m.id \
-             WHERE m.status = 'sent' AND m.kind IN ('gp-xdis91', 'gp-carecommunication') AND h.at <= ? \
+             WHERE m.status = 'sent' AND m.kind IN ({kinds}) AND h.at <= ? \
              AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
              AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.kind = m.kind AND d.letter_id = m.letter_id \
                              AND d.status IN ('acknowledged', 'rejected')) AND NOT {REPLACED}"

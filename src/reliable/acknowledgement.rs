@@ -88,35 +88,8 @@ pub enum Decision {
 pub fn decide(h: &LetterHistory, parties: &Parties, a: &Answer<'_>, repeat: Option<&Repeat>) -> Decision {
     let by_newest = h.newest_first();
     let Some(newest) = by_newest.first().copied() else { return Decision::UnknownLetter };
-    // Only the GP the letter went to answers it (every transmission went to the same one). An
-    // Acknowledgement whose sender cannot be told is no answer from that GP either.
-    let receiver = parties.receiver_gln.as_deref();
-    if let Some(receiver) = receiver {
-        if a.sender_gln != Some(receiver) {
-            return Decision::WrongSender {
-                message_id: newest.message_id,
-                sender_gln: a.sender_gln.map(str::to_string),
-                receiver_gln: receiver.to_string(),
-            };
-        }
-    }
-    // VANS delivered it from the envelope's SenderID to its ReceiverID: that must be the GP
-    // (the letter's receiver, the Acknowledgement's sender) answering us (the letter's sender).
-    if let Some((sender, receiver_id)) = a.envelope {
-        let checks = [
-            ("SenderID", sender, receiver.or(a.sender_gln)),
-            ("ReceiverID", receiver_id, parties.sender_gln.as_deref()),
-        ];
-        for (envelope_field, found, expected) in checks {
-            if let Some(expected) = expected.filter(|e| *e != found) {
-                return Decision::EnvelopeMismatch {
-                    message_id: newest.message_id,
-                    envelope_field,
-                    envelope_gln: found.to_string(),
-                    expected_gln: expected.to_string(),
-                };
-            }
-        }
+    if let Some(refused) = from_elsewhere(newest.message_id, parties, a) {
+        return refused;
     }
     if let Some(r) = repeat {
         return if r.code == Some(a.code) {
@@ -169,6 +142,43 @@ pub fn decide(h: &LetterHistory, parties: &Parties, a: &Answer<'_>, repeat: Opti
         Code::FatalError => Decision::Reject { message_id: id, cancel: h.queued_besides(id) },
         Code::TransientError => Decision::Transient { message_id: id, resend: resend(h, m, Asked::TransientError) },
     }
+}
+
+/// Whether Acknowledgement `a` comes from somewhere else than the GP the letter (its newest
+/// transmission `newest`) went to, answering us: `WrongSender` or `EnvelopeMismatch`, else `None`.
+/// The same check holds for an Acknowledgement read as an XCTL ([`super::conversion`]).
+pub(crate) fn from_elsewhere(newest: i64, parties: &Parties, a: &Answer<'_>) -> Option<Decision> {
+    // Only the GP the letter went to answers it (every transmission went to the same one). An
+    // Acknowledgement whose sender cannot be told is no answer from that GP either.
+    let receiver = parties.receiver_gln.as_deref();
+    if let Some(receiver) = receiver {
+        if a.sender_gln != Some(receiver) {
+            return Some(Decision::WrongSender {
+                message_id: newest,
+                sender_gln: a.sender_gln.map(str::to_string),
+                receiver_gln: receiver.to_string(),
+            });
+        }
+    }
+    // VANS delivered it from the envelope's SenderID to its ReceiverID: that must be the GP
+    // (the letter's receiver, the Acknowledgement's sender) answering us (the letter's sender).
+    if let Some((sender, receiver_id)) = a.envelope {
+        let checks = [
+            ("SenderID", sender, receiver.or(a.sender_gln)),
+            ("ReceiverID", receiver_id, parties.sender_gln.as_deref()),
+        ];
+        for (envelope_field, found, expected) in checks {
+            if let Some(expected) = expected.filter(|e| *e != found) {
+                return Some(Decision::EnvelopeMismatch {
+                    message_id: newest,
+                    envelope_field,
+                    envelope_gln: found.to_string(),
+                    expected_gln: expected.to_string(),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// The transmission among `handed` (newest first) that Acknowledgement `a` answers by its copy

@@ -98,6 +98,20 @@ pub fn unanswered() -> Cause {
     )
 }
 
+/// An XDIS91 letter sent and without any receipt within the resend policy's wait, when the
+/// policy expects positive receipts of XDIS91 (`[resend] xdis91_positive`, see
+/// [`crate::reliable::resend::Xdis91Positive`]): no failure, and nothing resends it.
+pub fn unanswered_xdis91() -> Cause {
+    Cause::new(
+        "unanswered_xdis91",
+        "Sent as XDIS91, and no receipt came in time. That is no failure: many GP systems never send a \
+         positive XCTL, even when asked (MedCom's VANS conversion use cases §1.4.2.1), and only a negative \
+         receipt says it did not arrive. Nothing resends it (MedCom advises against resending on a missing \
+         positive receipt); if the letter matters, ask the GP, then `flspost regenerate ID` or close it with \
+         `flspost journal handle ID --note`. `[resend] xdis91_positive = \"optional\"` stops listing them.",
+    )
+}
+
 /// A CareCommunication sent as often as the resend policy allows, still without an answer: MedCom
 /// says the message is then "handled safely manually" (020); the reason lists what was tried.
 pub fn unanswered_limit() -> Cause {

@@ -1,7 +1,8 @@
 //! MedCom's reliable messaging, as pure rules over what the journal knows of one letter
 //! ([`history::LetterHistory`]): whether a letter is resent, and when ([`resend`]), what a
 //! FHIR Acknowledgement does to the transmission it answers ([`acknowledgement`]), and what an
-//! XCTL receipt does to the XDIS91 letter it names ([`receipt`]). Nothing here reads or writes
+//! XCTL receipt does to the XDIS91 letter it names ([`receipt`]), and an answer VANS's
+//! conversion service leaves in the other format ([`conversion`]). Nothing here reads or writes
 //! the journal: the journal loads a letter's history, asks, and applies the answer; `regenerate`
 //! asks the same questions of the same history. So each rule is written once, here. What a
 //! letter's problem means for a person, a stable cause and an action in words, is [`cause`].
@@ -28,6 +29,7 @@
 
 pub mod acknowledgement;
 pub mod cause;
+pub mod conversion;
 pub mod history;
 pub mod receipt;
 pub mod resend;

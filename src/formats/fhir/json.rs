@@ -157,20 +157,28 @@ impl Writer {
             write!(self.out, " xmlns=\"{FHIR_NAMESPACE}\"").ok();
         }
         self.out.push('>');
-        self.members(members, path, true)?;
+        self.members(members, path, true, false)?;
         write!(self.out, "</{name}>").ok();
         Ok(())
     }
 
     /// The members of an object: each key as its element(s), `_key` merged into `key`'s.
-    fn members(&mut self, members: &[(String, Node)], path: &str, in_resource: bool) -> Result<(), Problem> {
+    /// `url_attribute`: the object is an extension, whose `url` is an attribute (written by the
+    /// caller); anywhere else (`Attachment.url`, `Provenance`...) `url` is an element.
+    fn members(
+        &mut self,
+        members: &[(String, Node)],
+        path: &str,
+        in_resource: bool,
+        url_attribute: bool,
+    ) -> Result<(), Problem> {
         let get = |k: &str| members.iter().find(|(m, _)| m == k).map(|(_, n)| n);
         for (key, node) in members {
             if key == "resourceType" && in_resource {
                 continue;
             }
             // An element's id and an extension's url are attributes (written by the caller).
-            if !in_resource && (key == "id" || key == "url") && matches!(node, Node::Primitive(_)) {
+            if !in_resource && (key == "id" || (key == "url" && url_attribute)) && matches!(node, Node::Primitive(_)) {
                 continue;
             }
             if let Some(base) = key.strip_prefix('_') {
@@ -236,9 +244,10 @@ impl Writer {
                 }
                 self.line(path);
                 write!(self.out, "<{name}").ok();
-                self.attributes(members);
+                let extension = is_extension(name);
+                self.attributes(members, extension);
                 self.out.push('>');
-                self.members(members, path, false)?;
+                self.members(members, path, false, extension)?;
                 write!(self.out, "</{name}>").ok();
                 Ok(())
             }
@@ -250,7 +259,7 @@ impl Writer {
                     Some(_) => return Err(problem(format!("JSON {path}: its `_{name}` must be an object"))),
                     None => &[],
                 };
-                self.attributes(extra_members);
+                self.attributes(extra_members, false);
                 if let Some(Node::Primitive(v)) = value {
                     self.out.push_str(" value=\"");
                     escape_attribute(&mut self.out, v);
@@ -258,7 +267,7 @@ impl Writer {
                 }
                 if extra_members.iter().any(|(k, _)| k != "id") {
                     self.out.push('>');
-                    self.members(extra_members, &format!("{path}(_{name})"), false)?;
+                    self.members(extra_members, &format!("{path}(_{name})"), false, false)?;
                     write!(self.out, "</{name}>").ok();
                 } else {
                     self.out.push_str("/>");
@@ -268,9 +277,12 @@ impl Writer {
         }
     }
 
-    /// `id` and `url` of an element, as XML attributes.
-    fn attributes(&mut self, members: &[(String, Node)]) {
+    /// `id` of an element and `url` of an extension (`url_attribute`), as XML attributes.
+    fn attributes(&mut self, members: &[(String, Node)], url_attribute: bool) {
         for key in ["id", "url"] {
+            if key == "url" && !url_attribute {
+                continue;
+            }
             if let Some((_, Node::Primitive(v))) = members.iter().find(|(k, _)| k == key) {
                 write!(self.out, " {key}=\"").ok();
                 escape_attribute(&mut self.out, v);
@@ -278,6 +290,11 @@ impl Writer {
             }
         }
     }
+}
+
+/// Whether element `name` is an extension: FHIR XML writes its `url` as an attribute.
+fn is_extension(name: &str) -> bool {
+    matches!(name, "extension" | "modifierExtension")
 }
 
 /// FHIR element names are letters and digits (choice types included: `valueCoding`).
@@ -311,7 +328,8 @@ mod tests {
               "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a &amp; b</p></div>"},
               "extension":[{"url":"x","valueCoding":{"code":"c"}}],
               "birthDate":"2020","_birthDate":{"extension":[{"url":"y","valueBoolean":true}]},
-              "response":{"id":"r1","identifier":"a\"b","code":"ok"}}}]}"#;
+              "response":{"id":"r1","identifier":"a\"b","code":"ok"},
+              "source":{"url":"https://e.example/x","endpoint":"e"}}}]}"#;
         let x = to_xml(json).unwrap();
         let xml = String::from_utf8(x.xml.clone()).unwrap();
         let doc = crate::formats::fhir::dom::Document::parse(&x.xml).unwrap();
@@ -326,6 +344,9 @@ mod tests {
         assert_eq!(h.child("birthDate").unwrap().value(), Some("2020"));
         assert_eq!(h.at(&["birthDate", "extension"]).unwrap().url(), Some("y"));
         assert!(h.at(&["text", "div"]).unwrap().has_content());
+        // `url` is an attribute only of an extension; elsewhere (Attachment.url) an element.
+        assert_eq!(h.value_at(&["source", "url"]), Some("https://e.example/x"), "{xml}");
+        assert!(!xml.contains("<source url="), "{xml}");
         // A problem in the XML is named by its JSON key.
         let line = h.at(&["response", "code"]).unwrap().line();
         let p = x.located(vec![Problem { line: Some(line), column: Some(1), message: "bad".into() }]);

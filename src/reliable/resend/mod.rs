@@ -10,7 +10,7 @@ use crate::model::{Kind, Status};
 use chrono::{DateTime, Utc};
 
 mod policy;
-pub use policy::{Policy, Unanswered};
+pub use policy::{Policy, Unanswered, Xdis91Positive};
 
 /// Who asks for the resend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

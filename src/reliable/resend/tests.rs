@@ -274,6 +274,6 @@ fn the_policy_sets_the_wait_and_the_limit() {
     assert_eq!(ask(&h, 30, later()), Resend::Held(Held::Limit { sent: 3, max_resends: 2 }));
     assert_eq!(
         Policy::preset("certification"),
-        Some(Policy { after_minutes: 30, max_resends: 3, unanswered: Unanswered::Automatic })
+        Some(Policy { after_minutes: 30, max_resends: 3, ..Policy::CERTIFICATION })
     );
 }

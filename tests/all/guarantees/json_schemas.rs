@@ -187,6 +187,28 @@ fn scenarios() -> Lines {
             out.join("FLS-AUH-2025-0001/patient-memo.xml").to_str().unwrap(),
         ],
     );
+    // Acknowledgements naming letters sent as XDIS91, as VANS forwards them unconverted: read as
+    // XCTL03 and XCTL02.
+    let xdis91_sent: Vec<String> = run(l, &w, None, &["journal", "list", "--status", "sent", "--json"])
+        .ok()
+        .json()
+        .iter()
+        .filter(|m| m["kind"] == "gp-xdis91")
+        .map(|m| m["letter_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(xdis91_sent.len() >= 2, "{xdis91_sent:?}");
+    let as_xctl: Vec<String> = [("ok", 0), ("fatal-error", 1)]
+        .iter()
+        .map(|(code, i)| {
+            let issues = [ack_issue("MSG_Mailbox_Out_Of_Operation", "lukket")];
+            let issues: &[String] = if *code == "ok" { &[] } else { &issues };
+            let f = w.path(&format!("in/as-xctl-{i}.xml"));
+            let n = 700 + *i as u32;
+            std::fs::write(&f, acknowledgement(code, &uuid(n), &uuid(n + 1000), &xdis91_sent[*i], issues)).unwrap();
+            f.to_str().unwrap().to_string()
+        })
+        .collect();
+    run(l, &w, None, &["receipt", as_xctl[0].as_str(), as_xctl[1].as_str()]).ok();
     // The rejected letter resent; then a damaged message (found by send) and a damaged input.
     run(l, &w, None, &["regenerate", "3"]).ok();
     let extra = w.write("in/extra.json", &sample_lines("DAMAGED", 1).pop().unwrap());
@@ -445,6 +467,7 @@ fn every_stdout_line_is_valid_against_its_schema_and_a_renamed_field_is_not() {
         assert!(results.contains(&format!("\"{o}\"")), "no receipt line {o}: {results:?}");
     }
     assert!(values("receipt", "/acknowledgement/code").len() == 3, "ok, fatal-error, transient-error");
+    assert_eq!(values("receipt", "/read_as"), ["\"XCTL02\"", "\"XCTL03\""].iter().map(|s| s.to_string()).collect());
     assert!(lines.by_kind["generate-summary"].iter().any(|(_, v)| v.get("warnings").is_some()), "no warning");
     assert!(lines.by_kind["generate-summary"].iter().any(|(_, v)| v.get("line").is_some()), "no batch line");
     let kinds = values("journal-list", "/kind");
