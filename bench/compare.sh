@@ -4,6 +4,9 @@
 #
 #   bench/compare.sh            per-invocation comparison + 10,000-line batch
 #   bench/compare.sh --memory   also a 100,000-line batch under /usr/bin/time (peak RSS)
+#   bench/compare.sh --journal-size
+#                               also `journal list --unanswered` on a 1,000- and a
+#                               100,000-result journal (bench/big-journal.sh; about 2 minutes)
 #
 #   FLSPOST_BASELINE=path/to/older/flspost bench/compare.sh
 #                               also times that binary on the same inputs, in the same run
@@ -107,6 +110,7 @@ if [ -d "$ref" ]; then
   hyperfine -N --warmup 5 --runs 60 --export-json single.json \
     --prepare "$work/next-input.sh" \
     -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" \
+    -n flspost-journal-only "$bin generate --journal $work/journal.sqlite in.json" \
     "${baseline_args[@]}" \
     -n xmllint-xdis91 "xmllint --noout --schema $ref/medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd $xdis" \
     -n xmllint-memo "xmllint --noout --schema $ref/memo/xsd/mortenm12-memo/Version1.2/MeMo_core.xsd $memo" \
@@ -121,26 +125,38 @@ else
     -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" "${baseline_args[@]}"
 fi
 
-echo "== batch of 10,000 results =="
-batch() { # label, args...
-  local label=$1; shift
+echo "== batch of 10,000 results (one core: taskset -c 0; all cores) =="
+batch() { # label, cpus, args...
+  local label=$1 cpus=$2; shift 2
   rm -rf "$work/bj.sqlite"* "$work/bout"
-  /usr/bin/time -f "%e %M" -o time.txt "$exe" generate --journal "$work/bj.sqlite" "$@" > /dev/null 2> batch.err
+  /usr/bin/time -f "%e %M" -o time.txt taskset -c "$cpus" "$exe" generate --journal "$work/bj.sqlite" "$@" > /dev/null 2> batch.err
   read -r secs kb < time.txt
-  python3 -c "import sys; n=$n; s=$secs; c=$(nproc); print(f'{sys.argv[1]:<36} {s:6.2f} s  {n/s:6.0f} results/s  {n/s/c:5.0f} /s/core  peak {$kb/1024:4.0f} MB')" "$label"
+  python3 -c "import sys; n=$n; s=$secs; c=len('$cpus'.split(',')); print(f'{sys.argv[1]:<44} {s:6.2f} s  {n/s:6.0f} results/s  {n/s/c:5.0f} /s/core  peak {$kb/1024:4.0f} MB')" "$label"
   grep -v "generated" batch.err || true
 }
-exe=$bin
-n=10000; batch "journal only (--out-dir not given)" batch-10k.jsonl
-n=10000; batch "journal + output folder" --out-dir "$work/bout" batch-10k.jsonl
-if [ -n "$base" ]; then
-  exe=$base
-  n=10000; batch "baseline: journal only" batch-10k.jsonl
-  n=10000; batch "baseline: journal + output folder" --out-dir "$work/bout" batch-10k.jsonl
-fi
+all=$(seq -s, 0 $(($(nproc) - 1)))
+runs() { # prefix
+  n=10000; batch "$1journal only, one core" 0 batch-10k.jsonl
+  n=10000; batch "$1journal only, $(nproc) cores" "$all" batch-10k.jsonl
+  n=10000; batch "$1journal + output folder, one core" 0 --out-dir "$work/bout" batch-10k.jsonl
+  n=10000; batch "$1journal + output folder, $(nproc) cores" "$all" --out-dir "$work/bout" batch-10k.jsonl
+  n=10000; batch "$1kombi, journal only, one core" 0 --config kombi.toml batch-10k.jsonl
+  n=10000; batch "$1GP on FHIR, journal only, one core" 0 --config fhir.toml batch-10k.jsonl
+}
+exe=$bin; runs ""
+if [ -n "$base" ]; then exe=$base; runs "baseline: "; fi
 if [ "${1:-}" = "--memory" ]; then
   exe=$bin
-  n=100000; batch "100,000 lines, journal only" batch-100k.jsonl
+  n=100000; batch "100,000 lines, journal only" "$all" batch-100k.jsonl
+fi
+if [ "${1:-}" = "--journal-size" ]; then
+  echo "== journal list --unanswered, one result, on 1,000 and 100,000 results =="
+  "$root/bench/big-journal.sh" "$bin" "$work/small.sqlite" 1000
+  "$root/bench/big-journal.sh" "$bin" "$work/big.sqlite" 100000
+  hyperfine -N --warmup 3 --runs 20 \
+    -n "1,000 results" "$bin journal list --journal $work/small.sqlite --unanswered=60 --result F-000501" \
+    -n "100,000 results" "$bin journal list --journal $work/big.sqlite --unanswered=60 --result F-000501"
+  rm -f "$work"/big.sqlite* "$work"/small.sqlite*
 fi
 
 # The batches' journals and folders are large; remove them now rather than at the next
@@ -151,14 +167,16 @@ python3 - <<'EOS'
 import json
 r = {x["command"]: x for x in json.load(open("single.json"))["results"]}
 f = r["flspost"]["mean"] * 1000
+j = r["flspost-journal-only"]["mean"] * 1000
 print(f"\nflspost, one message (both built and validated, journaled, written): {f:.1f} ms")
+print(f"flspost, the same without --out-dir (journal only):                 {j:.1f} ms")
 if "baseline" in r:
     b = r["baseline"]["mean"] * 1000
     print(f"baseline binary, the same:                                           {b:.1f} ms (flspost costs {f - b:+.1f} ms)")
 if "xmllint-xdis91" in r:
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-memo"]["mean"]) * 1000
     print(f"xmllint validating the same two files (official schemas):          {x:.1f} ms")
-    print(f"ratio flspost / xmllint: {f / x:.2f}")
+    print(f"ratio flspost / xmllint: {f / x:.2f} with --out-dir (goal 0.6), {j / x:.2f} journal only (goal 0.5)")
 if "xmllint-kombi-print" in r:
     k = r["flspost-kombi"]["mean"] * 1000
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-kombi-memo"]["mean"] + r["xmllint-kombi-print"]["mean"]) * 1000

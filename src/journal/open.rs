@@ -272,6 +272,17 @@ impl Journal {
             };
         let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_journal(path, e))?;
         conn.busy_timeout(busy)?;
+        // Before anything is read, as changing it drops the temporary schema (where an older
+        // journal read as it is gets its views). MEMORY: a result's SAVEPOINT journals the
+        // pages it changes (some 160 KB a result inside a batch's transaction) to a temporary
+        // file otherwise, written and thrown away. Nothing there needs to survive a crash: the
+        // transaction is rolled back from the write-ahead log.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| not_a_journal(path, e))?;
+        // The query planner's stability guarantee: a plan does not depend on the values bound,
+        // so a cached statement is not compiled again at every use (without it SQLite expires
+        // one whose `col = ?` term the planner looked at as soon as its bindings are cleared,
+        // which rusqlite's statement cache does each time it takes a statement back).
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
         // at every close would cost each of them ~2 ms; instead the log is checkpointed
         // and emptied once it passes WAL_CHECKPOINT_BYTES (see `write`), which also keeps

@@ -9,13 +9,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 impl Journal {
     pub(crate) fn latest_input(&self, result_id: &str) -> Result<Option<InputRow>> {
+        // Cached: a batch asks once per result.
         Ok(self
             .conn
-            .query_row(
-                &format!("SELECT {INPUT_COLUMNS} FROM inputs WHERE result_id = ?1 ORDER BY revision DESC LIMIT 1"),
-                [result_id],
-                input_row,
-            )
+            .prepare_cached(&format!(
+                "SELECT {INPUT_COLUMNS} FROM inputs WHERE result_id = ?1 ORDER BY revision DESC LIMIT 1"
+            ))?
+            .query_row([result_id], input_row)
             .optional()?)
     }
 

@@ -9,10 +9,13 @@
 //!   crate's error can carry problems without naming libxml2).
 //! - `libxml`: the binding: bundled-schema IO callbacks, the tree path every problem comes
 //!   from ([`Schema`]) and the stream path that only vouches for a clean document.
+//! - `base64`: the large xs:base64Binary values (a MeMo's PDF) checked in Rust, strictly,
+//!   and shown to libxml2 as a short placeholder (its own check of them was a quarter of a batch).
 //! - [`cache`]: each bundled schema compiled once per thread ([`Validator`]): libxml2
 //!   validation contexts are not thread-safe, so each thread keeps its own (see
 //!   [`with_validator`]).
 
+mod base64;
 pub mod cache;
 pub mod catalogue;
 pub mod document;

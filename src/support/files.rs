@@ -176,11 +176,30 @@ pub(crate) fn replace_in_dir(dir: &Path, name: &str, bytes: &[u8]) -> io::Result
 /// parent, which the caller flushes with [`sync_dir`] before reporting the files: once for
 /// a whole round of results rather than once per result.
 pub(crate) fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+    match stage_dir(dir, files)? {
+        Some(staged) => finish_staged(vec![staged]).pop().unwrap_or(Ok(())),
+        None => Ok(()),
+    }
+}
+
+/// A folder's files written into the staging folder, not yet flushed nor in place: see
+/// [`finish_staged`].
+#[derive(Debug)]
+pub(crate) struct StagedDir {
+    tmp: PathBuf,
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+/// [`write_dir_atomic`]'s first half: the files written (unflushed) into a new folder in the
+/// staging folder. `None` when `dir` existed and its files were replaced in it, durably, there
+/// and then (a folder of a result written before).
+pub(crate) fn stage_dir(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<Option<StagedDir>> {
     if real_dir(dir)? {
         for (name, bytes) in files {
             replace_in_dir(dir, name, bytes)?;
         }
-        return Ok(());
+        return Ok(None);
     }
     let parent = parent_of(dir);
     let staging = parent.join(STAGING);
@@ -199,19 +218,90 @@ pub(crate) fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Resul
             other => break other?,
         }
     }
-    let result = (|| {
+    let staged = StagedDir { tmp, dir: dir.to_path_buf(), files: vec![] };
+    let written = (|| {
+        let mut paths = vec![];
         for (name, bytes) in files {
-            let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(tmp.join(name))?;
-            f.write_all(bytes)?;
-            f.sync_data()?;
+            let path = staged.tmp.join(name);
+            OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?.write_all(bytes)?;
+            paths.push(path);
         }
-        sync_dir(&tmp)?;
-        fs::rename(&tmp, dir)
+        Ok(paths)
     })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
+    match written {
+        Ok(files) => Ok(Some(StagedDir { files, ..staged })),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staged.tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// The most flushes [`finish_staged`] has waiting at once: the disk groups concurrent ones
+/// into one journal commit (16 in flight gave 2.5 times the results a second of one after
+/// another on this project's machine, 30 times while another program wrote).
+const FLUSHES_IN_FLIGHT: usize = 16;
+
+/// [`write_dir_atomic`]'s second half, for many folders at once: every file flushed, then
+/// every folder, each of these concurrently, then each folder renamed into place (its
+/// parent is flushed by the caller, once). A folder is only ever in place with its files on
+/// disk. One answer per folder, in order; a folder that failed is removed.
+pub(crate) fn finish_staged(staged: Vec<StagedDir>) -> Vec<io::Result<()>> {
+    let files: Vec<(usize, &Path)> =
+        staged.iter().enumerate().flat_map(|(i, s)| s.files.iter().map(move |f| (i, f.as_path()))).collect();
+    let mut failed: Vec<Option<io::Error>> = staged.iter().map(|_| None).collect();
+    for (i, e) in concurrently(&files, |(i, f)| (*i, File::open(f).and_then(|f| f.sync_data()))) {
+        if let Err(e) = e {
+            failed[i].get_or_insert(e);
+        }
+    }
+    let dirs: Vec<(usize, &Path)> =
+        staged.iter().enumerate().filter(|(i, _)| failed[*i].is_none()).map(|(i, s)| (i, s.tmp.as_path())).collect();
+    for (i, e) in concurrently(&dirs, |(i, d)| (*i, sync_dir(d))) {
+        if let Err(e) = e {
+            failed[i].get_or_insert(e);
+        }
+    }
+    staged
+        .iter()
+        .zip(failed)
+        .map(|(s, failed)| {
+            let result = match failed {
+                Some(e) => Err(e),
+                None => fs::rename(&s.tmp, &s.dir),
+            };
+            if result.is_err() {
+                let _ = fs::remove_dir_all(&s.tmp);
+            }
+            result
+        })
+        .collect()
+}
+
+/// `f` over `items` on up to [`FLUSHES_IN_FLIGHT`] threads (one item: this thread).
+fn concurrently<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    if items.len() <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = items.len().min(FLUSHES_IN_FLIGHT);
+    let mut out: Vec<(usize, U)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = vec![];
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { return done };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, u)| u).collect()
 }
 
 /// Removes temporary files and folders that a killed flspost left in `dir` (and in its

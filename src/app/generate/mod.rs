@@ -110,6 +110,8 @@ enum Staged {
         built: Vec<(Built, Option<i64>)>,
         revision: u32,
         kept: Vec<MessageRow>,
+        /// Its output folder, written and not yet flushed (see `finish_round_files`).
+        files: Option<crate::support::files::StagedDir>,
     },
 }
 
@@ -263,7 +265,33 @@ impl Engine {
             Staged::Decided(task) => self.build_task(task, now),
             done => done,
         };
-        map_in_parallel(tasks, stage)
+        self.finish_round_files(map_in_parallel(tasks, stage))
+    }
+
+    /// The round's output folders flushed together (each file and folder, concurrently: one
+    /// after another they were most of a batch's time) and put in place, before the journal
+    /// records the round; a result whose folder failed is reported failed and not recorded,
+    /// as when writing it failed.
+    fn finish_round_files(&self, mut staged: Vec<Staged>) -> Vec<Staged> {
+        let mut pending = vec![];
+        for (i, s) in staged.iter_mut().enumerate() {
+            if let Staged::Built { task, files, .. } = s {
+                if let Some(f) = files.take() {
+                    pending.push((i, self.result_dir(&task.prepared.result.result_id).unwrap_or_default(), f));
+                }
+            }
+        }
+        if pending.is_empty() {
+            return staged;
+        }
+        let (at, pending): (Vec<usize>, Vec<_>) = pending.into_iter().map(|(i, d, f)| (i, (d, f))).unzip();
+        for (i, result) in at.into_iter().zip(self.finish_files(pending)) {
+            if let (Err(e), Staged::Built { task, .. }) = (result, &staged[i]) {
+                let rid = task.prepared.result.result_id.clone();
+                staged[i] = Staged::Done(Summary::failed(&task.source, Some(rid), &e));
+            }
+        }
+        staged
     }
 
     /// Records one round in the journal, in input order, in one transaction, flushed to disk
@@ -300,7 +328,7 @@ impl Engine {
                     }
                     Staged::Decided(_) => unreachable!("every decided task is built before it is recorded"),
                     Staged::Exists { task } => self.summary_exists(tx, &task),
-                    Staged::Built { task, built, revision, kept } => match record(tx, &task, &built, revision) {
+                    Staged::Built { task, built, revision, kept, .. } => match record(tx, &task, &built, revision) {
                         Ok(ids) => self.summary_built(&task, &built, &ids, &kept),
                         Err(e) => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
                     },
@@ -366,15 +394,16 @@ impl Engine {
                     }
                 }
                 let mut built: Vec<(Built, Option<i64>)> = slots.into_iter().flatten().collect();
-                if let Err(e) = self.write_files(&rid, built.iter().map(|(b, _)| b)) {
-                    return Staged::Done(Summary::failed(&task.source, Some(rid), &e));
-                }
+                let files = match self.stage_files(&rid, built.iter().map(|(b, _)| b)) {
+                    Ok(f) => f,
+                    Err(e) => return Staged::Done(Summary::failed(&task.source, Some(rid), &e)),
+                };
                 // The PDF is inside the MeMo; its separate copy was only for the output folder.
                 for (b, _) in &mut built {
                     b.pdf = None;
                 }
                 let (revision, kept) = (*revision, kept.clone());
-                Staged::Built { task, built, revision, kept }
+                Staged::Built { task, built, revision, kept, files }
             }
         }
     }

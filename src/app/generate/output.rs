@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::journal::{MessageRow, Writer};
 use crate::support::digest::sha256_hex;
 use crate::support::files;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 impl Engine {
     /// Copies built messages (and the PDF) into `out_dir/<result_id>/`.
@@ -24,6 +24,33 @@ impl Engine {
             return Ok(());
         }
         files::write_dir_atomic(&dir, &files).map_err(|e| Error::io(&dir, e))
+    }
+
+    /// [`Engine::write_files`]' first half, for a batch round: the files written into the
+    /// staging folder, to be flushed with the round's others by [`Engine::finish_files`].
+    pub(super) fn stage_files<'b>(
+        &self,
+        result_id: &str,
+        built: impl Iterator<Item = &'b Built>,
+    ) -> Result<Option<files::StagedDir>> {
+        let Some(dir) = self.result_dir(result_id) else { return Ok(None) };
+        let mut list: Vec<(&str, &[u8])> = vec![];
+        for b in built {
+            list.push((b.kind.file_name(), &b.bytes));
+            if let Some(pdf) = &b.pdf {
+                list.push((PDF_FILE_NAME, pdf));
+            }
+        }
+        if list.is_empty() {
+            return Ok(None);
+        }
+        files::stage_dir(&dir, &list).map_err(|e| Error::io(&dir, e))
+    }
+
+    /// The round's staged folders flushed (concurrently) and put in place: one answer each.
+    pub(super) fn finish_files(&self, staged: Vec<(PathBuf, files::StagedDir)>) -> Vec<Result<()>> {
+        let (dirs, staged): (Vec<PathBuf>, Vec<files::StagedDir>) = staged.into_iter().unzip();
+        files::finish_staged(staged).into_iter().zip(dirs).map(|(r, dir)| r.map_err(|e| Error::io(&dir, e))).collect()
     }
 
     /// Flushes the output folder itself, so the result folders renamed into it during a

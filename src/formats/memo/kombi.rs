@@ -13,8 +13,8 @@ use crate::input::InputError;
 use crate::model::Address;
 use base64::Engine;
 
-pub const FJERNPRINT: &str = "urn:oio:fjernprint:1.0.0";
-const DKAL: &str = "urn:oio:dkal:1.0.0";
+use crate::schema::namespaces::DKAL;
+pub use crate::schema::namespaces::FJERNPRINT;
 const ADIR: &str = "urn:oio:adir:dagpenge:2009.07.01";
 const SAGDOK: &str = "urn:oio:sagdok:3.0.0";
 const ITST: &str = "http://rep.oio.dk/itst.dk/xml/schemas/2006/01/17/";

@@ -4,6 +4,7 @@
 
 mod bundled_io;
 mod stream;
+pub(super) use stream::MAX_BYTES as STREAM_MAX_BYTES;
 pub(super) mod tree;
 
 #[cfg(test)]

@@ -56,6 +56,12 @@ impl Schema {
         self.validate_tree(bytes)
     }
 
+    /// Whether `bytes` stream through the schema with nothing reported (see `stream`): a
+    /// "yes" is the tree path's answer too; a "no" says nothing yet.
+    pub(crate) fn streams_clean(&mut self, bytes: &[u8]) -> bool {
+        stream::is_clean(&mut self.ctx, bytes)
+    }
+
     /// Parses `bytes` into libxml2's tree and validates that: the path every problem comes from.
     pub fn validate_tree(&mut self, bytes: &[u8]) -> Result<(), Vec<Problem>> {
         let options = ParserOptions { no_net: true, no_error: true, no_warning: true, ..ParserOptions::default() };
