@@ -80,7 +80,10 @@ mod tests {
         let journal = Journal::open(&dir.path().join("j.sqlite")).unwrap();
         let (clauses, values) = filter.messages_sql();
         let params: Vec<&dyn rusqlite::ToSql> = values.into_iter().chain([&"x" as &dyn rusqlite::ToSql]).collect();
-        let mut st = journal.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", unanswered_sql(&clauses, "'gp-xdis91', 'gp-carecommunication'"))).unwrap();
+        let mut st = journal
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", unanswered_sql(&clauses, "'gp-xdis91', 'gp-carecommunication'")))
+            .unwrap();
         let rows = st.query_map(params.as_slice(), |r| r.get::<_, String>(3)).unwrap();
         rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
     }
