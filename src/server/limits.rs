@@ -1,7 +1,8 @@
 //! What every request is held to: a place among `[server] max_concurrent_requests` (waited for
 //! at most the request timeout), the request timeout itself, the headers every answer carries
 //! (a Content-Security-Policy that allows no script at all, no framing by others, no caching of
-//! patients' data, no referrer), and one log line, without the query (the console never puts a
+//! patients' data, no referrer to another site: `same-origin`, since `no-referrer` makes a
+//! browser send `Origin: null` with its own forms), and one log line, without the query (the console never puts a
 //! CPR number in a URL, but a person could type one).
 
 use super::state::Shared;
@@ -32,7 +33,7 @@ pub async fn bound(State(state): State<Shared>, req: Request, next: Next) -> Res
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     if path != "/metrics" && path != "/healthz" {
         state.log.event("request", &[("method", method), ("path", path), ("status", r.status().as_u16().to_string())]);
