@@ -5,7 +5,9 @@
 #   libxml2-utils  xmllint: ../shared/tools/check-official, and tests/all/messages/kombi.rs
 #                  against the official MeMo and SF1600 schemas
 #   openssl        a test CA and server certificate for the STARTTLS test
-#   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server
+#   python3-venv   a venv under target/ for Python's aiosmtpd, the real SMTP server, and
+#                  prometheus_client, whose parser reads the console's /metrics
+#   chromium, chromium-driver  the console's end-to-end tests drive a real headless browser
 #   strace         the durability tests read the order of flushes and renames from it
 #   npm            (on the machine) the FHIRPath oracle from ../shared, installed under target/
 # Debian packages need root (CI runs as root); without it the script says what to install.
@@ -17,6 +19,8 @@ command -v xmllint > /dev/null || missing+=(libxml2-utils)
 command -v openssl > /dev/null || missing+=(openssl)
 command -v strace > /dev/null || missing+=(strace)
 python3 -c 'import venv, ensurepip' 2> /dev/null || missing+=(python3-venv)
+command -v chromium > /dev/null || missing+=(chromium)
+command -v chromedriver > /dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing Debian packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
@@ -30,6 +34,11 @@ if ! python3 -c 'import aiosmtpd' 2> /dev/null && ! target/test-venv/bin/python 
   echo "test-deps: installing aiosmtpd into target/test-venv" >&2
   python3 -m venv target/test-venv
   target/test-venv/bin/python -m pip install -q aiosmtpd
+fi
+if ! target/test-venv/bin/python -c 'import prometheus_client' 2> /dev/null; then
+  echo "test-deps: installing prometheus_client into target/test-venv" >&2
+  [ -x target/test-venv/bin/python ] || python3 -m venv target/test-venv
+  target/test-venv/bin/python -m pip install -q prometheus_client
 fi
 # The FHIRPath oracle for the CareCommunication tests (tests/all/messages/fhir/): MedCom's
 # invariants evaluated by fhirpath.js, from ../shared, installed under target/ (never committed).

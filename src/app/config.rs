@@ -65,6 +65,18 @@
 //! inputs_days = 90                         # the inputs (JSON as received), likewise
 //! archive_dir = "/var/lib/flspost/archive" # optional: each pruned message's bytes go here
 //!                                          # first, one owner-only file per message
+//!
+//! [server]                                 # `flspost serve`: the support console, /healthz, /metrics
+//! listen = "127.0.0.1:8470"                # the default; any other address needs TLS:
+//! tls_cert = "/etc/flspost/console.pem"    # certificate chain (PEM) and
+//! tls_key = "/etc/flspost/console.key"     # its private key (PEM), served with rustls
+//! behind_tls_proxy = false                 # or: a reverse proxy on this host terminates TLS
+//!                                          # (then cookies are Secure; listen stays as given)
+//! idle_timeout_minutes = 30                # a session unused this long signs out
+//! max_body_kib = 2048                      # the largest request body (an uploaded receipt)
+//! max_concurrent_requests = 32             # more wait; each request at most
+//! request_timeout_seconds = 30
+//! log = "text"                             # or "json": one JSON object per line on stderr
 //! ```
 
 use crate::compose::routing::{GpRouting, ReceiverTable};
@@ -99,9 +111,35 @@ pub struct Config {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub resend: ResendConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
     /// Where the file was read from (relative paths in it are relative to its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// `[server]`: how `flspost serve` listens and bounds what a request can cause.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// `host:port`; 127.0.0.1:8470 when absent.
+    pub listen: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The config's statement that a reverse proxy terminates TLS in front of this server.
+    #[serde(default)]
+    pub behind_tls_proxy: bool,
+    pub idle_timeout_minutes: Option<u64>,
+    pub max_body_kib: Option<u64>,
+    pub max_concurrent_requests: Option<usize>,
+    pub request_timeout_seconds: Option<u64>,
+    /// `text` (the default) or `json`.
+    pub log: Option<String>,
+}
+
+impl ServerConfig {
+    /// The address `flspost serve` listens on when the config names none.
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8470";
 }
 
 /// `journal = "PATH"`, or a `[journal]` table with `path` and `busy_timeout_seconds`.
@@ -377,6 +415,8 @@ impl Config {
         cfg.templates.as_mut().map(resolve);
         cfg.gp.receivers.as_mut().map(resolve);
         cfg.retention.archive_dir.as_mut().map(resolve);
+        cfg.server.tls_cert.as_mut().map(resolve);
+        cfg.server.tls_key.as_mut().map(resolve);
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
             match t {
                 TransportConfig::Outbox { dir, .. } => resolve(dir),
@@ -403,6 +443,12 @@ impl Config {
                          reply: give 2 or more identical replies (default 3), or 0 to fail each letter at once"
                     .into(),
             });
+        }
+        if cfg.server.tls_cert.is_some() != cfg.server.tls_key.is_some() {
+            return bad("[server]: tls_cert and tls_key go together (the certificate chain and its key)");
+        }
+        if !matches!(cfg.server.log.as_deref(), None | Some("text") | Some("json")) {
+            return bad("[server] log: \"text\" or \"json\"");
         }
         cfg.policy()?;
         if let Err(reason) = cfg.resend.policy() {

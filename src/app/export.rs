@@ -93,12 +93,24 @@ fn nothing_written(e: Error) -> Error {
 /// file's name, or `standard output`), in one transaction of its own. `to` is the person's
 /// own words: CPR-like numbers in it are masked before they are stored.
 pub fn record(journal: &mut Journal, s: &Stored, to: &str) -> Result<()> {
-    let who = crate::support::person::who();
+    record_by(journal, s, to, &crate::support::person::Actor::local())
+}
+
+/// [`record`] for `by` (a console user, from their client's address).
+pub fn record_by(journal: &mut Journal, s: &Stored, to: &str, by: &crate::support::person::Actor) -> Result<()> {
     let detail = format!(
         "{} bytes (sha256 {}) to {}",
         s.bytes.len(),
         crate::support::digest::sha256_hex(&s.bytes),
         crate::support::redact::redact_cpr_like(to)
     );
-    journal.write(|w| w.audit(&who, s.part.action(), &format!("message {}", s.message.id), Some(&detail)))
+    journal.write(|w| {
+        w.audit_from(
+            &by.name,
+            by.origin.as_deref(),
+            s.part.action(),
+            &format!("message {}", s.message.id),
+            Some(&detail),
+        )
+    })
 }

@@ -310,6 +310,17 @@ pub struct HandleOutcome {
 /// who and when, and in the audit log, in one transaction. A key that names no problem (a
 /// message sent and answered) is refused before anything is written.
 pub fn handle(journal: &mut Journal, keys: &[String], note: &str, who: &str) -> Result<Vec<HandleOutcome>> {
+    handle_by(journal, keys, note, &crate::support::person::Actor { name: who.to_string(), origin: None })
+}
+
+/// [`handle`] for `by` (a console user, from their client's address).
+pub fn handle_by(
+    journal: &mut Journal,
+    keys: &[String],
+    note: &str,
+    by: &crate::support::person::Actor,
+) -> Result<Vec<HandleOutcome>> {
+    let who = by.name.as_str();
     if note.trim().is_empty() {
         return Err(Error::Usage("--note: say why the problem is closed (it is kept with who and when)".into()));
     }
@@ -347,10 +358,22 @@ pub fn handle(journal: &mut Journal, keys: &[String], note: &str, who: &str) -> 
             };
             if done {
                 // The audit log never holds a CPR number: a note naming one is kept masked there.
-                w.audit(who, "handle", &what, Some(&crate::support::redact::redact_cpr_like(note)))?;
+                let note = crate::support::redact::redact_cpr_like(note);
+                w.audit_from(who, by.origin.as_deref(), "handle", &what, Some(&note))?;
             }
             out.push(HandleOutcome { key: key.clone(), outcome: if done { "handled" } else { "already-handled" } });
         }
         Ok(out)
     })
+}
+
+/// Message `m`'s problem in the queue (open or closed), if it has one: its cause, what to do,
+/// where it stands.
+pub fn problem_of(journal: &Journal, m: &crate::journal::MessageRow, now: DateTime<Utc>) -> Result<Option<Problem>> {
+    let q = Query {
+        filter: Filter { result_prefix: Some(m.result_id.clone()), ..Filter::default() },
+        closed_too: true,
+        ..Query::default()
+    };
+    Ok(queue(journal, &q, now)?.into_iter().find(|p| p.message_id == Some(m.id)))
 }

@@ -44,5 +44,25 @@ pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDet
 /// Records in the audit log that `who` had message `id`'s patient's CPR number shown, before
 /// it is shown: a CPR number leaves the journal only when a person asks, and that is kept.
 pub fn record_reveal(journal: &mut Journal, id: i64, who: &str) -> Result<()> {
-    journal.write(|w| w.audit(who, "reveal-cpr", &format!("message {id}"), None))
+    record_reveal_by(journal, id, &crate::support::person::Actor { name: who.to_string(), origin: None })
+}
+
+/// [`record_reveal`] for `by` (a console user, from their client's address).
+pub fn record_reveal_by(journal: &mut Journal, id: i64, by: &crate::support::person::Actor) -> Result<()> {
+    journal.write(|w| w.audit_from(&by.name, by.origin.as_deref(), "reveal-cpr", &format!("message {id}"), None))
+}
+
+/// The message whose PDF is the letter `m` is about: `m` itself for a patient letter, else the
+/// result's latest patient letter whose bytes are kept (the GP's copy says what it says).
+pub fn pdf_message(journal: &Journal, m: &MessageRow) -> Result<Option<i64>> {
+    use crate::compose::Addressee;
+    if m.kind.addressee() == Addressee::Patient {
+        return Ok(m.pruned_at.is_none().then_some(m.id));
+    }
+    Ok(journal
+        .messages_of(&m.result_id)?
+        .iter()
+        .filter(|x| x.kind.addressee() == Addressee::Patient && x.pruned_at.is_none())
+        .map(|x| x.id)
+        .max())
 }

@@ -23,6 +23,8 @@ mod receipt;
 mod resend_due;
 mod send;
 mod show;
+mod status;
+mod user;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -74,7 +76,7 @@ impl Common {
 
     /// The journal the options, FLSPOST_JOURNAL, the config or the default name, and where
     /// that came from (`None`: from --journal).
-    fn journal_path(&self, config: &Config) -> (PathBuf, Option<String>) {
+    pub fn journal_path(&self, config: &Config) -> (PathBuf, Option<String>) {
         let env = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from);
         if let Some(p) = &self.journal {
             (p.clone(), None)
@@ -145,10 +147,43 @@ enum Command {
     /// List and inspect what the journal holds; back it up; migrate it.
     #[command(subcommand)]
     Journal(journal::Command),
+    /// Who may sign in to the support console (`serve`), and with which role.
+    #[command(subcommand)]
+    User(user::Command),
+    /// The numbers operations watches (what `serve` gives Prometheus at /metrics), as JSON.
+    Status(status::Args),
+    /// The support console in the browser, /healthz and /metrics, over this journal
+    /// (`[server]` in the config: 127.0.0.1 unless TLS is set up). Stops on SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+/// What runs `flspost serve`: the server front end, which sits beside this one (main.rs
+/// joins them), given the config and the journal's path.
+pub type Serve = fn(Config, PathBuf) -> Result<i32>;
+
+fn serve(args: ServeArgs, server: Serve) -> Result<i32> {
+    let config = args.common.config()?;
+    let (path, from) = args.common.journal_path(&config);
+    if let Some(from) = &from {
+        errln!("flspost: journal {} ({from})", path.display());
+    }
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::Usage(format!("no journal at {}: nothing was generated there", path.display())));
+    }
+    // Opened once here: a journal that needs migrating is migrated (with its backup) before
+    // the server starts, and a wrong path fails now rather than on the first request.
+    drop(args.common.open_journal(&config, Use::Write)?);
+    server(config, path)
 }
 
 /// Runs the command line; returns the process exit code.
-pub fn run() -> i32 {
+pub fn run(server: Serve) -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -170,7 +205,9 @@ pub fn run() -> i32 {
         | Command::Receipt(_)
         | Command::ResendDue(_) => true,
         Command::Journal(c) => c.json(),
-        Command::Validate(_) => false,
+        Command::User(c) => c.json(),
+        Command::Status(_) => true,
+        Command::Validate(_) | Command::Serve(_) => false,
     };
     let result = match cli.command {
         Command::Generate(a) => generate::run(a),
@@ -180,6 +217,9 @@ pub fn run() -> i32 {
         Command::Receipt(a) => receipt::run(a),
         Command::ResendDue(a) => resend_due::run(a),
         Command::Journal(c) => journal::run(c),
+        Command::User(c) => user::run(c),
+        Command::Status(a) => status::run(a),
+        Command::Serve(a) => serve(a, server),
     };
     let code = match result {
         Ok(code) => code,

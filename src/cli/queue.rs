@@ -326,12 +326,13 @@ pub fn run_audit(args: AuditArgs) -> Result<i32> {
         rows.iter().for_each(print_json);
         return Ok(0);
     }
-    outln!("{:<16}  {:<16}  {:<14}  {:<14}  DETAIL", "AT", "WHO", "ACTION", "TARGET");
+    outln!("{:<16}  {:<16}  {:<15}  {:<14}  {:<14}  DETAIL", "AT", "WHO", "FROM", "ACTION", "TARGET");
     for r in &rows {
         outln!(
-            "{:<16}  {:<16}  {:<14}  {:<14}  {}",
+            "{:<16}  {:<16}  {:<15}  {:<14}  {:<14}  {}",
             period::local(&r.at),
             shown(&r.who),
+            shown(r.origin.as_deref().unwrap_or("command line")),
             r.action,
             r.target,
             shown(r.detail.as_deref().unwrap_or(""))

@@ -97,3 +97,37 @@ impl Journal {
             .optional()?)
     }
 }
+
+impl Journal {
+    /// Messages per (status, kind), over the whole journal: the metrics' one series.
+    pub fn messages_by_status_and_kind(&self) -> Result<Vec<(Status, Kind, i64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT status, kind, COUNT(*) AS n FROM messages GROUP BY status, kind ORDER BY status, kind",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = vec![];
+        for row in rows {
+            let (s, k, n) = row?;
+            if let (Some(s), Some(k)) = (Status::from_code(&s), Kind::from_code(&k)) {
+                out.push((s, k, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refused inputs ever recorded, and how many of them are open (neither closed by a
+    /// later input nor handled by a person).
+    pub fn refused_counts(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(closed_by IS NULL AND handled_at IS NULL), 0) FROM refused_inputs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// The journal's size on disk: the database file and its write-ahead log, in bytes.
+    pub fn size_on_disk(&self) -> u64 {
+        let len = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        len(self.path()) + len(&self.wal)
+    }
+}

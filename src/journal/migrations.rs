@@ -7,7 +7,8 @@ pub(super) const SCHEMA: &str = include_str!("schema.sql");
 /// 1: the first; 2: message kind `patient-kombi`; 3: message kind `gp-carecommunication`;
 /// 4: attempt outcome `unknown`; 5: refused inputs, problems handled by a person, the audit
 /// log, search indexes, erasure and retention marks; 6: parts several messages carry (the
-/// patient's PDF) stored once (see [`STEPS`]).
+/// patient's PDF) stored once, the console's people and where an audited act came from (see
+/// [`STEPS`]).
 pub(super) const SCHEMA_VERSION: i64 = 6;
 
 /// The CHECK on `messages.kind` as each schema has it.
@@ -54,7 +55,8 @@ const STEPS: &[Step] = &[
     Step {
         from: 5,
         readable_as_is: true,
-        what: "shared parts stored once (the patient's PDF), the journal's facts (letter revisions after a restore)",
+        what: "shared parts stored once (the patient's PDF), the journal's facts (letter revisions after a restore), \
+               the console's people, where an audited act came from",
         apply: add_parts,
     },
 ];
@@ -173,7 +175,8 @@ fn add_work_queue(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Schema 5 to 6: the `parts` tables and `journal_meta` (`schema.sql` has the same). Stored messages stay as
+/// Schema 5 to 6: the `parts` tables, the console's `users`, `audit.origin` and `journal_meta`
+/// (`schema.sql` has the same). Stored messages stay as
 /// they are; those recorded from now on are packed.
 fn add_parts(tx: &Transaction<'_>) -> Result<()> {
     let schema = SCHEMA;

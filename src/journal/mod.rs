@@ -16,7 +16,7 @@
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),
 //! `receipts.rs` (XCTL), `acknowledgements.rs`, `answers.rs` and `ack_outcome.rs` (FHIR), `unanswered.rs` (the
 //! letters awaiting an answer), `queue.rs` (what needs a person, the messages a filter names,
-//! and a person closing a problem), `audit.rs` (what a person asked for), `erase.rs` (a patient
+//! and a person closing a problem), `audit.rs` (what a person asked for), `users.rs` (who may sign in to the console), `erase.rs` (a patient
 //! erased), `retention.rs` (`journal prune`: a final result's bytes and inputs removed); the
 //! schema's history in `migrations.rs`, a verified copy (`journal backup`, and before a
 //! migration) in `backup.rs`, the `send` lock in
@@ -48,6 +48,7 @@ mod sending;
 mod sql;
 mod types;
 mod unanswered;
+mod users;
 
 pub use ack_outcome::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
 pub use backup::BackedUp;

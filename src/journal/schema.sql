@@ -148,6 +148,17 @@ CREATE TABLE message_parts (
     PRIMARY KEY (message_id, part_id)
 ) WITHOUT ROWID;
 CREATE INDEX message_parts_part ON message_parts(part_id);
+-- The console's people (`flspost user`, `flspost serve`): a name, a role and an argon2id hash
+-- (a PHC string), never a password. A person removed keeps their rows in the audit log.
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'operator')),
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    changed_at    TEXT NOT NULL
+);
+-- Where a person acted from: the console client's address; NULL for the command line.
+ALTER TABLE audit ADD COLUMN origin TEXT;
 -- (end of what schema 6 added)
 
 -- Schema 6: facts about the journal itself. `revision_floor`: set when a journal is first

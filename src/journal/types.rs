@@ -116,6 +116,21 @@ pub struct AuditRow {
     /// A person's note or a file name: their words, masked as a reason is.
     #[serde(serialize_with = "crate::support::redact::serialize_redacted_opt")]
     pub detail: Option<String>,
+    /// Where it was done from: a console client's address; `None` for the command line.
+    pub origin: Option<String>,
+}
+
+/// A person who may sign in to the console (`flspost user add`). The hash never leaves the
+/// journal's users in output: it is skipped when serialised.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserRow {
+    pub name: String,
+    /// `viewer` or `operator`.
+    pub role: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub created_at: String,
+    pub changed_at: String,
 }
 
 /// A new input version to store.

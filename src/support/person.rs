@@ -1,6 +1,21 @@
 //! Who is acting: the operating-system account running this process, for the journal's
 //! record of what a person did (a problem closed, a CPR number shown, stored data written out).
 
+/// Who did something and from where, for the audit log: a console user and their client's
+/// address, or the account running this process (from the command line, `origin` `None`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub origin: Option<String>,
+}
+
+impl Actor {
+    /// The account running this process, on the command line.
+    pub fn local() -> Actor {
+        Actor { name: who(), origin: None }
+    }
+}
+
 /// The account's login name; its numeric id when the system has no name for it.
 pub fn who() -> String {
     // SAFETY: getuid cannot fail; getpwuid_r writes only into the buffers given to it.

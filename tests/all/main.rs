@@ -16,6 +16,8 @@ mod common;
 mod docs;
 // The README walk-through.
 mod first_hour;
+// The support console: flspost serve over HTTP and in a real browser.
+mod console;
 // The gateway's generate: contract, batches, limits, output folder, templates, routing.
 mod generate;
 // Promises under stress: crash, durability, exit codes, CPR masking, concurrency, robustness,

@@ -28,8 +28,8 @@ const LAYERS: &[&[&str]] = &[
     &["journal", "transport"],
     // The commands' work.
     &["app"],
-    // Arguments and printing (the binary).
-    &["cli"],
+    // The front ends (the binary): arguments and printing; the server's pages and endpoints.
+    &["cli", "server"],
 ];
 
 fn rank(unit: &str) -> Option<usize> {

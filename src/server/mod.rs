@@ -1,0 +1,89 @@
+//! `flspost serve`: one resident process over the journal, a front end beside the command line
+//! (`src/cli/`) over the same use cases (`flspost::app`), never SQL. The routes are composed
+//! here, one router per area: the support console's pages (`console`), what operations polls
+//! (`ops`: /healthz, /metrics); a resident intake of JSON results joins as its own router
+//! beside them (see [`routes`]). Every request is bounded (`limits`), every page needs a
+//! session (`auth`), and the server listens beyond loopback only with TLS (`listen`).
+
+mod auth;
+mod console;
+mod fail;
+mod form;
+mod limits;
+mod listen;
+mod log;
+mod ops;
+mod state;
+
+use flspost::app::config::Config;
+use flspost::error::{Error, Result};
+use state::{AppState, Shared};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Every route of the server, each area's router merged into one, with the bounds every
+/// request is held to. The state is shared by all.
+fn routes(state: Shared) -> axum::Router {
+    let body_limit = state.limits.max_body;
+    axum::Router::new()
+        .merge(console::router())
+        .merge(ops::router())
+        // The resident intake (`POST` of JSON results, its own module `intake`) merges here:
+        // `.merge(intake::router())`, under the same limits and state.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bound))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C; then it stops taking connections, lets the
+/// requests under way finish (for at most 10 seconds) and returns 0.
+pub fn serve(config: Config, journal: PathBuf) -> Result<i32> {
+    let plan = listen::plan(&config.server)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(16)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("serve: cannot start the runtime: {e}")))?;
+    let state = Arc::new(AppState::new(config, journal, plan.secure_cookies)?);
+    runtime.block_on(run(state, plan))
+}
+
+async fn run(state: Shared, plan: listen::Plan) -> Result<i32> {
+    let listener = std::net::TcpListener::bind(plan.addr)
+        .map_err(|e| Error::Usage(format!("[server] listen = \"{}\": cannot listen there: {e}", plan.addr)))?;
+    listener.set_nonblocking(true).map_err(|e| Error::Internal(format!("serve: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| Error::Internal(format!("serve: {e}")))?;
+    let handle = axum_server::Handle::new();
+    let log = state.log.clone();
+    let app = routes(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let scheme = if plan.tls.is_some() { "https" } else { "http" };
+    // Tests and supervisors read the address from this line (a port of 0 picks a free one).
+    log.event("listening", &[("url", format!("{scheme}://{addr}/"))]);
+    let stopping = handle.clone();
+    let log_stop = log.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        log_stop.event("stopping", &[("reason", "signal".into())]);
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let served = match plan.tls {
+        Some(tls) => axum_server::from_tcp_rustls(listener, tls).handle(handle).serve(app).await,
+        None => axum_server::from_tcp(listener).handle(handle).serve(app).await,
+    };
+    served.map_err(|e| Error::Internal(format!("serve: {e}")))?;
+    log.event("stopped", &[]);
+    Ok(0)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
