@@ -123,6 +123,18 @@ fn read_journal(lines: &mut Lines, w: &World) {
     // Last, as it empties a patient's rows: the group 1 patient erased (or nothing, where
     // there is none), and the journal read again.
     run(lines, w, None, &["journal", "erase", "--cpr", "2512489996", "--force", "--yes", "--json"]);
+    // The audit log after it: the erasure's row; a backup put back and written to: `restored`.
+    run(lines, w, None, &["journal", "audit", "--json"]);
+    let copy = w.path("audit-backup.sqlite");
+    w.run(&["journal", "backup", copy.to_str().unwrap()]).ok();
+    let mut restored = World::new();
+    restored.fake_now = w.fake_now.clone();
+    std::fs::create_dir_all(restored.journal().parent().unwrap()).unwrap();
+    std::fs::copy(&copy, restored.journal()).unwrap();
+    let mut v = sample_json("group-2a.json");
+    v["result_id"] = "FLS-AUH-2025-0098".into();
+    restored.generate(&restored.write("new.json", &v.to_string())).ok();
+    run(lines, &restored, None, &["journal", "audit", "--json"]);
     run(lines, w, None, &["journal", "list", "--json"]);
     run(lines, w, None, &["journal", "verify", "--json"]);
 }
