@@ -203,9 +203,11 @@ pub(super) fn read_as_schema_6(conn: &Connection) -> Result<()> {
         let to = schema[from..].find(end).map(|n| from + n).expect("schema.sql marks where they end");
         tables.push_str(&schema[from..to]);
     }
+    // Tables only: indexes and changes to existing tables are for a journal that is written
+    // (`audit.origin` is read as NULL by `journal audit` itself).
     let tables: String = tables
         .lines()
-        .filter(|l| !l.starts_with("CREATE INDEX"))
+        .filter(|l| !l.starts_with("CREATE INDEX") && !l.starts_with("ALTER TABLE"))
         .collect::<Vec<_>>()
         .join("\n")
         .replace("CREATE TABLE ", "CREATE TEMP TABLE ")

@@ -35,9 +35,9 @@ fn metrics_parse_as_prometheus_text_and_match_flspost_status() {
     }
     // The bad morning's problems, by cause, an hour after the sending.
     assert_eq!(get("flspost_open_problems{\"cause\":\"xctl_refused/problem_med_modtagerID\"}"), 1.0);
-    assert_eq!(get("flspost_open_problems{\"cause\":\"unanswered\"}"), 2.0);
+    assert_eq!(get("flspost_open_problems{\"cause\":\"unanswered_xdis91\"}"), 2.0);
     assert_eq!(get("flspost_open_problems{\"cause\":\"input_refused/site\"}"), 1.0);
-    assert_eq!(status["open_problems"]["unanswered"], 2);
+    assert_eq!(status["open_problems"]["unanswered_xdis91"], 2);
     assert_eq!(get("flspost_longest_unanswered_seconds{}"), 3600.0);
     assert_eq!(status["longest_unanswered_seconds"], 3600);
     assert_eq!(get("flspost_refused_inputs_total{}"), 1.0);
