@@ -11,7 +11,13 @@ use std::cell::RefCell;
 #[derive(Default)]
 pub struct Validator {
     schemas: Vec<(MessageKind, Schema)>,
+    /// [`STANDARD_FHIR`], compiled when `validate` first judges a FHIR message by MedCom's standard.
+    standard_fhir: Option<Schema>,
 }
+
+/// The schema for MedCom's whole FHIR standard (see its head): `validate`'s first verdict.
+pub const STANDARD_FHIR: (&str, &str) =
+    ("flspost-fhir-standard.xsd", include_str!("../../schemas/flspost-fhir-standard.xsd"));
 
 impl Validator {
     pub fn bundled() -> Validator {
@@ -50,6 +56,15 @@ impl Validator {
         } else {
             Err(problems)
         }
+    }
+
+    /// Validates a FHIR message with [`STANDARD_FHIR`].
+    pub fn validate_standard_fhir(&mut self, bytes: &[u8]) -> Result<(), Vec<Problem>> {
+        let schema = self.standard_fhir.get_or_insert_with(|| {
+            Schema::from_text(STANDARD_FHIR.1)
+                .unwrap_or_else(|e| panic!("bundled schema {} does not compile: {e:?}", STANDARD_FHIR.0))
+        });
+        schema.validate(bytes)
     }
 
     fn schema(&mut self, kind: MessageKind) -> &mut Schema {

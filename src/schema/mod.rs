@@ -11,6 +11,7 @@
 //!   from ([`Schema`]) and the stream path that only vouches for a clean document.
 //! - `base64`: the large xs:base64Binary values (a MeMo's PDF) checked in Rust, strictly,
 //!   and shown to libxml2 as a short placeholder (its own check of them was a quarter of a batch).
+//! - [`verdict`]: the two verdicts `validate` gives, MedCom's standard and flspost's profile.
 //! - [`cache`]: each bundled schema compiled once per thread ([`Validator`]): libxml2
 //!   validation contexts are not thread-safe, so each thread keeps its own (see
 //!   [`with_validator`]).
@@ -22,6 +23,7 @@ pub mod document;
 mod libxml;
 pub mod namespaces;
 pub mod problem;
+pub mod verdict;
 
 pub use crate::model::MessageKind;
 pub use cache::{with_validator, Validator};
@@ -29,6 +31,7 @@ pub use document::{detect, doctype, is_json, read_message, root_of, Root, MAX_ME
 pub use libxml::tree::Schema;
 pub use namespaces::*;
 pub use problem::Problem;
+pub use verdict::{Judged, Verdict};
 
 /// Validates with the bundled schema for `kind`.
 pub fn validate(kind: MessageKind, bytes: &[u8]) -> Result<(), Vec<Problem>> {

@@ -33,4 +33,4 @@ pub(crate) mod wire;
 
 pub use bundle::bundle_kind;
 pub use consts::*;
-pub use validation::{validate, MAX_PROBLEMS};
+pub use validation::{judge, validate, MAX_PROBLEMS};

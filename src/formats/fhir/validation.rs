@@ -1,9 +1,10 @@
 //! A FHIR document judged whole: flspost's own schema for its kind, then the profile rules
-//! no XSD expresses, problems sorted by position and capped.
+//! no XSD expresses, problems sorted by position and capped; and, for `validate`, the same
+//! judged twice ([`judge`]): by MedCom's standard and by flspost's narrower profile.
 
 use super::{dom, rules, vans};
 use crate::model::MessageKind;
-use crate::schema::{self, Problem};
+use crate::schema::{self, Judged, Problem, Schema, Verdict};
 
 /// Validates a FHIR document flspost knows: its own schema for `kind`, then the rules no
 /// XSD expresses. Every problem is returned (schema ones first), each with its position.
@@ -18,8 +19,8 @@ pub fn validate(kind: MessageKind, bytes: &[u8]) -> Result<(), Vec<Problem>> {
     // all the same: a document the rules did not see is never "valid".
     match dom::Document::parse(bytes) {
         Ok(doc) => problems.extend(match kind {
-            MessageKind::CareCommunication => rules::care_communication(&doc),
-            MessageKind::Acknowledgement => rules::acknowledgement(&doc),
+            MessageKind::CareCommunication => rules::care_communication(&doc).all(),
+            MessageKind::Acknowledgement => rules::acknowledgement(&doc).all(),
             MessageKind::VansEnvelope => vans::check(&doc, validate),
             _ => vec![],
         }),
@@ -37,6 +38,73 @@ pub fn validate(kind: MessageKind, bytes: &[u8]) -> Result<(), Vec<Problem>> {
         cap(&mut problems);
         Err(problems)
     }
+}
+
+/// Judges a CareCommunication or an Acknowledgement twice. MedCom's standard: the schema of
+/// its whole standard (`flspost-fhir-standard.xsd`; with `official_r4`, the official R4 XSD
+/// too, whose problems replace its own on the same line) and the rules that are MedCom's.
+/// flspost's profile: its own schema for `kind` and the rules that are only flspost's. The own
+/// schema judges only a document the standard's schema passes: otherwise it would name the same
+/// fault again, in its narrower words. Other kinds are judged once ([`validate`], unsplit).
+pub fn judge(kind: MessageKind, bytes: &[u8], official_r4: Option<&mut Schema>) -> Judged {
+    let (own, _) = kind.bundled_schema();
+    let mut judged = Judged { profile_by: format!("{own} and flspost's rules"), ..Judged::default() };
+    if !matches!(kind, MessageKind::CareCommunication | MessageKind::Acknowledgement) {
+        judged.problems =
+            validate(kind, bytes).err().unwrap_or_default().into_iter().map(|p| (Verdict::Unsplit, p)).collect();
+        return judged;
+    }
+    let standard_schema = schema::cache::STANDARD_FHIR.0;
+    judged.standard_by = Some(match official_r4 {
+        Some(_) => format!("the official R4 schema, {standard_schema} and MedCom's rules"),
+        None => format!("{standard_schema} and MedCom's rules"),
+    });
+    if let Some(p) = schema::doctype(bytes) {
+        judged.problems.push((Verdict::Standard, p));
+        return judged;
+    }
+    let mut standard = schema::with_validator(|v| v.validate_standard_fhir(bytes)).err().unwrap_or_default();
+    if let Some(r4) = official_r4 {
+        let official = r4.validate(bytes).err().unwrap_or_default();
+        standard.retain(|p| !official.iter().any(|o| o.line == p.line));
+        standard.extend(official);
+    }
+    let mut profile =
+        if standard.is_empty() { schema::validate(kind, bytes).err().unwrap_or_default() } else { vec![] };
+    match dom::Document::parse(bytes) {
+        Ok(doc) => {
+            let found = match kind {
+                MessageKind::CareCommunication => rules::care_communication(&doc),
+                _ => rules::acknowledgement(&doc),
+            };
+            standard.extend(found.standard);
+            profile.extend(found.profile_only);
+        }
+        Err(e) if standard.is_empty() => standard.push(Problem {
+            line: None,
+            column: None,
+            message: format!("flspost cannot read the document for its profile checks: {e}"),
+        }),
+        Err(_) => {}
+    }
+    let mut all: Vec<(Verdict, Problem)> = standard.into_iter().map(|p| (Verdict::Standard, p)).collect();
+    all.extend(profile.into_iter().map(|p| (Verdict::Profile, p)));
+    all.sort_by_key(|(v, p)| (p.line.unwrap_or(0), p.column.unwrap_or(0), *v != Verdict::Standard));
+    if all.len() > MAX_PROBLEMS {
+        let mut shown: Vec<Problem> = all.iter().map(|(_, p)| p.clone()).collect();
+        cap(&mut shown);
+        let summary = shown.pop().expect("capped");
+        // The rest count against the standard if any of them does.
+        let verdict = if all[MAX_PROBLEMS..].iter().any(|(v, _)| *v == Verdict::Standard) {
+            Verdict::Standard
+        } else {
+            Verdict::Profile
+        };
+        all.truncate(MAX_PROBLEMS);
+        all.push((verdict, summary));
+    }
+    judged.problems = all;
+    judged
 }
 
 /// The most problems reported of one document: a hostile or broken one can have tens of

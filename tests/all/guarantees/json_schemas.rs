@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The kinds of stdout line, each `schemas/json/<kind>.schema.json`.
-const KINDS: [&str; 14] = [
+const KINDS: [&str; 15] = [
     "generate-summary",
     "error-line",
     "send-message",
@@ -27,6 +27,7 @@ const KINDS: [&str; 14] = [
     "journal-audit",
     "journal-erase",
     "resend-due",
+    "validate",
 ];
 
 fn schema_path(kind: &str) -> PathBuf {
@@ -77,6 +78,7 @@ impl Lines {
                 "audit" => "journal-audit",
                 "erase" => "journal-erase",
                 "resend-due" => "resend-due",
+                "validate" => "validate",
                 other => panic!("no kind for {other}"),
             };
             self.by_kind.entry(kind).or_default().push((format!("{what}: {line}"), v.clone()));
@@ -366,6 +368,34 @@ fn scenarios() -> Lines {
     w.fake_now = Some("2025-03-20T12:00:00Z".into());
     run(l, &w, Some(&one), &["resend-due"]).ok();
     read_journal(l, &w);
+    // `validate --json`: valid to both, unsplit (XDIS91 without MedCom's schema), not a message;
+    // with MedCom's material: outside flspost's profile only, invalid to the standard, and XDIS91
+    // given the official schema.
+    let sample = |p: &str| root().join("samples").join(p).display().to_string();
+    let mut files = vec![
+        sample("carecommunication-bundle.xml"),
+        sample("output/FLS-AUH-2025-0001/gp-xdis91.xml"),
+        sample("receivers.csv"),
+    ];
+    let mut extra = vec![];
+    if let Some(r) = reference() {
+        let m = r.join("medcom-fhir");
+        files.push(
+            m.join("carecommunication/Bundle-S-B-new-720f68cf-21bf-4c40-a90c-a113e00e88a8.xml").display().to_string(),
+        );
+        files.push(m.join("validation-cases/01-no-eventCoding.xml").display().to_string());
+        extra.push("--xdis91-schema".to_string());
+        extra.push(r.join("medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd").display().to_string());
+    }
+    let mut args = vec!["validate", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    run(l, &w, None, &args);
+    if !extra.is_empty() {
+        let mut args = vec!["validate", "--json"];
+        args.extend(extra.iter().map(String::as_str));
+        args.push(files[1].as_str());
+        run(l, &w, None, &args);
+    }
     lines
 }
 

@@ -125,6 +125,59 @@ fn validate_explains_why_medcoms_flow1_sample_is_outside_flsposts_profile() {
     assert_eq!(out.lines().count(), 4, "{out}");
 }
 
+/// Given MedCom's official XDIS91 schema, `validate` judges XDIS91 twice: MedCom's examples are
+/// valid to the standard and outside flspost's profile only (exit 4, each problem `[profile]`);
+/// what flspost writes is valid to both; a broken one is invalid to the standard.
+#[test]
+fn validate_gives_xdis91_both_verdicts_given_the_official_schema() {
+    let Some(reference) = reference() else { return };
+    let w = World::new();
+    let official = reference.join("medcom-oioxml/os2korrespondance/xsd/2006/07/01/EMessage.xsd");
+    let official = official.to_str().unwrap();
+    let examples = reference.join("medcom-oioxml/medcom-carecommunication-examples");
+    for (file, problems) in [("Flow1-XDIS91_Ex_to_FHIR.xml", 4), ("Flow3-XDIS91_Ex_from_FHIR.xml", 1)] {
+        let r = w.run(&["validate", "--xdis91-schema", official, examples.join(file).to_str().unwrap()]);
+        assert_eq!(r.code, 4, "{file}: {}", r.stdout);
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        assert_eq!(lines.len(), problems + 1, "{}", r.stdout);
+        assert!(lines[..problems].iter().all(|l| l.contains(": [profile] Element '")), "{}", r.stdout);
+        assert!(
+            lines[problems].ends_with(&format!(
+                ": XDIS91 valid to MedCom's standard (MedCom's official XDIS91 schema), outside flspost's profile \
+                 (flspost-xdis91.xsd): {problems} [profile] problems"
+            )),
+            "{}",
+            r.stdout
+        );
+    }
+    let (xdis, _) = generate_all(&w);
+    let r = w.run(&["validate", "--xdis91-schema", official, xdis[0].to_str().unwrap()]).ok();
+    assert!(
+        r.stdout.contains(
+            ": valid XDIS91: to MedCom's standard (MedCom's official XDIS91 schema) and to flspost's profile"
+        ),
+        "{}",
+        r.stdout
+    );
+    // XDIS91 is ISO-8859-1: edited as bytes.
+    let mut bytes = std::fs::read(&xdis[0]).unwrap();
+    let at = bytes.windows(10).position(|w| w == b"<Envelope>").unwrap() + 10;
+    bytes.splice(at..at, b"<Foo/>".iter().copied());
+    let broken = w.write("broken.xml", "");
+    std::fs::write(&broken, bytes).unwrap();
+    let r = w.run(&["validate", "--xdis91-schema", official, broken.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains(": [standard] Element 'Foo'"), "{}", r.stdout);
+    // A schema that is not there is the caller's mistake, named.
+    let r = w.run(&["validate", "--xdis91-schema", "/nonexistent/EMessage.xsd", broken.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("/nonexistent/EMessage.xsd: MedCom's official XDIS91 schema: no such file"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn validate_judges_the_official_memo_samples() {
     let Some(reference) = reference() else { return };

@@ -2,23 +2,23 @@
 
 use super::header::header_rules;
 use super::message::Bundle;
+use super::Findings;
 use crate::formats::fhir::codes;
 use crate::formats::fhir::consts::{PROFILE_ACK_HEADER, PROFILE_ACK_MESSAGE};
 use crate::formats::fhir::dom::Document;
-use crate::schema::problem::Problem;
 
 /// Checks an Acknowledgement message Bundle (medcom-messaging-acknowledgement 2.0.3).
-pub fn acknowledgement(doc: &Document) -> Vec<Problem> {
+pub fn acknowledgement(doc: &Document) -> Findings {
     let mut b = Bundle::new(doc);
     b.common(PROFILE_ACK_MESSAGE);
     if b.root.name() != "Bundle" {
-        return b.problems;
+        return b.findings();
     }
     let root = b.root;
     let headers = b.of_type("MessageHeader");
     let Some(h) = headers.first().copied() else {
         b.report(root, "cardinality", "an Acknowledgement needs a MessageHeader");
-        return b.problems;
+        return b.findings();
     };
     // medcom-acknowledgement-2 (conformsTo the acknowledgement header): its declared profile,
     // the event and the response it must carry.
@@ -52,5 +52,5 @@ pub fn acknowledgement(doc: &Document) -> Vec<Problem> {
     if code != Some("ok") && b.of_type("OperationOutcome").is_empty() {
         b.report(h, "medcom-acknowledgement-1", "a response other than `ok` must include an OperationOutcome");
     }
-    b.problems
+    b.findings()
 }

@@ -6,10 +6,10 @@ use super::header::header_rules;
 use super::message::Bundle;
 use super::patient::patient_rules;
 use super::provenance::provenance_rules;
+use super::Findings;
 use crate::formats::fhir::codes;
 use crate::formats::fhir::consts::{PROFILE_CC_HEADER, PROFILE_CC_MESSAGE, PROFILE_CC_PROVENANCE};
 use crate::formats::fhir::dom::{Document, El};
-use crate::schema::problem::Problem;
 
 /// The 5.0.3+ `medcom-carecommunication-definition-url`:
 /// `^http://medcomfhir.dk/ig/messagedefinitions/MessageDefinition/MedComCareCommunicationMessageDefinition[|]5[.][0-9]{1,2}$`.
@@ -22,11 +22,11 @@ pub(super) fn definition_url_ok(v: &str) -> bool {
 
 /// Checks a CareCommunication message Bundle (medcom-careCommunication-message 5.0.4 and
 /// what it inherits).
-pub fn care_communication(doc: &Document) -> Vec<Problem> {
+pub fn care_communication(doc: &Document) -> Findings {
     let mut b = Bundle::new(doc);
     b.common(PROFILE_CC_MESSAGE);
     if b.root.name() != "Bundle" {
-        return b.problems;
+        return b.findings();
     }
     let root = b.root;
     let headers = b.of_type("MessageHeader");
@@ -172,5 +172,5 @@ pub fn care_communication(doc: &Document) -> Vec<Problem> {
     for p in patients {
         patient_rules(&mut b, p);
     }
-    b.problems
+    b.findings()
 }

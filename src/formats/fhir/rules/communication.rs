@@ -20,6 +20,13 @@ pub(super) fn matches_uuid(v: &str) -> bool {
     })
 }
 
+/// A dateTime with its time and time zone (`…T10:00:00+01:00`, `…Z`), as MedCom wants them.
+fn full_date_time(v: &str) -> bool {
+    let Some((_, time)) = v.split_once('T') else { return false };
+    time.ends_with('Z')
+        || time.rsplit_once(['+', '-']).is_some_and(|(_, zone)| zone.len() == 5 && zone.as_bytes()[2] == b':')
+}
+
 pub(super) fn communication_rules<'d>(b: &mut Bundle<'d>, c: El<'d>) {
     let ids: Vec<El<'d>> = c.children_named("identifier").collect();
     match ids.as_slice() {
@@ -122,8 +129,16 @@ pub(super) fn communication_rules<'d>(b: &mut Bundle<'d>, c: El<'d>) {
             }
         }
         for d in &date {
-            if d.child("valueDateTime").is_none() {
-                b.report(*d, "cardinality", "medcom-core-datetime-extension needs valueDateTime");
+            match d.child("valueDateTime") {
+                None => b.report(*d, "cardinality", "medcom-core-datetime-extension needs valueDateTime"),
+                // R4 allows a partial dateTime; MedCom's governance wants date, time and time
+                // zone in every timestamp (research note medcom-fhir.md 1.8).
+                Some(v) if !v.value().is_some_and(full_date_time) => b.report(
+                    v,
+                    "medcom-timestamp",
+                    format!("`{}` needs a date, a time and a time zone", v.value().unwrap_or("")),
+                ),
+                Some(_) => {}
             }
         }
         for i in &ident {
@@ -193,7 +208,13 @@ pub(super) fn communication_rules<'d>(b: &mut Bundle<'d>, c: El<'d>) {
                     "binding",
                     format!("contentType `{}` is not in medcom-core-attachmentMimeTypes", ct.value().unwrap_or("")),
                 ),
-                None => b.report(att, "binding", "contentType from medcom-core-attachmentMimeTypes is required"),
+                // MedCom binds contentType only when it is there (0..1: a link attachment may
+                // leave it out); flspost always names the type of what it attaches.
+                None => b.report_profile_only(
+                    att,
+                    "flspost-profile",
+                    "contentType is required by flspost's profile (MedCom: 0..1, bound when present)",
+                ),
             }
             if att.child("title").is_none() {
                 b.report(att, "cardinality", "payload:attachment.content.title 1..1 is missing");

@@ -2,6 +2,7 @@
 //! Bundle's entries and FHIR `resolve()` among them ([`Entries`]), the problems found so far,
 //! and the rules all messages share (bdl-12, bdl-7, txt-2, the Organizations, bindings).
 
+use super::Findings;
 use crate::formats::fhir::consts::{GLN_SYSTEM, SOR_SYSTEM};
 use crate::formats::fhir::dom::{Document, El};
 use crate::model::identifiers::gs1_check_digit;
@@ -62,16 +63,30 @@ impl<'d> Entries<'d> {
 pub(super) struct Bundle<'d> {
     pub(super) root: El<'d>,
     pub(super) entries: Entries<'d>,
+    /// Against MedCom's standard (its profiles' rules and invariants, and what they inherit).
     pub(super) problems: Vec<Problem>,
+    /// Only against flspost's narrower profile: what MedCom allows and flspost never writes.
+    pub(super) profile_only: Vec<Problem>,
 }
 
 impl<'d> Bundle<'d> {
     pub(super) fn new(doc: &'d Document) -> Bundle<'d> {
-        Bundle { root: doc.root(), entries: Entries::new(doc), problems: vec![] }
+        Bundle { root: doc.root(), entries: Entries::new(doc), problems: vec![], profile_only: vec![] }
     }
 
+    /// A problem by MedCom's standard.
     pub(super) fn report(&mut self, el: El<'d>, rule: &str, reason: impl std::fmt::Display) {
         self.problems.push(problem(el, rule, reason));
+    }
+
+    /// A problem by flspost's narrower profile only (the message is no less valid to MedCom).
+    pub(super) fn report_profile_only(&mut self, el: El<'d>, rule: &str, reason: impl std::fmt::Display) {
+        self.profile_only.push(problem(el, rule, reason));
+    }
+
+    /// What the checks found, by verdict.
+    pub(super) fn findings(self) -> Findings {
+        Findings { standard: self.problems, profile_only: self.profile_only }
     }
 
     pub(super) fn of_type(&self, kind: &str) -> Vec<El<'d>> {

@@ -139,6 +139,9 @@ fn envelope(b: &Built) -> Vec<u8> {
 }
 
 /// `flspost validate FILE` -> (exit code, the problem lines without the file name).
+/// What `validate` says of a CareCommunication valid to MedCom's standard and inside flspost's profile.
+const VALID_TO_BOTH: &str = "valid FHIR CareCommunication: to MedCom's standard (flspost-fhir-standard.xsd and MedCom's rules) and to flspost's profile (flspost-carecommunication.xsd and flspost's rules)";
+
 fn validate_cli(path: &Path) -> (i32, Vec<String>) {
     let run = World::new().run(&["validate", path.to_str().unwrap()]);
     let prefix = format!("{}:", path.display());

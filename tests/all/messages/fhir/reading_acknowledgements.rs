@@ -14,7 +14,10 @@ fn medcoms_acknowledgement_is_read() {
     assert_eq!(a.sender_gln.as_deref(), Some("5790000121441"));
     assert!(a.issues.is_empty());
     let (code, lines) = validate_cli(&path);
-    assert_eq!((code, lines[0].as_str()), (0, "valid FHIR Acknowledgement (flspost-acknowledgement.xsd)"));
+    assert_eq!(
+        (code, lines[0].as_str()),
+        (0, "valid FHIR Acknowledgement: to MedCom's standard (flspost-fhir-standard.xsd and MedCom's rules) and to flspost's profile (flspost-acknowledgement.xsd and flspost's rules)")
+    );
 
     // A fatal-error must carry its OperationOutcome (medcom-acknowledgement-1) ...
     let text = std::fs::read_to_string(&path).unwrap();
