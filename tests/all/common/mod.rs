@@ -403,6 +403,67 @@ impl Drop for SmtpServer {
     }
 }
 
+/// A test certificate authority (as a hospital's own) and a server certificate it signed for
+/// `localhost` and 127.0.0.1, made by openssl in `w`.
+pub struct TestCa {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+pub fn test_ca(w: &World) -> TestCa {
+    let openssl = ensure_tool("openssl", "openssl");
+    let (ca, ca_key, cert, key, csr, ext) = (
+        w.path("ca.pem"),
+        w.path("ca.key"),
+        w.path("cert.pem"),
+        w.path("key.pem"),
+        w.path("server.csr"),
+        w.path("ext.cnf"),
+    );
+    std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(&openssl).args(args).output().unwrap();
+        assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let p = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let (ca_s, ca_key_s, cert_s, key_s, csr_s, ext_s) = (p(&ca), p(&ca_key), p(&cert), p(&key), p(&csr), p(&ext));
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=flspost test CA",
+        "-keyout",
+        &ca_key_s,
+        "-out",
+        &ca_s,
+    ]);
+    run(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", &key_s, "-out", &csr_s]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr_s,
+        "-CA",
+        &ca_s,
+        "-CAkey",
+        &ca_key_s,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &ext_s,
+        "-out",
+        &cert_s,
+    ]);
+    TestCa { ca, cert, key }
+}
+
 /// A port on 127.0.0.1 nothing listens on (right now).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -7,6 +7,7 @@ mod browser;
 mod http;
 mod load;
 mod metrics;
+mod tls;
 
 use crate::common::{root, sample, World, SAMPLES};
 use std::io::{BufRead, Read, Write};

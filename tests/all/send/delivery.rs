@@ -182,65 +182,7 @@ fn a_5xx_reply_fails_the_message_at_once_with_the_servers_reason() {
 fn starttls_with_the_gateways_ca_delivers_and_an_untrusted_certificate_does_not() {
     let w = World::new();
     // A test CA (as a hospital's own) and the gateway's certificate for localhost, by openssl.
-    let openssl = ensure_tool("openssl", "openssl");
-    let (ca, ca_key, cert, key, csr, ext) = (
-        w.path("ca.pem"),
-        w.path("ca.key"),
-        w.path("cert.pem"),
-        w.path("key.pem"),
-        w.path("server.csr"),
-        w.path("ext.cnf"),
-    );
-    std::fs::write(&ext, "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n").unwrap();
-    let run = |args: &[&std::ffi::OsStr]| {
-        let out = std::process::Command::new(&openssl).args(args).output().unwrap();
-        assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    let os = |s: &str| std::ffi::OsString::from(s);
-    run(&[
-        &os("req"),
-        &os("-x509"),
-        &os("-newkey"),
-        &os("rsa:2048"),
-        &os("-nodes"),
-        &os("-days"),
-        &os("2"),
-        &os("-subj"),
-        &os("/CN=flspost test CA"),
-        &os("-keyout"),
-        ca_key.as_os_str(),
-        &os("-out"),
-        ca.as_os_str(),
-    ]);
-    run(&[
-        &os("req"),
-        &os("-newkey"),
-        &os("rsa:2048"),
-        &os("-nodes"),
-        &os("-subj"),
-        &os("/CN=localhost"),
-        &os("-keyout"),
-        key.as_os_str(),
-        &os("-out"),
-        csr.as_os_str(),
-    ]);
-    run(&[
-        &os("x509"),
-        &os("-req"),
-        &os("-in"),
-        csr.as_os_str(),
-        &os("-CA"),
-        ca.as_os_str(),
-        &os("-CAkey"),
-        ca_key.as_os_str(),
-        &os("-CAcreateserial"),
-        &os("-days"),
-        &os("2"),
-        &os("-extfile"),
-        ext.as_os_str(),
-        &os("-out"),
-        cert.as_os_str(),
-    ]);
+    let TestCa { ca, cert, key } = test_ca(&w);
     let server = SmtpServer::start_with(&w.path("smtp"), Some((&cert, &key)));
     w.generate(&sample("group-1.json")).ok();
     w.generate(&sample("group-3.json")).ok();
