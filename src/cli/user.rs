@@ -63,7 +63,8 @@ pub fn run(c: Command) -> Result<i32> {
         }
         Command::List { json, common } => {
             let config = common.config()?;
-            let journal = common.open_journal(&config, super::Use::Write)?;
+            // Only reads: an older journal is read as it is, never migrated by a listing.
+            let journal = common.open_journal(&config, super::Use::Read)?;
             let rows = users::list(&journal)?;
             if json {
                 rows.iter().for_each(print_json);

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The kinds of stdout line, each `schemas/json/<kind>.schema.json`.
-const KINDS: [&str; 15] = [
+const KINDS: [&str; 17] = [
     "generate-summary",
     "error-line",
     "send-message",
@@ -28,6 +28,8 @@ const KINDS: [&str; 15] = [
     "journal-erase",
     "resend-due",
     "validate",
+    "status",
+    "user-list",
 ];
 
 fn schema_path(kind: &str) -> PathBuf {
@@ -79,6 +81,8 @@ impl Lines {
                 "erase" => "journal-erase",
                 "resend-due" => "resend-due",
                 "validate" => "validate",
+                "status" => "status",
+                "user" => "user-list",
                 other => panic!("no kind for {other}"),
             };
             self.by_kind.entry(kind).or_default().push((format!("{what}: {line}"), v.clone()));
@@ -137,6 +141,11 @@ fn read_journal(lines: &mut Lines, w: &World) {
     v["result_id"] = "FLS-AUH-2025-0098".into();
     restored.generate(&restored.write("new.json", &v.to_string())).ok();
     run(lines, &restored, None, &["journal", "audit", "--json"]);
+    // The numbers for a host without the console, and the console's people.
+    run(lines, w, None, &["status", "--json"]);
+    let added = w.run_stdin(&["user", "add", "anna", "--role", "operator"], b"a-long-enough-password");
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    run(lines, w, None, &["user", "list", "--json"]);
     run(lines, w, None, &["journal", "list", "--json"]);
     run(lines, w, None, &["journal", "verify", "--json"]);
 }
@@ -401,7 +410,7 @@ fn scenarios() -> Lines {
 
 /// Objects whose keys are data, not fields: the summary's problems by cause (a cause code holds
 /// the receiver's own refuse code, any text).
-const KEYED_BY_DATA: &[&str] = &["problems"];
+const KEYED_BY_DATA: &[&str] = &["problems", "open_problems"];
 
 /// A copy of `v` with the key at `path` (object keys, from the top) renamed, for every
 /// object key anywhere in `v` (the keys of [`KEYED_BY_DATA`] objects aside).

@@ -140,6 +140,10 @@ fn commands_that_only_read_never_migrate_nor_change_an_old_journal() {
         vec!["journal", "summary"],
         vec!["journal", "verify"],
         vec!["journal", "migrate", "--dry-run"],
+        vec!["journal", "audit", "--json"],
+        vec!["journal", "prune", "--dry-run"],
+        vec!["user", "list", "--json"],
+        vec!["status", "--json"],
         vec!["journal", "backup", copy.to_str().unwrap()],
     ] {
         w.run(&args).ok();
