@@ -3,8 +3,10 @@
 # runs tests/all/certification (each step under a pinned clock, with the protocol's resend
 # policy and again with the regions') and keeps, per policy and step, every command run with
 # its output (log.txt), the Acknowledgements read (XML, JSON, JSON in a VANSEnvelope), what
-# went to the VANS outbox, and `journal show` / `journal queue` as a person reads them.
-# Screenshots of the console's message page come once the console exists.
+# went to the VANS outbox, `journal show` / `journal queue` as a person reads them, and a
+# screenshot of the console's page of the step's message (console-message-<id>.png: `flspost
+# serve` on the step's journal, signed in as an operator in headless Chromium; CPR numbers
+# masked as the page always shows them). Needs `bash scripts/test-deps.sh` (chromium, its driver).
 #
 #   bash scripts/certification-evidence.sh [DIR]     # default: target/certification-evidence
 set -euo pipefail

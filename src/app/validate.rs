@@ -91,7 +91,7 @@ pub fn validate(bytes: &[u8], official: &mut Official) -> (Option<MessageKind>, 
     if kind == MessageKind::CareCommunication {
         kind = fhir::bundle_kind(bytes);
     }
-    if matches!(kind, MessageKind::CareCommunication | MessageKind::Acknowledgement) {
+    if matches!(kind, MessageKind::CareCommunication | MessageKind::Acknowledgement | MessageKind::VansEnvelope) {
         return (Some(kind), fhir::judge(kind, bytes, official.r4.as_mut()));
     }
     let own = kind.bundled_schema().0.to_string();

@@ -97,11 +97,19 @@ fn text(path: &std::path::Path, kind: Option<flspost::model::MessageKind>, judge
             judged.profile_by,
             judged.problems.len()
         ),
-        (Some(by), _, false) => outln!(
-            "{file}: {} invalid to MedCom's standard ({by}): {} [standard] problems",
-            kind.name(),
-            judged.problems.iter().filter(|(v, _)| *v == Verdict::Standard).count()
-        ),
+        (Some(by), _, false) => {
+            let count = |of: Verdict| judged.problems.iter().filter(|(v, _)| *v == of).count();
+            // Unsplit ones (flspost's envelope schema) count against it too: say so.
+            let unsplit = match count(Verdict::Unsplit) {
+                0 => String::new(),
+                n => format!(" and {n} found by flspost's schema alone"),
+            };
+            outln!(
+                "{file}: {} invalid to MedCom's standard ({by}): {} [standard] problems{unsplit}",
+                kind.name(),
+                count(Verdict::Standard)
+            )
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::time::fhir_time;
 use crate::formats::xml::Xml;
 use crate::model::MessageKind;
 use crate::schema::namespaces::{FHIR, VANS_ENVELOPE};
-use crate::schema::{self, Problem};
+use crate::schema::{self, Problem, Verdict};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -96,24 +96,30 @@ fn at(el: El<'_>, rule: &str, reason: impl std::fmt::Display) -> Problem {
     Problem { line: Some(el.line()), column: Some(el.column()), message: format!("{rule}: {reason}") }
 }
 
-/// What the schema cannot see: the enveloped Bundle (recognised and validated as a
+/// What the schema cannot see: the enveloped Bundle (recognised and judged as a
 /// CareCommunication or an Acknowledgement; its problems are reported at `Data` with their
 /// position inside the Bundle), its size, and that the envelope's identifiers and Name agree
-/// with it. `validate` judges the enveloped Bundle (it is [`super::validate()`]; passed in, as
-/// an envelope is judged by the same function that judges what it carries).
-pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<Problem>>) -> Vec<Problem> {
+/// with it. `judge` judges the enveloped Bundle, each problem with its verdict (it is
+/// [`super::validate()`] or [`super::judge()`]; passed in, as an envelope is judged by the same
+/// function that judges what it carries). The envelope's own problems here are MedCom's rules
+/// (MR7, the Name, the size, a Bundle in `Data`): against the standard.
+pub fn check(
+    doc: &Document,
+    mut judge: impl FnMut(MessageKind, &[u8]) -> Vec<(Verdict, Problem)>,
+) -> Vec<(Verdict, Problem)> {
     let root = doc.root();
     let mut problems = vec![];
     let (data_el, bundle) = match data(doc) {
         Ok(d) => d,
-        Err(reason) => return vec![at(root.at(&["Message", "Data"]).unwrap_or(root), "envelope", reason)],
+        Err(reason) => {
+            return vec![(Verdict::Standard, at(root.at(&["Message", "Data"]).unwrap_or(root), "envelope", reason))]
+        }
     };
     if let Some(size) = root.at(&["Message", "MetaInformation", "Document", "SizeInBytes"]) {
         if size.text() != bundle.len().to_string() {
-            problems.push(at(
-                size,
-                "envelope",
-                format!("SizeInBytes is {}, the Data holds {} bytes", size.text(), bundle.len()),
+            problems.push((
+                Verdict::Standard,
+                at(size, "envelope", format!("SizeInBytes is {}, the Data holds {} bytes", size.text(), bundle.len())),
             ));
         }
     }
@@ -126,7 +132,7 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
         match super::json::to_xml(&bundle) {
             Ok(j) => Some(j),
             Err(p) => {
-                problems.push(at(data_el, "enveloped Bundle", p.message));
+                problems.push((Verdict::Standard, at(data_el, "enveloped Bundle", p.message)));
                 return problems;
             }
         }
@@ -135,38 +141,43 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
     };
     let format = if json.is_some() { MIME_FHIR_JSON } else { MIME_FHIR_XML };
     if let Some((tag, mime)) = declared.filter(|(_, m)| !m.is_empty() && *m != format) {
-        problems.push(at(tag, "envelope", format!("ServiceTag MCM:MIME is `{mime}`, but Data holds {format}")));
+        problems.push((
+            Verdict::Standard,
+            at(tag, "envelope", format!("ServiceTag MCM:MIME is `{mime}`, but Data holds {format}")),
+        ));
     }
     let bundle = json.as_ref().map(|j| j.xml.clone()).unwrap_or(bundle);
     let kind = match schema::root_of(&bundle) {
         Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(FHIR) => bundle_kind(&bundle),
         _ => {
-            problems.push(at(
-                data_el,
-                "envelope",
-                "Data does not hold a FHIR Bundle (root Bundle, namespace http://hl7.org/fhir)",
+            problems.push((
+                Verdict::Standard,
+                at(
+                    data_el,
+                    "envelope",
+                    "Data does not hold a FHIR Bundle (root Bundle, namespace http://hl7.org/fhir)",
+                ),
             ));
             return problems;
         }
     };
-    if let Err(inner) = validate(kind, &bundle) {
-        let inner = match &json {
-            Some(j) => j.located(inner),
-            None => inner,
-        };
-        problems.extend(inner.into_iter().map(|p| match p.line {
-            Some(line) => at(data_el, "enveloped Bundle", format!("{line}:{}: {}", p.column.unwrap_or(0), p.message)),
-            None => at(data_el, "enveloped Bundle", p.message),
-        }));
-    }
+    let inner = judge(kind, &bundle);
+    let (verdicts, inner): (Vec<Verdict>, Vec<Problem>) = inner.into_iter().unzip();
+    let inner = match &json {
+        Some(j) => j.located(inner),
+        None => inner,
+    };
+    problems.extend(verdicts.into_iter().zip(inner).map(|(v, p)| match p.line {
+        Some(line) => (v, at(data_el, "enveloped Bundle", format!("{line}:{}: {}", p.column.unwrap_or(0), p.message))),
+        None => (v, at(data_el, "enveloped Bundle", p.message)),
+    }));
     let Ok(inner) = Document::parse(&bundle) else { return problems };
     let bundle_id = inner.root().value_at(&["id"]).unwrap_or("");
     for path in [&["EnvelopeIdentifier"][..], &["Message", "MetaInformation", "Identifier"]] {
         if let Some(el) = root.at(path).filter(|el| el.text() != bundle_id) {
-            problems.push(at(
-                el,
-                "MR7",
-                format!("{} `{}` is not the Bundle.id `{bundle_id}`", path.join("/"), el.text()),
+            problems.push((
+                Verdict::Standard,
+                at(el, "MR7", format!("{} `{}` is not the Bundle.id `{bundle_id}`", path.join("/"), el.text())),
             ));
         }
     }
@@ -182,10 +193,13 @@ pub fn check(doc: &Document, validate: fn(MessageKind, &[u8]) -> Result<(), Vec<
         }
     };
     if let Some(name) = root.at(&["Message", "MetaInformation", "Document", "Name"]).filter(|n| n.text() != expected) {
-        problems.push(at(
-            name,
-            "envelope",
-            format!("Document/Name `{}` does not match the Bundle: expected `{expected}`", name.text()),
+        problems.push((
+            Verdict::Standard,
+            at(
+                name,
+                "envelope",
+                format!("Document/Name `{}` does not match the Bundle: expected `{expected}`", name.text()),
+            ),
         ));
     }
     problems

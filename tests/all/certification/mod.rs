@@ -7,8 +7,11 @@
 //! With `FLSPOST_EVIDENCE_DIR` set (`scripts/certification-evidence.sh` sets it), every step
 //! writes its evidence there: `<policy>/<step>/` holds each command run with its output
 //! (`log.txt`), the Acknowledgement files read, and `journal show`/`journal queue` as a person
-//! sees them. Screenshots come with the console.
+//! sees them, and a screenshot of the console's page of the message the step is about
+//! (`console-message-<id>.png`: `flspost serve` on the step's journal, signed in as an
+//! operator in headless Chromium), whose text the step checks as it checks `journal show`.
 
+use crate::common::console::{browser, png, sign_in, text, Driver, Server};
 use crate::common::*;
 use std::path::{Path, PathBuf};
 
@@ -152,6 +155,49 @@ impl Step {
         v
     }
 
+    /// With evidence kept: the console's page of message `id` as a person sees it, saved as
+    /// `console-message-<id>.png` beside the step's files, showing each of `shows`.
+    fn console(&self, id: i64, shows: &[&str]) {
+        if let Some(page) = self.photograph(id) {
+            // What the page shows, not how its style writes it (a status badge in capitals).
+            let seen = page.to_lowercase();
+            for what in shows {
+                assert!(
+                    seen.contains(&what.to_lowercase()),
+                    "the console's page of message {id} shows {what:?}:\n{page}"
+                );
+            }
+        }
+    }
+
+    fn photograph(&self, id: i64) -> Option<String> {
+        let d = self.evidence.as_ref()?;
+        let (name, password) = ("certifier", "certification-password-1");
+        let add = ["user", "add", name, "--role", "operator", "--config", self.cfg.to_str().unwrap()];
+        if !self.w.db().query_row("SELECT COUNT(*) > 0 FROM users", [], |r| r.get::<_, bool>(0)).unwrap() {
+            self.w.run_stdin(&add, password.as_bytes()).ok();
+        }
+        let server = Server::start(&self.w, &self.cfg);
+        let driver = Driver::start();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let shown = rt.block_on(async {
+            let b = browser(&driver, &self.w.path("profile")).await;
+            // Tall enough for the status, the facts, the hand-overs and the answers.
+            b.set_window_size(1366, 1150).await.unwrap();
+            sign_in(&b, &server.url, (name, password)).await;
+            b.goto(&format!("{}/messages/{id}", server.url)).await.unwrap();
+            let shown = text(&b).await;
+            std::fs::write(d.join(format!("console-message-{id}.png")), png(&b).await).unwrap();
+            b.close().await.unwrap();
+            shown
+        });
+        use std::io::Write;
+        let mut log = std::fs::OpenOptions::new().append(true).open(d.join("log.txt")).unwrap();
+        writeln!(log, "$ flspost serve: message {id} in the console, signed in as {name} (console-message-{id}.png)\n")
+            .unwrap();
+        Some(shown)
+    }
+
     /// What the outbox to VANS holds (file names).
     fn outbox(&self) -> Vec<String> {
         let dir = self.w.path("vans");
@@ -190,6 +236,7 @@ fn step_3_3_1_2_and_3_an_aa_is_validated_loaded_and_linked_to_the_message_sent()
         assert_eq!(shown["message"]["status"], "acknowledged");
         assert_eq!(shown["letter_answers"].as_array().unwrap().len(), 1);
         assert_eq!(shown["letter_answers"][0]["type"], "FHIR ok");
+        s.console(1, &["acknowledged", "FHIR ok to transmission 1 (message"]);
     });
 }
 
@@ -202,6 +249,7 @@ fn step_3_3_2_3_an_ae_tells_the_user_the_message_has_invalid_content() {
         assert_eq!(q.len(), 1, "{q:?}");
         assert_eq!(q[0]["cause"], "fhir_fatal/MSG_VALUESET_VALUE_UNKNOWN");
         assert!(q[0]["action"].as_str().unwrap().contains("invalid content"), "{}", q[0]["action"]);
+        s.console(1, &["rejected", "fhir_fatal/MSG_VALUESET_VALUE_UNKNOWN", "invalid content"]);
         s.at(300);
         assert!(s.run(&["resend-due"]).ok().json().is_empty(), "a refused message is never resent");
     });
@@ -224,6 +272,7 @@ fn step_3_3_3_1_and_4_an_ar_sends_the_original_message_again() {
             "the same message"
         );
         assert_ne!(fhir_value(&bundles[0], "Bundle", "id"), fhir_value(&bundles[1], "Bundle", "id"), "a new Bundle.id");
+        s.console(3, &["sent", "2, envelope", "FHIR transient-error to transmission 1 (message"]);
     });
 }
 
@@ -237,6 +286,7 @@ fn step_3_3_3_2_an_ar_tells_the_user_a_technical_error_occurred() {
         assert_eq!(p["cause"], "fhir_transient/MSG_Mailbox_Out_Of_Operation");
         assert!(p["action"].as_str().unwrap().starts_with("A technical error"), "{}", p["action"]);
         assert!(p["action"].as_str().unwrap().contains("resent the message"), "{}", p["action"]);
+        s.console(1, &["fhir_transient/MSG_Mailbox_Out_Of_Operation", "A technical error"]);
     });
 }
 
@@ -257,6 +307,7 @@ fn step_3_3_3_3_and_6_an_aa_or_ae_after_an_ar_is_shown_as_the_latest() {
             assert_eq!(answers, ["FHIR transient-error", format!("FHIR {code}").as_str()], "in order, the latest last");
             let text = s.run(&["journal", "show", "3"]).ok().stdout;
             assert!(text.contains(&format!("latest answer   FHIR {code} to transmission 2 (message 3)")), "{text}");
+            s.console(3, &[status, &format!("FHIR {code} to transmission 2 (message 3)")]);
         });
     }
 }
@@ -281,6 +332,7 @@ fn step_3_3_4_1_no_answer_is_resent_after_the_wait_at_most_3_times_then_a_person
         assert_eq!(q.len(), 1);
         assert_eq!(q[0]["cause"], "unanswered_limit");
         assert!(q[0]["reason"].as_str().unwrap().starts_with("sent 4 times"), "{}", q[0]["reason"]);
+        s.console(rows[3].0, &["unanswered_limit", "sent 4 times"]);
         s.outbox();
     });
 }
@@ -294,6 +346,7 @@ fn step_3_4_1_the_acknowledgement_is_not_acknowledged() {
         s.run(&["send"]).ok();
         assert_eq!(s.outbox(), before, "nothing goes back");
         assert_eq!(s.rows().len(), 1, "no message was made");
+        s.console(1, &["acknowledged"]);
     });
 }
 
@@ -312,6 +365,7 @@ fn step_3_4_2_a_duplicate_changes_nothing_and_is_shown_once() {
         let types: Vec<&str> =
             shown["letter_answers"].as_array().unwrap().iter().map(|a| a["type"].as_str().unwrap()).collect();
         assert_eq!(types, ["FHIR ok", "FHIR fatal-error"], "the duplicate once; the conflict recorded");
+        s.console(1, &["acknowledged", "FHIR fatal-error to transmission 1 (message"]);
     });
 }
 
@@ -326,6 +380,7 @@ fn step_3_4_3_and_4_an_acknowledgement_is_loaded_as_xml_and_as_json() {
             assert_eq!(s.validate(&file), 0);
             assert_eq!(s.receipt(&file)["result"]["outcome"], "acknowledged");
             assert_eq!(s.show("1")["message"]["status"], "acknowledged");
+            s.console(1, &["acknowledged", "FHIR ok to transmission 1 (message"]);
         });
     }
 }

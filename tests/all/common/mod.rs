@@ -2,6 +2,7 @@
 //! private journal and output folder, and finding the reference material in `../shared`.
 
 mod config;
+pub mod console;
 pub use config::{ConfigOf, Transport};
 
 use std::path::{Path, PathBuf};

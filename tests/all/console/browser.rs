@@ -7,108 +7,16 @@
 //! `FLSPOST_SCREENSHOTS=DIR` keeps the summary, queue and message pages as PNGs (the README's).
 
 use super::{bad_morning, sample_cprs, value_of, Client, Server, OPERATOR, VIEWER};
-use crate::common::{ensure_tool, exclusive, free_port, World};
+use crate::common::console::{browser, click, png, sign_in, text, Driver};
+use crate::common::{exclusive, World};
 use fantoccini::{Client as Browser, Locator};
 
-/// chromedriver on a free loopback port, stopped when dropped.
-struct Driver {
-    url: String,
-    child: std::process::Child,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let exe = ensure_tool("chromedriver", "chromium-driver");
-        ensure_tool("chromium", "chromium");
-        let port = free_port();
-        let child = std::process::Command::new(exe)
-            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Driver { url: format!("http://127.0.0.1:{port}"), child };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("chromedriver did not start");
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn browser(driver: &Driver, profile: &std::path::Path) -> Browser {
-    let args = [
-        "--headless=new".to_string(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--disable-dev-shm-usage".into(),
-        "--window-size=1366,1000".into(),
-        format!("--user-data-dir={}", profile.display()),
-        // Off the network: every name resolves to nothing but loopback, no background
-        // services, no first-run or sync traffic.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--no-first-run".into(),
-        "--no-default-browser-check".into(),
-        "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication".into(),
-    ];
-    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
-    }))
-    .unwrap();
-    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
-async fn sign_in(b: &Browser, base: &str, who: (&str, &str)) {
-    b.goto(&format!("{base}/login")).await.unwrap();
-    b.find(Locator::Css("input[name=name]")).await.unwrap().send_keys(who.0).await.unwrap();
-    b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(who.1).await.unwrap();
-    click(b, "form.login button").await;
-    if let Err(e) = b.wait().at_most(std::time::Duration::from_secs(10)).for_element(Locator::Css("nav a[href='/queue']")).await {
-        panic!("not signed in ({e}): {}\n{}", b.current_url().await.unwrap(), b.source().await.unwrap());
-    }
-    assert_eq!(b.current_url().await.unwrap().path(), "/", "signed in, on the summary");
-}
-
+/// Keeps the page as `name` under `FLSPOST_SCREENSHOTS`, when it is set.
 async fn shot(b: &Browser, name: &str) {
-    let png = b.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"));
+    let png = png(b).await;
     if let Some(dir) = std::env::var_os("FLSPOST_SCREENSHOTS") {
         std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
     }
-}
-
-/// Clicks what `css` finds and waits for the page it leads to (a link or a form's submit).
-async fn click(b: &Browser, css: &str) {
-    let before = b.current_url().await.unwrap();
-    b.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
-    for _ in 0..200 {
-        if b.current_url().await.unwrap() != before {
-            b.wait().for_element(Locator::Css("body")).await.unwrap();
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{css} led nowhere from {before}");
-}
-
-async fn text(b: &Browser) -> String {
-    b.find(Locator::Css("main")).await.unwrap().text().await.unwrap()
 }
 
 #[test]

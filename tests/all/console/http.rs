@@ -224,3 +224,41 @@ fn the_server_never_listens_beyond_loopback_without_tls() {
     let page = c.get("/login");
     assert!(page.header("set-cookie").unwrap().contains("Secure"));
 }
+
+/// MedCom's test protocol 3.3.3.3/3.3.3.6: the latest answer is what the screen shows as the
+/// letter's answer, on its page as in `journal show`; a letter with none names none.
+#[test]
+fn a_message_page_names_the_letter_s_latest_answer() {
+    let mut w = World::new();
+    let cfg = bad_morning(&mut w);
+    let s = Server::start(&w, &cfg);
+    let mut c = Client::new(&s);
+    c.sign_in(VIEWER);
+    let rejected = c.get("/messages/3").text();
+    assert!(
+        rejected.contains("<dt>Latest answer</dt><dd class=\"latest\">XCTL02 to transmission 1 (message 3), rejected,"),
+        "{rejected}"
+    );
+    let unanswered = c.get("/messages/5").text();
+    assert!(
+        unanswered.contains("No receipt or Acknowledgement.") && !unanswered.contains("Latest answer"),
+        "{unanswered}"
+    );
+}
+
+/// A letter no one answered has no reason of its own: its page says what the work queue says
+/// was tried (`sent 4 times ...` once the resend policy's limit is reached).
+#[test]
+fn a_message_page_gives_its_problem_s_reason() {
+    let mut w = World::new();
+    let cfg = bad_morning(&mut w);
+    let queue = w.run_with(&cfg, &["journal", "queue", "--json"]).ok().json();
+    let problem = queue.iter().find(|p| p["key"] == "5").unwrap_or_else(|| panic!("{queue:?}"));
+    assert!(problem["cause"].as_str().unwrap().starts_with("unanswered"), "{problem}");
+    let s = Server::start(&w, &cfg);
+    let mut c = Client::new(&s);
+    c.sign_in(VIEWER);
+    let page = c.get("/messages/5").text();
+    let reason = problem["reason"].as_str().unwrap();
+    assert!(page.contains(&format!("<p class=\"reason problem\">{reason}</p>")), "{reason}:\n{page}");
+}

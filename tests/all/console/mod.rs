@@ -9,10 +9,11 @@ mod load;
 mod metrics;
 mod tls;
 
+pub use crate::common::console::Server;
 use crate::common::{root, sample, World, SAMPLES};
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 pub const OPERATOR: (&str, &str) = ("olivia", "operator-password-1");
 pub const VIEWER: (&str, &str) = ("viktor", "viewer-password-12");
@@ -44,81 +45,6 @@ pub fn sample_cprs() -> Vec<String> {
         out.push(cpr);
     }
     out
-}
-
-/// `flspost serve` on a free loopback port, stopped (SIGTERM) when dropped.
-pub struct Server {
-    #[allow(dead_code)]
-    pub url: String,
-    pub addr: String,
-    child: Child,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
-impl Server {
-    pub fn start(w: &World, cfg: &Path) -> Server {
-        Server::try_start(w, cfg).unwrap_or_else(|(code, err)| panic!("serve exited {code}: {err}"))
-    }
-
-    /// The server, or how it exited and what it said when it did not start.
-    pub fn try_start(w: &World, cfg: &Path) -> Result<Server, (i32, String)> {
-        let mut text = std::fs::read_to_string(cfg).unwrap();
-        if !text.contains("[server]") {
-            text.push_str("\n[server]\nlisten = \"127.0.0.1:0\"\n");
-            std::fs::write(cfg, text).unwrap();
-        }
-        let mut child = w
-            .cmd()
-            .args(["serve", "--config", cfg.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            if err.read_line(&mut line).unwrap() == 0 {
-                let code = child.wait().unwrap().code().unwrap_or(-1);
-                return Err((code, seen));
-            }
-            seen.push_str(&line);
-            if let Some(url) = line.split("url=").nth(1).or_else(|| line.split("\"url\":\"").nth(1)) {
-                let url = url.trim().trim_end_matches(['"', '}']).trim_end_matches('/').to_string();
-                let addr = url.split("://").nth(1).unwrap().to_string();
-                let stderr = std::sync::Arc::new(std::sync::Mutex::new(seen));
-                let keep = stderr.clone();
-                std::thread::spawn(move || {
-                    let mut rest = String::new();
-                    let _ = err.read_to_string(&mut rest);
-                    keep.lock().unwrap().push_str(&rest);
-                });
-                return Ok(Server { url, addr, child, stderr });
-            }
-        }
-    }
-
-    /// SIGTERM, then its exit code and everything it logged.
-    pub fn stop(mut self) -> (i32, String) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let code = self.child.wait().unwrap().code().unwrap_or(-1);
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        let log = self.stderr.lock().unwrap().clone();
-        (code, log)
-    }
-
-    pub fn log(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// One HTTP answer.

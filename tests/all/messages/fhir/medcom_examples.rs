@@ -230,3 +230,56 @@ fn what_flspost_builds_is_valid_to_the_standard_and_to_its_profile() {
     let (code, lines) = validate_with(&[], &root().join("samples/carecommunication-bundle.xml"));
     assert_eq!((code, lines.as_slice()), (0, &[VALID_TO_BOTH.to_string()][..]));
 }
+
+/// A VANSEnvelope is judged as the Bundle it carries: MedCom's S-B example, valid to the
+/// standard and outside flspost's profile (`priority`), stays so in an envelope (exit 4, its
+/// problem `[profile]` at `Data`), and the envelope's own rules count against the standard.
+#[test]
+fn an_envelope_gets_the_two_verdicts_of_its_bundle() {
+    let Some(m) = medcom() else { return };
+    let bundle =
+        std::fs::read(m.join("carecommunication/Bundle-S-B-new-720f68cf-21bf-4c40-a90c-a113e00e88a8.xml")).unwrap();
+    // Its Bundle.id (`S-B-new-…`) made a UUID, as VANS envelope identifiers are (MR7: the same).
+    let id = "6f1d7c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f".to_string();
+    let theirs = fhir_value(&bundle, "Bundle", "id");
+    let bundle = String::from_utf8(bundle).unwrap().replace(&theirs, &id).into_bytes();
+    let env = vans::write(&vans::Envelope {
+        sender_ean: "5790001382445",
+        receiver_ean: "5790000121526",
+        bundle_id: id.parse().unwrap(),
+        sent: now(),
+        document_name: "MCM:FDIS91#regarding-referral",
+        bundle: &bundle,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("env.xml");
+    std::fs::write(&p, &env).unwrap();
+    let data_line = String::from_utf8_lossy(&env).lines().position(|l| l.contains("<Data>")).unwrap() + 1;
+    let (code, lines) = validate_with(&[], &p);
+    assert_eq!(code, 4, "{lines:#?}");
+    let (summary, problems) = lines.split_last().unwrap();
+    assert_eq!(
+        problems,
+        [format!(
+            "{data_line}:5: [profile] enveloped Bundle: 94:9: Element 'priority': This element is not expected. Expected is ( subject )."
+        )]
+    );
+    assert!(summary.starts_with("VANSEnvelope valid to MedCom's standard ("), "{summary}");
+    let run = World::new().run(&["validate", "--json", p.to_str().unwrap()]);
+    let v: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(
+        (v["standard"]["valid"].as_bool(), v["profile"]["valid"].as_bool(), v["exit_code"].as_i64()),
+        (Some(true), Some(false), Some(4))
+    );
+    assert_eq!(v["problems"][0]["verdict"], "profile");
+    // MR7 broken: the envelope itself is invalid to the standard.
+    let other = String::from_utf8(env).unwrap().replacen(
+        &format!("<EnvelopeIdentifier>{id}<"),
+        "<EnvelopeIdentifier>6b0e1e0c-0d4c-4b8f-9a57-6e3a9c1c2d10<",
+        1,
+    );
+    std::fs::write(&p, other).unwrap();
+    let (code, lines) = validate_with(&[], &p);
+    assert_eq!(code, 1, "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("[standard] MR7: EnvelopeIdentifier")), "{lines:#?}");
+}

@@ -35,7 +35,7 @@ fn the_envelope_carries_the_bundle_and_says_what_it_is() {
     assert_eq!(code, 1);
     let data_line = String::from_utf8_lossy(&wrong).lines().position(|l| l.contains("<Data>")).unwrap() + 1;
     assert!(
-        lines.iter().any(|l| l.starts_with(&format!("{data_line}:5: enveloped Bundle: "))
+        lines.iter().any(|l| l.starts_with(&format!("{data_line}:5: [standard] enveloped Bundle: "))
             && l.contains("binding:")
             && l.contains("dxa-results")),
         "{lines:#?}"
