@@ -105,10 +105,11 @@ fn acknowledgement(
     enveloped: Option<&vans::EndPoints>,
     rebuild: &mut Rebuild<'_>,
 ) -> Result<Applied> {
-    let kind = fhir::bundle_kind(bundle);
-    if kind != MessageKind::Acknowledgement {
-        let what = format!("{}{}", kind.name(), if enveloped.is_some() { " in a VANSEnvelope" } else { "" });
-        return Ok(Applied::NotAReceipt(Some(what)));
+    let in_envelope = if enveloped.is_some() { " in a VANSEnvelope" } else { "" };
+    match fhir::bundle_kind(bundle) {
+        Ok(MessageKind::Acknowledgement) => {}
+        Ok(kind) => return Ok(Applied::NotAReceipt(Some(format!("{}{in_envelope}", kind.name())))),
+        Err(why) => return Ok(Applied::NotAReceipt(Some(format!("{why}{in_envelope}")))),
     }
     let ack = match ack::read(bundle) {
         Ok(a) => a,

@@ -53,7 +53,10 @@ pub fn validate(bytes: &[u8], official: &mut Official) -> (Option<MessageKind>, 
             Err(p) => return (None, Judged { problems: vec![(Verdict::Unsplit, p)], ..Judged::default() }),
         };
         let kind = match schema::root_of(&j.xml).and_then(|r| schema::detect(&r)) {
-            Some(MessageKind::CareCommunication) => fhir::bundle_kind(&j.xml),
+            Some(MessageKind::CareCommunication) => match fhir::bundle_kind(&j.xml) {
+                Ok(kind) => kind,
+                Err(why) => return (None, unsplit(why)),
+            },
             _ => {
                 return (
                     None,
@@ -89,7 +92,10 @@ pub fn validate(bytes: &[u8], official: &mut Official) -> (Option<MessageKind>, 
         );
     };
     if kind == MessageKind::CareCommunication {
-        kind = fhir::bundle_kind(bytes);
+        kind = match fhir::bundle_kind(bytes) {
+            Ok(kind) => kind,
+            Err(why) => return (None, unsplit(why)),
+        };
     }
     if matches!(kind, MessageKind::CareCommunication | MessageKind::Acknowledgement | MessageKind::VansEnvelope) {
         return (Some(kind), fhir::judge(kind, bytes, official.r4.as_mut()));

@@ -148,7 +148,13 @@ pub fn check(
     }
     let bundle = json.as_ref().map(|j| j.xml.clone()).unwrap_or(bundle);
     let kind = match schema::root_of(&bundle) {
-        Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(FHIR) => bundle_kind(&bundle),
+        Some(r) if r.local_name == "Bundle" && r.namespace.as_deref() == Some(FHIR) => match bundle_kind(&bundle) {
+            Ok(kind) => kind,
+            Err(why) => {
+                problems.push((Verdict::Unsplit, at(data_el, "envelope", why)));
+                return problems;
+            }
+        },
         _ => {
             problems.push((
                 Verdict::Standard,

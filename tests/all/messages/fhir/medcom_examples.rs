@@ -283,3 +283,23 @@ fn an_envelope_gets_the_two_verdicts_of_its_bundle() {
     assert_eq!(code, 1, "{lines:#?}");
     assert!(lines.iter().any(|l| l.contains("[standard] MR7: EnvelopeIdentifier")), "{lines:#?}");
 }
+
+/// A MedCom message of another kind (the Acknowledgement package's `empty-message`, which an
+/// Acknowledgement answers) is named as not judged, never read as a CareCommunication with
+/// false faults; `receipt` says it is not a receipt.
+#[test]
+fn a_fhir_message_of_another_kind_is_named_not_judged_by_the_wrong_rules() {
+    let Some(m) = medcom() else { return };
+    let package = "medcom.fhir.dk.acknowledgement-2.0.3";
+    let file = unpacked(&m.join(format!("fhir-packages/{package}.tgz")), package)
+        .join("package/example/Bundle-eb26be85-fdb7-454d-a980-95cba6d1745b.json");
+    let (code, lines) = validate_with(&[], &file);
+    assert_eq!(code, 1, "{lines:?}");
+    assert_eq!(lines.len(), 1, "one line, not the CareCommunication rules' faults: {lines:?}");
+    assert!(lines[0].contains("does not judge") && lines[0].contains("empty-message"), "{lines:?}");
+    let w = World::new();
+    w.generate(&sample("group-1.json")).ok();
+    let r = w.run(&["receipt", file.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("empty-message") || r.stdout.contains("empty-message"), "{}{}", r.stdout, r.stderr);
+}
