@@ -38,6 +38,14 @@ impl Role {
 pub struct User {
     pub name: String,
     pub role: Role,
+    /// Changes whenever the person's password does, or the name is removed and given again:
+    /// a session made before is then over (the hash's own digest: its salt is new each time).
+    pub stamp: String,
+}
+
+fn user_of(r: UserRow) -> Option<User> {
+    let stamp = crate::support::digest::sha256_hex(r.password_hash.as_bytes());
+    Role::from_code(&r.role).map(|role| User { name: r.name, role, stamp })
 }
 
 /// The shortest password `user add` and `user passwd` take.
@@ -126,7 +134,7 @@ pub fn authenticate(journal: &Journal, name: &str, password: &str) -> Result<Opt
     };
     let matches = password::verify(password, phc);
     Ok(match row {
-        Some(r) if matches => Role::from_code(&r.role).map(|role| User { name: r.name, role }),
+        Some(r) if matches => user_of(r),
         _ => None,
     })
 }
@@ -134,5 +142,5 @@ pub fn authenticate(journal: &Journal, name: &str, password: &str) -> Result<Opt
 /// The role of `name` now (a session checks it on every request: a person removed or made a
 /// viewer loses what they could do at once).
 pub fn current(journal: &Journal, name: &str) -> Result<Option<User>> {
-    Ok(journal.user(name)?.and_then(|r| Role::from_code(&r.role).map(|role| User { name: r.name, role })))
+    Ok(journal.user(name)?.and_then(user_of))
 }

@@ -128,6 +128,11 @@ fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
          WHERE id IN (SELECT id FROM temp.erase_refused)",
         params![EMPTY_SHA256, ERASED, who, now],
     )?;
+    // A search for the patient in the console kept their birth date (the masked number).
+    c.execute(
+        "UPDATE audit SET detail = ?1 WHERE action = 'cpr-search' AND detail = ?2",
+        params![ERASED, format!("{}-xxxx", &cpr[..cpr.len().min(6)])],
+    )?;
     // A note someone wrote about one of these rows (`journal handle`) may name the patient.
     c.execute(
         "UPDATE audit SET detail = ?1 WHERE detail IS NOT NULL AND ( \

@@ -34,30 +34,39 @@ fn same(a: &str, b: &str) -> bool {
 
 struct Session {
     user: String,
+    /// The person's [`User::stamp`] when they signed in.
+    stamp: String,
     csrf: String,
     last_seen: Instant,
+    since: Instant,
 }
+
+/// However active, a session ends this long after its sign-in.
+const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 #[derive(Default)]
 pub struct Sessions(Mutex<HashMap<String, Session>>);
 
 impl Sessions {
-    fn create(&self, user: &str, idle: Duration) -> String {
+    fn create(&self, user: &User, idle: Duration) -> String {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|_, s| s.last_seen.elapsed() < idle);
+        all.retain(|_, s| s.last_seen.elapsed() < idle && s.since.elapsed() < SESSION_LIFETIME);
         let t = token();
-        all.insert(t.clone(), Session { user: user.to_string(), csrf: token(), last_seen: Instant::now() });
+        let now = Instant::now();
+        let session =
+            Session { user: user.name.clone(), stamp: user.stamp.clone(), csrf: token(), last_seen: now, since: now };
+        all.insert(t.clone(), session);
         t
     }
 
     /// The session's person and CSRF token, when it is known and has not been idle too long
     /// (then it is forgotten); using it counts as activity.
-    fn find(&self, t: &str, idle: Duration) -> Option<(String, String)> {
+    fn find(&self, t: &str, idle: Duration) -> Option<(String, String, String)> {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match all.get_mut(t) {
-            Some(s) if s.last_seen.elapsed() < idle => {
+            Some(s) if s.last_seen.elapsed() < idle && s.since.elapsed() < SESSION_LIFETIME => {
                 s.last_seen = Instant::now();
-                Some((s.user.clone(), s.csrf.clone()))
+                Some((s.user.clone(), s.stamp.clone(), s.csrf.clone()))
             }
             Some(_) => {
                 all.remove(t);
@@ -72,35 +81,54 @@ impl Sessions {
     }
 }
 
-/// Failed sign-ins per name and per client address: after three, each further try waits
-/// twice as long as the last (from 2 s, at most 5 min) before it is even checked.
+/// Sign-in tries per name from one client address, and per name from anywhere: past a key's
+/// free tries, each further one waits twice as long as the last (from 2 s, at most 5 min)
+/// before it is even checked. A try counts the moment it is let through, before its password
+/// is checked, under one lock, so parallel guesses get no more than one at a time would; a
+/// success forgets its keys, and a key left alone for 15 minutes starts again. Not per
+/// address alone: everyone behind one proxy (or on loopback) would lock everyone out.
 #[derive(Default)]
 pub struct Throttle(Mutex<HashMap<String, (u32, Instant)>>);
 
-impl Throttle {
-    fn wait(&self, key: &str) -> Option<Duration> {
-        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (n, at) = all.get(key)?;
-        if *n < 3 {
-            return None;
-        }
-        let hold = Duration::from_secs((1u64 << (*n - 2).min(9)).min(300));
-        hold.checked_sub(at.elapsed())
-    }
+const THROTTLE_FORGETS: Duration = Duration::from_secs(15 * 60);
 
-    fn failed(&self, key: &str) {
+impl Throttle {
+    fn begin(&self, keys: &[(&str, u32)]) -> Result<(), Duration> {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if all.len() > 10_000 {
-            all.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(300));
+            all.retain(|_, (_, at)| at.elapsed() < THROTTLE_FORGETS);
         }
-        let e = all.entry(key.to_string()).or_insert((0, Instant::now()));
-        e.0 += 1;
-        e.1 = Instant::now();
+        for (key, free) in keys {
+            if let Some((n, at)) = all.get(*key) {
+                if *n >= *free && at.elapsed() < THROTTLE_FORGETS {
+                    let hold = Duration::from_secs((1u64 << (*n - free + 1).min(9)).min(300));
+                    if let Some(left) = hold.checked_sub(at.elapsed()) {
+                        return Err(left);
+                    }
+                }
+            }
+        }
+        for (key, _) in keys {
+            let e = all.entry(key.to_string()).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= THROTTLE_FORGETS {
+                e.0 = 0;
+            }
+            e.0 += 1;
+            e.1 = Instant::now();
+        }
+        Ok(())
     }
 
     fn succeeded(&self, key: &str) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
+}
+
+/// A name as a person may have one (`flspost user add`'s rule), for the throttle and the audit
+/// log: what is longer or holds other characters is cut and masked, never kept as typed
+/// (someone may type their password into the name field).
+fn as_name(typed: &str) -> String {
+    typed.chars().take(64).map(|c| if c.is_ascii_alphanumeric() || "._@-".contains(c) { c } else { '?' }).collect()
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -122,15 +150,20 @@ fn set_cookie(state: &Shared, name: &str, value: &str, path: &str, max_age: Opti
 }
 
 /// Where the request came from, for the audit log: the peer's address, and behind a
-/// reverse proxy the client it names.
+/// reverse proxy the client it names; only a proxy on this host is believed (anyone who
+/// reaches the port directly could name any client, and get a fresh throttle key each time).
 pub fn origin(state: &Shared, parts: &Parts) -> String {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let peer_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let from_this_host = peer_ip.is_some_and(|ip| ip.is_loopback());
     let forwarded =
         parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(
             |v| v.trim().chars().filter(|c| c.is_ascii_hexdigit() || ".:".contains(*c)).take(45).collect::<String>(),
         );
     match forwarded {
-        Some(f) if state.config.server.behind_tls_proxy && !f.is_empty() => format!("{f} (via {peer})"),
+        Some(f) if state.config.server.behind_tls_proxy && from_this_host && !f.is_empty() => {
+            format!("{f} (via {peer})")
+        }
         _ => peer,
     }
 }
@@ -197,10 +230,11 @@ impl FromRequestParts<Shared> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Signed, Fail> {
         let t = cookie(&parts.headers, SESSION_COOKIE).ok_or(Fail::SignIn)?;
-        let (name, csrf) = state.sessions.find(&t, state.limits.idle).ok_or(Fail::SignIn)?;
+        let (name, stamp, csrf) = state.sessions.find(&t, state.limits.idle).ok_or(Fail::SignIn)?;
         let lookup = name.clone();
         let user = state.journal(move |j| users::current(j, &lookup)).await?;
-        let Some(user) = user else {
+        // Removed, or its password changed (or removed and added again) since the sign-in.
+        let Some(user) = user.filter(|u| u.stamp == stamp) else {
             state.sessions.end(&t);
             return Err(Fail::SignIn);
         };
@@ -239,11 +273,11 @@ pub async fn login(State(state): State<Shared>, req: axum::extract::Request) -> 
     if !ok {
         return Err(Fail::Forbidden("the sign-in form has expired: open the login page again".into()));
     }
-    let name = form.get("name").unwrap_or("").trim().to_string();
+    let name = as_name(form.get("name").unwrap_or("").trim());
     let password = form.get("password").unwrap_or("").to_string();
     let from = origin(&state, &parts);
-    let (by_name, by_addr) = (format!("name {name}"), format!("addr {from}"));
-    if let Some(w) = state.throttle.wait(&by_name).max(state.throttle.wait(&by_addr)) {
+    let (by_name, by_pair) = (format!("name {name}"), format!("name {name} from {from}"));
+    if let Err(w) = state.throttle.begin(&[(&by_pair, 3), (&by_name, 10)]) {
         return Err(Fail::TooMany(format!("too many failed sign-ins: try again in {} s", w.as_secs() + 1)));
     }
     let (n, p) = (name.clone(), password);
@@ -253,21 +287,19 @@ pub async fn login(State(state): State<Shared>, req: axum::extract::Request) -> 
     match user {
         Some(u) => {
             state.throttle.succeeded(&by_name);
-            state.throttle.succeeded(&by_addr);
+            state.throttle.succeeded(&by_pair);
             let a = actor.clone();
             state
                 .journal(move |j| flspost::app::audit::record(j, &a, "sign-in", &format!("user {}", a.name), None))
                 .await?;
             state.log.event("sign-in", &[("user", u.name.clone()), ("from", from)]);
-            let t = state.sessions.create(&u.name, state.limits.idle);
+            let t = state.sessions.create(&u, state.limits.idle);
             let mut r = Redirect::to("/").into_response();
             r.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &t, "/", None));
             r.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", "/login", Some(0)));
             Ok(r)
         }
         None => {
-            state.throttle.failed(&by_name);
-            state.throttle.failed(&by_addr);
             let detail = format!("name {name}");
             state
                 .journal(move |j| flspost::app::audit::record(j, &actor, "sign-in-failed", "console", Some(&detail)))

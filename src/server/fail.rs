@@ -51,7 +51,14 @@ impl IntoResponse for Fail {
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 let title = if status == StatusCode::UNPROCESSABLE_ENTITY { "Not done" } else { "Something failed" };
-                page(status, title, &format!("{} ({})", e.to_string().trim_start_matches("usage: "), e.code()))
+                // The journal's path is the server's business, not the page's.
+                let text = e.to_string();
+                let text = text.trim_start_matches("usage: ");
+                let text = match text.find(" in the journal /") {
+                    Some(at) => &text[..at],
+                    None => text,
+                };
+                page(status, title, &format!("{text} ({})", e.code()))
             }
         }
     }

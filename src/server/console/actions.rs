@@ -84,6 +84,9 @@ async fn report(state: &Shared, s: &Signed, title: &str, done: Vec<Done>) -> std
     render(state, "done.html", minijinja::context! { who => who(s), title => title, done => v(&done) })
 }
 
+/// The most problems one bulk form acts on.
+const MAX_BULK: usize = 500;
+
 /// The queue's bulk form: `action` resend or handle, over the checked `id`s.
 pub async fn bulk(
     State(state): State<Shared>,
@@ -93,9 +96,18 @@ pub async fn bulk(
 ) -> std::result::Result<Html<String>, Fail> {
     let form = Form::parse(&body);
     s.may_change(&headers, &form, Role::Operator)?;
-    let keys = form.all("id");
+    let mut keys = form.all("id");
+    keys.sort();
+    keys.dedup();
     if keys.is_empty() {
         return Err(Fail::App(Error::Usage("select at least one problem in the queue".into())));
+    }
+    // One form's worth: the work (and the journal's write lock) a request can cause is bounded.
+    if keys.len() > MAX_BULK {
+        return Err(Fail::App(Error::Usage(format!(
+            "at most {MAX_BULK} problems at once ({} selected): narrow the queue's filters",
+            keys.len()
+        ))));
     }
     match form.get("action") {
         Some("resend") => resend_keys(&state, &s, keys).await,

@@ -83,5 +83,11 @@ pub fn v<T: serde::Serialize>(x: &T) -> minijinja::Value {
 
 /// `{id}` of a message's routes: a journal message id.
 pub fn message_id(id: &str) -> std::result::Result<i64, Fail> {
-    id.parse().map_err(|_| Fail::NotFound(format!("`{id}` is not a message id")))
+    // A journal id: digits without a leading zero, at most 9 of them. Nothing of what was
+    // asked for is echoed (a CPR number typed into the address would be shown back).
+    let plain = !id.is_empty() && id.len() <= 9 && !id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit());
+    match id.parse() {
+        Ok(n) if plain => Ok(n),
+        _ => Err(Fail::NotFound("that is not a message id (a journal id is a number, as the queue links it)".into())),
+    }
 }

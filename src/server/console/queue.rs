@@ -98,6 +98,10 @@ pub async fn search(State(state): State<Shared>, s: Signed, body: axum::body::By
     let cpr = flspost::model::identifiers::Cpr::parse(&digits)
         .map(|c| c.expose().to_string())
         .map_err(|e| Fail::App(Error::Usage(format!("CPR number: {e}"))))?;
+    // Who looked for which patient is kept, as a reveal is (masked: the audit log names no
+    // one; `journal erase` empties it with the patient).
+    let (by, masked) = (s.actor(), format!("{}-xxxx", &cpr[..6]));
+    state.journal(move |j| flspost::app::audit::record(j, &by, "cpr-search", "console", Some(&masked))).await?;
     show(&state, &s, f, Some(cpr)).await
 }
 
