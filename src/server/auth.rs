@@ -81,46 +81,72 @@ impl Sessions {
     }
 }
 
-/// Sign-in tries per name from one client address, and per name from anywhere: past a key's
-/// free tries, each further one waits twice as long as the last (from 2 s, at most 5 min)
-/// before it is even checked. A try counts the moment it is let through, before its password
-/// is checked, under one lock, so parallel guesses get no more than one at a time would; a
-/// success forgets its keys, and a key left alone for 15 minutes starts again. Not per
+/// Failed sign-ins per name from one client address, and per name from anywhere: past a
+/// key's free tries, each further one waits twice as long as the last (from 2 s, at most
+/// 5 min) before it is even checked; a success forgets its keys, and a key left alone for 15
+/// minutes starts again. One password of a name is checked at a time (others for that name
+/// wait their turn), so parallel guesses get no more tries than sequential ones. Not per
 /// address alone: everyone behind one proxy (or on loopback) would lock everyone out.
 #[derive(Default)]
-pub struct Throttle(Mutex<HashMap<String, (u32, Instant)>>);
+pub struct Throttle(Mutex<ThrottleState>);
+
+#[derive(Default)]
+pub struct ThrottleState {
+    failures: HashMap<String, (u32, Instant)>,
+    checking: std::collections::HashSet<String>,
+}
 
 const THROTTLE_FORGETS: Duration = Duration::from_secs(15 * 60);
 
+/// Why a try may not be checked now.
+enum Held {
+    /// Another try of this name is being checked: wait a moment.
+    Turn,
+    /// Too many failures: this long.
+    For(Duration),
+}
+
 impl Throttle {
-    fn begin(&self, keys: &[(&str, u32)]) -> Result<(), Duration> {
-        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if all.len() > 10_000 {
-            all.retain(|_, (_, at)| at.elapsed() < THROTTLE_FORGETS);
+    /// Lets a try of `name` be checked now, holding its turn, unless a key is held.
+    fn begin(&self, name: &str, keys: &[(&str, u32)]) -> Result<(), Held> {
+        let mut st = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if st.checking.contains(name) {
+            return Err(Held::Turn);
         }
         for (key, free) in keys {
-            if let Some((n, at)) = all.get(*key) {
+            if let Some((n, at)) = st.failures.get(*key) {
                 if *n >= *free && at.elapsed() < THROTTLE_FORGETS {
                     let hold = Duration::from_secs((1u64 << (*n - free + 1).min(9)).min(300));
                     if let Some(left) = hold.checked_sub(at.elapsed()) {
-                        return Err(left);
+                        return Err(Held::For(left));
                     }
                 }
             }
         }
-        for (key, _) in keys {
-            let e = all.entry(key.to_string()).or_insert((0, Instant::now()));
+        st.checking.insert(name.to_string());
+        Ok(())
+    }
+
+    /// The try of `name` was checked: its turn ends, and its keys are forgotten (`ok`) or
+    /// count one more failure.
+    fn end(&self, name: &str, keys: &[&str], ok: bool) {
+        let mut st = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        st.checking.remove(name);
+        if st.failures.len() > 10_000 {
+            st.failures.retain(|_, (_, at)| at.elapsed() < THROTTLE_FORGETS);
+        }
+        for key in keys {
+            if ok {
+                st.failures.remove(*key);
+                continue;
+            }
+            let e = st.failures.entry(key.to_string()).or_insert((0, Instant::now()));
             if e.1.elapsed() >= THROTTLE_FORGETS {
                 e.0 = 0;
             }
             e.0 += 1;
             e.1 = Instant::now();
         }
-        Ok(())
-    }
-
-    fn succeeded(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -277,17 +303,30 @@ pub async fn login(State(state): State<Shared>, req: axum::extract::Request) -> 
     let password = form.get("password").unwrap_or("").to_string();
     let from = origin(&state, &parts);
     let (by_name, by_pair) = (format!("name {name}"), format!("name {name} from {from}"));
-    if let Err(w) = state.throttle.begin(&[(&by_pair, 3), (&by_name, 10)]) {
-        return Err(Fail::TooMany(format!("too many failed sign-ins: try again in {} s", w.as_secs() + 1)));
+    // Waits its turn behind another try of the same name (at most 10 s), then is held off or
+    // checked.
+    let mut waited = Duration::ZERO;
+    loop {
+        match state.throttle.begin(&name, &[(&by_pair, 3), (&by_name, 10)]) {
+            Ok(()) => break,
+            Err(Held::Turn) if waited < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                waited += Duration::from_millis(20);
+            }
+            Err(Held::Turn) => return Err(Fail::TooMany("too many sign-ins at once: try again".into())),
+            Err(Held::For(w)) => {
+                return Err(Fail::TooMany(format!("too many failed sign-ins: try again in {} s", w.as_secs() + 1)))
+            }
+        }
     }
     let (n, p) = (name.clone(), password);
-    let user = state.journal(move |j| users::authenticate(j, &n, &p)).await?;
+    let checked = state.journal(move |j| users::authenticate(j, &n, &p)).await;
+    state.throttle.end(&name, &[&by_pair, &by_name], matches!(checked, Ok(Some(_))));
+    let user = checked?;
     let actor =
         Actor { name: if user.is_some() { name.clone() } else { "(unknown)".into() }, origin: Some(from.clone()) };
     match user {
         Some(u) => {
-            state.throttle.succeeded(&by_name);
-            state.throttle.succeeded(&by_pair);
             let a = actor.clone();
             state
                 .journal(move |j| flspost::app::audit::record(j, &a, "sign-in", &format!("user {}", a.name), None))
