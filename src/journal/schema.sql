@@ -148,6 +148,9 @@ CREATE TABLE message_parts (
     PRIMARY KEY (message_id, part_id)
 ) WITHOUT ROWID;
 CREATE INDEX message_parts_part ON message_parts(part_id);
+-- The summary's transport health without a time window: counted over this index, not the
+-- attempts' rows, and each transport's last success found in it.
+CREATE INDEX attempts_health ON attempts(transport, outcome, finished_at);
 -- (end of what schema 6 added)
 
 -- Schema 6: facts about the journal itself. `revision_floor`: set when a journal is first
