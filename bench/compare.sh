@@ -5,8 +5,9 @@
 #   bench/compare.sh            per-invocation comparison + 10,000-line batch
 #   bench/compare.sh --memory   also a 100,000-line batch under /usr/bin/time (peak RSS)
 #   bench/compare.sh --journal-size
-#                               also `journal list --unanswered` on a 1,000- and a
-#                               100,000-result journal (bench/big-journal.sh; about 2 minutes)
+#                               also `journal list --unanswered` and `journal summary` on a
+#                               1,000- and a 100,000-result journal (bench/big-journal.sh;
+#                               about 3 minutes)
 #
 #   FLSPOST_BASELINE=path/to/older/flspost bench/compare.sh
 #                               also times that binary on the same inputs, in the same run
@@ -156,6 +157,10 @@ if [ "${1:-}" = "--journal-size" ]; then
   hyperfine -N --warmup 3 --runs 20 \
     -n "1,000 results" "$bin journal list --journal $work/small.sqlite --unanswered=60 --result F-000501" \
     -n "100,000 results" "$bin journal list --journal $work/big.sqlite --unanswered=60 --result F-000501"
+  echo "== journal summary (the work queue's counts and transport health) on 1,000 and 100,000 results =="
+  hyperfine -N --warmup 2 --runs 10 \
+    -n "summary, 1,000 results" "$bin journal summary --journal $work/small.sqlite" \
+    -n "summary, 100,000 results" "$bin journal summary --journal $work/big.sqlite"
   rm -f "$work"/big.sqlite* "$work"/small.sqlite*
 fi
 
@@ -190,4 +195,4 @@ if "xmllint-fhir-bundle" in r:
     print(f"xmllint validating the Bundle (official R4 schema) and the MeMo (official):        {x:.1f} ms")
     print(f"ratio flspost / xmllint: {k / x:.2f}")
 EOS
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GB"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GB, SHA-NI $(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -320,6 +320,8 @@ pub fn restamped(m: &MessageRow, stored: &[u8], transmission: u32, now: DateTime
         transmission,
         letter_revision: m.letter_revision,
         pdf: None,
+        // Restamped from stored bytes: what it carries is found by decoding.
+        carried: None,
         warnings: vec![],
     })
 }

@@ -6,7 +6,7 @@ use crate::compose::routing::GpRouting;
 use crate::error::{Error, Result};
 use crate::formats::memo::write::MainDocument;
 use crate::formats::Letter;
-pub use crate::formats::{GpOptions, PatientOptions};
+pub use crate::formats::{Carried, GpOptions, PatientOptions};
 use crate::input::InputError;
 use crate::letters::Letters;
 pub use crate::model::Addressee;
@@ -52,6 +52,10 @@ pub struct Built {
     pub letter_revision: u32,
     /// The PDF letter inside a MeMo message.
     pub pdf: Option<Vec<u8>>,
+    /// What `bytes` carry in base64 as built (the PDF; an envelope's document and the PDF
+    /// it attaches), for the journal to store the PDF once per result without decoding the
+    /// message; `None` when not known (a message made from stored bytes).
+    pub carried: Option<Vec<Carried>>,
     pub warnings: Vec<Warning>,
 }
 
@@ -196,6 +200,7 @@ impl Composer {
             status: plan.status,
             transmission: plan.transmission,
             letter_revision: plan.letter_revision,
+            carried: Some(encoded.pdf.as_deref().map(Carried::of).into_iter().chain(encoded.carried).collect()),
             pdf: encoded.pdf,
             warnings: warning.into_iter().chain(encoded.warnings).collect(),
         })

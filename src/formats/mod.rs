@@ -19,7 +19,7 @@ pub mod xdis91;
 pub mod xml;
 
 use crate::model::{Kind, MessageKind};
-pub use wire::{Encoded, GpOptions, Letter, MainDocument, PatientOptions, WireFormat};
+pub use wire::{Carried, Encoded, GpOptions, Letter, MainDocument, PatientOptions, WireFormat};
 
 /// Each kind of letter travels in one wire format.
 impl Kind {

@@ -56,6 +56,25 @@ pub struct Letter<'a> {
     pub gp: &'a GpOptions,
 }
 
+/// A value a message carries in canonical base64, known by its length and first bytes:
+/// enough to find it in the message without decoding anything else (storing the patient's
+/// PDF once per result), and small enough to keep while a batch round waits to be recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Carried {
+    pub len: usize,
+    /// Its first [`Carried::HEAD`] bytes (all of it when shorter).
+    pub head: Vec<u8>,
+}
+
+impl Carried {
+    /// A multiple of 3, so the base64 of the head is the first characters of the value's.
+    pub const HEAD: usize = 48;
+
+    pub fn of(value: &[u8]) -> Carried {
+        Carried { len: value.len(), head: value[..value.len().min(Carried::HEAD)].to_vec() }
+    }
+}
+
 /// A written message, not yet validated.
 pub struct Encoded {
     pub bytes: Vec<u8>,
@@ -63,6 +82,9 @@ pub struct Encoded {
     pub envelope_id: Option<String>,
     /// The letter as a PDF, for a format that carries one.
     pub pdf: Option<Vec<u8>>,
+    /// What `bytes` carry in base64 beside `pdf`, as written: an envelope's document, and
+    /// the PDF that attaches.
+    pub carried: Vec<Carried>,
     pub warnings: Vec<Warning>,
 }
 

@@ -210,6 +210,7 @@ impl<'a> From<&'a Rebuilt> for Made<'a> {
             status_code: &b.status_code,
             bytes: &b.bytes,
             sha256: &b.sha256,
+            carries: None,
         }
     }
 }

@@ -2,38 +2,55 @@
 //! when it carries a part another message of its result also carries, and the `parts` rows.
 
 use super::packing::{self, Unpack};
+use crate::compose::Carried;
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection};
+use std::borrow::Cow;
 
 /// Stores message `id`'s `bytes` (of result `result_id`): a part is shared with the
 /// result's other messages when one already holds the same bytes, and a recipe is stored
-/// only when it gives back every byte.
-pub(super) fn store(conn: &Connection, id: i64, result_id: &str, bytes: &[u8]) -> Result<()> {
-    let stored = match packing::pack(bytes) {
-        Some((pieces, parts)) => {
-            let ids = parts.iter().map(|p| part_id(conn, result_id, p)).collect::<Result<Vec<i64>>>()?;
-            let recipe = packing::encode(&pieces, &ids, bytes.len());
-            let mut by_id = |want: i64| Ok(ids.iter().position(|&i| i == want).map(|n| parts[n].clone()));
-            match packing::unpack(&recipe, &mut by_id) {
-                Ok(made) if made == bytes => {
-                    let mut link = conn
-                        .prepare_cached("INSERT OR IGNORE INTO message_parts (message_id, part_id) VALUES (?1, ?2)")?;
-                    for part in &ids {
-                        link.execute(params![id, part])?;
-                    }
-                    Some(recipe)
-                }
-                _ => {
-                    forget_unused(conn, &ids)?;
-                    None
-                }
-            }
-        }
+/// only when it gives back every byte. `carries`: what the message's maker put in it in
+/// base64 ([`NewMessage::carries`](super::NewMessage::carries)), the only runs decoded.
+pub(super) fn store(
+    conn: &Connection,
+    id: i64,
+    result_id: &str,
+    bytes: &[u8],
+    carries: Option<&[Carried]>,
+) -> Result<()> {
+    let recipe = match packing::pack(bytes, carries) {
+        Some(packed) => verified_recipe(conn, result_id, bytes, packed)?,
         None => None,
     };
+    if let Some((_, ids)) = &recipe {
+        let mut link =
+            conn.prepare_cached("INSERT OR IGNORE INTO message_parts (message_id, part_id) VALUES (?1, ?2)")?;
+        for part in ids {
+            link.execute(params![id, part])?;
+        }
+    }
     conn.prepare_cached("INSERT INTO message_bytes (message_id, bytes) VALUES (?1, ?2)")?
-        .execute(params![id, stored.as_deref().unwrap_or(bytes)])?;
+        .execute(params![id, recipe.as_ref().map_or(bytes, |(r, _)| r.as_slice())])?;
     Ok(())
+}
+
+/// The recipe for `packed` and the parts it uses, with the parts stored, when it makes
+/// `bytes` exactly ([`packing::verify`]); else `None`, and no part is left that nothing uses.
+fn verified_recipe(
+    conn: &Connection,
+    result_id: &str,
+    bytes: &[u8],
+    (pieces, parts): (Vec<packing::Piece>, Vec<Vec<u8>>),
+) -> Result<Option<(Vec<u8>, Vec<i64>)>> {
+    let ids = parts.iter().map(|p| part_id(conn, result_id, p)).collect::<Result<Vec<i64>>>()?;
+    let recipe = packing::encode(&pieces, &ids, bytes.len());
+    let mut by_id = |want: i64| Ok(ids.iter().position(|&i| i == want).map(|n| Cow::Borrowed(parts[n].as_slice())));
+    if packing::verify(&recipe, &mut by_id, bytes) {
+        Ok(Some((recipe, ids)))
+    } else {
+        forget_unused(conn, &ids)?;
+        Ok(None)
+    }
 }
 
 /// The row in `parts` holding `bytes` for `result_id`: found among the result's parts
@@ -70,12 +87,12 @@ pub(super) fn made(conn: &Connection, stored: &[u8]) -> Result<std::result::Resu
     if !packing::is_packed(stored) {
         return Ok(Ok(stored.to_vec()));
     }
-    let mut part = |id: i64| -> Result<Option<Vec<u8>>> {
+    let mut part = |id: i64| -> Result<Option<Cow<'static, [u8]>>> {
         let mut st = conn.prepare_cached("SELECT bytes FROM parts WHERE id = ?1")?;
         let mut rows = st.query([id])?;
         let Some(row) = rows.next()? else { return Ok(None) };
         match row.get_ref(0)? {
-            rusqlite::types::ValueRef::Blob(b) => Ok(Some(b.to_vec())),
+            rusqlite::types::ValueRef::Blob(b) => Ok(Some(Cow::Owned(b.to_vec()))),
             _ => Err(Error::Damaged(PART_MISTYPED.into())),
         }
     };
@@ -118,4 +135,58 @@ pub(super) fn remove(conn: &Connection, messages: &str, params: impl rusqlite::P
     )?;
     conn.execute("DELETE FROM temp.removed_parts", [])?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    fn conn() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE message_bytes (message_id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+             CREATE TABLE parts (id INTEGER PRIMARY KEY, result_id TEXT NOT NULL, bytes BLOB NOT NULL);
+             CREATE TABLE message_parts (message_id INTEGER NOT NULL, part_id INTEGER NOT NULL,
+                                         PRIMARY KEY (message_id, part_id)) WITHOUT ROWID;",
+        )
+        .unwrap();
+        c
+    }
+
+    fn stored(c: &Connection, id: i64) -> Vec<u8> {
+        let v: Vec<u8> =
+            c.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id], |r| r.get(0)).unwrap();
+        made(c, &v).unwrap().unwrap()
+    }
+
+    fn count(c: &Connection, sql: &str) -> i64 {
+        c.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_part_is_shared_within_a_result_and_only_what_the_maker_names_is_looked_for() {
+        let pdf: Vec<u8> = b"%PDF-1.7\n".iter().copied().chain((0..20_000u32).map(|i| (i * 7) as u8)).collect();
+        let memo = [b"<m>".as_slice(), STANDARD.encode(&pdf).as_bytes(), b"</m>"].concat();
+        let c = conn();
+        let named = [Carried::of(&pdf)];
+        // Named: packed, and the next message of the result shares the part.
+        store(&c, 1, "R", &memo, Some(&named)).unwrap();
+        store(&c, 2, "R", &memo, Some(&named)).unwrap();
+        // Not known: found by decoding every long run, the same part.
+        store(&c, 3, "R", &memo, None).unwrap();
+        // Named nothing, or only what it does not hold: nothing decoded, stored as it is.
+        store(&c, 4, "R", &memo, Some(&[])).unwrap();
+        let unrelated: Vec<u8> = b"%PDF-1.4\n".iter().copied().chain(std::iter::repeat_n(9, 20_000)).collect();
+        store(&c, 5, "R", &memo, Some(&[Carried::of(&unrelated)])).unwrap();
+        // Another result's message gets its own part.
+        store(&c, 6, "S", &memo, Some(&named)).unwrap();
+        for id in 1..=6 {
+            assert_eq!(stored(&c, id), memo, "message {id}");
+        }
+        assert_eq!(count(&c, "SELECT count(*) FROM parts"), 2);
+        assert_eq!(count(&c, "SELECT count(*) FROM message_parts"), 4);
+        assert_eq!(count(&c, "SELECT count(*) FROM message_bytes WHERE length(bytes) < 200"), 4);
+    }
 }

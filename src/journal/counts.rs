@@ -55,20 +55,7 @@ impl Journal {
             clauses.push("a.started_at < ?");
             values.push(u);
         }
-        let window = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let mut st = self.conn.prepare(&format!(
-            "SELECT a.transport AS transport, COUNT(*) AS attempts, \
-               SUM(a.outcome = 'sent') AS sent, \
-               SUM(a.outcome IN ('transient', 'unknown', 'interrupted')) AS for_now, \
-               SUM(a.outcome = 'permanent') AS for_good, \
-               (SELECT MAX(s.finished_at) FROM attempts s WHERE s.transport = a.transport AND s.outcome = 'sent') \
-                 AS last_sent_at, \
-               (SELECT COUNT(*) FROM attempts f WHERE f.transport = a.transport \
-                  AND f.outcome IN ('transient', 'permanent', 'unknown', 'interrupted') \
-                  AND f.id > COALESCE((SELECT MAX(s.id) FROM attempts s WHERE s.transport = a.transport \
-                                       AND s.outcome = 'sent'), 0)) AS consecutive \
-             FROM attempts a {window} GROUP BY a.transport ORDER BY a.transport"
-        ))?;
+        let mut st = self.conn.prepare(&health_sql(&clauses))?;
         let rows = st.query_map(values.as_slice(), |r| {
             Ok(TransportHealth {
                 transport: r.get("transport")?,
@@ -129,5 +116,43 @@ impl Journal {
     pub fn size_on_disk(&self) -> u64 {
         let len = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         len(self.path()) + len(&self.wal)
+    }
+}
+
+/// [`Journal::transport_health`]'s query for the window `clauses` (on `a`, the attempts).
+/// A transport's last success is its newest `sent` attempt, found from its newest attempt
+/// backwards (through `attempts_transport`), so a healthy transport stops at the first.
+fn health_sql(clauses: &[&str]) -> String {
+    let window = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    format!(
+        "SELECT a.transport AS transport, COUNT(*) AS attempts, \
+           SUM(a.outcome = 'sent') AS sent, \
+           SUM(a.outcome IN ('transient', 'unknown', 'interrupted')) AS for_now, \
+           SUM(a.outcome = 'permanent') AS for_good, \
+           (SELECT MAX(s.finished_at) FROM attempts s WHERE s.transport = a.transport AND s.outcome = 'sent') \
+             AS last_sent_at, \
+           (SELECT COUNT(*) FROM attempts f WHERE f.transport = a.transport \
+              AND f.outcome IN ('transient', 'permanent', 'unknown', 'interrupted') \
+              AND f.id > COALESCE((SELECT s.id FROM attempts s WHERE s.transport = a.transport \
+                                   AND s.outcome = 'sent' ORDER BY s.id DESC LIMIT 1), 0)) AS consecutive \
+         FROM attempts a {window} GROUP BY a.transport ORDER BY a.transport"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_health_without_a_window_reads_an_index_never_the_attempts_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.sqlite")).unwrap();
+        let mut st = journal.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", health_sql(&[]))).unwrap();
+        let plan = st.query_map([], |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect::<Vec<_>>();
+        let plan = plan.join("; ");
+        assert!(plan.contains("SCAN a USING COVERING INDEX attempts_health"), "{plan}");
+        assert!(plan.contains("SEARCH s USING COVERING INDEX attempts_health (transport=? AND outcome=?)"), "{plan}");
+        assert!(plan.contains("SEARCH f USING INDEX attempts_transport (transport=? AND id>?)"), "{plan}");
+        assert!(!plan.contains("SCAN attempts") && !plan.contains("TEMP B-TREE"), "{plan}");
     }
 }

@@ -99,7 +99,7 @@ pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>)
         m.replaces,
     ])?;
     let id = tx.last_insert_rowid();
-    super::bytes::store(tx, id, m.result_id, m.bytes)?;
+    super::bytes::store(tx, id, m.result_id, m.bytes, m.carries)?;
     Ok(id)
 }
 

@@ -159,6 +159,9 @@ CREATE TABLE users (
 );
 -- Where a person acted from: the console client's address; NULL for the command line.
 ALTER TABLE audit ADD COLUMN origin TEXT;
+-- The summary's transport health without a time window: counted over this index, not the
+-- attempts' rows, and each transport's last success found in it.
+CREATE INDEX attempts_health ON attempts(transport, outcome, finished_at);
 -- (end of what schema 6 added)
 
 -- Schema 6: facts about the journal itself. `revision_floor`: set when a journal is first

@@ -157,6 +157,11 @@ pub(crate) struct NewMessage<'a> {
     pub bytes: &'a [u8],
     /// SHA-256 of `bytes` (hex), computed where the message was built.
     pub sha256: &'a str,
+    /// What `bytes` carry in canonical base64, as their maker put it in: PDFs, and a
+    /// document carried whole (an envelope's) that may hold them. The journal stores a PDF
+    /// apart from the message by finding its base64 by these; `None` (not known, say a
+    /// message made from stored bytes): it decodes every long base64 run to see what it holds.
+    pub carries: Option<&'a [crate::compose::Carried]>,
     pub regenerated_from: Option<i64>,
     pub replaces: Option<i64>,
 }
@@ -170,6 +175,8 @@ pub(crate) struct Made<'a> {
     pub status_code: &'a str,
     pub bytes: &'a [u8],
     pub sha256: &'a str,
+    /// See [`NewMessage::carries`].
+    pub carries: Option<&'a [crate::compose::Carried]>,
 }
 
 impl<'a> From<&'a crate::compose::Built> for Made<'a> {
@@ -181,6 +188,7 @@ impl<'a> From<&'a crate::compose::Built> for Made<'a> {
             status_code: b.status.code(),
             bytes: &b.bytes,
             sha256: &b.sha256,
+            carries: b.carried.as_deref(),
         }
     }
 }
@@ -216,6 +224,7 @@ impl<'a> NewMessage<'a> {
             status_code: made.status_code,
             bytes: made.bytes,
             sha256: made.sha256,
+            carries: made.carries,
             regenerated_from: None,
             replaces,
         }

@@ -398,7 +398,8 @@ impl Engine {
                     Ok(f) => f,
                     Err(e) => return Staged::Done(Summary::failed(&task.source, Some(rid), &e)),
                 };
-                // The PDF is inside the MeMo; its separate copy was only for the output folder.
+                // The PDF is inside the MeMo; its separate copy was only for the output folder
+                // (the journal finds it by `carried`, which is kept small for the wait).
                 for (b, _) in &mut built {
                     b.pdf = None;
                 }

@@ -10,7 +10,7 @@ use crate::formats::fhir::carecommunication::{self as cc, Attachment, Identity};
 use crate::formats::fhir::validation::validate;
 use crate::formats::fhir::{codes, vans};
 use crate::formats::identity;
-use crate::formats::wire::{Encoded, Letter, WireFormat};
+use crate::formats::wire::{Carried, Encoded, Letter, WireFormat};
 use crate::model::FlsResult;
 use crate::schema::{MessageKind, Problem};
 
@@ -69,6 +69,7 @@ impl WireFormat for CareCommunication {
             envelope_id: Some(identity.bundle_id.hyphenated().to_string()),
             // The patient's PDF in the output folder comes from the patient's own message.
             pdf: None,
+            carried: std::iter::once(&*bundle).chain(pdf.map(|(pdf, _)| pdf)).map(Carried::of).collect(),
             // The PDF's warnings are the patient letter's, reported when it was built.
             warnings: vec![],
         })

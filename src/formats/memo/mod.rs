@@ -71,7 +71,7 @@ impl WireFormat for Memo {
 
     fn build(&self, l: &Letter<'_>) -> Result<Encoded> {
         let (bytes, pdf, warnings) = memo_and_pdf(l)?;
-        Ok(Encoded { bytes, envelope_id: None, pdf: Some(pdf), warnings })
+        Ok(Encoded { bytes, envelope_id: None, pdf: Some(pdf), carried: vec![], warnings })
     }
 
     fn pdf_in(&self, bytes: &[u8]) -> Option<Vec<u8>> {
@@ -113,7 +113,7 @@ impl WireFormat for Kombi {
             title: &l.text.subject,
             pdf: &pdf,
         })?;
-        Ok(Encoded { bytes, envelope_id: None, pdf: Some(pdf), warnings })
+        Ok(Encoded { bytes, envelope_id: None, pdf: Some(pdf), carried: vec![], warnings })
     }
 
     fn pdf_in(&self, bytes: &[u8]) -> Option<Vec<u8>> {

@@ -50,6 +50,12 @@ impl WireFormat for Xdis91 {
             authorised: r.classified_at.with_timezone(&Copenhagen).naive_local(),
             status: l.status,
         })?;
-        Ok(Encoded { bytes: encoded.bytes, envelope_id: Some(envelope_id), pdf: None, warnings: encoded.warnings })
+        Ok(Encoded {
+            bytes: encoded.bytes,
+            envelope_id: Some(envelope_id),
+            pdf: None,
+            carried: vec![],
+            warnings: encoded.warnings,
+        })
     }
 }
