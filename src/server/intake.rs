@@ -93,11 +93,13 @@ impl Intake {
 
     fn token_ok(&self, headers: &HeaderMap) -> bool {
         let Some(want) = &self.token else { return false };
+        // The scheme's name is case-insensitive (RFC 9110); the token is not.
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
         let Some(given) = given else { return false };
         digest(given.as_bytes()).iter().zip(want).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
     }

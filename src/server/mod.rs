@@ -105,8 +105,8 @@ async fn run(state: Shared, plan: listen::Plan) -> Result<i32> {
         None => axum_server::from_tcp(listener).handle(handle).serve(app).await,
     };
     if let Some(task) = on_socket {
-        // The socket's requests under way finish too (hyper waits for them).
-        let _ = task.await;
+        // The socket's requests under way finish too, within the same 10 seconds.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
     }
     if let Some(intake) = &state.intake {
         intake.close().await;

@@ -15,12 +15,12 @@ fn no_token_or_a_wrong_one_is_refused_and_nothing_is_recorded() {
     let body = std::fs::read(sample("group-1.json")).unwrap();
     let wrong = format!("Bearer {}x", TOKEN);
     let short = format!("Bearer {}", &TOKEN[..TOKEN.len() - 1]);
-    let lowercase = format!("bearer {TOKEN}");
+    let basic = format!("Basic {TOKEN}");
     let cases: Vec<Vec<(&str, &str)>> = vec![
         vec![],
         vec![("Authorization", &wrong)],
         vec![("Authorization", &short)],
-        vec![("Authorization", &lowercase)],
+        vec![("Authorization", &basic)],
         vec![("Authorization", TOKEN)],
         vec![("Cookie", "flspost_session=whatever")],
     ];
@@ -34,7 +34,8 @@ fn no_token_or_a_wrong_one_is_refused_and_nothing_is_recorded() {
         assert!(validator.is_valid(l), "{l}");
     }
     assert_eq!(counts(&w), (0, 0, 0), "a refused request records nothing");
-    assert_eq!(post_ok(&s, &body, &[]).status, 200, "the right token");
+    let lowercase = format!("bearer {TOKEN}");
+    assert_eq!(post(&s, &body, &[("Authorization", &lowercase)]).status, 200, "the right token (any case of Bearer)");
     assert_eq!(counts(&w).0, 1);
 }
 
