@@ -37,7 +37,8 @@ fn a_result_and_a_batch_get_the_lines_generate_prints_for_them() {
     let mut batch = String::from_utf8(one.clone()).unwrap().replace('\n', "");
     batch.push('\n');
     batch.push_str(&(sample_lines("FLS-AUH-2025-IN", 5).join("\n") + "\n"));
-    let a = post_ok(&s, batch.as_bytes(), &[("Content-Type", "application/x-ndjson"), ("Flspost-Source", "morning.jsonl")]);
+    let a =
+        post_ok(&s, batch.as_bytes(), &[("Content-Type", "application/x-ndjson"), ("Flspost-Source", "morning.jsonl")]);
     assert_eq!(a.status, 200, "{}", a.text());
     let other = World::new();
     other.run_stdin(&["generate", "-"], &one).ok();
@@ -100,7 +101,10 @@ fn a_bad_input_gets_its_error_line_and_is_journaled_as_refused() {
     let a = post_ok(&s, batch.as_bytes(), &[("Content-Type", "application/x-ndjson")]);
     assert_eq!(a.status, 422);
     let ls = lines(&a);
-    assert_eq!((ls[0]["error"]["code"].as_str(), ls[1]["outcome"].as_str()), (Some("input_invalid"), Some("generated")));
+    assert_eq!(
+        (ls[0]["error"]["code"].as_str(), ls[1]["outcome"].as_str()),
+        (Some("input_invalid"), Some("generated"))
+    );
     assert_eq!(counts(&w), (1, 2, 2));
     let log = s.log();
     for cpr in crate::console::sample_cprs() {

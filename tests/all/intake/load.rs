@@ -13,7 +13,8 @@ use std::sync::Mutex;
 /// How many input versions the journal holds per result whose id starts with `prefix`.
 fn versions(w: &World, prefix: &str) -> BTreeMap<String, i64> {
     let db = w.db();
-    let mut st = db.prepare("SELECT result_id, COUNT(*) FROM inputs WHERE result_id LIKE ?1 GROUP BY result_id").unwrap();
+    let mut st =
+        db.prepare("SELECT result_id, COUNT(*) FROM inputs WHERE result_id LIKE ?1 GROUP BY result_id").unwrap();
     st.query_map([format!("{prefix}%")], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
 

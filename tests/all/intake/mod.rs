@@ -55,7 +55,8 @@ pub fn post_socket(path: &Path, body: &[u8], headers: &[(&str, &str)]) -> Answer
 }
 
 fn exchange(c: &mut (impl Read + Write), host: &str, body: &[u8], headers: &[(&str, &str)]) -> std::io::Result<Answer> {
-    let mut req = format!("POST /generate HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("POST /generate HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
