@@ -13,6 +13,9 @@
 #                               also times that binary on the same inputs, in the same run
 #                               (what a change costs: e.g. the durability flushes)
 #
+#   The resident intake (bench/intake.sh: flspost serve under wrk, 1, 4 and 8 clients) runs
+#   after the single invocations, its median set beside the xmllint pair.
+#
 # Needs ../shared/reference (the official schemas) for the xmllint side; installs hyperfine
 # and xmllint from Debian's packages when missing. Prints ratios and results per second.
 set -euo pipefail
@@ -126,6 +129,9 @@ else
     -n flspost "$bin generate --journal $work/journal.sqlite --out-dir $work/out in.json" "${baseline_args[@]}"
 fi
 
+echo "== the resident intake (flspost serve, POST /generate; wrk) =="
+"$root/bench/intake.sh" "$bin" "$work" 1 4 8
+
 echo "== batch of 10,000 results (one core: taskset -c 0; all cores) =="
 batch() { # label, cpus, args...
   local label=$1 cpus=$2; shift 2
@@ -182,6 +188,13 @@ if "xmllint-xdis91" in r:
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-memo"]["mean"]) * 1000
     print(f"xmllint validating the same two files (official schemas):          {x:.1f} ms")
     print(f"ratio flspost / xmllint: {f / x:.2f} with --out-dir (goal 0.6), {j / x:.2f} journal only (goal 0.5)")
+    intake = [l.split() for l in open("intake.txt")]
+    for variant, c, med, p99, rps in intake:
+        if variant == "journal" and c == "4":
+            print(f"intake, 4 clients, median request to durable answer: {float(med):.2f} ms = "
+                  f"{float(med) / x:.2f} x the xmllint pair (goal 0.2); {float(rps):.0f} results/s")
+        if variant == "fdatasync":
+            print(f"(one fdatasync on this disk meanwhile: median {float(med):.2f} ms, the floor of any durable answer)")
 if "xmllint-kombi-print" in r:
     k = r["flspost-kombi"]["mean"] * 1000
     x = (r["xmllint-xdis91"]["mean"] + r["xmllint-kombi-memo"]["mean"] + r["xmllint-kombi-print"]["mean"]) * 1000

@@ -135,6 +135,23 @@ pub struct ServerConfig {
     pub request_timeout_seconds: Option<u64>,
     /// `text` (the default) or `json`.
     pub log: Option<String>,
+    /// `[server.intake]`: results taken over HTTP as `generate` takes them; absent: off.
+    pub intake: Option<IntakeConfig>,
+}
+
+/// `[server.intake]`: who may hand results to the resident intake, and where. On TCP a
+/// request needs the bearer token (from `token_file` or the environment variable
+/// `token_env`); on the Unix `socket` its permissions (owner-only) are the access.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    pub token_file: Option<PathBuf>,
+    pub token_env: Option<String>,
+    pub socket: Option<PathBuf>,
+    /// Copies of the messages, as `generate --out-dir DIR` writes them.
+    pub out_dir: Option<PathBuf>,
+    /// Results in one request at most (a JSON Lines batch); 1000 when absent.
+    pub max_results: Option<usize>,
 }
 
 impl ServerConfig {
@@ -417,6 +434,11 @@ impl Config {
         cfg.retention.archive_dir.as_mut().map(resolve);
         cfg.server.tls_cert.as_mut().map(resolve);
         cfg.server.tls_key.as_mut().map(resolve);
+        if let Some(i) = cfg.server.intake.as_mut() {
+            for p in [&mut i.token_file, &mut i.socket, &mut i.out_dir] {
+                p.as_mut().map(resolve);
+            }
+        }
         for t in [&mut cfg.transport.gp, &mut cfg.transport.patient].into_iter().flatten() {
             match t {
                 TransportConfig::Outbox { dir, .. } => resolve(dir),

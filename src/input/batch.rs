@@ -62,6 +62,12 @@ impl Inputs {
         Inputs { paths: paths.into_iter().rev().collect(), force_lines, current: None }
     }
 
+    /// The documents of one stream already open (a request's body), by the same rules as a
+    /// file: one document, or one per line; `origin` names it as a path would.
+    pub fn from_reader(origin: String, reader: Box<dyn BufRead>, lines: bool) -> Inputs {
+        Inputs { paths: vec![], force_lines: lines, current: Some(Current { origin, reader, line: 0, whole: !lines }) }
+    }
+
     /// Opens the next input; `Err` is a file that cannot be opened, as the document
     /// standing for it (it fails alone, the other inputs are still read).
     fn open_next(&mut self) -> Option<std::result::Result<(), Source>> {

@@ -17,12 +17,27 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; frame-s
 pub async fn bound(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let (method, path) = (req.method().to_string(), req.uri().path().to_string());
     let timeout = state.limits.timeout;
+    // The intake answers a program, in its error lines (with a stable code).
+    let intake = path == super::intake::PATH;
     let answer = match tokio::time::timeout(timeout, state.places.acquire()).await {
         Ok(Ok(_place)) => match tokio::time::timeout(timeout, next.run(req)).await {
             Ok(r) => r,
+            Err(_) if intake => super::intake::refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                super::intake::code::TIMEOUT,
+                "the answer took longer than [server] request_timeout_seconds; the inputs may be recorded: send them \
+                 again (one recorded answers exists)",
+                1,
+            ),
             Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the request took too long; nothing more is done for it\n")
                 .into_response(),
         },
+        _ if intake => super::intake::refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            super::intake::code::SERVER_BUSY,
+            "the server is busy; nothing was recorded: try again",
+            1,
+        ),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "the server is busy; try again\n").into_response(),
     };
     let mut r = answer;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub places: tokio::sync::Semaphore,
     pub secure_cookies: bool,
     pub log: Log,
+    /// The resident intake (`[server.intake]`), when it is on.
+    pub intake: Option<super::intake::Intake>,
 }
 
 impl AppState {
@@ -44,7 +46,9 @@ impl AppState {
             idle: Duration::from_secs(s.idle_timeout_minutes.unwrap_or(30).clamp(1, 24 * 60) * 60),
         };
         let log = Log { json: s.log.as_deref() == Some("json") };
+        let intake = super::intake::Intake::start(&config, journal_path.clone(), log.clone(), limits.concurrent)?;
         Ok(AppState {
+            intake,
             places: tokio::sync::Semaphore::new(limits.concurrent),
             templates: super::console::templates()?,
             pool: Mutex::new(vec![]),

@@ -23,6 +23,8 @@ mod generate;
 // Promises under stress: crash, durability, exit codes, CPR masking, concurrency, robustness,
 // properties, layers.
 mod guarantees;
+// The resident intake: flspost serve taking results as generate does.
+mod intake;
 // The journal file: path safety, released fixtures, integrity.
 mod journal;
 // What each message holds: patient letter, kombi, FHIR, official schemas.

@@ -164,12 +164,25 @@ impl Engine {
         writer: &mut Journal,
         reader: &Journal,
         mut next: impl FnMut() -> Result<Vec<Source>>,
+        emit: impl FnMut(Summary) + Send,
+    ) -> Result<()> {
+        let now = crate::support::clock::now();
+        self.run_rounds(writer, reader, move || Ok((next()?, now)), emit)
+    }
+
+    /// [`Engine::run_stream`] with each chunk's own instant, which it is checked and built at:
+    /// for a resident process (the server's intake), where chunks come over hours. A chunk is
+    /// never split across transactions except where a result comes twice in it.
+    pub fn run_rounds(
+        &self,
+        writer: &mut Journal,
+        reader: &Journal,
+        mut next: impl FnMut() -> Result<(Vec<Source>, DateTime<Utc>)>,
         mut emit: impl FnMut(Summary) + Send,
     ) -> Result<()> {
         use std::collections::{HashSet, VecDeque};
         use std::sync::mpsc;
         writer.settle_if_restored()?;
-        let now = crate::support::clock::now();
         std::thread::scope(|scope| {
             // One round queued while another is recorded: memory stays bounded.
             let (to_writer, rounds) = mpsc::sync_channel::<(u64, Vec<Staged>)>(1);
@@ -187,7 +200,7 @@ impl Engine {
                 let mut in_flight: VecDeque<(u64, HashSet<String>)> = VecDeque::new();
                 let mut round_no = 0;
                 loop {
-                    let chunk = next()?;
+                    let (chunk, now) = next()?;
                     if chunk.is_empty() {
                         return Ok(());
                     }

@@ -199,7 +199,8 @@ impl Summary {
         Summary::failed_at(source.origin.clone(), source.line, result_id, e)
     }
 
-    pub(crate) fn failed_at(origin: String, line: Option<u64>, result_id: Option<String>, e: &Error) -> Summary {
+    /// A failure of the input from `origin` (and `line`) with `e`.
+    pub fn failed_at(origin: String, line: Option<u64>, result_id: Option<String>, e: &Error) -> Summary {
         let (field, reason) = match e {
             Error::Input(InputError { field, reason }) => (Some(field.clone()), reason.clone()),
             // libxml2's messages (a bug's report) quote values, which can be the CPR number.

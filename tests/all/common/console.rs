@@ -70,6 +70,11 @@ impl Server {
         (code, log)
     }
 
+    /// The server's process id (to send it a signal of one's own).
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }

@@ -155,7 +155,7 @@ pub fn value_of(html: &str, name: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_string())
 }
 
-fn parse(raw: &[u8]) -> Answer {
+pub fn parse(raw: &[u8]) -> Answer {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer has a head");
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");

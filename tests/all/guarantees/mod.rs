@@ -4,7 +4,7 @@ mod cpr_masking;
 mod crash;
 mod durability;
 mod exit_codes;
-mod json_schemas;
+pub mod json_schemas;
 mod layers;
 mod properties;
 mod robustness;
