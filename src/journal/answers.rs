@@ -95,15 +95,7 @@ pub(super) fn evaluate(
             contradicts_status: contradicts.map(|c| c.1),
         },
         Decision::NotSent { message_id, status } => AckOutcome::NotSent { message_id, status },
-        Decision::Acknowledge { message_id: id, cancel } => {
-            tx.execute(
-                "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )?;
-            let cancelled =
-                cancel_queued(tx, &cancel, &format!("not sent: the original (message {id}) was acknowledged"))?;
-            AckOutcome::Acknowledged { message_id: id, cancelled }
-        }
+        Decision::Acknowledge { message_id: id, cancel } => acknowledged(tx, id, &cancel, &now)?,
         Decision::Reject { message_id: id, cancel } => {
             tx.execute(
                 "UPDATE messages SET status = 'rejected', reason = ?2, refuse_code = ?3, updated_at = ?4 WHERE id = ?1",
@@ -183,15 +175,7 @@ fn as_xctl(
             AckOutcome::Conflict { message_id, status, contradicts: None, contradicts_status: None }
         }
         Decision::NotSent { message_id, status } => AckOutcome::NotSent { message_id, status },
-        Decision::Acknowledge { message_id: id, cancel } => {
-            tx.execute(
-                "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )?;
-            let cancelled =
-                cancel_queued(tx, &cancel, &format!("not sent: the original (message {id}) was acknowledged"))?;
-            AckOutcome::Acknowledged { message_id: id, cancelled }
-        }
+        Decision::Acknowledge { message_id: id, cancel } => acknowledged(tx, id, &cancel, &now)?,
         Decision::Reject { message_id: id, .. } => {
             // As an XCTL02 reason reads, so the work queue reads it as the XCTL it stands for.
             let reason = format!(
@@ -344,6 +328,17 @@ fn end_point(tx: &Connection, m: &MessageRow, element: &str, party: &str) -> Res
 }
 
 /// Supersedes the queued transmissions `ids` of a letter (a verdict on it came); returns them.
+/// Message `id` acknowledged at `now`, and the queued transmissions `cancel` of its letter
+/// then not sent.
+fn acknowledged(tx: &Connection, id: i64, cancel: &[i64], now: &str) -> Result<AckOutcome> {
+    tx.execute(
+        "UPDATE messages SET status = 'acknowledged', reason = NULL, updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    let cancelled = cancel_queued(tx, cancel, &format!("not sent: the original (message {id}) was acknowledged"))?;
+    Ok(AckOutcome::Acknowledged { message_id: id, cancelled })
+}
+
 fn cancel_queued(tx: &Connection, ids: &[i64], reason: &str) -> Result<Vec<i64>> {
     for n in ids {
         tx.execute(

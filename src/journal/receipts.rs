@@ -274,14 +274,7 @@ impl Journal {
                 Ok(LetterAnswer {
                     message_id: r.get("message_id")?,
                     transmission: r.get("transmission")?,
-                    receipt: ReceiptRow {
-                        receipt_type: r.get("receipt_type")?,
-                        envelope_id: r.get("envelope_id")?,
-                        refuse_code: r.get("refuse_code")?,
-                        refuse_text: r.get("refuse_text")?,
-                        outcome: r.get("outcome")?,
-                        received_at: r.get("received_at")?,
-                    },
+                    receipt: receipt_row(r)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -294,18 +287,19 @@ impl Journal {
             "SELECT receipt_type, envelope_id, refuse_code, refuse_text, outcome, received_at FROM receipts \
              WHERE message_id = ?1 ORDER BY id",
         )?;
-        let rows = st
-            .query_map([message_id], |r| {
-                Ok(ReceiptRow {
-                    receipt_type: r.get("receipt_type")?,
-                    envelope_id: r.get("envelope_id")?,
-                    refuse_code: r.get("refuse_code")?,
-                    refuse_text: r.get("refuse_text")?,
-                    outcome: r.get("outcome")?,
-                    received_at: r.get("received_at")?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map([message_id], receipt_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+}
+
+/// A receipt as `journal show` lists it, from a row with its columns by name.
+fn receipt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceiptRow> {
+    Ok(ReceiptRow {
+        receipt_type: r.get("receipt_type")?,
+        envelope_id: r.get("envelope_id")?,
+        refuse_code: r.get("refuse_code")?,
+        refuse_text: r.get("refuse_text")?,
+        outcome: r.get("outcome")?,
+        received_at: r.get("received_at")?,
+    })
 }
