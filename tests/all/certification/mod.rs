@@ -141,18 +141,7 @@ impl Step {
 
     /// The CareCommunication rows: (id, status, transmission), oldest first.
     fn rows(&self) -> Vec<(i64, String, i64)> {
-        let mut v: Vec<_> = self
-            .run(&["journal", "list", "--json"])
-            .ok()
-            .json()
-            .into_iter()
-            .filter(|m| m["kind"] == "gp-carecommunication")
-            .map(|m| {
-                (m["id"].as_i64().unwrap(), m["status"].as_str().unwrap().into(), m["transmission"].as_i64().unwrap())
-            })
-            .collect();
-        v.sort();
-        v
+        carecommunication_rows(&self.run(&["journal", "list", "--json"]).ok())
     }
 
     /// With evidence kept: the console's page of message `id` as a person sees it, saved as

@@ -218,6 +218,19 @@ impl Run {
     }
 }
 
+/// The CareCommunication rows of a `journal list --json` run: (id, status, transmission),
+/// oldest first.
+pub fn carecommunication_rows(listed: &Run) -> Vec<(i64, String, i64)> {
+    let mut v: Vec<_> = listed
+        .json()
+        .into_iter()
+        .filter(|m| m["kind"] == "gp-carecommunication")
+        .map(|m| (m["id"].as_i64().unwrap(), m["status"].as_str().unwrap().to_string(), m["transmission"].as_i64().unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
 /// The SHA-256 of `bytes` in hex, as the journal writes it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

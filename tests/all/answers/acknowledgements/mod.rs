@@ -95,18 +95,7 @@ fn receipt(w: &World, file: &str) -> Run {
 
 /// The GP messages of the journal, oldest first: (id, status, transmission).
 fn gp_rows(w: &World) -> Vec<(i64, String, i64)> {
-    let mut v: Vec<_> = w
-        .run(&["journal", "list", "--json"])
-        .ok()
-        .json()
-        .into_iter()
-        .filter(|m| m["kind"] == "gp-carecommunication")
-        .map(|m| {
-            (m["id"].as_i64().unwrap(), m["status"].as_str().unwrap().to_string(), m["transmission"].as_i64().unwrap())
-        })
-        .collect();
-    v.sort();
-    v
+    carecommunication_rows(&w.run(&["journal", "list", "--json"]).ok())
 }
 
 /// The outbox's CareCommunication files: envelope id -> bytes.
