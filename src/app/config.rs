@@ -8,6 +8,11 @@
 //! # path = "/var/lib/flspost/journal.sqlite"
 //! # busy_timeout_seconds = 30                   # the longest wait for another process
 //! # backup_before_migrate = true                # a verified copy beside it before a migration
+//! # Or a PostgreSQL database several hosts share (instead of path):
+//! # url = "postgresql://flspost@db.region.dk/flspost"
+//! # password_file = "/etc/flspost/pg-password"  # owner-only; or password_env = "FLSPOST_PG_PASSWORD"
+//! # ca_file = "/etc/flspost/db-ca.pem"          # TLS to the server, its certificate checked
+//! # lease_seconds = 300                         # a claimed hand-over another host may take over after
 //! templates = "/etc/flspost/templates"     # overrides, file by file
 //!
 //! [policy]                                 # site = first date, or false
@@ -169,6 +174,17 @@ pub struct JournalConfig {
     /// Whether a migration first copies the journal beside itself (`journal.sqlite.v3.bak`,
     /// verified); `None`: yes.
     pub backup_before_migrate: Option<bool>,
+    /// A PostgreSQL journal instead of a file: `postgresql://user@host[:port]/database`.
+    pub url: Option<String>,
+    /// The PostgreSQL password: the name of an environment variable that holds it, or an
+    /// owner-only file.
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// TLS to the PostgreSQL server, whose certificate this CA must have signed.
+    pub ca_file: Option<PathBuf>,
+    /// How long a `send` on a shared journal holds a hand-over it claimed before another
+    /// host may take it over as cut short (seconds; longer than any transport's timeout).
+    pub lease: Option<std::time::Duration>,
 }
 
 impl JournalConfig {
@@ -182,6 +198,47 @@ impl JournalConfig {
     pub fn backup_before_migrate(&self) -> bool {
         self.backup_before_migrate.unwrap_or(true)
     }
+
+    /// The claim's lease on a shared journal: the config's, else five minutes.
+    pub fn lease(&self) -> std::time::Duration {
+        self.lease.unwrap_or(std::time::Duration::from_secs(300))
+    }
+
+    /// How to reach a PostgreSQL journal: the password (from the environment variable or the
+    /// owner-only file the config names) and the CA file for TLS.
+    pub fn pg_access(&self) -> Result<crate::journal::PgAccess> {
+        let password = match (&self.password_env, &self.password_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Usage("[journal]: password_env or password_file, not both".into()))
+            }
+            (Some(var), None) => Some(std::env::var(var).map_err(|_| {
+                Error::Usage(format!("[journal] password_env: the environment variable {var} is not set"))
+            })?),
+            (None, Some(file)) => Some(read_secret(file)?),
+            (None, None) => None,
+        };
+        Ok(crate::journal::PgAccess { password, ca_file: self.ca_file.clone() })
+    }
+}
+
+/// A secret from an owner-only file, without its final line break.
+fn read_secret(path: &Path) -> Result<String> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
+        return Err(Error::Usage(format!(
+            "[journal] password_file {}: must be a regular file only its owner may read (chmod 600)",
+            path.display()
+        )));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, 4096), &mut text).map_err(|e| Error::io(path, e))?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 impl<'de> Deserialize<'de> for JournalConfig {
@@ -193,9 +250,17 @@ impl<'de> Deserialize<'de> for JournalConfig {
             path: Option<PathBuf>,
             busy_timeout_seconds: Option<f64>,
             backup_before_migrate: Option<bool>,
+            url: Option<String>,
+            password_env: Option<String>,
+            password_file: Option<PathBuf>,
+            ca_file: Option<PathBuf>,
+            lease_seconds: Option<u64>,
         }
         // Through a value, not an untagged enum, so a typo in the table keeps serde's words.
         match toml::Value::deserialize(d)? {
+            toml::Value::String(p) if p.starts_with("postgresql://") || p.starts_with("postgres://") => {
+                Ok(JournalConfig { url: Some(p), ..JournalConfig::default() })
+            }
             toml::Value::String(p) => Ok(JournalConfig { path: Some(PathBuf::from(p)), ..JournalConfig::default() }),
             v @ toml::Value::Table(_) => {
                 let t = Table::deserialize(v).map_err(D::Error::custom)?;
@@ -209,7 +274,24 @@ impl<'de> Deserialize<'de> for JournalConfig {
                         return Err(D::Error::custom("busy_timeout_seconds: a number of seconds from 0 to 3600"))
                     }
                 };
-                Ok(JournalConfig { path: t.path, busy_timeout, backup_before_migrate: t.backup_before_migrate })
+                if t.path.is_some() && t.url.is_some() {
+                    return Err(D::Error::custom("journal: path (an SQLite file) or url (PostgreSQL), not both"));
+                }
+                let lease = match t.lease_seconds {
+                    None => None,
+                    Some(s @ 10..=86_400) => Some(std::time::Duration::from_secs(s)),
+                    Some(_) => return Err(D::Error::custom("lease_seconds: from 10 to 86400")),
+                };
+                Ok(JournalConfig {
+                    path: t.path,
+                    busy_timeout,
+                    backup_before_migrate: t.backup_before_migrate,
+                    url: t.url,
+                    password_env: t.password_env,
+                    password_file: t.password_file,
+                    ca_file: t.ca_file,
+                    lease,
+                })
             }
             _ => Err(D::Error::custom(
                 "journal: a path, or a [journal] table with path, busy_timeout_seconds and backup_before_migrate",
@@ -429,6 +511,8 @@ impl Config {
             }
         };
         cfg.journal.path.as_mut().map(resolve);
+        cfg.journal.password_file.as_mut().map(resolve);
+        cfg.journal.ca_file.as_mut().map(resolve);
         cfg.templates.as_mut().map(resolve);
         cfg.gp.receivers.as_mut().map(resolve);
         cfg.retention.archive_dir.as_mut().map(resolve);

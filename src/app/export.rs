@@ -51,7 +51,7 @@ impl Stored {
 pub fn stored(journal: &Journal, key: &str, part: Part) -> Result<Stored> {
     let m = journal
         .find_message(key)?
-        .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+        .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.location())))?;
     let bytes = match part {
         Part::Input => {
             let input = journal.input(m.input_id)?;

@@ -26,7 +26,7 @@ impl Engine {
     pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
         let m = journal
             .find_message(key)?
-            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.location())))?;
         if let Some(at) = &m.pruned_at {
             return Err(Error::Usage(format!(
                 "message {} ({} {}, result {}) is final and its bytes were pruned on {at} (retention, \

@@ -46,7 +46,7 @@ impl Engine {
     pub fn reroute(&self, journal: &mut Journal, key: &str) -> Result<Summary> {
         let m = journal
             .find_message(key)?
-            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+            .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.location())))?;
         let now = crate::support::clock::now();
         let to = self.reroute_to(journal, &m, now)?;
         let p = &to.prepared;

@@ -26,7 +26,7 @@ pub struct MessageDetail {
 pub fn show(journal: &Journal, key: &str, reveal_cpr: bool) -> Result<MessageDetail> {
     let message = journal
         .find_message(key)?
-        .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.path().display())))?;
+        .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.location())))?;
     let attempts = journal.attempts(message.id)?;
     let receipts = journal.receipts_for(message.id)?;
     let letter_answers = journal.answers_to_letter(message.kind, &message.letter_id)?;

@@ -42,7 +42,10 @@ pub fn run(args: Args) -> Result<i32> {
     let mut single = vec![];
     if !batch {
         for source in inputs.next_chunk(1)? {
-            let journal_exists = std::fs::symlink_metadata(args.common.journal_path(&config).0).is_ok();
+            let journal_exists = match args.common.journal_location(&config)?.0 {
+                flspost::journal::Location::File(path) => std::fs::symlink_metadata(path).is_ok(),
+                flspost::journal::Location::Postgres(_) => true,
+            };
             let checked = engine.check_single(&source, now, journal_exists);
             match checked {
                 Ok(p) => single.push((source, Ok(p))),

@@ -220,7 +220,7 @@ pub fn run(cmd: Command) -> Result<i32> {
             };
             errln!(
                 "flspost: {counted} checked in {}: {}",
-                journal.path().display(),
+                journal.location(),
                 if damaged == 0 { "all match their SHA-256".to_string() } else { format!("{damaged} damaged") }
             );
             Ok(if damaged == 0 { 0 } else { 1 })

@@ -25,7 +25,7 @@ pub fn backup(common: &Common, path: &Path, json: bool) -> Result<i32> {
     }
     errln!(
         "flspost: backup of {} written to {} in {:.1} s and verified",
-        journal.path().display(),
+        journal.location(),
         b.path.display(),
         started.elapsed().as_secs_f64()
     );
@@ -41,7 +41,7 @@ pub fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
     let reader = common.open_journal(&config, super::Use::Read)?;
     let from = reader.schema_version()?;
     let steps = reader.migration_steps()?;
-    let path = reader.path().to_path_buf();
+    let path = reader.file().map(|p| p.to_path_buf()).unwrap_or_default();
     drop(reader);
     let mut backup = None;
     let mut migrated_here = false;
@@ -103,7 +103,7 @@ pub fn erase(common: &Common, cpr: &str, force: bool, yes: bool, json: bool) -> 
     let now = flspost::support::clock::now();
     let plan = flspost::app::erase::plan(&journal, &cpr, now)?;
     if plan.is_empty() {
-        errln!("flspost: nothing of that patient in {}: nothing was erased", journal.path().display());
+        errln!("flspost: nothing of that patient in {}: nothing was erased", journal.location());
         if json {
             print_json(&flspost::journal::Erased::default());
         }
@@ -158,7 +158,7 @@ pub fn erase(common: &Common, cpr: &str, force: bool, yes: bool, json: bool) -> 
         );
     }
     errln!("flspost: erasure recorded in the audit log (without the CPR number)");
-    let backups = migration_backups(journal.path());
+    let backups = journal.file().map(migration_backups).unwrap_or_default();
     if !backups.is_empty() {
         errln!(
             "flspost: the backups a migration made beside the journal still hold the patient as they were: {} \

@@ -30,7 +30,7 @@ mod validate;
 use clap::{Parser, Subcommand};
 use flspost::app::config::Config;
 use flspost::error::{Error, Result};
-use flspost::journal::{Access, Journal};
+use flspost::journal::{Access, Journal, Location};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -74,32 +74,47 @@ impl Common {
         Config::load(self.config.as_deref())
     }
 
-    /// The journal the options, FLSPOST_JOURNAL, the config or the default name, and where
-    /// that came from (`None`: from --journal).
-    pub fn journal_path(&self, config: &Config) -> (PathBuf, Option<String>) {
+    /// The journal the options, FLSPOST_JOURNAL, the config or the default name (a file, or
+    /// a `postgresql://` URL), and where that came from (`None`: from --journal).
+    pub fn journal_location(&self, config: &Config) -> Result<(Location, Option<String>)> {
         let env = std::env::var_os("FLSPOST_JOURNAL").filter(|p| !p.is_empty()).map(PathBuf::from);
-        if let Some(p) = &self.journal {
-            (p.clone(), None)
+        let named = |p: &std::path::Path| -> Result<Location> {
+            match p.to_str() {
+                Some(text) => Location::parse(text, &config.journal.pg_access()?).map_err(Error::Usage),
+                None => Ok(Location::File(p.to_path_buf())),
+            }
+        };
+        let config_file = || config.source.as_deref().unwrap_or(std::path::Path::new("the config")).display().to_string();
+        Ok(if let Some(p) = &self.journal {
+            (named(p)?, None)
         } else if let Some(p) = env {
-            (p, Some("from FLSPOST_JOURNAL".to_string()))
+            (named(&p)?, Some("from FLSPOST_JOURNAL".to_string()))
+        } else if let Some(url) = &config.journal.url {
+            (named(std::path::Path::new(url))?, Some(format!("from {}", config_file())))
         } else if let Some(p) = &config.journal.path {
-            let file = config.source.as_deref().unwrap_or(std::path::Path::new("the config"));
-            (p.clone(), Some(format!("from {}", file.display())))
+            (Location::File(p.clone()), Some(format!("from {}", config_file())))
         } else {
-            (flspost::journal::default_path(), Some("the default; --journal PATH names another".to_string()))
-        }
+            (
+                Location::File(flspost::journal::default_path()),
+                Some("the default; --journal PATH names another".to_string()),
+            )
+        })
     }
 
     /// Opens the journal the options, FLSPOST_JOURNAL, the config or the default name. One
     /// not given with --journal is named on stderr with where it came from, so an operator
     /// never reads or fills a journal by surprise.
     fn open_journal(&self, config: &Config, how: Use) -> Result<Journal> {
-        let (path, from) = self.journal_path(config);
-        let exists = std::fs::symlink_metadata(&path).is_ok();
+        let (location, from) = self.journal_location(config)?;
+        // A PostgreSQL journal's database is there or not; opening it says which.
+        let exists = match &location {
+            Location::File(path) => std::fs::symlink_metadata(path).is_ok(),
+            Location::Postgres(_) => true,
+        };
         if let Some(from) = &from {
             let new = if exists { "" } else { ", new: creating it" };
             if exists || how == Use::Create {
-                errln!("flspost: journal {} ({from}{new})", path.display());
+                errln!("flspost: journal {location} ({from}{new})");
             }
         }
         if !exists && how != Use::Create {
@@ -108,12 +123,12 @@ impl Common {
                 Some(f) => format!(" ({f}; name the journal with --journal PATH)"),
                 None => String::new(),
             };
-            return Err(Error::Usage(format!("no journal at {}: nothing was generated there{hint}", path.display())));
+            return Err(Error::Usage(format!("no journal at {location}: nothing was generated there{hint}")));
         }
         let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
         let policy = config.resend.policy().map_err(Error::Usage)?;
-        let mut journal = Journal::open_upgrading(
-            &path,
+        let mut journal = Journal::open_at(
+            &location,
             access,
             config.journal.busy_timeout(),
             config.journal.backup_before_migrate(),
@@ -164,22 +179,24 @@ pub struct ServeArgs {
 }
 
 /// What runs `flspost serve`: the server front end, which sits beside this one (main.rs
-/// joins them), given the config and the journal's path.
-pub type Serve = fn(Config, PathBuf) -> Result<i32>;
+/// joins them), given the config and the journal's location.
+pub type Serve = fn(Config, Location) -> Result<i32>;
 
 fn serve(args: ServeArgs, server: Serve) -> Result<i32> {
     let config = args.common.config()?;
-    let (path, from) = args.common.journal_path(&config);
+    let (location, from) = args.common.journal_location(&config)?;
     if let Some(from) = &from {
-        errln!("flspost: journal {} ({from})", path.display());
+        errln!("flspost: journal {location} ({from})");
     }
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::Usage(format!("no journal at {}: nothing was generated there", path.display())));
+    if let Location::File(path) = &location {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Err(Error::Usage(format!("no journal at {}: nothing was generated there", path.display())));
+        }
     }
     // Opened once here: a journal that needs migrating is migrated (with its backup) before
     // the server starts, and a wrong path fails now rather than on the first request.
     drop(args.common.open_journal(&config, Use::Write)?);
-    server(config, path)
+    server(config, location)
 }
 
 /// Runs the command line; returns the process exit code.

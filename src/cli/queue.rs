@@ -243,7 +243,7 @@ pub fn run_summary(args: SummaryArgs) -> Result<i32> {
             until.as_deref().map(period::local).unwrap_or_else(|| "now".into())
         ),
     };
-    outln!("journal {} ({period}; times are Danish)", journal.path().display());
+    outln!("journal {} ({period}; times are Danish)", journal.location());
     let line = |m: &std::collections::BTreeMap<&str, i64>| {
         m.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
     };

@@ -209,7 +209,7 @@ fn write_out(journal: &mut flspost::journal::Journal, key: &str, part: Part, out
 /// `journal show R<n>`: a refused input, what closed it, never its bytes or a CPR number.
 fn show_refused(journal: &flspost::journal::Journal, id: i64, json: bool) -> Result<i32> {
     let r = journal.refused_input(id)?.ok_or_else(|| {
-        Error::Usage(format!("no refused input {} in the journal {}", refused_label(id), journal.path().display()))
+        Error::Usage(format!("no refused input {} in the journal {}", refused_label(id), journal.location()))
     })?;
     let closing = r.closed_by.map(|i| journal.input(i)).transpose()?;
     if json {

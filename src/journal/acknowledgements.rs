@@ -26,7 +26,7 @@ use super::{now_text, Journal};
 use crate::error::Result;
 use crate::formats::fhir::ack::Acknowledgement;
 use crate::formats::fhir::vans::EndPoints;
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 
 /// Stored outcomes of an Acknowledgement that changed nothing because it could not (yet)
 /// answer a letter: read again, it is evaluated again instead of being a duplicate.

@@ -13,7 +13,7 @@ use crate::formats::fhir::vans::EndPoints;
 use crate::model::Kind;
 use crate::reliable::acknowledgement::{decide, Answer as Read, Code, Decision, Parties, Repeat};
 use crate::reliable::resend::{limit_reason, Held, NotNeeded, Resend};
-use rusqlite::{params, Connection, OptionalExtension};
+use super::db::{params, Connection, OptionalExtension};
 
 /// One Acknowledgement as the evaluation reads it.
 pub(super) struct Answer<'a> {

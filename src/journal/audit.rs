@@ -5,7 +5,7 @@
 use super::types::AuditRow;
 use super::{now_text, Journal, Writer};
 use crate::error::Result;
-use rusqlite::params;
+use super::db::params;
 
 impl Writer<'_> {
     /// Records that `who` did `action` to `target` (with an optional `detail`: a note, a
@@ -52,6 +52,6 @@ impl Journal {
                 origin: r.get("origin")?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::db::Result<_>>()?)
     }
 }

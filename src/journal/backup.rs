@@ -99,7 +99,9 @@ fn copy_and_check(conn: &Connection, tmp: &Path, busy: std::time::Duration, chec
             }
         }
         // A copy put back in place is known for one at its first write (see `restore`).
+        let dst = super::db::Connection::Sqlite(dst);
         super::restore::mark_copy(&dst)?;
+        let super::db::Connection::Sqlite(dst) = dst else { unreachable!("made above") };
         // One self-contained file while it is checked (no `-wal` beside it), set back below.
         let mode: String = dst.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
         if mode != "delete" {

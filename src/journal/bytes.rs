@@ -4,7 +4,7 @@
 use super::packing::{self, Unpack};
 use crate::compose::Carried;
 use crate::error::{Error, Result};
-use rusqlite::{params, Connection};
+use super::db::{params, Connection};
 use std::borrow::Cow;
 
 /// Stores message `id`'s `bytes` (of result `result_id`): a part is shared with the
@@ -64,8 +64,9 @@ fn part_id(conn: &Connection, result_id: &str, bytes: &[u8]) -> Result<i64> {
             return Ok(r.get(0)?);
         }
     }
-    conn.prepare_cached("INSERT INTO parts (result_id, bytes) VALUES (?1, ?2)")?.execute(params![result_id, bytes])?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn
+        .prepare_cached("INSERT INTO parts (result_id, bytes) VALUES (?1, ?2) RETURNING id")?
+        .query_row(params![result_id, bytes], |r| r.get(0))?)
 }
 
 /// Removes those of `ids` no message uses.
@@ -92,7 +93,7 @@ pub(super) fn made(conn: &Connection, stored: &[u8]) -> Result<std::result::Resu
         let mut rows = st.query([id])?;
         let Some(row) = rows.next()? else { return Ok(None) };
         match row.get_ref(0)? {
-            rusqlite::types::ValueRef::Blob(b) => Ok(Some(Cow::Owned(b.to_vec()))),
+            super::db::ValueRef::Blob(b) => Ok(Some(Cow::Owned(b.to_vec()))),
             _ => Err(Error::Damaged(PART_MISTYPED.into())),
         }
     };
@@ -118,7 +119,7 @@ pub(super) const PREFIX_LEN: usize = packing::MAGIC.len() + 8;
 
 /// Removes the `message_bytes` rows of the messages `messages` selects (SQL: `SELECT id ...`)
 /// and the parts no other message uses. Returns how many rows went.
-pub(super) fn remove(conn: &Connection, messages: &str, params: impl rusqlite::Params + Clone) -> Result<usize> {
+pub(super) fn remove(conn: &Connection, messages: &str, params: impl super::db::Params + Clone) -> Result<usize> {
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS removed_parts (id INTEGER PRIMARY KEY); DELETE FROM temp.removed_parts;",
     )?;
@@ -144,7 +145,7 @@ mod tests {
     use base64::Engine;
 
     fn conn() -> Connection {
-        let c = Connection::open_in_memory().unwrap();
+        let c = Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         c.execute_batch(
             "CREATE TABLE message_bytes (message_id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
              CREATE TABLE parts (id INTEGER PRIMARY KEY, result_id TEXT NOT NULL, bytes BLOB NOT NULL);

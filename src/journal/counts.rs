@@ -6,7 +6,7 @@ use super::queue::Filter;
 use super::Journal;
 use crate::error::Result;
 use crate::model::{Kind, Status};
-use rusqlite::types::ToSql;
+use super::db::ToSql;
 
 /// One transport as its hand-over attempts show it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -34,7 +34,7 @@ impl Journal {
                  GROUP BY m.{by} ORDER BY m.{by}"
             ))?;
             let rows = st.query_map(values.as_slice(), |r| Ok((r.get("k")?, r.get("n")?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            Ok(rows.collect::<super::db::Result<_>>()?)
         };
         let statuses = count("status")?.into_iter().filter_map(|(s, n)| Some((Status::from_code(&s)?, n))).collect();
         let kinds = count("kind")?.into_iter().filter_map(|(k, n)| Some((Kind::from_code(&k)?, n))).collect();
@@ -67,12 +67,12 @@ impl Journal {
                 consecutive_failures: r.get("consecutive")?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::db::Result<_>>()?)
     }
 
     /// The message waiting longest to be sent (generated or retry): its id and creation time.
     pub fn oldest_waiting(&self) -> Result<Option<(i64, String)>> {
-        use rusqlite::OptionalExtension;
+        use super::db::OptionalExtension;
         Ok(self
             .conn
             .query_row(
@@ -112,10 +112,17 @@ impl Journal {
         )?)
     }
 
-    /// The journal's size on disk: the database file and its write-ahead log, in bytes.
+    /// The journal's size on disk, in bytes: the SQLite file and its write-ahead log, or
+    /// the PostgreSQL database.
     pub fn size_on_disk(&self) -> u64 {
         let len = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-        len(self.path()) + len(&self.wal)
+        match (self.file(), &self.wal) {
+            (Some(file), wal) => len(file) + wal.as_deref().map_or(0, len),
+            (None, _) => self
+                .conn
+                .query_row("SELECT pg_database_size(current_database())", [], |r| r.get::<_, i64>(0))
+                .map_or(0, |n| n.max(0) as u64),
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 use super::sql::now_text;
 use super::Writer;
 use crate::error::Result;
-use rusqlite::params;
+use super::db::params;
 use serde::Serialize;
 
 /// What stands in for an erased input: still JSON, saying what happened, naming no one.
@@ -52,15 +52,20 @@ impl Writer<'_> {
     /// still to be sent is failed (it has nothing left to send); every problem is closed.
     pub fn erase_patient(&self, cpr: &str, who: &str) -> Result<Erased> {
         let c = self.conn;
-        let was: i64 = c.pragma_query_value(None, "secure_delete", |r| r.get(0))?;
-        c.pragma_update(None, "secure_delete", true)?;
+        let Some(sqlite) = c.sqlite() else {
+            // PostgreSQL keeps a deleted or updated row's old version until VACUUM: the
+            // command line runs one after the erasure (`Journal::compact`).
+            return erase(c, cpr, who);
+        };
+        let was: i64 = sqlite.pragma_query_value(None, "secure_delete", |r| r.get(0))?;
+        sqlite.pragma_update(None, "secure_delete", true)?;
         let erased = erase(c, cpr, who);
-        c.pragma_update(None, "secure_delete", was)?;
+        sqlite.pragma_update(None, "secure_delete", was)?;
         erased
     }
 }
 
-fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
+fn erase(c: &super::db::Connection, cpr: &str, who: &str) -> Result<Erased> {
     let now = now_text();
     c.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS erase_inputs (id INTEGER PRIMARY KEY);
@@ -145,7 +150,7 @@ fn erase(c: &rusqlite::Connection, cpr: &str, who: &str) -> Result<Erased> {
             "SELECT DISTINCT result_id FROM inputs WHERE id IN (SELECT id FROM temp.erase_inputs) ORDER BY result_id",
         )?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<super::db::Result<Vec<String>>>()?;
     c.execute_batch("DELETE FROM erase_inputs; DELETE FROM erase_messages; DELETE FROM erase_refused;")?;
     let n = |x: usize| x as u64;
     Ok(Erased { inputs: n(inputs), messages: n(messages), receipts: n(receipts), refused: n(refused), results })

@@ -4,4 +4,4 @@
 /// A failure of the store under the journal, kept opaque so no store type leaks out.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct StoreError(#[from] pub(super) rusqlite::Error);
+pub struct StoreError(#[from] pub(super) super::db::DbError);

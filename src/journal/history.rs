@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::{Kind, Status};
 use crate::reliable::history::{LetterHistory, Regenerated, Transmission};
 use crate::reliable::resend::Policy;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::db::{params, Connection, OptionalExtension, Row};
 
 impl Journal {
     /// What the journal holds of letter `letter_id` of `kind`, for MedCom's rules.
@@ -62,10 +62,10 @@ pub(super) fn transmissions(conn: &Connection, kind: Kind, letter_id: &str) -> R
          WHERE m.kind = ?1 AND m.letter_id = ?2 ORDER BY m.id"
     ))?;
     let rows = st.query_map(params![kind, letter_id], |r| Ok((message_row(r)?, transmission(r)?)))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<super::db::Result<Vec<_>>>()?)
 }
 
-fn transmission(r: &Row<'_>) -> rusqlite::Result<Transmission> {
+fn transmission(r: &Row<'_>) -> super::db::Result<Transmission> {
     let at: Option<String> = r.get("handed_over_at")?;
     let regenerated_as: Option<i64> = r.get("regenerated_as")?;
     Ok(Transmission {

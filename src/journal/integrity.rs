@@ -5,7 +5,7 @@ use super::types::*;
 use super::{now_text, Journal};
 use crate::error::{Error, Result};
 use crate::model::Kind;
-use rusqlite::{params, Connection, OptionalExtension};
+use super::db::{params, Connection, OptionalExtension};
 
 impl Journal {
     /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
@@ -89,14 +89,13 @@ impl Journal {
             // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
             // like any other, not a reason to stop checking the rest.
             let problem = match r.get_ref("input_json")? {
-                rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
+                super::db::ValueRef::Text(t) => match std::str::from_utf8(t) {
                     Ok(text) if crate::input::input_intact(text, &sha256) => continue,
                     _ => INPUT_DAMAGED.to_string(),
                 },
                 other => {
-                    let is = match other.data_type() {
-                        rusqlite::types::Type::Blob => "a BLOB",
-                        rusqlite::types::Type::Null => "NULL",
+                    let is = match other {
+                        super::db::ValueRef::Blob(_) | super::db::ValueRef::Null => other.type_name(),
                         _ => "a number",
                     };
                     format!("the input is not stored as text (it is {is}): the journal is damaged")
@@ -120,8 +119,8 @@ impl Journal {
             refused_inputs += 1;
             let sha256: String = r.get("input_sha256")?;
             let problem = match r.get_ref("input_bytes")? {
-                rusqlite::types::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => continue,
-                rusqlite::types::ValueRef::Blob(_) => REFUSED_DAMAGED,
+                super::db::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => continue,
+                super::db::ValueRef::Blob(_) => REFUSED_DAMAGED,
                 _ => REFUSED_MISTYPED,
             };
             let result_id: Option<String> = r.get("result_id")?;
@@ -150,8 +149,8 @@ const BYTES_MISTYPED: &str = "its stored bytes are not stored as bytes (the jour
 /// The bytes in a `message_bytes.bytes` value (`None`: no row, or NULL). A row that is gone
 /// or holds another type than a BLOB is damage to report for that one message, not an error
 /// that stops the whole command.
-fn stored_bytes(v: Option<rusqlite::types::ValueRef<'_>>) -> std::result::Result<&[u8], &'static str> {
-    use rusqlite::types::ValueRef;
+fn stored_bytes(v: Option<super::db::ValueRef<'_>>) -> std::result::Result<&[u8], &'static str> {
+    use super::db::ValueRef;
     match v {
         None | Some(ValueRef::Null) => Err(BYTES_MISSING),
         Some(ValueRef::Blob(b)) => Ok(b),
@@ -197,7 +196,11 @@ pub(super) fn verified_bytes(conn: &Connection, m: &MessageRow) -> Result<Vec<u8
             )));
         }
     }
-    let stored = stored_bytes(row.map(|r| r.get_ref(0)).transpose()?).map_err(damaged)?;
+    let value = match &row {
+        Some(r) => Some(r.get_ref(0)?),
+        None => None,
+    };
+    let stored = stored_bytes(value).map_err(damaged)?;
     let bytes = super::bytes::made(conn, stored)?.map_err(damaged)?;
     if crate::support::digest::sha256_hex(&bytes) != m.sha256 {
         return Err(damaged(BYTES_DAMAGED));

@@ -1,4 +1,4 @@
-//! The lock that serialises `send`.
+//! The lock that serialises `send` on one SQLite journal.
 
 use super::Journal;
 use crate::error::{Error, Result};
@@ -6,16 +6,22 @@ use crate::support::files::beside;
 
 /// Held while a `send` runs; released when dropped or when the process ends.
 pub struct SendLock {
-    _file: std::fs::File,
+    _file: Option<std::fs::File>,
 }
 
 impl Journal {
-    /// Serialises `send`: holds an exclusive lock (beside the journal) until dropped, so two
-    /// `send` processes never hand over the same message. The lock goes with the process,
-    /// also when it is killed. A second `send` waits for the first to finish.
+    /// Serialises `send` on an SQLite journal: holds an exclusive lock (beside the journal)
+    /// until dropped, so two `send` processes never hand over the same message. The lock goes
+    /// with the process, also when it is killed. A second `send` waits for the first to finish.
+    ///
+    /// A PostgreSQL journal takes no such lock: `send` on several hosts runs at once, each
+    /// hand-over claimed with a lease (`sending.rs`).
     pub(crate) fn lock_for_sending(&self) -> Result<SendLock> {
         use std::os::unix::fs::OpenOptionsExt;
-        let path = beside(self.path(), ".send-lock");
+        let Some(journal) = self.file() else {
+            return Ok(SendLock { _file: None });
+        };
+        let path = beside(journal, ".send-lock");
         // Never through a link someone put beside the journal.
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -27,6 +33,6 @@ impl Journal {
             .map_err(|e| Error::io(&path, e))?;
         // Blocks until the other holder is done (flock on Unix).
         file.lock().map_err(|e| Error::io(&path, e))?;
-        Ok(SendLock { _file: file })
+        Ok(SendLock { _file: Some(file) })
     }
 }

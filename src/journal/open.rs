@@ -7,18 +7,21 @@ use super::types::*;
 use crate::error::{Error, Result};
 use crate::support::files;
 use crate::support::files::beside;
+use super::db;
+use super::Location;
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
 pub struct Journal {
-    pub(super) conn: Connection,
-    path: PathBuf,
+    pub(super) conn: db::Connection,
+    location: Location,
     /// SQLite's write-ahead log beside the journal (its size decides checkpoints).
-    pub(super) wal: PathBuf,
-    /// The longest wait for another process, each time (SQLite's busy timeout).
+    pub(super) wal: Option<PathBuf>,
+    /// The longest wait for another process, each time (SQLite's busy timeout; PostgreSQL's
+    /// lock timeout).
     pub(super) busy: std::time::Duration,
-    /// Keeps this process's count of connections to the file (see [`open_files`]).
-    _open: OpenFile,
+    /// Keeps this process's count of connections to an SQLite file (see [`open_files`]).
+    _open: Option<OpenFile>,
     /// The migration this opening made, if it made one.
     migrated: Option<Migrated>,
     /// The resend policy MedCom's rules apply to the letters of this journal
@@ -220,17 +223,38 @@ impl Journal {
         let key = std::fs::metadata(path).map(|m| file_key(&m)).map_err(|e| Error::io(path, e))?;
         *open.entry(key).or_insert(0) += 1;
         drop(open);
-        let mut journal = Journal {
-            conn,
-            path: path.to_path_buf(),
-            wal: beside(path, "-wal"),
+        let open = OpenFile(key);
+        let migrated = set_up(&conn, path, busy, access, backup_first)?;
+        Ok(Journal {
+            conn: db::Connection::Sqlite(conn),
+            location: Location::File(path.to_path_buf()),
+            wal: Some(beside(path, "-wal")),
             busy,
-            _open: OpenFile(key),
-            migrated: None,
+            _open: Some(open),
+            migrated,
             resend_policy: crate::reliable::resend::Policy::default(),
-        };
-        journal.migrated = journal.set_up(access, backup_first)?;
-        Ok(journal)
+        })
+    }
+
+    /// Opens the journal `location` names: an SQLite file ([`Journal::open_upgrading`]) or a
+    /// PostgreSQL database (whose schema `flspost journal migrate` sets up and upgrades: see
+    /// `postgres.rs`).
+    pub fn open_at(location: &Location, access: Access, busy: std::time::Duration, backup_first: bool) -> Result<Journal> {
+        match location {
+            Location::File(path) => Journal::open_upgrading(path, access, busy, backup_first),
+            Location::Postgres(target) => {
+                let (conn, migrated) = super::postgres::open(target, access, busy)?;
+                Ok(Journal {
+                    conn,
+                    location: location.clone(),
+                    wal: None,
+                    busy,
+                    _open: None,
+                    migrated,
+                    resend_policy: crate::reliable::resend::Policy::default(),
+                })
+            }
+        }
     }
 
     /// Checks what is at `path` and opens an SQLite connection to it; `open` lists the files
@@ -291,122 +315,6 @@ impl Journal {
         Ok(conn)
     }
 
-    /// Sets up a new journal, migrates an older one (returning what it did) and checks it is
-    /// a flspost journal.
-    fn set_up(&self, access: Access, backup_first: bool) -> Result<Option<Migrated>> {
-        let (conn, path) = (&self.conn, self.path.as_path());
-        let version = migrations::user_version;
-        // "file is not a database" and the like: someone else's file, untouched so far. A
-        // journal another process holds is busy, not someone else's.
-        let v = version(conn).map_err(|e| match Error::from(e) {
-            busy @ Error::Busy(_) => busy,
-            Error::Journal(StoreError(e)) => not_a_journal(path, format!("not a flspost journal ({e})")),
-            other => other,
-        })?;
-        let tables = |c: &Connection| -> rusqlite::Result<i64> {
-            c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
-        };
-        if v == 0 {
-            // Only an empty database (a journal flspost created and has yet to set up) is
-            // set up here; a database of another program is left alone.
-            if tables(conn)? != 0 || access == Access::ReadOnly {
-                return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
-            }
-            // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
-            // messages in one page instead of an overflow chain; WAL lets readers (support
-            // staff) work while the gateway writes.
-            conn.execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
-            // Under the write lock, so two processes creating it at once do it once.
-            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-            if version(&tx)? == 0 {
-                if tables(&tx)? != 0 {
-                    return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
-                }
-                tx.execute_batch(SCHEMA)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            }
-            tx.commit()?;
-        }
-        // An older journal is migrated by the first command that writes, after a backup of it
-        // as it is (taken under the migration's write lock, so made once); one that only reads
-        // may read it as it is where the migrations allow that.
-        let mut migrated = None;
-        if (1..SCHEMA_VERSION).contains(&version(conn)?) && access == Access::ReadWrite {
-            let mut backup = None;
-            let from = migrations::migrate(conn, |_, from| {
-                if backup_first {
-                    backup = Some(super::backup::before_migration(path, from, self.busy, check_copy)?);
-                }
-                Ok(())
-            })?;
-            migrated = from.map(|from| Migrated { from, to: SCHEMA_VERSION, backup });
-        }
-        match version(conn)? {
-            SCHEMA_VERSION => migrations::check_columns(conn).map_err(|missing| {
-                Error::Usage(format!(
-                    "journal {} says schema {SCHEMA_VERSION} but has no {missing}: a development build before \
-                     this release made it; restore a backup or start a new journal",
-                    path.display()
-                ))
-            })?,
-            v if access == Access::ReadOnly && migrations::readable_as_is(v) => {
-                if v < 5 {
-                    migrations::read_as_schema_5(conn)?;
-                }
-                if v < 6 {
-                    migrations::read_as_schema_6(conn)?;
-                }
-            }
-            v if (1..SCHEMA_VERSION).contains(&v) => {
-                return Err(Error::Usage(format!(
-                    "journal {} has schema version {v}, older than this flspost's {SCHEMA_VERSION}; reading never \
-                     changes a journal, so the next command that writes (generate, send, receipt) brings it up to date",
-                    path.display()
-                )))
-            }
-            v if v > SCHEMA_VERSION => {
-                return Err(Error::Usage(format!(
-                    "journal {} has schema version {v}, newer than this flspost ({}) knows ({SCHEMA_VERSION}): a newer \
-                     release wrote it; nothing was read or changed. Use that release (or a newer one) on every host \
-                     that opens this journal",
-                    path.display(),
-                    env!("CARGO_PKG_VERSION")
-                )))
-            }
-            v => {
-                return Err(Error::Usage(format!(
-                    "journal {} has schema version {v}; this flspost knows {SCHEMA_VERSION}",
-                    path.display()
-                )))
-            }
-        }
-        let found: i64 = conn.query_row(
-            &format!(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({})",
-                TABLES.map(|t| format!("'{t}'")).join(", ")
-            ),
-            [],
-            |r| r.get(0),
-        )?;
-        if found != TABLES.len() as i64 {
-            return Err(not_a_journal(path, "not a flspost journal (its tables are missing)"));
-        }
-        // The modes were checked before SQLite opened the file, never after: see
-        // `open_files`. A `-wal` or `-shm` SQLite creates gets the journal's own mode (0600).
-        // Per connection, and after the page size is known (SQLite sizes the cache in pages):
-        // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
-        // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
-        // what a command reported survives a power cut, not only a killed process (NORMAL
-        // may lose the last commits). A batch commits once per round: one flush per round.
-        // secure_delete: what SQLite frees or moves (a page split copies a leaf's rows, a
-        // delete frees their space) is zeroed then, so a patient's bytes erased or pruned
-        // later leave no copy behind in a page that once held them.
-        conn.execute_batch(
-            "PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
-        )?;
-        Ok(migrated)
-    }
-
     /// The migration opening this journal made, if it made one.
     pub fn migrated(&self) -> Option<&Migrated> {
         self.migrated.as_ref()
@@ -428,7 +336,10 @@ impl Journal {
     /// The journal file's schema version (`user_version`); this release's is
     /// [`Journal::SCHEMA_VERSION`].
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(migrations::user_version(&self.conn)?)
+        match &self.conn {
+            db::Connection::Sqlite(c) => Ok(migrations::user_version(c)?),
+            db::Connection::Postgres(_) => super::postgres::schema_version(&self.conn),
+        }
     }
 
     /// The schema this release writes.
@@ -441,8 +352,17 @@ impl Journal {
         Ok(if v < SCHEMA_VERSION { migrations::steps_from(v) } else { Vec::new() })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where this journal is (the SQLite file, or the PostgreSQL URL without a password).
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The SQLite file, for a journal kept in one.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.location {
+            Location::File(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
     }
 
     /// Refuses `paths` (files a command is about to read) that are this journal or its
@@ -451,7 +371,7 @@ impl Journal {
     pub fn refuse_own_files<'p>(&self, paths: impl IntoIterator<Item = &'p Path>) -> Result<()> {
         let own: Vec<(u64, u64)> = ["", "-wal", "-shm"]
             .iter()
-            .filter_map(|side| std::fs::metadata(beside(&self.path, side)).ok())
+            .filter_map(|side| self.file().and_then(|f| std::fs::metadata(beside(f, side)).ok()))
             .map(|m| file_key(&m))
             .collect();
         for p in paths {
@@ -467,15 +387,143 @@ impl Journal {
 
     /// A second connection to this journal, for a reader beside a writer in one process.
     pub fn another_connection(&self) -> Result<Journal> {
-        Journal::open_bounded(&self.path, Access::ReadWrite, self.busy)
+        Journal::open_at(&self.location, Access::ReadWrite, self.busy, true)
     }
 }
 
 impl Journal {
     /// Copies this journal, as one consistent snapshot, to the new file `dest` (`backup.rs`).
     pub fn backup(&self, dest: &Path) -> Result<super::backup::BackedUp> {
-        super::backup::backup_to(&self.conn, dest, self.busy, check_copy)
+        match &self.conn {
+            db::Connection::Sqlite(c) => super::backup::backup_to(c, dest, self.busy, check_copy),
+            db::Connection::Postgres(_) => Err(Error::Usage(
+                "journal backup copies an SQLite journal; back up a PostgreSQL journal with the database's own \
+                 tools (pg_dump, or the server's base backups): see docs/operations.md"
+                    .into(),
+            )),
+        }
     }
+}
+
+/// Sets up a new SQLite journal, migrates an older one (returning what it did) and checks it
+/// is a flspost journal.
+fn set_up(
+    conn: &Connection,
+    path: &Path,
+    busy: std::time::Duration,
+    access: Access,
+    backup_first: bool,
+) -> Result<Option<Migrated>> {
+    let version = migrations::user_version;
+    // "file is not a database" and the like: someone else's file, untouched so far. A
+    // journal another process holds is busy, not someone else's.
+    let v = version(conn).map_err(|e| match Error::from(e) {
+        busy @ Error::Busy(_) => busy,
+        Error::Journal(StoreError(e)) => not_a_journal(path, format!("not a flspost journal ({e})")),
+        other => other,
+    })?;
+    let tables = |c: &Connection| -> rusqlite::Result<i64> {
+        c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+    };
+    if v == 0 {
+        // Only an empty database (a journal flspost created and has yet to set up) is
+        // set up here; a database of another program is left alone.
+        if tables(conn)? != 0 || access == Access::ReadOnly {
+            return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
+        }
+        // A new journal. Both settings stick to the file: 16 KB pages hold most 3-30 KB
+        // messages in one page instead of an overflow chain; WAL lets readers (support
+        // staff) work while the gateway writes.
+        conn.execute_batch("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")?;
+        // Under the write lock, so two processes creating it at once do it once.
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        if version(&tx)? == 0 {
+            if tables(&tx)? != 0 {
+                return Err(not_a_journal(path, "not a flspost journal (no flspost schema)"));
+            }
+            tx.execute_batch(SCHEMA)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        tx.commit()?;
+    }
+    // An older journal is migrated by the first command that writes, after a backup of it
+    // as it is (taken under the migration's write lock, so made once); one that only reads
+    // may read it as it is where the migrations allow that.
+    let mut migrated = None;
+    if (1..SCHEMA_VERSION).contains(&version(conn)?) && access == Access::ReadWrite {
+        let mut backup = None;
+        let from = migrations::migrate(conn, |_, from| {
+            if backup_first {
+                backup = Some(super::backup::before_migration(path, from, busy, check_copy)?);
+            }
+            Ok(())
+        })?;
+        migrated = from.map(|from| Migrated { from, to: SCHEMA_VERSION, backup });
+    }
+    match version(conn)? {
+        SCHEMA_VERSION => migrations::check_columns(conn).map_err(|missing| {
+            Error::Usage(format!(
+                "journal {} says schema {SCHEMA_VERSION} but has no {missing}: a development build before \
+                 this release made it; restore a backup or start a new journal",
+                path.display()
+            ))
+        })?,
+        v if access == Access::ReadOnly && migrations::readable_as_is(v) => {
+            if v < 5 {
+                migrations::read_as_schema_5(conn)?;
+            }
+            if v < 6 {
+                migrations::read_as_schema_6(conn)?;
+            }
+        }
+        v if (1..SCHEMA_VERSION).contains(&v) => {
+            return Err(Error::Usage(format!(
+                "journal {} has schema version {v}, older than this flspost's {SCHEMA_VERSION}; reading never \
+                 changes a journal, so the next command that writes (generate, send, receipt) brings it up to date",
+                path.display()
+            )))
+        }
+        v if v > SCHEMA_VERSION => {
+            return Err(Error::Usage(format!(
+                "journal {} has schema version {v}, newer than this flspost ({}) knows ({SCHEMA_VERSION}): a newer \
+                 release wrote it; nothing was read or changed. Use that release (or a newer one) on every host \
+                 that opens this journal",
+                path.display(),
+                env!("CARGO_PKG_VERSION")
+            )))
+        }
+        v => {
+            return Err(Error::Usage(format!(
+                "journal {} has schema version {v}; this flspost knows {SCHEMA_VERSION}",
+                path.display()
+            )))
+        }
+    }
+    let found: i64 = conn.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ({})",
+            TABLES.map(|t| format!("'{t}'")).join(", ")
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    if found != TABLES.len() as i64 {
+        return Err(not_a_journal(path, "not a flspost journal (its tables are missing)"));
+    }
+    // The modes were checked before SQLite opened the file, never after: see
+    // `open_files`. A `-wal` or `-shm` SQLite creates gets the journal's own mode (0600).
+    // Per connection, and after the page size is known (SQLite sizes the cache in pages):
+    // 16 MB of page cache, so a batch round's transaction mostly fits and memory stays
+    // flat. FULL sync: every commit flushes the write-ahead log before it returns, so
+    // what a command reported survives a power cut, not only a killed process (NORMAL
+    // may lose the last commits). A batch commits once per round: one flush per round.
+    // secure_delete: what SQLite frees or moves (a page split copies a leaf's rows, a
+    // delete frees their space) is zeroed then, so a patient's bytes erased or pruned
+    // later leave no copy behind in a page that once held them.
+    conn.execute_batch(
+        "PRAGMA cache_size = -16384; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+    )?;
+    Ok(migrated)
 }
 
 /// A copy opened as a journal and checked whole, for `backup.rs`.
@@ -498,5 +546,5 @@ fn check_copy(tmp: &Path, busy: std::time::Duration) -> Result<(i64, super::type
             d.problem
         )));
     }
-    Ok((super::migrations::user_version(&copy.conn)?, checked))
+    Ok((copy.schema_version()?, checked))
 }

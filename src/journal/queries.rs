@@ -5,7 +5,7 @@ use super::types::*;
 use super::Journal;
 use crate::error::Result;
 use crate::model::Kind;
-use rusqlite::{params, Connection, OptionalExtension};
+use super::db::{params, Connection, OptionalExtension};
 
 impl Journal {
     pub(crate) fn latest_input(&self, result_id: &str) -> Result<Option<InputRow>> {
@@ -28,7 +28,7 @@ impl Journal {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id WHERE m.result_id = ?1 ORDER BY m.id"
         ))?;
-        let rows = st.query_map([result_id], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map([result_id], message_row)?.collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -95,7 +95,7 @@ impl Journal {
              WHERE m.status IN ('generated', 'retry') \
              ORDER BY (m.status = 'retry' AND m.reason LIKE 'transport held:%'), m.id"
         ))?;
-        let rows = st.query_map([], message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map([], message_row)?.collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -116,7 +116,7 @@ impl Journal {
                     reason: r.get("reason")?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }

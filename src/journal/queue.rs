@@ -11,8 +11,8 @@ use super::types::*;
 use super::{now_text, Journal, Writer};
 use crate::error::{Error, Result};
 use crate::model::{Kind, Status};
-use rusqlite::types::ToSql;
-use rusqlite::{params, OptionalExtension};
+use super::db::ToSql;
+use super::db::{params, OptionalExtension};
 
 /// Which rows a listing or summary reads. Every filter given narrows it; none given reads all.
 #[derive(Clone, Debug, Default)]
@@ -181,7 +181,7 @@ impl Journal {
                     next: next_id.zip(next_status),
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -205,7 +205,7 @@ impl Journal {
         let mut st = self.conn.prepare(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id {filter} ORDER BY m.id"
         ))?;
-        let rows = st.query_map(values.as_slice(), message_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map(values.as_slice(), message_row)?.collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }

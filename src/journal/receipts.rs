@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::formats::xdis91::receipt::{Receipt, ReceiptType};
 use crate::model::Kind;
 use crate::reliable::receipt::{self, Decision};
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 use serde::Serialize;
 
 /// What a receipt did, per letter it names.
@@ -177,7 +177,7 @@ impl Journal {
                     None => None,
                 };
                 let sent = match (&found, &history) {
-                    (Some((id, _)), Some(h)) => Some((h, h.get(*id).ok_or(rusqlite::Error::QueryReturnedNoRows)?)),
+                    (Some((id, _)), Some(h)) => Some((h, h.get(*id).ok_or(super::db::DbError::NoRows)?)),
                     _ => None,
                 };
                 let positive = r.receipt_type == ReceiptType::Positive;
@@ -277,7 +277,7 @@ impl Journal {
                     receipt: receipt_row(r)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -287,13 +287,13 @@ impl Journal {
             "SELECT receipt_type, envelope_id, refuse_code, refuse_text, outcome, received_at FROM receipts \
              WHERE message_id = ?1 ORDER BY id",
         )?;
-        let rows = st.query_map([message_id], receipt_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map([message_id], receipt_row)?.collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }
 
 /// A receipt as `journal show` lists it, from a row with its columns by name.
-fn receipt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceiptRow> {
+fn receipt_row(r: &super::db::Row<'_>) -> super::db::Result<ReceiptRow> {
     Ok(ReceiptRow {
         receipt_type: r.get("receipt_type")?,
         envelope_id: r.get("envelope_id")?,

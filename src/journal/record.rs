@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::Kind;
 use crate::reliable::history::LetterHistory;
 use crate::reliable::resend::{self, Change};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use super::db::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 /// Write-ahead log size at which a writer checkpoints and empties it.
 const WAL_CHECKPOINT_BYTES: u64 = 1 << 20;
@@ -47,9 +47,9 @@ impl Journal {
     }
 
     fn checkpoint_if_large(&mut self) -> Result<()> {
-        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES) {
+        if self.wal.as_ref().is_some_and(|wal| std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES)) {
             // Busy (another process reading) is fine: a later writer will do it.
-            let _: rusqlite::Result<(i64, i64, i64)> =
+            let _: super::db::Result<(i64, i64, i64)> =
                 self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
         }
         Ok(())
@@ -58,11 +58,11 @@ impl Journal {
 
 /// Inserts an input version; returns its id.
 fn insert_input(tx: &Connection, i: &NewInput<'_>) -> Result<i64> {
-    tx.prepare_cached(
+    Ok(tx.prepare_cached(
         "INSERT INTO inputs (result_id, revision, input_json, input_sha256, site, grp, cpr_masked, received_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
     )?
-    .execute(params![
+    .query_row(params![
         i.result_id,
         i.revision,
         i.input_json,
@@ -71,19 +71,18 @@ fn insert_input(tx: &Connection, i: &NewInput<'_>) -> Result<i64> {
         i.group,
         i.cpr_masked,
         now_text()
-    ])?;
-    Ok(tx.last_insert_rowid())
+    ], |r| r.get(0))?)
 }
 
 /// Inserts a message in status `generated`; returns its id.
 pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>) -> Result<i64> {
     let now = now_text();
-    tx.prepare_cached(
+    let id: i64 = tx.prepare_cached(
         "INSERT INTO messages (input_id, result_id, kind, content_sha256, letter_revision, letter_id, envelope_id, \
          attempt, status_code, status, sha256, created_at, updated_at, regenerated_from, replaces) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?11, ?12, ?13)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'generated', ?10, ?11, ?11, ?12, ?13) RETURNING id",
     )?
-    .execute(params![
+    .query_row(params![
         input_id,
         m.result_id,
         m.kind,
@@ -97,8 +96,7 @@ pub(super) fn insert_message(tx: &Connection, input_id: i64, m: &NewMessage<'_>)
         now,
         m.regenerated_from,
         m.replaces,
-    ])?;
-    let id = tx.last_insert_rowid();
+    ], |r| r.get(0))?;
     super::bytes::store(tx, id, m.result_id, m.bytes, m.carries)?;
     Ok(id)
 }
@@ -173,7 +171,7 @@ impl Writer<'_> {
     /// fatal-error), a later letter replaced it, or another transmission was recorded.
     pub(crate) fn changed_since(&self, m: &MessageRow, transmission: u32) -> Result<Option<String>> {
         let h = letter_history(self.conn, m.kind, &m.letter_id, self.policy)?;
-        let now = h.get(m.id).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        let now = h.get(m.id).ok_or(super::db::DbError::NoRows)?;
         Ok(resend::changed_since(&h, now, m.status, transmission).map(|change| match change {
             Change::Status { from, to } => format!("its status changed from {} to {}", from.code(), to.code()),
             Change::Regenerated { resend_id: n } => format!("it was regenerated as message {n}"),
@@ -222,9 +220,7 @@ impl Writer<'_> {
 /// same moment. Running again settles it.
 fn concurrent(e: Error, result_id: &str) -> Error {
     match e {
-        Error::Journal(StoreError(rusqlite::Error::SqliteFailure(f, _)))
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
+        Error::Journal(StoreError(e)) if e.is_constraint() => {
             Error::Conflict(format!(
                 "result {result_id} was recorded by another flspost process at the same time; run again"
             ))

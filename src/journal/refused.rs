@@ -13,8 +13,8 @@ use super::types::*;
 use super::{Journal, Writer};
 use crate::error::Result;
 use crate::support::digest::sha256_hex;
-use rusqlite::types::ToSql;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::db::ToSql;
+use super::db::{params, Connection, OptionalExtension, Row};
 
 const REFUSED_COLUMNS: &str = "id, source, result_id, field, reason, length(input_bytes) AS input_len, input_sha256, \
     received_at, closed_by, handled_at, handled_by, handled_note";
@@ -22,7 +22,7 @@ const REFUSED_COLUMNS: &str = "id, source, result_id, field, reason, length(inpu
 /// Open: neither closed by a later input nor by a person.
 const OPEN: &str = "closed_by IS NULL AND handled_at IS NULL";
 
-fn refused_row(r: &Row<'_>) -> rusqlite::Result<RefusedRow> {
+fn refused_row(r: &Row<'_>) -> super::db::Result<RefusedRow> {
     let len: Option<i64> = r.get("input_len")?;
     Ok(RefusedRow {
         id: r.get("id")?,
@@ -56,13 +56,12 @@ impl Writer<'_> {
         if let Some(id) = same {
             return Ok(id);
         }
-        self.conn
+        Ok(self.conn
             .prepare_cached(
                 "INSERT INTO refused_inputs (source, result_id, field, reason, input_bytes, input_sha256, received_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
             )?
-            .execute(params![r.source, r.result_id, r.field, r.reason, r.input_bytes, sha256, now_text()])?;
-        Ok(self.conn.last_insert_rowid())
+            .query_row(params![r.source, r.result_id, r.field, r.reason, r.input_bytes, sha256, now_text()], |r| r.get(0))?)
     }
 }
 
@@ -98,7 +97,7 @@ impl Journal {
             "SELECT {REFUSED_COLUMNS} FROM refused_inputs WHERE {} ORDER BY received_at DESC, id DESC",
             clauses.join(" AND ")
         ))?;
-        let rows = st.query_map(values.as_slice(), refused_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st.query_map(values.as_slice(), refused_row)?.collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 

@@ -14,7 +14,7 @@
 
 use super::sql::now_text;
 use crate::error::Result;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use super::db::{params, Connection, Dialect, OptionalExtension, TransactionBehavior};
 
 /// The table a backup copy carries: it exists in copies only (any schema version: a
 /// migration's backup is of the old schema), and the first write removes it.
@@ -40,14 +40,18 @@ pub(super) fn settle_if_restored(conn: &Connection) -> Result<Option<u32>> {
     if !marked(conn)? {
         return Ok(None);
     }
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let tx = super::db::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     if !marked(&tx)? {
         return Ok(None);
     }
     let taken: Option<String> =
         tx.query_row(&format!("SELECT max(taken_at) FROM {MARK}"), [], |r| r.get(0)).optional()?.flatten();
     let floor = new_floor(revision_floor(&tx)?);
-    tx.execute("INSERT OR REPLACE INTO journal_meta (key, value) VALUES ('revision_floor', ?1)", [floor.to_string()])?;
+    tx.execute(
+        "INSERT INTO journal_meta (key, value) VALUES ('revision_floor', ?1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [floor.to_string()],
+    )?;
     tx.execute_batch(&format!("DROP TABLE {MARK};"))?;
     let detail = format!(
         "first write to a copy of a backup taken {}: new letters take revisions from {floor}",
@@ -62,11 +66,14 @@ pub(super) fn settle_if_restored(conn: &Connection) -> Result<Option<u32>> {
 }
 
 fn marked(conn: &Connection) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
-        [MARK],
-        |r| r.get(0),
-    )?)
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+        Dialect::Postgres => {
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_name = ?1)"
+        }
+    };
+    Ok(conn.query_row(sql, [MARK], |r| r.get(0))?)
 }
 
 /// The journal's revision floor (0: never restored).

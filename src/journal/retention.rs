@@ -12,7 +12,7 @@
 
 use super::{now_text, Journal};
 use crate::error::{Error, Result};
-use rusqlite::{params, Connection};
+use super::db::{params, Connection};
 use serde::Serialize;
 
 /// The cut-offs: bytes (inputs) of results final since before this time are pruned; `None`
@@ -107,7 +107,9 @@ impl Journal {
             return Ok(p);
         }
         // On for every connection (open.rs); said again here because prune depends on it.
-        self.conn.pragma_update(None, "secure_delete", true)?;
+        if let Some(sqlite) = self.conn.sqlite() {
+            sqlite.pragma_update(None, "secure_delete", true)?;
+        }
         let done = self.transaction(|tx| {
             let (n, len, res) = ms(tx)?;
             let (i, ilen, _) = count(tx, &ins, "CAST(input_json AS BLOB)", inputs_before)?;
@@ -160,7 +162,7 @@ impl Journal {
         });
         (p.messages, p.message_bytes, p.results, p.inputs, p.input_bytes) = done?;
         // The pages as they were before are still in the write-ahead log until a checkpoint.
-        let emptied: rusqlite::Result<i64> = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+        let emptied: super::db::Result<i64> = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
         p.wal_emptied = Some(matches!(emptied, Ok(0)));
         Ok(p)
     }

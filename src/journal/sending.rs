@@ -5,7 +5,7 @@ use super::sql::{message_row, MESSAGE_COLUMNS};
 use super::types::*;
 use super::{now_text, Journal};
 use crate::error::Result;
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 
 impl Journal {
     /// Claims message `m` for a hand-over by `transport`, checking its state again at this
@@ -30,11 +30,12 @@ impl Journal {
                  reason = 'flspost stopped before the outcome was known' WHERE message_id = ?1 AND outcome IS NULL",
                 params![m.id, now_text()],
             )?;
-            tx.execute(
-                "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4)",
+            let attempt = tx.query_row(
+                "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
                 params![m.id, now.envelope_id, transport, now_text()],
+                |r| r.get(0),
             )?;
-            Ok(Some((tx.last_insert_rowid(), now)))
+            Ok(Some((attempt, now)))
         })
     }
 
@@ -156,13 +157,13 @@ impl Journal {
             .query_row(
                 "SELECT CASE WHEN json_valid(input_json) THEN json_extract(input_json, ?2) END FROM inputs WHERE id = ?1",
                 params![m.input_id, path],
-                |r| r.get::<_, Option<rusqlite::types::Value>>(0),
+                |r| r.get::<_, Option<super::db::Value>>(0),
             )
             .optional()?
             .flatten()
             .and_then(|v| match v {
-                rusqlite::types::Value::Text(t) => Some(t),
-                rusqlite::types::Value::Integer(i) => Some(i.to_string()),
+                super::db::Value::Text(t) => Some(t),
+                super::db::Value::Integer(i) => Some(i.to_string()),
                 _ => None,
             }))
     }

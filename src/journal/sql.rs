@@ -6,8 +6,8 @@ use super::error::StoreError;
 use super::types::*;
 use crate::error::Error;
 use crate::model::Kind;
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use rusqlite::Row;
+use super::db::{DbError, FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use super::db::Row;
 
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.input_id, m.result_id, m.kind, m.content_sha256, m.letter_revision, \
     m.letter_id, m.envelope_id, m.attempt, m.status_code, m.status, m.reason, m.refuse_code, m.send_failures, \
@@ -31,7 +31,7 @@ pub(super) const TRANSIENT_ANSWERED: &str = "EXISTS (SELECT 1 FROM receipts r WH
      AND r.receipt_type = 'FHIR transient-error' AND r.outcome IN ('resend-queued', 'resend-held', 'resend-not-needed'))";
 
 impl ToSql for Status {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+    fn to_sql(&self) -> FromSqlResult<ToSqlOutput<'_>> {
         Ok(self.code().into())
     }
 }
@@ -44,7 +44,7 @@ impl FromSql for Status {
 }
 
 impl ToSql for Kind {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+    fn to_sql(&self) -> FromSqlResult<ToSqlOutput<'_>> {
         Ok(self.code().into())
     }
 }
@@ -57,27 +57,29 @@ impl FromSql for Kind {
 }
 
 fn unknown_value(v: &str) -> FromSqlError {
-    FromSqlError::Other(format!("unknown value `{v}`").into())
+    FromSqlError::Other(format!("unknown value `{v}`"))
 }
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Error {
-        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, FileLockingProtocolFailed};
-        match &e {
-            // Another process held the journal past the wait the config allows (or, for
-            // the locking protocol, kept changing it while this one looked): run again.
-            rusqlite::Error::SqliteFailure(f, _)
-                if matches!(f.code, DatabaseBusy | DatabaseLocked | FileLockingProtocolFailed) =>
-            {
-                Error::Busy(e.to_string())
-            }
-            _ => Error::Journal(StoreError(e)),
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Error {
+        // Another process held the journal past the wait the config allows (or, for
+        // SQLite's locking protocol, kept changing it while this one looked): run again.
+        if e.is_busy() {
+            Error::Busy(e.to_string())
+        } else {
+            Error::Journal(StoreError(e))
         }
     }
 }
 
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        Error::from(DbError::from(e))
+    }
+}
+
 /// A message row from a query that selects [`MESSAGE_COLUMNS`] (by their names).
-pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+pub(super) fn message_row(r: &Row<'_>) -> super::db::Result<MessageRow> {
     Ok(MessageRow {
         id: r.get("id")?,
         input_id: r.get("input_id")?,
@@ -105,7 +107,7 @@ pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
 }
 
 /// An input row from a query that selects [`INPUT_COLUMNS`] (by their names).
-pub(super) fn input_row(r: &Row<'_>) -> rusqlite::Result<InputRow> {
+pub(super) fn input_row(r: &Row<'_>) -> super::db::Result<InputRow> {
     Ok(InputRow {
         id: r.get("id")?,
         result_id: r.get("result_id")?,

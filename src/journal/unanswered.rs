@@ -36,13 +36,13 @@ impl Journal {
         let (clauses, values) = filter.messages_sql();
         let sql = unanswered_sql(&clauses, kinds);
         let mut st = self.conn.prepare(&sql)?;
-        let params: Vec<&dyn rusqlite::ToSql> =
-            values.into_iter().chain(std::iter::once(&handed_over_by as &dyn rusqlite::ToSql)).collect();
+        let params: Vec<&dyn super::db::ToSql> =
+            values.into_iter().chain(std::iter::once(&handed_over_by as &dyn super::db::ToSql)).collect();
         let rows = st
             .query_map(params.as_slice(), |r| {
                 Ok(Unanswered { message: message_row(r)?, handed_over_at: r.get("handed_over_at")? })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }
@@ -79,7 +79,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("j.sqlite")).unwrap();
         let (clauses, values) = filter.messages_sql();
-        let params: Vec<&dyn rusqlite::ToSql> = values.into_iter().chain([&"x" as &dyn rusqlite::ToSql]).collect();
+        let params: Vec<&dyn crate::journal::db::ToSql> = values.into_iter().chain([&"x" as &dyn crate::journal::db::ToSql]).collect();
         let mut st = journal
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {}", unanswered_sql(&clauses, "'gp-xdis91', 'gp-carecommunication'")))

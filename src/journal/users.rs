@@ -4,9 +4,9 @@
 use super::types::UserRow;
 use super::{now_text, Journal, Writer};
 use crate::error::Result;
-use rusqlite::{params, OptionalExtension};
+use super::db::{params, OptionalExtension};
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+fn user_row(r: &super::db::Row<'_>) -> super::db::Result<UserRow> {
     Ok(UserRow {
         name: r.get("name")?,
         role: r.get("role")?,
@@ -48,7 +48,7 @@ impl Journal {
     pub fn users(&self) -> Result<Vec<UserRow>> {
         let mut st = self.conn.prepare_cached("SELECT * FROM users ORDER BY name")?;
         let rows = st.query_map([], user_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::db::Result<_>>()?)
     }
 
     /// The person called `name`, if there is one.

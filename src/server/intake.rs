@@ -59,7 +59,7 @@ pub struct Intake {
 
 impl Intake {
     /// The intake `[server.intake]` describes, its writer started; `None` when it is off.
-    pub fn start(config: &Config, journal: PathBuf, log: super::log::Log, queue: usize) -> Result<Option<Intake>> {
+    pub fn start(config: &Config, journal: flspost::journal::Location, log: super::log::Log, queue: usize) -> Result<Option<Intake>> {
         let Some(c) = &config.server.intake else { return Ok(None) };
         let token = read_token(c)?;
         if token.is_none() && c.socket.is_none() {
@@ -75,7 +75,7 @@ impl Intake {
         let policy = config.resend.policy().map_err(Error::Usage)?;
         let open = move || -> Result<flspost::journal::Journal> {
             let mut j =
-                flspost::journal::Journal::open_upgrading(&journal, flspost::journal::Access::ReadWrite, busy, true)?;
+                flspost::journal::Journal::open_at(&journal, flspost::journal::Access::ReadWrite, busy, true)?;
             j.set_resend_policy(policy);
             Ok(j)
         };

@@ -20,7 +20,6 @@ mod state;
 use flspost::app::config::Config;
 use flspost::error::{Error, Result};
 use state::{AppState, Shared};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Every route of the server, each area's router merged into one, with the bounds every
@@ -45,7 +44,7 @@ fn socket_routes(state: Shared) -> axum::Router {
 /// Runs the server until SIGTERM or Ctrl-C; then it stops taking connections, lets the
 /// requests under way finish (for at most 10 seconds), lets the intake's writer record and
 /// answer what it was given, and returns 0.
-pub fn serve(config: Config, journal: PathBuf) -> Result<i32> {
+pub fn serve(config: Config, journal: flspost::journal::Location) -> Result<i32> {
     let plan = listen::plan(&config.server)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

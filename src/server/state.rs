@@ -6,7 +6,6 @@ use super::log::Log;
 use flspost::app::config::Config;
 use flspost::error::{Error, Result};
 use flspost::journal::{Access, Journal};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ pub struct Limits {
 
 pub struct AppState {
     pub config: Config,
-    pub journal_path: PathBuf,
+    pub journal_location: flspost::journal::Location,
     /// Connections not in use; at most `limits.concurrent` are ever open.
     pool: Mutex<Vec<Journal>>,
     pub sessions: Sessions,
@@ -37,7 +36,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, journal_path: PathBuf, secure_cookies: bool) -> Result<AppState> {
+    pub fn new(config: Config, journal_location: flspost::journal::Location, secure_cookies: bool) -> Result<AppState> {
         let s = &config.server;
         let limits = Limits {
             max_body: s.max_body_kib.unwrap_or(2048).clamp(1, 64 * 1024) as usize * 1024,
@@ -46,7 +45,7 @@ impl AppState {
             idle: Duration::from_secs(s.idle_timeout_minutes.unwrap_or(30).clamp(1, 24 * 60) * 60),
         };
         let log = Log { json: s.log.as_deref() == Some("json") };
-        let intake = super::intake::Intake::start(&config, journal_path.clone(), log.clone(), limits.concurrent)?;
+        let intake = super::intake::Intake::start(&config, journal_location.clone(), log.clone(), limits.concurrent)?;
         Ok(AppState {
             intake,
             places: tokio::sync::Semaphore::new(limits.concurrent),
@@ -54,7 +53,7 @@ impl AppState {
             pool: Mutex::new(vec![]),
             sessions: Sessions::default(),
             throttle: Throttle::default(),
-            journal_path,
+            journal_location,
             config,
             limits,
             secure_cookies,
@@ -67,7 +66,7 @@ impl AppState {
             return Ok(j);
         }
         let mut j =
-            Journal::open_upgrading(&self.journal_path, Access::ReadWrite, self.config.journal.busy_timeout(), true)?;
+            Journal::open_at(&self.journal_location, Access::ReadWrite, self.config.journal.busy_timeout(), true)?;
         j.set_resend_policy(self.config.resend.policy().map_err(Error::Usage)?);
         Ok(j)
     }
