@@ -24,7 +24,7 @@ pub(super) fn store(
     };
     if let Some((_, ids)) = &recipe {
         let mut link =
-            conn.prepare_cached("INSERT OR IGNORE INTO message_parts (message_id, part_id) VALUES (?1, ?2)")?;
+            conn.prepare_cached("INSERT INTO message_parts (message_id, part_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
         for part in ids {
             link.execute(params![id, part])?;
         }
@@ -121,20 +121,23 @@ pub(super) const PREFIX_LEN: usize = packing::MAGIC.len() + 8;
 /// and the parts no other message uses. Returns how many rows went.
 pub(super) fn remove(conn: &Connection, messages: &str, params: impl super::db::Params + Clone) -> Result<usize> {
     conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS removed_parts (id INTEGER PRIMARY KEY); DELETE FROM temp.removed_parts;",
+        "CREATE TEMP TABLE IF NOT EXISTS removed_parts (id INTEGER PRIMARY KEY); DELETE FROM removed_parts;",
     )?;
     conn.execute(
-        &format!("INSERT OR IGNORE INTO temp.removed_parts SELECT part_id FROM message_parts WHERE message_id IN ({messages})"),
+        &format!(
+            "INSERT INTO removed_parts SELECT part_id FROM message_parts WHERE message_id IN ({messages}) \
+             ON CONFLICT DO NOTHING"
+        ),
         params.clone(),
     )?;
     conn.execute(&format!("DELETE FROM message_parts WHERE message_id IN ({messages})"), params.clone())?;
     let n = conn.execute(&format!("DELETE FROM message_bytes WHERE message_id IN ({messages})"), params)?;
     conn.execute(
-        "DELETE FROM parts WHERE id IN (SELECT id FROM temp.removed_parts) \
+        "DELETE FROM parts WHERE id IN (SELECT id FROM removed_parts) \
          AND NOT EXISTS (SELECT 1 FROM message_parts WHERE part_id = parts.id)",
         [],
     )?;
-    conn.execute("DELETE FROM temp.removed_parts", [])?;
+    conn.execute("DELETE FROM removed_parts", [])?;
     Ok(n)
 }
 

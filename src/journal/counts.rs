@@ -26,7 +26,7 @@ pub struct TransportHealth {
 impl Journal {
     /// Messages per status and per kind under `filter`.
     pub(crate) fn message_counts(&self, filter: &Filter) -> Result<(Vec<(Status, i64)>, Vec<(Kind, i64)>)> {
-        let (clauses, values) = filter.messages_sql();
+        let (clauses, values) = filter.messages_sql(&self.conn);
         let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let count = |by: &str| -> Result<Vec<(String, i64)>> {
             let mut st = self.conn.prepare(&format!(
@@ -106,7 +106,7 @@ impl Journal {
     /// later input nor handled by a person).
     pub fn refused_counts(&self) -> Result<(i64, i64)> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(closed_by IS NULL AND handled_at IS NULL), 0) FROM refused_inputs",
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE closed_by IS NULL AND handled_at IS NULL) FROM refused_inputs",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
@@ -133,9 +133,9 @@ fn health_sql(clauses: &[&str]) -> String {
     let window = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     format!(
         "SELECT a.transport AS transport, COUNT(*) AS attempts, \
-           SUM(a.outcome = 'sent') AS sent, \
-           SUM(a.outcome IN ('transient', 'unknown', 'interrupted')) AS for_now, \
-           SUM(a.outcome = 'permanent') AS for_good, \
+           COUNT(*) FILTER (WHERE a.outcome = 'sent') AS sent, \
+           COUNT(*) FILTER (WHERE a.outcome IN ('transient', 'unknown', 'interrupted')) AS for_now, \
+           COUNT(*) FILTER (WHERE a.outcome = 'permanent') AS for_good, \
            (SELECT MAX(s.finished_at) FROM attempts s WHERE s.transport = a.transport AND s.outcome = 'sent') \
              AS last_sent_at, \
            (SELECT COUNT(*) FROM attempts f WHERE f.transport = a.transport \

@@ -40,8 +40,9 @@ impl Erased {
 }
 
 /// The patient's inputs (by the CPR in the stored input, as the search index has it).
-const PATIENT_INPUTS: &str = "SELECT id FROM inputs WHERE erased_at IS NULL AND \
-    (CASE WHEN json_valid(input_json) THEN json_extract(input_json, '$.patient.cpr') END) = ?1";
+fn patient_inputs(c: &super::db::Connection) -> String {
+    format!("SELECT id FROM inputs WHERE erased_at IS NULL AND {} = ?1", c.json_text("input_json", "'$.patient.cpr'"))
+}
 
 impl Writer<'_> {
     /// Erases the patient with CPR number `cpr` (10 digits), in the caller's transaction;
@@ -73,19 +74,20 @@ fn erase(c: &super::db::Connection, cpr: &str, who: &str) -> Result<Erased> {
          CREATE TEMP TABLE IF NOT EXISTS erase_refused (id INTEGER PRIMARY KEY);
          DELETE FROM erase_inputs; DELETE FROM erase_messages; DELETE FROM erase_refused;",
     )?;
-    c.execute(&format!("INSERT INTO erase_inputs {PATIENT_INPUTS}"), [cpr])?;
+    c.execute(&format!("INSERT INTO erase_inputs {}", patient_inputs(c)), [cpr])?;
     c.execute(
         "INSERT INTO erase_messages SELECT id FROM messages WHERE input_id IN (SELECT id FROM erase_inputs)",
         [],
     )?;
     c.execute(
-        "INSERT INTO erase_refused SELECT id FROM refused_inputs WHERE \
-           (CASE WHEN json_valid(CAST(input_bytes AS TEXT)) \
-                 THEN json_extract(CAST(input_bytes AS TEXT), '$.patient.cpr') END) = ?1 \
-           OR result_id IN (SELECT result_id FROM inputs WHERE id IN (SELECT id FROM erase_inputs))",
+        &format!(
+            "INSERT INTO erase_refused SELECT id FROM refused_inputs WHERE {} = ?1 \
+             OR result_id IN (SELECT result_id FROM inputs WHERE id IN (SELECT id FROM erase_inputs))",
+            c.json_text_of_bytes("input_bytes", "'$.patient.cpr'")
+        ),
         [cpr],
     )?;
-    let messages_where = "id IN (SELECT id FROM temp.erase_messages)";
+    let messages_where = "id IN (SELECT id FROM erase_messages)";
     // Nothing left to send: a letter still queued fails (before its problem is closed, which
     // a change of status would reopen).
     c.execute(
@@ -99,39 +101,45 @@ fn erase(c: &super::db::Connection, cpr: &str, who: &str) -> Result<Erased> {
         &format!(
             "UPDATE messages SET erased_at = ?1, \
                reason = CASE WHEN reason IS NULL THEN NULL ELSE ?2 END, \
-               refuse_code = CASE WHEN refuse_code GLOB '*[^A-Za-z0-9_.-]*' THEN ?2 ELSE refuse_code END, \
+               refuse_code = CASE WHEN {} THEN ?2 ELSE refuse_code END, \
                handled_note = ?2, \
                handled_by = COALESCE(handled_by, ?3), handled_at = COALESCE(handled_at, ?1) \
-             WHERE {messages_where}"
+             WHERE {messages_where}",
+            c.has_char_outside_code("refuse_code")
         ),
         params![now, ERASED, who],
     )?;
-    super::bytes::remove(c, "SELECT id FROM temp.erase_messages", [])?;
+    super::bytes::remove(c, "SELECT id FROM erase_messages", [])?;
     c.execute(
         "UPDATE attempts SET reason = ?1 WHERE reason IS NOT NULL \
-         AND message_id IN (SELECT id FROM temp.erase_messages)",
+         AND message_id IN (SELECT id FROM erase_messages)",
         [ERASED],
     )?;
     // Their letters' receipts, and any receipt that matched no letter but quotes the number.
     let dashed = format!("{}-{}", &cpr[..cpr.len().min(6)], &cpr[cpr.len().min(6)..]);
     let receipts = c.execute(
-        "UPDATE receipts SET bytes = x'', refuse_text = CASE WHEN refuse_text IS NULL THEN NULL ELSE ?1 END \
-         WHERE message_id IN (SELECT id FROM temp.erase_messages) \
-            OR (message_id IS NULL AND (instr(bytes, CAST(?2 AS BLOB)) > 0 OR instr(bytes, CAST(?3 AS BLOB)) > 0 \
-                OR instr(coalesce(refuse_text, ''), ?2) > 0 OR instr(coalesce(refuse_text, ''), ?3) > 0))",
-        params![ERASED, cpr, dashed],
+        &format!(
+            "UPDATE receipts SET bytes = ?4, refuse_text = CASE WHEN refuse_text IS NULL THEN NULL ELSE ?1 END \
+             WHERE message_id IN (SELECT id FROM erase_messages) \
+                OR (message_id IS NULL AND ({} OR {} OR {} OR {}))",
+            c.bytes_contain("bytes", "?2"),
+            c.bytes_contain("bytes", "?3"),
+            c.text_contains("coalesce(refuse_text, '')", "?2"),
+            c.text_contains("coalesce(refuse_text, '')", "?3"),
+        ),
+        params![ERASED, cpr, dashed, Vec::<u8>::new()],
     )?;
     let inputs = c.execute(
         "UPDATE inputs SET input_json = ?1, cpr_masked = ?2, erased_at = ?3 \
-         WHERE id IN (SELECT id FROM temp.erase_inputs)",
+         WHERE id IN (SELECT id FROM erase_inputs)",
         params![ERASED_INPUT, ERASED, now],
     )?;
     let refused = c.execute(
-        "UPDATE refused_inputs SET input_bytes = x'', input_sha256 = ?1, reason = ?2, \
+        "UPDATE refused_inputs SET input_bytes = ?5, input_sha256 = ?1, reason = ?2, \
            handled_note = ?2, handled_by = COALESCE(handled_by, ?3), \
            handled_at = COALESCE(handled_at, ?4) \
-         WHERE id IN (SELECT id FROM temp.erase_refused)",
-        params![EMPTY_SHA256, ERASED, who, now],
+         WHERE id IN (SELECT id FROM erase_refused)",
+        params![EMPTY_SHA256, ERASED, who, now, Vec::<u8>::new()],
     )?;
     // A search for the patient in the console kept their birth date (the masked number).
     c.execute(
@@ -141,13 +149,13 @@ fn erase(c: &super::db::Connection, cpr: &str, who: &str) -> Result<Erased> {
     // A note someone wrote about one of these rows (`journal handle`) may name the patient.
     c.execute(
         "UPDATE audit SET detail = ?1 WHERE detail IS NOT NULL AND ( \
-           target IN (SELECT 'message ' || id FROM temp.erase_messages) \
-           OR target IN (SELECT 'refused ' || id FROM temp.erase_refused))",
+           target IN (SELECT 'message ' || id FROM erase_messages) \
+           OR target IN (SELECT 'refused ' || id FROM erase_refused))",
         [ERASED],
     )?;
     let results = c
         .prepare(
-            "SELECT DISTINCT result_id FROM inputs WHERE id IN (SELECT id FROM temp.erase_inputs) ORDER BY result_id",
+            "SELECT DISTINCT result_id FROM inputs WHERE id IN (SELECT id FROM erase_inputs) ORDER BY result_id",
         )?
         .query_map([], |r| r.get(0))?
         .collect::<super::db::Result<Vec<String>>>()?;

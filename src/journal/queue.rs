@@ -53,14 +53,15 @@ impl Filter {
     }
 
     /// The filter as SQL over `messages m JOIN inputs i`, with its values.
-    pub(super) fn messages_sql(&self) -> (Vec<String>, Vec<&dyn ToSql>) {
+    pub(super) fn messages_sql(&self, conn: &super::db::Connection) -> (Vec<String>, Vec<&dyn ToSql>) {
         let mut clauses = vec![];
         let mut values: Vec<&dyn ToSql> = vec![];
         if !self.statuses.is_empty() {
             clauses.push(format!("m.status IN ({})", vec!["?"; self.statuses.len()].join(", ")));
             values.extend(self.statuses.iter().map(|s| s as &dyn ToSql));
         }
-        self.common_sql("m.updated_at", "i.input_json", "m.result_id", &mut clauses, &mut values);
+        let json = |path: &str| conn.json_text("i.input_json", path);
+        self.common_sql("m.updated_at", &json, "m.result_id", &mut clauses, &mut values);
         if !self.kinds.is_empty() {
             clauses.push(format!("m.kind IN ({})", vec!["?"; self.kinds.len()].join(", ")));
             values.extend(self.kinds.iter().map(|k| k as &dyn ToSql));
@@ -69,7 +70,8 @@ impl Filter {
             // The latest hand-over's transport, whole or by its type (the word before the space).
             clauses.push(
                 "EXISTS (SELECT 1 FROM attempts a WHERE a.id = (SELECT MAX(b.id) FROM attempts b \
-                 WHERE b.message_id = m.id) AND (a.transport = ? OR substr(a.transport, 1, length(?) + 1) = ? || ' '))"
+                 WHERE b.message_id = m.id) AND (a.transport = ? OR substr(a.transport, 1, length(CAST(? AS TEXT)) + 1) \
+                 = CAST(? AS TEXT) || ' '))"
                     .into(),
             );
             values.extend([t as &dyn ToSql, t, t]);
@@ -80,7 +82,7 @@ impl Filter {
     pub(super) fn common_sql<'a>(
         &'a self,
         time: &str,
-        json: &str,
+        json: &dyn Fn(&str) -> String,
         result: &str,
         clauses: &mut Vec<String>,
         values: &mut Vec<&'a dyn ToSql>,
@@ -94,7 +96,7 @@ impl Filter {
             values.push(until);
         }
         if let Some(p) = &self.result_prefix {
-            clauses.push(format!("substr({result}, 1, length(?)) = ?"));
+            clauses.push(format!("substr({result}, 1, length(CAST(? AS TEXT))) = ?"));
             values.push(p);
             values.push(p);
         }
@@ -104,11 +106,11 @@ impl Filter {
         }
         if let Some(cpr) = &self.cpr {
             // As the index has it: a damaged input (not JSON) is no match, never an error.
-            clauses.push(format!("(CASE WHEN json_valid({json}) THEN json_extract({json}, '$.patient.cpr') END) = ?"));
+            clauses.push(format!("{} = ?", json("'$.patient.cpr'")));
             values.push(cpr);
         }
         if let Some(gp) = &self.gp {
-            clauses.push(format!("(CASE WHEN json_valid({json}) THEN json_extract({json}, '$.gp.ean') END) = ?"));
+            clauses.push(format!("{} = ?", json("'$.gp.ean'")));
             values.push(gp);
         }
     }
@@ -152,7 +154,7 @@ impl Journal {
     /// Messages in a problem status (failed, rejected, retry), or of `filter.statuses` when
     /// given, newest change first.
     pub(crate) fn problem_messages(&self, filter: &Filter) -> Result<Vec<QueuedMessage>> {
-        let (mut clauses, values) = filter.messages_sql();
+        let (mut clauses, values) = filter.messages_sql(&self.conn);
         if filter.statuses.is_empty() {
             clauses.push("m.status IN ('failed', 'rejected', 'retry')".into());
         }
@@ -200,7 +202,7 @@ impl Journal {
 impl Journal {
     /// The messages `filter` names, oldest first (by journal id).
     pub(crate) fn matching(&self, filter: &Filter) -> Result<Vec<MessageRow>> {
-        let (clauses, values) = filter.messages_sql();
+        let (clauses, values) = filter.messages_sql(&self.conn);
         let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let mut st = self.conn.prepare(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id {filter} ORDER BY m.id"

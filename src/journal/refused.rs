@@ -48,7 +48,7 @@ impl Writer<'_> {
         let same = self
             .conn
             .prepare_cached(&format!(
-                "SELECT id FROM refused_inputs WHERE input_sha256 = ?1 AND result_id IS ?2 AND field = ?3 \
+                "SELECT id FROM refused_inputs WHERE input_sha256 = ?1 AND result_id IS NOT DISTINCT FROM ?2 AND field = ?3 \
                  AND reason = ?4 AND (length(input_bytes) > 0 OR source = ?5) AND {OPEN} ORDER BY id LIMIT 1"
             ))?
             .query_row(params![sha256, r.result_id, r.field, r.reason, r.source], |row| row.get(0))
@@ -91,8 +91,8 @@ impl Journal {
         }
         let mut clauses = vec!["1 = 1".to_string()];
         let mut values: Vec<&dyn ToSql> = vec![];
-        let json = "(CASE WHEN json_valid(CAST(input_bytes AS TEXT)) THEN CAST(input_bytes AS TEXT) END)";
-        filter.common_sql("received_at", json, "result_id", &mut clauses, &mut values);
+        let json = |path: &str| self.conn.json_text_of_bytes("input_bytes", path);
+        filter.common_sql("received_at", &json, "result_id", &mut clauses, &mut values);
         let mut st = self.conn.prepare(&format!(
             "SELECT {REFUSED_COLUMNS} FROM refused_inputs WHERE {} ORDER BY received_at DESC, id DESC",
             clauses.join(" AND ")

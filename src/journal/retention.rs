@@ -50,12 +50,13 @@ const FINAL: &str = "(m.status IN ('acknowledged', 'superseded') \
 
 /// The results whose every message is final, the latest of their changes (status, handling,
 /// input) before `?1`.
-fn expired_results() -> String {
+fn expired_results(conn: &Connection) -> String {
     format!(
         "SELECT m.result_id FROM messages m GROUP BY m.result_id \
-         HAVING SUM(NOT {FINAL}) = 0 \
-            AND MAX(max(m.updated_at, coalesce(m.handled_at, ''))) < ?1 \
-            AND (SELECT MAX(i.received_at) FROM inputs i WHERE i.result_id = m.result_id) < ?1"
+         HAVING COUNT(*) FILTER (WHERE NOT {FINAL}) = 0 \
+            AND MAX({}) < ?1 \
+            AND (SELECT MAX(i.received_at) FROM inputs i WHERE i.result_id = m.result_id) < ?1",
+        conn.greatest("m.updated_at", "coalesce(m.handled_at, '')")
     )
 }
 
@@ -74,7 +75,7 @@ impl Journal {
         let never = "0000";
         let bytes_before = r.bytes_before.as_deref().unwrap_or(never);
         let inputs_before = r.inputs_before.as_deref().unwrap_or(never);
-        let results = expired_results();
+        let results = expired_results(&self.conn);
         let msgs = format!(
             "FROM messages m JOIN message_bytes b ON b.message_id = m.id \
              WHERE m.pruned_at IS NULL AND m.result_id IN ({results})"
@@ -82,17 +83,17 @@ impl Journal {
         let ins = format!("FROM inputs WHERE pruned_at IS NULL AND input_json <> '' AND result_id IN ({results})");
         let count = |conn: &Connection, from: &str, len: &str, before: &str| -> Result<(u64, u64, u64)> {
             Ok(conn.query_row(
-                &format!("SELECT COUNT(*), COALESCE(SUM(length({len})), 0), COUNT(DISTINCT result_id) {from}"),
+                &format!("SELECT COUNT(*), CAST(COALESCE(SUM({len}), 0) AS BIGINT), COUNT(DISTINCT result_id) {from}"),
                 [before],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
             )?)
         };
         // The parts those messages use go with them (a result's parts are its own).
         let ms = |conn: &Connection| -> Result<(u64, u64, u64)> {
-            let (n, len, res) = count(conn, &msgs, "b.bytes", bytes_before)?;
+            let (n, len, res) = count(conn, &msgs, "length(b.bytes)", bytes_before)?;
             let parts: i64 = conn.query_row(
                 &format!(
-                    "SELECT COALESCE(SUM(length(p.bytes)), 0) FROM parts p WHERE p.id IN \
+                    "SELECT CAST(COALESCE(SUM(length(p.bytes)), 0) AS BIGINT) FROM parts p WHERE p.id IN \
                      (SELECT mp.part_id FROM message_parts mp WHERE mp.message_id IN (SELECT m.id {msgs}))"
                 ),
                 [bytes_before],
@@ -102,7 +103,7 @@ impl Journal {
         };
         if dry_run {
             let (n, len, res) = ms(&self.conn)?;
-            let (i, ilen, _) = count(&self.conn, &ins, "CAST(input_json AS BLOB)", inputs_before)?;
+            let (i, ilen, _) = count(&self.conn, &ins, "octet_length(input_json)", inputs_before)?;
             (p.messages, p.message_bytes, p.results, p.inputs, p.input_bytes) = (n, len, res, i, ilen);
             return Ok(p);
         }
@@ -112,7 +113,7 @@ impl Journal {
         }
         let done = self.transaction(|tx| {
             let (n, len, res) = ms(tx)?;
-            let (i, ilen, _) = count(tx, &ins, "CAST(input_json AS BLOB)", inputs_before)?;
+            let (i, ilen, _) = count(tx, &ins, "octet_length(input_json)", inputs_before)?;
             {
                 let mut st = tx.prepare(&format!(
                     "SELECT m.id, m.result_id, m.kind, m.letter_id, b.bytes, m.sha256 {msgs} ORDER BY m.id"

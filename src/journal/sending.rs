@@ -155,7 +155,7 @@ impl Journal {
         Ok(self
             .conn
             .query_row(
-                "SELECT CASE WHEN json_valid(input_json) THEN json_extract(input_json, ?2) END FROM inputs WHERE id = ?1",
+                &format!("SELECT {} FROM inputs WHERE id = ?1", self.conn.json_text("input_json", "?2")),
                 params![m.input_id, path],
                 |r| r.get::<_, Option<super::db::Value>>(0),
             )

@@ -21,7 +21,8 @@ impl Writer<'_> {
     pub fn add_user(&self, name: &str, role: &str, password_hash: &str) -> Result<bool> {
         let now = now_text();
         let n = self.conn.execute(
-            "INSERT OR IGNORE INTO users (name, role, password_hash, created_at, changed_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            "INSERT INTO users (name, role, password_hash, created_at, changed_at) VALUES (?1, ?2, ?3, ?4, ?4) \
+             ON CONFLICT DO NOTHING",
             params![name, role, password_hash, now],
         )?;
         Ok(n == 1)

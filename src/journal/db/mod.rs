@@ -27,6 +27,9 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", pg::describe(.0))]
     Postgres(#[from] postgres::Error),
+    /// A statement PostgreSQL would not prepare: which one, for the developer who wrote it.
+    #[error("{} in `{sql}`", pg::describe(.source))]
+    Prepare { sql: String, source: postgres::Error },
     #[error("query returned no rows")]
     NoRows,
     #[error("column {column}: {reason}")]
@@ -41,7 +44,7 @@ impl DbError {
             DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
                 matches!(f.code, DatabaseBusy | DatabaseLocked | FileLockingProtocolFailed)
             }
-            DbError::Postgres(e) => pg::is_busy(e),
+            DbError::Postgres(e) | DbError::Prepare { source: e, .. } => pg::is_busy(e),
             _ => false,
         }
     }
@@ -364,3 +367,56 @@ macro_rules! params {
     ($($p:expr),+ $(,)?) => { &[$(&$p as &dyn $crate::journal::db::ToSql),+] as &[&dyn $crate::journal::db::ToSql] };
 }
 pub(crate) use params;
+
+/// SQL the two stores spell differently, for the operations to splice into their statements.
+impl Connection {
+    /// Field `path` (SQL for an SQLite-style path: `'$.patient.cpr'`, or a parameter) of the
+    /// JSON text `doc`, as text; NULL when `doc` is not JSON. The journal's CPR and GP indexes
+    /// are on this expression, so searches must spell it the same way.
+    pub fn json_text(&self, doc: &str, path: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!("(CASE WHEN json_valid({doc}) THEN json_extract({doc}, {path}) END)"),
+            Dialect::Postgres => format!("flspost_json_text({doc}, {path})"),
+        }
+    }
+
+    /// [`Connection::json_text`] of bytes that may not be UTF-8 (a refused input as received).
+    pub fn json_text_of_bytes(&self, doc: &str, path: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => self.json_text(&format!("CAST({doc} AS TEXT)"), path),
+            Dialect::Postgres => format!("flspost_json_text({doc}, {path})"),
+        }
+    }
+
+    /// The larger of two values.
+    pub fn greatest(&self, a: &str, b: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!("max({a}, {b})"),
+            Dialect::Postgres => format!("GREATEST({a}, {b})"),
+        }
+    }
+
+    /// Whether bytes `haystack` contain the UTF-8 text `needle` (SQL expressions).
+    pub fn bytes_contain(&self, haystack: &str, needle: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!("instr({haystack}, CAST({needle} AS BLOB)) > 0"),
+            Dialect::Postgres => format!("position(convert_to({needle}, 'UTF8') in {haystack}) > 0"),
+        }
+    }
+
+    /// Whether text `haystack` contains text `needle` (SQL expressions).
+    pub fn text_contains(&self, haystack: &str, needle: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            Dialect::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+        }
+    }
+
+    /// Whether text `value` holds a character outside `[A-Za-z0-9_.-]`.
+    pub fn has_char_outside_code(&self, value: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!("{value} GLOB '*[^A-Za-z0-9_.-]*'"),
+            Dialect::Postgres => format!("{value} ~ '[^A-Za-z0-9_.-]'"),
+        }
+    }
+}

@@ -77,7 +77,10 @@ impl PgConnection {
         if let Some(st) = self.cache.borrow().get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.borrow_mut().prepare(&translate(sql))?;
+        let st = self.client.borrow_mut().prepare(&translate(sql)).map_err(|source| DbError::Prepare {
+            sql: sql.chars().take(160).collect(),
+            source,
+        })?;
         if cached {
             self.cache.borrow_mut().insert(sql.to_string(), st.clone());
         }
@@ -126,12 +129,13 @@ fn tls(ca: &std::path::Path) -> std::result::Result<tokio_postgres_rustls::MakeR
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
-/// The journal's SQL in PostgreSQL's words: parameters `?N` (and a bare `?`, numbered in
-/// order) become `$N`; string literals and quoted names are left alone.
+/// The journal's SQL in PostgreSQL's words: parameters `?N` become `$N`, and a bare `?` the
+/// number after the largest so far (SQLite's rule); string literals and quoted names are
+/// left alone.
 pub(super) fn translate(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut chars = sql.chars().peekable();
-    let (mut quote, mut bare) = (None::<char>, 0u32);
+    let (mut quote, mut largest) = (None::<char>, 0u32);
     while let Some(c) = chars.next() {
         match quote {
             Some(q) => {
@@ -151,8 +155,10 @@ pub(super) fn translate(sql: &str) -> String {
                     chars.next();
                 }
                 if digits.is_empty() {
-                    bare += 1;
-                    digits = bare.to_string();
+                    largest += 1;
+                    digits = largest.to_string();
+                } else {
+                    largest = largest.max(digits.parse().unwrap_or(0));
                 }
                 out.push('$');
                 out.push_str(&digits);
@@ -279,5 +285,6 @@ mod tests {
     fn parameters_numbered_literals_untouched() {
         assert_eq!(super::translate("a = ?1 AND b = ?2 OR c = '?3'"), "a = $1 AND b = $2 OR c = '?3'");
         assert_eq!(super::translate("x IN (?, ?) AND \"?\" = ?"), "x IN ($1, $2) AND \"?\" = $3");
+        assert_eq!(super::translate("a = ?2 AND b = ?"), "a = $2 AND b = $3");
     }
 }

@@ -52,15 +52,88 @@ pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The store the suite runs against: `FLSPOST_TEST_STORE=postgres` runs every world's
+/// journal in a PostgreSQL database of its own (on the server `FLSPOST_TEST_PG` names, else a
+/// private one `scripts/pg-test-server.sh` starts under target/pg); SQLite otherwise.
+pub fn on_postgres() -> bool {
+    std::env::var("FLSPOST_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// Skips the rest of a test that looks at what only an SQLite journal has (its file, its
+/// pages, its write-ahead log, a fixture file): `if sqlite_only() { return; }`.
+pub fn sqlite_only() -> bool {
+    if on_postgres() {
+        eprintln!("NOTICE: this test looks inside an SQLite journal file; skipped on PostgreSQL");
+    }
+    on_postgres()
+}
+
+/// The URL of the PostgreSQL server's maintenance database the worlds make theirs in.
+fn pg_server() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("FLSPOST_TEST_PG") {
+            return url;
+        }
+        let out = Command::new(root().join("scripts/pg-test-server.sh")).output().unwrap();
+        assert!(out.status.success(), "scripts/pg-test-server.sh: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// A PostgreSQL database for one world, dropped with it.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn new() -> PgDatabase {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("flspost_test_{}_{n}", std::process::id());
+        let server = pg_server();
+        let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+        let url = server.replacen("/postgres?", &format!("/{name}?"), 1);
+        assert_ne!(url, server, "FLSPOST_TEST_PG must name the database `postgres`: {server}");
+        PgDatabase { name, url }
+    }
+
+    /// A client of this database, to look at or damage what flspost stored.
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(pg_server(), postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
 /// A private world for one test: its own journal, output folder and scratch space.
 pub struct World {
     pub dir: tempfile::TempDir,
     pub fake_now: Option<String>,
+    /// On PostgreSQL ([`on_postgres`]): the world's database.
+    pub pg: Option<PgDatabase>,
 }
 
 impl World {
     pub fn new() -> World {
-        World { dir: tempfile::tempdir().unwrap(), fake_now: Some(FAKE_NOW.to_string()) }
+        let pg = on_postgres().then(PgDatabase::new);
+        World { dir: tempfile::tempdir().unwrap(), fake_now: Some(FAKE_NOW.to_string()), pg }
+    }
+
+    /// What FLSPOST_JOURNAL says for this world: the SQLite file, or the database's URL.
+    pub fn journal_location(&self) -> String {
+        match &self.pg {
+            Some(db) => db.url.clone(),
+            None => self.journal().display().to_string(),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -77,7 +150,7 @@ impl World {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_flspost"));
-        c.env("FLSPOST_JOURNAL", self.journal());
+        c.env("FLSPOST_JOURNAL", self.journal_location());
         c.env_remove("FLSPOST_CONFIG");
         match &self.fake_now {
             Some(n) => c.env("FLSPOST_FAKE_NOW", n),
@@ -96,7 +169,7 @@ impl World {
     /// came from FLSPOST_JOURNAL; `first_hour` checks that line), so tests can
     /// count the lines that are about their case.
     fn quiet(&self, mut r: Run) -> Run {
-        let line = format!("flspost: journal {} (from FLSPOST_JOURNAL", self.journal().display());
+        let line = format!("flspost: journal {} (from FLSPOST_JOURNAL", self.journal_location());
         let named = |l: &str| l.strip_prefix(&line).is_some_and(|rest| rest == ")" || rest == ", new: creating it)");
         r.stderr = r.stderr.lines().filter(|l| !named(l)).map(|l| format!("{l}\n")).collect();
         r
