@@ -22,7 +22,7 @@
 
 use crate::app::config::Config;
 use crate::error::{Error, Result};
-use crate::journal::{AttemptOutcome, Journal, MessageRow, Settle, Status};
+use crate::journal::{AttemptOutcome, Claim, Journal, MessageRow, Settle, Status};
 use crate::model::Addressee;
 use crate::transport::{Outgoing, SendError, Transport};
 use std::collections::BTreeMap;
@@ -186,10 +186,18 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
             Err(e) => return Err(e),
         };
         // Checked again at the moment of the hand-over: the queue was read before.
-        let Some((attempt_id, m)) = journal.claim(&m, &t.describe())? else {
-            *report.counts.entry("skipped (changed meanwhile)").or_default() += 1;
-            continue;
+        let (attempt_id, m) = match journal.claim(&m, &t.describe())? {
+            Claim::Taken(id, m) => (id, m),
+            Claim::Gone => {
+                *report.counts.entry("skipped (changed meanwhile)").or_default() += 1;
+                continue;
+            }
+            Claim::HeldBy(_) => {
+                *report.counts.entry("skipped (another send is handing it over)").or_default() += 1;
+                continue;
+            }
         };
+
         let out = Outgoing {
             kind: m.kind,
             bytes: &bytes,

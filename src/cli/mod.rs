@@ -135,6 +135,7 @@ impl Common {
         )?;
         // MedCom's resend rules, with the numbers the config sets where MedCom's texts disagree.
         journal.set_resend_policy(policy);
+        journal.set_lease(config.journal.lease());
         Ok(journal)
     }
 }

@@ -29,7 +29,10 @@ mod audit;
 mod backup;
 mod bytes;
 mod counts;
-pub(crate) mod db;
+/// The journal's SQL over either store. Public for the tests, which look at (and damage) what
+/// flspost stored the same way on both; not an interface for other programs.
+#[doc(hidden)]
+pub mod db;
 mod erase;
 pub mod error;
 mod history;
@@ -66,7 +69,7 @@ pub use receipts::ReceiptOutcome;
 pub use record::Writer;
 pub(crate) use restore::next_revision;
 pub use retention::{Pruned, PrunedMessage, Retention};
-pub use sending::Settle;
+pub use sending::{Claim, Settle};
 pub use sql::now_text;
 pub use types::*;
 pub use unanswered::Unanswered;

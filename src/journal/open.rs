@@ -27,7 +27,12 @@ pub struct Journal {
     /// The resend policy MedCom's rules apply to the letters of this journal
     /// ([`Journal::set_resend_policy`]; the strictest by default).
     pub(super) resend_policy: crate::reliable::resend::Policy,
+    /// How long a `send`'s claim on a shared journal holds (`sending.rs`).
+    pub(super) lease: std::time::Duration,
 }
+
+/// A claim's lease unless the config sets one: five minutes, far above a transport's timeouts.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A migration an opening made: from which schema, to which, and the backup it made first.
 #[derive(Clone, Debug)]
@@ -233,6 +238,7 @@ impl Journal {
             _open: Some(open),
             migrated,
             resend_policy: crate::reliable::resend::Policy::default(),
+            lease: DEFAULT_LEASE,
         })
     }
 
@@ -252,6 +258,7 @@ impl Journal {
                     _open: None,
                     migrated,
                     resend_policy: crate::reliable::resend::Policy::default(),
+            lease: DEFAULT_LEASE,
                 })
             }
         }

@@ -7,35 +7,95 @@ use super::{now_text, Journal};
 use crate::error::Result;
 use super::db::{params, OptionalExtension};
 
+/// What claiming a message for a hand-over found ([`Journal::claim`]).
+#[derive(Debug)]
+pub enum Claim {
+    /// Claimed: the attempt's id, and the message as it stands now.
+    Taken(i64, MessageRow),
+    /// No longer waiting (answered, superseded, refused, or sent meanwhile).
+    Gone,
+    /// Another `send` (on this host or another) holds it, its lease still running.
+    HeldBy(String),
+}
+
 impl Journal {
+    /// How long a claim on a shared (PostgreSQL) journal holds before another `send` may take
+    /// the hand-over over as cut short (`[journal] lease_seconds`).
+    pub fn set_lease(&mut self, lease: std::time::Duration) {
+        self.lease = lease;
+    }
+
+    pub fn lease(&self) -> std::time::Duration {
+        self.lease
+    }
+
     /// Claims message `m` for a hand-over by `transport`, checking its state again at this
     /// moment: `send` read its queue earlier, and since then a receipt may have cancelled a
-    /// queued resend, a correction superseded the letter, or a fatal-error refused it.
-    /// Returns the attempt's id and the message as it stands now, or `None` when it is no
-    /// longer waiting. An attempt a killed process left open is closed as `interrupted`
-    /// first: the bytes are the same, so sending them again is a resend of the same
-    /// envelope, which MedCom receivers recognise.
-    pub(crate) fn claim(&mut self, m: &MessageRow, transport: &str) -> Result<Option<(i64, MessageRow)>> {
+    /// queued resend, a correction superseded the letter, or a fatal-error refused it, or
+    /// (on a shared journal) another host's `send` claimed it.
+    ///
+    /// An attempt left open by a sender that is gone is closed as `interrupted` first: the
+    /// bytes are the same, so sending them again is a resend of the same envelope, which
+    /// MedCom receivers recognise. On SQLite the send lock says no other sender is running,
+    /// so an open attempt is always such a one. On PostgreSQL `send` runs on every host at
+    /// once without a lock: a claim carries its holder and a lease, the message row is locked
+    /// for the claim (`FOR UPDATE SKIP LOCKED`: a message another claim is deciding about is
+    /// skipped, not waited for), at most one attempt per message is open (a unique index), and
+    /// an open attempt is taken over only once its lease has run out.
+    pub(crate) fn claim(&mut self, m: &MessageRow, transport: &str) -> Result<Claim> {
+        let shared = self.conn.dialect() == super::db::Dialect::Postgres;
+        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(5));
         self.transaction(|tx| {
+            let lock = if shared { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
             let now: Option<MessageRow> = tx
                 .prepare_cached(&format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN inputs i ON i.id = m.input_id \
-                     WHERE m.id = ?1 AND m.status IN ('generated', 'retry')"
+                     WHERE m.id = ?1 AND m.status IN ('generated', 'retry'){lock}"
                 ))?
                 .query_row([m.id], message_row)
                 .optional()?;
-            let Some(now) = now else { return Ok(None) };
+            let Some(now) = now else { return Ok(Claim::Gone) };
+            let at = now_text();
+            if shared {
+                let open: Option<(Option<String>, Option<String>)> = tx
+                    .query_row(
+                        "SELECT claimed_by, lease_until FROM attempts WHERE message_id = ?1 AND outcome IS NULL",
+                        [m.id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((by, until)) = open {
+                    let by = by.unwrap_or_else(|| "another flspost send".into());
+                    if until.as_deref().is_some_and(|until| until > at.as_str()) {
+                        return Ok(Claim::HeldBy(by));
+                    }
+                    tx.execute(
+                        "UPDATE attempts SET outcome = 'interrupted', finished_at = ?2, reason = ?3 \
+                         WHERE message_id = ?1 AND outcome IS NULL",
+                        params![m.id, at, format!("the claim of {by} ran out before its outcome was recorded")],
+                    )?;
+                }
+                let until = (crate::support::clock::now() + lease)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let attempt = tx.query_row(
+                    "INSERT INTO attempts (message_id, envelope_id, transport, started_at, claimed_by, lease_until) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                    params![m.id, now.envelope_id, transport, at, claimer(), until],
+                    |r| r.get(0),
+                )?;
+                return Ok(Claim::Taken(attempt, now));
+            }
             tx.execute(
                 "UPDATE attempts SET outcome = 'interrupted', finished_at = ?2, \
                  reason = 'flspost stopped before the outcome was known' WHERE message_id = ?1 AND outcome IS NULL",
-                params![m.id, now_text()],
+                params![m.id, at],
             )?;
             let attempt = tx.query_row(
                 "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-                params![m.id, now.envelope_id, transport, now_text()],
+                params![m.id, now.envelope_id, transport, at],
                 |r| r.get(0),
             )?;
-            Ok(Some((attempt, now)))
+            Ok(Claim::Taken(attempt, now))
         })
     }
 
@@ -56,8 +116,11 @@ impl Journal {
                 AttemptOutcome::Permanent(r) => ("permanent", Some(r.as_str())),
                 AttemptOutcome::Unknown(r) => ("unknown", Some(r.as_str())),
             };
+            // A claim another sender took over after its lease ran out keeps the outcome that
+            // sender recorded (`interrupted`); what this one saw is recorded all the same
+            // below, for the message.
             tx.execute(
-                "UPDATE attempts SET outcome = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1",
+                "UPDATE attempts SET outcome = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1 AND outcome IS NULL",
                 params![attempt_id, code, reason, now],
             )?;
             let failures = m.send_failures + u32::from(!matches!(outcome, AttemptOutcome::Sent));
@@ -167,4 +230,11 @@ impl Journal {
                 _ => None,
             }))
     }
+}
+
+/// Who holds a claim: this host and process, as support staff read it in `journal show`.
+fn claimer() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim();
+    format!("{} pid {}", if host.is_empty() { "a host" } else { host }, std::process::id())
 }

@@ -10,7 +10,7 @@
 mod pg;
 mod value;
 
-pub(crate) use pg::{PgConnection, PgTarget};
+pub use pg::{PgConnection, PgTarget};
 pub use value::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, Value, ValueRef};
 
 /// Which store a connection talks to.
@@ -360,6 +360,19 @@ macro_rules! array_params {
     )*};
 }
 array_params!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+
+macro_rules! tuple_params {
+    ($(($($t:ident $i:tt),+))*) => {$(
+        impl<$($t: ToSql),+> Params for ($($t,)+) {
+            fn values(&self) -> Vec<&dyn ToSql> {
+                vec![$(&self.$i as &dyn ToSql),+]
+            }
+        }
+    )*};
+}
+// Parameters of mixed types as a tuple: `(id, name)`.
+tuple_params!((A 0) (A 0, B 1) (A 0, B 1, C 2) (A 0, B 1, C 2, D 3) (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5) (A 0, B 1, C 2, D 3, E 4, F 5, G 6) (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7));
 
 /// Parameters of mixed types: `params![id, name]`.
 macro_rules! params {

@@ -63,7 +63,7 @@ impl PgConnection {
         Ok(c)
     }
 
-    pub(super) fn batch(&self, sql: &str) -> Result<()> {
+    pub fn batch(&self, sql: &str) -> Result<()> {
         Ok(self.client.borrow_mut().batch_execute(sql)?)
     }
 
