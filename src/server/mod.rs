@@ -113,6 +113,7 @@ async fn run(state: Shared, plan: listen::Plan) -> Result<i32> {
     if let Some(s) = &socket {
         s.remove();
     }
+    state.close_journals().await;
     served.map_err(|e| Error::Internal(format!("serve: {e}")))?;
     log.event("stopped", &[]);
     Ok(0)

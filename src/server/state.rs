@@ -78,6 +78,13 @@ impl AppState {
         }
     }
 
+    /// Closes the kept connections on a blocking thread: a PostgreSQL client closes its
+    /// connection by waiting for the server, which must not happen on a thread that serves.
+    pub async fn close_journals(self: &Arc<Self>) {
+        let kept: Vec<Journal> = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = tokio::task::spawn_blocking(move || drop(kept)).await;
+    }
+
     /// Runs `f` with a journal connection on a blocking thread: SQLite waits for other
     /// processes' locks there, never on the threads that serve connections.
     pub async fn journal<T: Send + 'static>(
