@@ -90,6 +90,24 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Copy a journal into a new, empty one in another store: an SQLite file into the
+    /// PostgreSQL database several hosts share (`--to postgresql://...`), or back. Row for row
+    /// with the same ids, in one transaction, then checked as `journal verify` checks. Stop
+    /// every flspost writing to the source first.
+    Copy {
+        /// The journal copied: an SQLite file (`sqlite:PATH` or `PATH`) or a `postgresql://` URL.
+        #[arg(long, value_name = "JOURNAL")]
+        from: String,
+        /// The new journal: a `postgresql://` URL (its password from `[journal] password_env` or
+        /// `password_file`) or an SQLite file that does not exist yet.
+        #[arg(long, value_name = "JOURNAL")]
+        to: String,
+        /// One JSON object (rows per table, what was verified) instead of lines of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Bring a journal of an older schema up to this release's, after a verified backup beside
     /// it (`journal.sqlite.v3.bak`; unless `[journal] backup_before_migrate = false`). Any
     /// command that writes does the same; this one says what it does.
@@ -169,6 +187,7 @@ impl Command {
             | Command::Show { json, .. }
             | Command::Verify { json, .. }
             | Command::Backup { json, .. }
+            | Command::Copy { json, .. }
             | Command::Erase { json, .. }
             | Command::Migrate { json, .. }
             | Command::Prune { json, .. } => *json,
@@ -187,6 +206,7 @@ pub fn run(cmd: Command) -> Result<i32> {
         Command::Handle(a) => super::queue::run_handle(a),
         Command::Audit(a) => super::queue::run_audit(a),
         Command::Backup { path, json, common } => super::lifecycle::backup(&common, &path, json),
+        Command::Copy { from, to, json, common } => super::lifecycle::copy(&common, &from, &to, json),
         Command::Migrate { dry_run, json, common } => super::lifecycle::migrate(&common, dry_run, json),
         Command::Erase { cpr, force, yes, json, common } => super::lifecycle::erase(&common, &cpr, force, yes, json),
         Command::Prune { dry_run, json, common } => super::lifecycle::prune(&common, dry_run, json),

@@ -32,6 +32,47 @@ pub fn backup(common: &Common, path: &Path, json: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `journal copy --from JOURNAL --to JOURNAL`: into a new, empty journal in another store.
+pub fn copy(common: &Common, from: &str, to: &str, json: bool) -> Result<i32> {
+    use flspost::journal::{Access, Journal, Location};
+    let config = common.config()?;
+    let access = config.journal.pg_access()?;
+    let at = |text: &str| -> Result<Location> {
+        Location::parse(text.strip_prefix("sqlite:").unwrap_or(text), &access).map_err(Error::Usage)
+    };
+    let (from, to) = (at(from)?, at(to)?);
+    if let Location::File(path) = &to {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::Usage(format!(
+                "journal copy --to {}: already exists; a copy goes into a new journal only",
+                path.display()
+            )));
+        }
+    }
+    let busy = config.journal.busy_timeout();
+    let source = Journal::open_at(&from, Access::ReadOnly, busy, false)?;
+    let mut target = Journal::open_at(&to, Access::ReadWrite, busy, false)?;
+    let started = std::time::Instant::now();
+    let copied = source.copy_to(&mut target)?;
+    if json {
+        print_json(&copied);
+    } else {
+        for (table, n) in &copied.rows {
+            outln!("{table}: {n} rows");
+        }
+    }
+    errln!(
+        "flspost: {} copied to {} in {:.1} s; {} messages, {} inputs and {} refused inputs verified there",
+        copied.from,
+        copied.to,
+        started.elapsed().as_secs_f64(),
+        copied.verified.messages,
+        copied.verified.inputs,
+        copied.verified.refused_inputs
+    );
+    Ok(0)
+}
+
 /// `journal migrate [--dry-run]`: what a migration does (and, without --dry-run, doing it).
 pub fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
     let config = common.config()?;

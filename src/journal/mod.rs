@@ -28,6 +28,7 @@ mod answers;
 mod audit;
 mod backup;
 mod bytes;
+mod copy;
 mod counts;
 /// The journal's SQL over either store. Public for the tests, which look at (and damage) what
 /// flspost stored the same way on both; not an interface for other programs.
@@ -58,6 +59,7 @@ mod users;
 
 pub use ack_outcome::{AckApplied, AckOutcome, Rebuild, Rebuilt, ResendRequest};
 pub use backup::BackedUp;
+pub use copy::Copied;
 pub use counts::TransportHealth;
 pub use erase::Erased;
 pub use error::StoreError;

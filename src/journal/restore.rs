@@ -37,11 +37,11 @@ pub(super) fn mark_copy(conn: &Connection) -> Result<()> {
 /// (another process that opened it at the same moment finds the mark gone). The journal is
 /// of this schema here (migrated first).
 pub(super) fn settle_if_restored(conn: &Connection) -> Result<Option<u32>> {
-    if !marked(conn)? {
+    if !is_backup_copy(conn)? {
         return Ok(None);
     }
     let tx = super::db::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    if !marked(&tx)? {
+    if !is_backup_copy(&tx)? {
         return Ok(None);
     }
     let taken: Option<String> =
@@ -65,7 +65,8 @@ pub(super) fn settle_if_restored(conn: &Connection) -> Result<Option<u32>> {
     Ok(Some(floor))
 }
 
-fn marked(conn: &Connection) -> Result<bool> {
+/// Whether `conn`'s journal is a backup copy not yet written to (it carries [`MARK`]).
+pub(super) fn is_backup_copy(conn: &Connection) -> Result<bool> {
     let sql = match conn.dialect() {
         Dialect::Sqlite => "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
         Dialect::Postgres => {

@@ -256,7 +256,7 @@ pub enum Access {
 pub(crate) const INPUT_DAMAGED: &str = "the stored input does not match its SHA-256 (the journal is damaged)";
 
 /// How many rows `journal verify` checked.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Verified {
     pub messages: u64,
     pub inputs: u64,
