@@ -78,6 +78,9 @@ pub fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
     let config = common.config()?;
     let backup_first = config.journal.backup_before_migrate();
     let to = flspost::journal::Journal::SCHEMA_VERSION;
+    if let (flspost::journal::Location::Postgres(_), _) = common.journal_location(&config)? {
+        return migrate_postgres(common, &config, dry_run, json);
+    }
     // Read only first: --dry-run never writes, and neither does a journal already up to date.
     let reader = common.open_journal(&config, super::Use::Read)?;
     let from = reader.schema_version()?;
@@ -130,6 +133,40 @@ pub fn migrate(common: &Common, dry_run: bool, json: bool) -> Result<i32> {
         } else {
             outln!("another process migrated it meanwhile");
         }
+    }
+    Ok(0)
+}
+
+/// `journal migrate` of a PostgreSQL journal: sets up an empty database (every host's first
+/// write would too; this says so, and lets operations do it before the gateway starts).
+fn migrate_postgres(common: &Common, config: &flspost::app::config::Config, dry_run: bool, json: bool) -> Result<i32> {
+    let to = flspost::journal::Journal::SCHEMA_VERSION;
+    let (location, _) = common.journal_location(config)?;
+    let (from, migrated) = if dry_run {
+        match common.open_journal(config, super::Use::Read) {
+            Ok(j) => (j.schema_version()?, false),
+            Err(Error::Usage(why)) if why.contains("no flspost journal in this database yet") => (0, false),
+            Err(e) => return Err(e),
+        }
+    } else {
+        let j = common.open_journal(config, super::Use::Write)?;
+        match j.migrated() {
+            Some(m) => (m.from, true),
+            None => (j.schema_version()?, false),
+        }
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "journal": location.to_string(), "from": from, "to": to, "dry_run": dry_run, "migrated": migrated,
+            "steps": if from < to { vec![serde_json::json!({"from": from, "to": to, "changes": "the journal's tables"})] } else { vec![] },
+            "backup": null,
+        }));
+    } else if from == to && !migrated {
+        outln!("{location}: schema {from}, this release's: nothing to migrate");
+    } else if dry_run {
+        outln!("{location}: schema {from} to {to}: the journal's tables would be set up; --dry-run: nothing was changed");
+    } else {
+        outln!("{location}: schema {from} to {to}: the journal's tables set up");
     }
     Ok(0)
 }

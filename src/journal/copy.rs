@@ -65,7 +65,8 @@ impl Journal {
                 Journal::SCHEMA_VERSION
             )));
         }
-        let mut copied = Copied { from: self.location().to_string(), to: target.location().to_string(), ..Copied::default() };
+        let mut copied =
+            Copied { from: self.location().to_string(), to: target.location().to_string(), ..Copied::default() };
         {
             let tx = super::db::Transaction::new_unchecked(&target.conn, TransactionBehavior::Immediate)?;
             for (table, _, _) in TABLES {

@@ -28,12 +28,12 @@ impl Location {
             return Ok(Location::File(PathBuf::from(text)));
         }
         let mut url = url::Url::parse(text).map_err(|e| format!("journal URL: {e}"))?;
-        let in_url = url.password().map(|p| {
-            percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned()
-        });
+        let in_url = url.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
         let _ = url.set_password(None);
         if url.query_pairs().any(|(k, _)| k == "password") {
-            return Err("journal URL: a password goes in `[journal] password_env` or `password_file`, not the URL".into());
+            return Err(
+                "journal URL: a password goes in `[journal] password_env` or `password_file`, not the URL".into()
+            );
         }
         Ok(Location::Postgres(PgTarget {
             url: url.to_string(),

@@ -1,11 +1,11 @@
 //! The send-attempt state machine: claiming a message for a hand-over, and recording how the
 //! hand-over went (the retry policy with it).
 
+use super::db::{params, OptionalExtension};
 use super::sql::{message_row, MESSAGE_COLUMNS};
 use super::types::*;
 use super::{now_text, Journal};
 use crate::error::Result;
-use super::db::{params, OptionalExtension};
 
 /// What claiming a message for a hand-over found ([`Journal::claim`]).
 #[derive(Debug)]

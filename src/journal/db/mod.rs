@@ -205,8 +205,12 @@ impl Statement<'_> {
     pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
         let values = params.values();
         match self {
-            Statement::Sqlite(s) => Ok(Rows::Sqlite(s.query(rusqlite::params_from_iter(values.iter().map(|v| value::SqliteBind(*v))))?)),
-            Statement::SqliteCached(s) => Ok(Rows::Sqlite(s.query(rusqlite::params_from_iter(values.iter().map(|v| value::SqliteBind(*v))))?)),
+            Statement::Sqlite(s) => {
+                Ok(Rows::Sqlite(s.query(rusqlite::params_from_iter(values.iter().map(|v| value::SqliteBind(*v))))?))
+            }
+            Statement::SqliteCached(s) => {
+                Ok(Rows::Sqlite(s.query(rusqlite::params_from_iter(values.iter().map(|v| value::SqliteBind(*v))))?))
+            }
             Statement::Postgres(c, st) => {
                 let rows = c.query(st, &values)?;
                 Ok(Rows::Postgres { rows, next: 0 })
@@ -299,7 +303,8 @@ impl RowIndex for &str {
 
 impl Row<'_> {
     pub fn get<I: RowIndex, T: FromSql>(&self, i: I) -> Result<T> {
-        T::column_result(self.get_ref(i)?).map_err(|e| DbError::Conversion { column: i.to_string(), reason: e.to_string() })
+        T::column_result(self.get_ref(i)?)
+            .map_err(|e| DbError::Conversion { column: i.to_string(), reason: e.to_string() })
     }
 
     pub fn get_ref<I: RowIndex>(&self, i: I) -> Result<ValueRef<'_>> {
@@ -309,7 +314,9 @@ impl Row<'_> {
                 Ok(ValueRef::from(r.get_ref(at)?))
             }
             Row::Postgres(r) => {
-                let at = i.postgres(r).ok_or_else(|| DbError::Conversion { column: i.to_string(), reason: "no such column".into() })?;
+                let at = i
+                    .postgres(r)
+                    .ok_or_else(|| DbError::Conversion { column: i.to_string(), reason: "no such column".into() })?;
                 pg::value_at(r, at).map_err(|reason| DbError::Conversion { column: i.to_string(), reason })
             }
         }

@@ -77,10 +77,11 @@ impl PgConnection {
         if let Some(st) = self.cache.borrow().get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.borrow_mut().prepare(&translate(sql)).map_err(|source| DbError::Prepare {
-            sql: sql.chars().take(160).collect(),
-            source,
-        })?;
+        let st = self
+            .client
+            .borrow_mut()
+            .prepare(&translate(sql))
+            .map_err(|source| DbError::Prepare { sql: sql.chars().take(160).collect(), source })?;
         if cached {
             self.cache.borrow_mut().insert(sql.to_string(), st.clone());
         }
@@ -207,7 +208,8 @@ fn outputs<'v>(values: &[&'v dyn ToSql]) -> Result<Vec<super::value::ToSqlOutput
         .enumerate()
         .map(|(i, v)| {
             let v: &'v dyn ToSql = *v;
-            v.to_sql().map_err(|e| DbError::Conversion { column: format!("parameter {}", i + 1), reason: e.to_string() })
+            v.to_sql()
+                .map_err(|e| DbError::Conversion { column: format!("parameter {}", i + 1), reason: e.to_string() })
         })
         .collect()
 }
@@ -231,7 +233,9 @@ impl postgres::types::ToSql for PgBind<'_> {
             (ValueRef::Integer(i), &Type::INT2) => T::to_sql(&i16::try_from(i)?, ty, out),
             (ValueRef::Integer(i), &Type::BOOL) => T::to_sql(&(i != 0), ty, out),
             (ValueRef::Integer(i), &Type::FLOAT8) => T::to_sql(&(i as f64), ty, out),
-            (ValueRef::Integer(i), &Type::TEXT | &Type::VARCHAR | &Type::UNKNOWN) => T::to_sql(&i.to_string(), &Type::TEXT, out),
+            (ValueRef::Integer(i), &Type::TEXT | &Type::VARCHAR | &Type::UNKNOWN) => {
+                T::to_sql(&i.to_string(), &Type::TEXT, out)
+            }
             (ValueRef::Real(f), &Type::FLOAT8) => T::to_sql(&f, ty, out),
             (ValueRef::Text(t), &Type::TEXT | &Type::VARCHAR | &Type::BPCHAR | &Type::NAME | &Type::UNKNOWN) => {
                 out.extend_from_slice(t);
@@ -264,8 +268,7 @@ pub(super) fn describe(e: &postgres::Error) -> String {
 pub(super) fn is_busy(e: &postgres::Error) -> bool {
     use postgres::error::SqlState;
     e.code().is_some_and(|c| {
-        [SqlState::LOCK_NOT_AVAILABLE, SqlState::T_R_DEADLOCK_DETECTED, SqlState::T_R_SERIALIZATION_FAILURE]
-            .contains(c)
+        [SqlState::LOCK_NOT_AVAILABLE, SqlState::T_R_DEADLOCK_DETECTED, SqlState::T_R_SERIALIZATION_FAILURE].contains(c)
     })
 }
 

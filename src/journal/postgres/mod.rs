@@ -19,32 +19,44 @@ fn refused(target: &PgTarget, why: impl std::fmt::Display) -> Error {
 }
 
 /// Connects to the journal at `target` and checks (or, for a writer, sets up) its schema.
-pub(super) fn open(target: &PgTarget, access: Access, busy: std::time::Duration) -> Result<(Connection, Option<Migrated>)> {
+pub(super) fn open(
+    target: &PgTarget,
+    access: Access,
+    busy: std::time::Duration,
+) -> Result<(Connection, Option<Migrated>)> {
     let pg = PgConnection::connect(target, busy).map_err(|e| refused(target, e))?;
     let conn = Connection::Postgres(pg);
     let version = match schema_version(&conn) {
         Ok(v) => v,
         Err(e) => return Err(e),
     };
+    let mut migrated = None;
     if version == 0 {
         if access == Access::ReadOnly {
-            return Err(refused(target, "no flspost journal in this database yet (`flspost generate` or `flspost journal migrate` sets it up)"));
+            return Err(refused(
+                target,
+                "no flspost journal in this database yet (`flspost generate` or `flspost journal migrate` sets it up)",
+            ));
         }
         let tx = db::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
         if schema_version(&tx)? == 0 {
             if other_tables(&tx)? != 0 {
-                return Err(refused(target, "the database holds other tables and no flspost journal; give flspost a database of its own"));
+                return Err(refused(
+                    target,
+                    "the database holds other tables and no flspost journal; give flspost a database of its own",
+                ));
             }
             tx.execute_batch(SCHEMA)?;
             tx.execute(
                 "INSERT INTO flspost_schema (version, applied_at) VALUES (?1, ?2)",
                 db::params![SCHEMA_VERSION, super::now_text()],
             )?;
+            migrated = Some(Migrated { from: 0, to: SCHEMA_VERSION, backup: None });
         }
         tx.commit()?;
     }
     match schema_version(&conn)? {
-        SCHEMA_VERSION => Ok((conn, None)),
+        SCHEMA_VERSION => Ok((conn, migrated)),
         v if v > SCHEMA_VERSION => Err(refused(
             target,
             format!(

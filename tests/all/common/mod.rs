@@ -94,7 +94,8 @@ impl PgDatabase {
         let name = format!("flspost_test_{}_{n}", std::process::id());
         let server = pg_server();
         let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         let url = server.replacen("/postgres?", &format!("/{name}?"), 1);
         assert_ne!(url, server, "FLSPOST_TEST_PG must name the database `postgres`: {server}");
         PgDatabase { name, url }

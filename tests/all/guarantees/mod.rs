@@ -8,3 +8,4 @@ pub mod json_schemas;
 mod layers;
 mod properties;
 mod robustness;
+mod two_hosts;
