@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A private PostgreSQL server for the tests: a cluster under target/pg (initdb, C locale,
+# A private PostgreSQL server for the tests: a cluster under target/pg (as root: in /tmp, the
+# postgres user's; initdb, C locale,
 # UTF-8), listening on a Unix socket in that folder only (no TCP), started if it is not
 # running. Prints the URL the tests take as FLSPOST_TEST_PG (each test world makes its own
 # database there). `scripts/pg-test-server.sh stop` stops it.
@@ -13,16 +14,29 @@ if [ -z "$bin" ]; then
   echo "pg-test-server: no PostgreSQL server (Debian's postgresql package; scripts/test-deps.sh installs it)" >&2
   exit 1
 fi
-dir=$(pwd)/target/pg
 port=55432
-as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ "$(id -u)" -eq 0 ]; then
+  # As root the cluster is the postgres user's, which may not reach into this checkout (under
+  # /root, say): a folder of its own in /tmp, one per checkout.
+  dir=/tmp/flspost-test-pg-$(pwd | cksum | cut -d' ' -f1)
+  as() { runuser -u postgres -- "$@"; }
+else
+  dir=$(pwd)/target/pg
+  as() { "$@"; }
+fi
 if [ "${1:-}" = stop ]; then
   [ -d "$dir/data" ] && as "$bin/pg_ctl" -D "$dir/data" -m fast stop > /dev/null 2>&1 || true
   exit 0
 fi
-mkdir -p "$dir"
-if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
-chmod 700 "$dir"
+if [ ! -d "$dir" ]; then
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+  chmod 700 "$dir"
+fi
+if [ -L "$dir" ] || [ "$(stat -c %U "$dir")" != "$(if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi)" ]; then
+  echo "pg-test-server: $dir is not this test server's folder; remove it" >&2
+  exit 1
+fi
 if [ ! -f "$dir/data/PG_VERSION" ]; then
   as "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --locale=C --encoding=UTF8 > "$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }

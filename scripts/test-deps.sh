@@ -9,6 +9,8 @@
 #                  prometheus_client, whose parser reads the console's /metrics
 #   chromium, chromium-driver  the console's end-to-end tests drive a real headless browser
 #   strace         the durability tests read the order of flushes and renames from it
+#   postgresql     the suite again on a PostgreSQL journal, and the two-host test: a private
+#                  server started by scripts/pg-test-server.sh (initdb, a Unix socket only)
 #   npm            (on the machine) the FHIRPath oracle from ../shared, installed under target/
 # Debian packages need root (CI runs as root); without it the script says what to install.
 set -euo pipefail
@@ -22,6 +24,7 @@ command -v strace > /dev/null || missing+=(strace)
 python3 -c 'import venv, ensurepip' 2> /dev/null || missing+=(python3-venv)
 command -v chromium > /dev/null || missing+=(chromium)
 command -v chromedriver > /dev/null || missing+=(chromium-driver)
+ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing Debian packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
