@@ -54,8 +54,8 @@ impl Writer<'_> {
     pub fn erase_patient(&self, cpr: &str, who: &str) -> Result<Erased> {
         let c = self.conn;
         let Some(sqlite) = c.sqlite() else {
-            // PostgreSQL keeps a deleted or updated row's old version until VACUUM: the
-            // command line runs one after the erasure (`Journal::compact`).
+            // PostgreSQL keeps a deleted or updated row's old version until VACUUM, which
+            // `journal erase` runs after the commit (`Journal::checkpoint_truncate`).
             return erase(c, cpr, who);
         };
         let was: i64 = sqlite.pragma_query_value(None, "secure_delete", |r| r.get(0))?;
@@ -165,10 +165,20 @@ fn erase(c: &super::db::Connection, cpr: &str, who: &str) -> Result<Erased> {
 }
 
 impl super::Journal {
-    /// Copies the write-ahead log into the file and empties it (`PRAGMA wal_checkpoint(TRUNCATE)`):
-    /// after an erasure, so the old pages are in neither. `false` when another process's
-    /// reading kept it from completing.
+    /// After an erasure or a prune, what the store still keeps of the rows as they were.
+    /// SQLite: copies the write-ahead log into the file and empties it (`PRAGMA
+    /// wal_checkpoint(TRUNCATE)`), so the old pages are in neither (`secure_delete` zeroed
+    /// them in the file); `false` when another process's reading kept it from completing.
+    /// PostgreSQL: `VACUUM` of the tables that held them, so their old row versions are
+    /// dead space to be reused; until then they, the server's write-ahead log and its
+    /// backups may hold the bytes (docs/operations.md says what to do about those).
     pub fn checkpoint_truncate(&mut self) -> Result<bool> {
+        if self.conn.dialect() == super::db::Dialect::Postgres {
+            self.conn.execute_batch(
+                "VACUUM inputs, messages, message_bytes, parts, message_parts, attempts, receipts, refused_inputs, audit",
+            )?;
+            return Ok(true);
+        }
         let busy: i64 = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
         Ok(busy == 0)
     }

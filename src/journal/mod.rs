@@ -1,5 +1,6 @@
-//! The journal: an embedded SQLite database of every input, every message built from it
-//! (with its exact bytes), every send attempt and every receipt or FHIR Acknowledgement.
+//! The journal: a database of every input, every message built from it (with its exact
+//! bytes), every send attempt and every receipt or FHIR Acknowledgement. An SQLite file by
+//! default (no server needed, one host); a PostgreSQL database that several hosts share.
 //!
 //! It is the source of truth for support staff and for `send`: a message is sent from
 //! the bytes stored here, never rebuilt on the way. Rows are never deleted, and every
@@ -7,10 +8,13 @@
 //! as it was before or after a step, never between.
 //!
 //! The rest of the crate sees only the records (`types.rs`) and operations in its own words
-//! on [`Journal`] and [`Writer`]; no SQLite type leaves this folder. One file per job:
-//! `open.rs` (a journal file opened safely, set up or migrated), `sql.rs` (conversions, row
-//! mappers, shared SQL), `queries.rs` (reading), `record.rs` (the write transaction,
-//! [`Writer`]), `sending.rs` (a hand-over claimed and its outcome recorded), `integrity.rs`
+//! on [`Journal`] and [`Writer`]; no store's type leaves this folder. The operations are
+//! written once, over `db/` (one connection type over SQLite or PostgreSQL, rusqlite's
+//! words, SQL both take); where a journal is, in `location.rs`. One file per job:
+//! `open.rs` (a journal file opened safely, set up or migrated), `postgres/` (a PostgreSQL
+//! journal connected and its schema set up), `copy.rs` (`journal copy` between stores),
+//! `sql.rs` (conversions, row mappers, shared SQL), `queries.rs` (reading), `record.rs` (the write transaction,
+//! [`Writer`]), `sending.rs` (a hand-over claimed, with a lease on a shared journal, and its outcome recorded), `integrity.rs`
 //! (stored bytes, inputs and refused inputs against their hashes), `history.rs` (a letter's
 //! history for MedCom's rules in [`crate::reliable`], which decide what an answer or a resend
 //! does), `refused.rs` (the inputs `generate` refused, until a later input closes them),

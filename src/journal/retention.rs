@@ -162,9 +162,9 @@ impl Journal {
             Ok((n, len, res, i, ilen))
         });
         (p.messages, p.message_bytes, p.results, p.inputs, p.input_bytes) = done?;
-        // The pages as they were before are still in the write-ahead log until a checkpoint.
-        let emptied: super::db::Result<i64> = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
-        p.wal_emptied = Some(matches!(emptied, Ok(0)));
+        // The pages as they were before are still in the write-ahead log until a checkpoint
+        // (on PostgreSQL: dead row versions until a VACUUM).
+        p.wal_emptied = Some(self.checkpoint_truncate().unwrap_or(false));
         Ok(p)
     }
 }

@@ -47,7 +47,8 @@ impl PgConnection {
         config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(30));
         config.connect_timeout(std::time::Duration::from_secs(10));
         let client = match &target.ca_file {
-            Some(ca) => config.connect(tls(ca)?),
+            // TLS or nothing: never a fallback to plain text when the handshake fails.
+            Some(ca) => config.ssl_mode(postgres::config::SslMode::Require).connect(tls(ca)?),
             None => config.connect(postgres::NoTls),
         }
         .map_err(|e| describe(&e))?;
@@ -261,7 +262,17 @@ impl postgres::types::ToSql for PgBind<'_> {
 pub(super) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("PostgreSQL: {} ({})", db.message(), db.code().code()),
-        None => format!("PostgreSQL: {e}"),
+        None => {
+            // The client's own errors say what failed only in their causes (a TLS handshake:
+            // which certificate, and why).
+            let mut text = format!("PostgreSQL: {e}");
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
