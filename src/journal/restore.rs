@@ -69,10 +69,7 @@ pub(super) fn settle_if_restored(conn: &Connection) -> Result<Option<u32>> {
 pub(super) fn is_backup_copy(conn: &Connection) -> Result<bool> {
     let sql = match conn.dialect() {
         Dialect::Sqlite => "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
-        Dialect::Postgres => {
-            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() \
-             AND table_name = ?1)"
-        }
+        Dialect::Postgres => "SELECT to_regclass(?1) IS NOT NULL",
     };
     Ok(conn.query_row(sql, [MARK], |r| r.get(0))?)
 }

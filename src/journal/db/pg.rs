@@ -29,6 +29,9 @@ impl std::fmt::Debug for PgTarget {
     }
 }
 
+/// How many prepared statements a connection keeps without being asked to.
+const KEPT_STATEMENTS: usize = 256;
+
 /// A connection: the client, and the statements it prepared.
 pub struct PgConnection {
     client: RefCell<postgres::Client>,
@@ -74,10 +77,15 @@ impl PgConnection {
         })
     }
 
+    /// A prepared statement for `sql`. Every one is kept for the next use of the same text
+    /// (preparing costs a round trip to the server), up to [`KEPT_STATEMENTS`]: past it only
+    /// those asked for as cached are (statements with values written into their text, lists
+    /// of ids, are not).
     pub(super) fn statement(&self, sql: &str, cached: bool) -> Result<postgres::Statement> {
         if let Some(st) = self.cache.borrow().get(sql) {
             return Ok(st.clone());
         }
+        let cached = cached || self.cache.borrow().len() < KEPT_STATEMENTS;
         let st = self
             .client
             .borrow_mut()

@@ -71,12 +71,9 @@ pub(super) fn open(
 
 /// The schema version (0: no flspost journal here yet).
 pub(super) fn schema_version(conn: &Connection) -> Result<i64> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() \
-         AND table_name = 'flspost_schema')",
-        [],
-        |r| r.get(0),
-    )?;
+    // to_regclass, not information_schema: that view costs a new connection ~12 ms of the
+    // server's catalog reading, more than the rest of a `generate`.
+    let exists: bool = conn.query_row("SELECT to_regclass('flspost_schema') IS NOT NULL", [], |r| r.get(0))?;
     if !exists {
         return Ok(0);
     }
