@@ -52,6 +52,11 @@ impl Filter {
             && self.transport.is_none()
     }
 
+    /// Whether the filter's SQL looks into the stored input (`i`): a patient or a GP.
+    pub(super) fn reads_inputs(&self) -> bool {
+        self.cpr.is_some() || self.gp.is_some()
+    }
+
     /// The filter as SQL over `messages m JOIN inputs i`, with its values.
     pub(super) fn messages_sql(&self, conn: &super::db::Connection) -> (Vec<String>, Vec<&dyn ToSql>) {
         let mut clauses = vec![];
