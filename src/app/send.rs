@@ -96,7 +96,10 @@ fn record_outcome<T>(
     m: &MessageRow,
     mut record: impl FnMut(&mut Journal) -> Result<T>,
 ) -> Result<T> {
-    let give_up = std::time::Instant::now() + RECORD_OUTCOME_FOR;
+    // On a shared journal no longer than the claim holds for certain: past it another host
+    // may take the hand-over over, and this one's outcome is the interrupted one's.
+    let window = if journal.is_shared() { RECORD_OUTCOME_FOR.min(journal.lease() / 2) } else { RECORD_OUTCOME_FOR };
+    let give_up = std::time::Instant::now() + window;
     loop {
         match record(journal) {
             Err(Error::Busy(_)) if std::time::Instant::now() < give_up => {
@@ -108,7 +111,7 @@ fn record_outcome<T>(
                      outcome is not recorded ({why}); the next `flspost send` hands it over again with the \
                      same envelope, which the receiver recognises",
                     m.id,
-                    RECORD_OUTCOME_FOR.as_secs()
+                    window.as_secs()
                 )))
             }
             other => return other,
@@ -135,6 +138,25 @@ pub fn send(journal: &mut Journal, config: &Config, mut each: impl FnMut(Sent<'_
                 other => other,
             });
             transports.insert(to, open?);
+        }
+    }
+    // On a shared journal a claim must outlast the longest hand-over and the wait to record
+    // its outcome, or another host could take over one still under way.
+    if journal.is_shared() {
+        for (to, t) in &transports {
+            if journal.lease() < 2 * t.longest_wait() + std::time::Duration::from_secs(5) {
+                return Err(Error::Config {
+                    path: config.source.clone().unwrap_or_default(),
+                    reason: format!(
+                        "[journal] lease_seconds = {} is too short for [transport.{}], which may take {} s for one \
+                         hand-over: make it at least {} s",
+                        journal.lease().as_secs(),
+                        <&str>::from(*to),
+                        t.longest_wait().as_secs(),
+                        2 * t.longest_wait().as_secs() + 5
+                    ),
+                });
+            }
         }
     }
     let pending = journal.pending()?;

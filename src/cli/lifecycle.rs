@@ -51,7 +51,7 @@ pub fn copy(common: &Common, from: &str, to: &str, json: bool) -> Result<i32> {
     }
     let busy = config.journal.busy_timeout();
     let source = Journal::open_at(&from, Access::ReadOnly, busy, false)?;
-    let mut target = Journal::open_at(&to, Access::ReadWrite, busy, false)?;
+    let mut target = Journal::create_at(&to, busy, false)?;
     let started = std::time::Instant::now();
     let copied = source.copy_to(&mut target)?;
     if json {
@@ -149,7 +149,7 @@ fn migrate_postgres(common: &Common, config: &flspost::app::config::Config, dry_
             Err(e) => return Err(e),
         }
     } else {
-        let j = common.open_journal(config, super::Use::Write)?;
+        let j = common.open_journal(config, super::Use::Create)?;
         match j.migrated() {
             Some(m) => (m.from, true),
             None => (j.schema_version()?, false),

@@ -127,12 +127,11 @@ impl Common {
         }
         let access = if how == Use::Read { Access::ReadOnly } else { Access::ReadWrite };
         let policy = config.resend.policy().map_err(Error::Usage)?;
-        let mut journal = Journal::open_at(
-            &location,
-            access,
-            config.journal.busy_timeout(),
-            config.journal.backup_before_migrate(),
-        )?;
+        let (busy, backup_first) = (config.journal.busy_timeout(), config.journal.backup_before_migrate());
+        let mut journal = match how {
+            Use::Create => Journal::create_at(&location, busy, backup_first)?,
+            _ => Journal::open_at(&location, access, busy, backup_first)?,
+        };
         // MedCom's resend rules, with the numbers the config sets where MedCom's texts disagree.
         journal.set_resend_policy(policy);
         journal.set_lease(config.journal.lease());

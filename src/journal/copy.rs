@@ -68,6 +68,9 @@ impl Journal {
         let mut copied =
             Copied { from: self.location().to_string(), to: target.location().to_string(), ..Copied::default() };
         {
+            // One state of the source for every table (a receipt applied between two tables'
+            // reads would otherwise be copied without its letter's new status).
+            let _snapshot = super::db::Transaction::new_unchecked(&self.conn, TransactionBehavior::Snapshot)?;
             let tx = super::db::Transaction::new_unchecked(&target.conn, TransactionBehavior::Immediate)?;
             for (table, _, _) in TABLES {
                 let n: i64 = tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;

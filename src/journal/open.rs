@@ -243,13 +243,30 @@ impl Journal {
     }
 
     /// Opens the journal `location` names: an SQLite file ([`Journal::open_upgrading`]) or a
-    /// PostgreSQL database (whose schema `flspost journal migrate` sets up and upgrades: see
-    /// `postgres.rs`).
+    /// PostgreSQL database whose journal is set up already (`postgres/`).
     pub fn open_at(location: &Location, access: Access, busy: std::time::Duration, backup_first: bool) -> Result<Journal> {
+        Journal::open_location(location, access, busy, backup_first, false)
+    }
+
+    /// [`Journal::open_at`] for a command that may start the journal (`generate`, `journal
+    /// migrate`, `journal copy`'s target): an empty PostgreSQL database gets the journal's
+    /// tables. Any other command pointed at an empty database (a mistyped name) is refused,
+    /// as a missing SQLite file is, rather than start a second journal.
+    pub fn create_at(location: &Location, busy: std::time::Duration, backup_first: bool) -> Result<Journal> {
+        Journal::open_location(location, Access::ReadWrite, busy, backup_first, true)
+    }
+
+    fn open_location(
+        location: &Location,
+        access: Access,
+        busy: std::time::Duration,
+        backup_first: bool,
+        create: bool,
+    ) -> Result<Journal> {
         match location {
             Location::File(path) => Journal::open_upgrading(path, access, busy, backup_first),
             Location::Postgres(target) => {
-                let (conn, migrated) = super::postgres::open(target, access, busy)?;
+                let (conn, migrated) = super::postgres::open(target, access, busy, create)?;
                 Ok(Journal {
                     conn,
                     location: location.clone(),

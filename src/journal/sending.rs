@@ -29,6 +29,12 @@ impl Journal {
         self.lease
     }
 
+    /// Whether other hosts may share this journal (PostgreSQL): then `send` claims with leases
+    /// instead of one send lock.
+    pub fn is_shared(&self) -> bool {
+        self.conn.dialect() == super::db::Dialect::Postgres
+    }
+
     /// Claims message `m` for a hand-over by `transport`, checking its state again at this
     /// moment: `send` read its queue earlier, and since then a receipt may have cancelled a
     /// queued resend, a correction superseded the letter, or a fatal-error refused it, or
@@ -43,8 +49,8 @@ impl Journal {
     /// skipped, not waited for), at most one attempt per message is open (a unique index), and
     /// an open attempt is taken over only once its lease has run out.
     pub(crate) fn claim(&mut self, m: &MessageRow, transport: &str) -> Result<Claim> {
-        let shared = self.conn.dialect() == super::db::Dialect::Postgres;
-        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(5));
+        let shared = self.is_shared();
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         self.transaction(|tx| {
             let lock = if shared { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
             let now: Option<MessageRow> = tx
@@ -57,16 +63,20 @@ impl Journal {
             let Some(now) = now else { return Ok(Claim::Gone) };
             let at = now_text();
             if shared {
-                let open: Option<(Option<String>, Option<String>)> = tx
+                // The lease in the database's own time: the hosts' clocks need not agree.
+                let open: Option<(Option<String>, bool)> = tx
                     .query_row(
-                        "SELECT claimed_by, lease_until FROM attempts WHERE message_id = ?1 AND outcome IS NULL",
+                        &format!(
+                            "SELECT claimed_by, COALESCE(lease_until > {PG_NOW}, FALSE) FROM attempts \
+                             WHERE message_id = ?1 AND outcome IS NULL"
+                        ),
                         [m.id],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()?;
-                if let Some((by, until)) = open {
+                if let Some((by, live)) = open {
                     let by = by.unwrap_or_else(|| "another flspost send".into());
-                    if until.as_deref().is_some_and(|until| until > at.as_str()) {
+                    if live {
                         return Ok(Claim::HeldBy(by));
                     }
                     tx.execute(
@@ -75,12 +85,13 @@ impl Journal {
                         params![m.id, at, format!("the claim of {by} ran out before its outcome was recorded")],
                     )?;
                 }
-                let until = (crate::support::clock::now() + lease)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
                 let attempt = tx.query_row(
-                    "INSERT INTO attempts (message_id, envelope_id, transport, started_at, claimed_by, lease_until) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-                    params![m.id, now.envelope_id, transport, at, claimer(), until],
+                    &format!(
+                        "INSERT INTO attempts (message_id, envelope_id, transport, started_at, claimed_by, lease_until) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, {}) RETURNING id",
+                        pg_in("?6")
+                    ),
+                    params![m.id, now.envelope_id, transport, at, claimer(), lease_ms],
                     |r| r.get(0),
                 )?;
                 return Ok(Claim::Taken(attempt, now));
@@ -116,13 +127,16 @@ impl Journal {
                 AttemptOutcome::Permanent(r) => ("permanent", Some(r.as_str())),
                 AttemptOutcome::Unknown(r) => ("unknown", Some(r.as_str())),
             };
-            // A claim another sender took over after its lease ran out keeps the outcome that
-            // sender recorded (`interrupted`); what this one saw is recorded all the same
-            // below, for the message.
-            tx.execute(
+            // A claim another sender took over after its lease ran out (a shared journal)
+            // keeps the outcome that sender recorded (`interrupted`), and the message is that
+            // sender's to move now: it handed the same bytes over again.
+            let ours = tx.execute(
                 "UPDATE attempts SET outcome = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1 AND outcome IS NULL",
                 params![attempt_id, code, reason, now],
             )?;
+            if ours == 0 {
+                return Ok(tx.query_row("SELECT status FROM messages WHERE id = ?1", [m.id], |r| r.get(0))?);
+            }
             let failures = m.send_failures + u32::from(!matches!(outcome, AttemptOutcome::Sent));
             let (status, reason) = match outcome {
                 AttemptOutcome::Sent => (Status::Sent, None),
@@ -173,10 +187,13 @@ impl Journal {
     ) -> Result<()> {
         self.transaction(|tx| {
             let now = now_text();
-            tx.execute(
-                "UPDATE attempts SET outcome = 'permanent', reason = ?2, finished_at = ?3 WHERE id = ?1",
+            let ours = tx.execute(
+                "UPDATE attempts SET outcome = 'permanent', reason = ?2, finished_at = ?3 WHERE id = ?1 AND outcome IS NULL",
                 params![attempt_id, reply, now],
             )?;
+            if ours == 0 {
+                return Ok(());
+            }
             tx.execute(
                 "UPDATE messages SET status = 'retry', reason = ?2, updated_at = ?3 \
                  WHERE id = ?1 AND status IN ('generated', 'retry')",
@@ -230,6 +247,17 @@ impl Journal {
                 _ => None,
             }))
     }
+}
+
+/// Now in the database's clock, as the journal writes times (`2026-12-07T09:30:00.000Z`).
+const PG_NOW: &str = "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+/// The database's clock `ms` (SQL: a parameter) milliseconds from now, as the journal writes times.
+fn pg_in(ms: &str) -> String {
+    format!(
+        "to_char((clock_timestamp() + make_interval(secs => CAST({ms} AS BIGINT) / 1000.0)) AT TIME ZONE 'UTC', \
+         'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    )
 }
 
 /// Who holds a claim: this host and process, as support staff read it in `journal show`.

@@ -61,4 +61,10 @@ pub trait Transport {
     /// `code` of its failures (`smtp_permanent`, `outbox_transient`).
     fn kind(&self) -> &'static str;
     fn send(&mut self, message: &Outgoing<'_>) -> std::result::Result<(), SendError>;
+    /// The longest one hand-over may take before the transport gives up on it (a claim on a
+    /// shared journal must outlast it). A folder's: a write and its flushes, which take
+    /// milliseconds on a local disk.
+    fn longest_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(2)
+    }
 }

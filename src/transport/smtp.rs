@@ -214,6 +214,10 @@ fn classify(e: &lettre::transport::smtp::Error, content_sent: bool) -> SendError
 }
 
 impl Transport for Smtp {
+    fn longest_wait(&self) -> Duration {
+        self.deadline
+    }
+
     fn describe(&self) -> String {
         // Never the credentials: the URL in the config carries none (they have their own keys).
         format!("smtp {}", self.url)

@@ -10,7 +10,7 @@
 mod pg;
 mod value;
 
-pub use pg::{PgConnection, PgTarget};
+pub use pg::{PgConnection, PgTarget, WRITE_LOCK};
 pub use value::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, Value, ValueRef};
 
 /// Which store a connection talks to.
@@ -85,10 +85,11 @@ pub enum Connection {
 /// How a transaction starts: `Immediate` takes the store's one write lock at once (SQLite's
 /// `BEGIN IMMEDIATE`; on PostgreSQL a transaction-scoped advisory lock every flspost process
 /// takes), so writers queue instead of interleaving and a check made inside holds until the
-/// commit.
+/// commit. `Snapshot` reads one consistent state and writes nothing (`journal copy`'s source).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TransactionBehavior {
     Immediate,
+    Snapshot,
 }
 
 impl Connection {
@@ -154,17 +155,24 @@ pub struct Transaction<'c> {
 impl<'c> Transaction<'c> {
     pub fn new_unchecked(conn: &'c Connection, behavior: TransactionBehavior) -> Result<Transaction<'c>> {
         match conn {
+            // A deferred transaction's first read fixes its snapshot (WAL).
             Connection::Sqlite(c) => c.execute_batch(match behavior {
                 TransactionBehavior::Immediate => "BEGIN IMMEDIATE",
+                TransactionBehavior::Snapshot => "BEGIN DEFERRED",
             })?,
             Connection::Postgres(c) => c.begin(behavior)?,
         }
         Ok(Transaction { conn, done: false })
     }
 
+    /// Commits. On failure the transaction is rolled back (when dropped), never left open.
     pub fn commit(mut self) -> Result<()> {
+        match self.conn {
+            Connection::Sqlite(c) => c.execute_batch("COMMIT")?,
+            Connection::Postgres(c) => c.commit()?,
+        }
         self.done = true;
-        self.conn.execute_batch("COMMIT")
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 /// The advisory lock every write transaction takes (`pg_advisory_xact_lock`), so writers on
 /// every host queue as SQLite's writers do: a check made inside a write transaction holds
 /// until its commit. The number is flspost's own ("FLSPOST" in ASCII, cut to 63 bits).
-pub(crate) const WRITE_LOCK: i64 = 0x464c_5350_4f53_54;
+pub const WRITE_LOCK: i64 = 0x464c_5350_4f53_54;
 
 /// Where a PostgreSQL journal is and how to reach it.
 #[derive(Clone)]
@@ -46,7 +46,8 @@ impl PgConnection {
             config.password(p);
         }
         config.application_name("flspost");
-        // A host that vanished holds no lock for long: the server's keepalives find it.
+        // This side's keepalives find a server that vanished; the server's own (set below)
+        // find a host that vanished while it held the write lock.
         config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(30));
         config.connect_timeout(std::time::Duration::from_secs(10));
         let client = match &target.ca_file {
@@ -56,14 +57,30 @@ impl PgConnection {
         }
         .map_err(|e| describe(&e))?;
         let c = PgConnection { client: RefCell::new(client), cache: RefCell::new(HashMap::new()) };
-        // Text compared byte by byte, as SQLite compares it (timestamps, identifiers): the
-        // schema's columns say COLLATE "C", and so does every comparison of expressions.
+        // A host that dies (power, network) while it holds the one write lock must not stop
+        // every other host's writes for long: the server drops a connection whose peer stopped
+        // answering within some 10 s (keepalives, TCP_USER_TIMEOUT), and one that sits in a
+        // transaction for a minute (no flspost transaction waits on anything but the database).
         c.batch(&format!(
-            "SET lock_timeout = {}; SET idle_in_transaction_session_timeout = '10min'; SET TIME ZONE 'UTC'; \
-             SET client_min_messages = warning",
+            "SET lock_timeout = {}; SET idle_in_transaction_session_timeout = '60s'; SET TIME ZONE 'UTC'; \
+             SET client_min_messages = warning; SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; \
+             SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000",
             busy.as_millis().max(1)
         ))
         .map_err(|e| e.to_string())?;
+        // Text is compared by bytes (COLLATE "C") and lengths are of UTF-8: a database of
+        // another encoding would store and measure the journal's text otherwise.
+        let encoding: String = c
+            .client
+            .borrow_mut()
+            .query_one("SHOW server_encoding", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| describe(&e))?;
+        if encoding != "UTF8" {
+            return Err(format!(
+                "the database's encoding is {encoding}; a flspost journal needs UTF8 (createdb --encoding UTF8)"
+            ));
+        }
         Ok(c)
     }
 
@@ -72,9 +89,24 @@ impl PgConnection {
     }
 
     pub(super) fn begin(&self, behavior: TransactionBehavior) -> Result<()> {
-        self.batch(&match behavior {
-            TransactionBehavior::Immediate => format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"),
-        })
+        self.batch("BEGIN")?;
+        let lock = match behavior {
+            TransactionBehavior::Immediate => self.batch(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
+            TransactionBehavior::Snapshot => self.batch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+        };
+        // A lock not had in time (busy) leaves the transaction aborted: ended here, so the
+        // connection is ready for the next try.
+        if lock.is_err() {
+            let _ = self.batch("ROLLBACK");
+        }
+        lock
+    }
+
+    /// Commits; an error when the transaction had failed, which PostgreSQL would otherwise
+    /// end with a rollback under COMMIT's name and no error.
+    pub(super) fn commit(&self) -> Result<()> {
+        self.batch("SELECT 1")?;
+        self.batch("COMMIT")
     }
 
     /// A prepared statement for `sql`. Every one is kept for the next use of the same text

@@ -23,6 +23,7 @@ pub(super) fn open(
     target: &PgTarget,
     access: Access,
     busy: std::time::Duration,
+    create: bool,
 ) -> Result<(Connection, Option<Migrated>)> {
     let pg = PgConnection::connect(target, busy).map_err(|e| refused(target, e))?;
     let conn = Connection::Postgres(pg);
@@ -32,10 +33,11 @@ pub(super) fn open(
     };
     let mut migrated = None;
     if version == 0 {
-        if access == Access::ReadOnly {
+        if access == Access::ReadOnly || !create {
             return Err(refused(
                 target,
-                "no flspost journal in this database yet (`flspost generate` or `flspost journal migrate` sets it up)",
+                "no flspost journal in this database yet (`flspost journal migrate` or the first `flspost generate` \
+                 sets it up; check the database's name)",
             ));
         }
         let tx = db::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;

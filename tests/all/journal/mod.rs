@@ -6,6 +6,7 @@ mod integrity;
 mod lifecycle;
 mod parts;
 mod path;
+mod postgres;
 mod postgres_tls;
 mod queue;
 mod restore;
