@@ -182,6 +182,8 @@ pub struct JournalConfig {
     pub password_file: Option<PathBuf>,
     /// TLS to the PostgreSQL server, whose certificate this CA must have signed.
     pub ca_file: Option<PathBuf>,
+    /// `tls = false`: plain text to a PostgreSQL server on another host, on purpose.
+    pub tls: Option<bool>,
     /// How long a `send` on a shared journal holds a hand-over it claimed before another
     /// host may take it over as cut short (seconds; longer than any transport's timeout).
     pub lease: Option<std::time::Duration>,
@@ -217,7 +219,10 @@ impl JournalConfig {
             (None, Some(file)) => Some(read_secret(file)?),
             (None, None) => None,
         };
-        Ok(crate::journal::PgAccess { password, ca_file: self.ca_file.clone() })
+        if self.tls == Some(false) && self.ca_file.is_some() {
+            return Err(Error::Usage("[journal]: ca_file (TLS) or tls = false, not both".into()));
+        }
+        Ok(crate::journal::PgAccess { password, ca_file: self.ca_file.clone(), plaintext: self.tls == Some(false) })
     }
 }
 
@@ -254,6 +259,7 @@ impl<'de> Deserialize<'de> for JournalConfig {
             password_env: Option<String>,
             password_file: Option<PathBuf>,
             ca_file: Option<PathBuf>,
+            tls: Option<bool>,
             lease_seconds: Option<u64>,
         }
         // Through a value, not an untagged enum, so a typo in the table keeps serde's words.
@@ -290,6 +296,7 @@ impl<'de> Deserialize<'de> for JournalConfig {
                     password_env: t.password_env,
                     password_file: t.password_file,
                     ca_file: t.ca_file,
+                    tls: t.tls,
                     lease,
                 })
             }

@@ -17,6 +17,9 @@ pub struct PgAccess {
     pub password: Option<String>,
     /// TLS to the server, which must show a certificate this CA signed for its host name.
     pub ca_file: Option<PathBuf>,
+    /// Plain text to a server on another host (`[journal] tls = false`): only when the
+    /// network between them is protected otherwise.
+    pub plaintext: bool,
 }
 
 impl Location {
@@ -34,6 +37,22 @@ impl Location {
             return Err(
                 "journal URL: a password goes in `[journal] password_env` or `password_file`, not the URL".into()
             );
+        }
+        // Patients' data never crosses a network in plain text by omission.
+        if access.ca_file.is_none() && !access.plaintext {
+            let config: postgres::Config = url.as_str().parse().map_err(|e| format!("journal URL: {e}"))?;
+            let remote = config.get_hosts().iter().any(|h| match h {
+                postgres::config::Host::Tcp(name) => {
+                    !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]")
+                }
+                postgres::config::Host::Unix(_) => false,
+            });
+            if remote {
+                return Err(format!(
+                    "journal {url}: a database on another host is reached over TLS: set `[journal] ca_file` to the \
+                     CA that signed its certificate (or `tls = false` where the network is protected otherwise)"
+                ));
+            }
         }
         Ok(Location::Postgres(PgTarget {
             url: url.to_string(),
@@ -62,10 +81,28 @@ mod tests {
 
     #[test]
     fn a_password_in_the_url_is_never_shown() {
-        let l = Location::parse("postgresql://flspost:s3cret@db1:5432/journal", &PgAccess::default()).unwrap();
-        assert_eq!(l.to_string(), "postgresql://flspost@db1:5432/journal");
+        let l = Location::parse("postgresql://flspost:s3cret@localhost:5432/journal", &PgAccess::default()).unwrap();
+        assert_eq!(l.to_string(), "postgresql://flspost@localhost:5432/journal");
         let Location::Postgres(t) = l else { panic!() };
         assert_eq!(t.password.as_deref(), Some("s3cret"));
         assert!(matches!(Location::parse("state/journal.sqlite", &PgAccess::default()), Ok(Location::File(_))));
+    }
+
+    #[test]
+    fn a_database_on_another_host_needs_tls_unless_the_config_says_otherwise() {
+        let none = PgAccess::default();
+        let err = Location::parse("postgresql://flspost@db1.region.dk/flspost", &none).unwrap_err();
+        assert!(err.contains("ca_file"), "{err}");
+        for local in [
+            "postgresql://flspost@localhost/j",
+            "postgresql://flspost@127.0.0.1:5433/j",
+            "postgresql:///j?host=/run/pg",
+        ] {
+            assert!(Location::parse(local, &none).is_ok(), "{local}");
+        }
+        let tls = PgAccess { ca_file: Some("/etc/flspost/ca.pem".into()), ..PgAccess::default() };
+        assert!(Location::parse("postgresql://flspost@db1.region.dk/flspost", &tls).is_ok());
+        let plain = PgAccess { plaintext: true, ..PgAccess::default() };
+        assert!(Location::parse("postgresql://flspost@db1.region.dk/flspost", &plain).is_ok());
     }
 }

@@ -83,8 +83,12 @@ impl Journal {
 
     /// Links a message built by a correction to the failed message it answers.
     pub(crate) fn set_regenerated_from(&mut self, id: i64, from: i64) -> Result<()> {
-        self.conn.execute("UPDATE messages SET regenerated_from = ?2 WHERE id = ?1", params![id, from])?;
-        Ok(())
+        // Under the write lock, as every change: on a shared journal a bare statement would
+        // land between another host's check and its commit.
+        self.transaction(|tx| {
+            tx.execute("UPDATE messages SET regenerated_from = ?2 WHERE id = ?1", params![id, from])?;
+            Ok(())
+        })
     }
 
     /// Messages waiting for `send`, oldest first; those an earlier `send` held because their
