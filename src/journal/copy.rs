@@ -127,19 +127,39 @@ impl Journal {
     }
 }
 
-/// Copies `table`'s rows in key order; returns how many.
+/// Copies `table`'s rows in key order, a page at a time (PostgreSQL's client holds a query's
+/// rows whole, and a journal's bytes are gigabytes); returns how many.
 fn copy_table(from: &Connection, to: &Connection, table: &str, key: &str, columns: &str) -> Result<u64> {
-    let width = columns.split(',').count();
-    let marks: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+    const PAGE: usize = 256;
+    let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+    let keys: Vec<usize> = key
+        .split(',')
+        .map(|k| names.iter().position(|n| *n == k.trim()).expect("a key is among the columns"))
+        .collect();
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     let mut insert = to.prepare(&format!("INSERT INTO {table} ({columns}) VALUES ({})", marks.join(", ")))?;
-    let mut select = from.prepare(&format!("SELECT {columns} FROM {table} ORDER BY {key}"))?;
-    let mut rows = select.query([])?;
-    let mut n = 0;
-    while let Some(row) = rows.next()? {
-        let values: Vec<Value> = (0..width).map(|i| row.get::<_, Value>(i)).collect::<super::db::Result<_>>()?;
-        let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
-        insert.execute(params)?;
-        n += 1;
+    let first = format!("SELECT {columns} FROM {table} ORDER BY {key} LIMIT {PAGE}");
+    let key_marks: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
+    let next =
+        format!("SELECT {columns} FROM {table} WHERE ({key}) > ({}) ORDER BY {key} LIMIT {PAGE}", key_marks.join(", "));
+    let (mut n, mut last): (u64, Option<Vec<Value>>) = (0, None);
+    loop {
+        let mut select = from.prepare(if last.is_some() { &next } else { &first })?;
+        let bound: Vec<&dyn ToSql> = last.iter().flatten().map(|v| v as &dyn ToSql).collect();
+        let mut rows = select.query(bound)?;
+        let mut page = 0;
+        let mut row_values = None;
+        while let Some(row) = rows.next()? {
+            let values: Vec<Value> =
+                (0..names.len()).map(|i| row.get::<_, Value>(i)).collect::<super::db::Result<_>>()?;
+            let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+            insert.execute(params)?;
+            (n, page) = (n + 1, page + 1);
+            row_values = Some(values);
+        }
+        match row_values {
+            Some(values) if page == PAGE => last = Some(keys.iter().map(|&k| values[k].clone()).collect()),
+            _ => return Ok(n),
+        }
     }
-    Ok(n)
 }

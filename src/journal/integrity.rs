@@ -1,11 +1,11 @@
 //! A stored message's bytes and an input against their hashes: checked before use, and
 //! all of them (and every refused input's bytes) by `journal verify`.
 
+use super::db::{params, Connection, OptionalExtension};
 use super::types::*;
 use super::{now_text, Journal};
 use crate::error::{Error, Result};
 use crate::model::Kind;
-use super::db::{params, Connection, OptionalExtension};
 
 impl Journal {
     /// A message's stored bytes, checked against their SHA-256 before anyone uses them.
@@ -24,32 +24,43 @@ impl Journal {
     /// on purpose. Returns how many of each were checked.
     pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<Verified> {
         let mut messages = 0;
-        let mut st = self.conn.prepare(
+        // A page at a time, by id: PostgreSQL's client holds a query's rows whole, and a
+        // journal's bytes are gigabytes.
+        let mut st = self.conn.prepare(&format!(
             "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
-             LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.erased_at IS NULL AND m.pruned_at IS NULL ORDER BY m.id",
-        )?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            messages += 1;
-            let sha256: String = r.get("sha256")?;
-            let problem = match stored_bytes(Some(r.get_ref("bytes")?)) {
-                Err(problem) => problem,
-                Ok(b) => match super::bytes::made(&self.conn, b)? {
+             LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.erased_at IS NULL AND m.pruned_at IS NULL \
+             AND m.id > ?1 ORDER BY m.id LIMIT {PAGE}"
+        ))?;
+        let mut after = 0i64;
+        loop {
+            let mut rows = st.query([after])?;
+            let mut seen = false;
+            while let Some(r) = rows.next()? {
+                (seen, after) = (true, r.get("id")?);
+                messages += 1;
+                let sha256: String = r.get("sha256")?;
+                let problem = match stored_bytes(Some(r.get_ref("bytes")?)) {
                     Err(problem) => problem,
-                    Ok(b) if crate::support::digest::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
-                    Ok(_) => continue,
-                },
-            };
-            let kind: String = r.get("kind")?;
-            damaged(Damage {
-                what: "message",
-                id: r.get("id")?,
-                result_id: r.get("result_id")?,
-                kind: Kind::from_code(&kind),
-                letter_id: Some(r.get("letter_id")?),
-                code: "journal_damaged",
-                problem: problem.to_string(),
-            });
+                    Ok(b) => match super::bytes::made(&self.conn, b)? {
+                        Err(problem) => problem,
+                        Ok(b) if crate::support::digest::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
+                        Ok(_) => continue,
+                    },
+                };
+                let kind: String = r.get("kind")?;
+                damaged(Damage {
+                    what: "message",
+                    id: r.get("id")?,
+                    result_id: r.get("result_id")?,
+                    kind: Kind::from_code(&kind),
+                    letter_id: Some(r.get("letter_id")?),
+                    code: "journal_damaged",
+                    problem: problem.to_string(),
+                });
+            }
+            if !seen {
+                break;
+            }
         }
         // What schema 6 stores apart: a part no message uses, or one a message without bytes
         // still claims, is patient data that no prune or erasure would ever remove.
@@ -79,64 +90,85 @@ impl Journal {
         }
         let mut inputs = 0;
         // An erased or pruned message's bytes and input are gone by design, not damage.
-        let mut st = self.conn.prepare(
-            "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE erased_at IS NULL AND pruned_at IS NULL ORDER BY id",
-        )?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            inputs += 1;
-            let sha256: String = r.get("input_sha256")?;
-            // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
-            // like any other, not a reason to stop checking the rest.
-            let problem = match r.get_ref("input_json")? {
-                super::db::ValueRef::Text(t) => match std::str::from_utf8(t) {
-                    Ok(text) if crate::input::input_intact(text, &sha256) => continue,
-                    _ => INPUT_DAMAGED.to_string(),
-                },
-                other => {
-                    let is = match other {
-                        super::db::ValueRef::Blob(_) | super::db::ValueRef::Null => other.type_name(),
-                        _ => "a number",
-                    };
-                    format!("the input is not stored as text (it is {is}): the journal is damaged")
-                }
-            };
-            damaged(Damage {
-                what: "input",
-                id: r.get("id")?,
-                result_id: r.get("result_id")?,
-                kind: None,
-                letter_id: None,
-                code: "journal_damaged",
-                problem,
-            });
+        let mut st = self.conn.prepare(&format!(
+            "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE erased_at IS NULL AND pruned_at IS NULL \
+             AND id > ?1 ORDER BY id LIMIT {PAGE}"
+        ))?;
+        let mut after = 0i64;
+        loop {
+            let mut rows = st.query([after])?;
+            let mut seen = false;
+            while let Some(r) = rows.next()? {
+                (seen, after) = (true, r.get("id")?);
+                inputs += 1;
+                let sha256: String = r.get("input_sha256")?;
+                // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
+                // like any other, not a reason to stop checking the rest.
+                let problem = match r.get_ref("input_json")? {
+                    super::db::ValueRef::Text(t) => match std::str::from_utf8(t) {
+                        Ok(text) if crate::input::input_intact(text, &sha256) => continue,
+                        _ => INPUT_DAMAGED.to_string(),
+                    },
+                    other => {
+                        let is = match other {
+                            super::db::ValueRef::Blob(_) | super::db::ValueRef::Null => other.type_name(),
+                            _ => "a number",
+                        };
+                        format!("the input is not stored as text (it is {is}): the journal is damaged")
+                    }
+                };
+                damaged(Damage {
+                    what: "input",
+                    id: r.get("id")?,
+                    result_id: r.get("result_id")?,
+                    kind: None,
+                    letter_id: None,
+                    code: "journal_damaged",
+                    problem,
+                });
+            }
+            if !seen {
+                break;
+            }
         }
         let mut refused_inputs = 0;
-        let mut st =
-            self.conn.prepare("SELECT id, result_id, input_bytes, input_sha256 FROM refused_inputs ORDER BY id")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            refused_inputs += 1;
-            let sha256: String = r.get("input_sha256")?;
-            let problem = match r.get_ref("input_bytes")? {
-                super::db::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => continue,
-                super::db::ValueRef::Blob(_) => REFUSED_DAMAGED,
-                _ => REFUSED_MISTYPED,
-            };
-            let result_id: Option<String> = r.get("result_id")?;
-            damaged(Damage {
-                what: "refused",
-                id: r.get("id")?,
-                result_id: result_id.unwrap_or_default(),
-                kind: None,
-                letter_id: None,
-                code: "journal_damaged",
-                problem: problem.to_string(),
-            });
+        let mut st = self.conn.prepare(&format!(
+            "SELECT id, result_id, input_bytes, input_sha256 FROM refused_inputs WHERE id > ?1 ORDER BY id LIMIT {PAGE}"
+        ))?;
+        let mut after = 0i64;
+        loop {
+            let mut rows = st.query([after])?;
+            let mut seen = false;
+            while let Some(r) = rows.next()? {
+                (seen, after) = (true, r.get("id")?);
+                refused_inputs += 1;
+                let sha256: String = r.get("input_sha256")?;
+                let problem = match r.get_ref("input_bytes")? {
+                    super::db::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => continue,
+                    super::db::ValueRef::Blob(_) => REFUSED_DAMAGED,
+                    _ => REFUSED_MISTYPED,
+                };
+                let result_id: Option<String> = r.get("result_id")?;
+                damaged(Damage {
+                    what: "refused",
+                    id: r.get("id")?,
+                    result_id: result_id.unwrap_or_default(),
+                    kind: None,
+                    letter_id: None,
+                    code: "journal_damaged",
+                    problem: problem.to_string(),
+                });
+            }
+            if !seen {
+                break;
+            }
         }
         Ok(Verified { messages, inputs, refused_inputs })
     }
 }
+
+/// Rows read at a time by the checks that go through a whole journal.
+const PAGE: usize = 256;
 
 const BYTES_DAMAGED: &str = "its stored bytes do not match their SHA-256 (the journal is damaged)";
 

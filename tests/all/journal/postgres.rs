@@ -81,3 +81,58 @@ fn only_generate_and_migrate_start_a_journal_in_an_empty_database() {
     assert_eq!(run(&["generate", sample("group-1.json").to_str().unwrap()]).code, 0);
     assert_eq!(run(&["send", "--config", cfg.to_str().unwrap()]).code, 0);
 }
+
+/// `journal copy`: an SQLite journal with every kind of row (messages sent and answered, a
+/// refused input, a person's handling in the audit log) into PostgreSQL and back, the same
+/// journal each time as the commands show it; the copy goes on with the next ids; a target
+/// that is not empty is refused with nothing written.
+#[test]
+fn journal_copy_moves_a_journal_to_postgresql_and_back_as_it_was() {
+    if on_postgres() {
+        return; // the source is this world's SQLite file
+    }
+    let w = World::new();
+    let cfg = w.outbox_config();
+    w.morning_of(&cfg, &SAMPLES.iter().map(|s| sample(s)).collect::<Vec<_>>());
+    let bad = w.write("in/bad.json", "{\"result_id\": \"R-BAD\"");
+    w.run(&["generate", bad.to_str().unwrap()]);
+    w.run(&["journal", "handle", "R1", "--note", "the gateway resends it"]).ok();
+    let db = PgDatabase::new();
+    let back = w.path("back.sqlite");
+    let listing = |journal: &str| {
+        let mut c = w.cmd();
+        c.env("FLSPOST_JOURNAL", journal).args(["journal", "list", "--json"]);
+        let all = Run::from(c.output().unwrap()).ok().stdout;
+        let mut c = w.cmd();
+        c.env("FLSPOST_JOURNAL", journal).args(["journal", "show", "--json", "3"]);
+        all + &Run::from(c.output().unwrap()).ok().stdout
+    };
+    let before = listing(w.journal().to_str().unwrap());
+    let to_pg =
+        w.run(&["journal", "copy", "--from", &format!("sqlite:{}", w.journal().display()), "--to", &db.url]).ok();
+    assert!(
+        to_pg.stdout.contains("refused_inputs: 1 rows") && to_pg.stdout.contains("audit: 1 rows"),
+        "{}",
+        to_pg.stdout
+    );
+    assert_eq!(listing(&db.url), before);
+    w.run(&["journal", "copy", "--from", &db.url, "--to", back.to_str().unwrap()]).ok();
+    assert_eq!(listing(back.to_str().unwrap()), before);
+    // Into a journal that holds something: refused, and it is left as it was.
+    let again = w.run(&["journal", "copy", "--from", w.journal().to_str().unwrap(), "--to", &db.url]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("not empty"), "{}", again.stderr);
+    assert_eq!(listing(&db.url), before);
+    // The copy goes on where the journal left off.
+    let mut c = w.cmd();
+    c.env("FLSPOST_JOURNAL", &db.url).args(["generate", sample("group-1.json").to_str().unwrap()]);
+    let line = Run::from(c.output().unwrap()).ok().stdout;
+    let next: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(next["outcome"], "exists", "{line}");
+    let mut c = w.cmd();
+    let fresh = w.write("in/fresh.json", &sample_lines("COPY", 1)[0]);
+    c.env("FLSPOST_JOURNAL", &db.url).args(["generate", fresh.to_str().unwrap()]);
+    let line = Run::from(c.output().unwrap()).ok().stdout;
+    let fresh: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert!(fresh["messages"][0]["id"].as_i64().unwrap() > 8, "{line}");
+}
