@@ -194,12 +194,23 @@ impl World {
         self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
     }
 
-    /// The journal, opened with a plain SQLite client once SQLite finds it whole.
-    pub fn db(&self) -> rusqlite::Connection {
-        let c = rusqlite::Connection::open(self.journal()).unwrap();
-        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-        assert_eq!(ok, "ok", "the journal is damaged");
-        c
+    /// The journal as the store holds it, for a test to look at or damage what flspost
+    /// stored, with the same SQL on both stores: the SQLite file (once SQLite finds it whole),
+    /// or the world's PostgreSQL database.
+    pub fn db(&self) -> flspost::journal::db::Connection {
+        use flspost::journal::db::{Connection, PgConnection, PgTarget};
+        match &self.pg {
+            None => {
+                let c = rusqlite::Connection::open(self.journal()).unwrap();
+                let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                assert_eq!(ok, "ok", "the journal is damaged");
+                Connection::Sqlite(c)
+            }
+            Some(db) => {
+                let target = PgTarget { url: db.url.clone(), password: None, ca_file: None };
+                Connection::Postgres(PgConnection::connect(&target, std::time::Duration::from_secs(30)).unwrap())
+            }
+        }
     }
 
     /// `flspost ARGS --config CFG`.
