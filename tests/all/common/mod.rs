@@ -213,6 +213,18 @@ impl World {
         }
     }
 
+    /// On PostgreSQL, the claims that killed `send`s left open made to have run out, as they
+    /// have once their lease has passed: on a shared journal another host's `send` may still
+    /// be handing the message over, so a claim is taken over only after its lease (at least
+    /// ten seconds, in the database's clock, which the pinned clock of the commands does not
+    /// move). On SQLite the send lock says the sender is gone: nothing to do.
+    pub fn leases_run_out(&self) {
+        if self.pg.is_some() {
+            let expired = "UPDATE attempts SET lease_until = '1970-01-01T00:00:00.000Z' WHERE outcome IS NULL";
+            self.db().execute(expired, []).unwrap();
+        }
+    }
+
     /// `flspost ARGS --config CFG`.
     pub fn run_with(&self, cfg: &Path, args: &[&str]) -> Run {
         let mut all = args.to_vec();

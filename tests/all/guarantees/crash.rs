@@ -137,6 +137,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
             assert_eq!(flspost::support::digest::sha256_hex(&std::fs::read(&path).unwrap()), sha, "{path:?}");
         }
     }
+    w.leases_run_out();
     let r = w.run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let c = w.db();
