@@ -340,6 +340,10 @@ fn what_the_caller_wrote_is_masked_in_every_view_of_a_refused_input() {
 
 #[test]
 fn a_refused_single_input_the_journal_cannot_record_fails_with_the_journals_error() {
+    // The journal file's folder cannot be made (a file stands there): SQLite file semantics.
+    if sqlite_only() {
+        return;
+    }
     let w = World::new();
     let bad = w.write("bad.json", &line("FLS-AUH-2025-0801", |v| v["site"] = json!("RANDERS")));
     // The journal's folder cannot be made: a file stands where it would be.

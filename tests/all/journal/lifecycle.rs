@@ -332,7 +332,7 @@ fn a_journal_of_a_newer_schema_is_refused_by_every_command_naming_both_versions(
         vec!["journal", "migrate", "--dry-run"],
     ];
     for args in runs {
-        if on_postgres() && args[..2] == ["journal", "backup"] {
+        if on_postgres() && args.starts_with(&["journal", "backup"]) {
             continue; // refused on PostgreSQL whatever its schema (pg_dump backs it up)
         }
         let r = w.run(&args);
@@ -346,6 +346,11 @@ fn a_journal_of_a_newer_schema_is_refused_by_every_command_naming_both_versions(
 
 #[test]
 fn a_journal_of_this_schema_without_its_columns_is_named_plainly() {
+    // An SQLite journal left by a build made while schema 5 was being written; a PostgreSQL
+    // journal's schema was made whole at version 6 (its columns are not checked on open).
+    if sqlite_only() {
+        return;
+    }
     let w = World::new();
     w.generate(&sample("group-1.json")).ok();
     // As a build made while schema 5 was being written left it: the version, not the column.
