@@ -361,21 +361,21 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
     assert_eq!(w.show(env)["message"]["status"], "acknowledged");
 }
 
-/// Runs `args` while a plain SQLite client holds the journal's write lock and then records
-/// message `id` acknowledged (a positive receipt's effect, applied by another process): the
-/// command reads and decides before that, and records after.
+/// Runs `args` while another client holds the journal's write lock (the one every flspost
+/// writer takes) and then records message `id` acknowledged (a positive receipt's effect,
+/// applied by another process): the command reads and decides before that, and records after.
 fn acknowledged_meanwhile(w: &World, id: i64, args: &[&str]) -> Run {
+    use flspost::journal::db::TransactionBehavior;
     let _exclusive = exclusive();
     let (tx, rx) = std::sync::mpsc::channel();
-    let path = w.journal();
+    let c = w.db();
     let holder = std::thread::spawn(move || {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let t = c.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
         tx.send(()).unwrap();
         // Long enough for `regenerate` to read, decide and build, and then wait for the lock.
         std::thread::sleep(std::time::Duration::from_millis(1500));
-        c.execute("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", [id]).unwrap();
-        c.execute_batch("COMMIT").unwrap();
+        t.execute("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", [id]).unwrap();
+        t.commit().unwrap();
     });
     rx.recv().unwrap();
     let r = w.run(args);
@@ -384,8 +384,8 @@ fn acknowledged_meanwhile(w: &World, id: i64, args: &[&str]) -> Run {
 }
 
 /// `regenerate` decides on what it read, then records under the write lock: an answer
-/// recorded by another process in between (here a positive receipt's effect, while a plain
-/// SQLite client holds the lock) makes it record nothing, exit 1 (issue 17, item 3).
+/// recorded by another process in between (here a positive receipt's effect, while another
+/// client holds the lock) makes it record nothing, exit 1 (issue 17, item 3).
 #[test]
 fn an_answer_recorded_while_regenerate_decides_stops_the_resend() {
     let w = World::new();

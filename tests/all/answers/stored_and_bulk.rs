@@ -40,7 +40,7 @@ fn show(w: &World, id: &str) -> Value {
 
 /// The audit log, oldest first: (who, action, target, detail).
 fn audit(w: &World) -> Vec<(String, String, String, Option<String>)> {
-    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let c = w.db();
     let mut st = c.prepare("SELECT who, action, target, detail FROM audit ORDER BY id").unwrap();
     st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
 }
@@ -150,13 +150,12 @@ fn a_damaged_message_or_input_is_refused_and_nothing_is_written_or_recorded() {
     let w = World::new();
     let cfg = outbox_config(&w);
     let (gp, _) = generated(&w, &cfg, &sample("group-2a.json"));
-    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let c = w.db();
     let mut bytes: Vec<u8> = c
         .query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [gp["id"].as_i64()], |r| r.get(0))
         .unwrap();
     bytes[200] ^= 0x01;
-    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", rusqlite::params![gp["id"].as_i64(), bytes])
-        .unwrap();
+    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", (gp["id"].as_i64(), bytes)).unwrap();
     let file = w.path("bytes.xml");
     let r = w.run(&["journal", "show", &id(&gp), "--bytes", "--output", file.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -444,7 +443,7 @@ fn on_terminal(w: &World, args: &[&str], answer: &str) -> Run {
         .join(" ");
     let mut child = std::process::Command::new(script)
         .args(["-qec", &line, "/dev/null"])
-        .env("FLSPOST_JOURNAL", w.journal())
+        .env("FLSPOST_JOURNAL", w.journal_location())
         .env("FLSPOST_FAKE_NOW", FAKE_NOW)
         .env_remove("FLSPOST_CONFIG")
         .stdin(std::process::Stdio::piped())

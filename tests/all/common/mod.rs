@@ -194,12 +194,35 @@ impl World {
         self.run(&["generate", "--config", config, "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()])
     }
 
-    /// The journal, opened with a plain SQLite client once SQLite finds it whole.
-    pub fn db(&self) -> rusqlite::Connection {
-        let c = rusqlite::Connection::open(self.journal()).unwrap();
-        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-        assert_eq!(ok, "ok", "the journal is damaged");
-        c
+    /// The journal as the store holds it, for a test to look at or damage what flspost
+    /// stored, with the same SQL on both stores: the SQLite file (once SQLite finds it whole),
+    /// or the world's PostgreSQL database.
+    pub fn db(&self) -> flspost::journal::db::Connection {
+        use flspost::journal::db::{Connection, PgConnection, PgTarget};
+        match &self.pg {
+            None => {
+                let c = rusqlite::Connection::open(self.journal()).unwrap();
+                let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                assert_eq!(ok, "ok", "the journal is damaged");
+                Connection::Sqlite(c)
+            }
+            Some(db) => {
+                let target = PgTarget { url: db.url.clone(), password: None, ca_file: None };
+                Connection::Postgres(PgConnection::connect(&target, std::time::Duration::from_secs(30)).unwrap())
+            }
+        }
+    }
+
+    /// On PostgreSQL, the claims that killed `send`s left open made to have run out, as they
+    /// have once their lease has passed: on a shared journal another host's `send` may still
+    /// be handing the message over, so a claim is taken over only after its lease (at least
+    /// ten seconds, in the database's clock, which the pinned clock of the commands does not
+    /// move). On SQLite the send lock says the sender is gone: nothing to do.
+    pub fn leases_run_out(&self) {
+        if self.pg.is_some() {
+            let expired = "UPDATE attempts SET lease_until = '1970-01-01T00:00:00.000Z' WHERE outcome IS NULL";
+            self.db().execute(expired, []).unwrap();
+        }
     }
 
     /// `flspost ARGS --config CFG`.

@@ -1,10 +1,11 @@
 //! Many flspost processes on one journal at once, as a gateway runs them: parallel
 //! `generate`s (single and batch), `send`s, `receipt`s and readers (flspost's and a plain
-//! SQLite client), some killed with SIGKILL at random moments. Nothing may crash, nothing
+//! client of the store), some killed with SIGKILL at random moments. Nothing may crash, nothing
 //! reported may be missing from the journal, the journal stays whole, and no transmission
 //! is handed over twice. Bounded: a few rounds of a few seconds each.
 
 use crate::common::*;
+use flspost::journal::db::TransactionBehavior;
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Stdio};
@@ -48,22 +49,37 @@ struct Proc {
     kill_at: Option<Instant>,
 }
 
-/// A plain SQLite client reading the journal over and over until `stop` (as a support
-/// person's tool or a monitoring script would), counting what it read.
-fn plain_reader(path: std::path::PathBuf, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u64 {
-    let mut reads = 0;
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        if let Ok(c) = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+/// A plain client of the store (SQLite read only, or PostgreSQL) reading the journal over and
+/// over until `stop` (as a support person's tool or a monitoring script would), counting what
+/// it read.
+fn plain_reader(w: &World, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<u64> {
+    use flspost::journal::db::{Connection, PgConnection, PgTarget};
+    let (path, pg) = (w.journal(), w.pg.as_ref().map(|db| db.url.clone()));
+    let open = move || match &pg {
+        None => {
+            let c = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
             c.busy_timeout(Duration::from_secs(10)).unwrap();
-            let n: rusqlite::Result<i64> =
-                c.query_row("SELECT COUNT(*) FROM messages m JOIN inputs i ON i.id = m.input_id", [], |r| r.get(0));
-            if n.is_ok() {
-                reads += 1;
-            }
+            Some(Connection::Sqlite(c))
         }
-        std::thread::sleep(Duration::from_millis(3));
-    }
-    reads
+        Some(url) => {
+            let target = PgTarget { url: url.clone(), password: None, ca_file: None };
+            PgConnection::connect(&target, Duration::from_secs(10)).ok().map(Connection::Postgres)
+        }
+    };
+    std::thread::spawn(move || {
+        let mut reads = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Some(c) = open() {
+                let n: flspost::journal::db::Result<i64> =
+                    c.query_row("SELECT COUNT(*) FROM messages m JOIN inputs i ON i.id = m.input_id", [], |r| r.get(0));
+                if n.is_ok() {
+                    reads += 1;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        reads
+    })
 }
 
 #[test]
@@ -81,10 +97,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
     // The journal exists before the rounds (a gateway's first call creates it).
     w.run(&["generate", sample("group-1.json").to_str().unwrap()]).ok();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = {
-        let (path, stop) = (w.journal(), stop.clone());
-        std::thread::spawn(move || plain_reader(path, stop))
-    };
+    let reader = plain_reader(&w, stop.clone());
     for round in 0..ROUNDS {
         let mut procs = vec![];
         let start = Instant::now();
@@ -126,7 +139,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<flspost::journal::db::Result<_>>()
             .unwrap();
         drop(c);
         for (letter, envelope) in sent {
@@ -224,7 +237,7 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
         let twice: i64 = c
             .query_row(
                 "SELECT COUNT(*) FROM (SELECT message_id FROM attempts WHERE outcome = 'sent' \
-                 GROUP BY message_id HAVING COUNT(*) > 1)",
+                 GROUP BY message_id HAVING COUNT(*) > 1) AS twice",
                 [],
                 |r| r.get(0),
             )
@@ -248,22 +261,22 @@ fn libc_sigkill() -> i32 {
     9
 }
 
-/// Another SQLite client (a support person's `sqlite3`, a backup script) holding the
+/// Another client (a support person's `sqlite3` or `psql`, a backup script) holding the
 /// journal's write lock and then closing: flspost waits within its bound, and never reports
-/// a result that is not in the journal.
+/// a result that is not in the journal. (The lock every flspost writer takes: SQLite's
+/// `BEGIN IMMEDIATE`, the same as EXCLUSIVE in WAL mode; PostgreSQL's advisory lock.)
 #[test]
 fn another_client_holding_the_journal_never_makes_flspost_report_an_unrecorded_result() {
     let w = World::new();
     w.run(&["generate", sample("group-1.json").to_str().unwrap()]).ok();
     for round in 0..3 {
         let (tx, rx) = std::sync::mpsc::channel();
-        let path = w.journal();
+        let c = w.db();
         let holder = std::thread::spawn(move || {
-            let c = rusqlite::Connection::open(&path).unwrap();
-            c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            let t = c.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
             tx.send(()).unwrap();
             std::thread::sleep(Duration::from_millis(1500));
-            c.execute_batch("COMMIT").unwrap();
+            t.commit().unwrap();
             drop(c);
         });
         rx.recv().unwrap();
@@ -294,7 +307,7 @@ fn another_client_holding_the_journal_never_makes_flspost_report_an_unrecorded_r
                 let n: i64 = c
                     .query_row(
                         "SELECT COUNT(*) FROM messages WHERE id = ?1 AND result_id = ?2",
-                        rusqlite::params![m["id"].as_i64().unwrap(), id],
+                        (m["id"].as_i64().unwrap(), &id),
                         |r| r.get(0),
                     )
                     .unwrap();
@@ -316,13 +329,12 @@ fn a_journal_busy_past_the_configured_wait_fails_with_journal_busy_and_records_n
     let batch = w.write("in/busy.jsonl", &(sample_lines("BUSYB", 3).join("\n") + "\n"));
     let (tx, rx) = std::sync::mpsc::channel();
     let (release_tx, release) = std::sync::mpsc::channel::<()>();
-    let path = w.journal();
+    let c = w.db();
     let holder = std::thread::spawn(move || {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let t = c.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
         tx.send(()).unwrap();
         release.recv().unwrap();
-        c.execute_batch("COMMIT").unwrap();
+        t.commit().unwrap();
     });
     rx.recv().unwrap();
     let cfg = cfg.to_str().unwrap();
@@ -352,6 +364,10 @@ fn a_journal_busy_past_the_configured_wait_fails_with_journal_busy_and_records_n
 /// folder): opening and closing one while connected would drop the process's SQLite locks.
 #[test]
 fn the_journal_and_its_side_files_are_refused_as_inputs() {
+    // The SQLite file and its -shm beside it.
+    if sqlite_only() {
+        return;
+    }
     let w = World::new();
     w.run(&["generate", sample("group-1.json").to_str().unwrap()]).ok();
     let shm = std::path::PathBuf::from(format!("{}-shm", w.journal().display()));

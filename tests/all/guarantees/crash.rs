@@ -19,12 +19,28 @@ fn kill_after(w: &World, args: &[&str], delay: Duration) {
     let _ = child.wait();
 }
 
-fn count(c: &rusqlite::Connection, sql: &str) -> i64 {
+fn count(c: &flspost::journal::db::Connection, sql: &str) -> i64 {
     c.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// The journal as a killed `generate` left it, once it has its tables (a run killed while
+/// creating the journal left none: the next run sets it up).
+fn journal_set_up(w: &World) -> Option<flspost::journal::db::Connection> {
+    if !on_postgres() && !w.journal().exists() {
+        return None;
+    }
+    let c = w.db();
+    let tables = match c.dialect() {
+        flspost::journal::db::Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = 'inputs'",
+        flspost::journal::db::Dialect::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'inputs'"
+        }
+    };
+    (count(&c, tables) > 0).then_some(c)
+}
+
 /// Every visible result folder holds whole files that match the journal.
-fn check_out_dir(w: &World, c: &rusqlite::Connection) {
+fn check_out_dir(w: &World, c: &flspost::journal::db::Connection) {
     let Ok(entries) = std::fs::read_dir(w.out()) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
@@ -64,14 +80,10 @@ fn killing_generate_leaves_whole_files_and_a_consistent_journal() {
     let args = ["generate", "--out-dir", out.to_str().unwrap(), input.to_str().unwrap()];
     for ms in [5, 20, 40, 80, 120, 200, 300, 450, 700] {
         kill_after(&w, &args, Duration::from_millis(ms));
-        if w.journal().exists() {
-            let c = w.db();
-            if count(&c, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'inputs'") == 0 {
-                continue; // killed while creating the journal: it is set up on the next run
-            }
+        if let Some(c) = journal_set_up(&w) {
             // Per result: one input and one message of each kind, or nothing yet.
             assert_eq!(
-                count(&c, "SELECT COUNT(*) FROM (SELECT result_id FROM inputs GROUP BY result_id HAVING COUNT(*) > 1)"),
+                count(&c, "SELECT COUNT(*) FROM (SELECT result_id FROM inputs GROUP BY result_id HAVING COUNT(*) > 1) AS twice"),
                 0
             );
             assert_eq!(count(&c, "SELECT COUNT(*) FROM messages"), 2 * count(&c, "SELECT COUNT(*) FROM inputs"));
@@ -125,6 +137,7 @@ fn killing_send_never_loses_or_duplicates_a_message() {
             assert_eq!(flspost::support::digest::sha256_hex(&std::fs::read(&path).unwrap()), sha, "{path:?}");
         }
     }
+    w.leases_run_out();
     let r = w.run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let c = w.db();

@@ -50,6 +50,11 @@ fn a_closed_standard_output_is_not_a_panic() {
 
 #[test]
 fn a_full_disk_while_recording_a_batch_gives_every_line_its_outcome() {
+    // A full disk for the SQLite file (the process's own file size limit); PostgreSQL's server
+    // writes its files in its own process.
+    if sqlite_only() {
+        return;
+    }
     let w = World::new();
     // The journal exists; then the process may not grow any file past 1 MB, as on a disk
     // that is full: SQLite's writes fail while a round of 300 results (~6 MB) is recorded.

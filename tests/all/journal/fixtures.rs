@@ -17,6 +17,10 @@ fn with_fixture(name: &str) -> World {
 
 #[test]
 fn a_journal_of_the_previous_release_opens_with_every_message_attempt_and_receipt() {
+    // A released SQLite journal file (tests/fixtures), opened and migrated.
+    if sqlite_only() {
+        return;
+    }
     let w = with_fixture("journal-v2.sqlite");
     w.run(&["journal", "verify"]).ok();
     let messages = w.run(&["journal", "list", "--json"]).ok().json();
@@ -52,6 +56,10 @@ const FHIR: &str = "ean;sor;formats\n5790000128686;1017421000016003;XDIS91 CareC
 
 #[test]
 fn a_journal_of_the_previous_release_takes_carecommunications_after_migrating() {
+    // A released SQLite journal file (tests/fixtures), migrated.
+    if sqlite_only() {
+        return;
+    }
     let w = with_fixture("journal-v2.sqlite");
     let cfg = routed_config(&w, FHIR);
     let mut v = sample_json("group-1.json");
@@ -65,6 +73,10 @@ fn a_journal_of_the_previous_release_takes_carecommunications_after_migrating() 
 
 #[test]
 fn a_journal_of_this_release_opens_with_its_carecommunications_and_acknowledgements() {
+    // A released SQLite journal file (tests/fixtures).
+    if sqlite_only() {
+        return;
+    }
     let w = with_fixture("journal-v3.sqlite");
     w.run(&["journal", "verify"]).ok();
     let messages = w.run(&["journal", "list", "--json"]).ok().json();
@@ -83,6 +95,10 @@ fn a_journal_of_this_release_opens_with_its_carecommunications_and_acknowledgeme
 
 #[test]
 fn a_journal_of_schema_5_opens_with_its_refused_input_and_handled_problem() {
+    // A released SQLite journal file (tests/fixtures).
+    if sqlite_only() {
+        return;
+    }
     let w = with_fixture("journal-v5.sqlite");
     w.run(&["journal", "verify"]).ok();
     let messages = w.run(&["journal", "list", "--json"]).ok().json();
@@ -119,6 +135,10 @@ fn a_journal_of_schema_5_opens_with_its_refused_input_and_handled_problem() {
 #[test]
 #[ignore]
 fn make_journal_fixture() {
+    // Writes an SQLite fixture file.
+    if sqlite_only() {
+        return;
+    }
     let path = root().join(format!("tests/fixtures/journal-v{}.sqlite", flspost::journal::Journal::SCHEMA_VERSION));
     assert!(!path.exists(), "{} exists: a released schema's fixture is never written again", path.display());
     let w = journal_v3_content();
@@ -180,6 +200,10 @@ fn plan(path: &std::path::Path, sql: &str) -> String {
 
 #[test]
 fn acknowledgement_lookups_use_indexes_in_a_new_and_in_a_migrated_journal() {
+    // SQLite's EXPLAIN QUERY PLAN, on a fresh and a migrated SQLite fixture.
+    if sqlite_only() {
+        return;
+    }
     let fresh = World::new();
     fresh.generate(&sample("group-1.json")).ok();
     let migrated = with_fixture("journal-v2.sqlite");
@@ -205,6 +229,10 @@ fn acknowledgement_lookups_use_indexes_in_a_new_and_in_a_migrated_journal() {
 /// `-wal` and `-shm` (whole messages) with the journal's mode.
 #[test]
 fn an_older_journal_others_can_read_is_owner_only_from_the_first_write() {
+    // The mode of an SQLite fixture file and its -wal/-shm.
+    if sqlite_only() {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt;
     let w = with_fixture("journal-v2.sqlite");
     std::fs::set_permissions(w.journal(), std::fs::Permissions::from_mode(0o644)).unwrap();

@@ -98,8 +98,9 @@ fn prune_keeps_open_letters_and_removes_exactly_the_expired_bytes_from_the_file(
     assert!(rows[0].3.is_some() && rows[1].3.is_some() && rows[2..].iter().all(|r| r.3.is_none()), "{rows:?}");
     assert_eq!(rows[0].2, "acknowledged", "the metadata stays");
 
-    // Group 2a's rejection handled today: final, but only from today.
-    assert!(in_file(&w, CPR), "the patient's CPR is in the journal while it is kept");
+    // Group 2a's rejection handled today: final, but only from today. (The SQLite file looked
+    // into; PostgreSQL's files are its server's.)
+    assert!(on_postgres() || in_file(&w, CPR), "the patient's CPR is in the journal while it is kept");
     w.run(&["journal", "handle", "3", "--note", "sent by post", "--json"]).ok();
     assert_eq!(prune(&w, &cfg, false)["messages"], 0);
     days_later(&mut w, 62);
@@ -107,7 +108,7 @@ fn prune_keeps_open_letters_and_removes_exactly_the_expired_bytes_from_the_file(
     assert_eq!((p["messages"].as_u64(), p["inputs"].as_u64()), (Some(2), Some(1)), "{p}");
     assert_eq!(stored(&w), (vec![5, 6, 7, 8], vec!["FLS-AUH-2025-0003".to_string(), "FLS-AUH-2025-0004".to_string()]));
     // Gone from the file too, not only from the tables (secure_delete, the log emptied).
-    assert!(!in_file(&w, CPR), "a pruned patient's CPR is still in the journal file");
+    assert!(on_postgres() || !in_file(&w, CPR), "a pruned patient's CPR is still in the journal file");
 
     // Verify does not call a pruned message damaged; the open letters' bytes are checked.
     let v = w.run(&["journal", "verify"]);

@@ -278,10 +278,10 @@ fn a_busy_journal_after_a_hand_over_still_records_it_and_nothing_goes_twice() {
     sender.args(["send", "--config", cfg.to_str().unwrap()]);
     let sender = std::thread::spawn(move || sender.output());
     first_mail(&server);
-    let c = rusqlite::Connection::open(w.journal()).unwrap();
-    c.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let c = w.db();
+    let t = c.transaction_with_behavior(flspost::journal::db::TransactionBehavior::Immediate).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    c.execute_batch("COMMIT").unwrap();
+    t.commit().unwrap();
     drop(c);
     let out = sender.join().unwrap().unwrap();
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -287,6 +287,7 @@ fn a_send_killed_during_a_streak_leaves_nothing_claimed_for_ever() {
     assert_eq!(open, 1, "the second letter's hand-over was under way: {gp:?}");
 
     server.set_mode("accept");
+    w.leases_run_out();
     send(&w, &cfg).ok();
     assert_eq!(server.mails(), 5);
     let gp = gp_letters(&w);

@@ -162,13 +162,13 @@ fn a_transient_error_uses_a_resend_already_queued_or_says_why_none_was_made() {
     // A resend that cannot be made (here: the stored bytes it is made from are damaged)
     // leaves the answer recorded, the letter failed with why, and exit 1.
     let gp3 = sent(&w, "group-3.json");
-    let c = rusqlite::Connection::open(w.journal()).unwrap();
+    let c = w.db();
     let id3 = gp3["id"].as_i64().unwrap();
     let mut bytes: Vec<u8> =
         c.query_row("SELECT bytes FROM message_bytes WHERE message_id = ?1", [id3], |r| r.get(0)).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid..mid + 4].copy_from_slice(b"XXXX");
-    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", rusqlite::params![id3, bytes]).unwrap();
+    c.execute("UPDATE message_bytes SET bytes = ?2 WHERE message_id = ?1", (id3, bytes)).unwrap();
     let f = ack(
         &w,
         2,
