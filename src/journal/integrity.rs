@@ -23,28 +23,23 @@ impl Journal {
     /// does not match. What `journal erase` emptied (`erased_at`) is not checked: it is gone
     /// on purpose. Returns how many of each were checked.
     pub fn verify(&self, mut damaged: impl FnMut(Damage)) -> Result<Verified> {
-        let mut messages = 0;
         // A page at a time, by id: PostgreSQL's client holds a query's rows whole, and a
         // journal's bytes are gigabytes.
-        let mut st = self.conn.prepare(&format!(
-            "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
+        let messages = each_by_id(
+            &self.conn,
+            &format!(
+                "SELECT m.id, m.result_id, m.kind, m.letter_id, m.sha256, b.bytes FROM messages m \
              LEFT JOIN message_bytes b ON b.message_id = m.id WHERE m.erased_at IS NULL AND m.pruned_at IS NULL \
              AND m.id > ?1 ORDER BY m.id LIMIT {PAGE}"
-        ))?;
-        let mut after = 0i64;
-        loop {
-            let mut rows = st.query([after])?;
-            let mut seen = false;
-            while let Some(r) = rows.next()? {
-                (seen, after) = (true, r.get("id")?);
-                messages += 1;
+            ),
+            |r| {
                 let sha256: String = r.get("sha256")?;
                 let problem = match stored_bytes(Some(r.get_ref("bytes")?)) {
                     Err(problem) => problem,
                     Ok(b) => match super::bytes::made(&self.conn, b)? {
                         Err(problem) => problem,
                         Ok(b) if crate::support::digest::sha256_hex(&b) != sha256 => BYTES_DAMAGED,
-                        Ok(_) => continue,
+                        Ok(_) => return Ok(()),
                     },
                 };
                 let kind: String = r.get("kind")?;
@@ -57,11 +52,9 @@ impl Journal {
                     code: "journal_damaged",
                     problem: problem.to_string(),
                 });
-            }
-            if !seen {
-                break;
-            }
-        }
+                Ok(())
+            },
+        )?;
         // What schema 6 stores apart: a part no message uses, or one a message without bytes
         // still claims, is patient data that no prune or erasure would ever remove.
         let mut st = self.conn.prepare(
@@ -88,25 +81,20 @@ impl Journal {
                 ),
             });
         }
-        let mut inputs = 0;
         // An erased or pruned message's bytes and input are gone by design, not damage.
-        let mut st = self.conn.prepare(&format!(
+        let inputs = each_by_id(
+            &self.conn,
+            &format!(
             "SELECT id, result_id, input_json, input_sha256 FROM inputs WHERE erased_at IS NULL AND pruned_at IS NULL \
              AND id > ?1 ORDER BY id LIMIT {PAGE}"
-        ))?;
-        let mut after = 0i64;
-        loop {
-            let mut rows = st.query([after])?;
-            let mut seen = false;
-            while let Some(r) = rows.next()? {
-                (seen, after) = (true, r.get("id")?);
-                inputs += 1;
+        ),
+            |r| {
                 let sha256: String = r.get("input_sha256")?;
                 // Read as it is stored: an input that is not TEXT (a BLOB, say) is damage to report
                 // like any other, not a reason to stop checking the rest.
                 let problem = match r.get_ref("input_json")? {
                     super::db::ValueRef::Text(t) => match std::str::from_utf8(t) {
-                        Ok(text) if crate::input::input_intact(text, &sha256) => continue,
+                        Ok(text) if crate::input::input_intact(text, &sha256) => return Ok(()),
                         _ => INPUT_DAMAGED.to_string(),
                     },
                     other => {
@@ -126,25 +114,18 @@ impl Journal {
                     code: "journal_damaged",
                     problem,
                 });
-            }
-            if !seen {
-                break;
-            }
-        }
-        let mut refused_inputs = 0;
-        let mut st = self.conn.prepare(&format!(
+                Ok(())
+            },
+        )?;
+        let refused_inputs = each_by_id(
+            &self.conn,
+            &format!(
             "SELECT id, result_id, input_bytes, input_sha256 FROM refused_inputs WHERE id > ?1 ORDER BY id LIMIT {PAGE}"
-        ))?;
-        let mut after = 0i64;
-        loop {
-            let mut rows = st.query([after])?;
-            let mut seen = false;
-            while let Some(r) = rows.next()? {
-                (seen, after) = (true, r.get("id")?);
-                refused_inputs += 1;
+        ),
+            |r| {
                 let sha256: String = r.get("input_sha256")?;
                 let problem = match r.get_ref("input_bytes")? {
-                    super::db::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => continue,
+                    super::db::ValueRef::Blob(b) if crate::support::digest::sha256_hex(b) == sha256 => return Ok(()),
                     super::db::ValueRef::Blob(_) => REFUSED_DAMAGED,
                     _ => REFUSED_MISTYPED,
                 };
@@ -158,17 +139,37 @@ impl Journal {
                     code: "journal_damaged",
                     problem: problem.to_string(),
                 });
-            }
-            if !seen {
-                break;
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(Verified { messages, inputs, refused_inputs })
     }
 }
 
 /// Rows read at a time by the checks that go through a whole journal.
 const PAGE: usize = 256;
+
+/// Runs `f` on every row `sql` selects, a page at a time by the column `id`: `sql` takes the
+/// last id seen as `?1` and reads at most [`PAGE`] rows in id order. Returns how many rows.
+fn each_by_id(
+    conn: &super::db::Connection,
+    sql: &str,
+    mut f: impl FnMut(&super::db::Row<'_>) -> Result<()>,
+) -> Result<u64> {
+    let mut st = conn.prepare(sql)?;
+    let (mut after, mut n) = (0i64, 0);
+    loop {
+        let mut rows = st.query([after])?;
+        let mut seen = false;
+        while let Some(r) = rows.next()? {
+            (seen, after, n) = (true, r.get("id")?, n + 1);
+            f(&r)?;
+        }
+        if !seen {
+            return Ok(n);
+        }
+    }
+}
 
 const BYTES_DAMAGED: &str = "its stored bytes do not match their SHA-256 (the journal is damaged)";
 
