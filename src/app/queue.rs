@@ -90,7 +90,7 @@ pub fn queue(journal: &Journal, q: &Query, now: DateTime<Utc>) -> Result<Vec<Pro
         let by = period::stored(now.checked_sub_signed(after).unwrap_or(DateTime::<Utc>::MIN_UTC));
         for u in journal.unanswered_where(&by, &q.filter)? {
             let m = &u.message;
-            let handled = journal.handled(m.id)?;
+            let handled = u.handled.clone();
             let (c, reason) = match tried_to_the_limit(journal, m)? {
                 Some(tried) => (cause::unanswered_limit(), tried),
                 None if m.kind == Kind::GpXdis91 => {

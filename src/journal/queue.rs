@@ -141,7 +141,7 @@ pub struct Handled {
     pub note: String,
 }
 
-fn handled(at: Option<String>, by: Option<String>, note: Option<String>) -> Option<Handled> {
+pub(super) fn handled(at: Option<String>, by: Option<String>, note: Option<String>) -> Option<Handled> {
     at.map(|at| Handled { at, by: by.unwrap_or_default(), note: note.unwrap_or_default() })
 }
 

@@ -40,7 +40,11 @@ impl Journal {
             values.into_iter().chain(std::iter::once(&handed_over_by as &dyn super::db::ToSql)).collect();
         let rows = st
             .query_map(params.as_slice(), |r| {
-                Ok(Unanswered { message: message_row(r)?, handed_over_at: r.get("handed_over_at")? })
+                Ok(Unanswered {
+                    message: message_row(r)?,
+                    handed_over_at: r.get("handed_over_at")?,
+                    handled: super::queue::handled(r.get("handled_at")?, r.get("handled_by")?, r.get("handled_note")?),
+                })
             })?
             .collect::<super::db::Result<Vec<_>>>()?;
         Ok(rows)
@@ -57,7 +61,7 @@ const HANDED_OVER_AT: &str =
 
 fn unanswered_sql(clauses: &[String], kinds: &str) -> String {
     let mut sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, {HANDED_OVER_AT} AS handed_over_at \
+        "SELECT {MESSAGE_COLUMNS}, {HANDED_OVER_AT} AS handed_over_at, m.handled_at, m.handled_by, m.handled_note \
          FROM messages m JOIN inputs i ON i.id = m.input_id \
          WHERE m.status = 'sent' AND m.kind IN ({kinds}) \
          AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.regenerated_from = m.id) \
@@ -82,7 +86,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("j.sqlite")).unwrap();
         let (clauses, values) = filter.messages_sql(&journal.conn);
-        let params: Vec<&dyn crate::journal::db::ToSql> = values.into_iter().chain([&"x" as &dyn crate::journal::db::ToSql]).collect();
+        let params: Vec<&dyn crate::journal::db::ToSql> =
+            values.into_iter().chain([&"x" as &dyn crate::journal::db::ToSql]).collect();
         let mut st = journal
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {}", unanswered_sql(&clauses, "'gp-xdis91', 'gp-carecommunication'")))
@@ -110,4 +115,9 @@ pub struct Unanswered {
     pub message: MessageRow,
     /// When its last hand-over to the transport finished.
     pub handed_over_at: String,
+    /// Who closed its problem by hand, read with it: the work queue lists every unanswered
+    /// letter, and a query each for this was most of `journal summary` on a large journal.
+    /// Not in the listing's output, which is the message's; a resend asks again when it acts.
+    #[serde(skip)]
+    pub handled: Option<super::queue::Handled>,
 }
