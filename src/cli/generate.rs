@@ -70,6 +70,9 @@ pub fn run(args: Args) -> Result<i32> {
         }
     }
     let mut journal = args.common.open_journal(&config, super::Use::Create)?;
+    if batch {
+        journal.set_many_commits();
+    }
     journal.refuse_own_files(paths.iter().map(|p| p.as_path()))?;
     if let Some(dir) = &args.out_dir {
         flspost::support::files::sweep_temporaries(dir);

@@ -17,6 +17,9 @@ pub struct Journal {
     location: Location,
     /// SQLite's write-ahead log beside the journal (its size decides checkpoints).
     pub(super) wal: Option<PathBuf>,
+    /// This handle commits many times in one process (a batch, the server's intake): its
+    /// checkpoints are SQLite's own, far apart ([`Journal::set_many_commits`]).
+    pub(super) many_commits: bool,
     /// The longest wait for another process, each time (SQLite's busy timeout; PostgreSQL's
     /// lock timeout).
     pub(super) busy: std::time::Duration,
@@ -234,6 +237,7 @@ impl Journal {
             conn: db::Connection::Sqlite(conn),
             location: Location::File(path.to_path_buf()),
             wal: Some(beside(path, "-wal")),
+            many_commits: false,
             busy,
             _open: Some(open),
             migrated,
@@ -271,6 +275,7 @@ impl Journal {
                     conn,
                     location: location.clone(),
                     wal: None,
+                    many_commits: false,
                     busy,
                     _open: None,
                     migrated,
@@ -333,7 +338,7 @@ impl Journal {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
         // at every close would cost each of them ~2 ms; instead the log is checkpointed
-        // and emptied once it passes WAL_CHECKPOINT_BYTES (see `write`), which also keeps
+        // and emptied once it passes WAL_CHECKPOINT_BYTES (see `record.rs`), which also keeps
         // small what the next process has to read when it opens the journal.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         Ok(conn)

@@ -45,6 +45,7 @@ fn run(engine: Engine, open: Open, mut rx: Receiver<Job>, log: Log) {
     loop {
         let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<()> {
             let mut writer = open()?;
+            writer.set_many_commits();
             let reader = writer.another_connection()?;
             engine.run_rounds(
                 &mut writer,
