@@ -15,6 +15,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let config = args.common.config()?;
     let mut journal = args.common.open_journal(&config, super::Use::Write)?;
+    // Each letter is claimed and recorded in commits of its own: many of them.
+    journal.set_many_commits();
     let report = send(&mut journal, &config, |sent| match sent {
         Sent::Damaged { message: m, reason } => {
             errln!("flspost: {reason}; not sent");
