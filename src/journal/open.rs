@@ -337,10 +337,17 @@ impl Journal {
         // which rusqlite's statement cache does each time it takes a statement back).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         // The gateway starts one process per message. A checkpoint (two flushes to disk)
-        // at every close would cost each of them ~2 ms; instead the log is checkpointed
-        // and emptied once it passes WAL_CHECKPOINT_BYTES (see `record.rs`), which also keeps
-        // small what the next process has to read when it opens the journal.
+        // at every close would cost each of them ~2 ms; instead a command's handle empties
+        // the log once it passes WAL_CHECKPOINT_BYTES (see `record.rs`; a handle of many
+        // commits when it closes), which also keeps small what the next process has to read
+        // when it opens the journal.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        // A writer that leaves checkpoints to SQLite (`set_many_commits`) reuses the log from
+        // its start after each one; without a limit the file would keep its largest size, and
+        // old page images (an erased patient's too) beyond what is written since. With it the
+        // first commit after a restart cuts the file to 1 MB or to what it holds.
+        conn.pragma_update(None, "journal_size_limit", super::record::WAL_CHECKPOINT_BYTES as i64)
+            .map_err(|e| not_a_journal(path, e))?;
         Ok(conn)
     }
 
