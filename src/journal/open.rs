@@ -343,10 +343,10 @@ impl Journal {
         // when it opens the journal.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         // A writer that leaves checkpoints to SQLite (`set_many_commits`) reuses the log from
-        // its start after each one; without a limit the file would keep its largest size, and
-        // old page images (an erased patient's too) beyond what is written since. With it the
-        // first commit after a restart cuts the file to 1 MB or to what it holds.
-        conn.pragma_update(None, "journal_size_limit", super::record::WAL_CHECKPOINT_BYTES as i64)
+        // its start after each one; without a limit the file would keep its largest size (a
+        // reader's long snapshot lets it grow), and old page images (an erased patient's too)
+        // beyond what is written since. See `record::WAL_SIZE_LIMIT`.
+        conn.pragma_update(None, "journal_size_limit", super::record::WAL_SIZE_LIMIT)
             .map_err(|e| not_a_journal(path, e))?;
         Ok(conn)
     }
