@@ -90,7 +90,7 @@ impl Engine {
         for Planned { message: m, action } in plan {
             let done = match action {
                 Action::Refused(e) => Err(e),
-                Action::Resend { .. } => self.regenerate(journal, &m.id.to_string(), None),
+                Action::Resend { .. } => self.resend_unless_handled(journal, &m.id.to_string()),
                 Action::Reroute { .. } => self.reroute(journal, &m.id.to_string()),
             };
             emit(done.unwrap_or_else(|e| {

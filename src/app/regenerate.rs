@@ -24,6 +24,23 @@ impl Engine {
     /// an answer, never one refused with `fatal-error` (on any of its transmissions), and at most
     /// [`resend::Policy::max_resends`] resends of one MessageHeader.id.
     pub fn regenerate(&self, journal: &mut Journal, key: &str, corrected: Option<(String, String)>) -> Result<Summary> {
+        self.regenerate_as(journal, key, corrected, false)
+    }
+
+    /// [`Engine::regenerate`] for a resend nobody asked for by name (`resend-due`, a bulk
+    /// resend by cause): a letter a person closed by hand ("phoned the GP") is not resent,
+    /// asked again under the write lock, as it may have been closed since it was read.
+    pub fn resend_unless_handled(&self, journal: &mut Journal, key: &str) -> Result<Summary> {
+        self.regenerate_as(journal, key, None, true)
+    }
+
+    fn regenerate_as(
+        &self,
+        journal: &mut Journal,
+        key: &str,
+        corrected: Option<(String, String)>,
+        unless_handled: bool,
+    ) -> Result<Summary> {
         let m = journal
             .find_message(key)?
             .ok_or_else(|| Error::Usage(format!("no message `{key}` in the journal {}", journal.location())))?;
@@ -88,6 +105,14 @@ impl Engine {
         let id = journal.write(|w| {
             // Decided on what was read above; another process may have answered or
             // corrected the letter since. Checked again under the write lock.
+            if unless_handled {
+                if let Some(h) = w.handled(m.id)? {
+                    return Err(Error::Conflict(format!(
+                        "message {} was closed by {} at {} while it was being regenerated; nothing was recorded",
+                        m.id, h.by, h.at
+                    )));
+                }
+            }
             if let Some(what) = w.changed_since(&m, built.transmission)? {
                 return Err(Error::Conflict(format!(
                     "message {} changed while it was being regenerated ({what}); nothing was recorded; \

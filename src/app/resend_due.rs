@@ -97,7 +97,7 @@ pub fn run(engine: &Engine, journal: &mut Journal, now: DateTime<Utc>) -> Result
                         .into(),
                 );
             }
-            Resend::Make { .. } => match engine.regenerate(journal, &m.id.to_string(), None) {
+            Resend::Make { .. } => match engine.resend_unless_handled(journal, &m.id.to_string()) {
                 Ok(summary) => {
                     let new = summary.messages.first();
                     due.outcome = DueOutcome::Resent;

@@ -194,14 +194,25 @@ impl Journal {
 
     /// Who closed message `id`'s problem by hand, if anyone.
     pub fn handled(&self, id: i64) -> Result<Option<Handled>> {
-        Ok(self
-            .conn
-            .query_row("SELECT handled_at, handled_by, handled_note FROM messages WHERE id = ?1", [id], |r| {
-                Ok(handled(r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?
-            .flatten())
+        handled_of_message(&self.conn, id)
     }
+}
+
+impl Writer<'_> {
+    /// [`Journal::handled`] as it stands under the write lock: a resend decided on an earlier
+    /// reading asks again before it is recorded.
+    pub(crate) fn handled(&self, id: i64) -> Result<Option<Handled>> {
+        handled_of_message(self.conn, id)
+    }
+}
+
+fn handled_of_message(conn: &super::db::Connection, id: i64) -> Result<Option<Handled>> {
+    Ok(conn
+        .query_row("SELECT handled_at, handled_by, handled_note FROM messages WHERE id = ?1", [id], |r| {
+            Ok(handled(r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?
+        .flatten())
 }
 
 impl Journal {
