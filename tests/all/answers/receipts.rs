@@ -361,26 +361,10 @@ fn a_receipt_for_a_hand_over_whose_outcome_is_unknown_applies() {
     assert_eq!(w.show(env)["message"]["status"], "acknowledged");
 }
 
-/// Runs `args` while another client holds the journal's write lock (the one every flspost
-/// writer takes) and then records message `id` acknowledged (a positive receipt's effect,
-/// applied by another process): the command reads and decides before that, and records after.
+/// Runs `args` while another process records message `id` acknowledged (a positive
+/// receipt's effect) after the command has read and decided ([`World::changed_meanwhile`]).
 fn acknowledged_meanwhile(w: &World, id: i64, args: &[&str]) -> Run {
-    use flspost::journal::db::TransactionBehavior;
-    let _exclusive = exclusive();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let c = w.db();
-    let holder = std::thread::spawn(move || {
-        let t = c.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
-        tx.send(()).unwrap();
-        // Long enough for `regenerate` to read, decide and build, and then wait for the lock.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        t.execute("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", [id]).unwrap();
-        t.commit().unwrap();
-    });
-    rx.recv().unwrap();
-    let r = w.run(args);
-    holder.join().unwrap();
-    r
+    w.changed_meanwhile("UPDATE messages SET status = 'acknowledged' WHERE id = ?1", id, || w.run(args))
 }
 
 /// `regenerate` decides on what it read, then records under the write lock: an answer

@@ -117,30 +117,13 @@ fn a_resend_policy_outside_medcoms_texts_is_refused_naming_the_key() {
 /// lock and not made.
 #[test]
 fn a_letter_closed_by_hand_while_resend_due_decides_is_not_resent() {
-    use flspost::journal::db::TransactionBehavior;
     let mut w = World::new();
     let cfg = config(&w, Some("preset = \"certification\""));
     let id = w.sent(&cfg, &sample("group-1.json"))["id"].as_i64().unwrap();
     w.later_by(chrono::Duration::minutes(30));
-    let _exclusive = exclusive();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let c = w.db();
-    let holder = std::thread::spawn(move || {
-        let t = c.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
-        tx.send(()).unwrap();
-        // Long enough for `resend-due` to read, decide and build, and then wait for the lock.
-        std::thread::sleep(Duration::from_millis(1500));
-        t.execute(
-            "UPDATE messages SET handled_at = '2025-03-20T10:45:00Z', handled_by = 'support', \
-             handled_note = 'phoned the GP' WHERE id = ?1",
-            [id],
-        )
-        .unwrap();
-        t.commit().unwrap();
-    });
-    rx.recv().unwrap();
-    let r = w.run_with(&cfg, &["resend-due"]);
-    holder.join().unwrap();
+    let closed = "UPDATE messages SET handled_at = '2025-03-20T10:45:00Z', handled_by = 'support', \
+                  handled_note = 'phoned the GP' WHERE id = ?1";
+    let r = w.changed_meanwhile(closed, id, || w.run_with(&cfg, &["resend-due"]));
     let lines = r.ok().json();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["outcome"], "skipped", "{lines:?}");

@@ -225,6 +225,28 @@ impl World {
         }
     }
 
+    /// Runs `command` while another client holds the journal's write lock (the one every
+    /// flspost writer takes) and then applies `update` (SQL, `?1` the message `id`), as another
+    /// process would: the command reads and decides before that, and records after.
+    pub fn changed_meanwhile(&self, update: &'static str, id: i64, command: impl FnOnce() -> Run) -> Run {
+        use flspost::journal::db::TransactionBehavior;
+        let _exclusive = exclusive();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c = self.db();
+        let holder = std::thread::spawn(move || {
+            let t = c.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+            tx.send(()).unwrap();
+            // Long enough for the command to read, decide and build, and then wait for the lock.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            t.execute(update, [id]).unwrap();
+            t.commit().unwrap();
+        });
+        rx.recv().unwrap();
+        let r = command();
+        holder.join().unwrap();
+        r
+    }
+
     /// `flspost ARGS --config CFG`.
     pub fn run_with(&self, cfg: &Path, args: &[&str]) -> Run {
         let mut all = args.to_vec();
