@@ -64,9 +64,7 @@ fn part_id(conn: &Connection, result_id: &str, bytes: &[u8]) -> Result<i64> {
             return Ok(r.get(0)?);
         }
     }
-    Ok(conn
-        .prepare_cached("INSERT INTO parts (result_id, bytes) VALUES (?1, ?2) RETURNING id")?
-        .query_row(params![result_id, bytes], |r| r.get(0))?)
+    Ok(conn.insert_returning_id("INSERT INTO parts (result_id, bytes) VALUES (?1, ?2)", params![result_id, bytes])?)
 }
 
 /// Removes those of `ids` no message uses.

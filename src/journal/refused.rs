@@ -56,12 +56,11 @@ impl Writer<'_> {
         if let Some(id) = same {
             return Ok(id);
         }
-        Ok(self.conn
-            .prepare_cached(
-                "INSERT INTO refused_inputs (source, result_id, field, reason, input_bytes, input_sha256, received_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-            )?
-            .query_row(params![r.source, r.result_id, r.field, r.reason, r.input_bytes, sha256, now_text()], |r| r.get(0))?)
+        Ok(self.conn.insert_returning_id(
+            "INSERT INTO refused_inputs (source, result_id, field, reason, input_bytes, input_sha256, received_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![r.source, r.result_id, r.field, r.reason, r.input_bytes, sha256, now_text()],
+        )?)
     }
 }
 

@@ -85,14 +85,13 @@ impl Journal {
                         params![m.id, at, format!("the claim of {by} ran out before its outcome was recorded")],
                     )?;
                 }
-                let attempt = tx.query_row(
+                let attempt = tx.insert_returning_id(
                     &format!(
                         "INSERT INTO attempts (message_id, envelope_id, transport, started_at, claimed_by, lease_until) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, {}) RETURNING id",
+                         VALUES (?1, ?2, ?3, ?4, ?5, {})",
                         pg_in("?6")
                     ),
                     params![m.id, now.envelope_id, transport, at, claimer(), lease_ms],
-                    |r| r.get(0),
                 )?;
                 return Ok(Claim::Taken(attempt, now));
             }
@@ -101,10 +100,9 @@ impl Journal {
                  reason = 'flspost stopped before the outcome was known' WHERE message_id = ?1 AND outcome IS NULL",
                 params![m.id, at],
             )?;
-            let attempt = tx.query_row(
-                "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            let attempt = tx.insert_returning_id(
+                "INSERT INTO attempts (message_id, envelope_id, transport, started_at) VALUES (?1, ?2, ?3, ?4)",
                 params![m.id, now.envelope_id, transport, at],
-                |r| r.get(0),
             )?;
             Ok(Claim::Taken(attempt, now))
         })

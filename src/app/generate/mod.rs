@@ -328,27 +328,14 @@ impl Engine {
                 },
             })
             .collect();
-        let recorded = journal.write(|tx| {
-            let mut summaries = Vec::with_capacity(staged.len());
-            for s in staged {
-                summaries.push(match s {
-                    Staged::Done(summary) => summary,
-                    // In input order with the rest: a refusal after an input of its result stays
-                    // open, one before it is closed by it.
-                    Staged::Refused(r) => {
-                        r.record(tx)?;
-                        r.summary
-                    }
-                    Staged::Decided(_) => unreachable!("every decided task is built before it is recorded"),
-                    Staged::Exists { task } => self.summary_exists(tx, &task),
-                    Staged::Built { task, built, revision, kept, .. } => match record(tx, &task, &built, revision) {
-                        Ok(ids) => self.summary_built(&task, &built, &ids, &kept),
-                        Err(e) => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
-                    },
-                });
-            }
-            Ok(summaries)
-        });
+        // All or nothing first; only a round one of whose results fails (another process
+        // recorded it at the same moment) is recorded again with a savepoint per result, so
+        // that only that result fails.
+        let one_failed = std::cell::Cell::new(false);
+        let mut recorded = journal.write_all_or_nothing(|w| self.record_staged(w, &staged, Some(&one_failed)));
+        if one_failed.get() {
+            recorded = journal.write(|w| self.record_staged(w, &staged, None));
+        }
         match recorded {
             Ok(summaries) => {
                 self.sync_out_dir()?;
@@ -362,6 +349,43 @@ impl Engine {
                 })
                 .collect()),
         }
+    }
+
+    /// Records a round's staged results in `w`'s transaction, in input order; returns what each
+    /// reports. A result that fails to record reports its failure, unless `all_or_nothing` is
+    /// given: then it is set and the failure ends the transaction (see
+    /// [`Journal::write_all_or_nothing`]).
+    fn record_staged(
+        &self,
+        w: &Writer<'_>,
+        staged: &[Staged],
+        all_or_nothing: Option<&std::cell::Cell<bool>>,
+    ) -> Result<Vec<Summary>> {
+        let mut summaries = Vec::with_capacity(staged.len());
+        for s in staged {
+            summaries.push(match s {
+                Staged::Done(summary) => summary.clone(),
+                // In input order with the rest: a refusal after an input of its result stays
+                // open, one before it is closed by it.
+                Staged::Refused(r) => {
+                    r.record(w)?;
+                    r.summary.clone()
+                }
+                Staged::Decided(_) => unreachable!("every decided task is built before it is recorded"),
+                Staged::Exists { task } => self.summary_exists(w, task),
+                Staged::Built { task, built, revision, kept, .. } => match record(w, task, built, *revision) {
+                    Ok(ids) => self.summary_built(task, built, &ids, kept),
+                    Err(e) => match all_or_nothing {
+                        Some(failed) => {
+                            failed.set(true);
+                            return Err(e);
+                        }
+                        None => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
+                    },
+                },
+            });
+        }
+        Ok(summaries)
     }
 
     /// The patient's letter a decision keeps, as its stored MeMo (or kombi request) carries
@@ -483,6 +507,33 @@ mod tests {
         assert_eq!(lost.outcome, Outcome::Error);
         assert_eq!(lost.exit_code(), 1, "{lost:?}");
         assert!(lost.error_line().unwrap().contains("run again"), "{lost:?}");
+    }
+
+    #[test]
+    fn a_result_another_process_records_meanwhile_fails_alone_and_the_rest_of_its_round_is_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let (mut ours, mut theirs) = (Journal::open(&path).unwrap(), Journal::open(&path).unwrap());
+        let engine =
+            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
+        let source = |line: u64, text: &str| Source {
+            origin: format!("in.jsonl:{line}"),
+            line: Some(line),
+            text: text.into(),
+            refused: None,
+            read_error: None,
+        };
+        let (first, second) = (source(1, testdata::GROUP_1), source(2, testdata::GROUP_2A));
+        let now = testdata::now();
+        let staged = engine.decide_and_build(&ours, engine.prepare_all(vec![first, second.clone()], now), now);
+        // Before this process records its round, another one records the second result.
+        assert_eq!(engine.run_chunk(&mut theirs, vec![second]).unwrap()[0].outcome, Outcome::Generated);
+        let summaries = engine.record_round(&mut ours, staged).unwrap();
+        assert_eq!(summaries[0].outcome, Outcome::Generated, "{:?}", summaries[0]);
+        assert!(ours.latest_input("FLS-AUH-2025-0001").unwrap().is_some(), "the first result is in the journal");
+        assert_eq!(summaries[1].outcome, Outcome::Error);
+        assert!(summaries[1].error_line().unwrap().contains("run again"), "{:?}", summaries[1]);
+        assert_eq!(ours.messages_of(&summaries[1].result_id.clone().unwrap()).unwrap().len(), 2, "theirs only");
     }
 
     #[test]

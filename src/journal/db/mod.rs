@@ -141,6 +141,25 @@ impl Connection {
         })
     }
 
+    /// Runs `sql`, an `INSERT` of one row into a table keyed by `id`, and returns the new row's
+    /// id (the statement is cached). PostgreSQL is asked with `RETURNING id`; SQLite by its last
+    /// rowid, because it runs `RETURNING` as a trigger, and a statement with a trigger that may
+    /// fail on a constraint keeps a journal of its own: a copy of every page the insert changes
+    /// (a message's bytes span several 16 KB pages), so that it alone can be undone.
+    pub fn insert_returning_id<P: Params>(&self, sql: &str, params: P) -> Result<i64> {
+        match self {
+            Connection::Sqlite(c) => {
+                let values = params.values();
+                c.prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(values.iter().map(|v| value::SqliteBind(*v))))?;
+                Ok(c.last_insert_rowid())
+            }
+            Connection::Postgres(_) => {
+                self.prepare_cached(&format!("{sql} RETURNING id"))?.query_row(params, |r| r.get(0))
+            }
+        }
+    }
+
     pub fn transaction_with_behavior(&self, behavior: TransactionBehavior) -> Result<Transaction<'_>> {
         Transaction::new_unchecked(self, behavior)
     }
