@@ -8,8 +8,8 @@
 //! - a regeneration of an unchanged letter keeps its identifier and gets a new envelope.
 //!
 //! A batch runs as a pipeline of rounds: each is checked, decided and built (on all cores),
-//! then recorded in the journal in input order, in one transaction (one savepoint per
-//! result), while the next round is being built.
+//! then recorded in the journal in input order, in one transaction (all or nothing; again
+//! with one savepoint per result when one of them fails), while the next round is built.
 //! An input refused (by its checks, or because it cannot make a letter its GP's format needs)
 //! is journaled with its round, in input order, as a refused input, which a later input for
 //! the same result closes.
