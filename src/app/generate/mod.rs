@@ -328,9 +328,9 @@ impl Engine {
                 },
             })
             .collect();
-        // All or nothing first; only a round one of whose results fails (another process
-        // recorded it at the same moment) is recorded again with a savepoint per result, so
-        // that only that result fails.
+        // All or nothing first; only a round one of whose results another process recorded at
+        // the same moment is recorded again, with a savepoint per result, so that only that
+        // result fails.
         let one_failed = std::cell::Cell::new(false);
         let mut recorded = journal.write_all_or_nothing(|w| self.record_staged(w, &staged, Some(&one_failed)));
         if one_failed.get() {
@@ -353,8 +353,9 @@ impl Engine {
 
     /// Records a round's staged results in `w`'s transaction, in input order; returns what each
     /// reports. A result that fails to record reports its failure, unless `all_or_nothing` is
-    /// given: then it is set and the failure ends the transaction (see
-    /// [`Journal::write_all_or_nothing`]).
+    /// given: then the failure ends the transaction (see [`Journal::write_all_or_nothing`]), and
+    /// `all_or_nothing` says whether it was a clash with another process, worth recording the
+    /// round again with that result failed alone.
     fn record_staged(
         &self,
         w: &Writer<'_>,
@@ -376,8 +377,10 @@ impl Engine {
                 Staged::Built { task, built, revision, kept, .. } => match record(w, task, built, *revision) {
                     Ok(ids) => self.summary_built(task, built, &ids, kept),
                     Err(e) => match all_or_nothing {
+                        // Only a clash with another process is the result's own: any other
+                        // failure (a full disk, a lost connection) fails the round as a whole.
                         Some(failed) => {
-                            failed.set(true);
+                            failed.set(matches!(e, Error::Conflict(_)));
                             return Err(e);
                         }
                         None => Summary::failed(&task.source, Some(task.prepared.result.result_id.clone()), &e),
@@ -534,6 +537,37 @@ mod tests {
         assert_eq!(summaries[1].outcome, Outcome::Error);
         assert!(summaries[1].error_line().unwrap().contains("run again"), "{:?}", summaries[1]);
         assert_eq!(ours.messages_of(&summaries[1].result_id.clone().unwrap()).unwrap().len(), 2, "theirs only");
+    }
+
+    #[test]
+    fn a_result_the_journal_fails_to_record_for_another_reason_than_a_clash_fails_its_whole_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let mut journal = Journal::open(&path).unwrap();
+        let engine =
+            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
+        let source = |line: u64, text: &str| Source {
+            origin: format!("in.jsonl:{line}"),
+            line: Some(line),
+            text: text.into(),
+            refused: None,
+            read_error: None,
+        };
+        // The second result's input cannot be recorded, and not because another process has it.
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER fails BEFORE INSERT ON inputs WHEN NEW.result_id = 'FLS-AUH-2025-0002' \
+                 BEGIN SELECT json('not json'); END",
+            )
+            .unwrap();
+        let summaries =
+            engine.run_chunk(&mut journal, vec![source(1, testdata::GROUP_1), source(2, testdata::GROUP_2A)]).unwrap();
+        for s in &summaries {
+            assert_eq!(s.outcome, Outcome::Error, "{s:?}");
+            assert_eq!(s.error.as_ref().unwrap().code, "journal", "{s:?}");
+        }
+        assert!(journal.latest_input("FLS-AUH-2025-0001").unwrap().is_none(), "nothing of the round is recorded");
     }
 
     #[test]
