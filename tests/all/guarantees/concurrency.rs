@@ -248,7 +248,9 @@ fn many_processes_at_once_lose_nothing_and_hand_over_each_transmission_once() {
     let reads = reader.join().unwrap();
     assert!(reads > 0, "the plain reader never read the journal");
     // Finish the work: every result reported is still there, and one last `send` hands over
-    // what the killed ones left, each transmission once.
+    // what the killed ones left, each transmission once (on PostgreSQL once their claims'
+    // leases have run out: a killed `send` between its claim and its outcome leaves one).
+    w.leases_run_out();
     w.run(&["send", "--config", &cfg]).ok();
     let c = w.db();
     let waiting: i64 =
