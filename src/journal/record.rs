@@ -35,20 +35,23 @@ impl Journal {
     /// Runs `f` inside one write transaction (taken at once, so concurrent flspost
     /// processes queue instead of interleaving), committing only when it succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Writer<'_>) -> Result<T>) -> Result<T> {
-        let policy = self.resend_policy;
-        self.transaction(|tx| f(&Writer { conn: tx, policy, savepoints: true }))
+        self.write_as(true, f)
     }
 
     /// [`Journal::write`] with results recorded all or nothing: [`Writer::record_result`] keeps
     /// no savepoint of its own, so a result that fails has to fail the whole transaction (`f`
     /// returns its error, and nothing is committed). A round of `generate` records this way
-    /// first, and with a savepoint per result only when one of them fails: a savepoint makes
-    /// SQLite copy every page the result then touches (some 160 KB a result at 16 KB pages,
-    /// 7% of a batch result's work), for a failure that comes when another process records
-    /// the same result at the same moment.
+    /// first, and with a savepoint per result only when another process recorded one of its
+    /// results at the same moment: a savepoint makes SQLite copy every page the result then
+    /// touches (some 160 KB a result at 16 KB pages, 7% of a batch result's work), for that
+    /// rare clash.
     pub fn write_all_or_nothing<T>(&mut self, f: impl FnOnce(&Writer<'_>) -> Result<T>) -> Result<T> {
+        self.write_as(false, f)
+    }
+
+    fn write_as<T>(&mut self, savepoints: bool, f: impl FnOnce(&Writer<'_>) -> Result<T>) -> Result<T> {
         let policy = self.resend_policy;
-        self.transaction(|tx| f(&Writer { conn: tx, policy, savepoints: false }))
+        self.transaction(|tx| f(&Writer { conn: tx, policy, savepoints }))
     }
 
     /// [`Journal::write`] for a change that depends on what the journal holds: `f` reads

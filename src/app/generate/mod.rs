@@ -488,13 +488,21 @@ mod tests {
     use crate::letters::Letters;
     use crate::testdata;
 
+    fn engine() -> Engine {
+        Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None }
+    }
+
+    /// Line `n` of a JSONL batch.
+    fn line(n: u64, text: &str) -> Source {
+        Source { origin: format!("in.jsonl:{n}"), line: Some(n), text: text.into(), refused: None, read_error: None }
+    }
+
     #[test]
     fn a_result_another_process_records_meanwhile_is_a_conflict_to_retry_not_a_callers_mistake() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.sqlite");
         let (mut ours, mut theirs) = (Journal::open(&path).unwrap(), Journal::open(&path).unwrap());
-        let engine =
-            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
+        let engine = engine();
         let source = Source {
             origin: "in.json".into(),
             line: None,
@@ -517,16 +525,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.sqlite");
         let (mut ours, mut theirs) = (Journal::open(&path).unwrap(), Journal::open(&path).unwrap());
-        let engine =
-            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
-        let source = |line: u64, text: &str| Source {
-            origin: format!("in.jsonl:{line}"),
-            line: Some(line),
-            text: text.into(),
-            refused: None,
-            read_error: None,
-        };
-        let (first, second) = (source(1, testdata::GROUP_1), source(2, testdata::GROUP_2A));
+        let engine = engine();
+        let (first, second) = (line(1, testdata::GROUP_1), line(2, testdata::GROUP_2A));
         let now = testdata::now();
         let staged = engine.decide_and_build(&ours, engine.prepare_all(vec![first, second.clone()], now), now);
         // Before this process records its round, another one records the second result.
@@ -544,15 +544,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.sqlite");
         let mut journal = Journal::open(&path).unwrap();
-        let engine =
-            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
-        let source = |line: u64, text: &str| Source {
-            origin: format!("in.jsonl:{line}"),
-            line: Some(line),
-            text: text.into(),
-            refused: None,
-            read_error: None,
-        };
+        let engine = engine();
         // The second result's input cannot be recorded, and not because another process has it.
         rusqlite::Connection::open(&path)
             .unwrap()
@@ -562,7 +554,7 @@ mod tests {
             )
             .unwrap();
         let summaries =
-            engine.run_chunk(&mut journal, vec![source(1, testdata::GROUP_1), source(2, testdata::GROUP_2A)]).unwrap();
+            engine.run_chunk(&mut journal, vec![line(1, testdata::GROUP_1), line(2, testdata::GROUP_2A)]).unwrap();
         for s in &summaries {
             assert_eq!(s.outcome, Outcome::Error, "{s:?}");
             assert_eq!(s.error.as_ref().unwrap().code, "journal", "{s:?}");
@@ -575,19 +567,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.sqlite");
         let mut journal = Journal::open(&path).unwrap();
-        let engine =
-            Engine { composer: Composer::new(Letters::shipped()), policy: RolloutPolicy::default(), out_dir: None };
-        let source = |line: u64, text: &str| Source {
-            origin: format!("in.jsonl:{line}"),
-            line: Some(line),
-            text: text.into(),
-            refused: None,
-            read_error: None,
-        };
+        let engine = engine();
         let bad = testdata::GROUP_1.replace("\"AUH\"", "\"RANDERS\"");
         // The refusal cannot be recorded (its table is gone): nothing of the round is.
         rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TABLE refused_inputs").unwrap();
-        let summaries = engine.run_chunk(&mut journal, vec![source(1, testdata::GROUP_1), source(2, &bad)]).unwrap();
+        let summaries = engine.run_chunk(&mut journal, vec![line(1, testdata::GROUP_1), line(2, &bad)]).unwrap();
         for s in &summaries {
             assert_eq!(s.outcome, Outcome::Error, "{s:?}");
             assert_eq!(s.error.as_ref().unwrap().code, "journal", "not journaled, so not the input's refusal: {s:?}");

@@ -149,9 +149,7 @@ impl Connection {
     pub fn insert_returning_id<P: Params>(&self, sql: &str, params: P) -> Result<i64> {
         match self {
             Connection::Sqlite(c) => {
-                let values = params.values();
-                c.prepare_cached(sql)?
-                    .execute(rusqlite::params_from_iter(values.iter().map(|v| value::SqliteBind(*v))))?;
+                self.prepare_cached(sql)?.execute(params)?;
                 Ok(c.last_insert_rowid())
             }
             Connection::Postgres(_) => {
